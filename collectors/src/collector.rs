@@ -1,0 +1,119 @@
+//! The one trait every collector implements, its capabilities, its
+//! configuration, and the per-worker mutator context it allocates through.
+//!
+//! The shape follows MMTk's plans: a collector owns (or shares) a heap,
+//! gives each mutator worker an allocation context, runs a barrier on heap
+//! pointer stores, and collects when asked. Everything that differs between
+//! collectors lives behind this trait; everything shared (the heap, marking,
+//! sweeping) lives beside it and collectors compose it.
+
+use crate::heap::{Address, AllocCache, Heap, HeapError};
+use crate::host::{Host, Trigger};
+
+/// What a collector is, as data, so the replayer and verifier can ask
+/// instead of matching on names (MMTk's `PlanConstraints`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Does it ever free anything?
+    pub collects: bool,
+    /// Does it move objects (so the host must let it update slots)?
+    pub moves_objects: bool,
+    /// Does it mark while mutators run?
+    pub concurrent: bool,
+    /// Does it collect a young generation separately?
+    pub generational: bool,
+    /// Does it need a write barrier on heap pointer stores?
+    pub needs_write_barrier: bool,
+}
+
+impl Default for Capabilities {
+    fn default() -> Self {
+        Capabilities {
+            collects: true,
+            moves_objects: false,
+            concurrent: false,
+            generational: false,
+            needs_write_barrier: false,
+        }
+    }
+}
+
+/// Go's minimum heap goal: 4 MiB (`heapMinimum` in runtime/mgcpacer.go).
+pub const MIN_HEAP_GOAL_BYTES: u64 = 4 << 20;
+
+/// Settings common to every collector.
+#[derive(Clone, Debug)]
+pub struct GcConfig {
+    /// Parallel GC workers (like GOMAXPROCS).
+    pub procs: usize,
+    /// GOGC percent; `None` is `GOGC=off` (collect only when asked).
+    pub gogc: Option<u32>,
+    /// The smallest heap goal.
+    pub min_heap_goal: u64,
+    /// Virtual address space reserved for the heap.
+    pub heap_reserve_bytes: u64,
+}
+
+impl Default for GcConfig {
+    fn default() -> Self {
+        GcConfig {
+            procs: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            gogc: Some(100),
+            min_heap_goal: MIN_HEAP_GOAL_BYTES,
+            heap_reserve_bytes: crate::heap::DEFAULT_RESERVE_BYTES,
+        }
+    }
+}
+
+/// A mutator worker's context: its allocation cache and what the collector
+/// wants from it at its next safepoint. One per worker thread (a P).
+pub struct Mutator {
+    pub cache: AllocCache,
+    /// Set by the allocation path when the heap crossed the trigger; the
+    /// host calls [`Collector::collect`] at the worker's next safepoint.
+    pub gc_wanted: Option<Trigger>,
+}
+
+/// A garbage collector over gcwb's heap.
+///
+/// Contract with the host: `alloc` and `write_pointer` are called by mutator
+/// workers between safepoints, concurrently from many threads; `collect` is
+/// called by a mutator worker at a safepoint (holding no goroutine) or by the
+/// host's own thread, and drives the whole cycle through [`Host`], stopping
+/// the world as its algorithm needs.
+pub trait Collector: Send + Sync {
+    /// The registered name (`mark-sweep`).
+    fn name(&self) -> &'static str;
+
+    /// What kind of collector this is.
+    fn capabilities(&self) -> Capabilities;
+
+    /// The heap it manages.
+    fn heap(&self) -> &Heap;
+
+    /// A fresh context for one mutator worker.
+    fn new_mutator(&self) -> Mutator {
+        Mutator { cache: self.heap().new_cache(), gc_wanted: None }
+    }
+
+    /// Allocates a zeroed heap block of `size` bytes whose first `ptr_slots`
+    /// words are pointer slots. Sets `m.gc_wanted` when a collection is due.
+    fn alloc(&self, m: &mut Mutator, size: u64, ptr_slots: u32) -> Result<Address, HeapError>;
+
+    /// Stores `value` into the heap pointer slot at `slot`: the write
+    /// barrier's hook. The default is a plain store (no barrier).
+    fn write_pointer(&self, _m: &mut Mutator, slot: Address, value: Address) {
+        self.heap().store(slot, value);
+    }
+
+    /// Runs a collection cycle started by `trigger`.
+    fn collect(&self, host: &dyn Host, trigger: Trigger);
+
+    /// Returns a worker's cached spans to the heap (when the worker stops).
+    fn release_mutator(&self, m: &mut Mutator) {
+        self.heap().flush_cache(&mut m.cache);
+    }
+
+    /// Number of cycles completed so far.
+    fn cycles(&self) -> u64;
+}

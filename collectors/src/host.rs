@@ -1,0 +1,164 @@
+//! What a collector needs from the program it collects for: the root set,
+//! stopping and starting the world, and somewhere to report what it did.
+//!
+//! The harness's replayer implements [`Host`] over its M:N goroutines; a
+//! researcher's own mutator (or a unit test) can implement it over plain
+//! threads. Collectors never see goroutines, traces or files, only this.
+//!
+//! Roots are handed over the way MMTk's `Scanning` does it: globals on one
+//! side, one goroutine's stack at a time on the other, so a concurrent
+//! collector can scan stacks one by one.
+
+use crate::heap::Address;
+use std::sync::atomic::AtomicU64;
+
+/// A pointer-sized slot a root lives in: a global, a frame local, or a stack
+/// block's pointer slot. Slots are handed out (not just values) so that a
+/// moving collector can update them.
+pub type Slot = AtomicU64;
+
+/// The root set: every goroutine's stack plus the package-level variables.
+///
+/// Implementations must only be asked to scan a stack while its goroutine is
+/// stopped (during a stop-the-world pause, or a per-goroutine suspension).
+pub trait RootSet: Sync {
+    /// Visits every global pointer slot.
+    fn scan_globals(&self, visit: &mut dyn FnMut(&Slot));
+
+    /// How many stacks there are to scan: goroutines are numbered
+    /// `0..stack_count()`; an exited (or not yet started) goroutine visits
+    /// nothing.
+    fn stack_count(&self) -> usize;
+
+    /// Visits every pointer slot on goroutine `g`'s stack: its frames' locals
+    /// and the pointer slots of its stack blocks.
+    ///
+    /// Also the hook for stack shrinking: when `may_shrink` is true the host
+    /// may halve the stack if less than a quarter is used (Go's `shrinkstack`
+    /// at GC), after the visit.
+    fn scan_stack(&self, g: usize, may_shrink: bool, visit: &mut dyn FnMut(&Slot));
+
+    /// Visits every root: globals, then each stack in turn.
+    fn scan_all(&self, visit: &mut dyn FnMut(&Slot)) {
+        self.scan_globals(visit);
+        for g in 0..self.stack_count() {
+            self.scan_stack(g, false, visit);
+        }
+    }
+}
+
+/// A stop-the-world phase, as recorded in `pauses.csv`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// A whole stop-the-world collection (mark and sweep in one pause).
+    StwFull,
+    /// Go's sweep termination: the pause that starts a concurrent cycle.
+    SweepTerm,
+    /// Go's mark termination: the pause that ends concurrent marking.
+    MarkTerm,
+    /// A generational nursery collection.
+    Minor,
+    /// A generational full-heap collection.
+    Major,
+}
+
+impl Phase {
+    /// The name used in CSV files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::StwFull => "stw-full",
+            Phase::SweepTerm => "sweep-term",
+            Phase::MarkTerm => "mark-term",
+            Phase::Minor => "minor",
+            Phase::Major => "major",
+        }
+    }
+}
+
+/// What started a collection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Trigger {
+    /// The heap reached the collector's trigger (GOGC goal).
+    HeapGoal,
+    /// An explicit `runtime.GC()` in the program.
+    Explicit,
+    /// The final collection at the end of a run.
+    Final,
+}
+
+impl Trigger {
+    pub fn name(self) -> &'static str {
+        match self {
+            Trigger::HeapGoal => "heap-goal",
+            Trigger::Explicit => "explicit",
+            Trigger::Final => "final",
+        }
+    }
+}
+
+/// Proof that the world is stopped, returned by [`Host::stop_the_world`] and
+/// handed back to [`Host::start_the_world`].
+#[derive(Debug)]
+pub struct Stopped {
+    /// The cycle the pause belongs to.
+    pub cycle: u64,
+    pub phase: Phase,
+    /// Host clock (ns) when the stop was requested.
+    pub requested_ns: u64,
+    /// Time from the request until every mutator was at a safepoint.
+    pub ttsp_ns: u64,
+}
+
+/// One collection, as the collector reports it (kept apart from the pauses
+/// it contains: a concurrent cycle has two pauses, a generational run many
+/// minor cycles per major one).
+#[derive(Clone, Debug, Default)]
+pub struct CycleRecord {
+    pub cycle: u64,
+    pub trigger: Option<Trigger>,
+    /// Host clock at the start and end of the cycle.
+    pub start_ns: u64,
+    pub end_ns: u64,
+    /// Heap bytes in use (Go's `heapLive`) when the cycle started.
+    pub heap_live_before: u64,
+    /// Bytes and objects found reachable by marking.
+    pub marked_bytes: u64,
+    pub marked_objects: u64,
+    /// Time spent marking and sweeping.
+    pub mark_ns: u64,
+    pub sweep_ns: u64,
+    /// Bytes and objects freed by the sweep.
+    pub freed_bytes: u64,
+    pub freed_objects: u64,
+    /// The heap goal set for the next cycle.
+    pub next_goal: u64,
+}
+
+/// The program a collector runs inside.
+pub trait Host: Sync {
+    /// The root set.
+    fn roots(&self) -> &dyn RootSet;
+
+    /// Stops every mutator at its next safepoint and returns once they all
+    /// are, or returns `None` if another thread stopped the world first
+    /// (the caller was parked as a mutator meanwhile, and should re-check
+    /// whether it still needs to collect).
+    fn stop_the_world(&self, cycle: u64, phase: Phase) -> Option<Stopped>;
+
+    /// Restarts the world; the host records the pause.
+    fn start_the_world(&self, stopped: Stopped);
+
+    /// The host's clock in nanoseconds (monotonic, shared with pause records).
+    fn now_ns(&self) -> u64;
+
+    /// Whether the host wants [`Host::on_free`] calls (the verifier does).
+    fn wants_frees(&self) -> bool {
+        false
+    }
+
+    /// A heap object at `addr` was freed by cycle `cycle`.
+    fn on_free(&self, _cycle: u64, _addr: Address) {}
+
+    /// A cycle finished.
+    fn on_cycle(&self, _record: &CycleRecord) {}
+}

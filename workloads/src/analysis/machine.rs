@@ -1,0 +1,1 @@
+//! The sequential abstract machine. (being written)

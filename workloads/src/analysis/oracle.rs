@@ -1,0 +1,1 @@
+//! The death-time oracle. (being written)

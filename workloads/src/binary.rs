@@ -1,0 +1,1 @@
+//! The binary trace format (`.gctb`): reader and writer. (being written)

@@ -1,0 +1,25 @@
+//! gcwb's trace language: what a Go-like program does, as a replayable trace.
+//!
+//! The crate knows nothing of heaps or collectors. Its parts:
+//! - [`model`]: the in-memory trace (goroutines, frames, allocations with their
+//!   Go cause, pointer stores, work, request spans);
+//! - [`text`] and [`binary`]: the `.gct` text format v1 and the `.gctb` binary
+//!   form, lossless in both directions;
+//! - [`analysis`]: the sequential abstract machine that validates a trace,
+//!   decides stack or heap for `auto` blocks (escape analysis), derives the
+//!   cross-goroutine dependencies a parallel replay must keep, and computes the
+//!   oracle's exact death time of every block;
+//! - [`generate`]: workload generators (random sound traces for stress tests).
+//!
+//! Data flows one way: file → codec → [`model::Trace`] → [`analysis`] → the
+//! harness, which replays it against a collector.
+
+pub mod analysis;
+pub mod binary;
+pub mod error;
+pub mod generate;
+pub mod model;
+pub mod text;
+
+pub use error::{Result, TraceError};
+pub use model::{BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace};
