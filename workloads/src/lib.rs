@@ -17,6 +17,7 @@
 pub mod analysis;
 pub mod binary;
 pub mod error;
+pub mod file;
 pub mod generate;
 pub mod model;
 pub mod text;
