@@ -1,1 +1,275 @@
-//! The death-time oracle. (being written)
+//! Pass 2: the death-time oracle — exactly when each block becomes
+//! unreachable, and the peak live heap that follows from it.
+//!
+//! # What it computes
+//!
+//! With placements known, [`death_times`] runs the trace through a
+//! [`Machine`] and gives, per block, `death[b] = Some(i)` where event `i` is
+//! the one after which `b` is unreachable for the first time, or `None` if
+//! `b` is still reachable after the last event. A stack block dies when its
+//! frame is popped (`ret`, or `exit`, which pops every frame). A heap block
+//! dies when the last chain of pointers from the roots (globals, the locals of
+//! live frames, the slots of stack blocks of live frames) to it is broken.
+//!
+//! # No resurrection
+//!
+//! Once unreachable, a block stays unreachable: a goroutine reaches blocks
+//! only through its locals and the globals, a store copies a value read from a
+//! reachable location (or a fresh block), and `go` hands the child values its
+//! parent read. So no event can create a pointer to an unreachable block, and
+//! no event can write into one either — which means the pointer graph among
+//! dead blocks is frozen from their deaths on. Both facts carry the method
+//! below.
+//!
+//! # Merlin's method
+//!
+//! From Hertz, Blackburn, Moss, McKinley and Stefanović, "Generating object
+//! lifetime traces with Merlin", ACM TOPLAS 28(3), 2006. Recomputing
+//! reachability after every event would cost O(events × heap). Merlin
+//! instead timestamps: `ts[b]` is the last event that removed a reference to
+//! `b` — an overwrite of a location holding it, the pop of a frame whose
+//! locals or stack blocks' slots held it, an `exit` — or `b`'s allocation.
+//! Every now and then (when the allocations since the last check reach the
+//! live work — heap blocks not yet found dead plus root words — and at least
+//! [`MIN_ALLOCS_BETWEEN_CHECKS`]), and once after the last event, the oracle
+//! computes the reachable set; for the heap blocks newly found unreachable,
+//!
+//! ```text
+//! death[b] = max { ts[p] : p newly dead, p reaches b among the newly dead }
+//! ```
+//!
+//! computed by visiting the newly dead in decreasing `ts` order and
+//! propagating each one's `ts` along pointers to newly dead successors not yet
+//! given a time (the first visit carries the largest value). Cost: the
+//! trace of the live graph is paid for by as many allocations, and each dead
+//! block is visited once, so the whole oracle is amortized O(events + slots)
+//! plus a sort of each batch of the dead.
+//!
+//! Why it is exact. (death ≤ max) At event `d = death[b]` a root path to
+//! `b` existed just before and none after; take on that path the last
+//! reference `d` removed. It pointed to some `p`, so `ts[p] = d`; the rest of
+//! the path from `p` to `b` survived `d`, so `p` is dead, reaches `b`, and
+//! keeps both its `ts` and that path (the dead graph is frozen). That rest
+//! holds no stack block: a live one is a root (then `b` would be reachable),
+//! one popped before `d` cannot be on a root path (escape analysis), and
+//! popping one at `d` removes its outgoing references (then a later reference
+//! on the path was removed). (death ≥ max) A block written by an event is
+//! reachable after it, so a dead block's slots are those it had while last
+//! reachable: along a dead edge `x -> y`, `y` was reachable when `x` last
+//! was, so `death[y] ≥ death[x]`; and `ts[p] ≤ death[p]`, since a reference to
+//! `p` can only be removed while `p` is reachable. Blocks found dead at an
+//! earlier check died before `b` was last seen reachable, so they cannot
+//! raise the maximum and are left out. The argument does not depend
+//! on when the checks run: [`death_times_with`] runs them as often as asked
+//! and the answer is the same.
+
+use super::machine::{block_of, Machine, Observer, NIL};
+use super::{Analysis, Place};
+use crate::model::Trace;
+use std::cmp::Reverse;
+
+/// The least number of allocations between two reachability checks.
+pub const MIN_ALLOCS_BETWEEN_CHECKS: u64 = 1024;
+
+/// The oracle's answer for one trace and one placement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deaths {
+    /// Per block: the event after which it is unreachable for the first
+    /// time; `None` if still reachable after the last event.
+    pub death: Vec<Option<u32>>,
+    /// The largest total declared size of heap blocks allocated and not yet
+    /// dead after any event.
+    pub peak_live_heap_bytes: u64,
+    /// The first event after which the live heap reaches its peak.
+    pub peak_live_heap_event: u32,
+    pub heap_blocks: u64,
+    pub stack_blocks: u64,
+    pub heap_bytes: u64,
+    pub stack_bytes: u64,
+}
+
+/// Exact death times of every block of a trace validated by
+/// [`super::analyze`], under `placements` ([`Analysis::placements`]).
+pub fn death_times(trace: &Trace, analysis: &Analysis, placements: &[Place]) -> Deaths {
+    death_times_with(trace, analysis, placements, MIN_ALLOCS_BETWEEN_CHECKS)
+}
+
+/// [`death_times`] with a chosen check schedule: a reachability check runs
+/// once the allocations since the last one reach both `min_allocs` and the
+/// live work; `min_allocs == 0` checks after every event. The result does not
+/// depend on the schedule (tests compare schedules; benchmarks time them).
+pub fn death_times_with(
+    trace: &Trace,
+    analysis: &Analysis,
+    placements: &[Place],
+    min_allocs: u64,
+) -> Deaths {
+    let n = analysis.blocks.len();
+    let mut machine = Machine::new(trace, analysis, placements);
+    let mut st = Stamps {
+        event: 0,
+        ts: vec![0; n],
+        death: vec![None; n],
+        placements,
+        live_heap: Vec::new(),
+        allocs_since: 0,
+    };
+    let mut check = Checker {
+        marks: vec![0; n],
+        epoch: 0,
+        stack: Vec::new(),
+        dead: Vec::new(),
+    };
+    for i in 0..trace.events.len() {
+        st.event = i as u32;
+        machine.apply_observed(i, &mut st);
+        let due = if min_allocs == 0 {
+            true
+        } else {
+            st.allocs_since >= min_allocs.max((st.live_heap.len() + machine.root_words()) as u64)
+        };
+        if due {
+            check.run(&machine, &mut st);
+        }
+    }
+    check.run(&machine, &mut st);
+    summarize(trace, analysis, placements, st.death)
+}
+
+/// The observer keeping Merlin's timestamps.
+struct Stamps<'p> {
+    /// The event being applied.
+    event: u32,
+    ts: Vec<u32>,
+    death: Vec<Option<u32>>,
+    placements: &'p [Place],
+    /// Heap blocks allocated and not yet found dead.
+    live_heap: Vec<u32>,
+    allocs_since: u64,
+}
+
+impl Observer for Stamps<'_> {
+    #[inline(always)]
+    fn dropped(&mut self, v: u64) {
+        if v != NIL {
+            self.ts[block_of(v) as usize] = self.event;
+        }
+    }
+
+    #[inline]
+    fn born(&mut self, b: u32) {
+        self.ts[b as usize] = self.event;
+        if self.placements[b as usize] == Place::Heap {
+            self.live_heap.push(b);
+        }
+        self.allocs_since += 1;
+    }
+
+    #[inline]
+    fn stack_died(&mut self, b: u32) {
+        self.death[b as usize] = Some(self.event);
+    }
+}
+
+/// Scratch space of the reachability checks.
+struct Checker {
+    /// `marks[b] == epoch`: reachable at this check; `== epoch + 1`: newly
+    /// found dead at this check.
+    marks: Vec<u32>,
+    epoch: u32,
+    stack: Vec<u32>,
+    dead: Vec<u32>,
+}
+
+impl Checker {
+    /// One check: finds the newly dead heap blocks and gives them their
+    /// death times.
+    fn run(&mut self, m: &Machine<'_>, st: &mut Stamps<'_>) {
+        st.allocs_since = 0;
+        self.epoch += 2;
+        let (live, dead_flag) = (self.epoch, self.epoch + 1);
+        m.mark(&mut self.marks, live, &mut self.stack);
+        self.dead.clear();
+        let (marks, dead) = (&mut self.marks, &mut self.dead);
+        st.live_heap.retain(|&b| {
+            if marks[b as usize] == live {
+                true
+            } else {
+                marks[b as usize] = dead_flag;
+                dead.push(b);
+                false
+            }
+        });
+        let ts = &st.ts;
+        self.dead.sort_unstable_by_key(|&b| Reverse(ts[b as usize]));
+        for &p in &self.dead {
+            if st.death[p as usize].is_some() {
+                continue;
+            }
+            let d = st.ts[p as usize];
+            st.death[p as usize] = Some(d);
+            self.stack.clear();
+            self.stack.push(p);
+            while let Some(x) = self.stack.pop() {
+                for &v in m.slots_of(x) {
+                    if v != NIL {
+                        let q = block_of(v) as usize;
+                        if self.marks[q] == dead_flag && st.death[q].is_none() {
+                            st.death[q] = Some(d);
+                            self.stack.push(q as u32);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Counts and the peak live heap, from the death times.
+fn summarize(
+    trace: &Trace,
+    analysis: &Analysis,
+    placements: &[Place],
+    death: Vec<Option<u32>>,
+) -> Deaths {
+    let mut out = Deaths {
+        death: Vec::new(),
+        peak_live_heap_bytes: 0,
+        peak_live_heap_event: 0,
+        heap_blocks: 0,
+        stack_blocks: 0,
+        heap_bytes: 0,
+        stack_bytes: 0,
+    };
+    // Net change of the live heap after each event, in wrapping arithmetic
+    // (the running sum itself never wraps: it is a sum of live sizes).
+    let mut delta = vec![0u64; trace.events.len()];
+    for (b, info) in analysis.blocks.iter().enumerate() {
+        match placements[b] {
+            Place::Stack => {
+                out.stack_blocks += 1;
+                out.stack_bytes += info.size;
+            }
+            Place::Heap => {
+                out.heap_blocks += 1;
+                out.heap_bytes += info.size;
+                if let Some(d) = delta.get_mut(info.alloc_event as usize) {
+                    *d = d.wrapping_add(info.size);
+                }
+                if let Some(e) = death[b] {
+                    delta[e as usize] = delta[e as usize].wrapping_sub(info.size);
+                }
+            }
+        }
+    }
+    let mut cur = 0u64;
+    for (i, d) in delta.into_iter().enumerate() {
+        cur = cur.wrapping_add(d);
+        if cur > out.peak_live_heap_bytes {
+            out.peak_live_heap_bytes = cur;
+            out.peak_live_heap_event = i as u32;
+        }
+    }
+    out.death = death;
+    out
+}

@@ -1,8 +1,962 @@
-//! Pass 1: validation, escape analysis, dependencies. (being written)
-use super::Analysis;
-use crate::model::Trace;
-use crate::Result;
+//! Pass 1: validation, escape analysis, dependencies and dereferences, in
+//! one run of the trace through a placement-agnostic sequential machine.
+//!
+//! # The machine
+//!
+//! Values are nil or a pointer (block, offset in 8-byte slots), packed in a
+//! `u64` like [`super::machine`]'s. The state is the globals, per goroutine a
+//! stack of frames (each with its pointer locals, all nil when pushed), and
+//! per allocated block its pointer slots (all nil when allocated). `g1` (dense
+//! index 0) exists at the start with no frame; `go gK` gives `gK` the next
+//! dense index and one frame. Pass 1 does not know placements yet, so no
+//! block ever dies here: it keeps every block's slots. That is sound because
+//! the escape analysis below puts on the heap every block that could be
+//! reached once its frame is gone (see "Why the escape rules are enough").
+//!
+//! Each event is checked as it is applied; the first unsound one is the
+//! error, naming the file, the event's line and what was expected (a nil
+//! dereference, a slot or local or global out of range, an interior pointer
+//! outside its block, a local with no frame, `ret` with no frame or a copy
+//! with no caller frame, an unknown or exited goroutine, a second `go` of a
+//! goroutine, an `end` with no matching `begin`, a block allocated twice, a
+//! frame smaller than its locals, a goroutine stack over Go's limit).
+//!
+//! # Evaluation order
+//!
+//! The order in which an event reads and writes its locations fixes both
+//! the order of the blocks it dereferences ([`Analysis::derefs_of`], which
+//! the verifier checks access by access) and the accesses that dependencies
+//! are computed from. Every `.K` step of a path reads the cell it starts
+//! from and dereferences the block that cell points to; `X@K` evaluates `X`
+//! and then only moves the offset (no dereference).
+//! - `set DST SRC`: SRC, then DST's path, then the store into DST;
+//! - `alloc DST ...`: DST's path, then the new block, then the store;
+//! - `call` / `go`: the arguments in order, in the caller's (parent's) top
+//!   frame, then the new frame and the stores into its locals;
+//! - `ret SRC DST`: SRC in the callee's frame, then the pop, then DST's path
+//!   in the caller's frame and the store;
+//! - `exit` pops every frame; `work`, `gc`, `begin`, `end` touch nothing.
+//!
+//! # Escape analysis (Go's rules as gcwb models them)
+//!
+//! A block stays on its goroutine's stack unless, at some point in its life,
+//! a pointer to it is held by something that can outlive its frame. On every
+//! store of a pointer to block `b` (any offset) into location `L` at event i:
+//! - `L` a global: `b` escapes at i;
+//! - `L` a local of the frame at depth d of goroutine h: `b` escapes if h is
+//!   not `b`'s goroutine (a `go` argument) or d is below `b`'s home depth (a
+//!   `ret` copy into an older frame). Passing a pointer *down* (a `call`
+//!   argument) stores into a deeper frame and does not escape;
+//! - `L` a slot of block `c`: edge `c -> (b, i)`, "if `c` escapes, `b` escapes
+//!   because of event i"; `b` escapes at once if `c` belongs to another
+//!   goroutine, lives in an older frame, or is on the heap for a reason known
+//!   at its allocation (requested `heap`, too large, allocated with no frame).
+//!
+//! A block is also on the heap if requested `heap`, if it is larger than Go's
+//! stack-object limit for its cause ([`Cause::max_stack_bytes`], from
+//! cmd/compile/internal/ir/cfg.go), or if it is allocated with no frame.
+//! After the run, escape is propagated along the edges: the escape time of
+//! `b` is the least over its direct escapes and over edges `c -> (b, i)` of
+//! `max(escape time of c, i)`, computed by Dijkstra's algorithm with `max` as
+//! the path cost (a bottleneck shortest path), so every heap reason names the
+//! earliest store that makes the block escape. Like Go's escape analysis
+//! (cmd/compile/internal/escape) this is flow-insensitive for slots: an edge
+//! counts even if the pointer was overwritten before its container escaped.
+//!
+//! ## Why the escape rules are enough
+//!
+//! Claim: a block that does not escape is unreachable once its frame has been
+//! popped (or its goroutine exited), so the machine with placements
+//! ([`super::machine`]) may free it then. A pointer to `b` survives the pop of
+//! `b`'s frame F only if some holder outliving F has it: a global (escapes),
+//! another goroutine's local (escapes), a local of an older frame of the same
+//! goroutine (escapes: d < home depth), or a block `c` reachable after the
+//! pop. That `c` is a heap block (then `b` escaped, directly if `c` was heap at
+//! allocation, else through `c`'s escape and the edge), another goroutine's
+//! block (escapes), a block of an older frame (escapes), or a block of F or a
+//! younger frame that is itself reachable after the pop — by induction on
+//! the order of stores, such a `c` escaped, and the edge makes `b` escape. A
+//! local of a younger frame, or of F, dies with F.
+//!
+//! # Dependencies
+//!
+//! Goroutines replay in parallel, each in its own order; accesses from
+//! different goroutines to the same shared location must keep trace order. The
+//! shared locations are the globals and the block slots (locals are private).
+//! For every shared cell an event reads or writes, in evaluation order —
+//! including the intermediate cells read while following a path — the last
+//! earlier access (read or write) by another goroutine h, at h's event number
+//! s, gives a dependency `(h, s)`; per event only the largest s per goroutine
+//! is kept. The event then becomes the cell's last access. Ordering a read
+//! after a read is conservative (two reads do not conflict); it keeps the
+//! rule to "same cell, trace order". A spawned
+//! goroutine's first event needs no dependency: the replayer starts it at the
+//! `go`, which is ordered after everything its parent did before.
 
-pub(crate) fn run(_trace: &Trace) -> Result<Analysis> {
-    todo!("pass 1")
+use super::machine::{block_of, offset_of, pack, NIL};
+use super::{Analysis, BlockInfo, Dep, GoroutineInfo, HeapReason};
+use crate::error::{Result, TraceError};
+use crate::model::{
+    BlockIdx, Cause, GoroutineId, Loc, Op, Placement, Root, Src, Trace, WORD_BYTES,
+};
+use smallvec::SmallVec;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::fmt::Write as _;
+
+/// Go's maximum goroutine stack on 64-bit systems, in bytes (`maxstacksize`,
+/// runtime/stack.go, set in runtime/proc.go). A goroutine whose frames need
+/// more is a `fatal error: stack overflow` in Go.
+pub(crate) const MAX_STACK_BYTES: u64 = 1_000_000_000;
+
+/// Fixed frame overhead when `call`/`go` gives no size: return address and
+/// frame pointer, two words (as documented on [`Op::Call`]).
+const DEFAULT_FRAME_OVERHEAD: u64 = 16;
+
+/// `alloc_event` of a block not allocated yet.
+const UNBORN: u32 = u32::MAX;
+/// An escape time meaning "never escapes".
+const NEVER: u32 = u32::MAX;
+
+/// The first unsound event: its index and what was wrong.
+struct Fail {
+    event: usize,
+    msg: String,
+}
+
+type Step<T> = std::result::Result<T, String>;
+
+/// A location resolved to the cell holding its value.
+#[derive(Clone, Copy, Debug)]
+enum Cell {
+    Global(u32),
+    /// Local at index `idx` of goroutine `g`'s locals, in the frame at `depth`.
+    Local {
+        g: u32,
+        idx: usize,
+        depth: u32,
+    },
+    /// Slot arena index `idx`, a slot of `block`.
+    Slot {
+        block: u32,
+        idx: usize,
+    },
+}
+
+/// Why a block escaped directly (for messages).
+#[derive(Clone, Copy, Debug)]
+enum Direct {
+    Global(u32),
+    /// Stored into a local of this other goroutine (a `go` argument).
+    Goroutine(u32),
+    /// Copied into an older frame's local (`ret`).
+    OlderFrame,
+    /// Stored into a slot of a block on the heap since its allocation.
+    HeapContainer(u32),
+    /// Stored into a slot of another goroutine's block.
+    ForeignContainer(u32),
+    /// Stored into a slot of a block of an older frame.
+    OlderContainer(u32),
+}
+
+/// Why a block is on the heap from its allocation on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AtAlloc {
+    No,
+    Requested,
+    TooLarge,
+    NoFrame,
+}
+
+struct Frame {
+    /// Where its locals start in the goroutine's `locals`.
+    start: usize,
+    bytes: u64,
+}
+
+struct Goroutine<'t> {
+    id: GoroutineId,
+    locals: Vec<u64>,
+    frames: Vec<Frame>,
+    exited: bool,
+    /// Open `begin` tags, innermost last.
+    spans: Vec<&'t str>,
+    /// Sum of the frames' sizes.
+    stack_bytes: u64,
+}
+
+#[derive(Clone)]
+struct Block {
+    slot_start: usize,
+    ptr_slots: u32,
+    size: u64,
+    alloc_event: u32,
+    home_g: u32,
+    home_depth: u32,
+    cause: Cause,
+    requested: Placement,
+    at_alloc: AtAlloc,
+}
+
+struct Pass1<'t> {
+    trace: &'t Trace,
+    globals: Vec<u64>,
+    /// Last access per global: 0 none, else `(goroutine + 1) << 32 | seq`.
+    global_access: Vec<u64>,
+    gors: Vec<Goroutine<'t>>,
+    /// Trace goroutine number -> dense index.
+    gid: HashMap<u32, u32>,
+    blocks: Vec<Block>,
+    /// The slot arena (values) and the last access per slot.
+    slots: Vec<u64>,
+    slot_access: Vec<u64>,
+    /// First direct escape per block: (event, why).
+    direct: Vec<Option<(u32, Direct)>>,
+    /// Edges `(c, b, i)`: if c escapes, b escapes because of event i.
+    edges: Vec<(u32, u32, u32)>,
+
+    // The event being applied.
+    event: usize,
+    g: u32,
+    seq: u32,
+    cur_deps: SmallVec<[Dep; 8]>,
+
+    // Output.
+    goroutines: Vec<GoroutineInfo>,
+    event_goroutine: Vec<u32>,
+    event_seq: Vec<u32>,
+    dep_start: Vec<u32>,
+    deps: Vec<Dep>,
+    deref_start: Vec<u32>,
+    derefs: Vec<BlockIdx>,
+    is_dep_target: Vec<bool>,
+}
+
+/// Runs pass 1 over `trace`. See the module comment.
+pub(crate) fn run(trace: &Trace) -> Result<Analysis> {
+    let mut p = Pass1::new(trace);
+    let mut fail = None;
+    for i in 0..trace.events.len() {
+        if let Err(msg) = p.event(i) {
+            fail = Some(Fail { event: i, msg });
+            break;
+        }
+    }
+    // Propagate escapes over what ran, so that a `stack` block escaping
+    // before a later unsound event is the error reported.
+    let (time, reason) = p.propagate();
+    if let Some((t, b)) = p
+        .blocks
+        .iter()
+        .enumerate()
+        .filter(|(b, blk)| blk.requested == Placement::Stack && time[*b] != NEVER)
+        .map(|(b, _)| (time[b], b))
+        .min()
+    {
+        if fail.as_ref().is_none_or(|f| (t as usize) < f.event) {
+            return Err(p.stack_escape_error(b, &reason[b]));
+        }
+    }
+    if let Some(f) = fail {
+        return Err(TraceError::invalid(trace.file(), trace.pos(f.event), f.msg));
+    }
+    if let Some(b) = p.blocks.iter().position(|b| b.alloc_event == UNBORN) {
+        let n = trace.events.len();
+        let msg = format!(
+            "block {} is named but never allocated",
+            trace.block_name(BlockIdx(b as u32))
+        );
+        return Err(TraceError::invalid(trace.file(), trace.pos(n), msg));
+    }
+    Ok(p.finish(reason))
+}
+
+/// `loc` with only its first `steps` path steps, as written in a trace.
+fn loc_prefix(loc: &Loc, steps: usize) -> String {
+    let mut s = match loc.root {
+        Root::Local(k) => format!("l{k}"),
+        Root::Global(k) => format!("G{k}"),
+    };
+    for k in &loc.path[..steps] {
+        let _ = write!(s, ".{k}");
+    }
+    s
+}
+
+fn loc_text(loc: &Loc) -> String {
+    loc_prefix(loc, loc.path.len())
+}
+
+impl<'t> Pass1<'t> {
+    fn new(trace: &'t Trace) -> Self {
+        let n = trace.events.len();
+        let nb = trace.block_names.len();
+        let unborn = Block {
+            slot_start: 0,
+            ptr_slots: 0,
+            size: 0,
+            alloc_event: UNBORN,
+            home_g: 0,
+            home_depth: 0,
+            cause: Cause::Other,
+            requested: Placement::Auto,
+            at_alloc: AtAlloc::No,
+        };
+        let main = Goroutine {
+            id: GoroutineId::MAIN,
+            locals: Vec::new(),
+            frames: Vec::new(),
+            exited: false,
+            spans: Vec::new(),
+            stack_bytes: 0,
+        };
+        let mut dep_start = Vec::with_capacity(n + 1);
+        dep_start.push(0);
+        let mut deref_start = Vec::with_capacity(n + 1);
+        deref_start.push(0);
+        Pass1 {
+            trace,
+            globals: vec![NIL; trace.globals as usize],
+            global_access: vec![0; trace.globals as usize],
+            gors: vec![main],
+            gid: HashMap::from([(GoroutineId::MAIN.0, 0)]),
+            blocks: vec![unborn; nb],
+            slots: Vec::new(),
+            slot_access: Vec::new(),
+            direct: vec![None; nb],
+            edges: Vec::new(),
+            event: 0,
+            g: 0,
+            seq: 0,
+            cur_deps: SmallVec::new(),
+            goroutines: vec![GoroutineInfo {
+                id: GoroutineId::MAIN,
+                events: Vec::new(),
+                spawned_at: None,
+            }],
+            event_goroutine: Vec::with_capacity(n),
+            event_seq: Vec::with_capacity(n),
+            dep_start,
+            deps: Vec::new(),
+            deref_start,
+            derefs: Vec::new(),
+            is_dep_target: vec![false; n],
+        }
+    }
+
+    /// Applies and checks event `i`.
+    fn event(&mut self, i: usize) -> Step<()> {
+        let trace = self.trace;
+        let ev = &trace.events[i];
+        let g = match self.gid.get(&ev.g.0) {
+            Some(&g) => g,
+            None => return Err(format!("unknown goroutine {}", ev.g)),
+        };
+        if self.gors[g as usize].exited {
+            return Err(format!("goroutine {} has exited", ev.g));
+        }
+        self.event = i;
+        self.g = g;
+        self.seq = self.goroutines[g as usize].events.len() as u32;
+        self.goroutines[g as usize].events.push(i as u32);
+        self.event_goroutine.push(g);
+        self.event_seq.push(self.seq);
+        self.cur_deps.clear();
+
+        match &ev.op {
+            Op::Call {
+                locals,
+                frame_bytes,
+                args,
+            } => {
+                let bytes = self.check_frame("call", *locals, *frame_bytes, args.len())?;
+                let vals = self.eval_args(args)?;
+                let gr = &mut self.gors[g as usize];
+                if gr.stack_bytes + bytes > MAX_STACK_BYTES {
+                    return Err(format!(
+                        "stack overflow: {}'s frames would need {} bytes, over Go's {MAX_STACK_BYTES}-byte \
+                         stack limit (maxstacksize)",
+                        gr.id,
+                        gr.stack_bytes + bytes
+                    ));
+                }
+                let start = gr.locals.len();
+                gr.locals.resize(start + *locals as usize, NIL);
+                gr.frames.push(Frame { start, bytes });
+                gr.stack_bytes += bytes;
+                let depth = gr.frames.len() as u32;
+                for (k, v) in vals.into_iter().enumerate() {
+                    self.store(
+                        Cell::Local {
+                            g,
+                            idx: start + k,
+                            depth,
+                        },
+                        v,
+                    );
+                }
+            }
+            Op::Ret { copy } => {
+                if self.gors[g as usize].frames.is_empty() {
+                    return Err("ret with no frame".to_string());
+                }
+                match copy {
+                    None => self.pop_frame(g),
+                    Some((src, dst)) => {
+                        let v = self.eval(src)?;
+                        self.pop_frame(g);
+                        if self.gors[g as usize].frames.is_empty() {
+                            return Err(format!(
+                                "ret copies into {}, but {} has no caller frame",
+                                loc_text(dst),
+                                ev.g
+                            ));
+                        }
+                        self.write(dst, v)?;
+                    }
+                }
+            }
+            Op::Alloc {
+                dst,
+                block,
+                size,
+                ptr_slots,
+                cause,
+                placement,
+            } => {
+                let cell = self.resolve(dst)?;
+                self.alloc(*block, *size, *ptr_slots, *cause, *placement)?;
+                self.touch(cell);
+                self.store(cell, pack(block.0, 0));
+            }
+            Op::Go {
+                child,
+                locals,
+                frame_bytes,
+                args,
+            } => {
+                let bytes = self.check_frame("go", *locals, *frame_bytes, args.len())?;
+                if child.0 == 0 {
+                    return Err(
+                        "goroutine g0 does not exist: goroutine ids start at g1".to_string()
+                    );
+                }
+                if self.gid.contains_key(&child.0) {
+                    return Err(format!("goroutine {child} already exists"));
+                }
+                let vals = self.eval_args(args)?;
+                let c = self.gors.len() as u32;
+                self.gid.insert(child.0, c);
+                self.gors.push(Goroutine {
+                    id: *child,
+                    locals: vec![NIL; *locals as usize],
+                    frames: vec![Frame { start: 0, bytes }],
+                    exited: false,
+                    spans: Vec::new(),
+                    stack_bytes: bytes,
+                });
+                self.goroutines.push(GoroutineInfo {
+                    id: *child,
+                    events: Vec::new(),
+                    spawned_at: Some(i as u32),
+                });
+                for (k, v) in vals.into_iter().enumerate() {
+                    self.store(
+                        Cell::Local {
+                            g: c,
+                            idx: k,
+                            depth: 1,
+                        },
+                        v,
+                    );
+                }
+            }
+            Op::Set { dst, src } => {
+                let v = self.eval(src)?;
+                self.write(dst, v)?;
+            }
+            Op::Exit => {
+                let gr = &mut self.gors[g as usize];
+                gr.locals.clear();
+                gr.frames.clear();
+                gr.stack_bytes = 0;
+                gr.exited = true;
+            }
+            Op::Begin { tag } => self.gors[g as usize].spans.push(tag),
+            Op::End { tag } => {
+                let spans = &mut self.gors[g as usize].spans;
+                match spans.iter().rposition(|t| *t == tag) {
+                    Some(k) => {
+                        spans.remove(k);
+                    }
+                    None => return Err(format!("end {tag} without a matching begin")),
+                }
+            }
+            Op::Work { .. } | Op::Gc => {}
+        }
+
+        // Record the event's dependencies: the latest seq per goroutine.
+        if !self.cur_deps.is_empty() {
+            self.cur_deps
+                .sort_unstable_by_key(|d| (d.goroutine, Reverse(d.seq)));
+            self.cur_deps.dedup_by_key(|d| d.goroutine);
+            for &d in &self.cur_deps {
+                let target = self.goroutines[d.goroutine as usize].events[d.seq as usize];
+                self.is_dep_target[target as usize] = true;
+            }
+            self.deps.extend_from_slice(&self.cur_deps);
+        }
+        self.dep_start.push(self.deps.len() as u32);
+        self.deref_start.push(self.derefs.len() as u32);
+        Ok(())
+    }
+
+    /// Checks a frame's shape; returns its size in bytes.
+    fn check_frame(
+        &self,
+        op: &str,
+        locals: u32,
+        frame_bytes: Option<u64>,
+        nargs: usize,
+    ) -> Step<u64> {
+        let need = locals as u64 * WORD_BYTES;
+        let bytes = frame_bytes.unwrap_or(DEFAULT_FRAME_OVERHEAD + need);
+        if bytes < need {
+            return Err(format!(
+                "{op} frame of {bytes} bytes is too small for its {locals} locals ({need} bytes)"
+            ));
+        }
+        if nargs > locals as usize {
+            return Err(format!(
+                "{op} passes {nargs} arguments to a frame of {locals} locals"
+            ));
+        }
+        if bytes > MAX_STACK_BYTES {
+            return Err(format!(
+                "{op} frame of {bytes} bytes is over Go's {MAX_STACK_BYTES}-byte stack limit (maxstacksize)"
+            ));
+        }
+        Ok(bytes)
+    }
+
+    fn eval_args(&mut self, args: &[Src]) -> Step<SmallVec<[u64; 8]>> {
+        args.iter().map(|a| self.eval(a)).collect()
+    }
+
+    fn pop_frame(&mut self, g: u32) {
+        let gr = &mut self.gors[g as usize];
+        if let Some(f) = gr.frames.pop() {
+            gr.locals.truncate(f.start);
+            gr.stack_bytes -= f.bytes;
+        }
+    }
+
+    /// Creates block `b` in the current goroutine's top frame.
+    fn alloc(
+        &mut self,
+        b: BlockIdx,
+        size: u64,
+        ptr_slots: u32,
+        cause: Cause,
+        placement: Placement,
+    ) -> Step<()> {
+        let trace = self.trace;
+        let bi = b.0 as usize;
+        let Some(blk) = self.blocks.get(bi) else {
+            return Err(format!(
+                "block index {} is not in the trace's block table ({} blocks)",
+                b.0,
+                self.blocks.len()
+            ));
+        };
+        let name = trace.block_name(b);
+        if blk.alloc_event != UNBORN {
+            return Err(format!(
+                "block {name} is allocated twice (first at {})",
+                trace.pos(blk.alloc_event as usize)
+            ));
+        }
+        if size == 0 {
+            return Err(format!("block {name} has size 0 (SIZE must be at least 1)"));
+        }
+        if ptr_slots as u64 * WORD_BYTES > size {
+            return Err(format!(
+                "block {name} is {size} bytes, too small for {ptr_slots} pointer slots"
+            ));
+        }
+        let gr = &self.gors[self.g as usize];
+        let depth = gr.frames.len() as u32;
+        let limit = cause.max_stack_bytes();
+        let at_alloc = if placement == Placement::Heap {
+            AtAlloc::Requested
+        } else if size > limit {
+            AtAlloc::TooLarge
+        } else if depth == 0 {
+            AtAlloc::NoFrame
+        } else {
+            AtAlloc::No
+        };
+        if placement == Placement::Stack {
+            match at_alloc {
+                AtAlloc::TooLarge => {
+                    return Err(format!(
+                        "stack block {name} is {size} bytes, over Go's {limit}-byte limit for stack objects of \
+                         cause {}",
+                        cause.name()
+                    ))
+                }
+                AtAlloc::NoFrame => {
+                    return Err(format!("stack block {name} has no frame to live in: {} has no frame", gr.id))
+                }
+                _ => {}
+            }
+        }
+        let start = self.slots.len();
+        let n = ptr_slots as usize;
+        if self.slots.try_reserve(n).is_err() || self.slot_access.try_reserve(n).is_err() {
+            return Err(format!(
+                "block {name}'s {ptr_slots} pointer slots do not fit in memory"
+            ));
+        }
+        self.slots.resize(start + n, NIL);
+        self.slot_access.resize(start + n, 0);
+        self.blocks[bi] = Block {
+            slot_start: start,
+            ptr_slots,
+            size,
+            alloc_event: self.event as u32,
+            home_g: self.g,
+            home_depth: depth,
+            cause,
+            requested: placement,
+            at_alloc,
+        };
+        Ok(())
+    }
+
+    /// Records an access to `cell` by the current event (dependencies).
+    #[inline]
+    fn touch(&mut self, cell: Cell) {
+        let last = match cell {
+            Cell::Global(k) => &mut self.global_access[k as usize],
+            Cell::Slot { idx, .. } => &mut self.slot_access[idx],
+            Cell::Local { .. } => return,
+        };
+        let me = ((self.g as u64 + 1) << 32) | self.seq as u64;
+        let prev = std::mem::replace(last, me);
+        if prev != 0 && (prev >> 32) != (self.g as u64 + 1) {
+            self.cur_deps.push(Dep {
+                goroutine: ((prev >> 32) - 1) as u32,
+                seq: prev as u32,
+            });
+        }
+    }
+
+    #[inline]
+    fn get(&self, cell: Cell) -> u64 {
+        match cell {
+            Cell::Global(k) => self.globals[k as usize],
+            Cell::Local { g, idx, .. } => self.gors[g as usize].locals[idx],
+            Cell::Slot { idx, .. } => self.slots[idx],
+        }
+    }
+
+    /// Follows `loc`'s path in the current goroutine's top frame, checking
+    /// every step and recording its reads and dereferences; returns the
+    /// final cell, not yet accessed.
+    fn resolve(&mut self, loc: &Loc) -> Step<Cell> {
+        let g = self.g;
+        let mut cell = match loc.root {
+            Root::Local(k) => {
+                let gr = &self.gors[g as usize];
+                let Some(f) = gr.frames.last() else {
+                    return Err(format!("local l{k}, but {} has no frame", gr.id));
+                };
+                let n = gr.locals.len() - f.start;
+                if k as usize >= n {
+                    return Err(format!("local l{k} out of range: the frame has {n} locals"));
+                }
+                Cell::Local {
+                    g,
+                    idx: f.start + k as usize,
+                    depth: gr.frames.len() as u32,
+                }
+            }
+            Root::Global(k) => {
+                if k >= self.trace.globals {
+                    return Err(format!(
+                        "global G{k} out of range: the trace declares {} globals",
+                        self.trace.globals
+                    ));
+                }
+                Cell::Global(k)
+            }
+        };
+        for (step, &k) in loc.path.iter().enumerate() {
+            self.touch(cell);
+            let v = self.get(cell);
+            if v == NIL {
+                return Err(format!("nil dereference: {} is nil", loc_prefix(loc, step)));
+            }
+            let b = block_of(v);
+            self.derefs.push(BlockIdx(b));
+            let blk = &self.blocks[b as usize];
+            let slot = offset_of(v) as u64 + k as u64;
+            if slot >= blk.ptr_slots as u64 {
+                return Err(format!(
+                    "slot {slot} out of range: {} has {} pointer slots ({})",
+                    self.trace.block_name(BlockIdx(b)),
+                    blk.ptr_slots,
+                    loc_prefix(loc, step + 1)
+                ));
+            }
+            cell = Cell::Slot {
+                block: b,
+                idx: blk.slot_start + slot as usize,
+            };
+        }
+        Ok(cell)
+    }
+
+    /// Reads `loc`.
+    fn read(&mut self, loc: &Loc) -> Step<u64> {
+        let cell = self.resolve(loc)?;
+        self.touch(cell);
+        Ok(self.get(cell))
+    }
+
+    fn eval(&mut self, src: &Src) -> Step<u64> {
+        match src {
+            Src::Nil => Ok(NIL),
+            Src::Loc(loc) => self.read(loc),
+            Src::Interior(loc, k) => {
+                let v = self.read(loc)?;
+                if v == NIL {
+                    return Err(format!(
+                        "interior pointer {}@{k} from nil: {} is nil",
+                        loc_text(loc),
+                        loc_text(loc)
+                    ));
+                }
+                let b = block_of(v);
+                let size = self.blocks[b as usize].size;
+                let off = offset_of(v) as u64 + *k as u64;
+                if off * WORD_BYTES >= size || off > u32::MAX as u64 {
+                    return Err(format!(
+                        "interior pointer {}@{k} out of its block: slot {off} starts at byte {}, but {} is {size} \
+                         bytes",
+                        loc_text(loc),
+                        off * WORD_BYTES,
+                        self.trace.block_name(BlockIdx(b))
+                    ));
+                }
+                Ok(pack(b, off as u32))
+            }
+        }
+    }
+
+    /// Stores `v` into `loc` (path first, then the store).
+    fn write(&mut self, loc: &Loc, v: u64) -> Step<()> {
+        let cell = self.resolve(loc)?;
+        self.touch(cell);
+        self.store(cell, v);
+        Ok(())
+    }
+
+    /// Stores `v` into `cell`, applying the escape rules.
+    fn store(&mut self, cell: Cell, v: u64) {
+        if v != NIL {
+            let b = block_of(v);
+            let bb = &self.blocks[b as usize];
+            let why = match cell {
+                Cell::Global(k) => Some(Direct::Global(k)),
+                Cell::Local { g, depth, .. } => {
+                    if g != bb.home_g {
+                        Some(Direct::Goroutine(g))
+                    } else if depth < bb.home_depth {
+                        Some(Direct::OlderFrame)
+                    } else {
+                        None
+                    }
+                }
+                Cell::Slot { block: c, .. } => {
+                    let cb = &self.blocks[c as usize];
+                    if cb.at_alloc != AtAlloc::No {
+                        Some(Direct::HeapContainer(c))
+                    } else if cb.home_g != bb.home_g {
+                        Some(Direct::ForeignContainer(c))
+                    } else if cb.home_depth < bb.home_depth {
+                        Some(Direct::OlderContainer(c))
+                    } else {
+                        // An edge can only make b escape later than a
+                        // direct escape it already has: skip it then.
+                        if c != b && self.direct[b as usize].is_none() && bb.at_alloc == AtAlloc::No
+                        {
+                            self.edges.push((c, b, self.event as u32));
+                        }
+                        None
+                    }
+                }
+            };
+            if let Some(why) = why {
+                let d = &mut self.direct[b as usize];
+                if d.is_none() {
+                    *d = Some((self.event as u32, why));
+                }
+            }
+        }
+        match cell {
+            Cell::Global(k) => self.globals[k as usize] = v,
+            Cell::Local { g, idx, .. } => self.gors[g as usize].locals[idx] = v,
+            Cell::Slot { idx, .. } => self.slots[idx] = v,
+        }
+    }
+
+    /// Propagates escapes along the edges. Returns per block its escape time
+    /// ([`NEVER`] if it stays on the stack) and its heap reason.
+    fn propagate(&self) -> (Vec<u32>, Vec<Option<HeapReason>>) {
+        let nb = self.blocks.len();
+        let mut time = vec![NEVER; nb];
+        let mut reason: Vec<Option<HeapReason>> = vec![None; nb];
+        let mut heap = BinaryHeap::new();
+        for (b, blk) in self.blocks.iter().enumerate() {
+            if blk.alloc_event == UNBORN {
+                continue;
+            }
+            let r = match blk.at_alloc {
+                AtAlloc::Requested => Some((blk.alloc_event, HeapReason::Requested)),
+                AtAlloc::TooLarge => Some((
+                    blk.alloc_event,
+                    HeapReason::TooLarge {
+                        limit: blk.cause.max_stack_bytes(),
+                    },
+                )),
+                AtAlloc::NoFrame => Some((
+                    blk.alloc_event,
+                    HeapReason::Escapes {
+                        event: blk.alloc_event,
+                        via: None,
+                    },
+                )),
+                AtAlloc::No => self.direct[b].map(|(e, _)| {
+                    (
+                        e,
+                        HeapReason::Escapes {
+                            event: e,
+                            via: None,
+                        },
+                    )
+                }),
+            };
+            if let Some((t, r)) = r {
+                time[b] = t;
+                reason[b] = Some(r);
+                heap.push(Reverse((t, b as u32)));
+            }
+        }
+        if self.edges.is_empty() {
+            return (time, reason);
+        }
+        // Edges grouped by their source block (counting sort).
+        let mut start = vec![0u32; nb + 1];
+        for &(c, _, _) in &self.edges {
+            start[c as usize + 1] += 1;
+        }
+        for k in 0..nb {
+            start[k + 1] += start[k];
+        }
+        let mut fill = start.clone();
+        let mut out = vec![(0u32, 0u32); self.edges.len()];
+        for &(c, b, i) in &self.edges {
+            out[fill[c as usize] as usize] = (b, i);
+            fill[c as usize] += 1;
+        }
+        while let Some(Reverse((t, c))) = heap.pop() {
+            if t > time[c as usize] {
+                continue;
+            }
+            for &(b, i) in &out[start[c as usize] as usize..start[c as usize + 1] as usize] {
+                let nt = t.max(i);
+                if nt < time[b as usize] {
+                    time[b as usize] = nt;
+                    reason[b as usize] = Some(HeapReason::Escapes {
+                        event: i,
+                        via: Some(BlockIdx(c)),
+                    });
+                    heap.push(Reverse((nt, b)));
+                }
+            }
+        }
+        (time, reason)
+    }
+
+    /// The error for a `stack` block that escapes.
+    fn stack_escape_error(&self, b: usize, reason: &Option<HeapReason>) -> TraceError {
+        let trace = self.trace;
+        let name = trace.block_name(BlockIdx(b as u32));
+        let blk = &self.blocks[b];
+        let Some(HeapReason::Escapes { event, via }) = reason else {
+            // Requested/too large/no frame are rejected at the allocation.
+            unreachable!("a stack block's heap reason is an escape")
+        };
+        let what = match via {
+            Some(c) => format!("stored into {}, which escapes,", trace.block_name(*c)),
+            None => match self.direct[b].map(|(_, why)| why) {
+                Some(Direct::Global(k)) => format!("stored into global G{k}"),
+                Some(Direct::Goroutine(h)) => {
+                    format!("passed to goroutine {}", self.gors[h as usize].id)
+                }
+                Some(Direct::OlderFrame) => "returned into an older frame".to_string(),
+                Some(Direct::HeapContainer(c)) => {
+                    format!("stored into heap block {}", trace.block_name(BlockIdx(c)))
+                }
+                Some(Direct::ForeignContainer(c)) => format!(
+                    "stored into {}, a block of goroutine {}",
+                    trace.block_name(BlockIdx(c)),
+                    self.gors[self.blocks[c as usize].home_g as usize].id
+                ),
+                Some(Direct::OlderContainer(c)) => {
+                    format!(
+                        "stored into {}, a block of an older frame",
+                        trace.block_name(BlockIdx(c))
+                    )
+                }
+                None => "escapes".to_string(),
+            },
+        };
+        let msg = format!(
+            "stack block {name} (allocated at {}) escapes: {what} at {}",
+            trace.pos(blk.alloc_event as usize),
+            trace.pos(*event as usize)
+        );
+        TraceError::invalid(trace.file(), trace.pos(*event as usize), msg)
+    }
+
+    fn finish(self, reason: Vec<Option<HeapReason>>) -> Analysis {
+        let blocks = self
+            .blocks
+            .into_iter()
+            .zip(reason)
+            .map(|(b, heap_reason)| BlockInfo {
+                alloc_event: b.alloc_event,
+                goroutine: b.home_g,
+                size: b.size,
+                ptr_slots: b.ptr_slots,
+                cause: b.cause,
+                requested: b.requested,
+                heap_reason,
+            })
+            .collect();
+        Analysis {
+            blocks,
+            goroutines: self.goroutines,
+            event_goroutine: self.event_goroutine,
+            event_seq: self.event_seq,
+            dep_start: self.dep_start,
+            deps: self.deps,
+            deref_start: self.deref_start,
+            derefs: self.derefs,
+            is_dep_target: self.is_dep_target,
+        }
+    }
 }

@@ -138,6 +138,10 @@ pub struct RandomConfig {
     pub turnover: u32,
     /// Deepest call stack of a goroutine, in frames.
     pub max_depth: u32,
+    /// Relative weight of `work` events among the random actions (default
+    /// 100, against 250 allocations and 330 stores); 0 gives a trace of pure
+    /// memory operations, for measuring the replayer itself.
+    pub work_weight: u32,
 }
 
 impl Default for RandomConfig {
@@ -159,6 +163,7 @@ impl Default for RandomConfig {
             gc_per_million: 20.0,
             turnover: 3,
             max_depth: 48,
+            work_weight: 100,
         }
     }
 }
@@ -1004,7 +1009,7 @@ impl<'c> Gen<'c> {
         };
         let keep_w = (self.cfg.keep_fraction * keep_boost * 1000.0).round() as u32;
         let weights = [
-            250, 330, 100, call_w, ret_w, spawn_w, begin_w, end_w, keep_w,
+            250, 330, self.cfg.work_weight, call_w, ret_w, spawn_w, begin_w, end_w, keep_w,
         ];
         let total: u32 = weights.iter().sum();
         let mut r = self.below(total);
