@@ -17,13 +17,28 @@ use std::sync::atomic::AtomicU64;
 /// moving collector can update them.
 pub type Slot = AtomicU64;
 
+/// What kind of root a slot is, so collectors (and their deliberately broken
+/// variants in tests) can tell a frame local from a stack block's slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RootKind {
+    /// A package-level variable.
+    Global,
+    /// A pointer local of a live frame.
+    Local,
+    /// A pointer slot of a block allocated on a live frame's stack.
+    StackBlock,
+}
+
+/// A visitor of root slots.
+pub type RootVisitor<'a> = dyn FnMut(&Slot, RootKind) + 'a;
+
 /// The root set: every goroutine's stack plus the package-level variables.
 ///
 /// Implementations must only be asked to scan a stack while its goroutine is
 /// stopped (during a stop-the-world pause, or a per-goroutine suspension).
 pub trait RootSet: Sync {
     /// Visits every global pointer slot.
-    fn scan_globals(&self, visit: &mut dyn FnMut(&Slot));
+    fn scan_globals(&self, visit: &mut RootVisitor<'_>);
 
     /// How many stacks there are to scan: goroutines are numbered
     /// `0..stack_count()`; an exited (or not yet started) goroutine visits
@@ -36,10 +51,10 @@ pub trait RootSet: Sync {
     /// Also the hook for stack shrinking: when `may_shrink` is true the host
     /// may halve the stack if less than a quarter is used (Go's `shrinkstack`
     /// at GC), after the visit.
-    fn scan_stack(&self, g: usize, may_shrink: bool, visit: &mut dyn FnMut(&Slot));
+    fn scan_stack(&self, g: usize, may_shrink: bool, visit: &mut RootVisitor<'_>);
 
     /// Visits every root: globals, then each stack in turn.
-    fn scan_all(&self, visit: &mut dyn FnMut(&Slot)) {
+    fn scan_all(&self, visit: &mut RootVisitor<'_>) {
         self.scan_globals(visit);
         for g in 0..self.stack_count() {
             self.scan_stack(g, false, visit);

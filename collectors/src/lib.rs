@@ -1,1 +1,24 @@
-//! placeholder
+//! gcwb's collectors: one real heap, a Go-like runtime model, and pluggable
+//! garbage collectors behind one trait.
+//!
+//! This crate knows nothing of traces, files or the command line; any Rust
+//! program can drive it. Its parts:
+//! - [`heap`]: real memory — Go-like size classes in spans of 8 KiB pages,
+//!   per-worker allocation caches, side mark bits, sweeping;
+//! - [`host`]: what a collector needs from its program: the [`host::RootSet`]
+//!   (globals, and one goroutine stack at a time), stopping the world, and
+//!   where to report pauses, cycles and frees;
+//! - [`collector`]: the [`collector::Collector`] trait and its capabilities;
+//! - the collectors themselves, one module each, and [`registry`], which
+//!   names them.
+pub mod collector;
+pub mod heap;
+pub mod host;
+pub mod mark;
+pub mod plans;
+pub mod registry;
+pub mod runtime;
+
+pub use collector::{Capabilities, Collector, GcConfig, Mutator};
+pub use heap::{Address, Heap, HeapError};
+pub use host::{CycleRecord, Host, Phase, RootKind, RootSet, Slot, Stopped, Trigger};

@@ -1,1 +1,15 @@
-//! placeholder
+//! gcwb's harness: where traces meet collectors.
+//!
+//! - [`replay`]: runs a trace's goroutines M:N on a rayon pool against a
+//!   collector, stopping the world at safepoints and recording every pause;
+//! - [`verify`]: checks every free and every access against the trace's
+//!   oracle;
+//! - [`metrics`]: pause, cycle and span records and their summaries;
+//! - [`report`]: the CSV files a run writes;
+//! - [`cli`]: the `gcwb` command, a thin face over the above.
+
+pub mod cli;
+pub mod metrics;
+pub mod replay;
+pub mod report;
+pub mod verify;

@@ -1,0 +1,235 @@
+//! Sweeping (Go's `mspan.sweep`, done eagerly in the pause) and walks over
+//! the allocated objects.
+//!
+//! For every in-use span, one pass over its bitmap words: the objects that
+//! are allocated but not marked are freed (`alloc := alloc & mark`, each one
+//! reported once), the mark bits are cleared. Then the span's fate:
+//! - held by a cache: it stays there; the cache notices the new sweep epoch
+//!   and restarts from slot 0 of the swept bits (no flush needed);
+//! - nothing left alive: its pages go back to the page heap;
+//! - some slots free: it goes on its class's partial list (the lists are
+//!   rebuilt from scratch here);
+//! - full: it waits on no list until a later sweep frees something.
+//!
+//! `heap_live` is then recomputed exactly: live bytes of every span no cache
+//! holds, plus the whole of every cached span (its live blocks and the free
+//! slots its cache may fill without asking again — Go's refill accounting).
+//!
+//! Must run with no allocation and no marking in progress (the world
+//! stopped). [`Heap::sweep_parallel`] spreads the spans over rayon's threads.
+
+use super::object::ObjectRef;
+use super::size_classes::NUM_SPAN_CLASSES;
+use super::span::{Span, SpanId};
+use super::{Address, Heap, HeapInner};
+use rayon::prelude::*;
+use std::sync::atomic::Ordering;
+
+/// What a sweep did. Bytes are size-class bytes (whole spans for large
+/// blocks).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SweepStats {
+    /// Allocated, unmarked objects freed.
+    pub freed_objects: u64,
+    pub freed_bytes: u64,
+    /// Marked objects kept.
+    pub live_objects: u64,
+    pub live_bytes: u64,
+    /// Spans whose pages went back to the page heap.
+    pub spans_released: u64,
+    /// Spans visited.
+    pub swept_spans: u64,
+}
+
+impl SweepStats {
+    fn add(&mut self, o: &SweepStats) {
+        self.freed_objects += o.freed_objects;
+        self.freed_bytes += o.freed_bytes;
+        self.live_objects += o.live_objects;
+        self.live_bytes += o.live_bytes;
+        self.spans_released += o.spans_released;
+        self.swept_spans += o.swept_spans;
+    }
+}
+
+/// Spans per unit of parallel sweeping work.
+const SWEEP_BATCH_SPANS: usize = 512;
+
+/// The outcome of sweeping a run of spans.
+struct Swept {
+    stats: SweepStats,
+    /// Its contribution to heap_live.
+    live_accounted: u64,
+    /// Spans with free slots no cache holds, with their class index.
+    partial: Vec<(u8, SpanId)>,
+    /// Spans with nothing alive.
+    empty: Vec<SpanId>,
+}
+
+impl Swept {
+    fn new() -> Swept {
+        Swept {
+            stats: SweepStats::default(),
+            live_accounted: 0,
+            partial: Vec::new(),
+            empty: Vec::new(),
+        }
+    }
+
+    fn merge(mut self, o: Swept) -> Swept {
+        self.stats.add(&o.stats);
+        self.live_accounted += o.live_accounted;
+        self.partial.extend(o.partial);
+        self.empty.extend(o.empty);
+        self
+    }
+}
+
+/// Sweeps one span, reporting each freed object to `report`.
+fn sweep_span(id: SpanId, span: &Span, out: &mut Swept, report: &mut impl FnMut(Address)) {
+    let Some(t) = span.tables() else { return };
+    let (nelems, elem, start) = (span.nelems(), span.elem(), span.start());
+    let (alloc, mark) = (t.alloc.words(), t.mark.words());
+    let (mut freed, mut live) = (0u64, 0u64);
+    for (w, (a, m)) in alloc
+        .iter()
+        .zip(mark)
+        .enumerate()
+        .take(nelems.div_ceil(64) as usize)
+    {
+        let allocated = a.load(Ordering::Relaxed);
+        let marks = m.load(Ordering::Relaxed);
+        let kept = allocated & marks;
+        let mut dead = allocated & !marks;
+        if dead != 0 {
+            a.store(kept, Ordering::Relaxed);
+            freed += dead.count_ones() as u64;
+            while dead != 0 {
+                let bit = dead.trailing_zeros() as u64;
+                report(start + (w as u64 * 64 + bit) * elem);
+                dead &= dead - 1;
+            }
+        }
+        if marks != 0 {
+            m.store(0, Ordering::Relaxed);
+        }
+        live += kept.count_ones() as u64;
+    }
+    if freed > 0 {
+        span.needzero.store(true, Ordering::Relaxed);
+    }
+    let s = &mut out.stats;
+    s.swept_spans += 1;
+    s.freed_objects += freed;
+    s.freed_bytes += freed * elem;
+    s.live_objects += live;
+    s.live_bytes += live * elem;
+    if span.cached.load(Ordering::Relaxed) {
+        out.live_accounted += nelems as u64 * elem;
+    } else if live == 0 {
+        out.empty.push(id);
+        s.spans_released += 1;
+    } else {
+        out.live_accounted += live * elem;
+        if live < nelems as u64 {
+            out.partial.push((span.class().0, id));
+        }
+    }
+}
+
+impl HeapInner {
+    fn sweep_ids(&self, ids: &[SpanId], report: &mut impl FnMut(Address)) -> Swept {
+        let mut out = Swept::new();
+        for &id in ids {
+            if let Some(span) = self.spans.get(id) {
+                sweep_span(id, span, &mut out, report);
+            }
+        }
+        out
+    }
+
+    /// Applies a sweep's outcome: new partial lists, released spans, and
+    /// the recomputed heap_live.
+    fn finish_sweep(&self, out: Swept) -> SweepStats {
+        let mut lists = vec![Vec::new(); NUM_SPAN_CLASSES];
+        for &(spc, id) in out.partial.iter().rev() {
+            lists[spc as usize].push(id);
+        }
+        self.central.replace_all(lists);
+        self.release_spans(&out.empty);
+        self.heap_live.store(out.live_accounted, Ordering::Relaxed);
+        out.stats
+    }
+}
+
+impl Heap {
+    /// Frees every allocated, unmarked object (reporting each to `on_free`,
+    /// once), clears all mark bits, returns empty spans' pages, and
+    /// recomputes `heap_live`. Call with the world stopped, after marking.
+    pub fn sweep(&self, on_free: Option<&mut dyn FnMut(Address)>) -> SweepStats {
+        let inner = &*self.inner;
+        inner.sweep_epoch.fetch_add(1, Ordering::Relaxed);
+        let ids = inner.spans.in_use_ids();
+        let out = match on_free {
+            Some(f) => inner.sweep_ids(&ids, &mut |a| f(a)),
+            None => inner.sweep_ids(&ids, &mut |_| {}),
+        };
+        inner.finish_sweep(out)
+    }
+
+    /// [`Heap::sweep`] spread over the current rayon pool; `on_free` may be
+    /// called from several threads at once.
+    pub fn sweep_parallel(&self, on_free: Option<&(dyn Fn(Address) + Sync)>) -> SweepStats {
+        let inner = &*self.inner;
+        inner.sweep_epoch.fetch_add(1, Ordering::Relaxed);
+        let ids = inner.spans.in_use_ids();
+        let batch = |chunk: &[SpanId]| match on_free {
+            Some(f) => inner.sweep_ids(chunk, &mut |a| f(a)),
+            None => inner.sweep_ids(chunk, &mut |_| {}),
+        };
+        let out = ids
+            .par_chunks(SWEEP_BATCH_SPANS)
+            .map(batch)
+            .reduce(Swept::new, Swept::merge);
+        inner.finish_sweep(out)
+    }
+
+    /// Calls `f` for every allocated object. Not while others allocate (it
+    /// would miss or half-see their objects).
+    pub fn for_each_object(&self, mut f: impl FnMut(ObjectRef<'_>)) {
+        let inner = &*self.inner;
+        for id in inner.spans.in_use_ids() {
+            let Some(span) = inner.spans.get(id) else {
+                continue;
+            };
+            let Some(t) = span.tables() else { continue };
+            let nelems = span.nelems();
+            for (w, word) in t
+                .alloc
+                .words()
+                .iter()
+                .enumerate()
+                .take(nelems.div_ceil(64) as usize)
+            {
+                let mut bits = word.load(Ordering::Acquire);
+                while bits != 0 {
+                    let idx = w as u32 * 64 + bits.trailing_zeros();
+                    bits &= bits - 1;
+                    if let Some(o) = ObjectRef::new(inner, span, t, idx) {
+                        f(o);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Number of allocated objects and the sum of their declared sizes.
+    pub fn live_declared_bytes(&self) -> (u64, u64) {
+        let (mut n, mut bytes) = (0, 0);
+        self.for_each_object(|o| {
+            n += 1;
+            bytes += o.declared_size();
+        });
+        (n, bytes)
+    }
+}

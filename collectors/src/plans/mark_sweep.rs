@@ -1,0 +1,151 @@
+//! `mark-sweep`: stop-the-world, non-moving, parallel mark and sweep.
+//!
+//! The algorithm, one cycle:
+//! 1. A mutator's allocation pushes `heapLive` past the trigger (or the
+//!    program calls `runtime.GC()`); at its next safepoint it asks the host
+//!    to stop the world.
+//! 2. With every goroutine stopped, the P GC workers mark in parallel from
+//!    the roots — globals, then each goroutine's stack (its frame locals and
+//!    stack blocks' pointer slots) — tracing pointer slots through the heap
+//!    ([`crate::mark`]). Interior pointers keep their whole block alive.
+//!    Sparse stacks are halved while they are scanned.
+//! 3. The heap is swept: every allocated, unmarked object is freed, spans
+//!    with nothing left return their pages.
+//! 4. The next goal is set, as Go's pacer does (runtime/mgcpacer.go,
+//!    `heapGoalInternal`, Go 1.18+): `marked + (marked + stacks + globals) ·
+//!    GOGC/100`, at least the 4 MiB minimum; the world restarts.
+//!
+//! Invariant: at the pause every object reachable from the roots is marked
+//! before anything is swept, and no mutator runs during the pause, so no
+//! reachable object is ever freed; every object unreachable at the pause is
+//! freed by it. No barrier is needed: nothing changes while marking.
+
+use crate::collector::{Capabilities, Collector, GcConfig, Mutator};
+use crate::heap::{Address, Heap, HeapError};
+use crate::host::{CycleRecord, Host, Phase, Trigger};
+use crate::mark::{MarkFaults, ParallelMarker};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Bytes per root slot scanned (one pointer word).
+const ROOT_SLOT_BYTES: u64 = 8;
+
+/// The stop-the-world mark-sweep collector.
+pub struct MarkSweep {
+    heap: Heap,
+    config: GcConfig,
+    marker: ParallelMarker,
+    faults: MarkFaults,
+    skip_sweep: bool,
+    cycles: AtomicU64,
+    goal: AtomicU64,
+}
+
+impl MarkSweep {
+    pub fn new(config: &GcConfig) -> Result<MarkSweep, HeapError> {
+        MarkSweep::with_faults(config, MarkFaults::default(), false)
+    }
+
+    /// A deliberately broken variant, for tests that prove the verifier
+    /// catches it: marking `faults`, and with `skip_sweep` nothing is freed.
+    #[doc(hidden)]
+    pub fn with_faults(config: &GcConfig, faults: MarkFaults, skip_sweep: bool) -> Result<MarkSweep, HeapError> {
+        let heap = Heap::new(config.heap_reserve_bytes)?;
+        let goal = config.min_heap_goal;
+        heap.set_trigger(if config.gogc.is_some() { goal } else { u64::MAX });
+        Ok(MarkSweep {
+            heap,
+            config: config.clone(),
+            marker: ParallelMarker::new(config.procs, "mark-sweep"),
+            faults,
+            skip_sweep,
+            cycles: AtomicU64::new(0),
+            goal: AtomicU64::new(goal),
+        })
+    }
+
+    /// Go's heap goal after a cycle that marked `marked` bytes and scanned
+    /// `roots` bytes of stacks and globals.
+    fn next_goal(&self, marked: u64, roots: u64) -> u64 {
+        match self.config.gogc {
+            None => u64::MAX,
+            Some(gogc) => {
+                let growth = (marked + roots).saturating_mul(gogc as u64) / 100;
+                (marked + growth).max(self.config.min_heap_goal)
+            }
+        }
+    }
+}
+
+impl Collector for MarkSweep {
+    fn name(&self) -> &'static str {
+        "mark-sweep"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
+    }
+
+    fn heap(&self) -> &Heap {
+        &self.heap
+    }
+
+    #[inline]
+    fn alloc(&self, m: &mut Mutator, size: u64, ptr_slots: u32) -> Result<Address, HeapError> {
+        let a = self.heap.alloc(&mut m.cache, size, ptr_slots)?;
+        if m.cache.take_trigger() && self.config.gogc.is_some() {
+            m.gc_wanted = Some(Trigger::HeapGoal);
+        }
+        Ok(a)
+    }
+
+    fn collect(&self, host: &dyn Host, trigger: Trigger) {
+        // Another worker may have collected since this one crossed the trigger.
+        if trigger == Trigger::HeapGoal && self.heap.heap_live() < self.goal.load(Ordering::Relaxed) {
+            return;
+        }
+        let cycle = self.cycles.load(Ordering::Relaxed) + 1;
+        let Some(stopped) = host.stop_the_world(cycle, Phase::StwFull) else { return };
+        if trigger == Trigger::HeapGoal && self.heap.heap_live() < self.goal.load(Ordering::Relaxed) {
+            host.start_the_world(stopped);
+            return;
+        }
+        let start_ns = stopped.requested_ns;
+        let heap_live_before = self.heap.heap_live();
+
+        let t_mark = host.now_ns();
+        let marked = self.marker.mark(&self.heap, host.roots(), true, self.faults);
+        let t_sweep = host.now_ns();
+        let swept = if self.skip_sweep {
+            Default::default()
+        } else if host.wants_frees() {
+            self.heap.sweep(Some(&mut |a| host.on_free(cycle, a)))
+        } else {
+            self.heap.sweep(None)
+        };
+        let t_end = host.now_ns();
+
+        let goal = self.next_goal(marked.bytes, marked.root_slots * ROOT_SLOT_BYTES);
+        self.goal.store(goal, Ordering::Relaxed);
+        self.heap.set_trigger(goal);
+        self.cycles.store(cycle, Ordering::Relaxed);
+        host.start_the_world(stopped);
+        host.on_cycle(&CycleRecord {
+            cycle,
+            trigger: Some(trigger),
+            start_ns,
+            end_ns: host.now_ns(),
+            heap_live_before,
+            marked_bytes: marked.bytes,
+            marked_objects: marked.objects,
+            mark_ns: t_sweep - t_mark,
+            sweep_ns: t_end - t_sweep,
+            freed_bytes: swept.freed_bytes,
+            freed_objects: swept.freed_objects,
+            next_goal: goal,
+        });
+    }
+
+    fn cycles(&self) -> u64 {
+        self.cycles.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,6 @@
+//! The collectors, one module each. Each states at its top the algorithm and
+//! the invariant it keeps; shared machinery (heap, marking, sweeping) lives
+//! outside this folder.
+
+pub mod mark_sweep;
+pub mod none;

@@ -1,0 +1,39 @@
+//! The collectors gcwb knows, by name.
+//!
+//! Adding a collector is one module in `plans/` and one line in
+//! [`COLLECTORS`].
+
+use crate::collector::{Collector, GcConfig};
+use crate::heap::HeapError;
+use crate::plans::{mark_sweep::MarkSweep, none::NoCollector};
+
+/// A registered collector: its name, one line about it, and its constructor.
+pub struct CollectorInfo {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub make: fn(&GcConfig) -> Result<Box<dyn Collector>, HeapError>,
+}
+
+/// Every collector, in the order `gcwb collectors` lists them.
+pub const COLLECTORS: &[CollectorInfo] = &[
+    CollectorInfo {
+        name: "none",
+        summary: "never frees (the baseline for mutator cost, like Epsilon or MMTk's NoGC)",
+        make: |c| Ok(Box::new(NoCollector::new(c)?)),
+    },
+    CollectorInfo {
+        name: "mark-sweep",
+        summary: "stop-the-world, non-moving, parallel mark and sweep; GOGC pacing",
+        make: |c| Ok(Box::new(MarkSweep::new(c)?)),
+    },
+];
+
+/// The collector registered as `name`.
+pub fn find(name: &str) -> Option<&'static CollectorInfo> {
+    COLLECTORS.iter().find(|c| c.name == name)
+}
+
+/// Every registered name.
+pub fn names() -> Vec<&'static str> {
+    COLLECTORS.iter().map(|c| c.name).collect()
+}

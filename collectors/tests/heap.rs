@@ -1,0 +1,727 @@
+//! Claims about the heap, each checked through its public API: allocation
+//! gives distinct, aligned, zeroed blocks inside the reservation; interior
+//! pointers find their object; a sweep frees exactly the unmarked objects and
+//! reuses their memory; accounting and the trigger follow Go's heapLive;
+//! many threads allocate at once without sharing a block; bad input is
+//! refused cleanly.
+
+use collectors::heap::{
+    Address, AllocCache, Heap, HeapError, SweepStats, MAX_SMALL_BYTES, NUM_SIZE_CLASSES,
+    PAGE_BYTES, SIZE_CLASSES,
+};
+use proptest::prelude::*;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
+
+/// 4 GiB: plenty for these tests, cheap to map many times in parallel.
+const TEST_RESERVE: u64 = 4 << 30;
+
+fn heap() -> Heap {
+    Heap::new(TEST_RESERVE).expect("reserve a test heap")
+}
+
+/// Marks the object at `a` (as a collector would).
+fn mark(h: &Heap, a: Address) {
+    let o = h.find_object(a).expect("an allocated object");
+    assert!(o.is_allocated());
+    o.try_mark();
+}
+
+/// Sweeps and returns the stats and the freed addresses.
+fn sweep_collect(h: &Heap) -> (SweepStats, Vec<Address>) {
+    let mut freed = Vec::new();
+    let stats = h.sweep(Some(&mut |a| freed.push(a)));
+    (stats, freed)
+}
+
+fn fill(h: &Heap, a: Address, size: u64, v: u64) {
+    for i in 0..size.div_ceil(8) {
+        h.store(a + 8 * i, v);
+    }
+}
+
+fn assert_zeroed(h: &Heap, a: Address, size: u64) {
+    for i in 0..size.div_ceil(8) {
+        assert_eq!(
+            h.load(a + 8 * i),
+            Some(0),
+            "word {i} of the block at {a:#x} is not zero"
+        );
+    }
+}
+
+#[test]
+fn blocks_are_distinct_aligned_and_inside_the_reservation() {
+    let h = heap();
+    let mut c = h.new_cache();
+    let mut seen = HashSet::new();
+    let sizes = [1, 7, 8, 9, 16, 24, 100, 1000, 4096, 32768, 32769, 100_000];
+    for round in 0..200 {
+        for &size in &sizes {
+            let ptr_slots = (round % 2).min(size / 8) as u32;
+            let a = h.alloc(&mut c, size, ptr_slots).unwrap();
+            assert!(
+                h.contains(a) && h.contains(a + size - 1),
+                "{a:#x}+{size} outside the heap"
+            );
+            assert_eq!(a % 8, 0, "{a:#x} is not 8-byte aligned");
+            assert!(seen.insert(a), "{a:#x} handed out twice");
+            let o = h.find_object(a).unwrap();
+            assert_eq!(o.base(), a);
+            assert_eq!(o.declared_size(), size);
+            assert!(o.elem_bytes() >= size);
+            assert!(o.is_allocated() && !o.is_marked());
+        }
+    }
+    // Blocks of one class never overlap: check pairwise over the sorted set.
+    let mut blocks: Vec<(Address, u64)> = seen
+        .iter()
+        .map(|&a| (a, h.find_object(a).unwrap().elem_bytes()))
+        .collect();
+    blocks.sort();
+    for w in blocks.windows(2) {
+        assert!(
+            w[0].0 + w[0].1 <= w[1].0,
+            "blocks {:#x} and {:#x} overlap",
+            w[0].0,
+            w[1].0
+        );
+    }
+}
+
+#[test]
+fn memory_is_zeroed_at_allocation_even_when_a_slot_is_reused() {
+    let h = heap();
+    let mut c = h.new_cache();
+    for &size in &[16u64, 48, 1024, 32768, 40_000, 1 << 20] {
+        let first: Vec<Address> = (0..50).map(|_| h.alloc(&mut c, size, 1).unwrap()).collect();
+        for &a in &first {
+            assert_zeroed(&h, a, size);
+            fill(&h, a, size, 0xdead_beef);
+        }
+        let (stats, _) = sweep_collect(&h);
+        assert_eq!(stats.freed_objects, 50);
+        let again: Vec<Address> = (0..50).map(|_| h.alloc(&mut c, size, 1).unwrap()).collect();
+        let reused = again.iter().filter(|a| first.contains(a)).count();
+        assert!(reused > 0, "size {size}: no slot was reused");
+        for &a in &again {
+            assert_zeroed(&h, a, size);
+        }
+        h.sweep(None);
+    }
+}
+
+#[test]
+fn interior_pointers_find_their_object_small_and_large() {
+    let h = heap();
+    let mut c = h.new_cache();
+    for &size in &[8u64, 24, 144, 3000, 32768] {
+        let objs: Vec<Address> = (0..5).map(|_| h.alloc(&mut c, size, 0).unwrap()).collect();
+        for &a in &objs {
+            let elem = h.find_object(a).unwrap().elem_bytes();
+            for off in 0..elem {
+                assert_eq!(
+                    h.find_object(a + off).unwrap().base(),
+                    a,
+                    "size {size} offset {off}"
+                );
+            }
+        }
+    }
+    // A large block spans several pages: every byte of every page maps back.
+    let size = 5 * PAGE_BYTES + 123;
+    let a = h.alloc(&mut c, size, 3).unwrap();
+    let o = h.find_object(a).unwrap();
+    assert_eq!(o.elem_bytes(), 6 * PAGE_BYTES);
+    assert_eq!((o.declared_size(), o.ptr_slots()), (size, 3));
+    assert_eq!(o.pointer_words().len(), 3);
+    for off in 0..o.elem_bytes() {
+        assert_eq!(
+            h.find_object(a + off).map(|o| o.base()),
+            Some(a),
+            "large offset {off}"
+        );
+    }
+}
+
+#[test]
+fn sweep_frees_exactly_the_unmarked_objects_and_reports_each_once() {
+    let h = heap();
+    let mut c = h.new_cache();
+    let mut all = Vec::new();
+    for i in 0..5000u64 {
+        let size = [16, 64, 200, 5000, 50_000][i as usize % 5];
+        all.push((h.alloc(&mut c, size, (i % 3) as u32).unwrap(), size));
+    }
+    let (marked, unmarked): (Vec<_>, Vec<_>) = all
+        .iter()
+        .enumerate()
+        .partition(|(i, _)| i % 7 == 0 || i % 3 == 1);
+    for (_, &(a, _)) in &marked {
+        // Interior pointer: marks the whole block.
+        mark(&h, a + 3);
+    }
+    let (stats, freed) = sweep_collect(&h);
+    let freed_set: HashSet<Address> = freed.iter().copied().collect();
+    assert_eq!(freed.len(), freed_set.len(), "an object was reported twice");
+    let expected: HashSet<Address> = unmarked.iter().map(|(_, &(a, _))| a).collect();
+    assert_eq!(freed_set, expected);
+    assert_eq!(stats.freed_objects, unmarked.len() as u64);
+    assert_eq!(stats.live_objects, marked.len() as u64);
+    for (_, &(a, size)) in &marked {
+        let o = h.find_object(a).unwrap();
+        assert!(
+            o.is_allocated() && !o.is_marked(),
+            "survivors keep their alloc bit, lose the mark"
+        );
+        assert_eq!(o.declared_size(), size);
+    }
+    for &a in &freed {
+        assert!(
+            h.find_object(a).is_none_or(|o| !o.is_allocated()),
+            "{a:#x} still allocated"
+        );
+    }
+    // A second sweep with nothing marked frees the survivors, once.
+    let (stats2, freed2) = sweep_collect(&h);
+    assert_eq!(stats2.freed_objects, marked.len() as u64);
+    assert!(freed2.iter().all(|a| !freed_set.contains(a)));
+    assert_eq!(h.live_declared_bytes(), (0, 0));
+}
+
+#[test]
+fn fully_free_spans_are_reused_so_inuse_bytes_do_not_grow() {
+    let h = heap();
+    let mut c = h.new_cache();
+    let mut peak = 0;
+    for round in 0..10 {
+        for i in 0..20_000u64 {
+            h.alloc(&mut c, 16 + (i % 50) * 16, (i % 2) as u32).unwrap();
+        }
+        for _ in 0..20 {
+            h.alloc(&mut c, 100_000, 0).unwrap();
+        }
+        h.flush_cache(&mut c);
+        let inuse = h.inuse_bytes();
+        if round == 0 {
+            peak = inuse;
+        }
+        assert!(
+            inuse <= peak,
+            "round {round}: inuse grew from {peak} to {inuse}"
+        );
+        let stats = h.sweep(None);
+        assert_eq!(stats.live_objects, 0);
+        assert_eq!(h.inuse_bytes(), 0, "every span was empty and released");
+        assert_eq!(h.heap_live(), 0);
+    }
+    assert_eq!(h.peak_inuse_bytes(), peak);
+    assert!(
+        h.mapped_bytes() <= peak + PAGE_BYTES * 16,
+        "pages were reused, not the high-water mark raised"
+    );
+    assert!(h.scavenge() >= peak - PAGE_BYTES * 16);
+}
+
+#[test]
+fn heap_live_follows_refills_and_sweeps() {
+    let h = heap();
+    let mut c = h.new_cache();
+    assert_eq!(h.heap_live(), 0);
+    let a = h.alloc(&mut c, 64, 1).unwrap();
+    let span = SIZE_CLASSES[collectors::heap::size_to_class(64)];
+    let span_bytes = span.objects as u64 * 64;
+    assert_eq!(
+        h.heap_live(),
+        span_bytes,
+        "a refill counts the span's free slots as live"
+    );
+    let _b = h.alloc(&mut c, 64, 1).unwrap();
+    assert_eq!(
+        h.heap_live(),
+        span_bytes,
+        "fast-path allocations do not change heap_live"
+    );
+    mark(&h, a);
+    let stats = h.sweep(None);
+    assert_eq!(stats.live_bytes, 64);
+    assert_eq!(
+        h.heap_live(),
+        span_bytes,
+        "a cached span counts whole after a sweep"
+    );
+    h.flush_cache(&mut c);
+    assert_eq!(h.heap_live(), 64, "flushing takes the unused slots off");
+    assert_eq!(h.objects_allocated(), 2);
+    assert_eq!(h.bytes_allocated(), 128);
+    let big = h.alloc(&mut c, 100_000, 0).unwrap();
+    assert_eq!(
+        h.heap_live(),
+        64 + 13 * PAGE_BYTES,
+        "a large block counts its whole span"
+    );
+    mark(&h, big);
+    mark(&h, a);
+    h.sweep(None);
+    assert_eq!(
+        h.heap_live(),
+        64 + 13 * PAGE_BYTES,
+        "live blocks of spans no cache holds"
+    );
+    h.sweep(None);
+    assert_eq!(h.heap_live(), 0);
+    assert_eq!(h.inuse_bytes(), 0);
+}
+
+#[test]
+fn crossing_the_trigger_raises_the_allocating_caches_flag_once() {
+    let h = heap();
+    let mut c = h.new_cache();
+    let mut other = h.new_cache();
+    h.set_trigger(1 << 20);
+    let mut n = 0;
+    while !c.take_trigger() {
+        h.alloc(&mut c, 1024, 0).unwrap();
+        n += 1;
+        assert!(n < 2000, "never triggered");
+    }
+    assert!(h.heap_live() >= 1 << 20);
+    assert!(
+        h.heap_live() < (1 << 20) + 2 * 8192,
+        "triggered at the first refill past the trigger"
+    );
+    assert!(!c.take_trigger(), "the flag clears when taken");
+    assert!(!other.take_trigger(), "only the allocating cache is told");
+    // A large allocation checks the trigger at once.
+    h.set_trigger(h.heap_live() + 1);
+    h.alloc(&mut other, 1 << 16, 0).unwrap();
+    assert!(other.take_trigger());
+    h.set_trigger(u64::MAX);
+    h.alloc(&mut other, 1 << 16, 0).unwrap();
+    assert!(!other.take_trigger());
+}
+
+#[test]
+fn noscan_blocks_land_in_noscan_spans() {
+    let h = heap();
+    let mut c = h.new_cache();
+    for &size in &[8u64, 64, 1000, 32768, 65536] {
+        let plain = h.alloc(&mut c, size, 0).unwrap();
+        let ptrs = h.alloc(&mut c, size, 1).unwrap();
+        let (p, q) = (h.find_object(plain).unwrap(), h.find_object(ptrs).unwrap());
+        assert!(p.is_noscan() && p.pointer_words().is_empty());
+        assert!(!q.is_noscan() && q.pointer_words().len() == 1);
+        assert!(
+            plain.abs_diff(ptrs) >= PAGE_BYTES.min(q.elem_bytes()),
+            "different spans"
+        );
+        // No-scan blocks of one size share a span; scan ones another.
+        let plain2 = h.alloc(&mut c, size, 0).unwrap();
+        if size <= MAX_SMALL_BYTES
+            && SIZE_CLASSES[collectors::heap::size_to_class(size)].objects > 1
+        {
+            assert_eq!(plain2, plain + p.elem_bytes());
+        }
+    }
+}
+
+#[test]
+fn pointer_words_are_the_pointer_prefix() {
+    let h = heap();
+    let mut c = h.new_cache();
+    let a = h.alloc(&mut c, 100, 5).unwrap();
+    let o = h.find_object(a + 50).unwrap();
+    let words = o.pointer_words();
+    assert_eq!(words.len(), 5);
+    h.store(a + 8 * 4, 0x1234);
+    assert_eq!(words[4].load(Ordering::Relaxed), 0x1234);
+    assert_eq!(words.as_ptr() as u64, a);
+}
+
+#[test]
+fn threads_with_their_own_caches_get_disjoint_blocks() {
+    let h = heap();
+    const THREADS: u64 = 4;
+    const PER_THREAD: u64 = 20_000;
+    let results: Vec<Vec<(Address, u64)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let h = &h;
+                s.spawn(move || {
+                    let mut c = h.new_cache();
+                    let mut mine = Vec::new();
+                    for i in 0..PER_THREAD {
+                        let size = [16, 32, 48, 512, 40_000][(i % 5) as usize];
+                        let a = h.alloc(&mut c, size, 1).unwrap();
+                        h.store(a, t << 32 | i);
+                        mine.push((a, t << 32 | i));
+                    }
+                    h.flush_cache(&mut c);
+                    mine
+                })
+            })
+            .collect();
+        handles.into_iter().map(|j| j.join().unwrap()).collect()
+    });
+    let mut seen = HashSet::new();
+    for (a, tag) in results.iter().flatten() {
+        assert!(seen.insert(*a), "{a:#x} handed to two threads");
+        assert_eq!(h.load(*a), Some(*tag), "someone else wrote into {a:#x}");
+    }
+    assert_eq!(seen.len() as u64, THREADS * PER_THREAD);
+    assert_eq!(h.objects_allocated(), THREADS * PER_THREAD);
+    assert_eq!(h.live_declared_bytes().0, THREADS * PER_THREAD);
+}
+
+#[test]
+fn concurrent_marking_marks_each_object_exactly_once() {
+    let h = heap();
+    let mut c = h.new_cache();
+    let objs: Vec<Address> = (0..10_000)
+        .map(|i| h.alloc(&mut c, 16 + (i % 10) * 8, 1).unwrap())
+        .collect();
+    let wins: u64 = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    objs.iter()
+                        .filter(|&&a| h.find_object(a + 1).unwrap().try_mark())
+                        .count() as u64
+                })
+            })
+            .collect();
+        handles.into_iter().map(|j| j.join().unwrap()).sum()
+    });
+    assert_eq!(wins, objs.len() as u64);
+    assert!(objs.iter().all(|&a| h.find_object(a).unwrap().is_marked()));
+}
+
+#[test]
+fn find_object_is_consistent_while_other_threads_allocate() {
+    let h = heap();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let first = {
+        let mut c = h.new_cache();
+        let a = h.alloc(&mut c, 16, 0).unwrap();
+        h.flush_cache(&mut c);
+        a
+    };
+    std::thread::scope(|s| {
+        let allocator = s.spawn(|| {
+            let mut c = h.new_cache();
+            for i in 0..200_000u64 {
+                h.alloc(&mut c, 8 + (i * 8) % 3000, (i % 3) as u32).unwrap();
+                if i % 50_000 == 0 {
+                    h.alloc(&mut c, 70_000, 2).unwrap();
+                }
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+        // Probe addresses all over the growing heap, found or not.
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut found = 0u64;
+        while !stop.load(Ordering::Relaxed) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let a = first + x % (64 << 20);
+            if let Some(o) = h.find_object(a) {
+                assert!(
+                    o.base() <= a && a < o.base() + o.elem_bytes(),
+                    "{a:#x} outside {o:?}"
+                );
+                assert!(o.pointer_words().len() as u64 * 8 <= o.elem_bytes());
+                found += 1;
+            }
+        }
+        allocator.join().unwrap();
+        assert!(found > 0, "the probe never hit an object");
+    });
+}
+
+#[test]
+fn word_rejects_misaligned_and_outside_addresses() {
+    let h = heap();
+    let mut c = h.new_cache();
+    let a = h.alloc(&mut c, 64, 8).unwrap();
+    assert!(h.word(a).is_some());
+    assert!(h.word(a + 8).is_some());
+    for bad in [
+        a + 1,
+        a + 4,
+        a + 7,
+        0,
+        8,
+        u64::MAX,
+        u64::MAX - 7,
+        a.wrapping_sub(1 << 40),
+    ] {
+        assert!(h.word(bad).is_none(), "{bad:#x}");
+        assert_eq!(h.load(bad), None);
+        h.store(bad, 1); // a no-op, not a crash
+    }
+    let end = a - (a % PAGE_BYTES) + h.reserved_bytes() * 2;
+    assert!(h.word(end).is_none());
+    assert!(h.find_object(0).is_none() && h.find_object(u64::MAX).is_none());
+    assert!(!h.contains(0));
+}
+
+#[test]
+fn exhausting_a_small_reservation_is_a_clean_error_and_recoverable() {
+    let h = Heap::new(1 << 30).unwrap();
+    assert_eq!(h.reserved_bytes(), 1 << 30);
+    let mut c = h.new_cache();
+    let mut blocks = 0u64;
+    let err = loop {
+        match h.alloc(&mut c, 100 << 20, 0) {
+            Ok(_) => blocks += 1,
+            Err(e) => break e,
+        }
+        assert!(
+            blocks <= 10,
+            "1 GiB cannot hold more than ten 100 MiB blocks"
+        );
+    };
+    assert_eq!(blocks, 10);
+    assert!(
+        matches!(err, HeapError::OutOfMemory { requested, reserved } if requested == 100 << 20 && reserved == 1 << 30)
+    );
+    assert!(err.to_string().contains("reservation"), "{err}");
+    // Small blocks fill the rest, then fail cleanly too.
+    let mut small = 0u64;
+    loop {
+        match h.alloc(&mut c, 32768, 0) {
+            Ok(_) => small += 1,
+            Err(e) => {
+                assert!(matches!(e, HeapError::OutOfMemory { .. }));
+                break;
+            }
+        }
+    }
+    assert!(small > 0);
+    assert!(matches!(
+        h.alloc(&mut c, u64::MAX, 0),
+        Err(HeapError::OutOfMemory { .. })
+    ));
+    // Freeing everything makes room again.
+    h.sweep(None);
+    assert!(h.alloc(&mut c, 100 << 20, 0).is_ok());
+}
+
+#[test]
+fn invalid_requests_are_refused() {
+    let h = heap();
+    let mut c = h.new_cache();
+    assert!(matches!(
+        h.alloc(&mut c, 0, 0),
+        Err(HeapError::InvalidRequest { .. })
+    ));
+    assert!(matches!(
+        h.alloc(&mut c, 16, 3),
+        Err(HeapError::InvalidRequest { .. })
+    ));
+    assert!(matches!(
+        h.alloc(&mut c, 1 << 20, u32::MAX),
+        Err(HeapError::InvalidRequest { .. })
+    ));
+    assert!(h.alloc(&mut c, 24, 3).is_ok());
+}
+
+#[test]
+#[should_panic(expected = "other than the one that made it")]
+fn a_cache_is_tied_to_its_heap() {
+    let h1 = heap();
+    let h2 = heap();
+    let mut c = h1.new_cache();
+    let _ = h2.alloc(&mut c, 16, 0);
+}
+
+#[test]
+fn a_cache_outliving_its_heap_is_harmless() {
+    let h = heap();
+    let mut c: AllocCache = h.new_cache();
+    h.alloc(&mut c, 16, 0).unwrap();
+    drop(h);
+    assert!(!c.take_trigger());
+    drop(c);
+}
+
+#[test]
+fn a_cached_span_continues_from_its_swept_state() {
+    let h = heap();
+    let mut c = h.new_cache();
+    let objs: Vec<Address> = (0..10).map(|_| h.alloc(&mut c, 48, 0).unwrap()).collect();
+    mark(&h, objs[3]);
+    let stats = h.sweep(None);
+    assert_eq!(
+        (
+            stats.freed_objects,
+            stats.live_objects,
+            stats.spans_released
+        ),
+        (9, 1, 0)
+    );
+    // The next allocations refill the freed slots from slot 0 on, skipping
+    // the survivor, without any flush.
+    let next: Vec<Address> = (0..10).map(|_| h.alloc(&mut c, 48, 0).unwrap()).collect();
+    let mut expected: Vec<Address> = objs.iter().copied().filter(|&a| a != objs[3]).collect();
+    expected.push(objs[9] + 48);
+    assert_eq!(next, expected);
+}
+
+#[test]
+fn flushed_caches_hand_their_partial_spans_to_other_caches() {
+    let h = heap();
+    let mut c1 = h.new_cache();
+    let a = h.alloc(&mut c1, 256, 0).unwrap();
+    h.flush_cache(&mut c1);
+    let mut c2 = h.new_cache();
+    let b = h.alloc(&mut c2, 256, 0).unwrap();
+    assert_eq!(
+        b,
+        a + 256,
+        "the second cache continues the first one's span"
+    );
+    assert_eq!(h.inuse_bytes(), PAGE_BYTES);
+}
+
+#[test]
+fn parallel_sweep_agrees_with_the_serial_one() {
+    let make = || {
+        let h = heap();
+        let mut c = h.new_cache();
+        for i in 0..30_000u64 {
+            let a = h.alloc(&mut c, 8 + (i % 97) * 8, (i % 2) as u32).unwrap();
+            if i % 5 == 0 {
+                mark(&h, a);
+            }
+        }
+        drop(c);
+        h
+    };
+    let (h1, h2) = (make(), make());
+    let s1 = h1.sweep(None);
+    let freed = std::sync::Mutex::new(Vec::new());
+    let s2 = h2.sweep_parallel(Some(&|a| freed.lock().unwrap().push(a)));
+    assert_eq!(s1, s2);
+    assert_eq!(freed.into_inner().unwrap().len() as u64, s2.freed_objects);
+    assert_eq!(h1.heap_live(), h2.heap_live());
+    assert_eq!(h1.inuse_bytes(), h2.inuse_bytes());
+    assert_eq!(h1.live_declared_bytes(), h2.live_declared_bytes());
+}
+
+#[test]
+fn for_each_object_visits_every_allocated_object() {
+    let h = heap();
+    let mut c = h.new_cache();
+    let mut want = HashMap::new();
+    for i in 0..3000u64 {
+        let size = 1 + (i * 37) % 70_000;
+        want.insert(h.alloc(&mut c, size, 0).unwrap(), size);
+    }
+    let mut got = HashMap::new();
+    h.for_each_object(|o| {
+        got.insert(o.base(), o.declared_size());
+    });
+    assert_eq!(got, want);
+    assert_eq!(
+        h.live_declared_bytes(),
+        (want.len() as u64, want.values().sum())
+    );
+}
+
+#[test]
+fn every_size_class_round_trips_its_metadata() {
+    let h = heap();
+    let mut c = h.new_cache();
+    for class in &SIZE_CLASSES[1..NUM_SIZE_CLASSES] {
+        let size = class.bytes as u64;
+        let slots = (size / 8) as u32;
+        let a = h.alloc(&mut c, size, slots).unwrap();
+        let o = h.find_object(a + size - 1).unwrap();
+        assert_eq!(
+            (o.base(), o.declared_size(), o.ptr_slots(), o.elem_bytes()),
+            (a, size, slots, size)
+        );
+    }
+}
+
+/// One step of a random heap history.
+#[derive(Clone, Debug)]
+enum Op {
+    Alloc {
+        size: u64,
+        ptr_slots: u32,
+    },
+    /// Keep (mark) the live objects whose index modulo `keep_mod` is 0, then
+    /// sweep.
+    Collect {
+        keep_mod: usize,
+    },
+    Flush,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        8 => (1u64..=2048, 0u32..4).prop_map(|(size, p)| Op::Alloc { size, ptr_slots: p.min((size / 8) as u32) }),
+        1 => (32_769u64..200_000).prop_map(|size| Op::Alloc { size, ptr_slots: 0 }),
+        1 => (1usize..4).prop_map(|keep_mod| Op::Collect { keep_mod }),
+        1 => Just(Op::Flush),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The heap agrees with a map of live objects after any history.
+    #[test]
+    fn heap_matches_a_model_of_live_objects(ops in proptest::collection::vec(op(), 1..300)) {
+        let h = Heap::new(1 << 30).unwrap();
+        let mut c = h.new_cache();
+        let mut live: HashMap<Address, (u64, u32)> = HashMap::new();
+        for op in ops {
+            match op {
+                Op::Alloc { size, ptr_slots } => {
+                    let a = h.alloc(&mut c, size, ptr_slots).unwrap();
+                    prop_assert!(!live.contains_key(&a), "{:#x} handed out while live", a);
+                    for (&b, &(bs, _)) in &live {
+                        prop_assert!(a + size <= b || b + bs <= a, "{:#x} overlaps {:#x}", a, b);
+                    }
+                    for i in 0..size.div_ceil(8) {
+                        prop_assert_eq!(h.load(a + 8 * i), Some(0));
+                    }
+                    fill(&h, a, size, 0xff);
+                    live.insert(a, (size, ptr_slots));
+                }
+                Op::Collect { keep_mod } => {
+                    let mut addrs: Vec<Address> = live.keys().copied().collect();
+                    addrs.sort();
+                    let keep: HashSet<Address> = addrs.iter().copied().enumerate()
+                        .filter(|(i, _)| i % keep_mod == 0).map(|(_, a)| a).collect();
+                    for &a in &keep {
+                        mark(&h, a);
+                    }
+                    let (stats, freed) = sweep_collect(&h);
+                    let freed: HashSet<Address> = freed.into_iter().collect();
+                    let expect: HashSet<Address> = live.keys().copied().filter(|a| !keep.contains(a)).collect();
+                    prop_assert_eq!(&freed, &expect);
+                    prop_assert_eq!(stats.live_objects as usize, keep.len());
+                    live.retain(|a, _| keep.contains(a));
+                }
+                Op::Flush => h.flush_cache(&mut c),
+            }
+            let (n, bytes) = h.live_declared_bytes();
+            prop_assert_eq!(n as usize, live.len());
+            prop_assert_eq!(bytes, live.values().map(|&(s, _)| s).sum::<u64>());
+        }
+        for (&a, &(size, ptr_slots)) in &live {
+            let o = h.find_object(a + size / 2).unwrap();
+            prop_assert_eq!((o.base(), o.declared_size(), o.ptr_slots()), (a, size, ptr_slots));
+            prop_assert!(o.is_allocated());
+        }
+        h.flush_cache(&mut c);
+        h.sweep(None);
+        prop_assert_eq!(h.heap_live(), 0);
+        prop_assert_eq!(h.inuse_bytes(), 0);
+    }
+}

@@ -1,0 +1,352 @@
+//! The `gcwb` command line: parsing, and the commands as functions that
+//! return an exit code. Exit codes: 0 success; 1 a verified run found
+//! violations; 2 bad input (a malformed trace, a bad option) or a fatal
+//! error of the replayed program (Go exits 2 on `fatal error:` too).
+
+use crate::replay::{replay, ReplayOptions, RunResult};
+use crate::report::{alloc_counts, summary_row, write_run, RunContext, RunOutputs, SummaryRow};
+use clap::{Parser, Subcommand, ValueEnum};
+use collectors::runtime::stack::{MAX_STACK_SETTING_32, MAX_STACK_SETTING_64};
+use collectors::runtime::StackLimit;
+use collectors::{registry, GcConfig};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use workloads::analysis::{analyze, oracle, Analysis};
+use workloads::model::Trace;
+use workloads::TraceError;
+
+/// gcwb — a garbage-collector research workbench.
+///
+/// Replays traces of Go-like programs (goroutines, stacks, heap allocations
+/// with their Go cause, pointer stores) against pluggable collectors and
+/// measures pause times, throughput and heap size.
+#[derive(Parser, Debug)]
+#[command(name = "gcwb", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Replay a trace (or a built-in workload) against one or every collector
+    /// and write summary.csv, pauses.csv, cycles.csv, spans.csv, causes.csv.
+    Run(RunArgs),
+    /// Validate a trace and print what it contains, or its first error.
+    Check {
+        /// A .gct (text) or .gctb (binary) trace.
+        trace: PathBuf,
+    },
+    /// Convert a trace between text (.gct) and binary (.gctb), by extension.
+    Convert { input: PathBuf, output: PathBuf },
+    /// List the collectors.
+    Collectors,
+    /// List the built-in workloads.
+    Workloads,
+    /// Write a built-in workload as a trace file.
+    Gen {
+        /// Workload name (see `gcwb workloads`).
+        name: String,
+        /// Output file (.gct or .gctb).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Random seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Size factor (1.0 is the workload's default size).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Arch {
+    #[value(name = "64")]
+    Bits64,
+    #[value(name = "32")]
+    Bits32,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// The trace to replay (.gct or .gctb). Without it, the built-in workload
+    /// named by --workload.
+    pub trace: Option<PathBuf>,
+    /// A built-in workload (see `gcwb workloads`).
+    #[arg(long, default_value = "default", conflicts_with = "trace")]
+    pub workload: String,
+    /// Seed for a generated workload.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Size factor for a generated workload.
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// Collector name, a comma-separated list, or `all`.
+    #[arg(short, long, default_value = "all")]
+    pub collector: String,
+    /// Worker threads (GOMAXPROCS); default: the machine's cores.
+    #[arg(long)]
+    pub procs: Option<usize>,
+    /// GOGC percent, or `off`.
+    #[arg(long, default_value = "100", value_parser = parse_gogc)]
+    pub gogc: Gogc,
+    /// Check every free and every access against the trace's oracle.
+    #[arg(long)]
+    pub verify: bool,
+    /// Put every block on the heap (no stack allocation).
+    #[arg(long)]
+    pub no_stack: bool,
+    /// Word size: sets the default maximum stack (64: 1 GB, 32: 250 MB).
+    #[arg(long, value_enum, default_value = "64")]
+    pub arch: Arch,
+    /// Maximum goroutine stack in bytes (Go's debug.SetMaxStack).
+    #[arg(long)]
+    pub max_stack: Option<u64>,
+    /// Directory for the CSV files.
+    #[arg(short, long, default_value = "results")]
+    pub out: PathBuf,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// GOGC: a percentage or off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Gogc(pub Option<u32>);
+
+fn parse_gogc(s: &str) -> Result<Gogc, String> {
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(Gogc(None));
+    }
+    s.parse::<u32>().map(|n| Gogc(Some(n))).map_err(|_| format!("expected a percentage or `off`, got `{s}`"))
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main_with(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Run(a) => run(&a),
+        Command::Check { trace } => check(&trace),
+        Command::Convert { input, output } => match workloads::file::convert(&input, &output) {
+            Ok(()) => {
+                println!("wrote {}", output.display());
+                0
+            }
+            Err(e) => input_error(&e),
+        },
+        Command::Collectors => {
+            for c in registry::COLLECTORS {
+                println!("{:<12} {}", c.name, c.summary);
+            }
+            0
+        }
+        Command::Workloads => {
+            for (name, about) in workloads::generate::names() {
+                println!("{name:<14} {about}");
+            }
+            0
+        }
+        Command::Gen { name, output, seed, scale } => {
+            let Some(trace) = builtin(&name, seed, scale) else {
+                eprintln!("gcwb: unknown workload `{name}` (see `gcwb workloads`)");
+                return 2;
+            };
+            match workloads::file::save(&trace, &output) {
+                Ok(()) => {
+                    println!("wrote {} ({} events)", output.display(), trace.events.len());
+                    0
+                }
+                Err(e) => input_error(&e),
+            }
+        }
+    }
+}
+
+fn input_error(e: &TraceError) -> i32 {
+    eprintln!("gcwb: {e}");
+    2
+}
+
+/// A built-in workload by name.
+pub fn builtin(name: &str, seed: u64, scale: f64) -> Option<Trace> {
+    let params = workloads::generate::Params { seed, scale, ..Default::default() };
+    workloads::generate::generate(name, &params)
+}
+
+/// A trace and its analysis, with the time taken to load and analyse it.
+pub struct Loaded {
+    pub name: String,
+    pub trace: Trace,
+    pub analysis: Analysis,
+    pub load_ns: u64,
+}
+
+/// Loads (or generates) and analyses the trace a `run` names.
+pub fn load(a: &RunArgs) -> Result<Loaded, TraceError> {
+    let t0 = Instant::now();
+    let (name, trace) = match &a.trace {
+        Some(p) => (p.display().to_string(), workloads::file::load(p)?),
+        None => match builtin(&a.workload, a.seed, a.scale) {
+            Some(t) => (a.workload.clone(), t),
+            None => {
+                return Err(TraceError::invalid(
+                    "--workload",
+                    &a.workload,
+                    "unknown workload (see `gcwb workloads`)",
+                ))
+            }
+        },
+    };
+    let analysis = analyze(&trace)?;
+    Ok(Loaded { name, trace, analysis, load_ns: t0.elapsed().as_nanos() as u64 })
+}
+
+fn collectors_named(spec: &str) -> Result<Vec<&'static registry::CollectorInfo>, String> {
+    if spec == "all" {
+        return Ok(registry::COLLECTORS.iter().collect());
+    }
+    spec.split(',')
+        .map(|n| {
+            registry::find(n.trim()).ok_or_else(|| {
+                format!("unknown collector `{}` (expected one of: {}, or all)", n.trim(), registry::names().join(", "))
+            })
+        })
+        .collect()
+}
+
+fn run(a: &RunArgs) -> i32 {
+    let chosen = match collectors_named(&a.collector) {
+        Ok(c) => c,
+        Err(msg) => {
+            eprintln!("gcwb: {msg}");
+            return 2;
+        }
+    };
+    let loaded = match load(a) {
+        Ok(l) => l,
+        Err(e) => return input_error(&e),
+    };
+    let procs = a.procs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
+    let setting = a.max_stack.unwrap_or(match a.arch {
+        Arch::Bits64 => MAX_STACK_SETTING_64,
+        Arch::Bits32 => MAX_STACK_SETTING_32,
+    });
+    let opts = ReplayOptions {
+        procs,
+        verify: a.verify,
+        no_stack: a.no_stack,
+        stack_limit: StackLimit { setting },
+        progress: !a.quiet && std::io::stderr().is_terminal(),
+    };
+    let gc = GcConfig { procs, gogc: a.gogc.0, ..GcConfig::default() };
+    let placements = loaded.analysis.placements(a.no_stack);
+    let ctx = RunContext {
+        trace_name: &loaded.name,
+        gogc: a.gogc.0,
+        no_stack: a.no_stack,
+        load_ns: loaded.load_ns,
+        counts: alloc_counts(&loaded.analysis, &placements),
+    };
+    println!(
+        "{}: {} events, {} goroutines, {} blocks ({} heap, {} stack); loaded in {:.1} ms",
+        loaded.name,
+        loaded.trace.events.len(),
+        loaded.analysis.goroutines.len(),
+        ctx.counts.allocs,
+        ctx.counts.heap_allocs,
+        ctx.counts.stack_allocs,
+        loaded.load_ns as f64 / 1e6
+    );
+    let mut rows: Vec<SummaryRow> = Vec::new();
+    let mut runs: Vec<RunResult> = Vec::new();
+    let mut code = 0;
+    for info in chosen {
+        let collector = match (info.make)(&gc) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("gcwb: cannot start {}: {e}", info.name);
+                return 2;
+            }
+        };
+        let r = replay(&loaded.trace, &loaded.analysis, collector.as_ref(), &opts);
+        let row = summary_row(&ctx, &r);
+        print_row(&row);
+        if let Some(f) = &r.fatal {
+            eprintln!("{f}");
+            code = 2;
+        }
+        if let Some(v) = &r.violations {
+            for x in v.iter().take(20) {
+                eprintln!("verify: {x}");
+            }
+            if r.violation_count > 20 {
+                eprintln!("verify: ... and {} more", r.violation_count - 20);
+            }
+            if r.violation_count > 0 && code == 0 {
+                code = 1;
+            }
+        }
+        rows.push(row);
+        runs.push(r);
+        drop(collector);
+    }
+    let out = RunOutputs { rows: &rows, runs: &runs, trace: &loaded.trace, analysis: &loaded.analysis, placements: &placements };
+    if let Err(e) = write_run(&a.out, &out) {
+        eprintln!("gcwb: cannot write results to {}: {e}", a.out.display());
+        return 2;
+    }
+    println!("results in {}/ (summary.csv, pauses.csv, cycles.csv, spans.csv, causes.csv)", a.out.display());
+    code
+}
+
+fn ms(ns: u64) -> String {
+    format!("{:.3} ms", ns as f64 / 1e6)
+}
+
+fn print_row(r: &SummaryRow) {
+    let verify = match r.verify_errors {
+        Some(0) => ", verified: clean".to_string(),
+        Some(n) => format!(", verified: {n} VIOLATIONS"),
+        None => String::new(),
+    };
+    println!(
+        "  {:<11} {:>8.2} M events/s  wall {}  GCs {:>4}  pause p50 {} p99 {} max {}  peak heap {:.1} MiB  final live {:.1} MiB{verify}{}",
+        r.collector,
+        r.events_per_s / 1e6,
+        ms(r.wall_ns),
+        r.gc_count,
+        ms(r.pause_p50_ns),
+        ms(r.pause_p99_ns),
+        ms(r.pause_max_ns),
+        r.peak_heap_bytes as f64 / (1 << 20) as f64,
+        r.final_live_bytes as f64 / (1 << 20) as f64,
+        if r.status == "ok" { String::new() } else { format!("  [{}]", r.status) },
+    );
+}
+
+fn check(path: &Path) -> i32 {
+    let t0 = Instant::now();
+    let trace = match workloads::file::load(path) {
+        Ok(t) => t,
+        Err(e) => return input_error(&e),
+    };
+    let analysis = match analyze(&trace) {
+        Ok(a) => a,
+        Err(e) => return input_error(&e),
+    };
+    let placements = analysis.placements(false);
+    let deaths = oracle::death_times(&trace, &analysis, &placements);
+    let c = alloc_counts(&analysis, &placements);
+    println!("{}: valid gctrace 1 ({:.1} ms)", path.display(), t0.elapsed().as_secs_f64() * 1e3);
+    println!("  events           {}", trace.events.len());
+    println!("  goroutines       {}", analysis.goroutines.len());
+    println!("  globals          {}", trace.globals);
+    println!("  blocks           {} ({} heap, {} stack)", c.allocs, c.heap_allocs, c.stack_allocs);
+    println!("  allocated bytes  {} ({} heap, {} stack)", c.bytes, c.heap_bytes, c.stack_bytes);
+    println!(
+        "  peak live heap   {} bytes (after {})",
+        deaths.peak_live_heap_bytes,
+        trace.pos(deaths.peak_live_heap_event as usize)
+    );
+    0
+}

@@ -1,0 +1,141 @@
+//! What a replay records: pauses, cycles and request-span latencies, and the
+//! summaries computed from them.
+//!
+//! A [`PauseRecord`] is one stop-the-world interval (its phase, start,
+//! duration and time-to-safepoint); a [`CycleRecord`] one collection. They
+//! are kept apart because a concurrent cycle has two pauses and a
+//! generational run many minor cycles per major one. Pause and span
+//! distributions go into HdrHistograms (nanoseconds, 3 significant digits).
+
+use collectors::CycleRecord;
+use hdrhistogram::Histogram;
+use parking_lot::Mutex;
+use serde::Serialize;
+
+/// The largest value the histograms track: one hour in nanoseconds.
+pub const HIST_MAX_NS: u64 = 3_600_000_000_000;
+/// Significant decimal digits the histograms keep.
+pub const HIST_SIGFIG: u8 = 3;
+
+/// A fresh nanosecond histogram.
+pub fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, HIST_MAX_NS, HIST_SIGFIG).expect("valid histogram bounds")
+}
+
+/// One stop-the-world pause.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PauseRecord {
+    /// The GC cycle it belongs to.
+    pub gc: u64,
+    pub phase: &'static str,
+    /// What started the cycle (filled in from the cycle records).
+    pub trigger: Option<&'static str>,
+    /// Replay clock when the stop was requested.
+    pub start_ns: u64,
+    /// From the stop request until the world restarted.
+    pub duration_ns: u64,
+    /// From the stop request until every worker was at a safepoint.
+    pub ttsp_ns: u64,
+}
+
+/// Where a replay's workers record.
+pub struct Metrics {
+    pauses: Mutex<Vec<PauseRecord>>,
+    cycles: Mutex<Vec<CycleRecord>>,
+    spans: Mutex<Vec<Histogram<u64>>>,
+}
+
+impl Metrics {
+    /// Metrics for a trace with `tags` distinct span tags.
+    pub fn new(tags: usize) -> Metrics {
+        Metrics {
+            pauses: Mutex::new(Vec::new()),
+            cycles: Mutex::new(Vec::new()),
+            spans: Mutex::new((0..tags).map(|_| new_histogram()).collect()),
+        }
+    }
+
+    pub fn record_pause(&self, p: PauseRecord) {
+        self.pauses.lock().push(p);
+    }
+
+    pub fn record_cycle(&self, c: CycleRecord) {
+        self.cycles.lock().push(c);
+    }
+
+    pub fn record_span(&self, tag: u32, ns: u64) {
+        if let Some(h) = self.spans.lock().get_mut(tag as usize) {
+            h.saturating_record(ns.max(1));
+        }
+    }
+
+    /// The pauses (with their cycle's trigger), cycles and span histograms.
+    pub fn take(&self) -> (Vec<PauseRecord>, Vec<CycleRecord>, Vec<Histogram<u64>>) {
+        let cycles = std::mem::take(&mut *self.cycles.lock());
+        let mut pauses = std::mem::take(&mut *self.pauses.lock());
+        for p in &mut pauses {
+            p.trigger = cycles.iter().find(|c| c.cycle == p.gc).and_then(|c| c.trigger).map(|t| t.name());
+        }
+        pauses.sort_by_key(|p| p.start_ns);
+        (pauses, cycles, std::mem::take(&mut *self.spans.lock()))
+    }
+}
+
+/// Percentiles of a set of pauses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PauseSummary {
+    pub count: u64,
+    pub p50_ns: u64,
+    pub p99_ns: u64,
+    pub max_ns: u64,
+    pub total_ns: u64,
+    pub ttsp_max_ns: u64,
+}
+
+/// Summarises `pauses` through an HdrHistogram. The final collection gcwb
+/// runs after the trace (trigger `final`) is a measuring device, not part of
+/// the program, and is left out.
+pub fn summarize_pauses(pauses: &[PauseRecord]) -> PauseSummary {
+    let mut h = new_histogram();
+    let mut s = PauseSummary::default();
+    for p in pauses.iter().filter(|p| p.trigger != Some("final")) {
+        h.saturating_record(p.duration_ns.max(1));
+        s.count += 1;
+        s.total_ns += p.duration_ns;
+        s.ttsp_max_ns = s.ttsp_max_ns.max(p.ttsp_ns);
+    }
+    if s.count > 0 {
+        s.p50_ns = h.value_at_quantile(0.50);
+        s.p99_ns = h.value_at_quantile(0.99);
+        s.max_ns = h.max();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pause(gc: u64, d: u64, trigger: Option<&'static str>) -> PauseRecord {
+        PauseRecord { gc, phase: "stw-full", trigger, start_ns: gc * 1000, duration_ns: d, ttsp_ns: d / 10 }
+    }
+
+    #[test]
+    fn summary_uses_histogram_percentiles_and_skips_the_final_collection() {
+        let mut ps: Vec<PauseRecord> = (1..=100).map(|i| pause(i, i * 1000, Some("heap-goal"))).collect();
+        ps.push(pause(101, 9_000_000, Some("final")));
+        let s = summarize_pauses(&ps);
+        assert_eq!(s.count, 100);
+        assert_eq!(s.total_ns, (1..=100).map(|i| i * 1000).sum::<u64>());
+        // 3 significant digits: within 0.1%.
+        assert!((s.p50_ns as f64 - 50_000.0).abs() <= 50.0, "{}", s.p50_ns);
+        assert!((s.p99_ns as f64 - 99_000.0).abs() <= 99.0, "{}", s.p99_ns);
+        assert!((s.max_ns as f64 - 100_000.0).abs() <= 100.0, "{}", s.max_ns);
+        assert_eq!(s.ttsp_max_ns, 10_000);
+    }
+
+    #[test]
+    fn no_pauses_summarise_to_zero() {
+        assert_eq!(summarize_pauses(&[]), PauseSummary::default());
+    }
+}

@@ -1,0 +1,239 @@
+//! Executing one trace event against real memory.
+//!
+//! Locations resolve to real slots: a local is a word of the goroutine's
+//! stack, a global a word of the global zone, `X.K` the heap or stack word
+//! `K` words past the address X holds. Stores into heap slots go through the
+//! collector's write barrier; stores into locals, globals and stack blocks'
+//! slots do not (as in Go). The evaluation order is the one
+//! `docs/trace-format.md` fixes, so that the verifier's list of expected
+//! dereferences lines up with what happens here.
+
+use super::goroutine::GoroutineState;
+use super::{Fault, Replay};
+use collectors::runtime::Stack;
+use collectors::{Address, Mutator};
+use std::sync::atomic::{AtomicU64, Ordering};
+use workloads::analysis::Place;
+use workloads::model::{Loc, Op, Root, Src, WORD_BYTES};
+
+/// A resolved location.
+enum SlotRef<'s> {
+    /// A heap word (stores go through the write barrier).
+    Heap(Address),
+    /// A stack word or a global.
+    Plain(&'s AtomicU64),
+}
+
+/// Checks each dereference against the block the analysis expects (only
+/// under `--verify`).
+pub(super) struct Derefs<'a> {
+    event: usize,
+    expected: &'a [workloads::BlockIdx],
+    next: usize,
+}
+
+/// What an event asks of the worker after it ran.
+#[derive(Default)]
+pub(super) struct After {
+    /// A goroutine to make runnable.
+    pub spawned: Option<usize>,
+    /// An explicit `runtime.GC()`.
+    pub gc: bool,
+    /// The goroutine exited.
+    pub exited: bool,
+}
+
+impl Replay<'_> {
+    fn check_deref(&self, d: &mut Option<Derefs<'_>>, v: Address) -> Result<(), Fault> {
+        if let (Some(d), Some(verifier)) = (d.as_mut(), self.verifier.as_ref()) {
+            let Some(&b) = d.expected.get(d.next) else {
+                return Err(self.fault(d.event, "more dereferences than the analysis expected"));
+            };
+            d.next += 1;
+            if self.placements[b.0 as usize] == Place::Heap {
+                verifier.check_access(d.event, b, v);
+            }
+        }
+        Ok(())
+    }
+
+    fn root_slot<'s>(&'s self, stack: Option<&'s Stack>, root: Root, frame: usize, ev: usize) -> Result<&'s AtomicU64, Fault> {
+        match root {
+            Root::Global(k) => self.globals.slot(k as usize).ok_or_else(|| self.fault(ev, "global out of range")),
+            Root::Local(k) => stack
+                .and_then(|s| s.local_at(frame, k))
+                .ok_or_else(|| self.fault(ev, "local out of range")),
+        }
+    }
+
+    fn load(&self, slot: &SlotRef<'_>, ev: usize) -> Result<Address, Fault> {
+        match slot {
+            SlotRef::Plain(w) => Ok(w.load(Ordering::Relaxed)),
+            SlotRef::Heap(a) => self.heap.load(*a).ok_or_else(|| self.fault(ev, "pointer outside the heap")),
+        }
+    }
+
+    /// The slot `loc` names, evaluated in frame `frame` of `stack`.
+    fn resolve<'s>(
+        &'s self,
+        stack: Option<&'s Stack>,
+        loc: &Loc,
+        frame: usize,
+        ev: usize,
+        d: &mut Option<Derefs<'_>>,
+    ) -> Result<SlotRef<'s>, Fault> {
+        let mut slot = SlotRef::Plain(self.root_slot(stack, loc.root, frame, ev)?);
+        for &k in &loc.path {
+            let v = self.load(&slot, ev)?;
+            if v == 0 {
+                return Err(self.fault(ev, "nil dereference"));
+            }
+            self.check_deref(d, v)?;
+            let a = v.wrapping_add(k as u64 * WORD_BYTES);
+            slot = if self.heap.contains(a) {
+                SlotRef::Heap(a)
+            } else {
+                match stack.and_then(|s| s.word_at(a)) {
+                    Some(w) => SlotRef::Plain(w),
+                    None => return Err(self.fault(ev, "pointer to neither the heap nor this goroutine's stack")),
+                }
+            };
+        }
+        Ok(slot)
+    }
+
+    /// The value `src` denotes, evaluated in frame `frame` of `stack`.
+    fn eval(&self, stack: Option<&Stack>, src: &Src, frame: usize, ev: usize, d: &mut Option<Derefs<'_>>) -> Result<Address, Fault> {
+        match src {
+            Src::Nil => Ok(0),
+            Src::Loc(l) => {
+                let s = self.resolve(stack, l, frame, ev, d)?;
+                self.load(&s, ev)
+            }
+            Src::Interior(l, k) => {
+                let s = self.resolve(stack, l, frame, ev, d)?;
+                Ok(self.load(&s, ev)?.wrapping_add(*k as u64 * WORD_BYTES))
+            }
+        }
+    }
+
+    fn store(&self, slot: SlotRef<'_>, v: Address, m: &mut Mutator) {
+        match slot {
+            SlotRef::Plain(w) => w.store(v, Ordering::Relaxed),
+            SlotRef::Heap(a) => self.collector.write_pointer(m, a, v),
+        }
+    }
+
+    /// Runs event `ev` of goroutine `g` (whose state the caller holds).
+    pub(super) fn exec(&self, g: usize, st: &mut GoroutineState, m: &mut Mutator, ev: usize) -> Result<After, Fault> {
+        let mut d = self.verifier.as_ref().map(|_| Derefs { event: ev, expected: self.analysis.derefs_of(ev), next: 0 });
+        let mut after = After::default();
+        match &self.trace.events[ev].op {
+            Op::Set { dst, src } => {
+                let stack = st.stack.as_ref();
+                let top = stack.map_or(0, |s| s.depth().saturating_sub(1));
+                let v = self.eval(stack, src, top, ev, &mut d)?;
+                let slot = self.resolve(stack, dst, top, ev, &mut d)?;
+                self.store(slot, v, m);
+            }
+            Op::Alloc { dst, block, size, ptr_slots, .. } => {
+                let b = block.0 as usize;
+                // Allocate first (a stack allocation may move the stack), then
+                // resolve the destination in the (possibly moved) stack.
+                let addr = match self.placements[b] {
+                    Place::Stack => {
+                        let stack = st.stack.as_mut().ok_or_else(|| self.fault(ev, "stack block with no stack"))?;
+                        stack.alloc_block(*size, *ptr_slots).map_err(|e| self.stack_overflow(g, ev, e))?
+                    }
+                    Place::Heap => {
+                        let a = self.collector.alloc(m, *size, *ptr_slots).map_err(|e| self.out_of_memory(ev, e))?;
+                        if let Some(v) = &self.verifier {
+                            v.on_heap_alloc(*block, a);
+                        }
+                        a
+                    }
+                };
+                let stack = st.stack.as_ref();
+                let top = stack.map_or(0, |s| s.depth().saturating_sub(1));
+                let slot = self.resolve(stack, dst, top, ev, &mut d)?;
+                self.store(slot, addr, m);
+            }
+            Op::Call { locals, frame_bytes, args } => {
+                let stack = st.stack.as_mut().ok_or_else(|| self.fault(ev, "call on a goroutine with no stack"))?;
+                let bytes = frame_bytes.unwrap_or(16 + 8 * *locals as u64);
+                stack.push_frame(*locals, bytes).map_err(|e| self.stack_overflow(g, ev, e))?;
+                let stack = st.stack.as_ref();
+                let depth = stack.map_or(0, |s| s.depth());
+                for (i, a) in args.iter().enumerate() {
+                    let v = self.eval(stack, a, depth - 2, ev, &mut d)?;
+                    if let Some(w) = stack.and_then(|s| s.local_at(depth - 1, i as u32)) {
+                        w.store(v, Ordering::Relaxed);
+                    }
+                }
+            }
+            Op::Ret { copy } => {
+                let value = match copy {
+                    Some((src, _)) => {
+                        let stack = st.stack.as_ref();
+                        let top = stack.map_or(0, |s| s.depth().saturating_sub(1));
+                        Some(self.eval(stack, src, top, ev, &mut d)?)
+                    }
+                    None => None,
+                };
+                let stack = st.stack.as_mut().ok_or_else(|| self.fault(ev, "ret with no stack"))?;
+                if !stack.pop_frame() {
+                    return Err(self.fault(ev, "ret with no frame"));
+                }
+                if let (Some((_, dst)), Some(v)) = (copy, value) {
+                    let stack = st.stack.as_ref();
+                    let top = stack.map_or(0, |s| s.depth().saturating_sub(1));
+                    let slot = self.resolve(stack, dst, top, ev, &mut d)?;
+                    self.store(slot, v, m);
+                }
+            }
+            Op::Go { child, locals, frame_bytes, args } => {
+                let c = self.goroutine_index(*child).ok_or_else(|| self.fault(ev, "unknown goroutine"))?;
+                let stack = st.stack.as_ref();
+                let top = stack.map_or(0, |s| s.depth().saturating_sub(1));
+                let mut values = Vec::with_capacity(args.len());
+                for a in args {
+                    values.push(self.eval(stack, a, top, ev, &mut d)?);
+                }
+                let mut cst = self.goroutines[c].state.lock();
+                let cstack = cst.start(self.opts.stack_limit);
+                let bytes = frame_bytes.unwrap_or(16 + 8 * *locals as u64);
+                cstack.push_frame(*locals, bytes).map_err(|e| self.stack_overflow(c, ev, e))?;
+                for (i, v) in values.into_iter().enumerate() {
+                    if let Some(w) = cstack.local(i as u32) {
+                        w.store(v, Ordering::Relaxed);
+                    }
+                }
+                after.spawned = Some(c);
+            }
+            // Run by the worker loop, which can release the goroutine to park mid-work.
+            Op::Work { .. } => {}
+            Op::Begin { tag } => {
+                let t = self.tag_index(tag);
+                st.spans.push((t, self.now()));
+            }
+            Op::End { tag } => {
+                let t = self.tag_index(tag);
+                if let Some(pos) = st.spans.iter().rposition(|&(x, _)| x == t) {
+                    let (_, start) = st.spans.remove(pos);
+                    self.metrics.record_span(t, self.now().saturating_sub(start));
+                }
+            }
+            Op::Exit => {
+                st.exit();
+                after.exited = true;
+            }
+            Op::Gc => after.gc = true,
+        }
+        if let Some(d) = &d {
+            if d.next != d.expected.len() {
+                return Err(self.fault(ev, "fewer dereferences than the analysis expected"));
+            }
+        }
+        Ok(after)
+    }
+}

@@ -1,0 +1,487 @@
+//! The replayer: runs a trace's goroutines in parallel against a collector.
+//!
+//! Goroutines are scheduled M:N onto `--procs` workers of a rayon pool
+//! ([`scheduler`]); each runs its own events in order ([`exec`]), waiting
+//! where the trace says another goroutine must have gone first (dependencies
+//! derived at load: accesses to the same global or block slot keep trace
+//! order), so a parallel replay ends in the same state as the sequential
+//! trace. Every event boundary is a safepoint. The replayer is the
+//! collector's [`Host`]: it stops and restarts the world, hands over roots
+//! (globals, then one goroutine stack at a time), and records every pause.
+//! Under `--verify` it also feeds the [`crate::verify::Verifier`].
+
+mod exec;
+mod goroutine;
+mod scheduler;
+
+use crate::metrics::{Metrics, PauseRecord};
+use crate::verify::{Verifier, Violation};
+use collectors::host::RootVisitor;
+use collectors::runtime::{Globals, StackLimit, StackOverflow};
+use collectors::{Collector, CycleRecord, Heap, HeapError, Host, Phase, RootSet, Stopped, Trigger};
+use goroutine::Goroutine;
+use parking_lot::Mutex;
+use scheduler::{Next, Scheduler};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use workloads::analysis::{Analysis, Place};
+use workloads::model::{GoroutineId, Op, Trace};
+
+/// Go's scheduler preempts a goroutine that has run for 10 ms
+/// (`forcePreemptNS` in runtime/proc.go); a replayed goroutine yields its
+/// worker after the same slice.
+const TIME_SLICE_NS: u64 = 10_000_000;
+/// How often (in events) a running goroutine checks its time slice and
+/// publishes progress for the progress bar.
+const CHECK_EVERY_EVENTS: u32 = 256;
+
+/// How to replay.
+#[derive(Clone, Debug)]
+pub struct ReplayOptions {
+    /// Workers (GOMAXPROCS).
+    pub procs: usize,
+    /// Check every free and every access against the oracle.
+    pub verify: bool,
+    /// Put every block on the heap.
+    pub no_stack: bool,
+    pub stack_limit: StackLimit,
+    /// Show a progress bar on stderr (hidden when stderr is not a terminal).
+    pub progress: bool,
+}
+
+impl Default for ReplayOptions {
+    fn default() -> Self {
+        ReplayOptions {
+            procs: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            verify: false,
+            no_stack: false,
+            stack_limit: StackLimit::default(),
+            progress: false,
+        }
+    }
+}
+
+/// Why a replay ended early.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fatal {
+    /// A goroutine's stack would exceed the limit: Go's fatal stack overflow.
+    StackOverflow { goroutine: GoroutineId, limit: u64, at: String },
+    /// The heap's reservation is exhausted.
+    OutOfMemory { message: String, at: String },
+    /// Memory did not hold what the trace implies (a broken collector).
+    Fault { message: String, at: String },
+}
+
+impl std::fmt::Display for Fatal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fatal::StackOverflow { goroutine, limit, at } => write!(
+                f,
+                "runtime: goroutine stack exceeds {limit}-byte limit\nfatal error: stack overflow\n\ngoroutine {} [running]: at {at}",
+                goroutine.0
+            ),
+            Fatal::OutOfMemory { message, at } => write!(f, "fatal error: out of memory: {message} (at {at})"),
+            Fatal::Fault { message, at } => write!(f, "fatal error: replay fault: {message} (at {at})"),
+        }
+    }
+}
+
+/// An error that ends the replay.
+#[derive(Debug)]
+pub(crate) struct Fault(Fatal);
+
+/// Everything one replay measured.
+#[derive(Debug)]
+pub struct RunResult {
+    pub collector: String,
+    pub procs: usize,
+    /// Events executed, and the wall time of the replay itself.
+    pub events: u64,
+    pub wall_ns: u64,
+    pub pauses: Vec<PauseRecord>,
+    pub cycles: Vec<CycleRecord>,
+    /// Request latency per span tag.
+    pub spans: Vec<(String, hdrhistogram::Histogram<u64>)>,
+    pub stack_growths: u64,
+    pub max_stack_bytes: u64,
+    pub peak_heap_bytes: u64,
+    /// After the final collection: heap blocks still allocated, and the sum
+    /// of their declared sizes.
+    pub final_live_objects: u64,
+    pub final_live_bytes: u64,
+    /// `Some` when `--verify` was on.
+    pub violations: Option<Vec<Violation>>,
+    pub violation_count: u64,
+    /// Under `--verify`: per block, the cycle that freed it (0: never freed).
+    pub freed_by_cycle: Option<Vec<u64>>,
+    pub fatal: Option<Fatal>,
+}
+
+/// The shared state of one replay.
+pub(crate) struct Replay<'a> {
+    trace: &'a Trace,
+    analysis: &'a Analysis,
+    placements: &'a [Place],
+    collector: &'a dyn Collector,
+    heap: &'a Heap,
+    opts: &'a ReplayOptions,
+    globals: Globals,
+    goroutines: Vec<Goroutine>,
+    goroutine_index: HashMap<GoroutineId, usize>,
+    tags: HashMap<&'a str, u32>,
+    sched: Scheduler,
+    clock: Instant,
+    verifier: Option<Verifier<'a>>,
+    metrics: Metrics,
+    fatal: Mutex<Option<Fatal>>,
+    events_done: AtomicU64,
+    /// Time the verifier spent inside the current pause (not counted as pause).
+    verify_ns: AtomicU64,
+}
+
+/// Replays `trace` (already analysed) against `collector`.
+pub fn replay(trace: &Trace, analysis: &Analysis, collector: &dyn Collector, opts: &ReplayOptions) -> RunResult {
+    let placements = analysis.placements(opts.no_stack);
+    let mut tags = HashMap::new();
+    for e in &trace.events {
+        if let Op::Begin { tag } | Op::End { tag } = &e.op {
+            let n = tags.len() as u32;
+            tags.entry(tag.as_str()).or_insert(n);
+        }
+    }
+    let r = Replay {
+        trace,
+        analysis,
+        placements: &placements,
+        collector,
+        heap: collector.heap(),
+        opts,
+        globals: Globals::new(trace.globals as usize),
+        goroutines: analysis.goroutines.iter().map(|_| Goroutine::new()).collect(),
+        goroutine_index: analysis.goroutines.iter().enumerate().map(|(i, g)| (g.id, i)).collect(),
+        metrics: Metrics::new(tags.len()),
+        tags,
+        sched: Scheduler::new(analysis.goroutines.len()),
+        clock: Instant::now(),
+        verifier: opts.verify.then(|| Verifier::new(trace, analysis, &placements)),
+        fatal: Mutex::new(None),
+        events_done: AtomicU64::new(0),
+        verify_ns: AtomicU64::new(0),
+    };
+    r.run()
+}
+
+impl<'a> Replay<'a> {
+    #[inline]
+    fn now(&self) -> u64 {
+        self.clock.elapsed().as_nanos() as u64
+    }
+
+    fn goroutine_index(&self, id: GoroutineId) -> Option<usize> {
+        self.goroutine_index.get(&id).copied()
+    }
+
+    fn tag_index(&self, tag: &str) -> u32 {
+        self.tags.get(tag).copied().unwrap_or(0)
+    }
+
+    fn at(&self, ev: usize) -> String {
+        format!("{}: {}", self.trace.file(), self.trace.pos(ev))
+    }
+
+    fn fault(&self, ev: usize, msg: &str) -> Fault {
+        Fault(Fatal::Fault { message: msg.to_string(), at: self.at(ev) })
+    }
+
+    fn stack_overflow(&self, g: usize, ev: usize, e: StackOverflow) -> Fault {
+        Fault(Fatal::StackOverflow { goroutine: self.analysis.goroutines[g].id, limit: e.limit, at: self.at(ev) })
+    }
+
+    fn out_of_memory(&self, ev: usize, e: HeapError) -> Fault {
+        Fault(Fatal::OutOfMemory { message: e.to_string(), at: self.at(ev) })
+    }
+
+    fn fail(&self, f: Fault) {
+        let mut slot = self.fatal.lock();
+        if slot.is_none() {
+            *slot = Some(f.0);
+        }
+        drop(slot);
+        self.sched.abort();
+    }
+
+    /// A running worker saw `attention`: park until the world restarts.
+    fn safepoint(&self) {
+        self.sched.park();
+    }
+
+    fn run(self) -> RunResult {
+        self.goroutines[0].state.lock().start(self.opts.stack_limit);
+        self.sched.ready(0);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(self.opts.procs.max(1))
+            .thread_name(|i| format!("mutator-{i}"))
+            .build()
+            .expect("cannot start mutator worker threads");
+        let finished = AtomicBool::new(false);
+        let t0 = self.now();
+        std::thread::scope(|scope| {
+            if self.opts.progress {
+                scope.spawn(|| self.show_progress(&finished));
+            }
+            pool.broadcast(|_| self.worker());
+            finished.store(true, Ordering::Relaxed);
+        });
+        let wall_ns = self.now() - t0;
+        let fatal = self.fatal.lock().clone();
+        if fatal.is_none() {
+            self.collector.collect(&self, Trigger::Final);
+        }
+        let (final_live_objects, final_live_bytes) = self.heap.live_declared_bytes();
+        let (violations, violation_count, freed_by_cycle) = match &self.verifier {
+            Some(v) => {
+                v.finish(self.collector.capabilities().collects, fatal.is_none());
+                let (list, n) = v.violations();
+                (Some(list), n, Some(v.freed_by()))
+            }
+            None => (None, 0, None),
+        };
+        let (mut stack_growths, mut max_stack_bytes) = (0, 0);
+        for g in &self.goroutines {
+            let st = g.state.lock();
+            stack_growths += st.total_growths();
+            max_stack_bytes = max_stack_bytes.max(st.max_stack_bytes());
+        }
+        let mut tag_names: Vec<(&str, u32)> = self.tags.iter().map(|(k, v)| (*k, *v)).collect();
+        tag_names.sort_by_key(|&(_, i)| i);
+        let (pauses, cycles, span_hists) = self.metrics.take();
+        RunResult {
+            collector: self.collector.name().to_string(),
+            procs: self.opts.procs,
+            events: self.events_done.load(Ordering::Relaxed),
+            wall_ns,
+            pauses,
+            cycles,
+            spans: tag_names.iter().map(|(n, _)| n.to_string()).zip(span_hists).collect(),
+            stack_growths,
+            max_stack_bytes,
+            peak_heap_bytes: self.heap.peak_inuse_bytes(),
+            final_live_objects,
+            final_live_bytes,
+            violations,
+            violation_count,
+            freed_by_cycle,
+            fatal,
+        }
+    }
+
+    fn show_progress(&self, finished: &AtomicBool) {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(self.trace.events.len() as u64),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{prefix:>12} [{bar:40}] {human_pos}/{human_len} events ({per_sec}, {eta})")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(self.collector.name().to_string());
+        while !finished.load(Ordering::Relaxed) {
+            bar.set_position(self.events_done.load(Ordering::Relaxed));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bar.finish_and_clear();
+    }
+
+    /// One P: take runnable goroutines and run them until nothing is left.
+    fn worker(&self) {
+        let mut m = self.collector.new_mutator();
+        while let Next::Run(g) = self.sched.next() {
+            self.run_goroutine(g, &mut m);
+        }
+        self.collector.release_mutator(&mut m);
+    }
+
+    /// Runs goroutine `g` until it waits, finishes, or its slice ends. The
+    /// worker leaves the running set on return.
+    fn run_goroutine(&self, g: usize, m: &mut collectors::Mutator) {
+        let events = &self.analysis.goroutines[g].events;
+        let gor = &self.goroutines[g];
+        let mut st = gor.state.lock();
+        let slice_start = self.now();
+        let mut unpublished = 0u32;
+        'events: loop {
+            if self.sched.attention() {
+                drop(st);
+                if self.sched.aborted() {
+                    self.events_done.fetch_add(unpublished as u64, Ordering::Relaxed);
+                    self.sched.release(false);
+                    return;
+                }
+                self.safepoint();
+                st = gor.state.lock();
+                continue;
+            }
+            let pc = st.pc as usize;
+            if pc >= events.len() {
+                drop(st);
+                self.events_done.fetch_add(unpublished as u64, Ordering::Relaxed);
+                self.sched.release(true);
+                return;
+            }
+            let ev = events[pc] as usize;
+            for dep in self.analysis.deps_of(ev) {
+                let p = &self.goroutines[dep.goroutine as usize].progress;
+                if !p.reached(dep.seq) {
+                    drop(st);
+                    self.events_done.fetch_add(unpublished as u64, Ordering::Relaxed);
+                    unpublished = 0;
+                    if self.sched.wait_for(g, dep.goroutine as usize, dep.seq, p) {
+                        return;
+                    }
+                    st = gor.state.lock();
+                    continue 'events;
+                }
+            }
+            let after = if let Op::Work { ns } = self.trace.events[ev].op {
+                // Spin for `ns`, parking (without the goroutine) if the world stops:
+                // Go's asynchronous preemption of a tight loop.
+                let mut left = ns;
+                let mut t = self.now();
+                while left > 0 {
+                    if self.sched.attention() {
+                        if self.sched.aborted() {
+                            break; // the main loop sees the abort next
+                        }
+                        drop(st);
+                        self.safepoint();
+                        st = gor.state.lock();
+                        t = self.now();
+                        continue;
+                    }
+                    std::hint::spin_loop();
+                    let now = self.now();
+                    left = left.saturating_sub(now - t);
+                    t = now;
+                }
+                Default::default()
+            } else {
+                match self.exec(g, &mut st, m, ev) {
+                    Ok(a) => a,
+                    Err(f) => {
+                        drop(st);
+                        self.fail(f);
+                        self.events_done.fetch_add(unpublished as u64, Ordering::Relaxed);
+                        self.sched.release(false);
+                        return;
+                    }
+                }
+            };
+            st.pc += 1;
+            unpublished += 1;
+            if self.analysis.is_dep_target[ev] {
+                gor.progress.done.store(st.pc, Ordering::SeqCst);
+                if gor.progress.has_waiters.load(Ordering::SeqCst) {
+                    self.sched.wake(g, st.pc, &gor.progress);
+                }
+            }
+            if let Some(c) = after.spawned {
+                self.sched.ready(c);
+            }
+            let trigger = if after.gc { Some(Trigger::Explicit) } else { m.gc_wanted.take() };
+            if let Some(trigger) = trigger {
+                m.gc_wanted = None;
+                drop(st);
+                self.sched.leave();
+                self.collector.collect(self, trigger);
+                self.sched.resume();
+                st = gor.state.lock();
+            }
+            if unpublished >= CHECK_EVERY_EVENTS {
+                self.events_done.fetch_add(unpublished as u64, Ordering::Relaxed);
+                unpublished = 0;
+                if self.now() - slice_start > TIME_SLICE_NS && (st.pc as usize) < events.len() {
+                    drop(st);
+                    self.sched.requeue();
+                    self.sched.ready(g);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+impl RootSet for Replay<'_> {
+    fn scan_globals(&self, visit: &mut RootVisitor<'_>) {
+        self.globals.scan(visit);
+    }
+
+    fn stack_count(&self) -> usize {
+        self.goroutines.len()
+    }
+
+    fn scan_stack(&self, g: usize, may_shrink: bool, visit: &mut RootVisitor<'_>) {
+        let Some(gor) = self.goroutines.get(g) else { return };
+        let mut st = gor.state.lock();
+        if let Some(stack) = st.stack.as_mut() {
+            stack.scan(visit);
+            if may_shrink {
+                stack.shrink_if_sparse();
+            }
+        }
+    }
+}
+
+impl Host for Replay<'_> {
+    fn roots(&self) -> &dyn RootSet {
+        self
+    }
+
+    fn stop_the_world(&self, cycle: u64, phase: Phase) -> Option<Stopped> {
+        let requested_ns = self.now();
+        if !self.sched.stop_the_world() {
+            return None;
+        }
+        let ttsp_ns = self.now() - requested_ns;
+        if let Some(v) = &self.verifier {
+            let t = self.now();
+            let positions: Vec<u32> = self.goroutines.iter().map(|g| g.state.lock().pc).collect();
+            v.at_cut(cycle, &positions);
+            self.verify_ns.store(self.now() - t, Ordering::Relaxed);
+        }
+        Some(Stopped { cycle, phase, requested_ns, ttsp_ns })
+    }
+
+    fn start_the_world(&self, stopped: Stopped) {
+        let end = self.now();
+        let verify_ns = self.verify_ns.swap(0, Ordering::Relaxed);
+        self.sched.start_the_world();
+        self.metrics.record_pause(PauseRecord {
+            gc: stopped.cycle,
+            phase: stopped.phase.name(),
+            trigger: None,
+            start_ns: stopped.requested_ns,
+            duration_ns: (end - stopped.requested_ns).saturating_sub(verify_ns),
+            ttsp_ns: stopped.ttsp_ns,
+        });
+    }
+
+    fn now_ns(&self) -> u64 {
+        self.now()
+    }
+
+    fn wants_frees(&self) -> bool {
+        self.verifier.is_some()
+    }
+
+    fn on_free(&self, cycle: u64, addr: collectors::Address) {
+        if let Some(v) = &self.verifier {
+            v.on_free(cycle, addr);
+        }
+    }
+
+    fn on_cycle(&self, record: &CycleRecord) {
+        self.metrics.record_cycle(record.clone());
+    }
+}

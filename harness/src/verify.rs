@@ -1,0 +1,299 @@
+//! The verifier: checks a collector against the trace's oracle.
+//!
+//! The collector reports every object it frees (through
+//! [`collectors::Host::on_free`]); the replayer reports every heap allocation
+//! and every dereference. The verifier keeps a shadow of the program — the
+//! trace's sequential abstract machine ([`workloads::analysis::machine`]),
+//! whose values are block ids, not addresses, so it is independent of the
+//! heap and of the collector — and catches:
+//! - **a reachable block freed**: at each stop-the-world pause the shadow is
+//!   advanced to the *cut* the pause stopped at (each goroutine's position)
+//!   and its reachable set computed; a block freed by that cycle must not be
+//!   in it. The cut of a parallel replay is not a prefix of the trace, but
+//!   it is closed under the replay's dependencies, so applying its events in
+//!   trace order gives exactly the state the real program is in;
+//! - **an access to a freed block**, and a slot that does not point into
+//!   the block the trace says it does (memory reused under a live pointer);
+//! - **an unreachable block not freed**: after the final full collection,
+//!   every heap block unreachable at the end of the trace must be gone.
+//!
+//! The oracle's death times ([`workloads::analysis::oracle`], computed
+//! independently by Merlin's method) name when each block died in messages,
+//! and are cross-checked against the machine at the end.
+
+use parking_lot::Mutex;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use workloads::analysis::machine::Machine;
+use workloads::analysis::oracle::{death_times, Deaths};
+use workloads::analysis::{Analysis, Place};
+use workloads::model::Trace;
+use workloads::BlockIdx;
+
+/// At most this many violations are kept in full (all are counted).
+const MAX_KEPT: usize = 1000;
+
+/// What went wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ViolationKind {
+    /// The collector freed a block still reachable from the roots.
+    ReachableFreed,
+    /// The program dereferenced a block the collector had freed.
+    FreedAccessed,
+    /// A slot held a pointer that is not into the block the trace implies.
+    WrongBlock,
+    /// A block unreachable at the end was not freed by the final collection.
+    NotFreed,
+    /// The collector freed memory that held no live block.
+    BogusFree,
+    /// The oracle and the shadow machine disagree (a bug in gcwb).
+    OracleMismatch,
+}
+
+impl ViolationKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ViolationKind::ReachableFreed => "reachable block freed",
+            ViolationKind::FreedAccessed => "access to a freed block",
+            ViolationKind::WrongBlock => "pointer into the wrong block",
+            ViolationKind::NotFreed => "unreachable block not freed",
+            ViolationKind::BogusFree => "free of a non-block",
+            ViolationKind::OracleMismatch => "oracle mismatch",
+        }
+    }
+}
+
+/// One verifier finding: the block, the cycle, the event, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    pub kind: ViolationKind,
+    pub block: String,
+    pub cycle: Option<u64>,
+    /// The event (file and line) it concerns.
+    pub at: Option<String>,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.kind.name(), self.block)?;
+        if let Some(c) = self.cycle {
+            write!(f, " (cycle {c})")?;
+        }
+        if let Some(at) = &self.at {
+            write!(f, " at {at}")?;
+        }
+        write!(f, ": {}", self.detail)
+    }
+}
+
+struct Shadow<'a> {
+    machine: Machine<'a>,
+    /// Events of each goroutine applied to the machine so far.
+    applied: Vec<u32>,
+    /// Reachable blocks at the last cut, and that cut's cycle.
+    reachable: Vec<bool>,
+    cycle: u64,
+}
+
+/// The verifier of one replay.
+pub struct Verifier<'a> {
+    trace: &'a Trace,
+    analysis: &'a Analysis,
+    placements: &'a [Place],
+    deaths: Deaths,
+    shadow: Mutex<Shadow<'a>>,
+    /// Heap address -> block, for blocks the collector has not freed.
+    live_at: Mutex<HashMap<u64, u32>>,
+    block_addr: Vec<AtomicU64>,
+    freed: Vec<AtomicBool>,
+    /// The cycle that freed each block (0: not freed).
+    freed_by: Vec<AtomicU64>,
+    violations: Mutex<(Vec<Violation>, u64)>,
+}
+
+impl<'a> Verifier<'a> {
+    pub fn new(trace: &'a Trace, analysis: &'a Analysis, placements: &'a [Place]) -> Verifier<'a> {
+        let n = analysis.blocks.len();
+        Verifier {
+            trace,
+            analysis,
+            placements,
+            deaths: death_times(trace, analysis, placements),
+            shadow: Mutex::new(Shadow {
+                machine: Machine::new(trace, analysis, placements),
+                applied: vec![0; analysis.goroutines.len()],
+                reachable: vec![false; n],
+                cycle: 0,
+            }),
+            live_at: Mutex::new(HashMap::new()),
+            block_addr: (0..n).map(|_| AtomicU64::new(0)).collect(),
+            freed: (0..n).map(|_| AtomicBool::new(false)).collect(),
+            freed_by: (0..n).map(|_| AtomicU64::new(0)).collect(),
+            violations: Mutex::new((Vec::new(), 0)),
+        }
+    }
+
+    fn report(&self, v: Violation) {
+        let mut g = self.violations.lock();
+        g.1 += 1;
+        if g.0.len() < MAX_KEPT {
+            g.0.push(v);
+        }
+    }
+
+    /// The violations kept, and how many there were in all.
+    pub fn violations(&self) -> (Vec<Violation>, u64) {
+        let g = self.violations.lock();
+        (g.0.clone(), g.1)
+    }
+
+    /// For each block, the cycle that freed it (0 if none did).
+    pub fn freed_by(&self) -> Vec<u64> {
+        self.freed_by.iter().map(|c| c.load(Ordering::Relaxed)).collect()
+    }
+
+    fn at(&self, ev: usize) -> String {
+        format!("{}: {}", self.trace.file(), self.trace.pos(ev))
+    }
+
+    fn died(&self, b: usize) -> String {
+        match self.deaths.death[b] {
+            Some(e) => format!("the oracle has it unreachable from {}", self.trace.pos(e as usize)),
+            None => "the oracle has it reachable to the end of the trace".to_string(),
+        }
+    }
+
+    /// Block `b` was allocated on the heap at `addr`.
+    pub fn on_heap_alloc(&self, b: BlockIdx, addr: u64) {
+        self.block_addr[b.0 as usize].store(addr, Ordering::Relaxed);
+        if let Some(old) = self.live_at.lock().insert(addr, b.0) {
+            self.report(Violation {
+                kind: ViolationKind::ReachableFreed,
+                block: self.trace.block_name(BlockIdx(old)),
+                cycle: None,
+                at: Some(self.at(self.analysis.blocks[b.0 as usize].alloc_event as usize)),
+                detail: format!(
+                    "its memory was handed out again (to {}) although the collector never reported freeing it",
+                    self.trace.block_name(b)
+                ),
+            });
+        }
+    }
+
+    /// The world is stopped for cycle `cycle` with goroutine `g` having
+    /// completed `positions[g]` of its events: bring the shadow to that cut.
+    pub fn at_cut(&self, cycle: u64, positions: &[u32]) {
+        let mut sh = self.shadow.lock();
+        let sh = &mut *sh;
+        let mut next: BinaryHeap<Reverse<(u32, usize)>> = BinaryHeap::new();
+        for (g, &pos) in positions.iter().enumerate() {
+            if sh.applied[g] < pos {
+                next.push(Reverse((self.analysis.goroutines[g].events[sh.applied[g] as usize], g)));
+            }
+        }
+        while let Some(Reverse((ev, g))) = next.pop() {
+            sh.machine.apply(ev as usize);
+            sh.applied[g] += 1;
+            if sh.applied[g] < positions[g] {
+                next.push(Reverse((self.analysis.goroutines[g].events[sh.applied[g] as usize], g)));
+            }
+        }
+        sh.reachable = sh.machine.reachable();
+        sh.cycle = cycle;
+    }
+
+    /// Cycle `cycle` freed the heap object at `addr`.
+    pub fn on_free(&self, cycle: u64, addr: u64) {
+        let Some(b) = self.live_at.lock().remove(&addr) else {
+            self.report(Violation {
+                kind: ViolationKind::BogusFree,
+                block: format!("address {addr:#x}"),
+                cycle: Some(cycle),
+                at: None,
+                detail: "the collector freed an object that is no live block".to_string(),
+            });
+            return;
+        };
+        let bi = b as usize;
+        self.freed[bi].store(true, Ordering::Relaxed);
+        self.freed_by[bi].store(cycle, Ordering::Relaxed);
+        let sh = self.shadow.lock();
+        if sh.cycle == cycle && sh.reachable[bi] {
+            let path = sh.machine.explain_path(BlockIdx(b)).unwrap_or_else(|| "?".to_string());
+            self.report(Violation {
+                kind: ViolationKind::ReachableFreed,
+                block: self.trace.block_name(BlockIdx(b)),
+                cycle: Some(cycle),
+                at: Some(self.at(self.analysis.blocks[bi].alloc_event as usize)),
+                detail: format!("still reachable at the cycle's cut via {path}; {}", self.died(bi)),
+            });
+        }
+    }
+
+    /// Event `ev` dereferenced heap block `b` through pointer value `v`.
+    pub fn check_access(&self, ev: usize, b: BlockIdx, v: u64) {
+        let bi = b.0 as usize;
+        if self.freed[bi].load(Ordering::Relaxed) {
+            self.report(Violation {
+                kind: ViolationKind::FreedAccessed,
+                block: self.trace.block_name(b),
+                cycle: None,
+                at: Some(self.at(ev)),
+                detail: format!("the program dereferences it after the collector freed it; {}", self.died(bi)),
+            });
+            return;
+        }
+        let base = self.block_addr[bi].load(Ordering::Relaxed);
+        let size = self.analysis.blocks[bi].size;
+        if v < base || v >= base + size.max(1) {
+            self.report(Violation {
+                kind: ViolationKind::WrongBlock,
+                block: self.trace.block_name(b),
+                cycle: None,
+                at: Some(self.at(ev)),
+                detail: format!("the slot holds {v:#x}, but the block is at {base:#x} ({size} bytes): its memory was reused"),
+            });
+        }
+    }
+
+    /// After the final collection: every heap block unreachable at the end
+    /// must have been freed (when the collector frees at all, and the replay
+    /// ran to the end); and the oracle must agree with the machine.
+    pub fn finish(&self, collects: bool, completed: bool) {
+        if !completed {
+            return;
+        }
+        let all: Vec<u32> = self.analysis.goroutines.iter().map(|g| g.events.len() as u32).collect();
+        let cycle = self.shadow.lock().cycle;
+        self.at_cut(cycle, &all);
+        let sh = self.shadow.lock();
+        for (bi, info) in self.analysis.blocks.iter().enumerate() {
+            let reachable = sh.reachable[bi];
+            if self.placements[bi] == Place::Heap && reachable == self.deaths.death[bi].is_some() {
+                self.report(Violation {
+                    kind: ViolationKind::OracleMismatch,
+                    block: self.trace.block_name(BlockIdx(bi as u32)),
+                    cycle: None,
+                    at: None,
+                    detail: format!("machine says reachable={reachable} at the end; {}", self.died(bi)),
+                });
+            }
+            if collects
+                && self.placements[bi] == Place::Heap
+                && !reachable
+                && self.block_addr[bi].load(Ordering::Relaxed) != 0
+                && !self.freed[bi].load(Ordering::Relaxed)
+            {
+                self.report(Violation {
+                    kind: ViolationKind::NotFreed,
+                    block: self.trace.block_name(BlockIdx(bi as u32)),
+                    cycle: Some(cycle),
+                    at: Some(self.at(info.alloc_event as usize)),
+                    detail: format!("still allocated after the final collection; {}", self.died(bi)),
+                });
+            }
+        }
+    }
+}

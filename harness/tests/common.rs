@@ -1,0 +1,50 @@
+//! Helpers shared by the harness's integration tests.
+#![allow(dead_code)]
+
+use collectors::mark::MarkFaults;
+use collectors::plans::mark_sweep::MarkSweep;
+use collectors::{registry, Collector, GcConfig};
+use harness::replay::{replay, ReplayOptions, RunResult};
+use workloads::analysis::{analyze, Analysis};
+use workloads::model::Trace;
+use workloads::text::parse_text;
+
+pub fn parse(src: &str) -> (Trace, Analysis) {
+    let t = parse_text(src, "test.gct").expect("test trace parses");
+    let a = analyze(&t).expect("test trace is sound");
+    (t, a)
+}
+
+pub fn config(procs: usize) -> GcConfig {
+    GcConfig { procs, heap_reserve_bytes: 4 << 30, ..GcConfig::default() }
+}
+
+pub fn collector(name: &str, procs: usize) -> Box<dyn Collector> {
+    (registry::find(name).expect("registered").make)(&config(procs)).expect("collector starts")
+}
+
+pub fn broken(faults: MarkFaults, skip_sweep: bool) -> Box<dyn Collector> {
+    Box::new(MarkSweep::with_faults(&config(2), faults, skip_sweep).expect("collector starts"))
+}
+
+pub fn verified(procs: usize) -> ReplayOptions {
+    ReplayOptions { procs, verify: true, ..ReplayOptions::default() }
+}
+
+pub fn run(trace: &Trace, analysis: &Analysis, c: &dyn Collector, procs: usize) -> RunResult {
+    replay(trace, analysis, c, &verified(procs))
+}
+
+/// The names of the kinds of violation a run found.
+pub fn kinds(r: &RunResult) -> Vec<&'static str> {
+    let mut k: Vec<_> = r.violations.as_ref().expect("verified").iter().map(|v| v.kind.name()).collect();
+    k.sort();
+    k.dedup();
+    k
+}
+
+pub fn assert_clean(r: &RunResult) {
+    let v = r.violations.as_ref().expect("verified run");
+    assert!(r.fatal.is_none(), "{} ended early: {:?}", r.collector, r.fatal);
+    assert!(v.is_empty(), "{}: {} violations, first: {}", r.collector, r.violation_count, v[0]);
+}
