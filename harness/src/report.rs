@@ -46,6 +46,8 @@ pub struct SummaryRow {
     pub mark_total_ns: u64,
     pub marked_bytes_total: u64,
     pub no_stack: bool,
+    pub dispatches: u64,
+    pub dep_waits: u64,
     /// `ok`, or what ended the run early.
     pub status: String,
 }
@@ -126,6 +128,8 @@ pub fn summary_row(ctx: &RunContext<'_>, r: &RunResult) -> SummaryRow {
         mark_total_ns: r.cycles.iter().map(|c| c.mark_ns).sum(),
         marked_bytes_total: r.cycles.iter().map(|c| c.marked_bytes).sum(),
         no_stack: ctx.no_stack,
+        dispatches: r.dispatches,
+        dep_waits: r.dep_waits,
         status: match &r.fatal {
             None => "ok".to_string(),
             Some(crate::replay::Fatal::StackOverflow { .. }) => "stack-overflow".to_string(),
@@ -302,6 +306,6 @@ pub fn summary_header() -> Vec<&'static str> {
         "heap_allocs", "stack_allocs", "gc_count", "pause_count", "pause_p50_ns", "pause_p99_ns", "pause_max_ns",
         "pause_total_ns", "ttsp_max_ns", "peak_heap_bytes", "final_live_bytes", "stack_growths", "max_stack_bytes",
         "verify_errors", "load_ns", "heap_alloc_bytes", "stack_alloc_bytes", "final_live_objects", "mark_total_ns",
-        "marked_bytes_total", "no_stack", "status",
+        "marked_bytes_total", "no_stack", "dispatches", "dep_waits", "status",
     ]
 }

@@ -111,6 +111,10 @@ pub struct Verifier<'a> {
     /// The cycle that freed each block (0: not freed).
     freed_by: Vec<AtomicU64>,
     violations: Mutex<(Vec<Violation>, u64)>,
+    /// Frees reported but not yet checked: (cycle, address). Checking is
+    /// deferred to [`Verifier::settle`] so the collector's sweep pays only a
+    /// push, and the host can keep the checking out of its pause times.
+    pending_frees: Mutex<Vec<(u64, u64)>>,
 }
 
 impl<'a> Verifier<'a> {
@@ -132,6 +136,7 @@ impl<'a> Verifier<'a> {
             freed: (0..n).map(|_| AtomicBool::new(false)).collect(),
             freed_by: (0..n).map(|_| AtomicU64::new(0)).collect(),
             violations: Mutex::new((Vec::new(), 0)),
+            pending_frees: Mutex::new(Vec::new()),
         }
     }
 
@@ -185,6 +190,7 @@ impl<'a> Verifier<'a> {
     /// The world is stopped for cycle `cycle` with goroutine `g` having
     /// completed `positions[g]` of its events: bring the shadow to that cut.
     pub fn at_cut(&self, cycle: u64, positions: &[u32]) {
+        self.settle();
         let mut sh = self.shadow.lock();
         let sh = &mut *sh;
         let mut next: BinaryHeap<Reverse<(u32, usize)>> = BinaryHeap::new();
@@ -204,8 +210,22 @@ impl<'a> Verifier<'a> {
         sh.cycle = cycle;
     }
 
-    /// Cycle `cycle` freed the heap object at `addr`.
+    /// Cycle `cycle` freed the heap object at `addr` (checked at the next
+    /// [`Verifier::settle`]).
     pub fn on_free(&self, cycle: u64, addr: u64) {
+        self.pending_frees.lock().push((cycle, addr));
+    }
+
+    /// Checks the frees reported since the last call against the cut of the
+    /// cycle that freed them (which must still be the shadow's cut).
+    pub fn settle(&self) {
+        let pending = std::mem::take(&mut *self.pending_frees.lock());
+        for (cycle, addr) in pending {
+            self.check_free(cycle, addr);
+        }
+    }
+
+    fn check_free(&self, cycle: u64, addr: u64) {
         let Some(b) = self.live_at.lock().remove(&addr) else {
             self.report(Violation {
                 kind: ViolationKind::BogusFree,
@@ -262,6 +282,7 @@ impl<'a> Verifier<'a> {
     /// must have been freed (when the collector frees at all, and the replay
     /// ran to the end); and the oracle must agree with the machine.
     pub fn finish(&self, collects: bool, completed: bool) {
+        self.settle();
         if !completed {
             return;
         }

@@ -823,7 +823,7 @@ fn dependencies_follow_shared_cells_not_locals() {
             ev(2, set(l(0), s(gl(0)))),  // 4  g2#0 reads G0 -> dep g1#2
             ev(2, set(l(1), s(l(0)))),   // 5  g2#1 locals only: no dep
             ev(1, set(gl(1), Src::Nil)), // 6  g1#4 writes G1
-            ev(1, set(l(1), s(gl(0)))),  // 7  g1#5 reads G0 -> dep g2#0 (read after read)
+            ev(1, set(l(1), s(gl(0)))),  // 7  g1#5 reads G0: no dep (reads do not conflict)
             ev(2, set(l(0).slot(1), s(gl(1)))), // 8  g2#2 reads G1 (g1#4), G0... no: l0 is a local
             ev(1, set(l(0).slot(1), Src::Nil)), // 9  g1#6 writes b1.1 -> dep g2#2
             ev(2, set(l(0).slot(0), s(l(0).slot(1)))), // 10 g2#3 reads b1.1 (g1#6), writes b1.0
@@ -839,13 +839,7 @@ fn dependencies_follow_shared_cells_not_locals() {
         }]
     );
     assert_eq!(deps(5), vec![]);
-    assert_eq!(
-        deps(7),
-        vec![Dep {
-            goroutine: 1,
-            seq: 0
-        }]
-    );
+    assert_eq!(deps(7), vec![], "a read after another goroutine's read");
     assert_eq!(
         deps(8),
         vec![Dep {
@@ -872,7 +866,7 @@ fn dependencies_follow_shared_cells_not_locals() {
     let targets: Vec<usize> = (0..t.events.len())
         .filter(|&i| a.is_dep_target[i])
         .collect();
-    assert_eq!(targets, vec![2, 4, 6, 8, 9]);
+    assert_eq!(targets, vec![2, 6, 8, 9], "g2#0 only read G0: nobody waits for it");
     assert_eq!(a.dep_start.len(), t.events.len() + 1);
     assert_eq!(a.deref_start.len(), t.events.len() + 1);
 }
@@ -1570,4 +1564,28 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn a_write_waits_for_every_goroutines_read_since_the_last_write() {
+    let t = trace(
+        1,
+        vec![
+            ev(1, call(1, vec![])),                                      // 0 g1#0
+            ev(1, alloc_c(l(0), 1, 16, 2, Cause::New, Placement::Heap)), // 1 g1#1
+            ev(1, set(gl(0), s(l(0)))),                                  // 2 g1#2 writes G0
+            ev(1, go(2, 1, vec![])),                                     // 3 g1#3
+            ev(1, go(3, 1, vec![])),                                     // 4 g1#4
+            ev(2, set(l(0), s(gl(0)))),                                  // 5 g2#0 reads G0
+            ev(3, set(l(0), s(gl(0)))),                                  // 6 g3#0 reads G0: no dep on g2
+            ev(2, set(l(0), s(gl(0)))),                                  // 7 g2#1 reads G0 again
+            ev(1, set(gl(0), Src::Nil)),                                 // 8 g1#5 writes G0: after both readers
+        ],
+    );
+    let a = ok(&t);
+    assert_eq!(a.deps_of(5).to_vec(), vec![Dep { goroutine: 0, seq: 2 }]);
+    assert_eq!(a.deps_of(6).to_vec(), vec![Dep { goroutine: 0, seq: 2 }]);
+    let mut w = a.deps_of(8).to_vec();
+    w.sort();
+    assert_eq!(w, vec![Dep { goroutine: 1, seq: 1 }, Dep { goroutine: 2, seq: 0 }]);
 }

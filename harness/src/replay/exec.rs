@@ -125,10 +125,10 @@ impl Replay<'_> {
     }
 
     /// Runs event `ev` of goroutine `g` (whose state the caller holds).
-    pub(super) fn exec(&self, g: usize, st: &mut GoroutineState, m: &mut Mutator, ev: usize) -> Result<After, Fault> {
+    pub(super) fn exec(&self, g: usize, st: &mut GoroutineState, m: &mut Mutator, op: &Op, ev: usize) -> Result<After, Fault> {
         let mut d = self.verifier.as_ref().map(|_| Derefs { event: ev, expected: self.analysis.derefs_of(ev), next: 0 });
         let mut after = After::default();
-        match &self.trace.events[ev].op {
+        match op {
             Op::Set { dst, src } => {
                 let stack = st.stack.as_ref();
                 let top = stack.map_or(0, |s| s.depth().saturating_sub(1));

@@ -12,6 +12,7 @@
 
 mod exec;
 mod goroutine;
+mod program;
 mod scheduler;
 
 use crate::metrics::{Metrics, PauseRecord};
@@ -103,6 +104,10 @@ pub struct RunResult {
     pub cycles: Vec<CycleRecord>,
     /// Request latency per span tag.
     pub spans: Vec<(String, hdrhistogram::Histogram<u64>)>,
+    /// Scheduling: goroutines dispatched to workers, and waits on another
+    /// goroutine's progress (the trace's cross-goroutine dependencies).
+    pub dispatches: u64,
+    pub dep_waits: u64,
     pub stack_growths: u64,
     pub max_stack_bytes: u64,
     pub peak_heap_bytes: u64,
@@ -128,6 +133,7 @@ pub(crate) struct Replay<'a> {
     opts: &'a ReplayOptions,
     globals: Globals,
     goroutines: Vec<Goroutine>,
+    program: Vec<program::GoroutineProgram>,
     goroutine_index: HashMap<GoroutineId, usize>,
     tags: HashMap<&'a str, u32>,
     sched: Scheduler,
@@ -159,6 +165,7 @@ pub fn replay(trace: &Trace, analysis: &Analysis, collector: &dyn Collector, opt
         opts,
         globals: Globals::new(trace.globals as usize),
         goroutines: analysis.goroutines.iter().map(|_| Goroutine::new()).collect(),
+        program: program::compile(trace, analysis),
         goroutine_index: analysis.goroutines.iter().enumerate().map(|(i, g)| (g.id, i)).collect(),
         metrics: Metrics::new(tags.len()),
         tags,
@@ -264,6 +271,8 @@ impl<'a> Replay<'a> {
             pauses,
             cycles,
             spans: tag_names.iter().map(|(n, _)| n.to_string()).zip(span_hists).collect(),
+            dispatches: self.sched.dispatches.load(Ordering::Relaxed),
+            dep_waits: self.sched.dep_waits.load(Ordering::Relaxed),
             stack_growths,
             max_stack_bytes,
             peak_heap_bytes: self.heap.peak_inuse_bytes(),
@@ -306,7 +315,8 @@ impl<'a> Replay<'a> {
     /// Runs goroutine `g` until it waits, finishes, or its slice ends. The
     /// worker leaves the running set on return.
     fn run_goroutine(&self, g: usize, m: &mut collectors::Mutator) {
-        let events = &self.analysis.goroutines[g].events;
+        let prog = &self.program[g];
+        let events = &prog.steps;
         let gor = &self.goroutines[g];
         let mut st = gor.state.lock();
         let slice_start = self.now();
@@ -330,8 +340,9 @@ impl<'a> Replay<'a> {
                 self.sched.release(true);
                 return;
             }
-            let ev = events[pc] as usize;
-            for dep in self.analysis.deps_of(ev) {
+            let step = &events[pc];
+            let ev = step.event as usize;
+            for dep in prog.deps_of(step) {
                 let p = &self.goroutines[dep.goroutine as usize].progress;
                 if !p.reached(dep.seq) {
                     drop(st);
@@ -344,7 +355,7 @@ impl<'a> Replay<'a> {
                     continue 'events;
                 }
             }
-            let after = if let Op::Work { ns } = self.trace.events[ev].op {
+            let after = if let Op::Work { ns } = step.op {
                 // Spin for `ns`, parking (without the goroutine) if the world stops:
                 // Go's asynchronous preemption of a tight loop.
                 let mut left = ns;
@@ -367,7 +378,7 @@ impl<'a> Replay<'a> {
                 }
                 Default::default()
             } else {
-                match self.exec(g, &mut st, m, ev) {
+                match self.exec(g, &mut st, m, &step.op, ev) {
                     Ok(a) => a,
                     Err(f) => {
                         drop(st);
@@ -380,7 +391,7 @@ impl<'a> Replay<'a> {
             };
             st.pc += 1;
             unpublished += 1;
-            if self.analysis.is_dep_target[ev] {
+            if step.dep_target {
                 gor.progress.done.store(st.pc, Ordering::SeqCst);
                 if gor.progress.has_waiters.load(Ordering::SeqCst) {
                     self.sched.wake(g, st.pc, &gor.progress);
@@ -454,6 +465,11 @@ impl Host for Replay<'_> {
     }
 
     fn start_the_world(&self, stopped: Stopped) {
+        if let Some(v) = &self.verifier {
+            let t = self.now();
+            v.settle();
+            self.verify_ns.fetch_add(self.now() - t, Ordering::Relaxed);
+        }
         let end = self.now();
         let verify_ns = self.verify_ns.swap(0, Ordering::Relaxed);
         self.sched.start_the_world();

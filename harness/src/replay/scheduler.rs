@@ -64,6 +64,10 @@ struct Inner {
 
 /// The scheduler shared by all workers.
 pub struct Scheduler {
+    /// Times a goroutine had to wait for another (a dependency not yet met).
+    pub dep_waits: std::sync::atomic::AtomicU64,
+    /// Times a worker picked up a goroutine to run.
+    pub dispatches: std::sync::atomic::AtomicU64,
     /// Raised to ask running workers to come to a safepoint (stop or abort).
     attention: AtomicBool,
     inner: Mutex<Inner>,
@@ -80,6 +84,8 @@ impl Scheduler {
     /// A scheduler for `goroutines` goroutines, of which `total` will run.
     pub fn new(goroutines: usize) -> Scheduler {
         Scheduler {
+            dep_waits: std::sync::atomic::AtomicU64::new(0),
+            dispatches: std::sync::atomic::AtomicU64::new(0),
             attention: AtomicBool::new(false),
             inner: Mutex::new(Inner {
                 runq: VecDeque::new(),
@@ -122,6 +128,7 @@ impl Scheduler {
             if !s.stw {
                 if let Some(g) = s.runq.pop_front() {
                     s.running += 1;
+                    self.dispatches.fetch_add(1, Ordering::Relaxed);
                     return Next::Run(g);
                 }
             }
@@ -150,6 +157,7 @@ impl Scheduler {
             return false;
         }
         s.waiters[h].push((g, seq));
+        self.dep_waits.fetch_add(1, Ordering::Relaxed);
         s.running -= 1;
         self.cv.notify_all();
         true

@@ -18,6 +18,8 @@ pub mod machine;
 pub mod oracle;
 mod pass1;
 
+pub use pass1::MAX_GLOBALS;
+
 use crate::model::{BlockIdx, Cause, GoroutineId, Placement, Trace};
 use crate::Result;
 

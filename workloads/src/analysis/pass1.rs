@@ -83,13 +83,17 @@
 //! Goroutines replay in parallel, each in its own order; accesses from
 //! different goroutines to the same shared location must keep trace order. The
 //! shared locations are the globals and the block slots (locals are private).
-//! For every shared cell an event reads or writes, in evaluation order —
-//! including the intermediate cells read while following a path — the last
-//! earlier access (read or write) by another goroutine h, at h's event number
-//! s, gives a dependency `(h, s)`; per event only the largest s per goroutine
-//! is kept. The event then becomes the cell's last access. Ordering a read
-//! after a read is conservative (two reads do not conflict); it keeps the
-//! rule to "same cell, trace order". A spawned
+//! Two accesses conflict when they touch the same shared cell and at least
+//! one writes it. For every shared cell an event reads or writes, in
+//! evaluation order — including the intermediate cells read while following
+//! a path — the event depends on the earlier conflicting accesses by other
+//! goroutines: a read on the cell's last write; a write on its last write
+//! and on every read since (one per goroutine, the latest). Per event only
+//! the largest seq per goroutine is kept. Reads of one cell by different
+//! goroutines do not wait for each other: many goroutines walking a shared
+//! structure from a global replay in parallel, and any order of reads
+//! between two writes leaves the same state, so a cut closed under these
+//! dependencies is still a state of the sequential trace. A spawned
 //! goroutine's first event needs no dependency: the replayer starts it at the
 //! `go`, which is ordered after everything its parent did before.
 
@@ -198,18 +202,34 @@ struct Block {
     at_alloc: AtAlloc,
 }
 
+/// Flag in [`Access::read`]: more readers are listed in `more_readers`.
+const MORE_READERS: u64 = 1 << 63;
+
+/// The accesses to one shared cell that later accesses may conflict with;
+/// each 0 (none) or `(goroutine + 1) << 32 | seq`.
+#[derive(Clone, Copy, Default)]
+struct Access {
+    write: u64,
+    /// The latest read since `write` (plus the [`MORE_READERS`] flag).
+    read: u64,
+}
+
 struct Pass1<'t> {
     trace: &'t Trace,
     globals: Vec<u64>,
-    /// Last access per global: 0 none, else `(goroutine + 1) << 32 | seq`.
-    global_access: Vec<u64>,
+    /// Last write and last read since it, per global (see [`Access`]).
+    global_access: Vec<Access>,
     gors: Vec<Goroutine<'t>>,
     /// Trace goroutine number -> dense index.
     gid: HashMap<u32, u32>,
     blocks: Vec<Block>,
     /// The slot arena (values) and the last access per slot.
     slots: Vec<u64>,
-    slot_access: Vec<u64>,
+    slot_access: Vec<Access>,
+    /// Earlier readers since the last write, for cells read by more than one
+    /// goroutine since it (flagged by [`MORE_READERS`] in `Access::read`);
+    /// the latest read per goroutine.
+    more_readers: HashMap<u64, Vec<u64>>,
     /// First direct escape per block: (event, why).
     direct: Vec<Option<(u32, Direct)>>,
     /// Edges `(c, b, i)`: if c escapes, b escapes because of event i.
@@ -233,7 +253,22 @@ struct Pass1<'t> {
 }
 
 /// Runs pass 1 over `trace`. See the module comment.
+/// The most package-level pointer variables a trace may declare (16 Mi: far
+/// beyond any real program's, and small enough that the state vectors sized
+/// by it cannot exhaust memory).
+pub const MAX_GLOBALS: u32 = 1 << 24;
+
 pub(crate) fn run(trace: &Trace) -> Result<Analysis> {
+    if trace.globals > MAX_GLOBALS {
+        return Err(crate::TraceError::invalid(
+            trace.file(),
+            "globals",
+            format!(
+                "{} globals declared; gcwb supports at most {MAX_GLOBALS}",
+                trace.globals
+            ),
+        ));
+    }
     let mut p = Pass1::new(trace);
     let mut fail = None;
     for i in 0..trace.events.len() {
@@ -317,12 +352,13 @@ impl<'t> Pass1<'t> {
         Pass1 {
             trace,
             globals: vec![NIL; trace.globals as usize],
-            global_access: vec![0; trace.globals as usize],
+            global_access: vec![Access::default(); trace.globals as usize],
             gors: vec![main],
             gid: HashMap::from([(GoroutineId::MAIN.0, 0)]),
             blocks: vec![unborn; nb],
             slots: Vec::new(),
             slot_access: Vec::new(),
+            more_readers: HashMap::new(),
             direct: vec![None; nb],
             edges: Vec::new(),
             event: 0,
@@ -426,7 +462,7 @@ impl<'t> Pass1<'t> {
             } => {
                 let cell = self.resolve(dst)?;
                 self.alloc(*block, *size, *ptr_slots, *cause, *placement)?;
-                self.touch(cell);
+                self.touch(cell, true);
                 self.store(cell, pack(block.0, 0));
             }
             Op::Go {
@@ -619,7 +655,7 @@ impl<'t> Pass1<'t> {
             ));
         }
         self.slots.resize(start + n, NIL);
-        self.slot_access.resize(start + n, 0);
+        self.slot_access.resize(start + n, Access::default());
         self.blocks[bi] = Block {
             slot_start: start,
             ptr_slots,
@@ -634,21 +670,44 @@ impl<'t> Pass1<'t> {
         Ok(())
     }
 
-    /// Records an access to `cell` by the current event (dependencies).
+    /// Records a read (`write == false`) or a write of `cell` by the current
+    /// event, adding the dependencies on conflicting earlier accesses.
     #[inline]
-    fn touch(&mut self, cell: Cell) {
-        let last = match cell {
-            Cell::Global(k) => &mut self.global_access[k as usize],
-            Cell::Slot { idx, .. } => &mut self.slot_access[idx],
+    fn touch(&mut self, cell: Cell, write: bool) {
+        let (a, key) = match cell {
+            Cell::Global(k) => (&mut self.global_access[k as usize], k as u64),
+            Cell::Slot { idx, .. } => (&mut self.slot_access[idx], idx as u64 | 1 << 62),
             Cell::Local { .. } => return,
         };
         let me = ((self.g as u64 + 1) << 32) | self.seq as u64;
-        let prev = std::mem::replace(last, me);
-        if prev != 0 && (prev >> 32) != (self.g as u64 + 1) {
-            self.cur_deps.push(Dep {
-                goroutine: ((prev >> 32) - 1) as u32,
-                seq: prev as u32,
-            });
+        let mine = |x: u64| x >> 32 & 0x3fff_ffff == me >> 32;
+        let mut deps: SmallVec<[u64; 4]> = SmallVec::new();
+        deps.push(a.write);
+        if write {
+            deps.push(a.read & !MORE_READERS);
+            if a.read & MORE_READERS != 0 {
+                deps.extend(self.more_readers.remove(&key).unwrap_or_default());
+            }
+            a.write = me;
+            a.read = 0;
+        } else if a.read == 0 || mine(a.read) {
+            a.read = me | (a.read & MORE_READERS);
+        } else {
+            let prev = a.read & !MORE_READERS;
+            a.read = me | MORE_READERS;
+            let list = self.more_readers.entry(key).or_default();
+            match list.iter_mut().find(|x| **x >> 32 == prev >> 32) {
+                Some(x) => *x = prev,
+                None => list.push(prev),
+            }
+        }
+        for d in deps {
+            if d != 0 && !mine(d) {
+                self.cur_deps.push(Dep {
+                    goroutine: ((d >> 32 & 0x3fff_ffff) - 1) as u32,
+                    seq: d as u32,
+                });
+            }
         }
     }
 
@@ -693,7 +752,7 @@ impl<'t> Pass1<'t> {
             }
         };
         for (step, &k) in loc.path.iter().enumerate() {
-            self.touch(cell);
+            self.touch(cell, false);
             let v = self.get(cell);
             if v == NIL {
                 return Err(format!("nil dereference: {} is nil", loc_prefix(loc, step)));
@@ -721,7 +780,7 @@ impl<'t> Pass1<'t> {
     /// Reads `loc`.
     fn read(&mut self, loc: &Loc) -> Step<u64> {
         let cell = self.resolve(loc)?;
-        self.touch(cell);
+        self.touch(cell, false);
         Ok(self.get(cell))
     }
 
@@ -758,7 +817,7 @@ impl<'t> Pass1<'t> {
     /// Stores `v` into `loc` (path first, then the store).
     fn write(&mut self, loc: &Loc, v: u64) -> Step<()> {
         let cell = self.resolve(loc)?;
-        self.touch(cell);
+        self.touch(cell, true);
         self.store(cell, v);
         Ok(())
     }

@@ -55,6 +55,10 @@ pub fn names() -> &'static [(&'static str, &'static str)] {
             "default",
             "the default workload: 16 goroutines, 2M events x scale, ~25 MB live, ~30 GCs at GOGC=100",
         ),
+        (
+            "memops",
+            "the stress generator without `work` events: 1M events x scale of pure memory operations (measures the replayer)",
+        ),
     ]
 }
 
@@ -65,7 +69,19 @@ pub fn generate(name: &str, params: &Params) -> Option<Trace> {
         "seed-example" => Some(builtin::seed_example()),
         "random" => Some(random_trace(&scaled(RandomConfig::default(), params))),
         "default" => Some(random_trace(&scaled(builtin::default_workload(), params))),
+        "memops" => Some(random_trace(&scaled(memops(), params))),
         _ => None,
+    }
+}
+
+/// The `memops` workload: the stress mix with no computation between
+/// memory operations, so a replay's events/s is the replayer's own speed.
+pub fn memops() -> RandomConfig {
+    RandomConfig {
+        events: 1_000_000,
+        work_weight: 0,
+        gc_per_million: 0.0,
+        ..RandomConfig::default()
     }
 }
 
