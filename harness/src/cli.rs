@@ -22,7 +22,7 @@ use workloads::TraceError;
 /// with their Go cause, pointer stores) against pluggable collectors and
 /// measures pause times, throughput and heap size.
 #[derive(Parser, Debug)]
-#[command(name = "gcwb", version, about, long_about = None, propagate_version = true)]
+#[command(name = "gcwb", version, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -169,7 +169,7 @@ fn input_error(e: &TraceError) -> i32 {
 
 /// A built-in workload by name.
 pub fn builtin(name: &str, seed: u64, scale: f64) -> Option<Trace> {
-    let params = workloads::generate::Params { seed, scale, ..Default::default() };
+    let params = workloads::generate::Params { seed, scale };
     workloads::generate::generate(name, &params)
 }
 

@@ -168,7 +168,7 @@ impl Stack {
 
     /// The stack word at `addr`, if it is an aligned address in use.
     pub fn word_at(&self, addr: Address) -> Option<&AtomicU64> {
-        if !self.contains(addr) || addr % WORD != 0 {
+        if !self.contains(addr) || !addr.is_multiple_of(WORD) {
             return None;
         }
         self.mem.get(((addr - self.base()) / WORD) as usize)
