@@ -148,7 +148,10 @@ impl MarkContext<'_> {
         if obj.is_allocated() && obj.try_mark() {
             stats.objects += 1;
             stats.bytes += obj.elem_bytes();
-            if !obj.is_noscan() && obj.ptr_slots() > 0 {
+            // Whether it has pointer slots at all is left to `scan`: reading
+            // the slot-count metadata here too cost a second cache miss per
+            // object (measured: a quarter of `shade`'s samples).
+            if !obj.is_noscan() {
                 local.push(obj.base());
             }
         }
