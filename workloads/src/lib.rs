@@ -16,6 +16,7 @@
 
 pub mod analysis;
 pub mod binary;
+pub mod builder;
 pub mod error;
 pub mod file;
 pub mod generate;

@@ -13,6 +13,7 @@
 //! - [`names`] and [`generate`]: the registry the command line looks names up in.
 
 pub mod builtin;
+pub mod params;
 pub mod random;
 
 pub use random::{random_trace, random_trace_with_stats, RandomConfig, RandomStats};
