@@ -23,7 +23,7 @@ run cargo bench --locked -p gcwb-collectors --bench mark -- "$@"
 run cargo bench --locked -p gcwb-workloads --bench load -- "$@"
 run cargo bench --locked -p gcwb-harness --bench replay -- "$@"
 
-run cargo run --locked --release --bin gcwb -- gen memops --scale 10 -o "$TRACE"
+run cargo run --locked --release --bin gcwb -- gen memops --set events=10000000 -o "$TRACE"
 run cargo run --locked --release --bin gcwb -- run "$TRACE" --procs 1 --collector none,mark-sweep --out "$OUT" --quiet
 
 mkdir -p "$OUT"

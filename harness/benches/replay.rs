@@ -1,5 +1,5 @@
 //! The replayer's own speed: events/s replaying the `memops` workload (pure
-//! memory operations, no `work` events) at scale 2 (about 2M events).
+//! memory operations, no `work` events) with events=2000000.
 //!
 //! Configurations: the `none` collector (never collects, so this is the
 //! mutator path alone) with 1 and 2 workers, and `mark-sweep` (GOGC=100)
@@ -23,23 +23,21 @@ use harness::replay::{replay, ReplayOptions, RunResult};
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 use workloads::analysis::analyze;
-use workloads::generate::{generate, Params};
+use workloads::generate::{find, generate_trace};
 
-/// `memops` size factor: 1M events per unit.
-const SCALE: f64 = 2.0;
+/// `memops` events.
+const EVENTS: &str = "2000000";
 /// (collector, workers).
 const CONFIGS: [(&str, usize); 3] = [("none", 1), ("none", 2), ("mark-sweep", 1)];
 
 fn replay_memops(c: &mut Criterion) {
     let t = Instant::now();
-    let trace = generate(
-        "memops",
-        &Params {
-            seed: 1,
-            scale: SCALE,
-        },
-    )
-    .expect("memops is a built-in workload");
+    let w = find("memops").expect("memops is a built-in workload");
+    let mut params = w.defaults(1);
+    params.set(w.params, "events", EVENTS).expect("a valid size");
+    let trace = generate_trace("memops", &params)
+        .expect("registered")
+        .expect("memops generates");
     let gen_time = t.elapsed();
     let t = Instant::now();
     let analysis = analyze(&trace).expect("generated traces are valid");

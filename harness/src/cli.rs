@@ -2,6 +2,13 @@
 //! return an exit code. Exit codes: 0 success; 1 a verified run found
 //! violations; 2 bad input (a malformed trace, a bad option) or a fatal
 //! error of the replayed program (Go exits 2 on `fatal error:` too).
+//!
+//! Built-in workloads (`gcwb gen`, `gcwb run --workload`) are looked up in
+//! [`workloads::generate`]'s registry; `--set key=value` sets one of the
+//! workload's declared parameters and `--seed` its random seed. `gen`
+//! streams the events straight into the output file as the generator
+//! writes them, so a trace of any length takes no more memory than the
+//! generator's own state.
 
 use crate::replay::{replay, ReplayOptions, RunResult};
 use crate::report::{alloc_counts, summary_row, write_run, RunContext, RunOutputs, SummaryRow};
@@ -9,11 +16,16 @@ use clap::{Parser, Subcommand, ValueEnum};
 use collectors::runtime::stack::{MAX_STACK_SETTING_32, MAX_STACK_SETTING_64};
 use collectors::runtime::StackLimit;
 use collectors::{registry, GcConfig};
-use std::io::IsTerminal;
+use std::fs::{self, File};
+use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 use workloads::analysis::{analyze, oracle, Analysis};
-use workloads::model::Trace;
+use workloads::builder::{BinarySink, BuildError, EventSink, TextSink};
+use workloads::file::Format;
+use workloads::generate::{self as wl, Params, WorkloadInfo};
+use workloads::model::{Event, Trace};
 use workloads::TraceError;
 
 /// gcwb — a garbage-collector research workbench.
@@ -42,9 +54,20 @@ pub enum Command {
     Convert { input: PathBuf, output: PathBuf },
     /// List the collectors.
     Collectors,
-    /// List the built-in workloads.
+    /// List the built-in workloads and their parameters.
     Workloads,
-    /// Write a built-in workload as a trace file.
+    /// Print a trace's demographics: events by kind, allocations by cause and
+    /// placement, live bytes, and the lifetime distribution (bytes allocated
+    /// between a block's birth and death).
+    Stats {
+        /// A .gct (text) or .gctb (binary) trace.
+        trace: PathBuf,
+        /// Also write demographics.csv, events.csv, allocations.csv and
+        /// lifetimes.csv into this directory.
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+    },
+    /// Write a built-in workload as a trace file, streaming.
     Gen {
         /// Workload name (see `gcwb workloads`).
         name: String,
@@ -52,11 +75,12 @@ pub enum Command {
         #[arg(short, long)]
         output: PathBuf,
         /// Random seed.
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = workloads::generate::DEFAULT_SEED)]
         seed: u64,
-        /// Size factor (1.0 is the workload's default size).
-        #[arg(long, default_value_t = 1.0)]
-        scale: f64,
+        /// Set a workload parameter, e.g. `--set events=5000000` (repeatable;
+        /// see `gcwb workloads`).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
     },
 }
 
@@ -77,11 +101,12 @@ pub struct RunArgs {
     #[arg(long, default_value = "default", conflicts_with = "trace")]
     pub workload: String,
     /// Seed for a generated workload.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = workloads::generate::DEFAULT_SEED)]
     pub seed: u64,
-    /// Size factor for a generated workload.
-    #[arg(long, default_value_t = 1.0)]
-    pub scale: f64,
+    /// Set a parameter of the built-in workload, e.g. `--set events=5000000`
+    /// (repeatable; see `gcwb workloads`).
+    #[arg(long = "set", value_name = "KEY=VALUE", conflicts_with = "trace")]
+    pub set: Vec<String>,
     /// Collector name, a comma-separated list, or `all`.
     #[arg(short, long, default_value = "all")]
     pub collector: String,
@@ -141,24 +166,16 @@ pub fn main_with(cli: Cli) -> i32 {
             0
         }
         Command::Workloads => {
-            for (name, about) in workloads::generate::names() {
-                println!("{name:<14} {about}");
+            for w in wl::workloads() {
+                println!("{:<14} {}", w.name, w.summary);
+                for p in w.params {
+                    println!("    {}", p.describe());
+                }
             }
             0
         }
-        Command::Gen { name, output, seed, scale } => {
-            let Some(trace) = builtin(&name, seed, scale) else {
-                eprintln!("gcwb: unknown workload `{name}` (see `gcwb workloads`)");
-                return 2;
-            };
-            match workloads::file::save(&trace, &output) {
-                Ok(()) => {
-                    println!("wrote {} ({} events)", output.display(), trace.events.len());
-                    0
-                }
-                Err(e) => input_error(&e),
-            }
-        }
+        Command::Gen { name, output, seed, set } => gen(&name, seed, &set, &output),
+        Command::Stats { trace, out } => crate::stats::stats_command(&trace, out.as_deref()),
     }
 }
 
@@ -167,10 +184,164 @@ fn input_error(e: &TraceError) -> i32 {
     2
 }
 
-/// A built-in workload by name.
-pub fn builtin(name: &str, seed: u64, scale: f64) -> Option<Trace> {
-    let params = workloads::generate::Params { seed, scale };
-    workloads::generate::generate(name, &params)
+/// The workload called `name` and its parameters: the defaults, `seed`, and
+/// each `key=value` of `sets`. The error is one line for the user: an unknown
+/// name lists the valid ones; a bad parameter is `Params::set`'s message
+/// prefixed by the workload's name.
+pub fn workload_params(name: &str, seed: u64, sets: &[String]) -> Result<(&'static WorkloadInfo, Params), String> {
+    let Some(w) = wl::find(name) else {
+        let names: Vec<&str> = wl::workloads().iter().map(|w| w.name).collect();
+        return Err(format!("unknown workload `{name}` (expected one of: {})", names.join(", ")));
+    };
+    let mut params = w.defaults(seed);
+    for pair in sets {
+        params.set_pair(w.params, pair).map_err(|m| format!("{name}: {m}"))?;
+    }
+    Ok((w, params))
+}
+
+/// A built-in workload by name, generated in memory.
+pub fn builtin(name: &str, seed: u64, sets: &[String]) -> Result<Trace, String> {
+    let (w, params) = workload_params(name, seed, sets)?;
+    match wl::generate_trace(w.name, &params) {
+        Some(Ok(t)) => Ok(t),
+        Some(Err(e)) => Err(format!("{name}: {e}")),
+        None => unreachable!("`{name}` was found in the registry"),
+    }
+}
+
+/// Counts the events passing through to the sink it wraps.
+struct Counting<S> {
+    inner: S,
+    events: u64,
+}
+
+impl<S: EventSink> EventSink for Counting<S> {
+    fn start(&mut self, globals: u32) -> io::Result<()> {
+        self.inner.start(globals)
+    }
+    #[inline]
+    fn event(&mut self, e: &Event) -> io::Result<()> {
+        self.events += 1;
+        self.inner.event(e)
+    }
+    fn end(&mut self) -> io::Result<()> {
+        self.inner.end()
+    }
+}
+
+/// A temporary file next to the output, removed when dropped unless it was
+/// renamed into place, so no half-written trace is ever left (not even when
+/// a generator panics).
+struct TempSibling {
+    path: PathBuf,
+    done: bool,
+}
+
+impl TempSibling {
+    /// Creates `.NAME.PID-N.tmp` next to `target`, exclusively.
+    fn create(target: &Path) -> io::Result<(TempSibling, File)> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let base = target.file_name().map_or_else(|| "trace".into(), |n| n.to_string_lossy().into_owned());
+        loop {
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let path = dir.join(format!(".{base}.{}-{n}.tmp", std::process::id()));
+            match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(f) => return Ok((TempSibling { path, done: false }, f)),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Syncs `file` (the temporary's) and renames the temporary to `target`.
+    fn commit(mut self, file: File, target: &Path) -> io::Result<()> {
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&self.path, target)?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for TempSibling {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// `gcwb gen`: streams the workload into `output` (text or binary by
+/// extension) through a temporary file renamed at the end.
+fn gen(name: &str, seed: u64, sets: &[String], output: &Path) -> i32 {
+    let (w, params) = match workload_params(name, seed, sets) {
+        Ok(x) => x,
+        Err(msg) => {
+            eprintln!("gcwb: {msg}");
+            return 2;
+        }
+    };
+    let shown = output.display();
+    let Some(format) = Format::from_path(output) else {
+        eprintln!(
+            "gcwb: {shown}: cannot tell the trace format from the extension (expected .gct for text or .gctb for binary)"
+        );
+        return 2;
+    };
+    let (tmp, file) = match TempSibling::create(output) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("gcwb: {shown}: {e}");
+            return 2;
+        }
+    };
+    let t0 = Instant::now();
+    let written = match format {
+        Format::Text => stream_into(w, &params, TextSink::new(file), TextSink::into_inner),
+        Format::Binary => stream_into(w, &params, BinarySink::new(file), BinarySink::into_inner),
+    };
+    let result = written.and_then(|(file, events)| {
+        tmp.commit(file, output).map_err(BuildError::Io)?;
+        Ok(events)
+    });
+    match result {
+        Ok(events) => {
+            let secs = t0.elapsed().as_secs_f64();
+            println!(
+                "wrote {shown}: {events} events in {secs:.2} s ({:.2} M events/s)",
+                events as f64 / secs.max(1e-9) / 1e6
+            );
+            0
+        }
+        Err(BuildError::Io(e)) => {
+            eprintln!("gcwb: {shown}: {e}");
+            2
+        }
+        Err(e @ BuildError::Invalid(_)) => {
+            eprintln!("gcwb: {name}: the generator wrote an invalid event: {e}");
+            2
+        }
+    }
+}
+
+/// Runs `w`'s generator into `sink`; returns the file back and the events.
+fn stream_into<S: EventSink>(
+    w: &WorkloadInfo,
+    params: &Params,
+    sink: S,
+    into_inner: fn(S) -> Option<File>,
+) -> Result<(File, u64), BuildError> {
+    let mut counting = Counting { inner: sink, events: 0 };
+    (w.generate)(params, &mut counting)?;
+    let events = counting.events;
+    let file = into_inner(counting.inner)
+        .ok_or_else(|| BuildError::Io(io::Error::other("the generator did not end its trace")))?;
+    Ok((file, events))
 }
 
 /// A trace and its analysis, with the time taken to load and analyse it.
@@ -181,23 +352,15 @@ pub struct Loaded {
     pub load_ns: u64,
 }
 
-/// Loads (or generates) and analyses the trace a `run` names.
-pub fn load(a: &RunArgs) -> Result<Loaded, TraceError> {
+/// Loads (or generates) and analyses the trace a `run` names; the error is
+/// one line for the user (a [`TraceError`], or a bad workload or parameter).
+pub fn load(a: &RunArgs) -> Result<Loaded, String> {
     let t0 = Instant::now();
     let (name, trace) = match &a.trace {
-        Some(p) => (p.display().to_string(), workloads::file::load(p)?),
-        None => match builtin(&a.workload, a.seed, a.scale) {
-            Some(t) => (a.workload.clone(), t),
-            None => {
-                return Err(TraceError::invalid(
-                    "--workload",
-                    &a.workload,
-                    "unknown workload (see `gcwb workloads`)",
-                ))
-            }
-        },
+        Some(p) => (p.display().to_string(), workloads::file::load(p).map_err(|e| e.to_string())?),
+        None => (a.workload.clone(), builtin(&a.workload, a.seed, &a.set)?),
     };
-    let analysis = analyze(&trace)?;
+    let analysis = analyze(&trace).map_err(|e| e.to_string())?;
     Ok(Loaded { name, trace, analysis, load_ns: t0.elapsed().as_nanos() as u64 })
 }
 
@@ -224,7 +387,10 @@ fn run(a: &RunArgs) -> i32 {
     };
     let loaded = match load(a) {
         Ok(l) => l,
-        Err(e) => return input_error(&e),
+        Err(msg) => {
+            eprintln!("gcwb: {msg}");
+            return 2;
+        }
     };
     let procs = a.procs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
     let setting = a.max_stack.unwrap_or(match a.arch {
@@ -290,7 +456,13 @@ fn run(a: &RunArgs) -> i32 {
         runs.push(r);
         drop(collector);
     }
-    let out = RunOutputs { rows: &rows, runs: &runs, trace: &loaded.trace, analysis: &loaded.analysis, placements: &placements };
+    let out = RunOutputs {
+        rows: &rows,
+        runs: &runs,
+        trace: &loaded.trace,
+        analysis: &loaded.analysis,
+        placements: &placements,
+    };
     if let Err(e) = write_run(&a.out, &out) {
         eprintln!("gcwb: cannot write results to {}: {e}", a.out.display());
         return 2;

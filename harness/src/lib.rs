@@ -12,4 +12,5 @@ pub mod cli;
 pub mod metrics;
 pub mod replay;
 pub mod report;
+pub mod stats;
 pub mod verify;

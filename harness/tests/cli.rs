@@ -789,10 +789,16 @@ fn collectors_and_workloads_are_listed() {
     for n in ["none", "mark-sweep"] {
         assert!(c.iter().any(|x| x == n), "collectors lists {c:?}");
     }
-    let w = first_words(&stdout(&ok_in(dir.path(), &["workloads"])));
-    for n in ["seed-example", "default"] {
+    let listing = stdout(&ok_in(dir.path(), &["workloads"]));
+    let w = first_words(&listing);
+    for n in ["seed-example", "default", "memops", "random"] {
         assert!(w.iter().any(|x| x == n), "workloads lists {w:?}");
     }
+    // Each parameter, indented under its workload, with default and range.
+    let memops = listing.lines().skip_while(|l| !l.starts_with("memops ")).skip(1);
+    let params: Vec<&str> = memops.take_while(|l| l.starts_with(' ')).map(str::trim).collect();
+    assert!(params.iter().any(|p| p.starts_with("events=1000000 (1..")), "{listing}");
+    assert!(params.iter().any(|p| p.starts_with("goroutines=8 (1..")), "{listing}");
 }
 
 /// `gcwb check`'s report as key → value (the value up to a `(` note).
@@ -864,6 +870,89 @@ fn gen_writes_the_seed_example() {
     assert!(!dir.path().join("x.gct").exists());
 }
 
+/// `gen NAME --set ... -o FILE` streams exactly the workload `run --workload
+/// NAME --set ...` replays, in either format, through a temporary file.
+#[test]
+fn gen_with_set_writes_the_workload_with_those_parameters() {
+    let dir = tmp();
+    let args = ["gen", "memops", "--set", "events=5000", "--set", "goroutines=3", "--seed", "7", "-o", "m.gctb"];
+    let out = stdout(&ok_in(dir.path(), &args));
+    assert!(out.starts_with("wrote m.gctb: ") && out.contains(" events") && out.contains("events/s"), "{out}");
+    let events = leading_number(&check_report(dir.path(), "m.gctb")["events"]);
+    assert!((5_000..5_500).contains(&events), "events={events}: about the 5000 asked for");
+    assert!(out.contains(&format!(": {events} events")), "gen reports the events written: {out}");
+
+    ok_in(dir.path(), &["gen", "memops", "--set", "goroutines=3", "--set", "events=5000", "--seed", "7", "-o", "m.gct"]);
+    ok_in(dir.path(), &["convert", "m.gct", "m2.gctb"]);
+    let bin = std::fs::read(dir.path().join("m.gctb")).unwrap();
+    assert_eq!(bin, std::fs::read(dir.path().join("m2.gctb")).unwrap(), "text and binary gen write the same trace");
+    assert_eq!(tmp_files(dir.path()), Vec::<String>::new());
+
+    // A different seed, a different trace; the default size is bigger.
+    ok_in(dir.path(), &["gen", "memops", "--set", "events=5000", "--set", "goroutines=3", "-o", "s1.gctb"]);
+    assert_ne!(bin, std::fs::read(dir.path().join("s1.gctb")).unwrap());
+    ok_in(dir.path(), &["gen", "random", "-o", "r.gctb"]);
+    assert!(leading_number(&check_report(dir.path(), "r.gctb")["events"]) >= 200_000);
+
+    // run --workload with the same settings replays the same trace.
+    let run = ["run", "-q", "--procs", "1", "--collector", "none", "--workload", "memops"];
+    let args = [&run[..], &["--set", "events=5000", "--set", "goroutines=3", "--seed", "7", "--out", "OUT"]].concat();
+    ok_in(dir.path(), &args);
+    let s = read_csv(&dir.path().join("OUT/summary.csv"));
+    assert_eq!(num(&s.rows[0], "events"), events, "{:?}", s.rows);
+}
+
+#[test]
+fn unknown_workload_lists_the_valid_names() {
+    let dir = tmp();
+    for args in [
+        &["gen", "bogus", "-o", "x.gct"][..],
+        &["run", "-q", "--workload", "bogus", "--out", "OUT"][..],
+    ] {
+        let o = gcwb_in(dir.path(), args);
+        assert_input_error(args, &o, "gcwb: unknown workload `bogus`", &["seed-example", "random", "default", "memops"]);
+    }
+    assert!(!dir.path().join("x.gct").exists() && !dir.path().join("OUT").exists());
+}
+
+#[test]
+fn bad_workload_parameters_exit_2_naming_the_workload() {
+    let dir = tmp();
+    let cases: [(&str, &[&str]); 6] = [
+        ("evnts=3", &["unknown parameter `evnts`", "events, goroutines"]),
+        ("events=lots", &["`events`", "`lots` is not a number"]),
+        ("events=0", &["`events`", "out of range 1.."]),
+        ("goroutines=2.5", &["`goroutines`", "not a whole number"]),
+        ("events=1e30", &["`events`", "out of range"]),
+        ("events", &["expected key=value"]),
+    ];
+    for (set, fragments) in cases {
+        let args = ["gen", "memops", "--set", set, "-o", "x.gctb"];
+        let o = gcwb_in(dir.path(), &args);
+        assert_input_error(&args, &o, "gcwb: memops: ", fragments);
+        let args = ["run", "-q", "--workload", "memops", "--set", set, "--out", "OUT"];
+        let o = gcwb_in(dir.path(), &args);
+        assert_input_error(&args, &o, "gcwb: memops: ", fragments);
+    }
+    let args = ["gen", "seed-example", "--set", "events=10", "-o", "x.gctb"];
+    let o = gcwb_in(dir.path(), &args);
+    assert_input_error(&args, &o, "gcwb: seed-example: unknown parameter `events`", &["no parameters"]);
+    assert!(!dir.path().join("x.gctb").exists() && !dir.path().join("OUT").exists());
+    assert_eq!(tmp_files(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn gen_to_an_unknown_extension_or_missing_directory_writes_nothing() {
+    let dir = tmp();
+    let args = ["gen", "seed-example", "-o", "x.txt"];
+    let o = gcwb_in(dir.path(), &args);
+    assert_input_error(&args, &o, "gcwb: x.txt: ", &[".gct", ".gctb"]);
+    let args = ["gen", "seed-example", "-o", "no/such/dir/x.gct"];
+    let o = gcwb_in(dir.path(), &args);
+    assert_input_error(&args, &o, "gcwb: no/such/dir/x.gct: ", &[]);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
 #[test]
 fn help_mentions_every_documented_command_and_option() {
     let dir = tmp();
@@ -874,12 +963,13 @@ fn help_mentions_every_documented_command_and_option() {
     let run = stdout(&ok_in(dir.path(), &["run", "--help"]));
     for opt in [
         "--collector", "--procs", "--gogc", "--verify", "--no-stack", "--arch", "--max-stack", "--out", "--workload",
-        "--seed", "--scale",
+        "--seed", "--set",
     ] {
         assert!(run.contains(opt), "run --help lacks {opt}:\n{run}");
     }
+    assert!(!run.contains("--scale"), "--scale is gone (replaced by --set events=N):\n{run}");
     let gen = stdout(&ok_in(dir.path(), &["gen", "--help"]));
-    for opt in ["-o", "--seed", "--scale"] {
+    for opt in ["-o", "--seed", "--set"] {
         assert!(gen.contains(opt), "gen --help lacks {opt}:\n{gen}");
     }
     for sub in ["check", "convert"] {

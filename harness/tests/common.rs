@@ -48,3 +48,10 @@ pub fn assert_clean(r: &RunResult) {
     assert!(r.fatal.is_none(), "{} ended early: {:?}", r.collector, r.fatal);
     assert!(v.is_empty(), "{}: {} violations, first: {}", r.collector, r.violation_count, v[0]);
 }
+
+/// A collector whose minimum heap goal is tiny (64 KiB instead of Go's
+/// 4 MiB), so small traces still collect many times.
+pub fn eager_collector(name: &str, procs: usize) -> Box<dyn Collector> {
+    let cfg = GcConfig { min_heap_goal: 64 << 10, ..config(procs) };
+    (registry::find(name).expect("registered").make)(&cfg).expect("collector starts")
+}

@@ -9,7 +9,11 @@
 //!   decides stack or heap for `auto` blocks (escape analysis), derives the
 //!   cross-goroutine dependencies a parallel replay must keep, and computes the
 //!   oracle's exact death time of every block;
-//! - [`generate`]: workload generators (random sound traces for stress tests).
+//! - [`builder`]: the trace builder, which writes sound traces from Rust event
+//!   by event, refusing what a Go program could not do, and streams them to a
+//!   sink (an in-memory [`model::Trace`], a `.gct` or a `.gctb` file);
+//! - [`generate`]: the workload generators and their registry (names,
+//!   parameters with ranges, `generate` functions writing through a builder).
 //!
 //! Data flows one way: file → codec → [`model::Trace`] → [`analysis`] → the
 //! harness, which replays it against a collector.

@@ -14,6 +14,7 @@
 //! - the verifier in the harness drives a [`machine::Machine`] to each GC's
 //!   cut to get the exact reachable set there.
 
+pub mod demographics;
 pub mod machine;
 pub mod oracle;
 mod pass1;

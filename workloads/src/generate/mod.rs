@@ -1,79 +1,232 @@
-//! Workload generators: seeded programs that write sound traces.
+//! Workload generators: seeded programs that write sound traces, and the
+//! registry the command line finds them in.
 //!
-//! A generator builds a [`Trace`] in memory, event by event, keeping enough
-//! shadow state to emit only events that are valid where they stand, so its
-//! output passes [`crate::analysis::analyze`] by construction. The same name
-//! and [`Params`] always give the identical trace.
+//! A generator is a function of its [`Params`] (the seed and the values of
+//! the parameters it declares as [`ParamSpec`]s) that writes its events
+//! through a [`Builder`](crate::builder::Builder) into any
+//! [`EventSink`]: a file as it goes (`gcwb gen`), or an in-memory
+//! [`Trace`] ([`generate_trace`], for `gcwb run --workload`). The builder
+//! refuses anything unsound, and each generator's tests run its output
+//! through [`crate::analysis::analyze`]. The same name and [`Params`] always
+//! give the identical trace.
 //!
 //! Parts:
+//! - [`params`]: [`ParamSpec`] (name, default, range, help) and [`Params`]
+//!   (the values for one run, set from `--set key=value`);
 //! - [`random`]: the stress generator ([`random::random_trace`]): many
 //!   goroutines churning a shared heap, with a bounded live set;
-//! - [`builtin`]: the named workloads gcwb ships — the Go memory-model worked
-//!   example and the default workload every collector is run against;
-//! - [`names`] and [`generate`]: the registry the command line looks names up in.
+//! - [`builtin`]: the Go memory-model worked example and the configuration of
+//!   the default workload every collector is run against;
+//! - the registry: [`WorkloadInfo`], [`workloads`], [`find`] and
+//!   [`generate_trace`]. Adding a workload is one module exporting `SUMMARY`,
+//!   `PARAMS` and `generate`, and one line in [`WORKLOADS`].
 
+pub mod binary_trees;
 pub mod builtin;
+pub mod cache;
+pub mod churn;
+pub mod fragment;
+pub mod gcbench;
+pub mod gorules;
+pub mod graph;
 pub mod params;
+pub mod pipeline;
+pub mod queue;
 pub mod random;
+pub mod recursion;
+pub mod server;
+pub mod situations;
 
+pub use params::{ParamSpec, Params};
 pub use random::{random_trace, random_trace_with_stats, RandomConfig, RandomStats};
 
+use crate::builder::{BuildError, EventSink, MemorySink};
 use crate::model::Trace;
 
 /// The seed a generator uses when none is given.
 pub const DEFAULT_SEED: u64 = 1;
 
-/// What a user can vary about a named workload.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Params {
-    /// Seeds the generator's random source.
-    pub seed: u64,
-    /// Multiplies the workload's number of events (1.0: its usual size).
-    pub scale: f64,
+/// A named workload: what it is, what can be varied, and how to write it.
+#[derive(Clone, Copy, Debug)]
+pub struct WorkloadInfo {
+    /// The name `gcwb gen` / `gcwb run --workload` take.
+    pub name: &'static str,
+    /// One line: the program it models and what it stresses.
+    pub summary: &'static str,
+    /// The parameters `--set` accepts, with defaults and ranges.
+    pub params: &'static [ParamSpec],
+    /// Writes the trace for `Params` (made from [`WorkloadInfo::params`])
+    /// into the sink: calls `start`, the events, then `end`.
+    pub generate: fn(&Params, &mut dyn EventSink) -> Result<(), BuildError>,
 }
 
-impl Default for Params {
-    fn default() -> Self {
-        Params {
-            seed: DEFAULT_SEED,
-            scale: 1.0,
+impl WorkloadInfo {
+    /// Every parameter at its default, with `seed`.
+    pub fn defaults(&self, seed: u64) -> Params {
+        Params::defaults(self.params, seed)
+    }
+}
+
+/// The registry entry of a generator module, which exports `SUMMARY`,
+/// `PARAMS` and `generate`.
+macro_rules! module {
+    ($name:literal, $m:ident) => {
+        WorkloadInfo {
+            name: $name,
+            summary: $m::SUMMARY,
+            params: $m::PARAMS,
+            generate: $m::generate,
         }
-    }
+    };
 }
 
-/// The named workloads and a one-line description of each.
-pub fn names() -> &'static [(&'static str, &'static str)] {
-    &[
-        (
-            "seed-example",
-            "the Go memory-model worked example (fixed; seed and scale are ignored)",
-        ),
-        (
-            "random",
-            "stress generator: 8 goroutines, 200k events x scale, heavy pointer churn, ~8 MB live",
-        ),
-        (
-            "default",
-            "the default workload: 16 goroutines, 2M events x scale, ~25 MB live, ~30 GCs at GOGC=100",
-        ),
-        (
-            "memops",
-            "the stress generator without `work` events: 1M events x scale of pure memory operations (measures the replayer)",
-        ),
-    ]
+/// Every registered workload, in the order `gcwb workloads` lists them.
+pub static WORKLOADS: &[WorkloadInfo] = &[
+    WorkloadInfo {
+        name: "seed-example",
+        summary: SEED_EXAMPLE_SUMMARY,
+        params: &[],
+        generate: seed_example,
+    },
+    WorkloadInfo {
+        name: "random",
+        summary: RANDOM_SUMMARY,
+        params: RANDOM_PARAMS,
+        generate: random,
+    },
+    WorkloadInfo {
+        name: "default",
+        summary: DEFAULT_SUMMARY,
+        params: DEFAULT_PARAMS,
+        generate: default,
+    },
+    WorkloadInfo {
+        name: "memops",
+        summary: MEMOPS_SUMMARY,
+        params: MEMOPS_PARAMS,
+        generate: memops_workload,
+    },
+    module!("situations", situations),
+    module!("gcbench", gcbench),
+    module!("binary-trees", binary_trees),
+    module!("recursion", recursion),
+    module!("churn", churn),
+    module!("server", server),
+    module!("queue", queue),
+    module!("cache", cache),
+    module!("graph", graph),
+    module!("fragment", fragment),
+    module!("pipeline", pipeline),
+];
+
+/// Every registered workload.
+pub fn workloads() -> &'static [WorkloadInfo] {
+    WORKLOADS
 }
 
-/// The trace of the workload called `name` with `params`, or `None` for an
-/// unknown name (see [`names`]).
-pub fn generate(name: &str, params: &Params) -> Option<Trace> {
-    match name {
-        "seed-example" => Some(builtin::seed_example()),
-        "random" => Some(random_trace(&scaled(RandomConfig::default(), params))),
-        "default" => Some(random_trace(&scaled(builtin::default_workload(), params))),
-        "memops" => Some(random_trace(&scaled(memops(), params))),
-        _ => None,
-    }
+/// The workload called `name`.
+pub fn find(name: &str) -> Option<&'static WorkloadInfo> {
+    WORKLOADS.iter().find(|w| w.name == name)
 }
+
+/// The trace of the workload called `name` with `params`, in memory (`None`
+/// for an unknown name). `params` must come from that workload's
+/// [`WorkloadInfo::params`] (see [`WorkloadInfo::defaults`]).
+pub fn generate_trace(name: &str, params: &Params) -> Option<Result<Trace, BuildError>> {
+    let w = find(name)?;
+    let mut sink = MemorySink::new();
+    Some((w.generate)(params, &mut sink).map(|()| sink.into_trace()))
+}
+
+/// Writes a whole trace through `sink` (its blocks must be numbered densely
+/// in order of allocation, as generators and the text reader number them).
+fn stream(trace: &Trace, sink: &mut dyn EventSink) -> Result<(), BuildError> {
+    sink.start(trace.globals)?;
+    for e in &trace.events {
+        sink.event(e)?;
+    }
+    sink.end()?;
+    Ok(())
+}
+
+const SEED_EXAMPLE_SUMMARY: &str =
+    "the Go memory-model worked example: a channel, a closure, x, y, z (fixed; the seed is ignored)";
+
+fn seed_example(_: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> {
+    stream(&builtin::seed_example(), sink)
+}
+
+const RANDOM_SUMMARY: &str =
+    "stress generator: 8 goroutines at once, heavy pointer churn over a shared heap, ~8 MB live";
+const RANDOM_PARAMS: &[ParamSpec] = &[
+    ParamSpec::int(
+        "events",
+        200_000,
+        1,
+        MAX_EVENTS,
+        "approximate number of events",
+    ),
+    ParamSpec::int(
+        "goroutines",
+        8,
+        1,
+        MAX_GOROUTINES,
+        "spawned goroutines running at once",
+    ),
+];
+
+fn random(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> {
+    stream(
+        &random_trace(&configured(RandomConfig::default(), p, true)),
+        sink,
+    )
+}
+
+const DEFAULT_SUMMARY: &str =
+    "the default workload: 16 goroutines at once, ~25 MB live, ~30 GCs of mark-sweep at GOGC=100";
+const DEFAULT_PARAMS: &[ParamSpec] = &[ParamSpec::int(
+    "events",
+    2_000_000,
+    1,
+    MAX_EVENTS,
+    "approximate number of events",
+)];
+
+fn default(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> {
+    stream(
+        &random_trace(&configured(builtin::default_workload(), p, false)),
+        sink,
+    )
+}
+
+const MEMOPS_SUMMARY: &str =
+    "the stress generator without `work` events: pure memory operations (measures the replayer)";
+const MEMOPS_PARAMS: &[ParamSpec] = &[
+    ParamSpec::int(
+        "events",
+        1_000_000,
+        1,
+        MAX_EVENTS,
+        "approximate number of events",
+    ),
+    ParamSpec::int(
+        "goroutines",
+        8,
+        1,
+        MAX_GOROUTINES,
+        "spawned goroutines running at once",
+    ),
+];
+
+fn memops_workload(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> {
+    stream(&random_trace(&configured(memops(), p, true)), sink)
+}
+
+/// Most events of the generators built on [`random_trace`], which holds its
+/// whole trace in memory (about 60 bytes an event).
+const MAX_EVENTS: u64 = 1_000_000_000;
+/// Most goroutines at once of the generators built on [`random_trace`].
+const MAX_GOROUTINES: u64 = 10_000;
 
 /// The `memops` workload: the stress mix with no computation between
 /// memory operations, so a replay's events/s is the replayer's own speed.
@@ -86,12 +239,17 @@ pub fn memops() -> RandomConfig {
     }
 }
 
-/// `cfg` with the seed of `params` and its events multiplied by the scale.
-fn scaled(cfg: RandomConfig, params: &Params) -> RandomConfig {
-    let events = (cfg.events as f64 * params.scale.max(0.0)).round() as u64;
+/// `cfg` with the seed and `events` of `p`, and its `goroutines` if the
+/// workload declares that parameter.
+fn configured(cfg: RandomConfig, p: &Params, goroutines: bool) -> RandomConfig {
     RandomConfig {
-        seed: params.seed,
-        events: events.max(1),
+        seed: p.seed,
+        events: p.get_u64("events"),
+        goroutines: if goroutines {
+            p.get_u64("goroutines") as u32
+        } else {
+            cfg.goroutines
+        },
         ..cfg
     }
 }
@@ -437,55 +595,91 @@ pub(crate) mod check {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::builder::{BinarySink, TextSink};
+
+    /// `name`'s parameters at their defaults, `events` set to `events` when
+    /// the workload has that parameter.
+    fn small(name: &str, seed: u64, events: u64) -> Params {
+        let w = find(name).unwrap_or_else(|| panic!("{name} is registered"));
+        let mut p = w.defaults(seed);
+        if w.params.iter().any(|s| s.name == "events") {
+            p.set(w.params, "events", &events.to_string()).unwrap();
+        }
+        p
+    }
+
+    /// The workloads this module defines (the others test themselves).
+    const OWN: [&str; 4] = ["seed-example", "random", "default", "memops"];
 
     #[test]
-    fn every_registered_name_generates_a_sound_trace() {
-        let small = Params {
-            seed: 3,
-            scale: 0.02,
-        };
-        for (name, _) in names() {
-            let t = generate(name, &small).unwrap_or_else(|| panic!("{name} is registered"));
-            assert!(!t.events.is_empty(), "{name} is empty");
-            check::check(&t).unwrap_or_else(|e| panic!("{name}: {e}"));
+    fn every_workload_of_this_module_generates_a_sound_trace() {
+        for w in OWN.map(|n| find(n).unwrap_or_else(|| panic!("{n} is registered"))) {
+            let p = small(w.name, 3, 20_000);
+            let t = generate_trace(w.name, &p)
+                .unwrap()
+                .unwrap_or_else(|e| panic!("{}: {e}", w.name));
+            assert!(!t.events.is_empty(), "{} is empty", w.name);
+            if w.name != "seed-example" {
+                check::check(&t).unwrap_or_else(|e| panic!("{}: {e}", w.name));
+            }
+            crate::analysis::analyze(&t).unwrap_or_else(|e| panic!("{}: {e}", w.name));
         }
-        assert!(generate("no-such-workload", &small).is_none());
+        assert!(generate_trace("no-such-workload", &Params::defaults(&[], 1)).is_none());
+        assert!(find("no-such-workload").is_none());
     }
 
     #[test]
-    fn params_seed_and_scale_reach_the_generator() {
-        let a = generate(
-            "random",
-            &Params {
-                seed: 5,
-                scale: 0.05,
-            },
-        )
-        .unwrap();
-        let b = generate(
-            "random",
-            &Params {
-                seed: 5,
-                scale: 0.05,
-            },
-        )
-        .unwrap();
-        let c = generate(
-            "random",
-            &Params {
-                seed: 6,
-                scale: 0.05,
-            },
-        )
-        .unwrap();
-        let d = generate(
-            "random",
-            &Params {
-                seed: 5,
-                scale: 0.1,
-            },
-        )
-        .unwrap();
+    fn names_are_unique_and_parameters_are_within_their_ranges() {
+        let mut names: Vec<_> = workloads().iter().map(|w| w.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), workloads().len());
+        for w in workloads() {
+            assert!(!w.summary.is_empty(), "{}", w.name);
+            for s in w.params {
+                assert!(
+                    s.min <= s.default && s.default <= s.max,
+                    "{}: {}",
+                    w.name,
+                    s.describe()
+                );
+                assert!(
+                    !s.integer || s.default.fract() == 0.0,
+                    "{}: {}",
+                    w.name,
+                    s.describe()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_seed_example_streams_unchanged_but_for_block_names() {
+        let t = generate_trace("seed-example", &Params::defaults(&[], 9))
+            .unwrap()
+            .unwrap();
+        let orig = builtin::seed_example();
+        assert_eq!(t.events, orig.events);
+        assert_eq!(t.globals, orig.globals);
+        assert_eq!(
+            t.block_names,
+            (0..orig.block_names.len() as u64).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn seed_and_parameters_reach_the_generator() {
+        let gen = |seed, events| {
+            generate_trace("random", &small("random", seed, events))
+                .unwrap()
+                .unwrap()
+        };
+        let (a, b, c, d) = (
+            gen(5, 10_000),
+            gen(5, 10_000),
+            gen(6, 10_000),
+            gen(5, 20_000),
+        );
         assert_eq!(a, b);
         assert_ne!(a.events, c.events);
         assert!(
@@ -493,6 +687,41 @@ mod tests {
             "{} vs {}",
             d.events.len(),
             a.events.len()
+        );
+        // The random-based workloads are random_trace with the parameters applied.
+        let mut p = small("memops", 4, 5_000);
+        p.set(MEMOPS_PARAMS, "goroutines", "3").unwrap();
+        let want = random_trace(&RandomConfig {
+            seed: 4,
+            events: 5_000,
+            goroutines: 3,
+            ..memops()
+        });
+        assert_eq!(
+            generate_trace("memops", &p).unwrap().unwrap().events,
+            want.events
+        );
+    }
+
+    #[test]
+    fn text_and_binary_sinks_get_the_same_events_as_memory() {
+        let w = find("memops").unwrap();
+        let p = small("memops", 2, 3_000);
+        let mem = generate_trace("memops", &p).unwrap().unwrap();
+        let mut text = TextSink::new(Vec::new());
+        (w.generate)(&p, &mut text).unwrap();
+        let text = String::from_utf8(text.into_inner().unwrap()).unwrap();
+        assert_eq!(
+            crate::text::parse_text(&text, "m.gct").unwrap().events,
+            mem.events
+        );
+        let mut bin = BinarySink::new(Vec::new());
+        (w.generate)(&p, &mut bin).unwrap();
+        assert_eq!(
+            crate::binary::parse_binary(&bin.into_inner().unwrap(), "m.gctb")
+                .unwrap()
+                .events,
+            mem.events
         );
     }
 

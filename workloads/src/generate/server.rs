@@ -1,0 +1,594 @@
+//! `server`: a Go HTTP server — many goroutines serving requests that each
+//! allocate a burst of short-lived blocks, next to a shared long-lived cache.
+//!
+//! The Go program it models:
+//!
+//! ```go
+//! type Entry struct{ key string; val []byte }          // 48 bytes, 2 pointer slots
+//! var cache [4][]*Entry                                // G0..G3: cache_entries slots in all
+//!
+//! func main() {
+//!     for i := range cacheEntries { cache[i%4][i/4] = &Entry{key: k + s, val: make([]byte, n)} }
+//!     for i := 0; i < goroutines; i++ {
+//!         c := &conn{rbuf: make([]byte, 4096)}         // escapes: handed to the goroutine
+//!         go c.serve()
+//!     }
+//! }
+//! func (c *conn) serve() { for i := 0; i < requests; i++ { c.handle() } }
+//! func (c *conn) handle() {                            // one `begin req` .. `end req` span
+//!     r := &Request{}; c.cur = r                       // the request escapes through the conn
+//!     r.Header = make(map[string]any)                  // hmap + bucket array
+//!     r.Header[a+b] = any(n)                           // concat key, boxed value (iface)
+//!     r.URL = string(buf[i:j])                         // conv
+//!     tmp := string(buf[k:l])                          // conv, never escapes: stays on the stack
+//!     body := make([]byte, n); if rand { r.Body = body }  // escapes only when kept
+//!     r.Form[x] = strconv.Itoa(n)                      // itoa
+//!     done := func() { ... r ... }                     // closure capturing r
+//!     work()
+//!     if e := cache.get(key); e != nil {               // hit (hit_rate)
+//!         r.Resp = e.val
+//!     } else {                                         // miss: a new entry evicts an old one
+//!         e = &Entry{key: a + b, val: make([]byte, n)}; cache.put(key, e); r.Resp = e.val
+//!     }
+//!     work()
+//!     c.cur = nil
+//! }
+//! ```
+//!
+//! The GC question: request latency under a high rate of short-lived
+//! allocation. Nearly everything a request allocates dies when it returns
+//! (escape analysis keeps the temporaries that never escape on the stack;
+//! the rest are heap blocks reachable only from the goroutine's `conn`
+//! until the handler clears it), so the weak generational hypothesis holds
+//! strongly, while a long-lived cache reachable from globals is the live set
+//! every full cycle marks. Misses replace cache entries, so old-generation
+//! garbage and fresh pointers stored into old arrays accumulate at
+//! `1 - hit_rate` per request. The spans let the harness measure how pauses,
+//! assists and barriers stretch request latency (p99, p99.9) on 64
+//! concurrent goroutines.
+//!
+//! Every cache slot is filled before the servers start and only ever
+//! overwritten with a new entry, so a hit can always read its entry; the
+//! blocks of one request live in the handler's frame and the request struct,
+//! so the generator plans one request of a goroutine at a time and
+//! interleaves the goroutines' events in short runs.
+
+use super::params::{ParamSpec, Params};
+use crate::builder::{gl, l, BuildError, Builder, EventSink, NIL};
+use crate::model::{BlockIdx, Cause, GoroutineId, Loc, Op, Placement, Src, WORD_BYTES};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::VecDeque;
+
+/// One line of `gcwb workloads`.
+pub const SUMMARY: &str =
+    "web server: 64 goroutines x 200 requests, ~12 short-lived allocations per request, a shared 4096-entry cache";
+
+/// The parameters `--set` accepts.
+pub const PARAMS: &[ParamSpec] = &[
+    ParamSpec::int(
+        "goroutines",
+        64,
+        1,
+        100_000,
+        "server goroutines (one connection each)",
+    ),
+    ParamSpec::int(
+        "requests",
+        200,
+        0,
+        100_000_000,
+        "requests each goroutine serves",
+    ),
+    ParamSpec::int(
+        "allocs_per_request",
+        12,
+        3,
+        10_000,
+        "short-lived blocks a request allocates (cache misses add 3)",
+    ),
+    ParamSpec::int(
+        "work_ns",
+        2000,
+        0,
+        1_000_000_000,
+        "mean computation per request, ns, in two `work` events",
+    ),
+    ParamSpec::int(
+        "cache_entries",
+        4096,
+        1,
+        100_000_000,
+        "entries of the shared cache",
+    ),
+    ParamSpec::real(
+        "hit_rate",
+        0.9,
+        0.0,
+        1.0,
+        "share of requests served from the cache",
+    ),
+];
+
+/// The span tag of a request.
+const TAG: &str = "req";
+/// The cache is split into this many arrays (shards), one global each.
+const SHARDS: u64 = 4;
+/// A cache entry: key and value.
+const ENTRY_BYTES: u64 = 48;
+const ENTRY_SLOTS: u32 = 2;
+/// Cache keys: log2 of their size range in bytes (16 B .. 64 B).
+const KEY_LOG2: (f64, f64) = (4.0, 6.0);
+/// Cache values: 64 B .. 4 KiB, log-uniform.
+const VALUE_LOG2: (f64, f64) = (6.0, 12.0);
+/// A connection: slot 0 the current request, slot 1 its read buffer.
+const CONN_BYTES: u64 = 64;
+const CONN_SLOTS: u32 = 2;
+const CONN_CUR: u32 = 0;
+const READ_BUFFER_BYTES: u64 = 4096;
+/// The request struct: 8 pointer fields and 192 bytes of other fields.
+const REQ_BYTES: u64 = 256;
+const REQ_SLOTS: u32 = 8;
+const REQ_URL: u32 = 0;
+const REQ_HEADER: u32 = 1;
+const REQ_BODY: u32 = 2;
+const REQ_RESP: u32 = 3;
+/// Slots 4..8 hold small strings and the closure.
+const REQ_MISC: u32 = 4;
+/// Go's `hmap` (48 bytes; slot 0 its buckets) and one bucket of a
+/// `map[string]any`: 8 tophash bytes, 8 keys and 8 values of 16 bytes, an
+/// overflow pointer. Slots 0..8 stand for the keys, 8..16 for the values.
+const HMAP_BYTES: u64 = 48;
+const BUCKET_BYTES: u64 = 272;
+const BUCKET_SLOTS: u32 = 16;
+const BUCKET_KEYS: u32 = 8;
+/// A boxed small value (`any(n)`).
+const IFACE_BYTES: u64 = 8;
+/// A closure capturing the request (code pointer, `r`).
+const CLOSURE_BYTES: u64 = 16;
+/// Request strings: 16 B .. 256 B; bodies 256 B .. 8 KiB (log2 ranges).
+const STRING_LOG2: (f64, f64) = (4.0, 8.0);
+const BODY_LOG2: (f64, f64) = (8.0, 13.0);
+/// The handler's frame: its pointer locals and 128 bytes of other locals.
+const HANDLER_LOCALS: u32 = 5;
+const HANDLER_FRAME_BYTES: u64 = 16 + 8 * HANDLER_LOCALS as u64 + 128;
+/// Handler locals: the conn (its argument), the request, the cache entry,
+/// and two temporaries.
+const L_CONN: u32 = 0;
+const L_REQ: u32 = 1;
+/// Only cache entries (and their key and value) are allocated into this
+/// local: the tests tell them from per-request blocks by it.
+const L_ENTRY: u32 = 2;
+const L_TMP: u32 = 3;
+const L_BODY: u32 = 4;
+/// A goroutine emits 1 to this many events before the next one's turn.
+const MAX_RUN: u32 = 8;
+
+/// One server goroutine: the requests it has left and the events planned
+/// for the current one.
+struct Server {
+    g: GoroutineId,
+    left: u64,
+    plan: VecDeque<Op>,
+}
+
+/// Writes the `server` trace for `p` to `sink`.
+pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> {
+    let goroutines = p.get_u64("goroutines");
+    let requests = p.get_u64("requests");
+    let entries = p.get_u64("cache_entries");
+    let shards = SHARDS.min(entries);
+    let per_shard = entries.div_ceil(shards);
+    let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
+    let mut b = Builder::new(sink, shards as u32)?;
+    let main = b.main();
+
+    // Warm the cache: every slot holds an entry before the servers start.
+    b.call(main, 1, &[])?;
+    for s in 0..shards as u32 {
+        b.alloc(
+            main,
+            gl(s),
+            per_shard * WORD_BYTES,
+            per_shard as u32,
+            Cause::MakeSlice,
+            Placement::Auto,
+        )?;
+    }
+    for i in 0..entries {
+        let e = cache_slot(i, shards);
+        b.alloc(
+            main,
+            e.clone(),
+            ENTRY_BYTES,
+            ENTRY_SLOTS,
+            Cause::New,
+            Placement::Auto,
+        )?;
+        b.alloc(
+            main,
+            e.clone().slot(0),
+            log_size(&mut rng, KEY_LOG2),
+            0,
+            Cause::Concat,
+            Placement::Auto,
+        )?;
+        b.alloc(
+            main,
+            e.slot(1),
+            log_size(&mut rng, VALUE_LOG2),
+            0,
+            Cause::MakeSlice,
+            Placement::Auto,
+        )?;
+    }
+    // The accept loop: one conn per goroutine, handed over by `go`.
+    let mut servers = Vec::with_capacity(goroutines as usize);
+    for _ in 0..goroutines {
+        b.alloc(
+            main,
+            l(0),
+            CONN_BYTES,
+            CONN_SLOTS,
+            Cause::New,
+            Placement::Auto,
+        )?;
+        b.alloc(
+            main,
+            l(0).slot(1),
+            READ_BUFFER_BYTES,
+            0,
+            Cause::MakeSlice,
+            Placement::Auto,
+        )?;
+        let g = b.go(main, 1, &[l(0).into()])?;
+        servers.push(Server {
+            g,
+            left: requests,
+            plan: VecDeque::new(),
+        });
+    }
+    b.set(main, l(0), NIL)?;
+
+    let mut turn = 0;
+    while !servers.is_empty() {
+        turn %= servers.len();
+        let sv = &mut servers[turn];
+        let mut exited = false;
+        for _ in 0..rng.random_range(1..=MAX_RUN) {
+            if sv.plan.is_empty() {
+                if sv.left == 0 {
+                    b.exit(sv.g)?;
+                    exited = true;
+                    break;
+                }
+                sv.left -= 1;
+                plan_request(p, &mut rng, shards, &mut sv.plan);
+            }
+            let op = sv.plan.pop_front().expect("planned above");
+            emit(&mut b, sv.g, op)?;
+        }
+        if exited {
+            servers.remove(turn);
+        } else {
+            turn += 1;
+        }
+    }
+    b.finish()?;
+    Ok(())
+}
+
+/// Appends the events of one request to `plan`.
+fn plan_request(p: &Params, rng: &mut ChaCha8Rng, shards: u64, plan: &mut VecDeque<Op>) {
+    let allocs = p.get_u64("allocs_per_request");
+    let work_ns = p.get_u64("work_ns");
+    let entries = p.get_u64("cache_entries");
+    let req = || l(L_REQ);
+    let bucket = || l(L_REQ).slot(REQ_HEADER).slot(0);
+    let alloc = |dst: Loc, size: u64, slots: u32, cause: Cause| Op::Alloc {
+        dst,
+        block: BlockIdx(0),
+        size,
+        ptr_slots: slots,
+        cause,
+        placement: Placement::Auto,
+    };
+    let set = |dst: Loc, src: Src| Op::Set { dst, src };
+
+    plan.push_back(Op::Begin { tag: TAG.into() });
+    plan.push_back(Op::Call {
+        locals: HANDLER_LOCALS,
+        frame_bytes: Some(HANDLER_FRAME_BYTES),
+        args: vec![l(L_CONN).into()],
+    });
+    // r := &Request{}; c.cur = r; r.Header = make(map[string]any)
+    plan.push_back(alloc(req(), REQ_BYTES, REQ_SLOTS, Cause::New));
+    plan.push_back(set(l(L_CONN).slot(CONN_CUR), req().into()));
+    plan.push_back(alloc(req().slot(REQ_HEADER), HMAP_BYTES, 1, Cause::MakeMap));
+    plan.push_back(alloc(bucket(), BUCKET_BYTES, BUCKET_SLOTS, Cause::MakeMap));
+    let mut made = 3;
+    let mut header = 0;
+    while made < allocs {
+        made += 1;
+        match rng.random_range(0..8u32) {
+            0..=2 => {
+                // r.Header[a+b] = any(n)
+                let k = header % BUCKET_KEYS;
+                header += 1;
+                plan.push_back(alloc(
+                    bucket().slot(k),
+                    log_size(rng, STRING_LOG2),
+                    0,
+                    Cause::Concat,
+                ));
+                if made < allocs {
+                    made += 1;
+                    plan.push_back(alloc(
+                        bucket().slot(BUCKET_KEYS + k),
+                        IFACE_BYTES,
+                        0,
+                        Cause::Iface,
+                    ));
+                }
+            }
+            3 => plan.push_back(alloc(
+                req().slot(REQ_URL),
+                log_size(rng, STRING_LOG2),
+                0,
+                Cause::Conv,
+            )),
+            4 => plan.push_back(alloc(l(L_TMP), log_size(rng, STRING_LOG2), 0, Cause::Conv)),
+            5 => {
+                plan.push_back(alloc(
+                    l(L_BODY),
+                    log_size(rng, BODY_LOG2),
+                    0,
+                    Cause::MakeSlice,
+                ));
+                if rng.random_bool(0.5) {
+                    plan.push_back(set(req().slot(REQ_BODY), l(L_BODY).into()));
+                }
+            }
+            6 => {
+                let f = REQ_MISC + rng.random_range(0..REQ_SLOTS - REQ_MISC);
+                plan.push_back(alloc(
+                    req().slot(f),
+                    log_size(rng, STRING_LOG2),
+                    0,
+                    Cause::Itoa,
+                ));
+            }
+            _ => {
+                // done := func() { ... r ... }, kept in r now and then.
+                plan.push_back(alloc(l(L_TMP), CLOSURE_BYTES, 2, Cause::Closure));
+                plan.push_back(set(l(L_TMP).slot(1), req().into()));
+                if rng.random_bool(0.25) {
+                    plan.push_back(set(req().slot(REQ_SLOTS - 1), l(L_TMP).into()));
+                }
+            }
+        }
+    }
+    if let Some(ns) = jitter(rng, work_ns / 2) {
+        plan.push_back(Op::Work { ns });
+    }
+    let slot = cache_slot(rng.random_range(0..entries), shards);
+    let e = || l(L_ENTRY);
+    if rng.random_bool(p.get("hit_rate")) {
+        plan.push_back(set(e(), slot.into()));
+    } else {
+        plan.push_back(alloc(e(), ENTRY_BYTES, ENTRY_SLOTS, Cause::New));
+        plan.push_back(alloc(
+            e().slot(0),
+            log_size(rng, KEY_LOG2),
+            0,
+            Cause::Concat,
+        ));
+        plan.push_back(alloc(
+            e().slot(1),
+            log_size(rng, VALUE_LOG2),
+            0,
+            Cause::MakeSlice,
+        ));
+        plan.push_back(set(slot, e().into()));
+    }
+    plan.push_back(set(req().slot(REQ_RESP), e().slot(1).into()));
+    if let Some(ns) = jitter(rng, work_ns - work_ns / 2) {
+        plan.push_back(Op::Work { ns });
+    }
+    plan.push_back(set(l(L_CONN).slot(CONN_CUR), NIL));
+    plan.push_back(Op::Ret { copy: None });
+    plan.push_back(Op::End { tag: TAG.into() });
+}
+
+/// Writes one planned event of `g` through the builder.
+fn emit<S: EventSink>(b: &mut Builder<S>, g: GoroutineId, op: Op) -> Result<(), BuildError> {
+    match op {
+        Op::Call {
+            locals,
+            frame_bytes: Some(bytes),
+            args,
+        } => b.call_sized(g, locals, bytes, &args),
+        Op::Call {
+            locals,
+            frame_bytes: None,
+            args,
+        } => b.call(g, locals, &args),
+        Op::Ret { copy: None } => b.ret(g),
+        Op::Ret {
+            copy: Some((src, dst)),
+        } => b.ret_copy(g, src, dst),
+        Op::Alloc {
+            dst,
+            size,
+            ptr_slots,
+            cause,
+            placement,
+            ..
+        } => b
+            .alloc(g, dst, size, ptr_slots, cause, placement)
+            .map(|_| ()),
+        Op::Set { dst, src } => b.set(g, dst, src),
+        Op::Work { ns } => b.work(g, ns),
+        Op::Begin { tag } => b.begin(g, &tag),
+        Op::End { tag } => b.end(g, &tag),
+        Op::Exit => b.exit(g),
+        Op::Gc => b.gc(g),
+        Op::Go { .. } => unreachable!("requests start no goroutines"),
+    }
+}
+
+/// Cache entry `i`: `cache[i%shards][i/shards]`.
+fn cache_slot(i: u64, shards: u64) -> Loc {
+    gl((i % shards) as u32).slot((i / shards) as u32)
+}
+
+/// A duration of `mean_ns` ± 50 %, or `None` for 0.
+fn jitter(rng: &mut ChaCha8Rng, mean_ns: u64) -> Option<u64> {
+    (mean_ns > 0).then(|| rng.random_range(mean_ns.div_ceil(2)..=mean_ns + mean_ns / 2))
+}
+
+/// A size in bytes, log-uniform in `2^lo ..= 2^hi`.
+fn log_size(rng: &mut ChaCha8Rng, (lo, hi): (f64, f64)) -> u64 {
+    rng.random_range(lo..=hi).exp2().round() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{analyze, oracle::death_times, Place};
+    use crate::builder::MemorySink;
+    use crate::model::{Root, Trace};
+    use std::collections::HashMap;
+
+    fn params(seed: u64, sets: &[(&str, &str)]) -> Params {
+        let mut p = Params::defaults(PARAMS, seed);
+        for (k, v) in sets {
+            p.set(PARAMS, k, v).unwrap();
+        }
+        p
+    }
+
+    fn build(p: &Params) -> Trace {
+        let mut sink = MemorySink::new();
+        generate(p, &mut sink).unwrap();
+        sink.into_trace()
+    }
+
+    #[test]
+    fn same_seed_same_trace_other_seed_other_trace() {
+        let small = [
+            ("goroutines", "8"),
+            ("requests", "20"),
+            ("cache_entries", "64"),
+        ];
+        let a = build(&params(7, &small));
+        assert_eq!(a, build(&params(7, &small)));
+        assert_ne!(a.events, build(&params(8, &small)).events);
+    }
+
+    #[test]
+    fn sound_at_default_small_and_large_parameters() {
+        let cases: &[&[(&str, &str)]] = &[
+            &[],
+            &[
+                ("goroutines", "1"),
+                ("requests", "3"),
+                ("allocs_per_request", "3"),
+                ("work_ns", "0"),
+                ("cache_entries", "1"),
+                ("hit_rate", "0"),
+            ],
+            &[("goroutines", "2"), ("requests", "0")],
+            &[
+                ("goroutines", "400"),
+                ("requests", "25"),
+                ("allocs_per_request", "40"),
+                ("cache_entries", "100000"),
+                ("hit_rate", "0.5"),
+            ],
+        ];
+        for sets in cases {
+            let t = build(&params(3, sets));
+            analyze(&t).unwrap_or_else(|e| panic!("{sets:?}: {e}"));
+            if sets.is_empty() {
+                continue; // the independent re-simulation too, on the others
+            }
+            crate::generate::check::check(&t).unwrap_or_else(|e| panic!("{sets:?}: {e}"));
+        }
+    }
+
+    #[test]
+    fn every_request_ends_and_its_blocks_die_within_it() {
+        let (goroutines, requests) = (6, 40);
+        let t = build(&params(
+            5,
+            &[
+                ("goroutines", "6"),
+                ("requests", "40"),
+                ("cache_entries", "50"),
+                ("hit_rate", "0.5"),
+            ],
+        ));
+        let a = analyze(&t).unwrap();
+        let places = a.placements(false);
+        let d = death_times(&t, &a, &places);
+        // Per goroutine: the open request's begin and the blocks it made.
+        let mut open: HashMap<GoroutineId, (usize, Vec<BlockIdx>)> = HashMap::new();
+        let (mut ends, mut checked, mut on_heap, mut entries) = (0, 0, 0, 0);
+        for (i, e) in t.events.iter().enumerate() {
+            match &e.op {
+                Op::Begin { tag } => {
+                    assert_eq!(tag, TAG);
+                    assert!(
+                        open.insert(e.g, (i, Vec::new())).is_none(),
+                        "nested request on {}",
+                        e.g
+                    );
+                }
+                Op::Alloc { dst, block, .. } => {
+                    if let Some((_, blocks)) = open.get_mut(&e.g) {
+                        if dst.root == Root::Local(L_ENTRY) {
+                            entries += 1;
+                        } else {
+                            blocks.push(*block);
+                        }
+                    }
+                }
+                Op::End { .. } => {
+                    let (begin, blocks) = open.remove(&e.g).expect("end without begin");
+                    ends += 1;
+                    for b in blocks {
+                        let died =
+                            d.death[b.0 as usize].expect("a request's block outlives the trace");
+                        assert!(
+                            begin < died as usize && (died as usize) < i,
+                            "{b:?} dies at {died}, outside {begin}..{i}"
+                        );
+                        checked += 1;
+                        on_heap += usize::from(places[b.0 as usize] == Place::Heap);
+                    }
+                }
+                Op::Exit => assert!(!open.contains_key(&e.g), "{} exits inside a request", e.g),
+                _ => {}
+            }
+        }
+        assert!(open.is_empty(), "requests left open");
+        assert_eq!(ends, goroutines * requests);
+        assert_eq!(checked, ends * 12, "allocs_per_request blocks per request");
+        // Escape analysis decides: most escape through the conn, some stay on the stack.
+        assert!(
+            on_heap * 2 > checked && on_heap < checked,
+            "{on_heap} of {checked} on the heap"
+        );
+        // Misses (about half) add an entry each, three blocks.
+        assert!(
+            entries > ends && entries < 3 * ends,
+            "{entries} cache blocks"
+        );
+        let switches = t.events.windows(2).filter(|w| w[0].g != w[1].g).count();
+        assert!(
+            switches > t.events.len() / 10,
+            "goroutines interleave: {switches} switches"
+        );
+    }
+}
