@@ -38,7 +38,7 @@ pub mod server;
 pub mod situations;
 
 pub use params::{ParamSpec, Params};
-pub use random::{random_trace, random_trace_with_stats, RandomConfig, RandomStats};
+pub use random::{random_to_sink, random_trace, random_trace_with_stats, RandomConfig, RandomStats};
 
 use crate::builder::{BuildError, EventSink, MemorySink};
 use crate::model::Trace;
@@ -176,10 +176,7 @@ const RANDOM_PARAMS: &[ParamSpec] = &[
 ];
 
 fn random(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> {
-    stream(
-        &random_trace(&configured(RandomConfig::default(), p, true)),
-        sink,
-    )
+    random_to_sink(&configured(RandomConfig::default(), p, true), sink).map(|_| ())
 }
 
 const DEFAULT_SUMMARY: &str =
@@ -193,10 +190,7 @@ const DEFAULT_PARAMS: &[ParamSpec] = &[ParamSpec::int(
 )];
 
 fn default(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> {
-    stream(
-        &random_trace(&configured(builtin::default_workload(), p, false)),
-        sink,
-    )
+    random_to_sink(&configured(builtin::default_workload(), p, false), sink).map(|_| ())
 }
 
 const MEMOPS_SUMMARY: &str =
@@ -219,7 +213,7 @@ const MEMOPS_PARAMS: &[ParamSpec] = &[
 ];
 
 fn memops_workload(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> {
-    stream(&random_trace(&configured(memops(), p, true)), sink)
+    random_to_sink(&configured(memops(), p, true), sink).map(|_| ())
 }
 
 /// Most events of the generators built on [`random_trace`], which holds its

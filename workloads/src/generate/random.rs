@@ -50,6 +50,7 @@
 use crate::model::{
     BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, Src, Trace, WORD_BYTES,
 };
+use crate::builder::{BuildError, EventSink};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use smallvec::SmallVec;
@@ -201,10 +202,30 @@ pub fn random_trace(cfg: &RandomConfig) -> Trace {
 
 /// [`random_trace`] and what the generator measured while writing it.
 pub fn random_trace_with_stats(cfg: &RandomConfig) -> (Trace, RandomStats) {
-    let mut gen = Gen::new(cfg);
+    let mut gen = Gen::new(cfg, None);
     gen.run();
     gen.finish()
 }
+
+/// Streams the same trace as [`random_trace`] into `sink` (memory flat in
+/// the trace's length: events are handed on in batches of
+/// [`STREAM_BATCH_EVENTS`]).
+pub fn random_to_sink(cfg: &RandomConfig, sink: &mut dyn EventSink) -> Result<RandomStats, BuildError> {
+    sink.start(cfg.globals.max(1))?;
+    let mut gen = Gen::new(cfg, Some(sink));
+    gen.run();
+    gen.flush();
+    if let Some(e) = gen.io_error.take() {
+        return Err(e.into());
+    }
+    let sink = gen.sink.take().expect("streaming");
+    let (_, stats) = gen.finish();
+    sink.end()?;
+    Ok(stats)
+}
+
+/// Events the streaming generator buffers before handing them to its sink.
+pub const STREAM_BATCH_EVENTS: usize = 1 << 16;
 
 // ---------------------------------------------------------------------------
 // Shadow state
@@ -440,6 +461,12 @@ enum Target {
 /// The generator: configuration, random source, shadow state and output.
 struct Gen<'c> {
     cfg: &'c RandomConfig,
+    /// Where events go when streaming (else they collect in `events`).
+    sink: Option<&'c mut dyn EventSink>,
+    /// The first error the sink returned (generation stops writing then).
+    io_error: Option<std::io::Error>,
+    /// Events emitted so far (streamed or buffered).
+    emitted: u64,
     rng: ChaCha8Rng,
     heap: Heap,
     /// Live goroutines; `gors[0]` is always `g1`.
@@ -458,7 +485,7 @@ struct Gen<'c> {
 }
 
 impl<'c> Gen<'c> {
-    fn new(cfg: &'c RandomConfig) -> Self {
+    fn new(cfg: &'c RandomConfig, sink: Option<&'c mut dyn EventSink>) -> Self {
         let globals = cfg.globals.max(1);
         let goroutines = cfg.goroutines.max(1) as u64;
         Gen {
@@ -467,7 +494,10 @@ impl<'c> Gen<'c> {
             heap: Heap::default(),
             gors: Vec::new(),
             globals: vec![Val::NIL; globals as usize],
-            events: Vec::with_capacity(cfg.events as usize + 1024),
+            events: Vec::with_capacity(if sink.is_some() { STREAM_BATCH_EVENTS } else { cfg.events as usize + 1024 }),
+            sink,
+            io_error: None,
+            emitted: 0,
             next_block: 0,
             next_gid: 2,
             closing: false,
@@ -483,12 +513,28 @@ impl<'c> Gen<'c> {
     fn emit(&mut self, gi: usize, op: Op) {
         let g = GoroutineId(self.gors[gi].id);
         self.events.push(Event { g, op });
+        self.emitted += 1;
+        if self.sink.is_some() && self.events.len() >= STREAM_BATCH_EVENTS {
+            self.flush();
+        }
+    }
+
+    /// Hands the buffered events to the sink (when streaming).
+    fn flush(&mut self) {
+        let Some(sink) = self.sink.as_mut() else { return };
+        for e in self.events.drain(..) {
+            if self.io_error.is_none() {
+                if let Err(err) = sink.event(&e) {
+                    self.io_error = Some(err);
+                }
+            }
+        }
     }
 
     fn finish(mut self) -> (Trace, RandomStats) {
         self.shadow_gc();
         self.stats.final_live_bytes = self.heap.live_bytes;
-        self.stats.events = self.events.len() as u64;
+        self.stats.events = self.emitted;
         self.stats.blocks = self.next_block as u64;
         self.stats.goroutines = self.next_gid as u64 - 1;
         let trace = Trace {
@@ -783,7 +829,7 @@ impl<'c> Gen<'c> {
 
     fn run(&mut self) {
         self.setup();
-        while (self.events.len() as u64) < self.cfg.events {
+        while self.emitted < self.cfg.events {
             self.interleave_run();
         }
         // Closing phase: every spawned goroutine closes its spans and exits,
@@ -1604,7 +1650,7 @@ mod tests {
             live_target_bytes: 1 << 20,
             ..RandomConfig::default()
         };
-        let mut gen = Gen::new(&cfg);
+        let mut gen = Gen::new(&cfg, None);
         gen.run();
         let slab = gen.heap.blocks.len() as u64;
         assert!(
