@@ -23,8 +23,11 @@ pub fn collector(name: &str, procs: usize) -> Box<dyn Collector> {
     (registry::find(name).expect("registered").make)(&config(procs)).expect("collector starts")
 }
 
+/// A deliberately broken mark-sweep, with a 64 KiB minimum heap goal so
+/// that even small traces collect often enough to expose it.
 pub fn broken(faults: MarkFaults, skip_sweep: bool) -> Box<dyn Collector> {
-    Box::new(MarkSweep::with_faults(&config(2), faults, skip_sweep).expect("collector starts"))
+    let cfg = GcConfig { min_heap_goal: 64 << 10, ..config(2) };
+    Box::new(MarkSweep::with_faults(&cfg, faults, skip_sweep).expect("collector starts"))
 }
 
 pub fn verified(procs: usize) -> ReplayOptions {

@@ -55,7 +55,9 @@ fn no_stack_puts_z_on_the_heap_too() {
     let r = replay(&t, &a, c.as_ref(), &opts);
     assert_clean(&r);
     let freed = r.freed_by_cycle.unwrap();
-    assert_eq!(freed[block(&t, 5)], 2, "z is a heap block now, dead after g2 exits");
+    // z is a heap block now, dead once g2 exits — which may be after main's
+    // GC (cycle 2), as for the closure: then the final collection frees it.
+    assert!([2, 3].contains(&freed[block(&t, 5)]), "z freed by cycle {}", freed[block(&t, 5)]);
 }
 
 fn stress(seed: u64, events: u64) -> (workloads::Trace, workloads::analysis::Analysis) {
