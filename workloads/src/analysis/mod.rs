@@ -11,6 +11,9 @@
 //! - [`oracle::death_times`] (pass 2, with placements) computes exactly when
 //!   each block becomes unreachable (Merlin-style timestamps, Hertz et al.,
 //!   TOPLAS 2006) and the peak live heap;
+//! - [`demographics::demographics`] summarises a trace for `gcwb stats`:
+//!   allocations by cause and placement, live bytes, and the lifetime
+//!   distribution (bytes allocated between a block's birth and its death);
 //! - the verifier in the harness drives a [`machine::Machine`] to each GC's
 //!   cut to get the exact reachable set there.
 
