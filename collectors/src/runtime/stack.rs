@@ -102,6 +102,14 @@ pub struct Stack {
     peak_bytes: u64,
 }
 
+/// Zeroes words the stack owns exclusively (`&mut`: no other thread can be
+/// reading them), as plain stores the compiler turns into a `memset`.
+fn zero(words: &mut [AtomicU64]) {
+    for w in words {
+        *w.get_mut() = 0;
+    }
+}
+
 fn zeroed_words(n: usize) -> Box<[AtomicU64]> {
     (0..n).map(|_| AtomicU64::new(0)).collect()
 }
@@ -212,9 +220,9 @@ impl Stack {
     fn move_to(&mut self, words: usize) {
         let old_base = self.base();
         let old_end = old_base + self.mem.len() as u64 * WORD;
-        let new = zeroed_words(words);
-        for (dst, src) in new.iter().zip(self.mem[..self.used].iter()) {
-            dst.store(src.load(Ordering::Relaxed), Ordering::Relaxed);
+        let mut new = zeroed_words(words);
+        for (dst, src) in new.iter_mut().zip(self.mem[..self.used].iter_mut()) {
+            *dst.get_mut() = *src.get_mut();
         }
         let new_base = new.as_ptr() as Address;
         let adjust = |w: &AtomicU64| {
@@ -242,9 +250,7 @@ impl Stack {
         let words = (frame_bytes.div_ceil(WORD) as usize).max(locals as usize);
         self.reserve(words)?;
         let start = self.used;
-        for w in &self.mem[start..start + locals as usize] {
-            w.store(0, Ordering::Relaxed);
-        }
+        zero(&mut self.mem[start..start + locals as usize]);
         self.used += words;
         self.frames.push(Frame { start, locals, first_block: self.blocks.len() });
         Ok(())
@@ -271,9 +277,7 @@ impl Stack {
         let words = (size.div_ceil(WORD) as usize).max(ptr_slots as usize).max(1);
         self.reserve(words)?;
         let start = self.used;
-        for w in &self.mem[start..start + words] {
-            w.store(0, Ordering::Relaxed);
-        }
+        zero(&mut self.mem[start..start + words]);
         self.used += words;
         self.blocks.push(StackBlock { start, ptr_slots });
         Ok(self.addr_of(start))
