@@ -467,7 +467,10 @@ fn run(a: &RunArgs) -> i32 {
         eprintln!("gcwb: cannot write results to {}: {e}", a.out.display());
         return 2;
     }
-    println!("results in {}/ (summary.csv, pauses.csv, cycles.csv, spans.csv, causes.csv)", a.out.display());
+    println!(
+        "results in {}/ (summary.csv, pauses.csv, cycles.csv, spans.csv, causes.csv, mmu.csv, phases.csv, pauses-<collector>.hlog)",
+        a.out.display()
+    );
     code
 }
 

@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod metrics;
+pub mod mmu;
 pub mod replay;
 pub mod report;
 pub mod stats;

@@ -1,13 +1,20 @@
-//! Results on disk: `summary.csv`, `pauses.csv`, `cycles.csv`, `spans.csv`
-//! and `causes.csv`, in a form pandas and R read directly (a header row,
-//! plain numbers, empty cells for missing values), each written to a
+//! Results on disk: `summary.csv`, `pauses.csv`, `cycles.csv`, `spans.csv`,
+//! `causes.csv`, `mmu.csv` and `phases.csv`, in a form pandas and R read
+//! directly (a header row, plain numbers, empty cells for missing values),
+//! plus one HdrHistogram interval log of pauses per collector,
+//! `pauses-<collector>.hlog` ([`pause_log`]). Each file is written to a
 //! temporary file and renamed into place so no result is ever half-written.
 
-use crate::metrics::summarize_pauses;
+use crate::metrics::{new_histogram, summarize_pauses, PauseRecord};
+use crate::mmu::Utilization;
 use crate::replay::RunResult;
+use hdrhistogram::serialization::interval_log::IntervalLogWriterBuilder;
+use hdrhistogram::serialization::V2DeflateSerializer;
+use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
+use std::time::Duration;
 use workloads::analysis::{Analysis, Place};
 use workloads::model::{Cause, Trace};
 
@@ -50,6 +57,20 @@ pub struct SummaryRow {
     pub dep_waits: u64,
     /// `ok`, or what ended the run early.
     pub status: String,
+    /// Minimum mutator utilization ([`crate::mmu`]) over windows of 1, 10
+    /// and 100 ms of the replay, the final collection left out. Empty when
+    /// the replay was shorter than the window: no such window fits in it.
+    pub mmu_1ms: Option<f64>,
+    pub mmu_10ms: Option<f64>,
+    pub mmu_100ms: Option<f64>,
+    /// The share of the processors' time during the replay that the
+    /// collector took from the mutator: the integral of `1 - utilization`
+    /// over the replay, divided by `wall_ns` (so `1 - MMU(wall_ns)`). A
+    /// stop-the-world pause takes all `procs` processors, so for
+    /// stop-the-world collectors this is `pause_total_ns × procs / (wall_ns ×
+    /// procs) = pause_total_ns / wall_ns`. Like Go's `GCCPUFraction`, but
+    /// over the replay only (the final collection left out).
+    pub gc_cpu_fraction: f64,
 }
 
 /// How the trace's allocations split by cause and placement.
@@ -96,6 +117,8 @@ pub struct RunContext<'a> {
 /// The summary row of one run.
 pub fn summary_row(ctx: &RunContext<'_>, r: &RunResult) -> SummaryRow {
     let p = summarize_pauses(&r.pauses);
+    let util = Utilization::of_run(r);
+    let mmu = |window_ns: u64| (window_ns <= r.wall_ns).then(|| util.mmu(window_ns));
     let gc_count = r.cycles.iter().filter(|c| c.trigger != Some(collectors::Trigger::Final)).count() as u64;
     SummaryRow {
         trace: ctx.trace_name.to_string(),
@@ -136,6 +159,10 @@ pub fn summary_row(ctx: &RunContext<'_>, r: &RunResult) -> SummaryRow {
             Some(crate::replay::Fatal::OutOfMemory { .. }) => "out-of-memory".to_string(),
             Some(crate::replay::Fatal::Fault { .. }) => "fault".to_string(),
         },
+        mmu_1ms: mmu(1_000_000),
+        mmu_10ms: mmu(10_000_000),
+        mmu_100ms: mmu(100_000_000),
+        gc_cpu_fraction: util.lost_fraction(),
     }
 }
 
@@ -176,6 +203,25 @@ struct SpanRow<'a> {
     p99_ns: u64,
     p999_ns: u64,
     max_ns: u64,
+}
+
+#[derive(Serialize)]
+struct MmuRow<'a> {
+    collector: &'a str,
+    window_ns: u64,
+    mmu: f64,
+    bmu: f64,
+}
+
+#[derive(Serialize)]
+struct PhaseRow<'a> {
+    collector: &'a str,
+    phase: &'a str,
+    count: u64,
+    p50_ns: u64,
+    p99_ns: u64,
+    max_ns: u64,
+    total_ns: u64,
 }
 
 #[derive(Serialize)]
@@ -274,12 +320,130 @@ pub fn write_run(dir: &Path, out: &RunOutputs<'_>) -> std::io::Result<()> {
         &["collector", "tag", "count", "p50_ns", "p99_ns", "p999_ns", "max_ns"],
     )?;
     let causes = csv_bytes(cause_rows(out.analysis, out.placements), &["cause", "placement", "count", "bytes"])?;
-    for (name, bytes) in
-        [("summary.csv", summary), ("pauses.csv", pauses), ("cycles.csv", cycles), ("spans.csv", spans), ("causes.csv", causes)]
-    {
+    let mmu = csv_bytes(
+        out.runs.iter().flat_map(|r| {
+            let u = Utilization::of_run(r);
+            u.mmu_curve(&u.default_windows()).into_iter().map(move |(window_ns, mmu, bmu)| MmuRow {
+                collector: &r.collector,
+                window_ns,
+                mmu,
+                bmu,
+            })
+        }),
+        &["collector", "window_ns", "mmu", "bmu"],
+    )?;
+    let phases = csv_bytes(
+        out.runs.iter().flat_map(|r| {
+            phase_summaries(&r.pauses).into_iter().map(move |(phase, s)| PhaseRow {
+                collector: &r.collector,
+                phase,
+                count: s.count,
+                p50_ns: s.p50_ns,
+                p99_ns: s.p99_ns,
+                max_ns: s.max_ns,
+                total_ns: s.total_ns,
+            })
+        }),
+        &["collector", "phase", "count", "p50_ns", "p99_ns", "max_ns", "total_ns"],
+    )?;
+    let mut files = vec![
+        ("summary.csv".to_string(), summary),
+        ("pauses.csv".to_string(), pauses),
+        ("cycles.csv".to_string(), cycles),
+        ("spans.csv".to_string(), spans),
+        ("causes.csv".to_string(), causes),
+        ("mmu.csv".to_string(), mmu),
+        ("phases.csv".to_string(), phases),
+    ];
+    for (i, r) in out.runs.iter().enumerate() {
+        let trace = out.rows.get(i).map_or("", |row| row.trace.as_str());
+        files.push((pause_log_name(&r.collector), pause_log(r, trace)?));
+    }
+    for (name, bytes) in files {
         write_atomically(&dir.join(name), &bytes)?;
     }
     Ok(())
+}
+
+/// Per-phase pause statistics (through an HdrHistogram, as in
+/// [`summarize_pauses`]), phases in the order they first occur; the final
+/// collection is left out, as in the summary.
+pub fn phase_summaries(pauses: &[PauseRecord]) -> Vec<(&'static str, crate::metrics::PauseSummary)> {
+    let mut phases: Vec<&'static str> = Vec::new();
+    for p in pauses.iter().filter(|p| p.trigger != Some("final")) {
+        if !phases.contains(&p.phase) {
+            phases.push(p.phase);
+        }
+    }
+    phases
+        .into_iter()
+        .map(|phase| {
+            let of_phase: Vec<PauseRecord> = pauses.iter().filter(|p| p.phase == phase).cloned().collect();
+            (phase, summarize_pauses(&of_phase))
+        })
+        .collect()
+}
+
+/// One interval of the pause logs: one second of replay time.
+pub const PAUSE_LOG_INTERVAL_NS: u64 = 1_000_000_000;
+
+/// The pause log's file name for `collector`: `pauses-<collector>.hlog`.
+pub fn pause_log_name(collector: &str) -> String {
+    let safe: String =
+        collector.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    format!("pauses-{safe}.hlog")
+}
+
+/// The pause durations of each second of the replay (`[k s, (k+1) s)`; the
+/// last interval ends with the replay, and there is always one), each
+/// pause counted in the second it started. The final collection, which
+/// runs after the replay, is left out.
+pub fn pause_intervals(r: &RunResult) -> Vec<Histogram<u64>> {
+    let n = r.wall_ns.div_ceil(PAUSE_LOG_INTERVAL_NS).max(1) as usize;
+    let mut intervals: Vec<Histogram<u64>> = (0..n).map(|_| new_histogram()).collect();
+    for p in r.pauses.iter().filter(|p| p.trigger != Some("final")) {
+        let at = p.start_ns.saturating_sub(r.replay_start_ns);
+        let k = ((at / PAUSE_LOG_INTERVAL_NS) as usize).min(n - 1);
+        intervals[k].saturating_record(p.duration_ns.max(1));
+    }
+    intervals
+}
+
+/// A run's pauses as an HdrHistogram interval log (`.hlog`, the format of
+/// Java's `HistogramLogWriter`, histograms compressed with the V2 deflate
+/// encoding): the format-version and description comments, `StartTime` and
+/// `BaseTime` both the wall-clock start of the replay (so interval
+/// timestamps are seconds into the replay), the legend, then one
+/// interval per second from [`pause_intervals`], values in nanoseconds and
+/// the `Interval_Max` column in milliseconds (divisor 10⁶, as Java writes
+/// it).
+pub fn pause_log(r: &RunResult, trace: &str) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    let mut serializer = V2DeflateSerializer::new();
+    IntervalLogWriterBuilder::new()
+        .add_comment("[Histogram log format version 1.3]")
+        .add_comment(&format!(
+            "[gcwb pauses: trace {trace}, collector {}, {} procs; ns, by start time, one interval per second of \
+             replay, final collection left out]",
+            r.collector, r.procs
+        ))
+        .with_start_time(r.started_at)
+        .with_base_time(r.started_at)
+        .begin_log_with(&mut buf, &mut serializer)?;
+    buf.extend_from_slice(
+        b"\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\n",
+    );
+    let mut body = Vec::new();
+    let mut log =
+        IntervalLogWriterBuilder::new().with_max_value_divisor(1e6).begin_log_with(&mut body, &mut serializer)?;
+    for (k, h) in pause_intervals(r).iter().enumerate() {
+        let start = k as u64 * PAUSE_LOG_INTERVAL_NS;
+        let length = r.wall_ns.saturating_sub(start).min(PAUSE_LOG_INTERVAL_NS);
+        log.write_histogram(h, Duration::from_nanos(start), Duration::from_nanos(length), None)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+    }
+    buf.extend_from_slice(&body);
+    Ok(buf)
 }
 
 fn cause_rows(analysis: &Analysis, placements: &[Place]) -> Vec<CauseRow> {
@@ -306,6 +470,154 @@ pub fn summary_header() -> Vec<&'static str> {
         "heap_allocs", "stack_allocs", "gc_count", "pause_count", "pause_p50_ns", "pause_p99_ns", "pause_max_ns",
         "pause_total_ns", "ttsp_max_ns", "peak_heap_bytes", "final_live_bytes", "stack_growths", "max_stack_bytes",
         "verify_errors", "load_ns", "heap_alloc_bytes", "stack_alloc_bytes", "final_live_objects", "mark_total_ns",
-        "marked_bytes_total", "no_stack", "dispatches", "dep_waits", "status",
+        "marked_bytes_total", "no_stack", "dispatches", "dep_waits", "status", "mmu_1ms", "mmu_10ms", "mmu_100ms",
+        "gc_cpu_fraction",
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+
+    const MS: u64 = 1_000_000;
+    const S: u64 = 1_000_000_000;
+    /// Where the replay starts on the pause clock in these tests.
+    const T0: u64 = 7 * MS;
+
+    fn pause(gc: u64, phase: &'static str, at_ns: u64, duration_ns: u64, trigger: &'static str) -> PauseRecord {
+        PauseRecord { gc, phase, trigger: Some(trigger), start_ns: T0 + at_ns, duration_ns, ttsp_ns: 0 }
+    }
+
+    fn run(wall_ns: u64, pauses: Vec<PauseRecord>) -> RunResult {
+        RunResult {
+            collector: "test-gc".to_string(),
+            procs: 2,
+            events: 1000,
+            wall_ns,
+            replay_start_ns: T0,
+            started_at: std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            pauses,
+            cycles: Vec::new(),
+            spans: Vec::new(),
+            dispatches: 0,
+            dep_waits: 0,
+            stack_growths: 0,
+            max_stack_bytes: 0,
+            peak_heap_bytes: 0,
+            final_live_objects: 0,
+            final_live_bytes: 0,
+            violations: None,
+            violation_count: 0,
+            freed_by_cycle: None,
+            fatal: None,
+        }
+    }
+
+    fn row(r: &RunResult) -> SummaryRow {
+        let ctx = RunContext {
+            trace_name: "t",
+            gogc: Some(100),
+            no_stack: false,
+            load_ns: 0,
+            counts: AllocCounts::default(),
+        };
+        summary_row(&ctx, r)
+    }
+
+    #[test]
+    fn summary_keeps_its_first_columns_and_appends_the_new_ones_in_header_order() {
+        let h = summary_header();
+        assert_eq!(h[22], "verify_errors");
+        assert_eq!(h[h.len() - 5..], ["status", "mmu_1ms", "mmu_10ms", "mmu_100ms", "gc_cpu_fraction"]);
+        let r = run(200 * MS, vec![pause(1, "stw-full", 50 * MS, 2 * MS, "heap-goal")]);
+        let bytes = csv_bytes([row(&r)], &h).unwrap();
+        let mut rd = csv::Reader::from_reader(&bytes[..]);
+        let rec = rd.records().next().unwrap().unwrap();
+        assert_eq!(rec.len(), h.len());
+        let at = |name: &str| rec.get(h.iter().position(|c| *c == name).unwrap()).unwrap().to_string();
+        assert_eq!(at("status"), "ok");
+        assert_eq!(at("mmu_1ms"), "0.0");
+        assert_eq!(at("mmu_10ms"), "0.8");
+        assert_eq!(at("mmu_100ms"), "0.98");
+        assert_eq!(at("gc_cpu_fraction"), "0.01");
+    }
+
+    #[test]
+    fn mmu_is_on_the_replay_clock_and_leaves_out_the_final_collection() {
+        // The pause at 0 on the replay clock (T0 on the pause clock) is a
+        // 4 ms stretch at the start; the final collection's 50 ms pause after
+        // the replay would otherwise dominate.
+        let r = run(
+            20 * MS,
+            vec![pause(1, "stw-full", 0, 4 * MS, "heap-goal"), pause(2, "stw-full", 20 * MS, 50 * MS, "final")],
+        );
+        let u = Utilization::of_run(&r);
+        assert_eq!(u.longest_full_pause_ns(), 4 * MS);
+        assert_eq!(u.worst_window(8 * MS), (0, 0.5));
+        let s = row(&r);
+        assert_eq!(s.mmu_1ms, Some(0.0));
+        assert_eq!(s.mmu_10ms, Some(0.6));
+        assert_eq!(s.mmu_100ms, None, "no 100 ms window fits in a 20 ms replay");
+        assert_eq!(s.gc_cpu_fraction, 0.2);
+        assert_eq!(s.gc_cpu_fraction, s.pause_total_ns as f64 / s.wall_ns as f64);
+    }
+
+    #[test]
+    fn phase_statistics_per_phase_in_order_of_first_occurrence_without_the_final_pause() {
+        let ps = vec![
+            pause(1, "sweep-term", 0, 100, "heap-goal"),
+            pause(1, "mark-term", 10, 300, "heap-goal"),
+            pause(2, "sweep-term", 20, 200, "heap-goal"),
+            pause(3, "stw-full", 30, 9_000, "final"),
+        ];
+        let got: Vec<(&str, u64, u64, u64)> =
+            phase_summaries(&ps).into_iter().map(|(p, s)| (p, s.count, s.max_ns, s.total_ns)).collect();
+        assert_eq!(got, [("sweep-term", 2, 200, 300), ("mark-term", 1, 300, 300)]);
+    }
+
+    #[test]
+    fn pause_intervals_count_each_pause_in_the_second_it_started() {
+        let r = run(
+            2 * S + 500 * MS,
+            vec![
+                pause(1, "stw-full", 0, 5 * MS, "heap-goal"),
+                pause(2, "stw-full", S - 1, 7 * MS, "heap-goal"),
+                pause(3, "stw-full", 2 * S + 100 * MS, 3 * MS, "heap-goal"),
+                pause(4, "stw-full", 2 * S + 600 * MS, 80 * MS, "final"),
+            ],
+        );
+        let counts: Vec<u64> = pause_intervals(&r).iter().map(|h| h.len()).collect();
+        assert_eq!(counts, [2, 0, 1]);
+        assert_eq!(pause_intervals(&run(0, Vec::new())).len(), 1, "an empty replay still has one interval");
+    }
+
+    #[test]
+    fn pause_log_is_a_standard_interval_log() {
+        let r = run(
+            2 * S + 500 * MS,
+            vec![pause(1, "stw-full", 0, 5 * MS, "heap-goal"), pause(2, "stw-full", 2 * S, 3 * MS, "heap-goal")],
+        );
+        let log = pause_log(&r, "t").unwrap();
+        let text = String::from_utf8(log.clone()).unwrap();
+        assert!(text.starts_with("#[Histogram log format version 1.3]\n"), "{text}");
+        let mut starts = Vec::new();
+        let mut intervals = Vec::new();
+        for e in IntervalLogIterator::new(&log) {
+            match e.expect("parses") {
+                LogEntry::StartTime(t) | LogEntry::BaseTime(t) => starts.push(t.as_secs()),
+                LogEntry::Interval(i) => intervals.push((i.start_timestamp(), i.duration(), i.max())),
+            }
+        }
+        assert_eq!(starts, [1_700_000_000, 1_700_000_000]);
+        let secs = |ms: u64| Duration::from_millis(ms);
+        assert_eq!(intervals.len(), 3);
+        assert_eq!((intervals[0].0, intervals[0].1), (secs(0), secs(1000)));
+        assert_eq!((intervals[2].0, intervals[2].1), (secs(2000), secs(500)));
+        // Interval_Max in milliseconds, to the histogram's 3 digits.
+        assert!((intervals[0].2 - 5.0).abs() < 0.01, "{:?}", intervals[0]);
+        assert_eq!(intervals[1].2, 0.0);
+        assert_eq!(pause_log_name("mark-sweep"), "pauses-mark-sweep.hlog");
+        assert_eq!(pause_log_name("a/b c"), "pauses-a_b_c.hlog");
+    }
 }

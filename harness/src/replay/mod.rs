@@ -100,6 +100,13 @@ pub struct RunResult {
     /// Events executed, and the wall time of the replay itself.
     pub events: u64,
     pub wall_ns: u64,
+    /// Where the replay's span `[0, wall_ns]` starts on the clock of
+    /// [`PauseRecord::start_ns`] and the cycle records (that clock starts
+    /// while the replay is set up, before the first event): a pause starts
+    /// `start_ns - replay_start_ns` into the replay.
+    pub replay_start_ns: u64,
+    /// Wall-clock time when the replay started.
+    pub started_at: std::time::SystemTime,
     pub pauses: Vec<PauseRecord>,
     pub cycles: Vec<CycleRecord>,
     /// Request latency per span tag.
@@ -233,6 +240,7 @@ impl<'a> Replay<'a> {
             .expect("cannot start mutator worker threads");
         let finished = AtomicBool::new(false);
         let t0 = self.now();
+        let started_at = std::time::SystemTime::now();
         std::thread::scope(|scope| {
             if self.opts.progress {
                 scope.spawn(|| self.show_progress(&finished));
@@ -268,6 +276,8 @@ impl<'a> Replay<'a> {
             procs: self.opts.procs,
             events: self.events_done.load(Ordering::Relaxed),
             wall_ns,
+            replay_start_ns: t0,
+            started_at,
             pauses,
             cycles,
             spans: tag_names.iter().map(|(n, _)| n.to_string()).zip(span_hists).collect(),
