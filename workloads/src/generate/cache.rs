@@ -40,6 +40,7 @@
 //! A quarter of the young blocks also point back to a random session
 //! (young-to-old, which needs no remembering).
 
+use super::common::work;
 use super::params::{ParamSpec, Params};
 use crate::builder::{gl, BuildError, Builder, EventSink, NIL};
 use crate::model::{Cause, Loc, Placement, WORD_BYTES};
@@ -217,12 +218,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
                     filled: 0,
                 };
             }
-            if work_ns > 0 {
-                b.work(
-                    g,
-                    rng.random_range(work_ns.div_ceil(2)..=work_ns + work_ns / 2),
-                )?;
-            }
+            work(&mut b, &mut rng, g, work_ns)?;
         }
         if *left == 0 {
             b.exit(g)?;
@@ -246,21 +242,14 @@ fn old(i: u64) -> Loc {
 mod tests {
     use super::*;
     use crate::analysis::{analyze, oracle::death_times, Place};
-    use crate::builder::MemorySink;
     use crate::model::{Op, Trace};
 
     fn params(seed: u64, sets: &[(&str, &str)]) -> Params {
-        let mut p = Params::defaults(PARAMS, seed);
-        for (k, v) in sets {
-            p.set(PARAMS, k, v).unwrap();
-        }
-        p
+        crate::generate::common::params(PARAMS, seed, sets)
     }
 
     fn build(p: &Params) -> Trace {
-        let mut sink = MemorySink::new();
-        generate(p, &mut sink).unwrap();
-        sink.into_trace()
+        crate::generate::common::build(generate, p)
     }
 
     #[test]

@@ -35,6 +35,7 @@
 //! while large objects come and go in whole pages. A value links to another
 //! slot's value now and then, so some replaced blocks outlive their slot.
 
+use super::common::work;
 use super::params::{ParamSpec, Params};
 use crate::builder::{gl, BuildError, Builder, EventSink};
 use crate::model::{Cause, GoroutineId, Loc, Placement, WORD_BYTES};
@@ -155,12 +156,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
             if has_slot[i as usize] && rng.random_ratio(1, LINK_ODDS) {
                 b.set(g, value(i).slot(0), value(rng.random_range(0..n)).into())?;
             }
-            if work_ns > 0 {
-                b.work(
-                    g,
-                    rng.random_range(work_ns.div_ceil(2)..=work_ns + work_ns / 2),
-                )?;
-            }
+            work(&mut b, &mut rng, g, work_ns)?;
         }
         if *left == 0 {
             b.exit(g)?;
@@ -212,21 +208,14 @@ fn value(i: u64) -> Loc {
 mod tests {
     use super::*;
     use crate::analysis::{analyze, oracle::death_times};
-    use crate::builder::MemorySink;
     use crate::model::{Op, Trace};
 
     fn params(seed: u64, sets: &[(&str, &str)]) -> Params {
-        let mut p = Params::defaults(PARAMS, seed);
-        for (k, v) in sets {
-            p.set(PARAMS, k, v).unwrap();
-        }
-        p
+        crate::generate::common::params(PARAMS, seed, sets)
     }
 
     fn build(p: &Params) -> Trace {
-        let mut sink = MemorySink::new();
-        generate(p, &mut sink).unwrap();
-        sink.into_trace()
+        crate::generate::common::build(generate, p)
     }
 
     #[test]

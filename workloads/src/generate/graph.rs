@@ -43,6 +43,7 @@
 //! of the build on (a rewire stores a node, a replacement wires all edges of
 //! the new node before any other goroutine runs), so any walk is sound.
 
+use super::common::work;
 use super::params::{ParamSpec, Params};
 use crate::builder::{gl, l, BuildError, Builder, EventSink, NIL};
 use crate::model::{Cause, Loc, Placement, WORD_BYTES};
@@ -184,12 +185,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
                     b.set(g, node(i).slot(k), node(rng.random_range(0..n)).into())?;
                 }
             }
-            if work_ns > 0 {
-                b.work(
-                    g,
-                    rng.random_range(work_ns.div_ceil(2)..=work_ns + work_ns / 2),
-                )?;
-            }
+            work(&mut b, &mut rng, g, work_ns)?;
         }
         if *left == 0 {
             b.set(g, l(CURSOR), NIL)?;
@@ -214,21 +210,14 @@ fn node(i: u64) -> Loc {
 mod tests {
     use super::*;
     use crate::analysis::{analyze, oracle::death_times, Place};
-    use crate::builder::MemorySink;
     use crate::model::{Op, Trace};
 
     fn params(seed: u64, sets: &[(&str, &str)]) -> Params {
-        let mut p = Params::defaults(PARAMS, seed);
-        for (k, v) in sets {
-            p.set(PARAMS, k, v).unwrap();
-        }
-        p
+        crate::generate::common::params(PARAMS, seed, sets)
     }
 
     fn build(p: &Params) -> Trace {
-        let mut sink = MemorySink::new();
-        generate(p, &mut sink).unwrap();
-        sink.into_trace()
+        crate::generate::common::build(generate, p)
     }
 
     #[test]

@@ -23,6 +23,7 @@
 
 pub mod binary_trees;
 pub mod builtin;
+mod common;
 pub mod cache;
 pub mod churn;
 pub mod fragment;

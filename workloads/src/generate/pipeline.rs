@@ -45,6 +45,7 @@
 //! slots take a write barrier on every send and receive, and payloads that
 //! stages pass on unchanged live across several stages.
 
+use super::common::work;
 use super::params::{ParamSpec, Params};
 use crate::builder::{l, BuildError, Builder, EventSink, NIL};
 use crate::model::{Cause, GoroutineId, Placement, Src, WORD_BYTES};
@@ -298,41 +299,18 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
     Ok(())
 }
 
-/// A `work` event of `mean_ns` ± 50 % (none when `mean_ns` is 0).
-fn work<S: EventSink>(
-    b: &mut Builder<S>,
-    rng: &mut ChaCha8Rng,
-    g: GoroutineId,
-    mean_ns: u64,
-) -> Result<(), BuildError> {
-    if mean_ns == 0 {
-        return Ok(());
-    }
-    b.work(
-        g,
-        rng.random_range(mean_ns.div_ceil(2)..=mean_ns + mean_ns / 2),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::analysis::{analyze, oracle::death_times, Place};
-    use crate::builder::MemorySink;
     use crate::model::{Op, Trace};
 
     fn params(seed: u64, sets: &[(&str, &str)]) -> Params {
-        let mut p = Params::defaults(PARAMS, seed);
-        for (k, v) in sets {
-            p.set(PARAMS, k, v).unwrap();
-        }
-        p
+        crate::generate::common::params(PARAMS, seed, sets)
     }
 
     fn build(p: &Params) -> Trace {
-        let mut sink = MemorySink::new();
-        generate(p, &mut sink).unwrap();
-        sink.into_trace()
+        crate::generate::common::build(generate, p)
     }
 
     #[test]

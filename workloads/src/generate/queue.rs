@@ -36,6 +36,7 @@
 //! the payload of message `n` die at the event that allocates message `n +
 //! capacity`: death order is allocation order, exactly.
 
+use super::common::work;
 use super::params::{ParamSpec, Params};
 use crate::builder::{gl, BuildError, Builder, EventSink};
 use crate::model::{Cause, GoroutineId, Loc, Placement, WORD_BYTES};
@@ -178,39 +179,18 @@ fn ring_slot(i: u64) -> Loc {
         .slot((i % CHUNK_SLOTS) as u32)
 }
 
-/// A `work` event of `mean_ns` ± 50 % (none when `mean_ns` is 0).
-fn work<S: EventSink>(
-    b: &mut Builder<S>,
-    rng: &mut ChaCha8Rng,
-    g: GoroutineId,
-    mean_ns: u64,
-) -> Result<(), BuildError> {
-    if mean_ns == 0 {
-        return Ok(());
-    }
-    let ns = rng.random_range(mean_ns.div_ceil(2)..=mean_ns + mean_ns / 2);
-    b.work(g, ns)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::analysis::{analyze, oracle::death_times, Place};
-    use crate::builder::MemorySink;
     use crate::model::{Op, Trace};
 
     fn params(seed: u64, sets: &[(&str, &str)]) -> Params {
-        let mut p = Params::defaults(PARAMS, seed);
-        for (k, v) in sets {
-            p.set(PARAMS, k, v).unwrap();
-        }
-        p
+        crate::generate::common::params(PARAMS, seed, sets)
     }
 
     fn build(p: &Params) -> Trace {
-        let mut sink = MemorySink::new();
-        generate(p, &mut sink).unwrap();
-        sink.into_trace()
+        crate::generate::common::build(generate, p)
     }
 
     #[test]

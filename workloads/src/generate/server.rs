@@ -53,6 +53,7 @@
 //! so the generator plans one request of a goroutine at a time and
 //! interleaves the goroutines' events in short runs.
 
+use super::common::jitter;
 use super::params::{ParamSpec, Params};
 use crate::builder::{gl, l, BuildError, Builder, EventSink, NIL};
 use crate::model::{BlockIdx, Cause, GoroutineId, Loc, Op, Placement, Src, WORD_BYTES};
@@ -442,11 +443,6 @@ fn cache_slot(i: u64, shards: u64) -> Loc {
     gl((i % shards) as u32).slot((i / shards) as u32)
 }
 
-/// A duration of `mean_ns` ± 50 %, or `None` for 0.
-fn jitter(rng: &mut ChaCha8Rng, mean_ns: u64) -> Option<u64> {
-    (mean_ns > 0).then(|| rng.random_range(mean_ns.div_ceil(2)..=mean_ns + mean_ns / 2))
-}
-
 /// A size in bytes, log-uniform in `2^lo ..= 2^hi`.
 fn log_size(rng: &mut ChaCha8Rng, (lo, hi): (f64, f64)) -> u64 {
     rng.random_range(lo..=hi).exp2().round() as u64
@@ -456,22 +452,15 @@ fn log_size(rng: &mut ChaCha8Rng, (lo, hi): (f64, f64)) -> u64 {
 mod tests {
     use super::*;
     use crate::analysis::{analyze, oracle::death_times, Place};
-    use crate::builder::MemorySink;
     use crate::model::{Root, Trace};
     use std::collections::HashMap;
 
     fn params(seed: u64, sets: &[(&str, &str)]) -> Params {
-        let mut p = Params::defaults(PARAMS, seed);
-        for (k, v) in sets {
-            p.set(PARAMS, k, v).unwrap();
-        }
-        p
+        crate::generate::common::params(PARAMS, seed, sets)
     }
 
     fn build(p: &Params) -> Trace {
-        let mut sink = MemorySink::new();
-        generate(p, &mut sink).unwrap();
-        sink.into_trace()
+        crate::generate::common::build(generate, p)
     }
 
     #[test]

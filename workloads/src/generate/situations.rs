@@ -479,9 +479,9 @@ impl<S: EventSink> Gen<S> {
             }
         }
         let mut sent = 0;
-        for i in 1..walkers.len() {
-            if walkers[i].done() {
-                self.finish_goroutine(&walkers[i], &mut sent)?;
+        for w in &walkers[1..] {
+            if w.done() {
+                self.finish_goroutine(w, &mut sent)?;
             }
         }
         // Interleave the walkers one situation at a time.
