@@ -88,9 +88,7 @@ fn mark(c: &mut Criterion) {
 fn sweep(c: &mut Criterion) {
     let heap = Heap::new(BENCH_RESERVE).unwrap();
     let mut cache = heap.new_cache();
-    let objs: Vec<Address> = (0..SWEEP_SPANS)
-        .map(|_| heap.alloc(&mut cache, 8192, 0).unwrap())
-        .collect();
+    let objs: Vec<Address> = (0..SWEEP_SPANS).map(|_| heap.alloc(&mut cache, 8192, 0).unwrap()).collect();
     heap.flush_cache(&mut cache);
     let mark_all = || {
         for &a in &objs {

@@ -70,9 +70,7 @@ fn build(live: u64) -> LiveHeap {
     let mut cache = heap.new_cache();
     let arrays = live / 4 / ARRAY_BYTES;
     let nodes = (live - arrays * ARRAY_BYTES) / NODE_BYTES;
-    let node: Vec<Address> = (0..nodes)
-        .map(|_| heap.alloc(&mut cache, NODE_BYTES, NODE_SLOTS).unwrap())
-        .collect();
+    let node: Vec<Address> = (0..nodes).map(|_| heap.alloc(&mut cache, NODE_BYTES, NODE_SLOTS).unwrap()).collect();
     for (i, &a) in node.iter().enumerate() {
         for c in 0..2u64 {
             if let Some(&child) = node.get(2 * i + 1 + c as usize) {
@@ -111,11 +109,7 @@ fn mark_once(marker: &ParallelMarker, h: &LiveHeap) -> (MarkStats, Duration) {
     let t = Instant::now();
     let s = marker.mark(&h.heap, &h.roots, false, MarkFaults::default());
     let elapsed = t.elapsed();
-    assert_eq!(
-        (s.objects, s.bytes),
-        (h.objects, h.bytes),
-        "the mark missed live objects"
-    );
+    assert_eq!((s.objects, s.bytes), (h.objects, h.bytes), "the mark missed live objects");
     let swept = h.heap.sweep(None);
     assert_eq!(swept.freed_objects, 0, "clearing the marks freed objects");
     assert_eq!(swept.live_objects, h.objects);

@@ -6,8 +6,7 @@
 //! refused cleanly.
 
 use collectors::heap::{
-    Address, AllocCache, Heap, HeapError, SweepStats, MAX_SMALL_BYTES, NUM_SIZE_CLASSES,
-    PAGE_BYTES, SIZE_CLASSES,
+    Address, AllocCache, Heap, HeapError, SweepStats, MAX_SMALL_BYTES, NUM_SIZE_CLASSES, PAGE_BYTES, SIZE_CLASSES,
 };
 use proptest::prelude::*;
 use std::collections::{HashMap, HashSet};
@@ -42,11 +41,7 @@ fn fill(h: &Heap, a: Address, size: u64, v: u64) {
 
 fn assert_zeroed(h: &Heap, a: Address, size: u64) {
     for i in 0..size.div_ceil(8) {
-        assert_eq!(
-            h.load(a + 8 * i),
-            Some(0),
-            "word {i} of the block at {a:#x} is not zero"
-        );
+        assert_eq!(h.load(a + 8 * i), Some(0), "word {i} of the block at {a:#x} is not zero");
     }
 }
 
@@ -60,10 +55,7 @@ fn blocks_are_distinct_aligned_and_inside_the_reservation() {
         for &size in &sizes {
             let ptr_slots = (round % 2).min(size / 8) as u32;
             let a = h.alloc(&mut c, size, ptr_slots).unwrap();
-            assert!(
-                h.contains(a) && h.contains(a + size - 1),
-                "{a:#x}+{size} outside the heap"
-            );
+            assert!(h.contains(a) && h.contains(a + size - 1), "{a:#x}+{size} outside the heap");
             assert_eq!(a % 8, 0, "{a:#x} is not 8-byte aligned");
             assert!(seen.insert(a), "{a:#x} handed out twice");
             let o = h.find_object(a).unwrap();
@@ -74,18 +66,10 @@ fn blocks_are_distinct_aligned_and_inside_the_reservation() {
         }
     }
     // Blocks of one class never overlap: check pairwise over the sorted set.
-    let mut blocks: Vec<(Address, u64)> = seen
-        .iter()
-        .map(|&a| (a, h.find_object(a).unwrap().elem_bytes()))
-        .collect();
+    let mut blocks: Vec<(Address, u64)> = seen.iter().map(|&a| (a, h.find_object(a).unwrap().elem_bytes())).collect();
     blocks.sort();
     for w in blocks.windows(2) {
-        assert!(
-            w[0].0 + w[0].1 <= w[1].0,
-            "blocks {:#x} and {:#x} overlap",
-            w[0].0,
-            w[1].0
-        );
+        assert!(w[0].0 + w[0].1 <= w[1].0, "blocks {:#x} and {:#x} overlap", w[0].0, w[1].0);
     }
 }
 
@@ -120,11 +104,7 @@ fn interior_pointers_find_their_object_small_and_large() {
         for &a in &objs {
             let elem = h.find_object(a).unwrap().elem_bytes();
             for off in 0..elem {
-                assert_eq!(
-                    h.find_object(a + off).unwrap().base(),
-                    a,
-                    "size {size} offset {off}"
-                );
+                assert_eq!(h.find_object(a + off).unwrap().base(), a, "size {size} offset {off}");
             }
         }
     }
@@ -136,11 +116,7 @@ fn interior_pointers_find_their_object_small_and_large() {
     assert_eq!((o.declared_size(), o.ptr_slots()), (size, 3));
     assert_eq!(o.pointer_words().len(), 3);
     for off in 0..o.elem_bytes() {
-        assert_eq!(
-            h.find_object(a + off).map(|o| o.base()),
-            Some(a),
-            "large offset {off}"
-        );
+        assert_eq!(h.find_object(a + off).map(|o| o.base()), Some(a), "large offset {off}");
     }
 }
 
@@ -153,10 +129,7 @@ fn sweep_frees_exactly_the_unmarked_objects_and_reports_each_once() {
         let size = [16, 64, 200, 5000, 50_000][i as usize % 5];
         all.push((h.alloc(&mut c, size, (i % 3) as u32).unwrap(), size));
     }
-    let (marked, unmarked): (Vec<_>, Vec<_>) = all
-        .iter()
-        .enumerate()
-        .partition(|(i, _)| i % 7 == 0 || i % 3 == 1);
+    let (marked, unmarked): (Vec<_>, Vec<_>) = all.iter().enumerate().partition(|(i, _)| i % 7 == 0 || i % 3 == 1);
     for (_, &(a, _)) in &marked {
         // Interior pointer: marks the whole block.
         mark(&h, a + 3);
@@ -170,17 +143,11 @@ fn sweep_frees_exactly_the_unmarked_objects_and_reports_each_once() {
     assert_eq!(stats.live_objects, marked.len() as u64);
     for (_, &(a, size)) in &marked {
         let o = h.find_object(a).unwrap();
-        assert!(
-            o.is_allocated() && !o.is_marked(),
-            "survivors keep their alloc bit, lose the mark"
-        );
+        assert!(o.is_allocated() && !o.is_marked(), "survivors keep their alloc bit, lose the mark");
         assert_eq!(o.declared_size(), size);
     }
     for &a in &freed {
-        assert!(
-            h.find_object(a).is_none_or(|o| !o.is_allocated()),
-            "{a:#x} still allocated"
-        );
+        assert!(h.find_object(a).is_none_or(|o| !o.is_allocated()), "{a:#x} still allocated");
     }
     // A second sweep with nothing marked frees the survivors, once.
     let (stats2, freed2) = sweep_collect(&h);
@@ -206,20 +173,14 @@ fn fully_free_spans_are_reused_so_inuse_bytes_do_not_grow() {
         if round == 0 {
             peak = inuse;
         }
-        assert!(
-            inuse <= peak,
-            "round {round}: inuse grew from {peak} to {inuse}"
-        );
+        assert!(inuse <= peak, "round {round}: inuse grew from {peak} to {inuse}");
         let stats = h.sweep(None);
         assert_eq!(stats.live_objects, 0);
         assert_eq!(h.inuse_bytes(), 0, "every span was empty and released");
         assert_eq!(h.heap_live(), 0);
     }
     assert_eq!(h.peak_inuse_bytes(), peak);
-    assert!(
-        h.mapped_bytes() <= peak + PAGE_BYTES * 16,
-        "pages were reused, not the high-water mark raised"
-    );
+    assert!(h.mapped_bytes() <= peak + PAGE_BYTES * 16, "pages were reused, not the high-water mark raised");
     assert!(h.scavenge() >= peak - PAGE_BYTES * 16);
 }
 
@@ -231,43 +192,23 @@ fn heap_live_follows_refills_and_sweeps() {
     let a = h.alloc(&mut c, 64, 1).unwrap();
     let span = SIZE_CLASSES[collectors::heap::size_to_class(64)];
     let span_bytes = span.objects as u64 * 64;
-    assert_eq!(
-        h.heap_live(),
-        span_bytes,
-        "a refill counts the span's free slots as live"
-    );
+    assert_eq!(h.heap_live(), span_bytes, "a refill counts the span's free slots as live");
     let _b = h.alloc(&mut c, 64, 1).unwrap();
-    assert_eq!(
-        h.heap_live(),
-        span_bytes,
-        "fast-path allocations do not change heap_live"
-    );
+    assert_eq!(h.heap_live(), span_bytes, "fast-path allocations do not change heap_live");
     mark(&h, a);
     let stats = h.sweep(None);
     assert_eq!(stats.live_bytes, 64);
-    assert_eq!(
-        h.heap_live(),
-        span_bytes,
-        "a cached span counts whole after a sweep"
-    );
+    assert_eq!(h.heap_live(), span_bytes, "a cached span counts whole after a sweep");
     h.flush_cache(&mut c);
     assert_eq!(h.heap_live(), 64, "flushing takes the unused slots off");
     assert_eq!(h.objects_allocated(), 2);
     assert_eq!(h.bytes_allocated(), 128);
     let big = h.alloc(&mut c, 100_000, 0).unwrap();
-    assert_eq!(
-        h.heap_live(),
-        64 + 13 * PAGE_BYTES,
-        "a large block counts its whole span"
-    );
+    assert_eq!(h.heap_live(), 64 + 13 * PAGE_BYTES, "a large block counts its whole span");
     mark(&h, big);
     mark(&h, a);
     h.sweep(None);
-    assert_eq!(
-        h.heap_live(),
-        64 + 13 * PAGE_BYTES,
-        "live blocks of spans no cache holds"
-    );
+    assert_eq!(h.heap_live(), 64 + 13 * PAGE_BYTES, "live blocks of spans no cache holds");
     h.sweep(None);
     assert_eq!(h.heap_live(), 0);
     assert_eq!(h.inuse_bytes(), 0);
@@ -286,10 +227,7 @@ fn crossing_the_trigger_raises_the_allocating_caches_flag_once() {
         assert!(n < 2000, "never triggered");
     }
     assert!(h.heap_live() >= 1 << 20);
-    assert!(
-        h.heap_live() < (1 << 20) + 2 * 8192,
-        "triggered at the first refill past the trigger"
-    );
+    assert!(h.heap_live() < (1 << 20) + 2 * 8192, "triggered at the first refill past the trigger");
     assert!(!c.take_trigger(), "the flag clears when taken");
     assert!(!other.take_trigger(), "only the allocating cache is told");
     // A large allocation checks the trigger at once.
@@ -311,15 +249,10 @@ fn noscan_blocks_land_in_noscan_spans() {
         let (p, q) = (h.find_object(plain).unwrap(), h.find_object(ptrs).unwrap());
         assert!(p.is_noscan() && p.pointer_words().is_empty());
         assert!(!q.is_noscan() && q.pointer_words().len() == 1);
-        assert!(
-            plain.abs_diff(ptrs) >= PAGE_BYTES.min(q.elem_bytes()),
-            "different spans"
-        );
+        assert!(plain.abs_diff(ptrs) >= PAGE_BYTES.min(q.elem_bytes()), "different spans");
         // No-scan blocks of one size share a span; scan ones another.
         let plain2 = h.alloc(&mut c, size, 0).unwrap();
-        if size <= MAX_SMALL_BYTES
-            && SIZE_CLASSES[collectors::heap::size_to_class(size)].objects > 1
-        {
+        if size <= MAX_SMALL_BYTES && SIZE_CLASSES[collectors::heap::size_to_class(size)].objects > 1 {
             assert_eq!(plain2, plain + p.elem_bytes());
         }
     }
@@ -377,18 +310,10 @@ fn threads_with_their_own_caches_get_disjoint_blocks() {
 fn concurrent_marking_marks_each_object_exactly_once() {
     let h = heap();
     let mut c = h.new_cache();
-    let objs: Vec<Address> = (0..10_000)
-        .map(|i| h.alloc(&mut c, 16 + (i % 10) * 8, 1).unwrap())
-        .collect();
+    let objs: Vec<Address> = (0..10_000).map(|i| h.alloc(&mut c, 16 + (i % 10) * 8, 1).unwrap()).collect();
     let wins: u64 = std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
-            .map(|_| {
-                s.spawn(|| {
-                    objs.iter()
-                        .filter(|&&a| h.find_object(a + 1).unwrap().try_mark())
-                        .count() as u64
-                })
-            })
+            .map(|_| s.spawn(|| objs.iter().filter(|&&a| h.find_object(a + 1).unwrap().try_mark()).count() as u64))
             .collect();
         handles.into_iter().map(|j| j.join().unwrap()).sum()
     });
@@ -426,10 +351,7 @@ fn find_object_is_consistent_while_other_threads_allocate() {
             x ^= x << 17;
             let a = first + x % (64 << 20);
             if let Some(o) = h.find_object(a) {
-                assert!(
-                    o.base() <= a && a < o.base() + o.elem_bytes(),
-                    "{a:#x} outside {o:?}"
-                );
+                assert!(o.base() <= a && a < o.base() + o.elem_bytes(), "{a:#x} outside {o:?}");
                 assert!(o.pointer_words().len() as u64 * 8 <= o.elem_bytes());
                 found += 1;
             }
@@ -446,16 +368,7 @@ fn word_rejects_misaligned_and_outside_addresses() {
     let a = h.alloc(&mut c, 64, 8).unwrap();
     assert!(h.word(a).is_some());
     assert!(h.word(a + 8).is_some());
-    for bad in [
-        a + 1,
-        a + 4,
-        a + 7,
-        0,
-        8,
-        u64::MAX,
-        u64::MAX - 7,
-        a.wrapping_sub(1 << 40),
-    ] {
+    for bad in [a + 1, a + 4, a + 7, 0, 8, u64::MAX, u64::MAX - 7, a.wrapping_sub(1 << 40)] {
         assert!(h.word(bad).is_none(), "{bad:#x}");
         assert_eq!(h.load(bad), None);
         h.store(bad, 1); // a no-op, not a crash
@@ -477,10 +390,7 @@ fn exhausting_a_small_reservation_is_a_clean_error_and_recoverable() {
             Ok(_) => blocks += 1,
             Err(e) => break e,
         }
-        assert!(
-            blocks <= 10,
-            "1 GiB cannot hold more than ten 100 MiB blocks"
-        );
+        assert!(blocks <= 10, "1 GiB cannot hold more than ten 100 MiB blocks");
     };
     assert_eq!(blocks, 10);
     assert!(
@@ -499,10 +409,7 @@ fn exhausting_a_small_reservation_is_a_clean_error_and_recoverable() {
         }
     }
     assert!(small > 0);
-    assert!(matches!(
-        h.alloc(&mut c, u64::MAX, 0),
-        Err(HeapError::OutOfMemory { .. })
-    ));
+    assert!(matches!(h.alloc(&mut c, u64::MAX, 0), Err(HeapError::OutOfMemory { .. })));
     // Freeing everything makes room again.
     h.sweep(None);
     assert!(h.alloc(&mut c, 100 << 20, 0).is_ok());
@@ -512,18 +419,9 @@ fn exhausting_a_small_reservation_is_a_clean_error_and_recoverable() {
 fn invalid_requests_are_refused() {
     let h = heap();
     let mut c = h.new_cache();
-    assert!(matches!(
-        h.alloc(&mut c, 0, 0),
-        Err(HeapError::InvalidRequest { .. })
-    ));
-    assert!(matches!(
-        h.alloc(&mut c, 16, 3),
-        Err(HeapError::InvalidRequest { .. })
-    ));
-    assert!(matches!(
-        h.alloc(&mut c, 1 << 20, u32::MAX),
-        Err(HeapError::InvalidRequest { .. })
-    ));
+    assert!(matches!(h.alloc(&mut c, 0, 0), Err(HeapError::InvalidRequest { .. })));
+    assert!(matches!(h.alloc(&mut c, 16, 3), Err(HeapError::InvalidRequest { .. })));
+    assert!(matches!(h.alloc(&mut c, 1 << 20, u32::MAX), Err(HeapError::InvalidRequest { .. })));
     assert!(h.alloc(&mut c, 24, 3).is_ok());
 }
 
@@ -553,14 +451,7 @@ fn a_cached_span_continues_from_its_swept_state() {
     let objs: Vec<Address> = (0..10).map(|_| h.alloc(&mut c, 48, 0).unwrap()).collect();
     mark(&h, objs[3]);
     let stats = h.sweep(None);
-    assert_eq!(
-        (
-            stats.freed_objects,
-            stats.live_objects,
-            stats.spans_released
-        ),
-        (9, 1, 0)
-    );
+    assert_eq!((stats.freed_objects, stats.live_objects, stats.spans_released), (9, 1, 0));
     // The next allocations refill the freed slots from slot 0 on, skipping
     // the survivor, without any flush.
     let next: Vec<Address> = (0..10).map(|_| h.alloc(&mut c, 48, 0).unwrap()).collect();
@@ -577,11 +468,7 @@ fn flushed_caches_hand_their_partial_spans_to_other_caches() {
     h.flush_cache(&mut c1);
     let mut c2 = h.new_cache();
     let b = h.alloc(&mut c2, 256, 0).unwrap();
-    assert_eq!(
-        b,
-        a + 256,
-        "the second cache continues the first one's span"
-    );
+    assert_eq!(b, a + 256, "the second cache continues the first one's span");
     assert_eq!(h.inuse_bytes(), PAGE_BYTES);
 }
 
@@ -624,10 +511,7 @@ fn for_each_object_visits_every_allocated_object() {
         got.insert(o.base(), o.declared_size());
     });
     assert_eq!(got, want);
-    assert_eq!(
-        h.live_declared_bytes(),
-        (want.len() as u64, want.values().sum())
-    );
+    assert_eq!(h.live_declared_bytes(), (want.len() as u64, want.values().sum()));
 }
 
 #[test]
@@ -639,10 +523,7 @@ fn every_size_class_round_trips_its_metadata() {
         let slots = (size / 8) as u32;
         let a = h.alloc(&mut c, size, slots).unwrap();
         let o = h.find_object(a + size - 1).unwrap();
-        assert_eq!(
-            (o.base(), o.declared_size(), o.ptr_slots(), o.elem_bytes()),
-            (a, size, slots, size)
-        );
+        assert_eq!((o.base(), o.declared_size(), o.ptr_slots(), o.elem_bytes()), (a, size, slots, size));
     }
 }
 

@@ -16,9 +16,7 @@
 //! fast estimate).
 
 use collectors::{registry, GcConfig};
-use criterion::{
-    criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput,
-};
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput};
 use harness::replay::{replay, ReplayOptions, RunResult};
 use std::cell::Cell;
 use std::time::{Duration, Instant};
@@ -35,9 +33,7 @@ fn replay_memops(c: &mut Criterion) {
     let w = find("memops").expect("memops is a built-in workload");
     let mut params = w.defaults(1);
     params.set(w.params, "events", EVENTS).expect("a valid size");
-    let trace = generate_trace("memops", &params)
-        .expect("registered")
-        .expect("memops generates");
+    let trace = generate_trace("memops", &params).expect("registered").expect("memops generates");
     let gen_time = t.elapsed();
     let t = Instant::now();
     let analysis = analyze(&trace).expect("generated traces are valid");
@@ -58,44 +54,29 @@ fn replay_memops(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(10));
     for (name, procs) in CONFIGS {
         let info = registry::find(name).expect("registered collector");
-        let gc = GcConfig {
-            procs,
-            gogc: Some(100),
-            ..GcConfig::default()
-        };
-        let opts = ReplayOptions {
-            procs,
-            verify: false,
-            progress: false,
-            ..ReplayOptions::default()
-        };
+        let gc = GcConfig { procs, gogc: Some(100), ..GcConfig::default() };
+        let opts = ReplayOptions { procs, verify: false, progress: false, ..ReplayOptions::default() };
         // Totals over every timed replay (warm-up included): (replays,
         // wall_ns, cycles). Every replay is checked.
         let total = Cell::new((0u64, 0u64, 0u64));
         let check = |r: &RunResult| {
             assert!(r.fatal.is_none(), "{name} procs={procs}: {:?}", r.fatal);
-            assert_eq!(
-                r.events, events,
-                "{name} procs={procs}: not every event ran"
-            );
+            assert_eq!(r.events, events, "{name} procs={procs}: not every event ran");
             let (n, w, cy) = total.get();
             total.set((n + 1, w + r.wall_ns, cy + r.cycles.len() as u64));
         };
-        g.bench_function(
-            BenchmarkId::new(format!("memops_{name}"), format!("procs_{procs}")),
-            |b| {
-                b.iter_batched(
-                    || (info.make)(&gc).expect("collector"),
-                    |collector| {
-                        let r = replay(&trace, &analysis, collector.as_ref(), &opts);
-                        check(&r);
-                        // Returned, so the heap is unmapped outside the timing.
-                        (collector, r)
-                    },
-                    BatchSize::PerIteration,
-                );
-            },
-        );
+        g.bench_function(BenchmarkId::new(format!("memops_{name}"), format!("procs_{procs}")), |b| {
+            b.iter_batched(
+                || (info.make)(&gc).expect("collector"),
+                |collector| {
+                    let r = replay(&trace, &analysis, collector.as_ref(), &opts);
+                    check(&r);
+                    // Returned, so the heap is unmapped outside the timing.
+                    (collector, r)
+                },
+                BatchSize::PerIteration,
+            );
+        });
         let (n, wall, cycles) = total.get();
         if n == 0 {
             continue; // filtered out

@@ -273,7 +273,9 @@ impl<'a> Verifier<'a> {
                 block: self.trace.block_name(b),
                 cycle: None,
                 at: Some(self.at(ev)),
-                detail: format!("the slot holds {v:#x}, but the block is at {base:#x} ({size} bytes): its memory was reused"),
+                detail: format!(
+                    "the slot holds {v:#x}, but the block is at {base:#x} ({size} bytes): its memory was reused"
+                ),
             });
         }
     }

@@ -351,8 +351,11 @@ fn unsound_traces_converted_to_binary_fail_at_the_record_offset() {
         // The converter checks syntax only; the analysis rejects the binary.
         ok_in(dir.path(), &["convert", &text, &bin]);
         let prefix = format!("gcwb: {bin}: byte offset {}: ", b.record.unwrap());
-        let fragments: Vec<String> =
-            b.fragments.iter().map(|f| f.replace("line 4", "byte offset 12").replace("line 6", "byte offset 22")).collect();
+        let fragments: Vec<String> = b
+            .fragments
+            .iter()
+            .map(|f| f.replace("line 4", "byte offset 12").replace("line 6", "byte offset 22"))
+            .collect();
         let fragments: Vec<&str> = fragments.iter().map(String::as_str).collect();
         assert_rejected(dir.path(), &bin, &prefix, &fragments);
     }
@@ -402,7 +405,12 @@ fn corrupt_binary_traces_exit_2_naming_the_byte_offset() {
         ("unknown-cause", with(18, 14), 18, &["unknown cause 14", "0 to 13"]),
         ("unknown-placement", with(19, 7), 19, &["unknown placement 7", "heap", "stack", "auto"]),
         // SIZE as a 10-byte varint of 70 bits.
-        ("varint-overflow", splice(16, 1, &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]), 16, &["SIZE", "64 bits"]),
+        (
+            "varint-overflow",
+            splice(16, 1, &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]),
+            16,
+            &["SIZE", "64 bits"],
+        ),
         // call's N = 2^32, a u32 field out of range.
         ("u32-out-of-range", splice(10, 1, &[0x80, 0x80, 0x80, 0x80, 0x10]), 10, &["N 4294967296 is too large"]),
         ("bad-magic", with(0, b'X'), 0, &["not a gcwb binary trace", "expected magic GCTB"]),
@@ -486,8 +494,10 @@ fn failed_run_leaves_existing_results_unchanged() {
     std::fs::write(out.join("summary.csv"), &summary).unwrap();
     std::fs::write(out.join("pauses.csv"), &pauses).unwrap();
 
-    let text_bad = write(dir.path(), "BAD.gct", "gctrace 1\ng1 call 1\ng1 alloc l0 b0 16 1 new heap\ng1 set l0.9 nil\n");
-    let sem_bad = write(dir.path(), "ESC.gct", "gctrace 1\nglobals 1\ng1 call 1\ng1 alloc l0 b0 16 1 new stack\ng1 set G0 l0\n");
+    let text_bad =
+        write(dir.path(), "BAD.gct", "gctrace 1\ng1 call 1\ng1 alloc l0 b0 16 1 new heap\ng1 set l0.9 nil\n");
+    let sem_bad =
+        write(dir.path(), "ESC.gct", "gctrace 1\nglobals 1\ng1 call 1\ng1 alloc l0 b0 16 1 new stack\ng1 set G0 l0\n");
     let mut cut = converted_good(dir.path());
     cut.truncate(15);
     let bin_bad = write(dir.path(), "BAD.gctb", cut);
@@ -504,8 +514,18 @@ fn failed_run_leaves_existing_results_unchanged() {
         let o = gcwb_in(dir.path(), args);
         assert_eq!(o.status.code(), Some(2), "{}", describe(args, &o));
         assert_no_panic(args, &o);
-        assert_eq!(std::fs::read(out.join("summary.csv")).unwrap(), summary, "summary.csv changed by {}", describe(args, &o));
-        assert_eq!(std::fs::read(out.join("pauses.csv")).unwrap(), pauses, "pauses.csv changed by {}", describe(args, &o));
+        assert_eq!(
+            std::fs::read(out.join("summary.csv")).unwrap(),
+            summary,
+            "summary.csv changed by {}",
+            describe(args, &o)
+        );
+        assert_eq!(
+            std::fs::read(out.join("pauses.csv")).unwrap(),
+            pauses,
+            "pauses.csv changed by {}",
+            describe(args, &o)
+        );
         let mut names: Vec<String> =
             std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         names.sort();
@@ -615,9 +635,29 @@ fn arch_32_limits_stacks_to_250mb_and_64_bit_does_not() {
 // ---------------------------------------------------------------------------
 
 const SUMMARY_PROMISED: &[&str] = &[
-    "trace", "collector", "procs", "gogc", "events", "wall_ns", "events_per_s", "allocs", "alloc_bytes", "heap_allocs",
-    "stack_allocs", "gc_count", "pause_count", "pause_p50_ns", "pause_p99_ns", "pause_max_ns", "pause_total_ns",
-    "ttsp_max_ns", "peak_heap_bytes", "final_live_bytes", "stack_growths", "max_stack_bytes", "verify_errors",
+    "trace",
+    "collector",
+    "procs",
+    "gogc",
+    "events",
+    "wall_ns",
+    "events_per_s",
+    "allocs",
+    "alloc_bytes",
+    "heap_allocs",
+    "stack_allocs",
+    "gc_count",
+    "pause_count",
+    "pause_p50_ns",
+    "pause_p99_ns",
+    "pause_max_ns",
+    "pause_total_ns",
+    "ttsp_max_ns",
+    "peak_heap_bytes",
+    "final_live_bytes",
+    "stack_growths",
+    "max_stack_bytes",
+    "verify_errors",
 ];
 
 #[test]
@@ -671,7 +711,8 @@ fn verified_run_of_the_seed_example_writes_the_promised_csvs() {
         assert!(num(r, "ttsp_ns") <= num(r, "duration_ns"), "time to safepoint is part of the pause: {r:?}");
     }
     // The summary's statistics cover the non-final pauses.
-    let counted: Vec<u64> = msp.iter().filter(|r| col(r, "trigger") != "final").map(|r| num(r, "duration_ns")).collect();
+    let counted: Vec<u64> =
+        msp.iter().filter(|r| col(r, "trigger") != "final").map(|r| num(r, "duration_ns")).collect();
     assert_eq!(num(ms, "pause_total_ns"), counted.iter().sum::<u64>(), "{ms:?} vs {counted:?}");
     let max = *counted.iter().max().unwrap();
     let reported = num(ms, "pause_max_ns");
@@ -706,7 +747,10 @@ fn verified_run_of_the_seed_example_writes_the_promised_csvs() {
 fn run_with_one_collector_writes_one_row() {
     let dir = tmp();
     let seed = seed_path();
-    ok_in(dir.path(), &["run", "-q", "--procs", "3", seed.to_str().unwrap(), "--collector", "mark-sweep", "--out", "OUT"]);
+    ok_in(
+        dir.path(),
+        &["run", "-q", "--procs", "3", seed.to_str().unwrap(), "--collector", "mark-sweep", "--out", "OUT"],
+    );
     let s = read_csv(&dir.path().join("OUT/summary.csv"));
     assert_eq!(s.rows.len(), 1);
     assert_eq!(col(&s.rows[0], "collector"), "mark-sweep");
@@ -751,7 +795,10 @@ fn gogc_off_has_no_heap_goal_cycles() {
     assert!(num(&on.rows[0], "gc_count") > 0, "GOGC=100 should collect 24 MiB of garbage: {:?}", on.rows);
     assert!(triggers("ON").iter().any(|t| t == "heap-goal"), "{:?}", triggers("ON"));
 
-    ok_in(dir.path(), &["run", "-q", "--procs", "2", &file, "--collector", "mark-sweep", "--gogc", "off", "--out", "OFF"]);
+    ok_in(
+        dir.path(),
+        &["run", "-q", "--procs", "2", &file, "--collector", "mark-sweep", "--gogc", "off", "--out", "OFF"],
+    );
     let off = read_csv(&dir.path().join("OFF/summary.csv"));
     assert_eq!(col(&off.rows[0], "gogc"), "off");
     assert_eq!(num(&off.rows[0], "gc_count"), 0, "{:?}", off.rows);
@@ -882,7 +929,10 @@ fn gen_with_set_writes_the_workload_with_those_parameters() {
     assert!((5_000..5_500).contains(&events), "events={events}: about the 5000 asked for");
     assert!(out.contains(&format!(": {events} events")), "gen reports the events written: {out}");
 
-    ok_in(dir.path(), &["gen", "memops", "--set", "goroutines=3", "--set", "events=5000", "--seed", "7", "-o", "m.gct"]);
+    ok_in(
+        dir.path(),
+        &["gen", "memops", "--set", "goroutines=3", "--set", "events=5000", "--seed", "7", "-o", "m.gct"],
+    );
     ok_in(dir.path(), &["convert", "m.gct", "m2.gctb"]);
     let bin = std::fs::read(dir.path().join("m.gctb")).unwrap();
     assert_eq!(bin, std::fs::read(dir.path().join("m2.gctb")).unwrap(), "text and binary gen write the same trace");
@@ -905,12 +955,14 @@ fn gen_with_set_writes_the_workload_with_those_parameters() {
 #[test]
 fn unknown_workload_lists_the_valid_names() {
     let dir = tmp();
-    for args in [
-        &["gen", "bogus", "-o", "x.gct"][..],
-        &["run", "-q", "--workload", "bogus", "--out", "OUT"][..],
-    ] {
+    for args in [&["gen", "bogus", "-o", "x.gct"][..], &["run", "-q", "--workload", "bogus", "--out", "OUT"][..]] {
         let o = gcwb_in(dir.path(), args);
-        assert_input_error(args, &o, "gcwb: unknown workload `bogus`", &["seed-example", "random", "default", "memops"]);
+        assert_input_error(
+            args,
+            &o,
+            "gcwb: unknown workload `bogus`",
+            &["seed-example", "random", "default", "memops"],
+        );
     }
     assert!(!dir.path().join("x.gct").exists() && !dir.path().join("OUT").exists());
 }
@@ -962,8 +1014,17 @@ fn help_mentions_every_documented_command_and_option() {
     }
     let run = stdout(&ok_in(dir.path(), &["run", "--help"]));
     for opt in [
-        "--collector", "--procs", "--gogc", "--verify", "--no-stack", "--arch", "--max-stack", "--out", "--workload",
-        "--seed", "--set",
+        "--collector",
+        "--procs",
+        "--gogc",
+        "--verify",
+        "--no-stack",
+        "--arch",
+        "--max-stack",
+        "--out",
+        "--workload",
+        "--seed",
+        "--set",
     ] {
         assert!(run.contains(opt), "run --help lacks {opt}:\n{run}");
     }

@@ -140,7 +140,10 @@ fn stack_overflow_ends_the_replay_the_way_go_does() {
         Some(f @ Fatal::StackOverflow { limit, .. }) => {
             assert_eq!(*limit, 20_000);
             let msg = f.to_string();
-            assert!(msg.starts_with("runtime: goroutine stack exceeds 20000-byte limit\nfatal error: stack overflow"), "{msg}");
+            assert!(
+                msg.starts_with("runtime: goroutine stack exceeds 20000-byte limit\nfatal error: stack overflow"),
+                "{msg}"
+            );
             assert!(msg.contains("test.gct: line 6"), "{msg}");
         }
         other => panic!("expected a stack overflow, got {other:?}"),

@@ -103,8 +103,10 @@ fn seed_example_stats_write_the_four_csv_files() {
     assert_eq!(total, 4.0, "every heap block is in one bucket");
     // Buckets [0,1), [1,2), [2,4), [4,8), [8,16), [16,32), [32,64): b4 at 0,
     // b3 at 8, b2 at 16, b1 (96 bytes) at 32.
-    let buckets: Vec<_> =
-        rows.iter().map(|r| (num(r, "bucket_lo_bytes") as u64, num(r, "blocks") as u64, num(r, "bytes") as u64)).collect();
+    let buckets: Vec<_> = rows
+        .iter()
+        .map(|r| (num(r, "bucket_lo_bytes") as u64, num(r, "blocks") as u64, num(r, "bytes") as u64))
+        .collect();
     assert_eq!(buckets, [(0, 1, 8), (1, 0, 0), (2, 0, 0), (4, 0, 0), (8, 1, 8), (16, 1, 16), (32, 1, 96)]);
     assert_eq!(rows[0]["bucket_hi_bytes"], "1");
     assert_eq!(num(&rows[6], "bucket_hi_bytes"), 64.0);
@@ -146,7 +148,9 @@ fn a_generated_workload_is_analysed_without_a_file() {
     assert_eq!(d.events, trace.events.len() as u64);
     assert_eq!(d.lifetimes.total_blocks(), d.heap_blocks);
     let report = stats.report();
-    for section in ["random-20k: ", "\nevents\n", "\nallocations\n", "\nlive memory", "\nheap-block lifetimes", "die within"] {
+    for section in
+        ["random-20k: ", "\nevents\n", "\nallocations\n", "\nlive memory", "\nheap-block lifetimes", "die within"]
+    {
         assert!(report.contains(section), "report has {section:?}:\n{report}");
     }
     let dir = tempfile::tempdir().unwrap();

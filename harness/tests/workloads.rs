@@ -14,7 +14,9 @@ fn small(name: &str) -> Vec<(&'static str, &'static str)> {
         "random" | "memops" => vec![("events", "40000")],
         "default" => vec![("events", "60000")],
         "situations" => vec![("rounds", "6"), ("goroutine_rounds", "3"), ("map_inserts", "3000"), ("work_ns", "0")],
-        "gcbench" => vec![("stretch_depth", "12"), ("long_lived_depth", "10"), ("array_len", "20000"), ("max_depth", "10")],
+        "gcbench" => {
+            vec![("stretch_depth", "12"), ("long_lived_depth", "10"), ("array_len", "20000"), ("max_depth", "10")]
+        }
         "binary-trees" => vec![("max_depth", "8")],
         "recursion" => vec![("depth", "2000")],
         "churn" => vec![("goroutines", "300")],
@@ -45,7 +47,12 @@ fn every_workload_replays_under_every_collector_with_a_clean_verifier() {
             // seed-example and recursion allocate almost nothing on the heap
             // by design; they collect at their explicit `gc` events.
             if c == "mark-sweep" && !["seed-example", "recursion"].contains(&w.name) {
-                assert!(r.cycles.len() >= 3, "{}: only {} cycles; make its small parameters bigger", w.name, r.cycles.len());
+                assert!(
+                    r.cycles.len() >= 3,
+                    "{}: only {} cycles; make its small parameters bigger",
+                    w.name,
+                    r.cycles.len()
+                );
             }
         }
     }

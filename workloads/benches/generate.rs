@@ -24,8 +24,7 @@ const EVENTS: u64 = 2_000_000;
 fn memops_params() -> Params {
     let w = find("memops").expect("memops is registered");
     let mut p = w.defaults(workloads::generate::DEFAULT_SEED);
-    p.set(w.params, "events", &EVENTS.to_string())
-        .expect("in range");
+    p.set(w.params, "events", &EVENTS.to_string()).expect("in range");
     p
 }
 
@@ -64,8 +63,7 @@ fn builder_mix(n: u64) -> u64 {
     while b.events() < n {
         let g = gs[(i % 4) as usize];
         b.call(g, 4, &[l(0).into()]).expect("call");
-        b.alloc(g, l(1), 48, 2, Cause::New, Placement::Auto)
-            .expect("alloc");
+        b.alloc(g, l(1), 48, 2, Cause::New, Placement::Auto).expect("alloc");
         b.set(g, l(1).slot(0), l(0).into()).expect("set");
         b.set(g, gl(i % 8), NIL).expect("set");
         b.ret_copy(g, l(1).into(), l(2)).expect("ret");
@@ -79,13 +77,8 @@ fn builder_mix(n: u64) -> u64 {
 fn generate(c: &mut Criterion) {
     let p = memops_params();
     let n = memops_to_binary(&p);
-    let trace = generate_trace("memops", &p)
-        .expect("registered")
-        .expect("generates");
-    eprintln!(
-        "memops events={EVENTS}: {n} events, {} blocks",
-        trace.block_names.len()
-    );
+    let trace = generate_trace("memops", &p).expect("registered").expect("generates");
+    eprintln!("memops events={EVENTS}: {n} events, {} blocks", trace.block_names.len());
 
     let mut group = c.benchmark_group("generate");
     group.throughput(Throughput::Elements(n));
@@ -93,9 +86,7 @@ fn generate(c: &mut Criterion) {
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(10));
     let label = format!("{}k_events", EVENTS / 1000);
-    group.bench_function(BenchmarkId::new("memops_to_binary", &label), |b| {
-        b.iter(|| memops_to_binary(black_box(&p)))
-    });
+    group.bench_function(BenchmarkId::new("memops_to_binary", &label), |b| b.iter(|| memops_to_binary(black_box(&p))));
     group.bench_function(BenchmarkId::new("encode_only", &label), |b| {
         b.iter(|| {
             let mut sink = BinarySink::new(io::sink());
@@ -106,9 +97,7 @@ fn generate(c: &mut Criterion) {
             sink.end().expect("end");
         })
     });
-    group.bench_function(BenchmarkId::new("builder_only", &label), |b| {
-        b.iter(|| builder_mix(black_box(n)))
-    });
+    group.bench_function(BenchmarkId::new("builder_only", &label), |b| b.iter(|| builder_mix(black_box(n))));
     group.finish();
 }
 

@@ -55,12 +55,7 @@ fn synthetic_events() -> Vec<Event> {
     for child in 2..=GOROUTINES {
         events.push(Event {
             g: GoroutineId(1),
-            op: Op::Go {
-                child: GoroutineId(child),
-                locals: LOCALS,
-                frame_bytes: None,
-                args: vec![],
-            },
+            op: Op::Go { child: GoroutineId(child), locals: LOCALS, frame_bytes: None, args: vec![] },
         });
     }
     while events.len() < EVENTS {
@@ -72,24 +67,13 @@ fn synthetic_events() -> Vec<Event> {
             0..=3 => {
                 *d += 1;
                 let nargs = rng.below(3) as usize;
-                let args = (0..nargs)
-                    .map(|_| Src::Loc(Loc::local(rng.local())))
-                    .collect();
-                let frame_bytes = if rng.below(4) == 0 {
-                    Some(u64::from(LOCALS) * 8 + 64)
-                } else {
-                    None
-                };
-                Op::Call {
-                    locals: LOCALS,
-                    frame_bytes,
-                    args,
-                }
+                let args = (0..nargs).map(|_| Src::Loc(Loc::local(rng.local()))).collect();
+                let frame_bytes = if rng.below(4) == 0 { Some(u64::from(LOCALS) * 8 + 64) } else { None };
+                Op::Call { locals: LOCALS, frame_bytes, args }
             }
             4..=7 if *d > 0 => {
                 *d -= 1;
-                let copy = (rng.below(2) == 0)
-                    .then(|| (Src::Loc(Loc::local(rng.local())), Loc::local(rng.local())));
+                let copy = (rng.below(2) == 0).then(|| (Src::Loc(Loc::local(rng.local())), Loc::local(rng.local())));
                 Op::Ret { copy }
             }
             4..=12 => {
@@ -107,12 +91,8 @@ fn synthetic_events() -> Vec<Event> {
                     size,
                     ptr_slots,
                     cause: Cause::ALL[rng.below(Cause::ALL.len() as u64) as usize],
-                    placement: [
-                        Placement::Auto,
-                        Placement::Auto,
-                        Placement::Heap,
-                        Placement::Stack,
-                    ][rng.below(4) as usize],
+                    placement: [Placement::Auto, Placement::Auto, Placement::Heap, Placement::Stack]
+                        [rng.below(4) as usize],
                 }
             }
             13..=17 => {
@@ -128,14 +108,9 @@ fn synthetic_events() -> Vec<Event> {
                 };
                 Op::Set { dst, src }
             }
-            _ => Op::Work {
-                ns: rng.below(200_000),
-            },
+            _ => Op::Work { ns: rng.below(200_000) },
         };
-        events.push(Event {
-            g: GoroutineId(g),
-            op,
-        });
+        events.push(Event { g: GoroutineId(g), op });
     }
     events
 }
@@ -179,11 +154,7 @@ fn load(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(10));
     let label = format!("{}k_events", n / 1000);
     group.bench_function(BenchmarkId::new("parse_text", &label), |b| {
-        b.iter_batched(
-            || (),
-            |()| parse_text(black_box(&text), "bench.gct").expect("valid"),
-            BatchSize::PerIteration,
-        )
+        b.iter_batched(|| (), |()| parse_text(black_box(&text), "bench.gct").expect("valid"), BatchSize::PerIteration)
     });
     group.bench_function(BenchmarkId::new("read_text", &label), |b| {
         b.iter_batched(
@@ -203,11 +174,7 @@ fn load(c: &mut Criterion) {
     // anything (allocating and first-touching ~100 MB of events).
     let model = parse_binary(&binary, "bench.gctb").expect("valid");
     group.bench_function(BenchmarkId::new("clone_model", &label), |b| {
-        b.iter_batched(
-            || (),
-            |()| black_box(&model).clone(),
-            BatchSize::PerIteration,
-        )
+        b.iter_batched(|| (), |()| black_box(&model).clone(), BatchSize::PerIteration)
     });
     group.finish();
 }

@@ -7,7 +7,7 @@
 
 use std::fs::File;
 use std::io::BufWriter;
-use workloads::builder::{gl, l, BinarySink, Builder, BuildError, NIL};
+use workloads::builder::{gl, l, BinarySink, BuildError, Builder, NIL};
 use workloads::{Cause, Placement};
 
 fn main() -> Result<(), BuildError> {

@@ -28,12 +28,10 @@
 //! unique block names) are the text format's, shared from [`crate::text`].
 
 use crate::error::{Result, TraceError};
-use crate::model::{
-    Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace, FORMAT_VERSION,
-};
+use crate::model::{Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace, FORMAT_VERSION};
 use crate::text::{
-    annotate, block_name_for_writing, check_alloc_shape, check_event, check_frame, check_goroutine,
-    check_tag, BlockInterner,
+    annotate, block_name_for_writing, check_alloc_shape, check_event, check_frame, check_goroutine, check_tag,
+    BlockInterner,
 };
 use smallvec::SmallVec;
 use std::io::{self, Read, Write};
@@ -122,12 +120,7 @@ struct Encoder {
 
 impl Encoder {
     fn new(globals: u32) -> Encoder {
-        let mut enc = Encoder {
-            buf: Vec::with_capacity(WRITE_CHUNK_BYTES + 256),
-            prev_g: 1,
-            blocks: 0,
-            events: 0,
-        };
+        let mut enc = Encoder { buf: Vec::with_capacity(WRITE_CHUNK_BYTES + 256), prev_g: 1, blocks: 0, events: 0 };
         enc.buf.extend_from_slice(&MAGIC);
         enc.buf.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
         enc.varint(u64::from(globals));
@@ -191,23 +184,13 @@ impl Encoder {
     fn event(&mut self, e: &Event, block_name: u64) -> io::Result<()> {
         check_event(e).map_err(|msg| io::Error::new(io::ErrorKind::InvalidInput, msg))?;
         let code = match &e.op {
-            Op::Call {
-                frame_bytes: None, ..
-            } => opcode::CALL,
-            Op::Call {
-                frame_bytes: Some(_),
-                ..
-            } => opcode::CALL_BYTES,
+            Op::Call { frame_bytes: None, .. } => opcode::CALL,
+            Op::Call { frame_bytes: Some(_), .. } => opcode::CALL_BYTES,
             Op::Ret { copy: None } => opcode::RET,
             Op::Ret { copy: Some(_) } => opcode::RET_COPY,
             Op::Alloc { .. } => opcode::ALLOC,
-            Op::Go {
-                frame_bytes: None, ..
-            } => opcode::GO,
-            Op::Go {
-                frame_bytes: Some(_),
-                ..
-            } => opcode::GO_BYTES,
+            Op::Go { frame_bytes: None, .. } => opcode::GO,
+            Op::Go { frame_bytes: Some(_), .. } => opcode::GO_BYTES,
             Op::Set { .. } => opcode::SET,
             Op::Work { .. } => opcode::WORK,
             Op::Begin { .. } => opcode::BEGIN,
@@ -223,26 +206,13 @@ impl Encoder {
             self.prev_g = e.g.0;
         }
         match &e.op {
-            Op::Call {
-                locals,
-                frame_bytes,
-                args,
-            } => self.frame(*locals, *frame_bytes, args),
+            Op::Call { locals, frame_bytes, args } => self.frame(*locals, *frame_bytes, args),
             Op::Ret { copy: None } | Op::Exit | Op::Gc => {}
-            Op::Ret {
-                copy: Some((src, dst)),
-            } => {
+            Op::Ret { copy: Some((src, dst)) } => {
                 self.src(src);
                 self.loc(dst);
             }
-            Op::Alloc {
-                dst,
-                size,
-                ptr_slots,
-                cause,
-                placement,
-                ..
-            } => {
+            Op::Alloc { dst, size, ptr_slots, cause, placement, .. } => {
                 self.loc(dst);
                 self.varint(zigzag(block_name.wrapping_sub(self.blocks)));
                 self.blocks += 1;
@@ -251,12 +221,7 @@ impl Encoder {
                 self.buf.push(cause.index() as u8);
                 self.buf.push(placement_code(*placement));
             }
-            Op::Go {
-                child,
-                locals,
-                frame_bytes,
-                args,
-            } => {
+            Op::Go { child, locals, frame_bytes, args } => {
                 self.varint(u64::from(child.0));
                 self.frame(*locals, *frame_bytes, args);
             }
@@ -320,10 +285,7 @@ pub struct BinaryWriter<W: Write> {
 impl<W: Write> BinaryWriter<W> {
     /// Starts a trace with `globals` package-level pointer variables.
     pub fn new(w: W, globals: u32) -> io::Result<Self> {
-        Ok(BinaryWriter {
-            out: w,
-            enc: Encoder::new(globals),
-        })
+        Ok(BinaryWriter { out: w, enc: Encoder::new(globals) })
     }
 
     /// Writes one event record; an event the format cannot express is an
@@ -334,10 +296,7 @@ impl<W: Write> BinaryWriter<W> {
             _ => 0,
         };
         self.enc.event(e, name).map_err(|err| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("event {}: {err}", self.enc.events + 1),
-            )
+            io::Error::new(io::ErrorKind::InvalidInput, format!("event {}: {err}", self.enc.events + 1))
         })?;
         self.enc.drain_if_full(&mut self.out)
     }
@@ -359,8 +318,7 @@ impl<W: Write> BinaryWriter<W> {
 /// `file` names it in errors and becomes [`Trace::source_name`].
 pub fn read_binary<R: Read>(mut r: R, file: &str) -> Result<Trace> {
     let mut bytes = Vec::new();
-    r.read_to_end(&mut bytes)
-        .map_err(|e| TraceError::io(file, e))?;
+    r.read_to_end(&mut bytes).map_err(|e| TraceError::io(file, e))?;
     parse_binary(&bytes, file)
 }
 
@@ -374,17 +332,8 @@ pub fn parse_binary(bytes: &[u8], file: &str) -> Result<Trace> {
 }
 
 fn decode(bytes: &[u8], file: &str) -> Decoded<Trace> {
-    let mut d = Decoder {
-        buf: bytes,
-        pos: 0,
-        file,
-        record_start: 0,
-        record: "header",
-    };
-    let mut trace = Trace {
-        source_name: Some(file.to_string()),
-        ..Trace::default()
-    };
+    let mut d = Decoder { buf: bytes, pos: 0, file, record_start: 0, record: "header" };
+    let mut trace = Trace { source_name: Some(file.to_string()), ..Trace::default() };
     trace.globals = d.header()?;
     // Records are rarely shorter than 4 bytes. A high guess costs only
     // address space (untouched pages are never mapped in); shrinking the
@@ -443,19 +392,13 @@ fn decode(bytes: &[u8], file: &str) -> Decoded<Trace> {
         let op = match code {
             opcode::CALL | opcode::CALL_BYTES => {
                 let (locals, frame_bytes, args) = d.frame(code == opcode::CALL_BYTES)?;
-                Op::Call {
-                    locals,
-                    frame_bytes,
-                    args,
-                }
+                Op::Call { locals, frame_bytes, args }
             }
             opcode::RET => Op::Ret { copy: None },
             opcode::RET_COPY => {
                 let src = d.src("SRC")?;
                 let dst = d.loc("DST")?;
-                Op::Ret {
-                    copy: Some((src, dst)),
-                }
+                Op::Ret { copy: Some((src, dst)) }
             }
             opcode::ALLOC => {
                 let dst = d.loc("DST")?;
@@ -494,44 +437,27 @@ fn decode(bytes: &[u8], file: &str) -> Decoded<Trace> {
                         ),
                     )
                 })?;
-                Op::Alloc {
-                    dst,
-                    block,
-                    size,
-                    ptr_slots,
-                    cause,
-                    placement,
-                }
+                Op::Alloc { dst, block, size, ptr_slots, cause, placement }
             }
             opcode::GO | opcode::GO_BYTES => {
                 let at = d.pos;
                 let child = d.varint_u32("child goroutine id")?;
                 check_goroutine(child).map_err(|msg| d.invalid_at(at, msg))?;
                 let (locals, frame_bytes, args) = d.frame(code == opcode::GO_BYTES)?;
-                Op::Go {
-                    child: GoroutineId(child),
-                    locals,
-                    frame_bytes,
-                    args,
-                }
+                Op::Go { child: GoroutineId(child), locals, frame_bytes, args }
             }
             opcode::SET => {
                 let dst = d.loc("DST")?;
                 let src = d.src("SRC")?;
                 Op::Set { dst, src }
             }
-            opcode::WORK => Op::Work {
-                ns: d.varint("NS")?,
-            },
+            opcode::WORK => Op::Work { ns: d.varint("NS")? },
             opcode::BEGIN => Op::Begin { tag: d.tag()? },
             opcode::END => Op::End { tag: d.tag()? },
             opcode::EXIT => Op::Exit,
             _ => Op::Gc,
         };
-        trace.events.push(Event {
-            g: GoroutineId(g),
-            op,
-        });
+        trace.events.push(Event { g: GoroutineId(g), op });
         trace.positions.push(SourcePos::Offset(start as u64));
     }
     Ok(trace)
@@ -555,11 +481,7 @@ impl Decoder<'_> {
     #[cold]
     #[inline(never)]
     fn invalid_at(&self, at: usize, msg: String) -> Box<TraceError> {
-        Box::new(TraceError::invalid(
-            self.file,
-            SourcePos::Offset(at as u64),
-            msg,
-        ))
+        Box::new(TraceError::invalid(self.file, SourcePos::Offset(at as u64), msg))
     }
 
     /// The input ends before `what`.
@@ -586,10 +508,7 @@ impl Decoder<'_> {
             } else {
                 ""
             };
-            return Err(self.invalid_at(
-                0,
-                format!("not a gcwb binary trace (expected magic GCTB){hint}"),
-            ));
+            return Err(self.invalid_at(0, format!("not a gcwb binary trace (expected magic GCTB){hint}")));
         }
         if n < MAGIC.len() {
             return Err(self.truncated("magic GCTB"));
@@ -665,10 +584,7 @@ impl Decoder<'_> {
             };
             self.pos += 1;
             if shift == 63 && b > 1 {
-                return Err(self.invalid_at(
-                    start,
-                    format!("the varint for {what} does not fit in 64 bits"),
-                ));
+                return Err(self.invalid_at(start, format!("the varint for {what} does not fit in 64 bits")));
             }
             v |= u64::from(b & 0x7f) << shift;
             if b < 0x80 {
@@ -683,12 +599,7 @@ impl Decoder<'_> {
     fn varint_u32(&mut self, what: &str) -> Decoded<u32> {
         let at = self.pos;
         let v = self.varint(what)?;
-        u32::try_from(v).map_err(|_| {
-            self.invalid_at(
-                at,
-                format!("{what} {v} is too large (at most {})", u32::MAX),
-            )
-        })
+        u32::try_from(v).map_err(|_| self.invalid_at(at, format!("{what} {v} is too large (at most {})", u32::MAX)))
     }
 
     /// Root (index * 2 + 1 for globals), path length, path.
@@ -697,20 +608,9 @@ impl Decoder<'_> {
         let at = self.pos;
         let head = self.varint(what)?;
         let index = u32::try_from(head >> 1).map_err(|_| {
-            self.invalid_at(
-                at,
-                format!(
-                    "the index of {what} is too large ({} > {})",
-                    head >> 1,
-                    u32::MAX
-                ),
-            )
+            self.invalid_at(at, format!("the index of {what} is too large ({} > {})", head >> 1, u32::MAX))
         })?;
-        let root = if head & 1 == 0 {
-            Root::Local(index)
-        } else {
-            Root::Global(index)
-        };
+        let root = if head & 1 == 0 { Root::Local(index) } else { Root::Global(index) };
         let len = self.varint("the path length of a location")?;
         let mut path = SmallVec::new();
         for _ in 0..len {
@@ -740,15 +640,10 @@ impl Decoder<'_> {
     /// `locals [bytes] nargs args...` of `call` and `go`.
     fn frame(&mut self, with_bytes: bool) -> Decoded<(u32, Option<u64>, Vec<Src>)> {
         let locals = self.varint_u32("N")?;
-        let frame_bytes = if with_bytes {
-            Some(self.varint("BYTES")?)
-        } else {
-            None
-        };
+        let frame_bytes = if with_bytes { Some(self.varint("BYTES")?) } else { None };
         let nargs = self.varint("the argument count")?;
         let nargs = usize::try_from(nargs).unwrap_or(usize::MAX);
-        check_frame(locals, frame_bytes, nargs)
-            .map_err(|msg| self.invalid_at(self.record_start, msg))?;
+        check_frame(locals, frame_bytes, nargs).map_err(|msg| self.invalid_at(self.record_start, msg))?;
         // Each argument takes at least one byte: never reserve more than that.
         let mut args = Vec::with_capacity(nargs.min(self.buf.len() - self.pos));
         for _ in 0..nargs {
@@ -767,9 +662,8 @@ impl Decoder<'_> {
         }
         let bytes = &self.buf[at..at + len as usize];
         self.pos += len as usize;
-        let tag = std::str::from_utf8(bytes).map_err(|e| {
-            self.invalid_at(at + e.valid_up_to(), "TAG is not valid UTF-8".to_string())
-        })?;
+        let tag = std::str::from_utf8(bytes)
+            .map_err(|e| self.invalid_at(at + e.valid_up_to(), "TAG is not valid UTF-8".to_string()))?;
         check_tag(tag).map_err(|msg| self.invalid_at(at, msg))?;
         Ok(tag.to_string())
     }
@@ -798,14 +692,8 @@ mod tests {
     fn assert_error(bytes: &[u8], offset: usize, expected: &str) {
         let msg = error_of(bytes);
         let prefix = format!("t.gctb: byte offset {offset}: ");
-        assert!(
-            msg.starts_with(&prefix),
-            "{msg:?} should start with {prefix:?}"
-        );
-        assert!(
-            msg.contains(expected),
-            "{msg:?} should contain {expected:?}"
-        );
+        assert!(msg.starts_with(&prefix), "{msg:?} should start with {prefix:?}");
+        assert!(msg.contains(expected), "{msg:?} should contain {expected:?}");
     }
 
     /// `g1 call 1` then `g1 alloc l0 b0 16 1 new heap`, byte by byte.
@@ -846,11 +734,7 @@ mod tests {
 
     #[test]
     fn bad_magic_is_reported_at_offset_0() {
-        assert_error(
-            b"GCTX\x01\0\0\0\0\0\0",
-            0,
-            "not a gcwb binary trace (expected magic GCTB)",
-        );
+        assert_error(b"GCTX\x01\0\0\0\0\0\0", 0, "not a gcwb binary trace (expected magic GCTB)");
         assert_error(b"XY", 0, "not a gcwb binary trace (expected magic GCTB)");
         assert_error(b"gctrace 1\n", 0, "looks like a text trace");
     }
@@ -859,11 +743,7 @@ mod tests {
     fn wrong_version_is_reported_at_offset_4() {
         let mut bytes = ONE_ALLOC_BYTES.to_vec();
         bytes[4] = 2;
-        assert_error(
-            &bytes,
-            4,
-            "unsupported binary trace version 2 (this gcwb reads version 1)",
-        );
+        assert_error(&bytes, 4, "unsupported binary trace version 2 (this gcwb reads version 1)");
     }
 
     #[test]
@@ -874,10 +754,7 @@ mod tests {
         );
         for cut in 0..bytes.len() {
             let msg = error_of(&bytes[..cut]);
-            assert!(
-                msg.starts_with(&format!("t.gctb: byte offset {cut}: ")),
-                "cut {cut}: {msg}"
-            );
+            assert!(msg.starts_with(&format!("t.gctb: byte offset {cut}: ")), "cut {cut}: {msg}");
             assert!(msg.contains("truncated?"), "cut {cut}: {msg}");
         }
         assert!(parse_binary(&bytes, "t.gctb").is_ok());
@@ -913,11 +790,7 @@ mod tests {
         assert_error(&bytes, CAUSE_AT, "unknown cause 14 (expected 0 to 13");
         let mut bytes = ONE_ALLOC_BYTES.to_vec();
         bytes[PLACEMENT_AT] = 3;
-        assert_error(
-            &bytes,
-            PLACEMENT_AT,
-            "unknown placement 3 (expected 0 heap, 1 stack or 2 auto)",
-        );
+        assert_error(&bytes, PLACEMENT_AT, "unknown placement 3 (expected 0 heap, 1 stack or 2 auto)");
     }
 
     #[test]
@@ -926,11 +799,7 @@ mod tests {
         // set: opcode, DST (head, path length), SRC tag.
         assert_eq!(bytes[9..13], [0x08, 0, 0, SRC_NIL]);
         bytes[12] = 3;
-        assert_error(
-            &bytes,
-            12,
-            "unknown source tag 3 for SRC (expected 0 nil, 1 location or 2 interior pointer)",
-        );
+        assert_error(&bytes, 12, "unknown source tag 3 for SRC (expected 0 nil, 1 location or 2 interior pointer)");
     }
 
     #[test]
@@ -944,13 +813,8 @@ mod tests {
         // u64::MAX itself is fine.
         let mut bytes = ONE_ALLOC_BYTES[..9].to_vec();
         bytes.push(opcode::WORK);
-        bytes.extend_from_slice(&[
-            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00, 0x01,
-        ]);
-        assert_eq!(
-            parse_binary(&bytes, "t.gctb").unwrap().events[0].op,
-            Op::Work { ns: u64::MAX }
-        );
+        bytes.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00, 0x01]);
+        assert_eq!(parse_binary(&bytes, "t.gctb").unwrap().events[0].op, Op::Work { ns: u64::MAX });
         // call N = 2^32.
         let mut bytes = ONE_ALLOC_BYTES[..9].to_vec();
         bytes.extend_from_slice(&[opcode::CALL, 0x80, 0x80, 0x80, 0x80, 0x10, 0, 0x00, 1]);
@@ -958,11 +822,7 @@ mod tests {
         // a location index of 2^32.
         let mut bytes = ONE_ALLOC_BYTES[..9].to_vec();
         bytes.extend_from_slice(&[opcode::SET, 0x80, 0x80, 0x80, 0x80, 0x20, 0, 0, 0x00, 1]);
-        assert_error(
-            &bytes,
-            10,
-            "the index of DST is too large (4294967296 > 4294967295)",
-        );
+        assert_error(&bytes, 10, "the index of DST is too large (4294967296 > 4294967295)");
     }
 
     #[test]
@@ -982,7 +842,11 @@ mod tests {
         assert_error(&bytes, 11, "empty TAG");
         let mut bytes = good;
         bytes[10] = 100;
-        assert_error(&bytes, 15, "file ends inside the begin record that starts at byte offset 9 (expected a TAG of 100 bytes");
+        assert_error(
+            &bytes,
+            15,
+            "file ends inside the begin record that starts at byte offset 9 (expected a TAG of 100 bytes",
+        );
     }
 
     #[test]
@@ -992,29 +856,17 @@ mod tests {
         // zigzag 1 means -1: name 0 again.
         assert_eq!(bytes[17..21], [0x05, 0, 0, 0]);
         bytes[20] = 1;
-        assert_error(
-            &bytes,
-            20,
-            "block b0 is allocated twice (first at byte offset 9); block names must be unique",
-        );
+        assert_error(&bytes, 20, "block b0 is allocated twice (first at byte offset 9); block names must be unique");
     }
 
     #[test]
     fn event_count_mismatch_and_trailing_bytes() {
         let mut bytes = ONE_ALLOC_BYTES.to_vec();
         bytes[TRAILER_AT + 1] = 3;
-        assert_error(
-            &bytes,
-            TRAILER_AT + 1,
-            "the trailer says 3 events but the file holds 2",
-        );
+        assert_error(&bytes, TRAILER_AT + 1, "the trailer says 3 events but the file holds 2");
         let mut bytes = ONE_ALLOC_BYTES.to_vec();
         bytes.extend_from_slice(b"xyz");
-        assert_error(
-            &bytes,
-            22,
-            "3 unexpected bytes after the trailer record (expected the end of the file)",
-        );
+        assert_error(&bytes, 22, "3 unexpected bytes after the trailer record (expected the end of the file)");
     }
 
     #[test]
@@ -1023,11 +875,7 @@ mod tests {
         let mut bytes = encode("g2 exit\n");
         assert_eq!(bytes[9..11], [opcode::EXIT | opcode::NEW_GOROUTINE, 2]);
         bytes[10] = 0;
-        assert_error(
-            &bytes,
-            10,
-            "goroutine ids start at 1 (g1 is main), found g0",
-        );
+        assert_error(&bytes, 10, "goroutine ids start at 1 (g1 is main), found g0");
         // slots that do not fit
         let mut bytes = ONE_ALLOC_BYTES.to_vec();
         bytes[17] = 3;
@@ -1041,20 +889,13 @@ mod tests {
         let mut bytes = encode("g1 call 1 8\n");
         assert_eq!(bytes[9..13], [opcode::CALL_BYTES, 1, 8, 0]);
         bytes[11] = 7;
-        assert_error(
-            &bytes,
-            9,
-            "a frame of 1 pointer locals needs at least 8 bytes, BYTES is 7",
-        );
+        assert_error(&bytes, 9, "a frame of 1 pointer locals needs at least 8 bytes, BYTES is 7");
     }
 
     #[test]
     fn positions_are_record_offsets() {
         let t = parse_binary(&ONE_ALLOC_BYTES, "t.gctb").unwrap();
-        assert_eq!(
-            t.positions,
-            vec![SourcePos::Offset(9), SourcePos::Offset(12)]
-        );
+        assert_eq!(t.positions, vec![SourcePos::Offset(9), SourcePos::Offset(12)]);
         assert_eq!(t.source_name.as_deref(), Some("t.gctb"));
         assert_eq!(t.block_names, vec![0]);
     }

@@ -127,18 +127,12 @@ pub fn convert(input: &Path, output: &Path) -> Result<()> {
 
 /// Runs `write` on a fresh temporary file in `path`'s directory, then syncs
 /// it and renames it to `path`; on any failure the temporary file is removed.
-fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut File) -> io::Result<()>,
-) -> io::Result<()> {
+fn write_atomically(path: &Path, write: impl FnOnce(&mut File) -> io::Result<()>) -> io::Result<()> {
     let (tmp_path, mut file) = create_temporary_sibling(path)?;
-    let result = write(&mut file)
-        .and_then(|()| file.flush())
-        .and_then(|()| file.sync_all())
-        .and_then(|()| {
-            drop(file);
-            fs::rename(&tmp_path, path)
-        });
+    let result = write(&mut file).and_then(|()| file.flush()).and_then(|()| file.sync_all()).and_then(|()| {
+        drop(file);
+        fs::rename(&tmp_path, path)
+    });
     if result.is_err() {
         let _ = fs::remove_file(&tmp_path);
     }
@@ -152,18 +146,11 @@ fn create_temporary_sibling(path: &Path) -> io::Result<(PathBuf, File)> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let base = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "trace".to_string());
+    let base = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "trace".to_string());
     loop {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let tmp = dir.join(format!(".{base}.{}-{n}.tmp", std::process::id()));
-        match fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-        {
+        match fs::OpenOptions::new().write(true).create_new(true).open(&tmp) {
             Ok(file) => return Ok((tmp, file)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),

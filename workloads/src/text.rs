@@ -31,8 +31,7 @@
 
 use crate::error::{Result, TraceError};
 use crate::model::{
-    BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace,
-    FORMAT_VERSION, WORD_BYTES,
+    BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace, FORMAT_VERSION, WORD_BYTES,
 };
 use smallvec::SmallVec;
 use std::collections::hash_map::{Entry, HashMap};
@@ -70,9 +69,7 @@ pub fn read_text<R: BufRead>(mut r: R, file: &str) -> Result<Trace> {
     let mut line_no: u64 = 0;
     loop {
         buf.clear();
-        let n = r
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| TraceError::io(file, e))?;
+        let n = r.read_until(b'\n', &mut buf).map_err(|e| TraceError::io(file, e))?;
         if n == 0 {
             break;
         }
@@ -82,10 +79,7 @@ pub fn read_text<R: BufRead>(mut r: R, file: &str) -> Result<Trace> {
             Err(e) => {
                 return Err(parser.error_at(
                     line_no,
-                    format!(
-                        "invalid UTF-8 at column {} (text traces are UTF-8)",
-                        e.valid_up_to() + 1
-                    ),
+                    format!("invalid UTF-8 at column {} (text traces are UTF-8)", e.valid_up_to() + 1),
                 ))
             }
         };
@@ -126,10 +120,7 @@ impl<'f> TextParser<'f> {
     fn new(file: &'f str) -> Self {
         TextParser {
             file,
-            trace: Trace {
-                source_name: Some(file.to_string()),
-                ..Trace::default()
-            },
+            trace: Trace { source_name: Some(file.to_string()), ..Trace::default() },
             blocks: BlockInterner::default(),
             globals_line: None,
             saw_header: false,
@@ -168,9 +159,7 @@ impl<'f> TextParser<'f> {
                 ),
             ));
         }
-        let event = self
-            .event(first, toks)
-            .map_err(|msg| self.error_at(line_no, msg))?;
+        let event = self.event(first, toks).map_err(|msg| self.error_at(line_no, msg))?;
         self.trace.events.push(event);
         self.trace.positions.push(SourcePos::Line(line_no));
         Ok(())
@@ -208,10 +197,7 @@ impl<'f> TextParser<'f> {
                 } else {
                     format!("'{}'", truncate_for_message(found))
                 };
-                Err(self.error_at(
-                    1,
-                    format!("expected header `gctrace {FORMAT_VERSION}`, found {found}{hint}"),
-                ))
+                Err(self.error_at(1, format!("expected header `gctrace {FORMAT_VERSION}`, found {found}{hint}")))
             }
         }
     }
@@ -219,25 +205,16 @@ impl<'f> TextParser<'f> {
     /// `globals N`: at most once, before the first event.
     fn globals<'a>(&mut self, line_no: u64, mut toks: impl Iterator<Item = &'a str>) -> Result<()> {
         if let Some(first) = self.globals_line {
-            return Err(self.error_at(
-                line_no,
-                format!("a second `globals` line (the first is line {first})"),
-            ));
+            return Err(self.error_at(line_no, format!("a second `globals` line (the first is line {first})")));
         }
         if let Some(SourcePos::Line(first_event)) = self.trace.positions.first() {
-            return Err(self.error_at(
-                line_no,
-                format!("`globals` must come before the first event (line {first_event})"),
-            ));
+            return Err(
+                self.error_at(line_no, format!("`globals` must come before the first event (line {first_event})"))
+            );
         }
-        let mut args = Args {
-            toks: &mut toks,
-            usage: "globals N",
-        };
+        let mut args = Args { toks: &mut toks, usage: "globals N" };
         let n = args.need("N").and_then(|t| parse_u32(t, "N"));
-        let n = n
-            .and_then(|n| args.done().map(|()| n))
-            .map_err(|msg| self.error_at(line_no, msg))?;
+        let n = n.and_then(|n| args.done().map(|()| n)).map_err(|msg| self.error_at(line_no, msg))?;
         self.trace.globals = n;
         self.globals_line = Some(line_no);
         Ok(())
@@ -245,33 +222,21 @@ impl<'f> TextParser<'f> {
 
     /// `gK OP ARGS...`, with `gk` already split off.
     #[inline]
-    fn event<'a>(
-        &mut self,
-        gk: &'a str,
-        mut toks: std::str::SplitAsciiWhitespace<'a>,
-    ) -> Result<Event, String> {
+    fn event<'a>(&mut self, gk: &'a str, mut toks: std::str::SplitAsciiWhitespace<'a>) -> Result<Event, String> {
         let g = parse_goroutine(gk)?;
         let Some(op_name) = toks.next() else {
-            return Err(format!(
-                "missing the op after {gk} (expected one of {OP_NAMES})"
-            ));
+            return Err(format!("missing the op after {gk} (expected one of {OP_NAMES})"));
         };
         let op = match op_name {
             "set" => {
-                let mut a = Args {
-                    toks: &mut toks,
-                    usage: USAGE_SET,
-                };
+                let mut a = Args { toks: &mut toks, usage: USAGE_SET };
                 let dst = parse_loc(a.need("DST")?, "DST")?;
                 let src = parse_src(a.need("SRC")?, "SRC")?;
                 a.done()?;
                 Op::Set { dst, src }
             }
             "alloc" => {
-                let mut a = Args {
-                    toks: &mut toks,
-                    usage: USAGE_ALLOC,
-                };
+                let mut a = Args { toks: &mut toks, usage: USAGE_ALLOC };
                 let dst = parse_loc(a.need("DST")?, "DST")?;
                 let name = parse_block_name(a.need("bN")?)?;
                 let size = parse_u64(a.need("SIZE")?, "SIZE")?;
@@ -290,77 +255,40 @@ impl<'f> TextParser<'f> {
                         ))
                     }
                 };
-                Op::Alloc {
-                    dst,
-                    block,
-                    size,
-                    ptr_slots,
-                    cause,
-                    placement,
-                }
+                Op::Alloc { dst, block, size, ptr_slots, cause, placement }
             }
             "call" => {
-                let mut a = Args {
-                    toks: &mut toks,
-                    usage: USAGE_CALL,
-                };
+                let mut a = Args { toks: &mut toks, usage: USAGE_CALL };
                 let (locals, frame_bytes, args) = parse_frame(&mut a)?;
-                Op::Call {
-                    locals,
-                    frame_bytes,
-                    args,
-                }
+                Op::Call { locals, frame_bytes, args }
             }
             "ret" => {
-                let mut a = Args {
-                    toks: &mut toks,
-                    usage: USAGE_RET,
-                };
+                let mut a = Args { toks: &mut toks, usage: USAGE_RET };
                 match a.toks.next() {
                     None => Op::Ret { copy: None },
                     Some(src) => {
                         let src = parse_src(src, "SRC")?;
                         let dst = parse_loc(a.need("DST")?, "DST")?;
                         a.done()?;
-                        Op::Ret {
-                            copy: Some((src, dst)),
-                        }
+                        Op::Ret { copy: Some((src, dst)) }
                     }
                 }
             }
             "work" => {
-                let mut a = Args {
-                    toks: &mut toks,
-                    usage: USAGE_WORK,
-                };
+                let mut a = Args { toks: &mut toks, usage: USAGE_WORK };
                 let ns = parse_u64(a.need("NS")?, "NS")?;
                 a.done()?;
                 Op::Work { ns }
             }
             "go" => {
-                let mut a = Args {
-                    toks: &mut toks,
-                    usage: USAGE_GO,
-                };
+                let mut a = Args { toks: &mut toks, usage: USAGE_GO };
                 let child = parse_goroutine(a.need("gK")?)?;
                 let (locals, frame_bytes, args) = parse_frame(&mut a)?;
-                Op::Go {
-                    child,
-                    locals,
-                    frame_bytes,
-                    args,
-                }
+                Op::Go { child, locals, frame_bytes, args }
             }
             "begin" | "end" => {
-                let usage = if op_name == "begin" {
-                    USAGE_BEGIN
-                } else {
-                    USAGE_END
-                };
-                let mut a = Args {
-                    toks: &mut toks,
-                    usage,
-                };
+                let usage = if op_name == "begin" { USAGE_BEGIN } else { USAGE_END };
+                let mut a = Args { toks: &mut toks, usage };
                 let tag = a.need("TAG")?.to_string();
                 a.done()?;
                 if op_name == "begin" {
@@ -370,19 +298,11 @@ impl<'f> TextParser<'f> {
                 }
             }
             "exit" => {
-                Args {
-                    toks: &mut toks,
-                    usage: USAGE_EXIT,
-                }
-                .done()?;
+                Args { toks: &mut toks, usage: USAGE_EXIT }.done()?;
                 Op::Exit
             }
             "gc" => {
-                Args {
-                    toks: &mut toks,
-                    usage: USAGE_GC,
-                }
-                .done()?;
+                Args { toks: &mut toks, usage: USAGE_GC }.done()?;
                 Op::Gc
             }
             other => return Err(format!("unknown op '{other}' (expected one of {OP_NAMES})")),
@@ -392,10 +312,7 @@ impl<'f> TextParser<'f> {
 
     fn finish(self) -> Result<Trace> {
         if !self.saw_header {
-            return Err(self.error_at(
-                1,
-                format!("expected header `gctrace {FORMAT_VERSION}`, found an empty file"),
-            ));
+            return Err(self.error_at(1, format!("expected header `gctrace {FORMAT_VERSION}`, found an empty file")));
         }
         Ok(self.trace)
     }
@@ -422,20 +339,16 @@ impl<'a, I: Iterator<Item = &'a str>> Args<'_, I> {
     fn done(&mut self) -> Result<(), String> {
         match self.toks.next() {
             None => Ok(()),
-            Some(t) => Err(format!(
-                "unexpected '{}' after the arguments (expected `{}`)",
-                truncate_for_message(t),
-                self.usage
-            )),
+            Some(t) => {
+                Err(format!("unexpected '{}' after the arguments (expected `{}`)", truncate_for_message(t), self.usage))
+            }
         }
     }
 }
 
 /// `N [BYTES] [ARG...]` of `call` and `go`: a token right after N that starts
 /// with a digit is BYTES, every other token is an argument source.
-fn parse_frame<'a, I: Iterator<Item = &'a str>>(
-    a: &mut Args<'_, I>,
-) -> Result<(u32, Option<u64>, Vec<Src>), String> {
+fn parse_frame<'a, I: Iterator<Item = &'a str>>(a: &mut Args<'_, I>) -> Result<(u32, Option<u64>, Vec<Src>), String> {
     let locals = parse_u32(a.need("N")?, "N")?;
     let mut frame_bytes = None;
     let mut args = Vec::new();
@@ -458,24 +371,13 @@ fn parse_frame<'a, I: Iterator<Item = &'a str>>(
 #[inline]
 fn parse_goroutine(tok: &str) -> Result<GoroutineId, String> {
     let Some(digits) = tok.strip_prefix('g') else {
-        return Err(format!(
-            "expected a goroutine gK, found '{}'",
-            truncate_for_message(tok)
-        ));
+        return Err(format!("expected a goroutine gK, found '{}'", truncate_for_message(tok)));
     };
     let id = match parse_digits_u64(digits) {
         Some(Ok(v)) if v <= u64::from(u32::MAX) => v as u32,
-        Some(_) => {
-            return Err(format!(
-                "goroutine id in '{tok}' is too large (at most g{})",
-                u32::MAX
-            ))
-        }
+        Some(_) => return Err(format!("goroutine id in '{tok}' is too large (at most g{})", u32::MAX)),
         None => {
-            return Err(format!(
-                "expected a goroutine gK (K a decimal number), found '{}'",
-                truncate_for_message(tok)
-            ))
+            return Err(format!("expected a goroutine gK (K a decimal number), found '{}'", truncate_for_message(tok)))
         }
     };
     check_goroutine(id)?;
@@ -487,35 +389,21 @@ fn parse_goroutine(tok: &str) -> Result<GoroutineId, String> {
 fn parse_block_name(tok: &str) -> Result<u64, String> {
     match tok.strip_prefix('b').and_then(parse_digits_u64) {
         Some(Ok(v)) => Ok(v),
-        Some(Err(())) => Err(format!(
-            "block name '{tok}' is too large (at most b{})",
-            u64::MAX
-        )),
-        None => Err(format!(
-            "expected a block name bN (N a decimal number), found '{}'",
-            truncate_for_message(tok)
-        )),
+        Some(Err(())) => Err(format!("block name '{tok}' is too large (at most b{})", u64::MAX)),
+        None => Err(format!("expected a block name bN (N a decimal number), found '{}'", truncate_for_message(tok))),
     }
 }
 
 fn parse_cause(tok: &str) -> Result<Cause, String> {
     Cause::from_name(tok).ok_or_else(|| {
         let names: Vec<&str> = Cause::ALL.iter().map(|c| c.name()).collect();
-        format!(
-            "unknown cause '{}' (expected one of {})",
-            truncate_for_message(tok),
-            names.join(", ")
-        )
+        format!("unknown cause '{}' (expected one of {})", truncate_for_message(tok), names.join(", "))
     })
 }
 
 fn parse_placement(tok: &str) -> Result<Placement, String> {
-    Placement::from_name(tok).ok_or_else(|| {
-        format!(
-            "unknown placement '{}' (expected one of heap, stack, auto)",
-            truncate_for_message(tok)
-        )
-    })
+    Placement::from_name(tok)
+        .ok_or_else(|| format!("unknown placement '{}' (expected one of heap, stack, auto)", truncate_for_message(tok)))
 }
 
 /// A decimal u64; `what` names the argument in messages.
@@ -524,10 +412,7 @@ fn parse_u64(tok: &str, what: &str) -> Result<u64, String> {
     match parse_digits_u64(tok) {
         Some(Ok(v)) => Ok(v),
         Some(Err(())) => Err(format!("{what} {tok} is too large (at most {})", u64::MAX)),
-        None => Err(format!(
-            "bad {what} '{}' (expected a decimal number)",
-            truncate_for_message(tok)
-        )),
+        None => Err(format!("bad {what} '{}' (expected a decimal number)", truncate_for_message(tok))),
     }
 }
 
@@ -537,10 +422,7 @@ fn parse_u32(tok: &str, what: &str) -> Result<u32, String> {
     match parse_digits_u64(tok) {
         Some(Ok(v)) if v <= u64::from(u32::MAX) => Ok(v as u32),
         Some(_) => Err(format!("{what} {tok} is too large (at most {})", u32::MAX)),
-        None => Err(format!(
-            "bad {what} '{}' (expected a decimal number)",
-            truncate_for_message(tok)
-        )),
+        None => Err(format!("bad {what} '{}' (expected a decimal number)", truncate_for_message(tok))),
     }
 }
 
@@ -585,11 +467,7 @@ fn parse_loc_token(tok: &str) -> Result<Loc, LocError> {
     };
     let mut parts = tok[1..].split('.');
     let index = parse_loc_component(parts.next().unwrap_or(""))?;
-    let root = if is_local {
-        Root::Local(index)
-    } else {
-        Root::Global(index)
-    };
+    let root = if is_local { Root::Local(index) } else { Root::Global(index) };
     let mut path = SmallVec::new();
     for part in parts {
         path.push(parse_loc_component(part)?);
@@ -611,10 +489,7 @@ fn parse_loc_component(s: &str) -> Result<u32, LocError> {
 fn parse_loc(tok: &str, what: &str) -> Result<Loc, String> {
     match parse_loc_token(tok) {
         Ok(loc) => Ok(loc),
-        Err(LocError::TooLarge) => Err(format!(
-            "an index in {what} '{tok}' is too large (at most {})",
-            u32::MAX
-        )),
+        Err(LocError::TooLarge) => Err(format!("an index in {what} '{tok}' is too large (at most {})", u32::MAX)),
         Err(LocError::Malformed) => {
             let hint = if tok == "nil" || tok.contains('@') {
                 " (a destination must be a location, not nil or an interior pointer)"
@@ -645,12 +520,7 @@ fn parse_src(tok: &str, what: &str) -> Result<Src, String> {
             truncate_for_message(tok)
         )
     };
-    let too_large = || {
-        format!(
-            "an index in {what} '{tok}' is too large (at most {})",
-            u32::MAX
-        )
-    };
+    let too_large = || format!("an index in {what} '{tok}' is too large (at most {})", u32::MAX);
     let loc = match parse_loc_token(loc_part) {
         Ok(loc) => loc,
         Err(LocError::Malformed) => return Err(malformed()),
@@ -696,11 +566,7 @@ pub(crate) fn check_goroutine(id: u32) -> Result<(), String> {
 
 /// A frame of `locals` pointer locals needs `8 * locals` bytes, and each
 /// argument fills one local.
-pub(crate) fn check_frame(
-    locals: u32,
-    frame_bytes: Option<u64>,
-    nargs: usize,
-) -> Result<(), String> {
+pub(crate) fn check_frame(locals: u32, frame_bytes: Option<u64>, nargs: usize) -> Result<(), String> {
     let needed = u64::from(locals) * WORD_BYTES;
     if let Some(bytes) = frame_bytes {
         if bytes < needed {
@@ -722,9 +588,7 @@ pub(crate) fn check_alloc_shape(size: u64, ptr_slots: u32) -> Result<(), String>
     }
     let needed = u64::from(ptr_slots) * WORD_BYTES;
     if needed > size {
-        return Err(format!(
-            "{ptr_slots} pointer slots need {needed} bytes, block is {size}"
-        ));
+        return Err(format!("{ptr_slots} pointer slots need {needed} bytes, block is {size}"));
     }
     Ok(())
 }
@@ -732,9 +596,7 @@ pub(crate) fn check_alloc_shape(size: u64, ptr_slots: u32) -> Result<(), String>
 /// A span tag is one non-empty token: no ASCII whitespace, no `#`.
 pub(crate) fn check_tag(tag: &str) -> Result<(), String> {
     if tag.is_empty() {
-        return Err(
-            "empty TAG (a tag is one token of non-whitespace, non-# characters)".to_string(),
-        );
+        return Err("empty TAG (a tag is one token of non-whitespace, non-# characters)".to_string());
     }
     if tag.bytes().any(|b| b.is_ascii_whitespace() || b == b'#') {
         return Err(format!(
@@ -750,23 +612,12 @@ pub(crate) fn check_tag(tag: &str) -> Result<(), String> {
 pub(crate) fn check_event(e: &Event) -> Result<(), String> {
     check_goroutine(e.g.0)?;
     match &e.op {
-        Op::Call {
-            locals,
-            frame_bytes,
-            args,
-        } => check_frame(*locals, *frame_bytes, args.len()),
-        Op::Go {
-            child,
-            locals,
-            frame_bytes,
-            args,
-        } => {
+        Op::Call { locals, frame_bytes, args } => check_frame(*locals, *frame_bytes, args.len()),
+        Op::Go { child, locals, frame_bytes, args } => {
             check_goroutine(child.0)?;
             check_frame(*locals, *frame_bytes, args.len())
         }
-        Op::Alloc {
-            size, ptr_slots, ..
-        } => check_alloc_shape(*size, *ptr_slots),
+        Op::Alloc { size, ptr_slots, .. } => check_alloc_shape(*size, *ptr_slots),
         Op::Begin { tag } | Op::End { tag } => check_tag(tag),
         Op::Ret { .. } | Op::Set { .. } | Op::Work { .. } | Op::Exit | Op::Gc => Ok(()),
     }
@@ -793,12 +644,7 @@ impl BlockInterner {
     /// (the trace's [`Trace::block_names`]). A name seen before is an error
     /// carrying the event index of its first allocation.
     #[inline]
-    pub(crate) fn intern(
-        &mut self,
-        name: u64,
-        event: usize,
-        names: &mut Vec<u64>,
-    ) -> Result<BlockIdx, usize> {
+    pub(crate) fn intern(&mut self, name: u64, event: usize, names: &mut Vec<u64>) -> Result<BlockIdx, usize> {
         let next = names.len();
         if !self.sparse {
             if name == next as u64 {
@@ -906,38 +752,27 @@ pub fn write_text<W: Write>(trace: &Trace, w: W) -> io::Result<()> {
 
 /// The name to write for `block`: its entry in [`Trace::block_names`], or its
 /// index when the trace has no names at all.
-pub(crate) fn block_name_for_writing(
-    trace: &Trace,
-    block: BlockIdx,
-    event: usize,
-) -> io::Result<u64> {
+pub(crate) fn block_name_for_writing(trace: &Trace, block: BlockIdx, event: usize) -> io::Result<u64> {
     if trace.block_names.is_empty() {
         return Ok(u64::from(block.0));
     }
-    trace
-        .block_names
-        .get(block.0 as usize)
-        .copied()
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "event {}: block index {} has no name (the trace has {} block names)",
-                    event + 1,
-                    block.0,
-                    trace.block_names.len()
-                ),
-            )
-        })
+    trace.block_names.get(block.0 as usize).copied().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "event {}: block index {} has no name (the trace has {} block names)",
+                event + 1,
+                block.0,
+                trace.block_names.len()
+            ),
+        )
+    })
 }
 
 /// Prefixes an `InvalidInput` error with the event's position.
 pub(crate) fn annotate(err: io::Error, trace: &Trace, event: usize) -> io::Error {
     if err.kind() == io::ErrorKind::InvalidInput {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{}: {}: {err}", trace.file(), trace.pos(event)),
-        )
+        io::Error::new(io::ErrorKind::InvalidInput, format!("{}: {}: {err}", trace.file(), trace.pos(event)))
     } else {
         err
     }
@@ -956,38 +791,20 @@ fn write_event_line<W: Write>(out: &mut W, e: &Event, block_name: u64) -> io::Re
     check_event(e).map_err(|msg| io::Error::new(io::ErrorKind::InvalidInput, msg))?;
     write!(out, "g{} ", e.g.0)?;
     match &e.op {
-        Op::Call {
-            locals,
-            frame_bytes,
-            args,
-        } => {
+        Op::Call { locals, frame_bytes, args } => {
             write!(out, "call {locals}")?;
             write_frame_tail(out, *frame_bytes, args)?;
         }
         Op::Ret { copy: None } => out.write_all(b"ret")?,
-        Op::Ret {
-            copy: Some((src, dst)),
-        } => write!(out, "ret {} {}", TextSrc(src), TextLoc(dst))?,
-        Op::Alloc {
-            dst,
-            size,
-            ptr_slots,
-            cause,
-            placement,
-            ..
-        } => write!(
+        Op::Ret { copy: Some((src, dst)) } => write!(out, "ret {} {}", TextSrc(src), TextLoc(dst))?,
+        Op::Alloc { dst, size, ptr_slots, cause, placement, .. } => write!(
             out,
             "alloc {} b{block_name} {size} {ptr_slots} {} {}",
             TextLoc(dst),
             cause.name(),
             placement.name()
         )?,
-        Op::Go {
-            child,
-            locals,
-            frame_bytes,
-            args,
-        } => {
+        Op::Go { child, locals, frame_bytes, args } => {
             write!(out, "go g{} {locals}", child.0)?;
             write_frame_tail(out, *frame_bytes, args)?;
         }
@@ -1001,11 +818,7 @@ fn write_event_line<W: Write>(out: &mut W, e: &Event, block_name: u64) -> io::Re
     out.write_all(b"\n")
 }
 
-fn write_frame_tail<W: Write>(
-    out: &mut W,
-    frame_bytes: Option<u64>,
-    args: &[Src],
-) -> io::Result<()> {
+fn write_frame_tail<W: Write>(out: &mut W, frame_bytes: Option<u64>, args: &[Src]) -> io::Result<()> {
     if let Some(bytes) = frame_bytes {
         write!(out, " {bytes}")?;
     }
@@ -1042,10 +855,7 @@ impl<W: Write> TextWriter<W> {
         };
         write_event_line(&mut self.out, e, name).map_err(|err| {
             if err.kind() == io::ErrorKind::InvalidInput {
-                io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("event {}: {err}", self.events + 1),
-                )
+                io::Error::new(io::ErrorKind::InvalidInput, format!("event {}: {err}", self.events + 1))
             } else {
                 err
             }
@@ -1077,14 +887,8 @@ mod tests {
     fn assert_error(body: &str, line: u64, expected: &str) {
         let msg = error_of(body);
         let prefix = format!("t.gct: line {line}: ");
-        assert!(
-            msg.starts_with(&prefix),
-            "{msg:?} should start with {prefix:?}"
-        );
-        assert!(
-            msg.contains(expected),
-            "{msg:?} should contain {expected:?}"
-        );
+        assert!(msg.starts_with(&prefix), "{msg:?} should start with {prefix:?}");
+        assert!(msg.contains(expected), "{msg:?} should contain {expected:?}");
     }
 
     fn parse_ok(body: &str) -> Trace {
@@ -1094,95 +898,58 @@ mod tests {
     #[test]
     fn header_may_carry_a_comment_and_nothing_else() {
         assert!(parse_text("gctrace 1   # a comment\n", "t.gct").is_ok());
-        let e = parse_text("gctrace 1 extra\n", "t.gct")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.starts_with("t.gct: line 1: expected header `gctrace 1`, found 'gctrace 1 extra'"),
-            "{e}"
-        );
+        let e = parse_text("gctrace 1 extra\n", "t.gct").unwrap_err().to_string();
+        assert!(e.starts_with("t.gct: line 1: expected header `gctrace 1`, found 'gctrace 1 extra'"), "{e}");
     }
 
     #[test]
     fn missing_header_is_an_error_on_line_1() {
         let e = parse_text("g1 call 1\n", "t.gct").unwrap_err().to_string();
-        assert_eq!(
-            e,
-            "t.gct: line 1: expected header `gctrace 1`, found 'g1 call 1'"
-        );
+        assert_eq!(e, "t.gct: line 1: expected header `gctrace 1`, found 'g1 call 1'");
         let e = parse_text("", "t.gct").unwrap_err().to_string();
-        assert_eq!(
-            e,
-            "t.gct: line 1: expected header `gctrace 1`, found an empty file"
-        );
+        assert_eq!(e, "t.gct: line 1: expected header `gctrace 1`, found an empty file");
         let e = read_text(&b""[..], "t.gct").unwrap_err().to_string();
-        assert_eq!(
-            e,
-            "t.gct: line 1: expected header `gctrace 1`, found an empty file"
-        );
-        let e = parse_text("# comment first\ngctrace 1\n", "t.gct")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.starts_with("t.gct: line 1: expected header `gctrace 1`"),
-            "{e}"
-        );
+        assert_eq!(e, "t.gct: line 1: expected header `gctrace 1`, found an empty file");
+        let e = parse_text("# comment first\ngctrace 1\n", "t.gct").unwrap_err().to_string();
+        assert!(e.starts_with("t.gct: line 1: expected header `gctrace 1`"), "{e}");
     }
 
     #[test]
     fn a_binary_file_read_as_text_says_so() {
-        let e = parse_text("GCTB\u{1}\0\0\0", "t.gct")
-            .unwrap_err()
-            .to_string();
+        let e = parse_text("GCTB\u{1}\0\0\0", "t.gct").unwrap_err().to_string();
         assert!(e.contains("looks like a binary trace"), "{e}");
     }
 
     #[test]
     fn other_versions_are_refused() {
         let e = parse_text("gctrace 2\n", "t.gct").unwrap_err().to_string();
-        assert_eq!(
-            e,
-            "t.gct: line 1: unsupported trace version 2 (this gcwb reads version 1)"
-        );
+        assert_eq!(e, "t.gct: line 1: unsupported trace version 2 (this gcwb reads version 1)");
     }
 
     #[test]
     fn globals_at_most_once_and_before_events() {
         assert_eq!(parse_ok("globals 3\ng1 exit\n").globals, 3);
-        assert_error(
-            "globals 1\n\nglobals 2\n",
-            4,
-            "a second `globals` line (the first is line 2)",
-        );
-        assert_error(
-            "g1 call 1\nglobals 2\n",
-            3,
-            "`globals` must come before the first event (line 2)",
-        );
+        assert_error("globals 1\n\nglobals 2\n", 4, "a second `globals` line (the first is line 2)");
+        assert_error("g1 call 1\nglobals 2\n", 3, "`globals` must come before the first event (line 2)");
         assert_error("globals\n", 2, "missing N (expected `globals N`)");
-        assert_error(
-            "globals 1 2\n",
-            2,
-            "unexpected '2' after the arguments (expected `globals N`)",
-        );
+        assert_error("globals 1 2\n", 2, "unexpected '2' after the arguments (expected `globals N`)");
         assert_error("globals x\n", 2, "bad N 'x' (expected a decimal number)");
     }
 
     #[test]
     fn unknown_op_lists_the_ops() {
-        assert_error("g1 jump 3\n", 2, "unknown op 'jump' (expected one of call, ret, alloc, go, set, work, begin, end, exit, gc)");
+        assert_error(
+            "g1 jump 3\n",
+            2,
+            "unknown op 'jump' (expected one of call, ret, alloc, go, set, work, begin, end, exit, gc)",
+        );
         assert_error("g1\n", 2, "missing the op after g1");
     }
 
     #[test]
     fn unknown_cause_lists_the_causes() {
-        let body = format!(
-            "{}g1 alloc l0 b1 16 1 mk-slice heap\n",
-            "g1 work 1\n".repeat(10)
-        );
-        let e = parse_text(&format!("gctrace 1\n{body}"), "trace.gct")
-            .unwrap_err()
-            .to_string();
+        let body = format!("{}g1 alloc l0 b1 16 1 mk-slice heap\n", "g1 work 1\n".repeat(10));
+        let e = parse_text(&format!("gctrace 1\n{body}"), "trace.gct").unwrap_err().to_string();
         assert!(
             e.starts_with("trace.gct: line 12: unknown cause 'mk-slice' (expected one of new, make-slice, make-map,"),
             "{e}"
@@ -1201,24 +968,12 @@ mod tests {
 
     #[test]
     fn bad_numbers_name_the_argument() {
-        assert_error(
-            "g1 work 12ms\n",
-            2,
-            "bad NS '12ms' (expected a decimal number)",
-        );
+        assert_error("g1 work 12ms\n", 2, "bad NS '12ms' (expected a decimal number)");
         assert_error("g1 work -5\n", 2, "bad NS '-5'");
         assert_error("g1 work 1_000\n", 2, "bad NS '1_000'");
         assert_error("g1 alloc l0 b1 +16 0 new heap\n", 2, "bad SIZE '+16'");
-        assert_error(
-            "g1 alloc l0 bx 16 0 new heap\n",
-            2,
-            "expected a block name bN (N a decimal number), found 'bx'",
-        );
-        assert_error(
-            "g1 alloc l0 1 16 0 new heap\n",
-            2,
-            "expected a block name bN",
-        );
+        assert_error("g1 alloc l0 bx 16 0 new heap\n", 2, "expected a block name bN (N a decimal number), found 'bx'");
+        assert_error("g1 alloc l0 1 16 0 new heap\n", 2, "expected a block name bN");
     }
 
     #[test]
@@ -1228,130 +983,55 @@ mod tests {
             2,
             "NS 18446744073709551616 is too large (at most 18446744073709551615)",
         );
-        assert_eq!(
-            parse_ok("g1 work 18446744073709551615\n").events[0].op,
-            Op::Work { ns: u64::MAX }
-        );
-        assert_error(
-            "g1 call 4294967296\n",
-            2,
-            "N 4294967296 is too large (at most 4294967295)",
-        );
+        assert_eq!(parse_ok("g1 work 18446744073709551615\n").events[0].op, Op::Work { ns: u64::MAX });
+        assert_error("g1 call 4294967296\n", 2, "N 4294967296 is too large (at most 4294967295)");
         assert_error(
             "g1 alloc l0 b18446744073709551616 16 0 new heap\n",
             2,
             "block name 'b18446744073709551616' is too large",
         );
-        assert_error(
-            "g1 set l4294967296 nil\n",
-            2,
-            "an index in DST 'l4294967296' is too large",
-        );
-        assert_error(
-            "g1 set l0 l0@4294967296\n",
-            2,
-            "an index in SRC 'l0@4294967296' is too large",
-        );
-        assert_error(
-            "g4294967296 exit\n",
-            2,
-            "goroutine id in 'g4294967296' is too large",
-        );
+        assert_error("g1 set l4294967296 nil\n", 2, "an index in DST 'l4294967296' is too large");
+        assert_error("g1 set l0 l0@4294967296\n", 2, "an index in SRC 'l0@4294967296' is too large");
+        assert_error("g4294967296 exit\n", 2, "goroutine id in 'g4294967296' is too large");
     }
 
     #[test]
     fn missing_arguments_quote_the_usage() {
         assert_error("g1 set l0\n", 2, "missing SRC (expected `set DST SRC`)");
-        assert_error(
-            "g1 alloc l0 b1 16\n",
-            2,
-            "missing SLOTS (expected `alloc DST bN SIZE SLOTS CAUSE PLACEMENT`)",
-        );
+        assert_error("g1 alloc l0 b1 16\n", 2, "missing SLOTS (expected `alloc DST bN SIZE SLOTS CAUSE PLACEMENT`)");
         assert_error("g1 ret l0\n", 2, "missing DST (expected `ret [SRC DST]`)");
-        assert_error(
-            "g1 call\n",
-            2,
-            "missing N (expected `call N [BYTES] [ARG...]`)",
-        );
-        assert_error(
-            "g1 go\n",
-            2,
-            "missing gK (expected `go gK N [BYTES] [ARG...]`)",
-        );
-        assert_error(
-            "g1 go g2\n",
-            2,
-            "missing N (expected `go gK N [BYTES] [ARG...]`)",
-        );
+        assert_error("g1 call\n", 2, "missing N (expected `call N [BYTES] [ARG...]`)");
+        assert_error("g1 go\n", 2, "missing gK (expected `go gK N [BYTES] [ARG...]`)");
+        assert_error("g1 go g2\n", 2, "missing N (expected `go gK N [BYTES] [ARG...]`)");
         assert_error("g1 work\n", 2, "missing NS (expected `work NS`)");
         assert_error("g1 begin\n", 2, "missing TAG (expected `begin TAG`)");
-        assert_error(
-            "g1 end # tag in a comment\n",
-            2,
-            "missing TAG (expected `end TAG`)",
-        );
+        assert_error("g1 end # tag in a comment\n", 2, "missing TAG (expected `end TAG`)");
     }
 
     #[test]
     fn trailing_tokens_are_errors() {
-        assert_error(
-            "g1 exit now\n",
-            2,
-            "unexpected 'now' after the arguments (expected `exit`)",
-        );
-        assert_error(
-            "g1 gc 1\n",
-            2,
-            "unexpected '1' after the arguments (expected `gc`)",
-        );
-        assert_error(
-            "g1 set l0 l1 l2\n",
-            2,
-            "unexpected 'l2' after the arguments (expected `set DST SRC`)",
-        );
+        assert_error("g1 exit now\n", 2, "unexpected 'now' after the arguments (expected `exit`)");
+        assert_error("g1 gc 1\n", 2, "unexpected '1' after the arguments (expected `gc`)");
+        assert_error("g1 set l0 l1 l2\n", 2, "unexpected 'l2' after the arguments (expected `set DST SRC`)");
         assert_error("g1 ret l0 l1 l2\n", 2, "unexpected 'l2'");
-        assert_error(
-            "g1 alloc l0 b1 8 1 new heap extra\n",
-            2,
-            "unexpected 'extra'",
-        );
+        assert_error("g1 alloc l0 b1 8 1 new heap extra\n", 2, "unexpected 'extra'");
         assert_error("g1 work 5 5\n", 2, "unexpected '5'");
-        assert_error(
-            "g1 begin a b\n",
-            2,
-            "unexpected 'b' after the arguments (expected `begin TAG`)",
-        );
+        assert_error("g1 begin a b\n", 2, "unexpected 'b' after the arguments (expected `begin TAG`)");
     }
 
     #[test]
     fn malformed_locations_and_sources() {
         for bad in ["l", "x3", "L0", "l0..1", "l0.", "l.1", "G-1", "l0.x"] {
             let first = bad;
-            assert_error(
-                &format!("g1 set {bad} nil\n"),
-                2,
-                &format!("malformed location '{first}' for DST"),
-            );
+            assert_error(&format!("g1 set {bad} nil\n"), 2, &format!("malformed location '{first}' for DST"));
         }
-        assert_error(
-            "g1 set nil l0\n",
-            2,
-            "a destination must be a location, not nil or an interior pointer",
-        );
+        assert_error("g1 set nil l0\n", 2, "a destination must be a location, not nil or an interior pointer");
         assert_error("g1 set l0@1 l0\n", 2, "malformed location 'l0@1' for DST");
         assert_error("g1 ret l0 l1@2\n", 2, "malformed location 'l1@2' for DST");
-        assert_error(
-            "g1 set l0 l1@2@3\n",
-            2,
-            "only one @K suffix is allowed, at the end",
-        );
+        assert_error("g1 set l0 l1@2@3\n", 2, "only one @K suffix is allowed, at the end");
         assert_error("g1 set l0 l1@2.3\n", 2, "malformed source 'l1@2.3' for SRC");
         assert_error("g1 set l0 l1@\n", 2, "malformed source 'l1@' for SRC");
-        assert_error(
-            "g1 set l0 Nil\n",
-            2,
-            "malformed source 'Nil' for SRC (expected nil, lK, GK,",
-        );
+        assert_error("g1 set l0 Nil\n", 2, "malformed source 'Nil' for SRC (expected nil, lK, GK,");
         assert_error("g1 call 2 l0 24\n", 2, "malformed source '24' for ARG");
     }
 
@@ -1360,17 +1040,9 @@ mod tests {
         let t = parse_ok("g1 set l2.1.0 G3.4@5\ng1 ret l0@0 G1.2\n");
         assert_eq!(
             t.events[0].op,
-            Op::Set {
-                dst: Loc::local(2).slot(1).slot(0),
-                src: Src::Interior(Loc::global(3).slot(4), 5)
-            }
+            Op::Set { dst: Loc::local(2).slot(1).slot(0), src: Src::Interior(Loc::global(3).slot(4), 5) }
         );
-        assert_eq!(
-            t.events[1].op,
-            Op::Ret {
-                copy: Some((Src::Interior(Loc::local(0), 0), Loc::global(1).slot(2)))
-            }
-        );
+        assert_eq!(t.events[1].op, Op::Ret { copy: Some((Src::Interior(Loc::local(0), 0), Loc::global(1).slot(2))) });
     }
 
     #[test]
@@ -1405,82 +1077,35 @@ mod tests {
 
     #[test]
     fn frame_rules() {
-        assert_error(
-            "g1 call 3 16\n",
-            2,
-            "a frame of 3 pointer locals needs at least 24 bytes, BYTES is 16",
-        );
-        assert_error(
-            "g1 go g2 3 16\n",
-            2,
-            "a frame of 3 pointer locals needs at least 24 bytes, BYTES is 16",
-        );
-        assert_error(
-            "g1 call 1 l0 l1\n",
-            2,
-            "2 arguments for a frame of 1 pointer locals",
-        );
-        assert_error(
-            "g1 go g2 0 nil\n",
-            2,
-            "1 arguments for a frame of 0 pointer locals",
-        );
+        assert_error("g1 call 3 16\n", 2, "a frame of 3 pointer locals needs at least 24 bytes, BYTES is 16");
+        assert_error("g1 go g2 3 16\n", 2, "a frame of 3 pointer locals needs at least 24 bytes, BYTES is 16");
+        assert_error("g1 call 1 l0 l1\n", 2, "2 arguments for a frame of 1 pointer locals");
+        assert_error("g1 go g2 0 nil\n", 2, "1 arguments for a frame of 0 pointer locals");
         let t = parse_ok("g1 call 2 l0 G1\ng1 call 2 24\ng1 call 2 100 nil l0.1\n");
         assert_eq!(
             t.events[0].op,
-            Op::Call {
-                locals: 2,
-                frame_bytes: None,
-                args: vec![Src::Loc(Loc::local(0)), Src::Loc(Loc::global(1))]
-            }
+            Op::Call { locals: 2, frame_bytes: None, args: vec![Src::Loc(Loc::local(0)), Src::Loc(Loc::global(1))] }
         );
-        assert_eq!(
-            t.events[1].op,
-            Op::Call {
-                locals: 2,
-                frame_bytes: Some(24),
-                args: vec![]
-            }
-        );
+        assert_eq!(t.events[1].op, Op::Call { locals: 2, frame_bytes: Some(24), args: vec![] });
         assert_eq!(
             t.events[2].op,
-            Op::Call {
-                locals: 2,
-                frame_bytes: Some(100),
-                args: vec![Src::Nil, Src::Loc(Loc::local(0).slot(1))]
-            }
+            Op::Call { locals: 2, frame_bytes: Some(100), args: vec![Src::Nil, Src::Loc(Loc::local(0).slot(1))] }
         );
     }
 
     #[test]
     fn alloc_shape_rules() {
-        assert_error(
-            "g1 alloc l0 b1 16 4 new heap\n",
-            2,
-            "4 pointer slots need 32 bytes, block is 16",
-        );
-        assert_error(
-            "g1 alloc l0 b1 0 0 new heap\n",
-            2,
-            "SIZE must be at least 1 byte",
-        );
+        assert_error("g1 alloc l0 b1 16 4 new heap\n", 2, "4 pointer slots need 32 bytes, block is 16");
+        assert_error("g1 alloc l0 b1 0 0 new heap\n", 2, "SIZE must be at least 1 byte");
         assert!(parse_ok("g1 alloc l0 b1 32 4 new heap\n").events.len() == 1);
     }
 
     #[test]
     fn goroutine_ids_start_at_1() {
-        assert_error(
-            "g0 exit\n",
-            2,
-            "goroutine ids start at 1 (g1 is main), found g0",
-        );
+        assert_error("g0 exit\n", 2, "goroutine ids start at 1 (g1 is main), found g0");
         assert_error("g1 go g0 1\n", 2, "goroutine ids start at 1");
         assert_error("g1 go 2 1\n", 2, "expected a goroutine gK, found '2'");
-        assert_error(
-            "gx exit\n",
-            2,
-            "expected a goroutine gK (K a decimal number), found 'gx'",
-        );
+        assert_error("gx exit\n", 2, "expected a goroutine gK (K a decimal number), found 'gx'");
         assert_error(
             "x1 exit\n",
             2,
@@ -1490,36 +1115,26 @@ mod tests {
 
     #[test]
     fn comments_blank_lines_and_crlf() {
-        let t = parse_text(
-            "gctrace 1\r\n\r\n  # only a comment\r\ng1 call 1#no space\r\n\tg1   exit  \r\n",
-            "t.gct",
-        )
-        .unwrap();
+        let t = parse_text("gctrace 1\r\n\r\n  # only a comment\r\ng1 call 1#no space\r\n\tg1   exit  \r\n", "t.gct")
+            .unwrap();
         assert_eq!(t.events.len(), 2);
         assert_eq!(t.positions, vec![SourcePos::Line(4), SourcePos::Line(5)]);
         assert_eq!(t.source_name.as_deref(), Some("t.gct"));
-        let e = parse_text("gctrace 1\r\ng1 exit x\r\n", "t.gct")
-            .unwrap_err()
-            .to_string();
-        assert_eq!(
-            e,
-            "t.gct: line 2: unexpected 'x' after the arguments (expected `exit`)"
-        );
+        let e = parse_text("gctrace 1\r\ng1 exit x\r\n", "t.gct").unwrap_err().to_string();
+        assert_eq!(e, "t.gct: line 2: unexpected 'x' after the arguments (expected `exit`)");
     }
 
     #[test]
     fn invalid_utf8_names_the_line() {
         let bytes = b"gctrace 1\ng1 exit\ng1 begin \xff\xfe\n";
         let e = read_text(&bytes[..], "t.gct").unwrap_err().to_string();
-        assert_eq!(
-            e,
-            "t.gct: line 3: invalid UTF-8 at column 10 (text traces are UTF-8)"
-        );
+        assert_eq!(e, "t.gct: line 3: invalid UTF-8 at column 10 (text traces are UTF-8)");
     }
 
     #[test]
     fn read_text_and_parse_text_agree() {
-        let src = "gctrace 1\nglobals 2\ng1 call 2 # x\n\ng1 alloc l0 b5 24 2 make-map auto\ng1 begin req#1\ng1 end req\n";
+        let src =
+            "gctrace 1\nglobals 2\ng1 call 2 # x\n\ng1 alloc l0 b5 24 2 make-map auto\ng1 begin req#1\ng1 end req\n";
         let a = parse_text(src, "t.gct").unwrap();
         let b = read_text(src.as_bytes(), "t.gct").unwrap();
         assert_eq!(a, b);
@@ -1530,23 +1145,11 @@ mod tests {
     #[test]
     fn writers_refuse_events_the_format_cannot_express() {
         let mut w = TextWriter::new(Vec::new(), 0).unwrap();
-        let bad = Event {
-            g: GoroutineId(1),
-            op: Op::Begin {
-                tag: "two words".into(),
-            },
-        };
+        let bad = Event { g: GoroutineId(1), op: Op::Begin { tag: "two words".into() } };
         let e = w.write_event(&bad).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
-        assert!(
-            e.to_string()
-                .contains("event 1: TAG 'two words' contains whitespace"),
-            "{e}"
-        );
-        let bad = Event {
-            g: GoroutineId(0),
-            op: Op::Exit,
-        };
+        assert!(e.to_string().contains("event 1: TAG 'two words' contains whitespace"), "{e}");
+        let bad = Event { g: GoroutineId(0), op: Op::Exit };
         let e = w.write_event(&bad).unwrap_err().to_string();
         assert!(e.contains("event 1: goroutine ids start at 1"), "{e}");
         // Nothing of the refused events reached the output.
@@ -1557,10 +1160,7 @@ mod tests {
     fn text_loc_and_src_spell_as_written() {
         let loc = Loc::local(2).slot(1).slot(0);
         assert_eq!(TextLoc(&loc).to_string(), "l2.1.0");
-        assert_eq!(
-            TextSrc(&Src::Interior(Loc::global(0), 3)).to_string(),
-            "G0@3"
-        );
+        assert_eq!(TextSrc(&Src::Interior(Loc::global(0), 3)).to_string(), "G0@3");
         assert_eq!(TextSrc(&Src::Nil).to_string(), "nil");
     }
 }

@@ -16,9 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use workloads::analysis::machine::{Holder, Machine};
 use workloads::analysis::oracle::{death_times, death_times_with};
 use workloads::analysis::{analyze, Analysis, Dep, HeapReason, Place};
-use workloads::model::{
-    BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace,
-};
+use workloads::model::{BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace};
 use workloads::text::parse_text;
 
 const SEED_EXAMPLE: &str = include_str!("../traces/seed-example.gct");
@@ -28,10 +26,7 @@ const SEED_EXAMPLE: &str = include_str!("../traces/seed-example.gct");
 // ---------------------------------------------------------------------------
 
 fn ev(g: u32, op: Op) -> Event {
-    Event {
-        g: GoroutineId(g),
-        op,
-    }
+    Event { g: GoroutineId(g), op }
 }
 
 /// A trace named `t.gct` whose event i sits on line i + 1, with blocks named
@@ -47,9 +42,7 @@ fn trace(globals: u32, events: Vec<Event>) -> Trace {
         .unwrap_or(0);
     Trace {
         globals,
-        positions: (0..events.len())
-            .map(|i| SourcePos::Line(i as u64 + 1))
-            .collect(),
+        positions: (0..events.len()).map(|i| SourcePos::Line(i as u64 + 1)).collect(),
         events,
         block_names: (1..=nblocks as u64).collect(),
         source_name: Some("t.gct".to_string()),
@@ -66,41 +59,23 @@ fn s(loc: Loc) -> Src {
     Src::Loc(loc)
 }
 fn call(locals: u32, args: Vec<Src>) -> Op {
-    Op::Call {
-        locals,
-        frame_bytes: None,
-        args,
-    }
+    Op::Call { locals, frame_bytes: None, args }
 }
 fn ret() -> Op {
     Op::Ret { copy: None }
 }
 fn ret_copy(src: Src, dst: Loc) -> Op {
-    Op::Ret {
-        copy: Some((src, dst)),
-    }
+    Op::Ret { copy: Some((src, dst)) }
 }
 fn go(child: u32, locals: u32, args: Vec<Src>) -> Op {
-    Op::Go {
-        child: GoroutineId(child),
-        locals,
-        frame_bytes: None,
-        args,
-    }
+    Op::Go { child: GoroutineId(child), locals, frame_bytes: None, args }
 }
 fn set(dst: Loc, src: Src) -> Op {
     Op::Set { dst, src }
 }
 /// `alloc DST bN SIZE SLOTS CAUSE PLACEMENT`.
 fn alloc_c(dst: Loc, n: u32, size: u64, ptr_slots: u32, cause: Cause, placement: Placement) -> Op {
-    Op::Alloc {
-        dst,
-        block: BlockIdx(n - 1),
-        size,
-        ptr_slots,
-        cause,
-        placement,
-    }
+    Op::Alloc { dst, block: BlockIdx(n - 1), size, ptr_slots, cause, placement }
 }
 /// `alloc DST bN SIZE SLOTS new auto`.
 fn alloc(dst: Loc, n: u32, size: u64, ptr_slots: u32) -> Op {
@@ -133,72 +108,39 @@ fn seed() -> (Trace, Analysis) {
 
 /// The event on line `line` of the seed example.
 fn seed_event(t: &Trace, line: u64) -> usize {
-    t.positions
-        .iter()
-        .position(|p| *p == SourcePos::Line(line))
-        .expect("an event on that line")
+    t.positions.iter().position(|p| *p == SourcePos::Line(line)).expect("an event on that line")
 }
 
 /// The index of the event on the line of the seed example whose text starts
 /// with `text`.
 fn seed_line(t: &Trace, text: &str) -> usize {
-    let line = SEED_EXAMPLE
-        .lines()
-        .position(|s| s.starts_with(text))
-        .unwrap_or_else(|| panic!("no line {text:?}"));
+    let line = SEED_EXAMPLE.lines().position(|s| s.starts_with(text)).unwrap_or_else(|| panic!("no line {text:?}"));
     seed_event(t, line as u64 + 1)
 }
 
 fn seed_block(t: &Trace, name: u64) -> usize {
-    t.block_names
-        .iter()
-        .position(|&n| n == name)
-        .expect("block name")
+    t.block_names.iter().position(|&n| n == name).expect("block name")
 }
 
 #[test]
 fn seed_example_puts_done_closure_x_y_on_the_heap_and_z_on_the_stack() {
     let (t, a) = seed();
     let p = a.placements(false);
-    for (name, want) in [
-        (1, Place::Heap),
-        (2, Place::Heap),
-        (3, Place::Heap),
-        (4, Place::Heap),
-        (5, Place::Stack),
-    ] {
+    for (name, want) in [(1, Place::Heap), (2, Place::Heap), (3, Place::Heap), (4, Place::Heap), (5, Place::Stack)] {
         assert_eq!(p[seed_block(&t, name)], want, "b{name}");
     }
     // The closure escapes by being handed to g2; done through the closure;
     // x and y through the global.
     let go_ev = seed_line(&t, "g1 go g2") as u32;
-    assert_eq!(
-        a.blocks[seed_block(&t, 2)].heap_reason,
-        Some(HeapReason::Escapes {
-            event: go_ev,
-            via: None
-        })
-    );
+    assert_eq!(a.blocks[seed_block(&t, 2)].heap_reason, Some(HeapReason::Escapes { event: go_ev, via: None }));
     let capture = seed_line(&t, "g1 set l1.1 l0") as u32;
     assert_eq!(
         a.blocks[seed_block(&t, 1)].heap_reason,
-        Some(HeapReason::Escapes {
-            event: capture,
-            via: Some(BlockIdx(seed_block(&t, 2) as u32))
-        })
+        Some(HeapReason::Escapes { event: capture, via: Some(BlockIdx(seed_block(&t, 2) as u32)) })
     );
     let p_x = seed_line(&t, "g2 set G0 l1") as u32;
-    assert_eq!(
-        a.blocks[seed_block(&t, 3)].heap_reason,
-        Some(HeapReason::Escapes {
-            event: p_x,
-            via: None
-        })
-    );
-    assert!(
-        a.placements(true).iter().all(|&p| p == Place::Heap),
-        "--no-stack puts everything on the heap"
-    );
+    assert_eq!(a.blocks[seed_block(&t, 3)].heap_reason, Some(HeapReason::Escapes { event: p_x, via: None }));
+    assert!(a.placements(true).iter().all(|&p| p == Place::Heap), "--no-stack puts everything on the heap");
 }
 
 #[test]
@@ -207,40 +149,17 @@ fn seed_example_death_times_follow_its_comments() {
     let p = a.placements(false);
     let d = death_times(&t, &a, &p);
     let at = |text| Some(seed_line(&t, text) as u32);
-    assert_eq!(
-        d.death[seed_block(&t, 3)],
-        at("g2 set G0 l2"),
-        "x dies when p = &y"
-    );
-    assert_eq!(
-        d.death[seed_block(&t, 4)],
-        at("g2 set G0 nil"),
-        "y dies when p = nil"
-    );
-    assert_eq!(
-        d.death[seed_block(&t, 2)],
-        at("g2 exit"),
-        "the closure dies with g2"
-    );
-    assert_eq!(
-        d.death[seed_block(&t, 5)],
-        at("g2 exit"),
-        "z goes with g2's stack"
-    );
-    assert_eq!(
-        d.death[seed_block(&t, 1)],
-        at("g1 set l0 nil"),
-        "done dies when main drops it"
-    );
+    assert_eq!(d.death[seed_block(&t, 3)], at("g2 set G0 l2"), "x dies when p = &y");
+    assert_eq!(d.death[seed_block(&t, 4)], at("g2 set G0 nil"), "y dies when p = nil");
+    assert_eq!(d.death[seed_block(&t, 2)], at("g2 exit"), "the closure dies with g2");
+    assert_eq!(d.death[seed_block(&t, 5)], at("g2 exit"), "z goes with g2's stack");
+    assert_eq!(d.death[seed_block(&t, 1)], at("g1 set l0 nil"), "done dies when main drops it");
     assert_eq!((d.heap_blocks, d.stack_blocks), (4, 1));
     assert_eq!((d.heap_bytes, d.stack_bytes), (96 + 16 + 8 + 8, 8));
     // done, the closure, x and y are all live from y's allocation until x
     // dies: the peak is all four.
     assert_eq!(d.peak_live_heap_bytes, 96 + 16 + 8 + 8);
-    assert_eq!(
-        d.peak_live_heap_event,
-        seed_line(&t, "g2 alloc l2 b4") as u32
-    );
+    assert_eq!(d.peak_live_heap_event, seed_line(&t, "g2 alloc l2 b4") as u32);
 }
 
 #[test]
@@ -250,46 +169,21 @@ fn seed_example_receive_depends_on_the_send() {
     let recv = seed_line(&t, "g1 set l2 l0.0");
     let g2 = a.event_goroutine[send];
     assert_eq!(g2, 1);
-    assert!(
-        a.deps_of(recv).contains(&Dep {
-            goroutine: g2,
-            seq: a.event_seq[send]
-        }),
-        "{:?}",
-        a.deps_of(recv)
-    );
+    assert!(a.deps_of(recv).contains(&Dep { goroutine: g2, seq: a.event_seq[send] }), "{:?}", a.deps_of(recv));
     assert!(a.is_dep_target[send]);
     // The send reads the closure's slot 1, written by main's capture.
     let capture = seed_line(&t, "g1 set l1.1 l0");
-    assert_eq!(
-        a.deps_of(send),
-        &[Dep {
-            goroutine: 0,
-            seq: a.event_seq[capture]
-        }]
-    );
+    assert_eq!(a.deps_of(send), &[Dep { goroutine: 0, seq: a.event_seq[capture] }]);
     // Dereferences in evaluation order: the send follows l0 (closure) then
     // slot 1 (done).
-    assert_eq!(
-        a.derefs_of(send),
-        &[
-            BlockIdx(seed_block(&t, 2) as u32),
-            BlockIdx(seed_block(&t, 1) as u32)
-        ]
-    );
+    assert_eq!(a.derefs_of(send), &[BlockIdx(seed_block(&t, 2) as u32), BlockIdx(seed_block(&t, 1) as u32)]);
     // Goroutine bookkeeping.
     assert_eq!(a.goroutines.len(), 2);
     assert_eq!(a.goroutines[1].id, GoroutineId(2));
-    assert_eq!(
-        a.goroutines[1].spawned_at,
-        Some(seed_line(&t, "g1 go g2") as u32)
-    );
+    assert_eq!(a.goroutines[1].spawned_at, Some(seed_line(&t, "g1 go g2") as u32));
     for (k, g) in a.goroutines.iter().enumerate() {
         for (s, &e) in g.events.iter().enumerate() {
-            assert_eq!(
-                (a.event_goroutine[e as usize], a.event_seq[e as usize]),
-                (k as u32, s as u32)
-            );
+            assert_eq!((a.event_goroutine[e as usize], a.event_seq[e as usize]), (k as u32, s as u32));
         }
     }
 }
@@ -304,14 +198,9 @@ fn seed_example_machine_explains_paths_and_kills_z_at_exit() {
         m.apply(i);
     }
     assert_eq!(m.applied(), p_x + 1);
+    assert_eq!(m.explain_path(BlockIdx(seed_block(&t, 3) as u32)).as_deref(), Some("G0 -> b3"));
     assert_eq!(
-        m.explain_path(BlockIdx(seed_block(&t, 3) as u32))
-            .as_deref(),
-        Some("G0 -> b3")
-    );
-    assert_eq!(
-        m.explain_path(BlockIdx(seed_block(&t, 1) as u32))
-            .as_deref(),
+        m.explain_path(BlockIdx(seed_block(&t, 1) as u32)).as_deref(),
         Some("g1 frame 1 l0 -> b1"),
         "done is reached from main's local first"
     );
@@ -364,13 +253,7 @@ fn returning_a_pointer_upward_escapes() {
     );
     let a = ok(&t);
     assert_eq!(a.placements(false), vec![Place::Stack, Place::Heap]);
-    assert_eq!(
-        a.blocks[b(2)].heap_reason,
-        Some(HeapReason::Escapes {
-            event: 4,
-            via: None
-        })
-    );
+    assert_eq!(a.blocks[b(2)].heap_reason, Some(HeapReason::Escapes { event: 4, via: None }));
 }
 
 #[test]
@@ -402,13 +285,7 @@ fn storing_into_an_older_frames_stack_block_escapes() {
     );
     let a = ok(&t);
     assert_eq!(a.placements(false), vec![Place::Stack, Place::Heap]);
-    assert_eq!(
-        a.blocks[b(2)].heap_reason,
-        Some(HeapReason::Escapes {
-            event: 4,
-            via: None
-        })
-    );
+    assert_eq!(a.blocks[b(2)].heap_reason, Some(HeapReason::Escapes { event: 4, via: None }));
 }
 
 #[test]
@@ -442,27 +319,9 @@ fn a_block_stored_into_a_block_that_later_escapes_escapes_too() {
     );
     let a = ok(&t);
     assert_eq!(a.placements(false), vec![Place::Heap; 3]);
-    assert_eq!(
-        a.blocks[b(1)].heap_reason,
-        Some(HeapReason::Escapes {
-            event: 5,
-            via: None
-        })
-    );
-    assert_eq!(
-        a.blocks[b(2)].heap_reason,
-        Some(HeapReason::Escapes {
-            event: 4,
-            via: Some(BlockIdx(0))
-        })
-    );
-    assert_eq!(
-        a.blocks[b(3)].heap_reason,
-        Some(HeapReason::Escapes {
-            event: 3,
-            via: Some(BlockIdx(1))
-        })
-    );
+    assert_eq!(a.blocks[b(1)].heap_reason, Some(HeapReason::Escapes { event: 5, via: None }));
+    assert_eq!(a.blocks[b(2)].heap_reason, Some(HeapReason::Escapes { event: 4, via: Some(BlockIdx(0)) }));
+    assert_eq!(a.blocks[b(3)].heap_reason, Some(HeapReason::Escapes { event: 3, via: Some(BlockIdx(1)) }));
 }
 
 #[test]
@@ -481,41 +340,18 @@ fn the_earliest_escape_is_the_reason() {
         ],
     );
     let a = ok(&t);
-    assert_eq!(
-        a.blocks[b(2)].heap_reason,
-        Some(HeapReason::Escapes {
-            event: 4,
-            via: None
-        })
-    );
-    assert_eq!(
-        a.blocks[b(1)].heap_reason,
-        Some(HeapReason::Escapes {
-            event: 5,
-            via: None
-        })
-    );
+    assert_eq!(a.blocks[b(2)].heap_reason, Some(HeapReason::Escapes { event: 4, via: None }));
+    assert_eq!(a.blocks[b(1)].heap_reason, Some(HeapReason::Escapes { event: 5, via: None }));
 }
 
 #[test]
 fn go_arguments_escape() {
     let t = trace(
         0,
-        vec![
-            ev(1, call(1, vec![])),
-            ev(1, alloc(l(0), 1, 8, 0)),
-            ev(1, go(2, 1, vec![s(l(0))])),
-            ev(2, exit()),
-        ],
+        vec![ev(1, call(1, vec![])), ev(1, alloc(l(0), 1, 8, 0)), ev(1, go(2, 1, vec![s(l(0))])), ev(2, exit())],
     );
     let a = ok(&t);
-    assert_eq!(
-        a.blocks[b(1)].heap_reason,
-        Some(HeapReason::Escapes {
-            event: 2,
-            via: None
-        })
-    );
+    assert_eq!(a.blocks[b(1)].heap_reason, Some(HeapReason::Escapes { event: 2, via: None }));
 }
 
 fn exit() -> Op {
@@ -537,13 +373,7 @@ fn storing_into_another_goroutines_block_escapes() {
     );
     let a = ok(&t);
     assert_eq!(a.blocks[b(1)].heap_reason, Some(HeapReason::Requested));
-    assert_eq!(
-        a.blocks[b(2)].heap_reason,
-        Some(HeapReason::Escapes {
-            event: 4,
-            via: None
-        })
-    );
+    assert_eq!(a.blocks[b(2)].heap_reason, Some(HeapReason::Escapes { event: 4, via: None }));
 }
 
 #[test]
@@ -555,25 +385,13 @@ fn oversize_blocks_go_to_the_heap_by_cause() {
             ev(1, alloc_c(l(0), 1, 70_000, 0, Cause::New, Placement::Auto)),
             ev(1, alloc_c(l(1), 2, 70_000, 0, Cause::Var, Placement::Auto)),
             ev(1, alloc_c(l(2), 3, 140_000, 0, Cause::Var, Placement::Auto)),
-            ev(
-                1,
-                alloc_c(l(2), 4, 65_536, 0, Cause::MakeSlice, Placement::Auto),
-            ),
+            ev(1, alloc_c(l(2), 4, 65_536, 0, Cause::MakeSlice, Placement::Auto)),
         ],
     );
     let a = ok(&t);
-    assert_eq!(
-        a.placements(false),
-        vec![Place::Heap, Place::Stack, Place::Heap, Place::Stack]
-    );
-    assert_eq!(
-        a.blocks[b(1)].heap_reason,
-        Some(HeapReason::TooLarge { limit: 65_536 })
-    );
-    assert_eq!(
-        a.blocks[b(3)].heap_reason,
-        Some(HeapReason::TooLarge { limit: 131_072 })
-    );
+    assert_eq!(a.placements(false), vec![Place::Heap, Place::Stack, Place::Heap, Place::Stack]);
+    assert_eq!(a.blocks[b(1)].heap_reason, Some(HeapReason::TooLarge { limit: 65_536 }));
+    assert_eq!(a.blocks[b(3)].heap_reason, Some(HeapReason::TooLarge { limit: 131_072 }));
 }
 
 #[test]
@@ -581,10 +399,7 @@ fn allocating_with_no_frame_puts_the_block_on_the_heap() {
     let t = trace(1, vec![ev(1, alloc(gl(0), 1, 8, 0))]);
     let a = ok(&t);
     assert_eq!(a.placements(false), vec![Place::Heap]);
-    assert!(matches!(
-        a.blocks[0].heap_reason,
-        Some(HeapReason::Escapes { event: 0, .. })
-    ));
+    assert!(matches!(a.blocks[0].heap_reason, Some(HeapReason::Escapes { event: 0, .. })));
 }
 
 #[test]
@@ -605,10 +420,7 @@ fn an_explicit_stack_block_that_escapes_is_an_error_naming_the_store() {
             ev(1, set(gl(0), s(l(0)))),
         ],
     );
-    assert_eq!(
-        err(&t),
-        "t.gct: line 3: stack block b1 (allocated at line 2) escapes: stored into global G0 at line 3"
-    );
+    assert_eq!(err(&t), "t.gct: line 3: stack block b1 (allocated at line 2) escapes: stored into global G0 at line 3");
 
     let t = trace(
         1,
@@ -625,13 +437,7 @@ fn an_explicit_stack_block_that_escapes_is_an_error_naming_the_store() {
         "t.gct: line 4: stack block b2 (allocated at line 3) escapes: stored into b1, which escapes, at line 4"
     );
 
-    let t = trace(
-        0,
-        vec![
-            ev(1, call(1, vec![])),
-            ev(1, alloc_c(l(0), 1, 70_000, 0, Cause::New, Placement::Stack)),
-        ],
-    );
+    let t = trace(0, vec![ev(1, call(1, vec![])), ev(1, alloc_c(l(0), 1, 70_000, 0, Cause::New, Placement::Stack))]);
     assert_eq!(
         err(&t),
         "t.gct: line 2: stack block b1 is 70000 bytes, over Go's 65536-byte limit for stack objects of cause new"
@@ -663,11 +469,7 @@ fn a_stack_escape_before_an_unsound_event_is_the_error() {
             ev(1, set(l(0).slot(0), Src::Nil)), // slot out of range, but later
         ],
     );
-    assert!(
-        err(&t).starts_with("t.gct: line 3: stack block b1"),
-        "{}",
-        err(&t)
-    );
+    assert!(err(&t).starts_with("t.gct: line 3: stack block b1"), "{}", err(&t));
 }
 
 // ---------------------------------------------------------------------------
@@ -677,7 +479,11 @@ fn a_stack_escape_before_an_unsound_event_is_the_error() {
 #[test]
 fn every_unsound_event_is_an_error_with_its_line() {
     let cases: Vec<(u32, Vec<Event>, &str)> = vec![
-        (0, vec![ev(1, call(3, vec![])), ev(1, set(l(0).slot(1), Src::Nil))], "t.gct: line 2: nil dereference: l0 is nil"),
+        (
+            0,
+            vec![ev(1, call(3, vec![])), ev(1, set(l(0).slot(1), Src::Nil))],
+            "t.gct: line 2: nil dereference: l0 is nil",
+        ),
         (
             0,
             vec![ev(1, call(3, vec![])), ev(1, alloc(l(0), 1, 16, 1)), ev(1, set(l(1), s(l(0).slot(0).slot(2))))],
@@ -703,8 +509,16 @@ fn every_unsound_event_is_an_error_with_its_line() {
             vec![ev(1, call(1, vec![])), ev(1, alloc(l(0), 1, 16, 0)), ev(1, set(l(0), Src::Interior(l(0), 2)))],
             "t.gct: line 3: interior pointer l0@2 out of its block: slot 2 starts at byte 16, but b1 is 16 bytes",
         ),
-        (0, vec![ev(1, call(1, vec![])), ev(1, set(l(0), Src::Interior(l(0), 0)))], "t.gct: line 2: interior pointer l0@0 from nil: l0 is nil"),
-        (0, vec![ev(1, call(2, vec![])), ev(1, set(l(2), Src::Nil))], "t.gct: line 2: local l2 out of range: the frame has 2 locals"),
+        (
+            0,
+            vec![ev(1, call(1, vec![])), ev(1, set(l(0), Src::Interior(l(0), 0)))],
+            "t.gct: line 2: interior pointer l0@0 from nil: l0 is nil",
+        ),
+        (
+            0,
+            vec![ev(1, call(2, vec![])), ev(1, set(l(2), Src::Nil))],
+            "t.gct: line 2: local l2 out of range: the frame has 2 locals",
+        ),
         (1, vec![ev(1, set(gl(1), Src::Nil))], "t.gct: line 1: global G1 out of range: the trace declares 1 globals"),
         (0, vec![ev(1, set(l(0), Src::Nil))], "t.gct: line 1: local l0, but g1 has no frame"),
         (0, vec![ev(1, ret())], "t.gct: line 1: ret with no frame"),
@@ -743,11 +557,7 @@ fn every_unsound_event_is_an_error_with_its_line() {
             vec![ev(1, call(1, vec![])), ev(1, alloc(l(0), 1, 8, 2))],
             "t.gct: line 2: block b1 is 8 bytes, too small for 2 pointer slots",
         ),
-        (
-            0,
-            vec![ev(1, call(2, vec![s(l(0))]))],
-            "t.gct: line 1: local l0, but g1 has no frame",
-        ),
+        (0, vec![ev(1, call(2, vec![s(l(0))]))], "t.gct: line 1: local l0, but g1 has no frame"),
         (
             0,
             vec![ev(1, call(1, vec![Src::Nil, Src::Nil]))],
@@ -775,28 +585,15 @@ fn every_unsound_event_is_an_error_with_its_line() {
 fn a_block_index_outside_the_table_is_an_error_not_a_panic() {
     let mut t = trace(0, vec![ev(1, call(1, vec![])), ev(1, alloc(l(0), 1, 8, 0))]);
     t.block_names.clear();
-    assert_eq!(
-        err(&t),
-        "t.gct: line 2: block index 0 is not in the trace's block table (0 blocks)"
-    );
+    assert_eq!(err(&t), "t.gct: line 2: block index 0 is not in the trace's block table (0 blocks)");
     let mut t = trace(0, vec![ev(1, call(1, vec![]))]);
     t.block_names.push(7);
-    assert_eq!(
-        err(&t),
-        "t.gct: event 2: block b7 is named but never allocated"
-    );
+    assert_eq!(err(&t), "t.gct: event 2: block b7 is named but never allocated");
 }
 
 #[test]
 fn the_first_unsound_event_wins() {
-    let t = trace(
-        0,
-        vec![
-            ev(1, call(1, vec![])),
-            ev(1, set(l(0).slot(0), Src::Nil)),
-            ev(3, Op::Gc),
-        ],
-    );
+    let t = trace(0, vec![ev(1, call(1, vec![])), ev(1, set(l(0).slot(0), Src::Nil)), ev(3, Op::Gc)]);
     assert_eq!(err(&t), "t.gct: line 2: nil dereference: l0 is nil");
 }
 
@@ -820,10 +617,10 @@ fn dependencies_follow_shared_cells_not_locals() {
             ev(1, alloc_c(l(0), 1, 16, 2, Cause::New, Placement::Heap)), // 1 g1#1
             ev(1, set(gl(0), s(l(0)))),                                  // 2  g1#2 writes G0
             ev(1, go(2, 2, vec![])),                                     // 3  g1#3
-            ev(2, set(l(0), s(gl(0)))),  // 4  g2#0 reads G0 -> dep g1#2
-            ev(2, set(l(1), s(l(0)))),   // 5  g2#1 locals only: no dep
-            ev(1, set(gl(1), Src::Nil)), // 6  g1#4 writes G1
-            ev(1, set(l(1), s(gl(0)))),  // 7  g1#5 reads G0: no dep (reads do not conflict)
+            ev(2, set(l(0), s(gl(0)))),                                  // 4  g2#0 reads G0 -> dep g1#2
+            ev(2, set(l(1), s(l(0)))),                                   // 5  g2#1 locals only: no dep
+            ev(1, set(gl(1), Src::Nil)),                                 // 6  g1#4 writes G1
+            ev(1, set(l(1), s(gl(0)))), // 7  g1#5 reads G0: no dep (reads do not conflict)
             ev(2, set(l(0).slot(1), s(gl(1)))), // 8  g2#2 reads G1 (g1#4), G0... no: l0 is a local
             ev(1, set(l(0).slot(1), Src::Nil)), // 9  g1#6 writes b1.1 -> dep g2#2
             ev(2, set(l(0).slot(0), s(l(0).slot(1)))), // 10 g2#3 reads b1.1 (g1#6), writes b1.0
@@ -831,41 +628,14 @@ fn dependencies_follow_shared_cells_not_locals() {
     );
     let a = ok(&t);
     let deps = |i: usize| a.deps_of(i).to_vec();
-    assert_eq!(
-        deps(4),
-        vec![Dep {
-            goroutine: 0,
-            seq: 2
-        }]
-    );
+    assert_eq!(deps(4), vec![Dep { goroutine: 0, seq: 2 }]);
     assert_eq!(deps(5), vec![]);
     assert_eq!(deps(7), vec![], "a read after another goroutine's read");
-    assert_eq!(
-        deps(8),
-        vec![Dep {
-            goroutine: 0,
-            seq: 4
-        }]
-    );
-    assert_eq!(
-        deps(9),
-        vec![Dep {
-            goroutine: 1,
-            seq: 2
-        }]
-    );
-    assert_eq!(
-        deps(10),
-        vec![Dep {
-            goroutine: 0,
-            seq: 6
-        }],
-        "one dep per goroutine, the latest"
-    );
+    assert_eq!(deps(8), vec![Dep { goroutine: 0, seq: 4 }]);
+    assert_eq!(deps(9), vec![Dep { goroutine: 1, seq: 2 }]);
+    assert_eq!(deps(10), vec![Dep { goroutine: 0, seq: 6 }], "one dep per goroutine, the latest");
     assert_eq!(a.derefs_of(10), &[BlockIdx(0), BlockIdx(0)]);
-    let targets: Vec<usize> = (0..t.events.len())
-        .filter(|&i| a.is_dep_target[i])
-        .collect();
+    let targets: Vec<usize> = (0..t.events.len()).filter(|&i| a.is_dep_target[i]).collect();
     assert_eq!(targets, vec![2, 6, 8, 9], "g2#0 only read G0: nobody waits for it");
     assert_eq!(a.dep_start.len(), t.events.len() + 1);
     assert_eq!(a.deref_start.len(), t.events.len() + 1);
@@ -907,11 +677,7 @@ fn stack_block_dies_with_its_frame_and_heap_block_when_unreachable() {
     let d = death_times(&t, &a, &p);
     assert_eq!(d.death, vec![Some(6), Some(7)]);
     let d = death_times(&t, &a, &a.placements(true));
-    assert_eq!(
-        d.death,
-        vec![Some(6), Some(7)],
-        "as a heap block b1 dies when its last reference goes"
-    );
+    assert_eq!(d.death, vec![Some(6), Some(7)], "as a heap block b1 dies when its last reference goes");
 }
 
 #[test]
@@ -928,20 +694,14 @@ fn explain_path_goes_through_slots() {
     let p = a.placements(false);
     let mut m = Machine::new(&t, &a, &p);
     (0..3).for_each(|i| m.apply(i));
-    assert_eq!(
-        m.explain_path(BlockIdx(2)).as_deref(),
-        Some("G0 -> b1[slot 2] -> b2[slot 1] -> b3")
-    );
+    assert_eq!(m.explain_path(BlockIdx(2)).as_deref(), Some("G0 -> b1[slot 2] -> b2[slot 1] -> b3"));
 
     let t = trace(
         0,
         vec![
             ev(1, call(1, vec![])),
             ev(1, alloc(l(0), 1, 16, 2)),
-            ev(
-                1,
-                alloc_c(l(0).slot(1), 2, 8, 0, Cause::New, Placement::Heap),
-            ),
+            ev(1, alloc_c(l(0).slot(1), 2, 8, 0, Cause::New, Placement::Heap)),
             ev(1, set(l(0), Src::Nil)),
         ],
     );
@@ -950,15 +710,8 @@ fn explain_path_goes_through_slots() {
     assert_eq!(p, vec![Place::Stack, Place::Heap]);
     let mut m = Machine::new(&t, &a, &p);
     (0..4).for_each(|i| m.apply(i));
-    assert_eq!(
-        m.explain_path(BlockIdx(1)).as_deref(),
-        Some("g1's stack: b1[slot 1] -> b2")
-    );
-    assert_eq!(
-        m.reachable(),
-        vec![true, true],
-        "a stack block is a root while its frame lives"
-    );
+    assert_eq!(m.explain_path(BlockIdx(1)).as_deref(), Some("g1's stack: b1[slot 1] -> b2"));
+    assert_eq!(m.reachable(), vec![true, true], "a stack block is a root while its frame lives");
 }
 
 #[test]
@@ -969,10 +722,7 @@ fn a_cycle_dies_at_the_time_of_its_last_external_reference() {
         vec![
             ev(1, call(1, vec![])),
             ev(1, alloc_c(gl(0), 1, 8, 1, Cause::New, Placement::Heap)),
-            ev(
-                1,
-                alloc_c(gl(0).slot(0), 2, 8, 1, Cause::New, Placement::Heap),
-            ),
+            ev(1, alloc_c(gl(0).slot(0), 2, 8, 1, Cause::New, Placement::Heap)),
             ev(1, set(gl(0).slot(0).slot(0), s(gl(0)))),
             ev(1, alloc_c(l(0), 3, 8, 1, Cause::New, Placement::Heap)),
             ev(1, set(l(0).slot(0), s(l(0)))),
@@ -985,11 +735,7 @@ fn a_cycle_dies_at_the_time_of_its_last_external_reference() {
     let p = a.placements(false);
     for every in [0, 1, 1024] {
         let d = death_times_with(&t, &a, &p, every);
-        assert_eq!(
-            d.death,
-            vec![Some(6), Some(6), Some(8)],
-            "check schedule {every}"
-        );
+        assert_eq!(d.death, vec![Some(6), Some(6), Some(8)], "check schedule {every}");
         assert_eq!(d.peak_live_heap_bytes, 24);
         assert_eq!(d.peak_live_heap_event, 4);
     }
@@ -1033,12 +779,7 @@ impl Gen {
         Gen {
             rng: ChaCha8Rng::seed_from_u64(seed),
             globals: vec![None; globals],
-            gs: vec![GenGoroutine {
-                id: 1,
-                frames: Vec::new(),
-                exited: false,
-                spans: 0,
-            }],
+            gs: vec![GenGoroutine { id: 1, frames: Vec::new(), exited: false, spans: 0 }],
             blocks: Vec::new(),
             events: Vec::new(),
             max_goroutines,
@@ -1120,10 +861,7 @@ impl Gen {
 
     fn emit(&mut self, g: usize, op: Op) {
         let id = self.gs[g].id;
-        self.events.push(Event {
-            g: GoroutineId(id),
-            op,
-        });
+        self.events.push(Event { g: GoroutineId(id), op });
     }
 
     /// One random event.
@@ -1184,12 +922,7 @@ impl Gen {
                     let mut frame = vals;
                     frame.resize(n as usize, None);
                     self.emit(g, go(id, n, args));
-                    self.gs.push(GenGoroutine {
-                        id,
-                        frames: vec![frame],
-                        exited: false,
-                        spans: 0,
-                    });
+                    self.gs.push(GenGoroutine { id, frames: vec![frame], exited: false, spans: 0 });
                 }
             }
             88..=89 => {
@@ -1218,17 +951,9 @@ impl Gen {
         let Some((dst, cell)) = self.loc(g) else {
             return;
         };
-        let size: u64 = if self.chance(0.01) {
-            70_000
-        } else {
-            self.rng.random_range(1..=48u64)
-        };
+        let size: u64 = if self.chance(0.01) { 70_000 } else { self.rng.random_range(1..=48u64) };
         let ptr_slots = self.rng.random_range(0..=(size / 8).min(4)) as u32;
-        let placement = if self.chance(0.1) {
-            Placement::Heap
-        } else {
-            Placement::Auto
-        };
+        let placement = if self.chance(0.1) { Placement::Heap } else { Placement::Auto };
         let n = self.blocks.len() as u32 + 1;
         self.emit(g, alloc_c(dst, n, size, ptr_slots, Cause::New, placement));
         self.blocks.push((size, vec![None; ptr_slots as usize]));
@@ -1261,11 +986,7 @@ fn brute_force(t: &Trace, a: &Analysis, p: &[Place]) -> Vec<Option<u32>> {
     let mut seen = vec![false; n];
     for i in 0..t.events.len() {
         for &d in a.derefs_of(i) {
-            assert!(
-                m.allocated(d),
-                "event {i} dereferences block {} which is not allocated",
-                d.0
-            );
+            assert!(m.allocated(d), "event {i} dereferences block {} which is not allocated", d.0);
         }
         m.apply(i);
         let r = m.reachable();
@@ -1291,10 +1012,7 @@ fn brute_force(t: &Trace, a: &Analysis, p: &[Place]) -> Vec<Option<u32>> {
                 Holder::Local { goroutine, .. } => goroutine != a.blocks[tb].goroutine,
             };
             assert!(!bad, "event {i}: stack block {tb} held by {h:?}");
-            assert!(
-                m.allocated(target),
-                "event {i}: stack block {tb} outlives its frame, held by {h:?}"
-            );
+            assert!(m.allocated(target), "event {i}: stack block {tb} outlives its frame, held by {h:?}");
         });
     }
     death
@@ -1306,8 +1024,7 @@ fn oracle_matches_brute_force_on_random_sound_traces() {
     let mut heaps = 0;
     for seed in 0..300u64 {
         let t = random_sound_trace(seed, 250);
-        let a =
-            analyze(&t).unwrap_or_else(|e| panic!("seed {seed}: generated trace rejected: {e}"));
+        let a = analyze(&t).unwrap_or_else(|e| panic!("seed {seed}: generated trace rejected: {e}"));
         for no_stack in [false, true] {
             let p = a.placements(no_stack);
             stacks += p.iter().filter(|&&x| x == Place::Stack).count();
@@ -1315,10 +1032,7 @@ fn oracle_matches_brute_force_on_random_sound_traces() {
             let want = brute_force(&t, &a, &p);
             for every in [0, 1, 7, 1024] {
                 let d = death_times_with(&t, &a, &p, every);
-                assert_eq!(
-                    d.death, want,
-                    "seed {seed}, no_stack {no_stack}, check schedule {every}"
-                );
+                assert_eq!(d.death, want, "seed {seed}, no_stack {no_stack}, check schedule {every}");
             }
             let d = death_times(&t, &a, &p);
             // The peak from a direct sweep over the brute-force deaths.
@@ -1326,9 +1040,7 @@ fn oracle_matches_brute_force_on_random_sound_traces() {
             for i in 0..t.events.len() as u32 {
                 let live: u64 = (0..p.len())
                     .filter(|&bk| {
-                        p[bk] == Place::Heap
-                            && a.blocks[bk].alloc_event <= i
-                            && want[bk].is_none_or(|e| e > i)
+                        p[bk] == Place::Heap && a.blocks[bk].alloc_event <= i && want[bk].is_none_or(|e| e > i)
                     })
                     .map(|bk| a.blocks[bk].size)
                     .sum();
@@ -1337,29 +1049,17 @@ fn oracle_matches_brute_force_on_random_sound_traces() {
             assert_eq!(d.peak_live_heap_bytes, peak, "seed {seed}");
         }
     }
-    assert!(
-        stacks > 1000 && heaps > 1000,
-        "the generator exercises both placements: {stacks} stack, {heaps} heap"
-    );
+    assert!(stacks > 1000 && heaps > 1000, "the generator exercises both placements: {stacks} stack, {heaps} heap");
 }
 
 #[test]
 fn oracle_matches_brute_force_on_the_workload_generator() {
     for seed in 0..4u64 {
-        let cfg = workloads::generate::RandomConfig {
-            seed,
-            events: 1500,
-            ..Default::default()
-        };
+        let cfg = workloads::generate::RandomConfig { seed, events: 1500, ..Default::default() };
         let t = workloads::generate::random_trace(&cfg);
-        let a =
-            analyze(&t).unwrap_or_else(|e| panic!("seed {seed}: generated trace rejected: {e}"));
+        let a = analyze(&t).unwrap_or_else(|e| panic!("seed {seed}: generated trace rejected: {e}"));
         let p = a.placements(false);
-        assert_eq!(
-            death_times(&t, &a, &p).death,
-            brute_force(&t, &a, &p),
-            "seed {seed}"
-        );
+        assert_eq!(death_times(&t, &a, &p).death, brute_force(&t, &a, &p), "seed {seed}");
     }
 }
 
@@ -1381,20 +1081,14 @@ fn replay_shuffled(t: &Trace, a: &Analysis, p: &[Place], seed: u64) -> (Vec<Stri
     let ready = |i: usize, done: &[bool], next: &[usize]| {
         let g = a.event_goroutine[i] as usize;
         let started = a.goroutines[g].spawned_at.is_none_or(|e| done[e as usize]);
-        started
-            && a.deps_of(i)
-                .iter()
-                .all(|d| next[d.goroutine as usize] > d.seq as usize)
+        started && a.deps_of(i).iter().all(|d| next[d.goroutine as usize] > d.seq as usize)
     };
     for _ in 0..t.events.len() {
         let cands: Vec<usize> = (0..a.goroutines.len())
             .filter_map(|g| a.goroutines[g].events.get(next[g]).map(|&e| e as usize))
             .filter(|&i| ready(i, &done, &next))
             .collect();
-        assert!(
-            !cands.is_empty(),
-            "the dependencies leave no runnable event"
-        );
+        assert!(!cands.is_empty(), "the dependencies leave no runnable event");
         let i = cands[rng.random_range(0..cands.len())];
         m.apply(i);
         done[i] = true;
@@ -1414,11 +1108,7 @@ fn a_replay_in_any_order_that_keeps_the_dependencies_ends_in_the_same_state() {
             (0..t.events.len()).for_each(|i| m.apply(i));
             let want = (snapshot(&m), m.reachable());
             for k in 0..3 {
-                assert_eq!(
-                    replay_shuffled(&t, &a, &p, seed * 10 + k),
-                    want,
-                    "seed {seed} schedule {k}"
-                );
+                assert_eq!(replay_shuffled(&t, &a, &p, seed * 10 + k), want, "seed {seed} schedule {k}");
             }
         }
     }
@@ -1426,9 +1116,7 @@ fn a_replay_in_any_order_that_keeps_the_dependencies_ends_in_the_same_state() {
 
 #[test]
 fn generated_traces_have_cross_goroutine_dependencies() {
-    let deps: usize = (0..20)
-        .map(|seed| ok(&random_sound_trace(seed, 500)).deps.len())
-        .sum();
+    let deps: usize = (0..20).map(|seed| ok(&random_sound_trace(seed, 500)).deps.len()).sum();
     assert!(deps > 50, "{deps}");
 }
 
@@ -1439,10 +1127,7 @@ fn speed_of_analyze_and_death_times_on_a_million_events() {
     for (name, t) in [
         ("test generator", Gen::new(42, 16, 64).trace(1_000_000)),
         ("workloads::generate", {
-            let cfg = workloads::generate::RandomConfig {
-                events: 1_000_000,
-                ..Default::default()
-            };
+            let cfg = workloads::generate::RandomConfig { events: 1_000_000, ..Default::default() };
             workloads::generate::random_trace(&cfg)
         }),
     ] {
@@ -1458,11 +1143,7 @@ fn speed_of_analyze_and_death_times_on_a_million_events() {
             m.apply(i);
         }
         let t3 = std::time::Instant::now();
-        let (a_s, d_s, m_s) = (
-            (t1 - t0).as_secs_f64(),
-            (t2 - t1).as_secs_f64(),
-            (t3 - t2).as_secs_f64(),
-        );
+        let (a_s, d_s, m_s) = ((t1 - t0).as_secs_f64(), (t2 - t1).as_secs_f64(), (t3 - t2).as_secs_f64());
         println!(
             "{name}: {} events, {} blocks ({} heap), {} deps: analyze {:.3}s ({:.1} M ev/s), death_times {:.3}s \
              ({:.1} M ev/s), both {:.1} M ev/s; machine apply alone {:.3}s ({:.1} M ev/s)",
@@ -1487,16 +1168,10 @@ fn speed_of_analyze_and_death_times_on_a_million_events() {
 
 fn arb_loc() -> impl Strategy<Value = Loc> {
     (
-        prop_oneof![
-            (0u32..4).prop_map(Root::Local),
-            (0u32..3).prop_map(Root::Global)
-        ],
+        prop_oneof![(0u32..4).prop_map(Root::Local), (0u32..3).prop_map(Root::Global)],
         proptest::collection::vec(0u32..4, 0..3),
     )
-        .prop_map(|(root, path)| Loc {
-            root,
-            path: path.into_iter().collect(),
-        })
+        .prop_map(|(root, path)| Loc { root, path: path.into_iter().collect() })
 }
 
 fn arb_src() -> impl Strategy<Value = Src> {
@@ -1512,11 +1187,7 @@ fn arb_op() -> impl Strategy<Value = Op> {
     let args = || proptest::collection::vec(arb_src(), 0..3);
     let size = prop_oneof![0u64..80, Just(70_000u64), Just(200_000u64)];
     let cause = prop_oneof![Just(Cause::New), Just(Cause::Var)];
-    let placement = prop_oneof![
-        Just(Placement::Auto),
-        Just(Placement::Heap),
-        Just(Placement::Stack)
-    ];
+    let placement = prop_oneof![Just(Placement::Auto), Just(Placement::Heap), Just(Placement::Stack)];
     let tag = prop_oneof![Just("a".to_string()), Just("b".to_string())];
     prop_oneof![
         4 => (0u32..5, bytes.clone(), args()).prop_map(|(locals, frame_bytes, args)| Op::Call { locals, frame_bytes, args }),

@@ -10,9 +10,7 @@ use proptest::prelude::*;
 use std::path::Path;
 use workloads::binary::{parse_binary, read_binary, write_binary, BinaryWriter};
 use workloads::file::{self, Format};
-use workloads::model::{
-    BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace,
-};
+use workloads::model::{BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace};
 use workloads::text::{parse_text, read_text, write_text, TextWriter};
 
 const SEED_EXAMPLE: &str = include_str!("../traces/seed-example.gct");
@@ -63,21 +61,11 @@ fn seed_example_round_trips() {
     assert_eq!(trace.events.len(), 20);
     assert_eq!(trace.block_names, vec![1, 2, 3, 4, 5]);
     // The first event is on the line after `globals 1`.
-    let first_event_line = SEED_EXAMPLE
-        .lines()
-        .position(|l| l.starts_with("g1 call 3"))
-        .unwrap() as u64
-        + 1;
+    let first_event_line = SEED_EXAMPLE.lines().position(|l| l.starts_with("g1 call 3")).unwrap() as u64 + 1;
     assert_eq!(trace.positions[0], SourcePos::Line(first_event_line));
     assert_eq!(
         trace.events[3],
-        Event {
-            g: GoroutineId(1),
-            op: Op::Set {
-                dst: Loc::local(1).slot(1),
-                src: Src::Loc(Loc::local(0))
-            }
-        }
+        Event { g: GoroutineId(1), op: Op::Set { dst: Loc::local(1).slot(1), src: Src::Loc(Loc::local(0)) } }
     );
     check_round_trips(&trace);
     // read_text (line by line) agrees with parse_text (in memory).
@@ -91,29 +79,14 @@ fn every_op_trace() -> Trace {
     let g1 = GoroutineId(1);
     let g2 = GoroutineId(2);
     let mut events = vec![
+        Event { g: g1, op: Op::Call { locals: 4, frame_bytes: None, args: vec![] } },
         Event {
             g: g1,
-            op: Op::Call {
-                locals: 4,
-                frame_bytes: None,
-                args: vec![],
-            },
+            op: Op::Call { locals: 3, frame_bytes: Some(64), args: vec![Src::Loc(Loc::local(0)), Src::Nil] },
         },
         Event {
             g: g1,
-            op: Op::Call {
-                locals: 3,
-                frame_bytes: Some(64),
-                args: vec![Src::Loc(Loc::local(0)), Src::Nil],
-            },
-        },
-        Event {
-            g: g1,
-            op: Op::Call {
-                locals: 2,
-                frame_bytes: None,
-                args: vec![Src::Interior(Loc::global(1).slot(2), 3)],
-            },
+            op: Op::Call { locals: 2, frame_bytes: None, args: vec![Src::Interior(Loc::global(1).slot(2), 3)] },
         },
     ];
     let mut block = 0;
@@ -122,11 +95,7 @@ fn every_op_trace() -> Trace {
         events.push(Event {
             g: g1,
             op: Op::Alloc {
-                dst: if i % 2 == 0 {
-                    Loc::local(0)
-                } else {
-                    Loc::local(1).slot(0).slot(1)
-                },
+                dst: if i % 2 == 0 { Loc::local(0) } else { Loc::local(1).slot(0).slot(1) },
                 block: BlockIdx(block),
                 size: 8 * (i as u64 + 1),
                 ptr_slots: i as u32 + 1,
@@ -137,72 +106,16 @@ fn every_op_trace() -> Trace {
         block += 1;
     }
     events.extend([
-        Event {
-            g: g1,
-            op: Op::Set {
-                dst: Loc::local(0).slot(1).slot(0),
-                src: Src::Interior(Loc::local(1), 2),
-            },
-        },
-        Event {
-            g: g1,
-            op: Op::Set {
-                dst: Loc::global(0),
-                src: Src::Nil,
-            },
-        },
-        Event {
-            g: g1,
-            op: Op::Set {
-                dst: Loc::global(1).slot(7),
-                src: Src::Loc(Loc::global(0).slot(0)),
-            },
-        },
-        Event {
-            g: g1,
-            op: Op::Ret {
-                copy: Some((
-                    Src::Interior(Loc::local(0).slot(1), 0),
-                    Loc::local(2).slot(3),
-                )),
-            },
-        },
-        Event {
-            g: g1,
-            op: Op::Ret { copy: None },
-        },
-        Event {
-            g: g1,
-            op: Op::Go {
-                child: g2,
-                locals: 2,
-                frame_bytes: None,
-                args: vec![Src::Loc(Loc::local(3))],
-            },
-        },
-        Event {
-            g: g1,
-            op: Op::Go {
-                child: GoroutineId(3),
-                locals: 1,
-                frame_bytes: Some(8),
-                args: vec![],
-            },
-        },
-        Event {
-            g: g2,
-            op: Op::Begin {
-                tag: "rpc/GetUser".into(),
-            },
-        },
-        Event {
-            g: g2,
-            op: Op::Work { ns: 1_500 },
-        },
-        Event {
-            g: g2,
-            op: Op::Work { ns: u64::MAX },
-        },
+        Event { g: g1, op: Op::Set { dst: Loc::local(0).slot(1).slot(0), src: Src::Interior(Loc::local(1), 2) } },
+        Event { g: g1, op: Op::Set { dst: Loc::global(0), src: Src::Nil } },
+        Event { g: g1, op: Op::Set { dst: Loc::global(1).slot(7), src: Src::Loc(Loc::global(0).slot(0)) } },
+        Event { g: g1, op: Op::Ret { copy: Some((Src::Interior(Loc::local(0).slot(1), 0), Loc::local(2).slot(3))) } },
+        Event { g: g1, op: Op::Ret { copy: None } },
+        Event { g: g1, op: Op::Go { child: g2, locals: 2, frame_bytes: None, args: vec![Src::Loc(Loc::local(3))] } },
+        Event { g: g1, op: Op::Go { child: GoroutineId(3), locals: 1, frame_bytes: Some(8), args: vec![] } },
+        Event { g: g2, op: Op::Begin { tag: "rpc/GetUser".into() } },
+        Event { g: g2, op: Op::Work { ns: 1_500 } },
+        Event { g: g2, op: Op::Work { ns: u64::MAX } },
         Event {
             g: g2,
             op: Op::Alloc {
@@ -214,46 +127,16 @@ fn every_op_trace() -> Trace {
                 placement: Placement::Heap,
             },
         },
-        Event {
-            g: g2,
-            op: Op::End {
-                tag: "rpc/GetUser".into(),
-            },
-        },
+        Event { g: g2, op: Op::End { tag: "rpc/GetUser".into() } },
         Event { g: g2, op: Op::Gc },
-        Event {
-            g: g2,
-            op: Op::Exit,
-        },
-        Event {
-            g: GoroutineId(3),
-            op: Op::Exit,
-        },
-        Event {
-            g: g1,
-            op: Op::Begin {
-                tag: "ünïcode-tag".into(),
-            },
-        },
-        Event {
-            g: g1,
-            op: Op::End {
-                tag: "ünïcode-tag".into(),
-            },
-        },
-        Event {
-            g: g1,
-            op: Op::Exit,
-        },
+        Event { g: g2, op: Op::Exit },
+        Event { g: GoroutineId(3), op: Op::Exit },
+        Event { g: g1, op: Op::Begin { tag: "ünïcode-tag".into() } },
+        Event { g: g1, op: Op::End { tag: "ünïcode-tag".into() } },
+        Event { g: g1, op: Op::Exit },
     ]);
     let block_names = (0..=block as u64).map(|i| 1000 + 7 * i).collect();
-    Trace {
-        globals: 9,
-        events,
-        block_names,
-        positions: vec![],
-        source_name: None,
-    }
+    Trace { globals: 9, events, block_names, positions: vec![], source_name: None }
 }
 
 #[test]
@@ -261,20 +144,9 @@ fn every_op_round_trips() {
     let trace = every_op_trace();
     check_round_trips(&trace);
     let text = to_text(&trace);
-    assert!(
-        text.starts_with(
-            "gctrace 1\nglobals 9\ng1 call 4\ng1 call 3 64 l0 nil\ng1 call 2 G1.2@3\n"
-        ),
-        "{text}"
-    );
-    assert!(
-        text.contains("\ng1 alloc l1.0.1 b1007 16 2 make-slice stack\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("\ng1 ret l0.1@0 l2.3\ng1 ret\ng1 go g2 2 l3\ng1 go g3 1 8\n"),
-        "{text}"
-    );
+    assert!(text.starts_with("gctrace 1\nglobals 9\ng1 call 4\ng1 call 3 64 l0 nil\ng1 call 2 G1.2@3\n"), "{text}");
+    assert!(text.contains("\ng1 alloc l1.0.1 b1007 16 2 make-slice stack\n"), "{text}");
+    assert!(text.contains("\ng1 ret l0.1@0 l2.3\ng1 ret\ng1 go g2 2 l3\ng1 go g3 1 8\n"), "{text}");
 }
 
 #[test]
@@ -318,19 +190,10 @@ fn arb_u32() -> impl Strategy<Value = u32> {
 }
 
 fn arb_loc() -> impl Strategy<Value = Loc> {
-    (
-        any::<bool>(),
-        arb_u32(),
-        prop::collection::vec(arb_u32(), 0..4),
-    )
-        .prop_map(|(global, k, path)| Loc {
-            root: if global {
-                Root::Global(k)
-            } else {
-                Root::Local(k)
-            },
-            path: path.into_iter().collect(),
-        })
+    (any::<bool>(), arb_u32(), prop::collection::vec(arb_u32(), 0..4)).prop_map(|(global, k, path)| Loc {
+        root: if global { Root::Global(k) } else { Root::Local(k) },
+        path: path.into_iter().collect(),
+    })
 }
 
 fn arb_src() -> impl Strategy<Value = Src> {
@@ -347,19 +210,12 @@ fn arb_goroutine() -> impl Strategy<Value = GoroutineId> {
 
 /// `locals`, `frame_bytes` and `args` obeying the frame rules.
 fn arb_frame() -> impl Strategy<Value = (u32, Option<u64>, Vec<Src>)> {
-    (
-        0u32..6,
-        prop::option::of(prop_oneof![0u64..64, Just(u64::MAX)]),
-        0usize..7,
-    )
-        .prop_flat_map(|(locals, extra, nargs)| {
+    (0u32..6, prop::option::of(prop_oneof![0u64..64, Just(u64::MAX)]), 0usize..7).prop_flat_map(
+        |(locals, extra, nargs)| {
             let bytes = extra.map(|x| (8 * u64::from(locals)).saturating_add(x));
-            (
-                Just(locals),
-                Just(bytes),
-                prop::collection::vec(arb_src(), nargs.min(locals as usize)),
-            )
-        })
+            (Just(locals), Just(bytes), prop::collection::vec(arb_src(), nargs.min(locals as usize)))
+        },
+    )
 }
 
 fn arb_tag() -> impl Strategy<Value = String> {
@@ -369,27 +225,18 @@ fn arb_tag() -> impl Strategy<Value = String> {
 /// Any syntactically valid op; `Alloc`'s block is filled in afterwards.
 fn arb_op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        arb_frame().prop_map(|(locals, frame_bytes, args)| Op::Call {
-            locals,
-            frame_bytes,
-            args
-        }),
+        arb_frame().prop_map(|(locals, frame_bytes, args)| Op::Call { locals, frame_bytes, args }),
         prop::option::of((arb_src(), arb_loc())).prop_map(|copy| Op::Ret { copy }),
-        (
-            arb_loc(),
-            0u32..6,
-            prop_oneof![0u64..100, Just(u64::MAX / 16)],
-            0..Cause::ALL.len(),
-            0usize..3
-        )
-            .prop_map(|(dst, ptr_slots, extra, cause, placement)| Op::Alloc {
+        (arb_loc(), 0u32..6, prop_oneof![0u64..100, Just(u64::MAX / 16)], 0..Cause::ALL.len(), 0usize..3).prop_map(
+            |(dst, ptr_slots, extra, cause, placement)| Op::Alloc {
                 dst,
                 block: BlockIdx(0),
                 size: (8 * u64::from(ptr_slots) + extra).max(1),
                 ptr_slots,
                 cause: Cause::ALL[cause],
                 placement: [Placement::Heap, Placement::Stack, Placement::Auto][placement],
-            }),
+            }
+        ),
         (arb_goroutine(), arb_frame()).prop_map(|(child, (locals, frame_bytes, args))| Op::Go {
             child,
             locals,
@@ -430,20 +277,14 @@ fn arb_trace() -> impl Strategy<Value = Trace> {
                         *block = BlockIdx(i as u32);
                         block_names.push(match naming {
                             0 => i,                                // dense, as generators write
-                            1 => seed.wrapping_add(i), // consecutive from anywhere (wrapping)
+                            1 => seed.wrapping_add(i),             // consecutive from anywhere (wrapping)
                             _ => splitmix64(seed.wrapping_add(i)), // scattered
                         });
                     }
                     Event { g, op }
                 })
                 .collect();
-            Trace {
-                globals,
-                events,
-                block_names,
-                positions: vec![],
-                source_name: None,
-            }
+            Trace { globals, events, block_names, positions: vec![], source_name: None }
         })
 }
 
@@ -499,17 +340,12 @@ fn save_load_and_convert_by_extension() {
     let text_path = dir.path().join("t.gct");
     let binary_path = dir.path().join("t.gctb");
     file::save(&trace, &text_path).unwrap();
-    assert!(std::fs::read_to_string(&text_path)
-        .unwrap()
-        .starts_with("gctrace 1\n"));
+    assert!(std::fs::read_to_string(&text_path).unwrap().starts_with("gctrace 1\n"));
     file::convert(&text_path, &binary_path).unwrap();
     assert!(std::fs::read(&binary_path).unwrap().starts_with(b"GCTB"));
     let loaded = file::load(&binary_path).unwrap();
     assert_same_content(&trace, &loaded);
-    assert_eq!(
-        loaded.source_name.as_deref(),
-        Some(binary_path.display().to_string().as_str())
-    );
+    assert_eq!(loaded.source_name.as_deref(), Some(binary_path.display().to_string().as_str()));
     assert!(matches!(loaded.positions[0], SourcePos::Offset(_)));
     // Only the two traces: no temporary file left behind.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
@@ -528,18 +364,10 @@ fn unknown_extensions_are_sniffed_on_load_and_refused_on_save() {
     let tiny = dir.path().join("tiny");
     std::fs::write(&tiny, "gc").unwrap();
     let e = file::load(&tiny).unwrap_err().to_string();
-    assert!(
-        e.ends_with("tiny: line 1: expected header `gctrace 1`, found 'gc'"),
-        "{e}"
-    );
+    assert!(e.ends_with("tiny: line 1: expected header `gctrace 1`, found 'gc'"), "{e}");
 
-    let e = file::save(&trace, &dir.path().join("out.json"))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("out.json: cannot tell the trace format from the extension (expected .gct"),
-        "{e}"
-    );
+    let e = file::save(&trace, &dir.path().join("out.json")).unwrap_err().to_string();
+    assert!(e.contains("out.json: cannot tell the trace format from the extension (expected .gct"), "{e}");
     assert!(!dir.path().join("out.json").exists());
 }
 
@@ -549,10 +377,7 @@ fn load_errors_name_the_file() {
     let missing = dir.path().join("missing.gct");
     let e = file::load(&missing).unwrap_err();
     assert!(matches!(e, workloads::TraceError::Io { .. }));
-    assert!(
-        e.to_string().starts_with(&missing.display().to_string()),
-        "{e}"
-    );
+    assert!(e.to_string().starts_with(&missing.display().to_string()), "{e}");
     let bad = dir.path().join("bad.gctb");
     std::fs::write(&bad, b"GCTB\x01\0\0\0\0").unwrap();
     let e = file::load(&bad).unwrap_err().to_string();
@@ -565,12 +390,7 @@ fn a_failed_save_keeps_the_old_file_and_leaves_no_temporary() {
     let path = dir.path().join("keep.gct");
     std::fs::write(&path, "old contents").unwrap();
     let mut bad = every_op_trace();
-    bad.events.push(Event {
-        g: GoroutineId(1),
-        op: Op::Begin {
-            tag: "has space".into(),
-        },
-    });
+    bad.events.push(Event { g: GoroutineId(1), op: Op::Begin { tag: "has space".into() } });
     let e = file::save(&bad, &path).unwrap_err().to_string();
     assert!(e.contains("TAG 'has space' contains whitespace"), "{e}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "old contents");

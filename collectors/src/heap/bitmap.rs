@@ -26,9 +26,7 @@ pub(crate) struct AtomicBitmap {
 impl AtomicBitmap {
     /// A bitmap of `words * 64` clear bits.
     pub(crate) fn new(words: usize) -> AtomicBitmap {
-        AtomicBitmap {
-            words: (0..words).map(|_| AtomicU64::new(0)).collect(),
-        }
+        AtomicBitmap { words: (0..words).map(|_| AtomicU64::new(0)).collect() }
     }
 
     /// The words, for whole-word passes (the sweeper, the allocator).
@@ -73,10 +71,7 @@ impl AtomicBitmap {
 
     /// Number of set bits.
     pub(crate) fn count(&self) -> u32 {
-        self.words
-            .iter()
-            .map(|w| w.load(Ordering::Relaxed).count_ones())
-            .sum()
+        self.words.iter().map(|w| w.load(Ordering::Relaxed).count_ones()).sum()
     }
 }
 

@@ -55,16 +55,8 @@ struct CachedSpan {
     needzero: bool,
 }
 
-const EMPTY: CachedSpan = CachedSpan {
-    free: 0,
-    base: 0,
-    elem: 0,
-    tables: std::ptr::null(),
-    word: 0,
-    nelems: 0,
-    id: 0,
-    needzero: true,
-};
+const EMPTY: CachedSpan =
+    CachedSpan { free: 0, base: 0, elem: 0, tables: std::ptr::null(), word: 0, nelems: 0, id: 0, needzero: true };
 
 /// A mutator worker's allocation cache. Owned by one thread at a time
 /// (`Send`, not `Sync`); made by [`crate::heap::Heap::new_cache`].
@@ -94,14 +86,7 @@ unsafe impl Send for AllocCache {}
 impl AllocCache {
     pub(crate) fn new(heap: Arc<HeapInner>) -> AllocCache {
         let epoch = heap.sweep_epoch.load(Ordering::Relaxed);
-        AllocCache {
-            heap,
-            epoch,
-            trigger_hit: false,
-            objects: 0,
-            bytes: 0,
-            slots: [EMPTY; NUM_SPAN_CLASSES],
-        }
+        AllocCache { heap, epoch, trigger_hit: false, objects: 0, bytes: 0, slots: [EMPTY; NUM_SPAN_CLASSES] }
     }
 
     /// Did an allocation through this cache reach the heap's trigger since
@@ -126,13 +111,7 @@ impl AllocCache {
     /// Allocates the next free slot of class `spc` (`has_free(spc)` holds):
     /// the fast path.
     #[inline(always)]
-    pub(crate) fn take(
-        &mut self,
-        heap: &HeapInner,
-        spc: SpanClass,
-        size: u64,
-        ptr_slots: u32,
-    ) -> Address {
+    pub(crate) fn take(&mut self, heap: &HeapInner, spc: SpanClass, size: u64, ptr_slots: u32) -> Address {
         let e = &mut self.slots[spc.index()];
         debug_assert!(e.free != 0 && e.id != 0);
         let bit = e.free.trailing_zeros();
@@ -215,12 +194,8 @@ impl AllocCache {
 
     /// Adds this cache's allocation counts to the heap's totals.
     fn flush_counts(&mut self) {
-        self.heap
-            .objects_allocated
-            .fetch_add(std::mem::take(&mut self.objects), Ordering::Relaxed);
-        self.heap
-            .bytes_allocated
-            .fetch_add(std::mem::take(&mut self.bytes), Ordering::Relaxed);
+        self.heap.objects_allocated.fetch_add(std::mem::take(&mut self.objects), Ordering::Relaxed);
+        self.heap.bytes_allocated.fetch_add(std::mem::take(&mut self.bytes), Ordering::Relaxed);
     }
 
     /// Gives the span of class `spc` back: its free slots stop counting in
@@ -253,10 +228,7 @@ impl AllocCache {
 impl std::fmt::Debug for AllocCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AllocCache")
-            .field(
-                "spans_held",
-                &self.slots.iter().filter(|e| e.id != 0).count(),
-            )
+            .field("spans_held", &self.slots.iter().filter(|e| e.id != 0).count())
             .field("trigger_hit", &self.trigger_hit)
             .field("unflushed_objects", &self.objects)
             .finish()
@@ -274,12 +246,7 @@ impl HeapInner {
     /// invalid requests, a stale cache, large blocks, the next bitmap word,
     /// and refills.
     #[inline(never)]
-    pub(crate) fn alloc_slow(
-        &self,
-        cache: &mut AllocCache,
-        size: u64,
-        ptr_slots: u32,
-    ) -> Result<Address, HeapError> {
+    pub(crate) fn alloc_slow(&self, cache: &mut AllocCache, size: u64, ptr_slots: u32) -> Result<Address, HeapError> {
         if size == 0 || (ptr_slots as u64).saturating_mul(WORD_BYTES) > size {
             return Err(HeapError::InvalidRequest { size, ptr_slots });
         }

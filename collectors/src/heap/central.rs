@@ -26,11 +26,7 @@ pub(crate) struct Central {
 
 impl Central {
     pub(crate) fn new() -> Central {
-        Central {
-            partial: (0..NUM_SPAN_CLASSES)
-                .map(|_| CachePadded::new(Mutex::new(Vec::new())))
-                .collect(),
-        }
+        Central { partial: (0..NUM_SPAN_CLASSES).map(|_| CachePadded::new(Mutex::new(Vec::new()))).collect() }
     }
 
     /// Takes a span with free slots of class `spc`, if there is one.
@@ -56,13 +52,7 @@ impl HeapInner {
     /// Takes a page run of `npages`, or reports that the reservation is
     /// exhausted (for a request of `requested` bytes).
     fn take_pages(&self, npages: u64, requested: u64) -> Result<Run, HeapError> {
-        self.pages
-            .lock()
-            .alloc(npages)
-            .ok_or(HeapError::OutOfMemory {
-                requested,
-                reserved: self.len,
-            })
+        self.pages.lock().alloc(npages).ok_or(HeapError::OutOfMemory { requested, reserved: self.len })
     }
 
     /// Creates a span over a run: side tables, then the page table entries
@@ -87,10 +77,7 @@ impl HeapInner {
         let Some((id, span)) = self.spans.alloc_span(&shape) else {
             // Cannot happen (there are as many span ids as pages); be clean.
             self.pages.lock().free(run.start, run.npages);
-            return Err(HeapError::OutOfMemory {
-                requested: elem,
-                reserved: self.len,
-            });
+            return Err(HeapError::OutOfMemory { requested: elem, reserved: self.len });
         };
         self.add_inuse(run.npages * PAGE_BYTES);
         Ok((id, span))
@@ -98,17 +85,12 @@ impl HeapInner {
 
     /// Publishes span `id` over its pages, so `find_object` finds it.
     pub(crate) fn publish_span(&self, id: SpanId, span: &Span) {
-        self.page_table
-            .set((span.start() - self.base) / PAGE_BYTES, span.npages(), id);
+        self.page_table.set((span.start() - self.base) / PAGE_BYTES, span.npages(), id);
     }
 
     /// A fresh span for small span class `spc`, for a request of `requested`
     /// bytes (reported if the reservation is exhausted).
-    pub(crate) fn new_small_span(
-        &self,
-        spc: SpanClass,
-        requested: u64,
-    ) -> Result<(SpanId, &Span), HeapError> {
+    pub(crate) fn new_small_span(&self, spc: SpanClass, requested: u64) -> Result<(SpanId, &Span), HeapError> {
         let c = SIZE_CLASSES[spc.size_class()];
         let run = self.take_pages(c.pages as u64, requested)?;
         let (id, span) = self.create_span(run, spc, c.bytes as u64, c.objects, c.div_mul)?;
@@ -119,10 +101,7 @@ impl HeapInner {
     /// A run for a large block of `npages` pages.
     pub(crate) fn large_run(&self, npages: u64, requested: u64) -> Result<Run, HeapError> {
         if npages > self.len / PAGE_BYTES {
-            return Err(HeapError::OutOfMemory {
-                requested,
-                reserved: self.len,
-            });
+            return Err(HeapError::OutOfMemory { requested, reserved: self.len });
         }
         self.take_pages(npages, requested)
     }
@@ -146,7 +125,6 @@ impl HeapInner {
             bytes += n * PAGE_BYTES;
         }
         drop(pages);
-        self.inuse
-            .fetch_sub(bytes, std::sync::atomic::Ordering::Relaxed);
+        self.inuse.fetch_sub(bytes, std::sync::atomic::Ordering::Relaxed);
     }
 }

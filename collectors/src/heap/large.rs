@@ -16,12 +16,7 @@ use std::sync::atomic::Ordering;
 
 impl HeapInner {
     /// Allocates a large block of `size` bytes (above 32 KiB).
-    pub(crate) fn alloc_large(
-        &self,
-        cache: &mut AllocCache,
-        size: u64,
-        ptr_slots: u32,
-    ) -> Result<Address, HeapError> {
+    pub(crate) fn alloc_large(&self, cache: &mut AllocCache, size: u64, ptr_slots: u32) -> Result<Address, HeapError> {
         let npages = size.div_ceil(PAGE_BYTES);
         let run = self.large_run(npages, size)?;
         let elem = npages * PAGE_BYTES;

@@ -68,8 +68,7 @@ mod sweep;
 pub use cache::AllocCache;
 pub use object::ObjectRef;
 pub use size_classes::{
-    size_to_class, SizeClass, SpanClass, MAX_SMALL_BYTES, NUM_SIZE_CLASSES, NUM_SPAN_CLASSES,
-    PAGE_BYTES, SIZE_CLASSES,
+    size_to_class, SizeClass, SpanClass, MAX_SMALL_BYTES, NUM_SIZE_CLASSES, NUM_SPAN_CLASSES, PAGE_BYTES, SIZE_CLASSES,
 };
 pub use sweep::SweepStats;
 
@@ -169,11 +168,7 @@ impl HeapInner {
 
     /// Subtracts `bytes` from `heap_live` (saturating: it is a statistic).
     pub(crate) fn sub_live(&self, bytes: u64) {
-        let _ = self
-            .heap_live
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
-                Some(v.saturating_sub(bytes))
-            });
+        let _ = self.heap_live.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| Some(v.saturating_sub(bytes)));
     }
 
     /// Counts `bytes` of pages as in use.
@@ -222,13 +217,9 @@ impl Heap {
     /// retries with halves down to 1 GiB.
     pub fn new(reserve_bytes: u64) -> Result<Heap, HeapError> {
         let requested = reserve_bytes / PAGE_BYTES * PAGE_BYTES;
-        let reserve_err = |smallest_tried, source| HeapError::Reserve {
-            requested: reserve_bytes,
-            smallest_tried,
-            source,
-        };
-        let mem = reservation::reserve(requested, PAGE_BYTES)
-            .map_err(|(e, tried)| reserve_err(tried, e))?;
+        let reserve_err =
+            |smallest_tried, source| HeapError::Reserve { requested: reserve_bytes, smallest_tried, source };
+        let mem = reservation::reserve(requested, PAGE_BYTES).map_err(|(e, tried)| reserve_err(tried, e))?;
         let len = mem.len() / PAGE_BYTES * PAGE_BYTES;
         let pages = len / PAGE_BYTES;
         let page_table = PageTable::new(pages).map_err(|e| reserve_err(len, e))?;
@@ -248,9 +239,7 @@ impl Heap {
             objects_allocated: AtomicU64::new(0),
             bytes_allocated: AtomicU64::new(0),
         };
-        Ok(Heap {
-            inner: Arc::new(inner),
-        })
+        Ok(Heap { inner: Arc::new(inner) })
     }
 
     /// Bytes of address space reserved.
@@ -272,12 +261,7 @@ impl Heap {
     /// cache's span for their span class; larger ones get their own span.
     /// Panics if `cache` was made by another heap.
     #[inline]
-    pub fn alloc(
-        &self,
-        cache: &mut AllocCache,
-        size: u64,
-        ptr_slots: u32,
-    ) -> Result<Address, HeapError> {
+    pub fn alloc(&self, cache: &mut AllocCache, size: u64, ptr_slots: u32) -> Result<Address, HeapError> {
         if size.wrapping_sub(1) < MAX_SMALL_BYTES
             && ptr_slots as u64 * WORD_BYTES <= size
             && cache.is_current(&self.inner)

@@ -33,12 +33,7 @@ impl<'h> ObjectRef<'h> {
     /// against its tables and the reservation, so a racing reader can never
     /// build a reference outside the heap).
     #[inline(always)]
-    pub(crate) fn new(
-        heap: &'h HeapInner,
-        span: &'h Span,
-        tables: &'h SideTables,
-        idx: u32,
-    ) -> Option<ObjectRef<'h>> {
+    pub(crate) fn new(heap: &'h HeapInner, span: &'h Span, tables: &'h SideTables, idx: u32) -> Option<ObjectRef<'h>> {
         if idx >= span.nelems() || idx >= tables.capacity() {
             return None;
         }
@@ -48,15 +43,7 @@ impl<'h> ObjectRef<'h> {
         if off >= heap.len || elem > heap.len - off || elem == 0 {
             return None;
         }
-        Some(ObjectRef {
-            heap,
-            span,
-            tables,
-            base,
-            elem,
-            idx,
-            class: span.class(),
-        })
+        Some(ObjectRef { heap, span, tables, base, elem, idx, class: span.class() })
     }
 
     /// Address of the object's first byte.
@@ -166,11 +153,7 @@ impl HeapInner {
         if rel >= span.bytes() {
             return None;
         }
-        let idx = if span.class().is_large() {
-            0
-        } else {
-            (rel.wrapping_mul(span.div_mul() as u64) >> 32) as u32
-        };
+        let idx = if span.class().is_large() { 0 } else { (rel.wrapping_mul(span.div_mul() as u64) >> 32) as u32 };
         ObjectRef::new(self, span, tables, idx)
     }
 }
@@ -185,43 +168,26 @@ mod tests {
     #[test]
     fn every_offset_of_every_class_maps_to_its_slot() {
         let heap = Heap::new(1 << 30).unwrap();
-        for (class, &c) in SIZE_CLASSES
-            .iter()
-            .enumerate()
-            .take(NUM_SIZE_CLASSES)
-            .skip(1)
-        {
+        for (class, &c) in SIZE_CLASSES.iter().enumerate().take(NUM_SIZE_CLASSES).skip(1) {
             for ptr_slots in [0, 1] {
                 let mut cache = heap.new_cache();
                 let elem = c.bytes as u64;
-                let addrs: Vec<Address> = (0..c.objects)
-                    .map(|_| heap.alloc(&mut cache, elem, ptr_slots).unwrap())
-                    .collect();
+                let addrs: Vec<Address> =
+                    (0..c.objects).map(|_| heap.alloc(&mut cache, elem, ptr_slots).unwrap()).collect();
                 let start = addrs[0];
                 for (i, &a) in addrs.iter().enumerate() {
-                    assert_eq!(
-                        a,
-                        start + i as u64 * elem,
-                        "class {class}: one fresh span, in slot order"
-                    );
+                    assert_eq!(a, start + i as u64 * elem, "class {class}: one fresh span, in slot order");
                 }
                 let span_bytes = c.pages as u64 * PAGE_BYTES;
                 for off in 0..span_bytes {
                     let found = heap.find_object(start + off);
                     if off < c.objects as u64 * elem {
                         let o = found.unwrap_or_else(|| panic!("class {class} offset {off}"));
-                        assert_eq!(
-                            o.base(),
-                            start + off / elem * elem,
-                            "class {class} offset {off}"
-                        );
+                        assert_eq!(o.base(), start + off / elem * elem, "class {class} offset {off}");
                         assert_eq!(o.elem_bytes(), elem);
                         assert_eq!(o.is_noscan(), ptr_slots == 0);
                     } else {
-                        assert!(
-                            found.is_none(),
-                            "class {class}: tail offset {off} is no object"
-                        );
+                        assert!(found.is_none(), "class {class}: tail offset {off} is no object");
                     }
                 }
             }

@@ -42,13 +42,7 @@ pub(crate) struct PageHeap {
 
 impl PageHeap {
     pub(crate) fn new(total_pages: u64) -> PageHeap {
-        PageHeap {
-            total: total_pages,
-            high_water: 0,
-            by_start: BTreeMap::new(),
-            by_size: BTreeSet::new(),
-            free: 0,
-        }
+        PageHeap { total: total_pages, high_water: 0, by_start: BTreeMap::new(), by_size: BTreeSet::new(), free: 0 }
     }
 
     /// Pages that can still be handed out (free runs plus never used).
@@ -87,32 +81,20 @@ impl PageHeap {
             if len > n {
                 self.insert(start + n, len - n);
             }
-            return Some(Run {
-                start,
-                npages: n,
-                needzero: true,
-            });
+            return Some(Run { start, npages: n, needzero: true });
         }
         // A free run that ends at the high-water mark can be extended.
         if let Some((&start, &len)) = self.by_start.iter().next_back() {
             if start + len == self.high_water && n - len <= self.total - self.high_water {
                 self.remove(start, len);
                 self.high_water += n - len;
-                return Some(Run {
-                    start,
-                    npages: n,
-                    needzero: true,
-                });
+                return Some(Run { start, npages: n, needzero: true });
             }
         }
         if n <= self.total - self.high_water {
             let start = self.high_water;
             self.high_water += n;
-            return Some(Run {
-                start,
-                npages: n,
-                needzero: false,
-            });
+            return Some(Run { start, npages: n, needzero: false });
         }
         None
     }
@@ -122,11 +104,7 @@ impl PageHeap {
         debug_assert!(n >= 1 && start + n <= self.high_water);
         let (mut s, mut len) = (start, n);
         if let Some((&ps, &pl)) = self.by_start.range(..start).next_back() {
-            debug_assert!(
-                ps + pl <= start,
-                "double free of pages {start}..{}",
-                start + n
-            );
+            debug_assert!(ps + pl <= start, "double free of pages {start}..{}", start + n);
             if ps + pl == start {
                 self.remove(ps, pl);
                 s = ps;
@@ -148,22 +126,8 @@ mod tests {
     #[test]
     fn fresh_pages_come_from_the_high_water_mark_and_need_no_zeroing() {
         let mut h = PageHeap::new(100);
-        assert_eq!(
-            h.alloc(3),
-            Some(Run {
-                start: 0,
-                npages: 3,
-                needzero: false
-            })
-        );
-        assert_eq!(
-            h.alloc(2),
-            Some(Run {
-                start: 3,
-                npages: 2,
-                needzero: false
-            })
-        );
+        assert_eq!(h.alloc(3), Some(Run { start: 0, npages: 3, needzero: false }));
+        assert_eq!(h.alloc(2), Some(Run { start: 3, npages: 2, needzero: false }));
         assert_eq!(h.high_water(), 5);
         assert_eq!(h.available(), 95);
     }
@@ -202,14 +166,7 @@ mod tests {
         let b = h.alloc(4).unwrap();
         h.free(b.start, 4);
         let c = h.alloc(6).unwrap();
-        assert_eq!(
-            c,
-            Run {
-                start: 4,
-                npages: 6,
-                needzero: true
-            }
-        );
+        assert_eq!(c, Run { start: 4, npages: 6, needzero: true });
         assert_eq!(h.available(), 0);
         assert_eq!(h.alloc(1), None);
     }

@@ -29,10 +29,7 @@ impl Mapping {
     /// Maps `len` bytes (rounded up to the OS page size by the kernel).
     pub(crate) fn new(len: usize) -> io::Result<Mapping> {
         if len == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "cannot map 0 bytes",
-            ));
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "cannot map 0 bytes"));
         }
         // SAFETY: an anonymous private mapping at an address of the kernel's
         // choosing aliases no existing Rust object; the result is checked.
@@ -49,8 +46,7 @@ impl Mapping {
         if p == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        let ptr = NonNull::new(p.cast::<u8>())
-            .ok_or_else(|| io::Error::other("mmap returned a null address"))?;
+        let ptr = NonNull::new(p.cast::<u8>()).ok_or_else(|| io::Error::other("mmap returned a null address"))?;
         Ok(Mapping { ptr, len })
     }
 
@@ -93,11 +89,7 @@ impl Mapping {
         // anonymous mapping only replaces the pages with zero pages; any
         // concurrent atomic access sees either old data or zero, never UB.
         unsafe {
-            libc::madvise(
-                self.ptr.as_ptr().add(offset as usize).cast(),
-                len as usize,
-                libc::MADV_DONTNEED,
-            );
+            libc::madvise(self.ptr.as_ptr().add(offset as usize).cast(), len as usize, libc::MADV_DONTNEED);
         }
     }
 }
@@ -156,11 +148,7 @@ mod tests {
         w[1000].store(7, Ordering::Relaxed);
         assert_eq!(w[1000].load(Ordering::Relaxed), 7);
         m.release(0, 1 << 20);
-        assert_eq!(
-            w[1000].load(Ordering::Relaxed),
-            0,
-            "MADV_DONTNEED pages read as zero"
-        );
+        assert_eq!(w[1000].load(Ordering::Relaxed), 0, "MADV_DONTNEED pages read as zero");
     }
 
     #[test]

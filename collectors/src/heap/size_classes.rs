@@ -100,9 +100,7 @@ const fn generate() -> ([u64; MAX_CANDIDATES], usize) {
         let merge = n >= 2 && {
             let last = out[n - 1];
             let lp = span_pages(last);
-            lp == pages
-                && lp * PAGE_BYTES / last == pages * PAGE_BYTES / size
-                && waste_ok(size, out[n - 2])
+            lp == pages && lp * PAGE_BYTES / last == pages * PAGE_BYTES / size && waste_ok(size, out[n - 2])
         };
         if merge {
             out[n - 1] = size;
@@ -140,12 +138,7 @@ pub const NUM_SPAN_CLASSES: usize = NUM_SIZE_CLASSES * 2;
 
 /// The size-class table; entry 0 is the "large" pseudo-class.
 pub const SIZE_CLASSES: [SizeClass; NUM_SIZE_CLASSES] = {
-    let mut t = [SizeClass {
-        bytes: 0,
-        pages: 0,
-        objects: 0,
-        div_mul: 0,
-    }; NUM_SIZE_CLASSES];
+    let mut t = [SizeClass { bytes: 0, pages: 0, objects: 0, div_mul: 0 }; NUM_SIZE_CLASSES];
     let mut c = 1;
     while c < NUM_SIZE_CLASSES {
         let bytes = GENERATED.0[c - 1];
@@ -251,11 +244,7 @@ mod tests {
 
     #[test]
     fn there_are_about_as_many_classes_as_in_go() {
-        assert!(
-            (60..=70).contains(&classes().len()),
-            "{} classes",
-            classes().len()
-        );
+        assert!((60..=70).contains(&classes().len()), "{} classes", classes().len());
         assert_eq!(classes()[0].bytes, 8);
         assert_eq!(classes().last().unwrap().bytes as u64, MAX_SMALL_BYTES);
     }
@@ -265,11 +254,10 @@ mod tests {
         // Same rule, computed independently (a 30-line script); a change here
         // changes every span's layout, so it should be deliberate.
         let expected = [
-            8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 288,
-            320, 352, 384, 416, 448, 480, 512, 576, 640, 704, 768, 832, 896, 1024, 1152, 1280,
-            1408, 1536, 1664, 1792, 2048, 2304, 2560, 2816, 3200, 3456, 3840, 4096, 4608, 5248,
-            5888, 6144, 6784, 7680, 8192, 9344, 10624, 12032, 12288, 13568, 15488, 16384, 18688,
-            20480, 23296, 24576, 28032, 32000, 32768,
+            8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 288, 320, 352, 384, 416,
+            448, 480, 512, 576, 640, 704, 768, 832, 896, 1024, 1152, 1280, 1408, 1536, 1664, 1792, 2048, 2304, 2560,
+            2816, 3200, 3456, 3840, 4096, 4608, 5248, 5888, 6144, 6784, 7680, 8192, 9344, 10624, 12032, 12288, 13568,
+            15488, 16384, 18688, 20480, 23296, 24576, 28032, 32000, 32768,
         ];
         let sizes: Vec<u32> = classes().iter().map(|c| c.bytes).collect();
         assert_eq!(sizes, expected);
@@ -283,16 +271,9 @@ mod tests {
         for c in classes() {
             assert_eq!(c.bytes % 8, 0, "{c:?} not word aligned");
             if c.bytes as u64 > SMALL_SIZE_MAX {
-                assert_eq!(
-                    c.bytes as u64 % LARGE_SIZE_DIV,
-                    0,
-                    "{c:?} breaks the 128-byte lookup"
-                );
+                assert_eq!(c.bytes as u64 % LARGE_SIZE_DIV, 0, "{c:?} breaks the 128-byte lookup");
             }
-            assert_eq!(
-                c.objects as u64,
-                c.pages as u64 * PAGE_BYTES / c.bytes as u64
-            );
+            assert_eq!(c.objects as u64, c.pages as u64 * PAGE_BYTES / c.bytes as u64);
             assert!(c.objects >= 1 && c.objects <= MAX_OBJECTS_PER_SPAN);
         }
     }
@@ -303,11 +284,7 @@ mod tests {
             let (prev, c) = (w[0].bytes as u64, w[1].bytes as u64);
             if prev >= WASTE_BOUND_FROM {
                 let worst = c - (prev + 1);
-                assert!(
-                    worst * 8 <= c,
-                    "a {}-byte request wastes {worst} of {c} bytes",
-                    prev + 1
-                );
+                assert!(worst * 8 <= c, "a {}-byte request wastes {worst} of {c} bytes", prev + 1);
             }
         }
     }
@@ -320,10 +297,7 @@ mod tests {
             assert!(tail * 8 <= span, "{c:?}: tail {tail} of {span}");
             if c.pages > 1 {
                 let fewer = (c.pages as u64 - 1) * PAGE_BYTES;
-                assert!(
-                    (fewer % c.bytes as u64) * 8 > fewer,
-                    "{c:?} could use fewer pages"
-                );
+                assert!((fewer % c.bytes as u64) * 8 > fewer, "{c:?} could use fewer pages");
             }
         }
     }
@@ -344,11 +318,7 @@ mod tests {
         for c in classes() {
             let span = c.pages as u64 * PAGE_BYTES;
             for off in 0..span {
-                assert_eq!(
-                    (off * c.div_mul as u64) >> 32,
-                    off / c.bytes as u64,
-                    "{c:?} offset {off}"
-                );
+                assert_eq!((off * c.div_mul as u64) >> 32, off / c.bytes as u64, "{c:?} offset {off}");
             }
         }
     }

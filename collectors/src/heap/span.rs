@@ -51,9 +51,7 @@ impl SideTables {
         SideTables {
             alloc: AtomicBitmap::new(words),
             mark: AtomicBitmap::new(words),
-            meta: (0..words * WORD_BITS as usize)
-                .map(|_| AtomicU32::new(0))
-                .collect(),
+            meta: (0..words * WORD_BITS as usize).map(|_| AtomicU32::new(0)).collect(),
         }
     }
 
@@ -73,10 +71,7 @@ impl SideTables {
     #[inline(always)]
     pub(crate) fn unpack(&self, i: u32) -> (u64, u32) {
         let m = self.meta[i as usize].load(Ordering::Relaxed);
-        (
-            (m & ((1 << META_SIZE_BITS) - 1)) as u64 + 1,
-            m >> META_SIZE_BITS,
-        )
+        ((m & ((1 << META_SIZE_BITS) - 1)) as u64 + 1, m >> META_SIZE_BITS)
     }
 }
 
@@ -174,10 +169,7 @@ impl Span {
     /// A large block's declared size and pointer slots.
     #[inline(always)]
     pub(crate) fn large_meta(&self) -> (u64, u32) {
-        (
-            self.large_size.load(Ordering::Relaxed),
-            self.large_ptr_slots.load(Ordering::Relaxed),
-        )
+        (self.large_size.load(Ordering::Relaxed), self.large_ptr_slots.load(Ordering::Relaxed))
     }
 
     pub(crate) fn set_large_meta(&self, size: u64, ptr_slots: u32) {
@@ -196,10 +188,7 @@ impl Span {
         self.cached.store(false, Ordering::Relaxed);
         self.needzero.store(shape.needzero, Ordering::Relaxed);
         self.set_large_meta(0, 0);
-        self.tables.store(
-            tables as *const SideTables as *mut SideTables,
-            Ordering::Release,
-        );
+        self.tables.store(tables as *const SideTables as *mut SideTables, Ordering::Release);
         self.in_use.store(true, Ordering::Release);
     }
 }
@@ -231,13 +220,8 @@ impl SpanArena {
     pub(crate) fn new(max_spans: u64) -> SpanArena {
         let n = (max_spans as usize + 1).div_ceil(SPANS_PER_CHUNK);
         SpanArena {
-            chunks: (0..n)
-                .map(|_| AtomicPtr::new(std::ptr::null_mut()))
-                .collect(),
-            state: Mutex::new(ArenaState {
-                next_id: 1,
-                ..Default::default()
-            }),
+            chunks: (0..n).map(|_| AtomicPtr::new(std::ptr::null_mut())).collect(),
+            state: Mutex::new(ArenaState { next_id: 1, ..Default::default() }),
         }
     }
 
@@ -248,10 +232,7 @@ impl SpanArena {
             return None;
         }
         let i = id as usize;
-        let chunk = self
-            .chunks
-            .get(i / SPANS_PER_CHUNK)?
-            .load(Ordering::Acquire);
+        let chunk = self.chunks.get(i / SPANS_PER_CHUNK)?.load(Ordering::Acquire);
         if chunk.is_null() {
             return None;
         }
@@ -277,8 +258,7 @@ impl SpanArena {
                 let ci = id as usize / SPANS_PER_CHUNK;
                 let slot = self.chunks.get(ci)?;
                 if slot.load(Ordering::Relaxed).is_null() {
-                    let chunk: Box<[Span]> =
-                        (0..SPANS_PER_CHUNK).map(|_| Span::default()).collect();
+                    let chunk: Box<[Span]> = (0..SPANS_PER_CHUNK).map(|_| Span::default()).collect();
                     slot.store(Box::into_raw(chunk).cast::<Span>(), Ordering::Release);
                 }
                 st.next_id += 1;
@@ -311,9 +291,7 @@ impl SpanArena {
     pub(crate) fn free_spans(&self, ids: &[SpanId]) {
         let mut st = self.state.lock();
         for &id in ids {
-            let span = self
-                .get(id)
-                .expect("freeing a span that was never allocated");
+            let span = self.get(id).expect("freeing a span that was never allocated");
             span.in_use.store(false, Ordering::Release);
             let ti = span.table_index.load(Ordering::Relaxed);
             let words = st.tables[ti as usize].alloc.words().len();
@@ -325,9 +303,7 @@ impl SpanArena {
     /// Ids of all spans in use right now.
     pub(crate) fn in_use_ids(&self) -> Vec<SpanId> {
         let next = self.state.lock().next_id;
-        (1..next)
-            .filter(|&id| self.get(id).is_some_and(Span::in_use))
-            .collect()
+        (1..next).filter(|&id| self.get(id).is_some_and(Span::in_use)).collect()
     }
 }
 
@@ -338,9 +314,7 @@ impl Drop for SpanArena {
             if !p.is_null() {
                 // SAFETY: `p` came from `Box::into_raw` of a boxed slice of
                 // SPANS_PER_CHUNK spans in `alloc_span`, and is dropped once.
-                drop(unsafe {
-                    Box::from_raw(std::ptr::slice_from_raw_parts_mut(p, SPANS_PER_CHUNK))
-                });
+                drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(p, SPANS_PER_CHUNK)) });
             }
         }
     }

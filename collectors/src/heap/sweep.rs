@@ -68,12 +68,7 @@ struct Swept {
 
 impl Swept {
     fn new() -> Swept {
-        Swept {
-            stats: SweepStats::default(),
-            live_accounted: 0,
-            partial: Vec::new(),
-            empty: Vec::new(),
-        }
+        Swept { stats: SweepStats::default(), live_accounted: 0, partial: Vec::new(), empty: Vec::new() }
     }
 
     fn merge(mut self, o: Swept) -> Swept {
@@ -91,12 +86,7 @@ fn sweep_span(id: SpanId, span: &Span, out: &mut Swept, report: &mut impl FnMut(
     let (nelems, elem, start) = (span.nelems(), span.elem(), span.start());
     let (alloc, mark) = (t.alloc.words(), t.mark.words());
     let (mut freed, mut live) = (0u64, 0u64);
-    for (w, (a, m)) in alloc
-        .iter()
-        .zip(mark)
-        .enumerate()
-        .take(nelems.div_ceil(64) as usize)
-    {
+    for (w, (a, m)) in alloc.iter().zip(mark).enumerate().take(nelems.div_ceil(64) as usize) {
         let allocated = a.load(Ordering::Relaxed);
         let marks = m.load(Ordering::Relaxed);
         let kept = allocated & marks;
@@ -187,10 +177,7 @@ impl Heap {
             Some(f) => inner.sweep_ids(chunk, &mut |a| f(a)),
             None => inner.sweep_ids(chunk, &mut |_| {}),
         };
-        let out = ids
-            .par_chunks(SWEEP_BATCH_SPANS)
-            .map(batch)
-            .reduce(Swept::new, Swept::merge);
+        let out = ids.par_chunks(SWEEP_BATCH_SPANS).map(batch).reduce(Swept::new, Swept::merge);
         inner.finish_sweep(out)
     }
 
@@ -204,13 +191,7 @@ impl Heap {
             };
             let Some(t) = span.tables() else { continue };
             let nelems = span.nelems();
-            for (w, word) in t
-                .alloc
-                .words()
-                .iter()
-                .enumerate()
-                .take(nelems.div_ceil(64) as usize)
-            {
+            for (w, word) in t.alloc.words().iter().enumerate().take(nelems.div_ceil(64) as usize) {
                 let mut bits = word.load(Ordering::Acquire);
                 while bits != 0 {
                     let idx = w as u32 * 64 + bits.trailing_zeros();

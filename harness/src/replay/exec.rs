@@ -57,12 +57,18 @@ impl Replay<'_> {
         Ok(())
     }
 
-    fn root_slot<'s>(&'s self, stack: Option<&'s Stack>, root: Root, frame: usize, ev: usize) -> Result<&'s AtomicU64, Fault> {
+    fn root_slot<'s>(
+        &'s self,
+        stack: Option<&'s Stack>,
+        root: Root,
+        frame: usize,
+        ev: usize,
+    ) -> Result<&'s AtomicU64, Fault> {
         match root {
             Root::Global(k) => self.globals.slot(k as usize).ok_or_else(|| self.fault(ev, "global out of range")),
-            Root::Local(k) => stack
-                .and_then(|s| s.local_at(frame, k))
-                .ok_or_else(|| self.fault(ev, "local out of range")),
+            Root::Local(k) => {
+                stack.and_then(|s| s.local_at(frame, k)).ok_or_else(|| self.fault(ev, "local out of range"))
+            }
         }
     }
 
@@ -103,7 +109,14 @@ impl Replay<'_> {
     }
 
     /// The value `src` denotes, evaluated in frame `frame` of `stack`.
-    fn eval(&self, stack: Option<&Stack>, src: &Src, frame: usize, ev: usize, d: &mut Option<Derefs<'_>>) -> Result<Address, Fault> {
+    fn eval(
+        &self,
+        stack: Option<&Stack>,
+        src: &Src,
+        frame: usize,
+        ev: usize,
+        d: &mut Option<Derefs<'_>>,
+    ) -> Result<Address, Fault> {
         match src {
             Src::Nil => Ok(0),
             Src::Loc(l) => {
@@ -125,8 +138,16 @@ impl Replay<'_> {
     }
 
     /// Runs event `ev` of goroutine `g` (whose state the caller holds).
-    pub(super) fn exec(&self, g: usize, st: &mut GoroutineState, m: &mut Mutator, op: &Op, ev: usize) -> Result<After, Fault> {
-        let mut d = self.verifier.as_ref().map(|_| Derefs { event: ev, expected: self.analysis.derefs_of(ev), next: 0 });
+    pub(super) fn exec(
+        &self,
+        g: usize,
+        st: &mut GoroutineState,
+        m: &mut Mutator,
+        op: &Op,
+        ev: usize,
+    ) -> Result<After, Fault> {
+        let mut d =
+            self.verifier.as_ref().map(|_| Derefs { event: ev, expected: self.analysis.derefs_of(ev), next: 0 });
         let mut after = After::default();
         match op {
             Op::Set { dst, src } => {

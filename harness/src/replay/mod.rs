@@ -301,9 +301,11 @@ impl<'a> Replay<'a> {
             indicatif::ProgressDrawTarget::stderr(),
         );
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{prefix:>12} [{bar:40}] {human_pos}/{human_len} events ({per_sec}, {eta})")
-                .expect("valid template")
-                .progress_chars("=> "),
+            indicatif::ProgressStyle::with_template(
+                "{prefix:>12} [{bar:40}] {human_pos}/{human_len} events ({per_sec}, {eta})",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         bar.set_prefix(self.collector.name().to_string());
         while !finished.load(Ordering::Relaxed) {

@@ -664,7 +664,11 @@ g1 alloc l0 b3 8 0 new heap        # 10
                 }
             }
             let expect = sum as f64 / d.heap_bytes as f64;
-            assert!((d.mean_live_heap_by_alloc - expect).abs() <= 1e-9 * expect, "{} vs {expect}", d.mean_live_heap_by_alloc);
+            assert!(
+                (d.mean_live_heap_by_alloc - expect).abs() <= 1e-9 * expect,
+                "{} vs {expect}",
+                d.mean_live_heap_by_alloc
+            );
             assert_eq!(d.peak_live_heap_bytes, deaths.peak_live_heap_bytes);
             assert_eq!(d.peak_live_heap_event, deaths.peak_live_heap_event);
             assert_eq!(d.lifetimes.total_blocks(), deaths.heap_blocks);

@@ -149,11 +149,7 @@ pub enum Holder {
     Global(u32),
     /// Local `index` of the frame at `depth` (1 = oldest) of the goroutine
     /// with dense index `goroutine`.
-    Local {
-        goroutine: u32,
-        depth: u32,
-        index: u32,
-    },
+    Local { goroutine: u32, depth: u32, index: u32 },
     /// Pointer slot `slot` of an allocated block (a heap block, or a stack
     /// block whose frame lives).
     Slot { block: BlockIdx, slot: u32 },
@@ -185,18 +181,10 @@ impl<'a> Machine<'a> {
     /// frame, no block allocated. `placements` has one entry per block
     /// ([`Analysis::placements`]).
     pub fn new(trace: &'a Trace, analysis: &'a Analysis, placements: &'a [Place]) -> Machine<'a> {
-        assert_eq!(
-            placements.len(),
-            analysis.blocks.len(),
-            "one placement per block"
-        );
+        assert_eq!(placements.len(), analysis.blocks.len(), "one placement per block");
         let n = analysis.blocks.len();
-        let children = analysis
-            .goroutines
-            .iter()
-            .enumerate()
-            .filter_map(|(k, g)| g.spawned_at.map(|e| (e, k as u32)))
-            .collect();
+        let children =
+            analysis.goroutines.iter().enumerate().filter_map(|(k, g)| g.spawned_at.map(|e| (e, k as u32))).collect();
         Machine {
             trace,
             analysis,
@@ -231,26 +219,17 @@ impl<'a> Machine<'a> {
         let g = self.analysis.event_goroutine[i] as usize;
         match &self.trace.events[i].op {
             Op::Call { locals, args, .. } => {
-                let caller_start = self.goroutines[g]
-                    .frames
-                    .last()
-                    .map_or(0, |f| f.locals_start);
+                let caller_start = self.goroutines[g].frames.last().map_or(0, |f| f.locals_start);
                 let gr = &self.goroutines[g];
                 let base = gr.locals.len();
                 let stack_start = gr.stack_blocks.len();
                 // Evaluate every argument before the frame exists (they are
                 // read in the caller's frame), then push it.
-                let vals: SmallVec<[u64; 8]> = args
-                    .iter()
-                    .map(|a| self.eval_at(g, caller_start, a))
-                    .collect();
+                let vals: SmallVec<[u64; 8]> = args.iter().map(|a| self.eval_at(g, caller_start, a)).collect();
                 let gr = &mut self.goroutines[g];
                 gr.locals.resize(base + *locals as usize, NIL);
                 gr.locals[base..base + vals.len()].copy_from_slice(&vals);
-                gr.frames.push(Frame {
-                    locals_start: base,
-                    stack_start,
-                });
+                gr.frames.push(Frame { locals_start: base, stack_start });
                 self.root_words += *locals as usize;
             }
             Op::Ret { copy } => match copy {
@@ -267,8 +246,7 @@ impl<'a> Machine<'a> {
                 let b = block.0;
                 let bi = b as usize;
                 self.slot_start[bi] = self.slots.len();
-                self.slots
-                    .resize(self.slots.len() + self.slot_len[bi] as usize, NIL);
+                self.slots.resize(self.slots.len() + self.slot_len[bi] as usize, NIL);
                 self.life[bi] = Life::Live;
                 if self.placements[bi] == Place::Stack && !self.goroutines[g].frames.is_empty() {
                     self.goroutines[g].stack_blocks.push(b);
@@ -283,10 +261,7 @@ impl<'a> Machine<'a> {
                 locals_vec[..vals.len()].copy_from_slice(&vals);
                 self.goroutines[child] = Goroutine {
                     locals: locals_vec,
-                    frames: vec![Frame {
-                        locals_start: 0,
-                        stack_start: 0,
-                    }],
+                    frames: vec![Frame { locals_start: 0, stack_start: 0 }],
                     stack_blocks: Vec::new(),
                 };
                 self.root_words += *locals as usize;
@@ -309,11 +284,7 @@ impl<'a> Machine<'a> {
     /// Where the top frame's locals start.
     #[inline(always)]
     fn top_start(&self, g: usize) -> usize {
-        self.goroutines[g]
-            .frames
-            .last()
-            .expect("validated: a local needs a frame")
-            .locals_start
+        self.goroutines[g].frames.last().expect("validated: a local needs a frame").locals_start
     }
 
     /// The arena index of slot `k` past where `v` points.
@@ -360,17 +331,9 @@ impl<'a> Machine<'a> {
     #[inline]
     fn eval(&self, g: usize, src: &Src) -> u64 {
         let start = match src {
-            Src::Loc(Loc {
-                root: Root::Local(_),
-                ..
-            })
-            | Src::Interior(
-                Loc {
-                    root: Root::Local(_),
-                    ..
-                },
-                _,
-            ) => self.top_start(g),
+            Src::Loc(Loc { root: Root::Local(_), .. }) | Src::Interior(Loc { root: Root::Local(_), .. }, _) => {
+                self.top_start(g)
+            }
             _ => 0,
         };
         self.eval_at(g, start, src)
@@ -400,15 +363,7 @@ impl<'a> Machine<'a> {
 
     /// Pops `g`'s top frame: its locals go, and its stack blocks die.
     fn pop_frame<O: Observer>(&mut self, g: usize, obs: &mut O) {
-        let Machine {
-            goroutines,
-            slots,
-            slot_start,
-            slot_len,
-            life,
-            root_words,
-            ..
-        } = self;
+        let Machine { goroutines, slots, slot_start, slot_len, life, root_words, .. } = self;
         let gr = &mut goroutines[g];
         let f = gr.frames.pop().expect("validated: ret needs a frame");
         for &v in &gr.locals[f.locals_start..] {
@@ -506,17 +461,10 @@ impl<'a> Machine<'a> {
         }
         for (g, gr) in self.goroutines.iter().enumerate() {
             for (d, fr) in gr.frames.iter().enumerate() {
-                let end = gr
-                    .frames
-                    .get(d + 1)
-                    .map_or(gr.locals.len(), |n| n.locals_start);
+                let end = gr.frames.get(d + 1).map_or(gr.locals.len(), |n| n.locals_start);
                 for (k, &v) in gr.locals[fr.locals_start..end].iter().enumerate() {
                     if v != NIL {
-                        let h = Holder::Local {
-                            goroutine: g as u32,
-                            depth: d as u32 + 1,
-                            index: k as u32,
-                        };
+                        let h = Holder::Local { goroutine: g as u32, depth: d as u32 + 1, index: k as u32 };
                         f(h, BlockIdx(block_of(v)));
                     }
                 }
@@ -526,13 +474,7 @@ impl<'a> Machine<'a> {
             if self.life[b] == Life::Live {
                 for (k, &v) in self.slots_of(b as u32).iter().enumerate() {
                     if v != NIL {
-                        f(
-                            Holder::Slot {
-                                block: BlockIdx(b as u32),
-                                slot: k as u32,
-                            },
-                            BlockIdx(block_of(v)),
-                        );
+                        f(Holder::Slot { block: BlockIdx(b as u32), slot: k as u32 }, BlockIdx(block_of(v)));
                     }
                 }
             }
@@ -574,24 +516,12 @@ impl<'a> Machine<'a> {
         }
         for (g, gr) in self.goroutines.iter().enumerate() {
             for &sb in &gr.stack_blocks {
-                reach(
-                    pack(sb, 0),
-                    From::Stack { g: g as u32 },
-                    &mut from,
-                    &mut queue,
-                );
+                reach(pack(sb, 0), From::Stack { g: g as u32 }, &mut from, &mut queue);
             }
             for (d, fr) in gr.frames.iter().enumerate() {
-                let end = gr
-                    .frames
-                    .get(d + 1)
-                    .map_or(gr.locals.len(), |n| n.locals_start);
+                let end = gr.frames.get(d + 1).map_or(gr.locals.len(), |n| n.locals_start);
                 for (k, &v) in gr.locals[fr.locals_start..end].iter().enumerate() {
-                    let why = From::Local {
-                        g: g as u32,
-                        depth: d as u32 + 1,
-                        index: k as u32,
-                    };
+                    let why = From::Local { g: g as u32, depth: d as u32 + 1, index: k as u32 };
                     reach(v, why, &mut from, &mut queue);
                 }
             }
@@ -601,26 +531,14 @@ impl<'a> Machine<'a> {
                 break;
             }
             for (k, &v) in self.slots_of(c).iter().enumerate() {
-                reach(
-                    v,
-                    From::Slot {
-                        block: c,
-                        slot: k as u32,
-                    },
-                    &mut from,
-                    &mut queue,
-                );
+                reach(v, From::Slot { block: c, slot: k as u32 }, &mut from, &mut queue);
             }
         }
         if matches!(from[target], From::Unseen) {
             return None;
         }
-        let gname = |g: u32| {
-            self.analysis
-                .goroutines
-                .get(g as usize)
-                .map_or_else(|| format!("g?{g}"), |i| i.id.to_string())
-        };
+        let gname =
+            |g: u32| self.analysis.goroutines.get(g as usize).map_or_else(|| format!("g?{g}"), |i| i.id.to_string());
         // Walk back to the root: hops are (block, slot taken out of it),
         // target last; then print root first.
         let mut hops: Vec<(u32, Option<u32>)> = vec![(b.0, None)];
@@ -629,9 +547,7 @@ impl<'a> Machine<'a> {
             match from[cur] {
                 From::Unseen => unreachable!("every block on the path was reached"),
                 From::Global(k) => break format!("G{k} -> "),
-                From::Local { g, depth, index } => {
-                    break format!("{} frame {depth} l{index} -> ", gname(g))
-                }
+                From::Local { g, depth, index } => break format!("{} frame {depth} l{index} -> ", gname(g)),
                 // The first block is itself the root: a stack block.
                 From::Stack { g } => break format!("{}'s stack: ", gname(g)),
                 From::Slot { block, slot } => {

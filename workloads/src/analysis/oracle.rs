@@ -98,28 +98,12 @@ pub fn death_times(trace: &Trace, analysis: &Analysis, placements: &[Place]) -> 
 /// once the allocations since the last one reach both `min_allocs` and the
 /// live work; `min_allocs == 0` checks after every event. The result does not
 /// depend on the schedule (tests compare schedules; benchmarks time them).
-pub fn death_times_with(
-    trace: &Trace,
-    analysis: &Analysis,
-    placements: &[Place],
-    min_allocs: u64,
-) -> Deaths {
+pub fn death_times_with(trace: &Trace, analysis: &Analysis, placements: &[Place], min_allocs: u64) -> Deaths {
     let n = analysis.blocks.len();
     let mut machine = Machine::new(trace, analysis, placements);
-    let mut st = Stamps {
-        event: 0,
-        ts: vec![0; n],
-        death: vec![None; n],
-        placements,
-        live_heap: Vec::new(),
-        allocs_since: 0,
-    };
-    let mut check = Checker {
-        marks: vec![0; n],
-        epoch: 0,
-        stack: Vec::new(),
-        dead: Vec::new(),
-    };
+    let mut st =
+        Stamps { event: 0, ts: vec![0; n], death: vec![None; n], placements, live_heap: Vec::new(), allocs_since: 0 };
+    let mut check = Checker { marks: vec![0; n], epoch: 0, stack: Vec::new(), dead: Vec::new() };
     for i in 0..trace.events.len() {
         st.event = i as u32;
         machine.apply_observed(i, &mut st);
@@ -226,12 +210,7 @@ impl Checker {
 }
 
 /// Counts and the peak live heap, from the death times.
-fn summarize(
-    trace: &Trace,
-    analysis: &Analysis,
-    placements: &[Place],
-    death: Vec<Option<u32>>,
-) -> Deaths {
+fn summarize(trace: &Trace, analysis: &Analysis, placements: &[Place], death: Vec<Option<u32>>) -> Deaths {
     let mut out = Deaths {
         death: Vec::new(),
         peak_live_heap_bytes: 0,

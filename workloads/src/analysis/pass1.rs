@@ -100,9 +100,7 @@
 use super::machine::{block_of, offset_of, pack, NIL};
 use super::{Analysis, BlockInfo, Dep, GoroutineInfo, HeapReason};
 use crate::error::{Result, TraceError};
-use crate::model::{
-    BlockIdx, Cause, GoroutineId, Loc, Op, Placement, Root, Src, Trace, WORD_BYTES,
-};
+use crate::model::{BlockIdx, Cause, GoroutineId, Loc, Op, Placement, Root, Src, Trace, WORD_BYTES};
 use smallvec::SmallVec;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -263,10 +261,7 @@ pub(crate) fn run(trace: &Trace) -> Result<Analysis> {
         return Err(crate::TraceError::invalid(
             trace.file(),
             "globals",
-            format!(
-                "{} globals declared; gcwb supports at most {MAX_GLOBALS}",
-                trace.globals
-            ),
+            format!("{} globals declared; gcwb supports at most {MAX_GLOBALS}", trace.globals),
         ));
     }
     let mut p = Pass1::new(trace);
@@ -297,10 +292,7 @@ pub(crate) fn run(trace: &Trace) -> Result<Analysis> {
     }
     if let Some(b) = p.blocks.iter().position(|b| b.alloc_event == UNBORN) {
         let n = trace.events.len();
-        let msg = format!(
-            "block {} is named but never allocated",
-            trace.block_name(BlockIdx(b as u32))
-        );
+        let msg = format!("block {} is named but never allocated", trace.block_name(BlockIdx(b as u32)));
         return Err(TraceError::invalid(trace.file(), trace.pos(n), msg));
     }
     Ok(p.finish(reason))
@@ -365,11 +357,7 @@ impl<'t> Pass1<'t> {
             g: 0,
             seq: 0,
             cur_deps: SmallVec::new(),
-            goroutines: vec![GoroutineInfo {
-                id: GoroutineId::MAIN,
-                events: Vec::new(),
-                spawned_at: None,
-            }],
+            goroutines: vec![GoroutineInfo { id: GoroutineId::MAIN, events: Vec::new(), spawned_at: None }],
             event_goroutine: Vec::with_capacity(n),
             event_seq: Vec::with_capacity(n),
             dep_start,
@@ -400,11 +388,7 @@ impl<'t> Pass1<'t> {
         self.cur_deps.clear();
 
         match &ev.op {
-            Op::Call {
-                locals,
-                frame_bytes,
-                args,
-            } => {
+            Op::Call { locals, frame_bytes, args } => {
                 let bytes = self.check_frame("call", *locals, *frame_bytes, args.len())?;
                 let vals = self.eval_args(args)?;
                 let gr = &mut self.gors[g as usize];
@@ -422,14 +406,7 @@ impl<'t> Pass1<'t> {
                 gr.stack_bytes += bytes;
                 let depth = gr.frames.len() as u32;
                 for (k, v) in vals.into_iter().enumerate() {
-                    self.store(
-                        Cell::Local {
-                            g,
-                            idx: start + k,
-                            depth,
-                        },
-                        v,
-                    );
+                    self.store(Cell::Local { g, idx: start + k, depth }, v);
                 }
             }
             Op::Ret { copy } => {
@@ -442,40 +419,22 @@ impl<'t> Pass1<'t> {
                         let v = self.eval(src)?;
                         self.pop_frame(g);
                         if self.gors[g as usize].frames.is_empty() {
-                            return Err(format!(
-                                "ret copies into {}, but {} has no caller frame",
-                                loc_text(dst),
-                                ev.g
-                            ));
+                            return Err(format!("ret copies into {}, but {} has no caller frame", loc_text(dst), ev.g));
                         }
                         self.write(dst, v)?;
                     }
                 }
             }
-            Op::Alloc {
-                dst,
-                block,
-                size,
-                ptr_slots,
-                cause,
-                placement,
-            } => {
+            Op::Alloc { dst, block, size, ptr_slots, cause, placement } => {
                 let cell = self.resolve(dst)?;
                 self.alloc(*block, *size, *ptr_slots, *cause, *placement)?;
                 self.touch(cell, true);
                 self.store(cell, pack(block.0, 0));
             }
-            Op::Go {
-                child,
-                locals,
-                frame_bytes,
-                args,
-            } => {
+            Op::Go { child, locals, frame_bytes, args } => {
                 let bytes = self.check_frame("go", *locals, *frame_bytes, args.len())?;
                 if child.0 == 0 {
-                    return Err(
-                        "goroutine g0 does not exist: goroutine ids start at g1".to_string()
-                    );
+                    return Err("goroutine g0 does not exist: goroutine ids start at g1".to_string());
                 }
                 if self.gid.contains_key(&child.0) {
                     return Err(format!("goroutine {child} already exists"));
@@ -491,20 +450,9 @@ impl<'t> Pass1<'t> {
                     spans: Vec::new(),
                     stack_bytes: bytes,
                 });
-                self.goroutines.push(GoroutineInfo {
-                    id: *child,
-                    events: Vec::new(),
-                    spawned_at: Some(i as u32),
-                });
+                self.goroutines.push(GoroutineInfo { id: *child, events: Vec::new(), spawned_at: Some(i as u32) });
                 for (k, v) in vals.into_iter().enumerate() {
-                    self.store(
-                        Cell::Local {
-                            g: c,
-                            idx: k,
-                            depth: 1,
-                        },
-                        v,
-                    );
+                    self.store(Cell::Local { g: c, idx: k, depth: 1 }, v);
                 }
             }
             Op::Set { dst, src } => {
@@ -533,8 +481,7 @@ impl<'t> Pass1<'t> {
 
         // Record the event's dependencies: the latest seq per goroutine.
         if !self.cur_deps.is_empty() {
-            self.cur_deps
-                .sort_unstable_by_key(|d| (d.goroutine, Reverse(d.seq)));
+            self.cur_deps.sort_unstable_by_key(|d| (d.goroutine, Reverse(d.seq)));
             self.cur_deps.dedup_by_key(|d| d.goroutine);
             for &d in &self.cur_deps {
                 let target = self.goroutines[d.goroutine as usize].events[d.seq as usize];
@@ -548,24 +495,14 @@ impl<'t> Pass1<'t> {
     }
 
     /// Checks a frame's shape; returns its size in bytes.
-    fn check_frame(
-        &self,
-        op: &str,
-        locals: u32,
-        frame_bytes: Option<u64>,
-        nargs: usize,
-    ) -> Step<u64> {
+    fn check_frame(&self, op: &str, locals: u32, frame_bytes: Option<u64>, nargs: usize) -> Step<u64> {
         let need = locals as u64 * WORD_BYTES;
         let bytes = frame_bytes.unwrap_or(DEFAULT_FRAME_OVERHEAD + need);
         if bytes < need {
-            return Err(format!(
-                "{op} frame of {bytes} bytes is too small for its {locals} locals ({need} bytes)"
-            ));
+            return Err(format!("{op} frame of {bytes} bytes is too small for its {locals} locals ({need} bytes)"));
         }
         if nargs > locals as usize {
-            return Err(format!(
-                "{op} passes {nargs} arguments to a frame of {locals} locals"
-            ));
+            return Err(format!("{op} passes {nargs} arguments to a frame of {locals} locals"));
         }
         if bytes > MAX_STACK_BYTES {
             return Err(format!(
@@ -588,14 +525,7 @@ impl<'t> Pass1<'t> {
     }
 
     /// Creates block `b` in the current goroutine's top frame.
-    fn alloc(
-        &mut self,
-        b: BlockIdx,
-        size: u64,
-        ptr_slots: u32,
-        cause: Cause,
-        placement: Placement,
-    ) -> Step<()> {
+    fn alloc(&mut self, b: BlockIdx, size: u64, ptr_slots: u32, cause: Cause, placement: Placement) -> Step<()> {
         let trace = self.trace;
         let bi = b.0 as usize;
         let Some(blk) = self.blocks.get(bi) else {
@@ -607,18 +537,13 @@ impl<'t> Pass1<'t> {
         };
         let name = trace.block_name(b);
         if blk.alloc_event != UNBORN {
-            return Err(format!(
-                "block {name} is allocated twice (first at {})",
-                trace.pos(blk.alloc_event as usize)
-            ));
+            return Err(format!("block {name} is allocated twice (first at {})", trace.pos(blk.alloc_event as usize)));
         }
         if size == 0 {
             return Err(format!("block {name} has size 0 (SIZE must be at least 1)"));
         }
         if ptr_slots as u64 * WORD_BYTES > size {
-            return Err(format!(
-                "block {name} is {size} bytes, too small for {ptr_slots} pointer slots"
-            ));
+            return Err(format!("block {name} is {size} bytes, too small for {ptr_slots} pointer slots"));
         }
         let gr = &self.gors[self.g as usize];
         let depth = gr.frames.len() as u32;
@@ -650,9 +575,7 @@ impl<'t> Pass1<'t> {
         let start = self.slots.len();
         let n = ptr_slots as usize;
         if self.slots.try_reserve(n).is_err() || self.slot_access.try_reserve(n).is_err() {
-            return Err(format!(
-                "block {name}'s {ptr_slots} pointer slots do not fit in memory"
-            ));
+            return Err(format!("block {name}'s {ptr_slots} pointer slots do not fit in memory"));
         }
         self.slots.resize(start + n, NIL);
         self.slot_access.resize(start + n, Access::default());
@@ -703,10 +626,7 @@ impl<'t> Pass1<'t> {
         }
         for d in deps {
             if d != 0 && !mine(d) {
-                self.cur_deps.push(Dep {
-                    goroutine: ((d >> 32 & 0x3fff_ffff) - 1) as u32,
-                    seq: d as u32,
-                });
+                self.cur_deps.push(Dep { goroutine: ((d >> 32 & 0x3fff_ffff) - 1) as u32, seq: d as u32 });
             }
         }
     }
@@ -735,18 +655,11 @@ impl<'t> Pass1<'t> {
                 if k as usize >= n {
                     return Err(format!("local l{k} out of range: the frame has {n} locals"));
                 }
-                Cell::Local {
-                    g,
-                    idx: f.start + k as usize,
-                    depth: gr.frames.len() as u32,
-                }
+                Cell::Local { g, idx: f.start + k as usize, depth: gr.frames.len() as u32 }
             }
             Root::Global(k) => {
                 if k >= self.trace.globals {
-                    return Err(format!(
-                        "global G{k} out of range: the trace declares {} globals",
-                        self.trace.globals
-                    ));
+                    return Err(format!("global G{k} out of range: the trace declares {} globals", self.trace.globals));
                 }
                 Cell::Global(k)
             }
@@ -769,10 +682,7 @@ impl<'t> Pass1<'t> {
                     loc_prefix(loc, step + 1)
                 ));
             }
-            cell = Cell::Slot {
-                block: b,
-                idx: blk.slot_start + slot as usize,
-            };
+            cell = Cell::Slot { block: b, idx: blk.slot_start + slot as usize };
         }
         Ok(cell)
     }
@@ -791,11 +701,7 @@ impl<'t> Pass1<'t> {
             Src::Interior(loc, k) => {
                 let v = self.read(loc)?;
                 if v == NIL {
-                    return Err(format!(
-                        "interior pointer {}@{k} from nil: {} is nil",
-                        loc_text(loc),
-                        loc_text(loc)
-                    ));
+                    return Err(format!("interior pointer {}@{k} from nil: {} is nil", loc_text(loc), loc_text(loc)));
                 }
                 let b = block_of(v);
                 let size = self.blocks[b as usize].size;
@@ -849,8 +755,7 @@ impl<'t> Pass1<'t> {
                     } else {
                         // An edge can only make b escape later than a
                         // direct escape it already has: skip it then.
-                        if c != b && self.direct[b as usize].is_none() && bb.at_alloc == AtAlloc::No
-                        {
+                        if c != b && self.direct[b as usize].is_none() && bb.at_alloc == AtAlloc::No {
                             self.edges.push((c, b, self.event as u32));
                         }
                         None
@@ -884,28 +789,11 @@ impl<'t> Pass1<'t> {
             }
             let r = match blk.at_alloc {
                 AtAlloc::Requested => Some((blk.alloc_event, HeapReason::Requested)),
-                AtAlloc::TooLarge => Some((
-                    blk.alloc_event,
-                    HeapReason::TooLarge {
-                        limit: blk.cause.max_stack_bytes(),
-                    },
-                )),
-                AtAlloc::NoFrame => Some((
-                    blk.alloc_event,
-                    HeapReason::Escapes {
-                        event: blk.alloc_event,
-                        via: None,
-                    },
-                )),
-                AtAlloc::No => self.direct[b].map(|(e, _)| {
-                    (
-                        e,
-                        HeapReason::Escapes {
-                            event: e,
-                            via: None,
-                        },
-                    )
-                }),
+                AtAlloc::TooLarge => {
+                    Some((blk.alloc_event, HeapReason::TooLarge { limit: blk.cause.max_stack_bytes() }))
+                }
+                AtAlloc::NoFrame => Some((blk.alloc_event, HeapReason::Escapes { event: blk.alloc_event, via: None })),
+                AtAlloc::No => self.direct[b].map(|(e, _)| (e, HeapReason::Escapes { event: e, via: None })),
             };
             if let Some((t, r)) = r {
                 time[b] = t;
@@ -938,10 +826,7 @@ impl<'t> Pass1<'t> {
                 let nt = t.max(i);
                 if nt < time[b as usize] {
                     time[b as usize] = nt;
-                    reason[b as usize] = Some(HeapReason::Escapes {
-                        event: i,
-                        via: Some(BlockIdx(c)),
-                    });
+                    reason[b as usize] = Some(HeapReason::Escapes { event: i, via: Some(BlockIdx(c)) });
                     heap.push(Reverse((nt, b)));
                 }
             }
@@ -975,10 +860,7 @@ impl<'t> Pass1<'t> {
                     self.gors[self.blocks[c as usize].home_g as usize].id
                 ),
                 Some(Direct::OlderContainer(c)) => {
-                    format!(
-                        "stored into {}, a block of an older frame",
-                        trace.block_name(BlockIdx(c))
-                    )
+                    format!("stored into {}, a block of an older frame", trace.block_name(BlockIdx(c)))
                 }
                 None => "escapes".to_string(),
             },

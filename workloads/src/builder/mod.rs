@@ -27,9 +27,7 @@
 
 use crate::analysis::MAX_GLOBALS;
 use crate::binary::BinaryWriter;
-use crate::model::{
-    BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, Src, Trace, WORD_BYTES,
-};
+use crate::model::{BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, Src, Trace, WORD_BYTES};
 use crate::text::{check_tag, TextLoc, TextWriter};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -109,9 +107,7 @@ enum Stream<W, F> {
 }
 
 fn not_writing() -> io::Error {
-    io::Error::other(
-        "event sink used outside start..end (or after a write error)",
-    )
+    io::Error::other("event sink used outside start..end (or after a write error)")
 }
 
 /// Streams events as a text trace (`.gct`).
@@ -121,9 +117,7 @@ pub struct TextSink<W: Write> {
 
 impl<W: Write> TextSink<W> {
     pub fn new(w: W) -> TextSink<W> {
-        TextSink {
-            state: Stream::Idle(w),
-        }
+        TextSink { state: Stream::Idle(w) }
     }
     /// The writer, after [`EventSink::end`].
     pub fn into_inner(self) -> Option<W> {
@@ -175,9 +169,7 @@ pub struct BinarySink<W: Write> {
 
 impl<W: Write> BinarySink<W> {
     pub fn new(w: W) -> BinarySink<W> {
-        BinarySink {
-            state: Stream::Idle(w),
-        }
+        BinarySink { state: Stream::Idle(w) }
     }
     /// The writer, after [`EventSink::end`].
     pub fn into_inner(self) -> Option<W> {
@@ -292,14 +284,10 @@ fn check_root(loc: &Loc, locals: Option<u32>, globals: u32, frame: &str) -> Resu
     match loc.root {
         Root::Local(k) => match locals {
             None => Err(format!("local l{k}, but there is no {frame} frame")),
-            Some(n) if k >= n => Err(format!(
-                "local l{k} out of range: the {frame} frame has {n} locals"
-            )),
+            Some(n) if k >= n => Err(format!("local l{k} out of range: the {frame} frame has {n} locals")),
             Some(_) => Ok(()),
         },
-        Root::Global(k) if k >= globals => Err(format!(
-            "global G{k} out of range: the trace has {globals} globals"
-        )),
+        Root::Global(k) if k >= globals => Err(format!("global G{k} out of range: the trace has {globals} globals")),
         Root::Global(_) => Ok(()),
     }
 }
@@ -325,25 +313,16 @@ fn check_frame(
     let need = u64::from(locals) * WORD_BYTES;
     if let Some(bytes) = frame_bytes {
         if bytes < need {
-            return Err(format!(
-                "a frame of {locals} locals needs at least {need} bytes, got {bytes}"
-            ));
+            return Err(format!("a frame of {locals} locals needs at least {need} bytes, got {bytes}"));
         }
         if bytes > MAX_FRAME_BYTES {
-            return Err(format!(
-                "a frame of {bytes} bytes is over Go's {MAX_FRAME_BYTES}-byte stack limit"
-            ));
+            return Err(format!("a frame of {bytes} bytes is over Go's {MAX_FRAME_BYTES}-byte stack limit"));
         }
     } else if need + 16 > MAX_FRAME_BYTES {
-        return Err(format!(
-            "a frame of {locals} locals is over Go's {MAX_FRAME_BYTES}-byte stack limit"
-        ));
+        return Err(format!("a frame of {locals} locals is over Go's {MAX_FRAME_BYTES}-byte stack limit"));
     }
     if args.len() as u64 > u64::from(locals) {
-        return Err(format!(
-            "{} arguments for a frame of {locals} locals",
-            args.len()
-        ));
+        return Err(format!("{} arguments for a frame of {locals} locals", args.len()));
     }
     for a in args {
         check_src(a, caller, globals, frame)?;
@@ -374,21 +353,12 @@ impl<S: EventSink> Builder<S> {
     /// exists with no frames.
     pub fn new(mut sink: S, globals: u32) -> Result<Builder<S>, BuildError> {
         if globals > MAX_GLOBALS {
-            return Err(BuildError::Invalid(format!(
-                "{globals} globals; gcwb supports at most {MAX_GLOBALS}"
-            )));
+            return Err(BuildError::Invalid(format!("{globals} globals; gcwb supports at most {MAX_GLOBALS}")));
         }
         sink.start(globals)?;
         let mut live = HashMap::default();
         live.insert(GoroutineId::MAIN.0, GState::default());
-        Ok(Builder {
-            sink,
-            globals,
-            events: 0,
-            blocks: 0,
-            next_g: GoroutineId::MAIN.0 + 1,
-            live,
-        })
+        Ok(Builder { sink, globals, events: 0, blocks: 0, next_g: GoroutineId::MAIN.0 + 1, live })
     }
 
     /// The main goroutine.
@@ -459,10 +429,7 @@ impl<S: EventSink> Builder<S> {
         } else {
             self.invalid(
                 g,
-                format!(
-                    "no such goroutine (goroutines are g1 and those `go` started, g2..g{})",
-                    self.next_g - 1
-                ),
+                format!("no such goroutine (goroutines are g1 and those `go` started, g2..g{})", self.next_g - 1),
             )
         }
     }
@@ -505,19 +472,8 @@ impl<S: EventSink> Builder<S> {
         if let Err(m) = check_frame(locals, frame_bytes, args, caller, self.globals, "caller's") {
             return Err(self.invalid(g, format_args!("call: {m}")));
         }
-        self.emit(
-            g,
-            Op::Call {
-                locals,
-                frame_bytes,
-                args: args.to_vec(),
-            },
-        )?;
-        self.live
-            .get_mut(&g.0)
-            .expect("checked above")
-            .frames
-            .push(locals);
+        self.emit(g, Op::Call { locals, frame_bytes, args: args.to_vec() })?;
+        self.live.get_mut(&g.0).expect("checked above").frames.push(locals);
         Ok(())
     }
 
@@ -540,13 +496,9 @@ impl<S: EventSink> Builder<S> {
             return Err(self.invalid(g, "ret with no frame"));
         }
         if n == 1 {
-            return Err(self.invalid(
-                g,
-                format_args!(
-                    "ret copies into {}, but there is no caller frame",
-                    TextLoc(&dst)
-                ),
-            ));
+            return Err(
+                self.invalid(g, format_args!("ret copies into {}, but there is no caller frame", TextLoc(&dst)))
+            );
         }
         let (callee, caller) = (s.frames[n - 1], s.frames[n - 2]);
         if let Err(m) = check_src(&src, Some(callee), self.globals, "returning")
@@ -554,12 +506,7 @@ impl<S: EventSink> Builder<S> {
         {
             return Err(self.invalid(g, format_args!("ret: {m}")));
         }
-        self.emit(
-            g,
-            Op::Ret {
-                copy: Some((src, dst)),
-            },
-        )?;
+        self.emit(g, Op::Ret { copy: Some((src, dst)) })?;
         self.live.get_mut(&g.0).expect("checked above").frames.pop();
         Ok(())
     }
@@ -583,12 +530,8 @@ impl<S: EventSink> Builder<S> {
         }
         let need = u64::from(ptr_slots) * WORD_BYTES;
         if need > size {
-            return Err(self.invalid(
-                g,
-                format_args!(
-                    "alloc: {ptr_slots} pointer slots need {need} bytes, the block is {size}"
-                ),
-            ));
+            return Err(self
+                .invalid(g, format_args!("alloc: {ptr_slots} pointer slots need {need} bytes, the block is {size}")));
         }
         if placement == Placement::Stack {
             if top.is_none() {
@@ -609,29 +552,14 @@ impl<S: EventSink> Builder<S> {
             return Err(self.invalid(g, "alloc: too many blocks (at most 2^32 - 1 in a trace)"));
         }
         let block = BlockIdx(self.blocks);
-        self.emit(
-            g,
-            Op::Alloc {
-                dst,
-                block,
-                size,
-                ptr_slots,
-                cause,
-                placement,
-            },
-        )?;
+        self.emit(g, Op::Alloc { dst, block, size, ptr_slots, cause, placement })?;
         self.blocks += 1;
         Ok(block)
     }
 
     /// `go gK N args`: starts a new goroutine (the next unused id) with one
     /// frame of `locals` locals filled from the parent's `args`.
-    pub fn go(
-        &mut self,
-        parent: GoroutineId,
-        locals: u32,
-        args: &[Src],
-    ) -> Result<GoroutineId, BuildError> {
+    pub fn go(&mut self, parent: GoroutineId, locals: u32, args: &[Src]) -> Result<GoroutineId, BuildError> {
         self.spawn(parent, locals, None, args)
     }
 
@@ -661,33 +589,19 @@ impl<S: EventSink> Builder<S> {
             return Err(self.invalid(parent, "go: out of goroutine ids"));
         }
         let child = GoroutineId(self.next_g);
-        self.emit(
-            parent,
-            Op::Go {
-                child,
-                locals,
-                frame_bytes,
-                args: args.to_vec(),
-            },
-        )?;
+        self.emit(parent, Op::Go { child, locals, frame_bytes, args: args.to_vec() })?;
         self.next_g += 1;
         let mut frames = Vec::with_capacity(4);
         frames.push(locals);
-        self.live.insert(
-            child.0,
-            GState {
-                frames,
-                spans: Vec::new(),
-            },
-        );
+        self.live.insert(child.0, GState { frames, spans: Vec::new() });
         Ok(child)
     }
 
     /// `set DST SRC`.
     pub fn set(&mut self, g: GoroutineId, dst: Loc, src: Src) -> Result<(), BuildError> {
         let top = self.state(g)?.frames.last().copied();
-        if let Err(m) = check_root(&dst, top, self.globals, "top")
-            .and_then(|()| check_src(&src, top, self.globals, "top"))
+        if let Err(m) =
+            check_root(&dst, top, self.globals, "top").and_then(|()| check_src(&src, top, self.globals, "top"))
         {
             return Err(self.invalid(g, format_args!("set: {m}")));
         }
@@ -706,17 +620,8 @@ impl<S: EventSink> Builder<S> {
         if let Err(m) = check_tag(tag) {
             return Err(self.invalid(g, format_args!("begin: {m}")));
         }
-        self.emit(
-            g,
-            Op::Begin {
-                tag: tag.to_string(),
-            },
-        )?;
-        self.live
-            .get_mut(&g.0)
-            .expect("checked above")
-            .spans
-            .push(tag.into());
+        self.emit(g, Op::Begin { tag: tag.to_string() })?;
+        self.live.get_mut(&g.0).expect("checked above").spans.push(tag.into());
         Ok(())
     }
 
@@ -725,17 +630,8 @@ impl<S: EventSink> Builder<S> {
         let Some(k) = self.state(g)?.spans.iter().rposition(|t| **t == *tag) else {
             return Err(self.invalid(g, format_args!("end {tag} without a matching begin")));
         };
-        self.emit(
-            g,
-            Op::End {
-                tag: tag.to_string(),
-            },
-        )?;
-        self.live
-            .get_mut(&g.0)
-            .expect("checked above")
-            .spans
-            .remove(k);
+        self.emit(g, Op::End { tag: tag.to_string() })?;
+        self.live.get_mut(&g.0).expect("checked above").spans.remove(k);
         Ok(())
     }
 
@@ -794,22 +690,12 @@ mod tests {
     }
 
     fn expected() -> Trace {
-        let ev = |g: u32, op: Op| Event {
-            g: GoroutineId(g),
-            op,
-        };
+        let ev = |g: u32, op: Op| Event { g: GoroutineId(g), op };
         let src = |l: Loc| Src::Loc(l);
         Trace {
             globals: 2,
             events: vec![
-                ev(
-                    1,
-                    Op::Call {
-                        locals: 3,
-                        frame_bytes: None,
-                        args: vec![],
-                    },
-                ),
+                ev(1, Op::Call { locals: 3, frame_bytes: None, args: vec![] }),
                 ev(
                     1,
                     Op::Alloc {
@@ -821,13 +707,7 @@ mod tests {
                         placement: Placement::Heap,
                     },
                 ),
-                ev(
-                    1,
-                    Op::Set {
-                        dst: Loc::global(1),
-                        src: src(Loc::local(0)),
-                    },
-                ),
+                ev(1, Op::Set { dst: Loc::global(1), src: src(Loc::local(0)) }),
                 ev(
                     1,
                     Op::Go {
@@ -837,12 +717,7 @@ mod tests {
                         args: vec![src(Loc::local(0)), Src::Nil],
                     },
                 ),
-                ev(
-                    2,
-                    Op::Begin {
-                        tag: "req/1".into(),
-                    },
-                ),
+                ev(2, Op::Begin { tag: "req/1".into() }),
                 ev(
                     2,
                     Op::Alloc {
@@ -854,21 +729,8 @@ mod tests {
                         placement: Placement::Auto,
                     },
                 ),
-                ev(
-                    2,
-                    Op::Set {
-                        dst: Loc::local(0).slot(1),
-                        src: Src::Interior(Loc::local(1), 1),
-                    },
-                ),
-                ev(
-                    2,
-                    Op::Call {
-                        locals: 1,
-                        frame_bytes: Some(64),
-                        args: vec![src(Loc::local(0).slot(1))],
-                    },
-                ),
+                ev(2, Op::Set { dst: Loc::local(0).slot(1), src: Src::Interior(Loc::local(1), 1) }),
+                ev(2, Op::Call { locals: 1, frame_bytes: Some(64), args: vec![src(Loc::local(0).slot(1))] }),
                 ev(
                     2,
                     Op::Alloc {
@@ -880,19 +742,9 @@ mod tests {
                         placement: Placement::Stack,
                     },
                 ),
-                ev(
-                    2,
-                    Op::Ret {
-                        copy: Some((Src::Nil, Loc::global(0))),
-                    },
-                ),
+                ev(2, Op::Ret { copy: Some((Src::Nil, Loc::global(0))) }),
                 ev(2, Op::Work { ns: 1500 }),
-                ev(
-                    2,
-                    Op::End {
-                        tag: "req/1".into(),
-                    },
-                ),
+                ev(2, Op::End { tag: "req/1".into() }),
                 ev(2, Op::Exit),
                 ev(1, Op::Gc),
                 ev(1, Op::Ret { copy: None }),
@@ -912,10 +764,7 @@ mod tests {
 
     #[test]
     fn text_sink_output_parses_back_to_the_same_events() {
-        let out = small_program(TextSink::new(Vec::new()))
-            .unwrap()
-            .into_inner()
-            .unwrap();
+        let out = small_program(TextSink::new(Vec::new())).unwrap().into_inner().unwrap();
         let text = String::from_utf8(out).unwrap();
         let back = crate::text::parse_text(&text, "built.gct").unwrap();
         let want = expected();
@@ -926,10 +775,7 @@ mod tests {
 
     #[test]
     fn binary_sink_output_parses_back_to_the_same_events() {
-        let out = small_program(BinarySink::new(Vec::new()))
-            .unwrap()
-            .into_inner()
-            .unwrap();
+        let out = small_program(BinarySink::new(Vec::new())).unwrap().into_inner().unwrap();
         let back = crate::binary::parse_binary(&out, "built.gctb").unwrap();
         let want = expected();
         assert_eq!(back.globals, want.globals);
@@ -963,51 +809,27 @@ mod tests {
     fn local_beyond_the_top_frame_is_refused() {
         let mut b = started();
         let r = b.set(M, l(2), NIL);
-        refused(
-            &b,
-            r,
-            "g1, event 3: set: local l2 out of range: the top frame has 2 locals",
-        );
+        refused(&b, r, "g1, event 3: set: local l2 out of range: the top frame has 2 locals");
         let r = b.set(M, l(0), l(5).slot(0).into());
-        refused(
-            &b,
-            r,
-            "g1, event 3: set: local l5 out of range: the top frame has 2 locals",
-        );
+        refused(&b, r, "g1, event 3: set: local l5 out of range: the top frame has 2 locals");
         let r = b.alloc(G2, l(1), 8, 0, Cause::New, Placement::Heap);
-        refused(
-            &b,
-            r,
-            "g2, event 3: alloc: local l1 out of range: the top frame has 1 locals",
-        );
+        refused(&b, r, "g2, event 3: alloc: local l1 out of range: the top frame has 1 locals");
     }
 
     #[test]
     fn path_root_and_interior_sources_are_checked() {
         let mut b = started();
         let r = b.set(M, l(3).slot(0).slot(1), NIL);
-        refused(
-            &b,
-            r,
-            "g1, event 3: set: local l3 out of range: the top frame has 2 locals",
-        );
+        refused(&b, r, "g1, event 3: set: local l3 out of range: the top frame has 2 locals");
         let r = b.set(M, l(0), interior(l(9), 1));
-        refused(
-            &b,
-            r,
-            "g1, event 3: set: local l9 out of range: the top frame has 2 locals",
-        );
+        refused(&b, r, "g1, event 3: set: local l9 out of range: the top frame has 2 locals");
     }
 
     #[test]
     fn global_beyond_the_declared_ones_is_refused() {
         let mut b = started();
         let r = b.set(M, gl(1), NIL);
-        refused(
-            &b,
-            r,
-            "g1, event 3: set: global G1 out of range: the trace has 1 globals",
-        );
+        refused(&b, r, "g1, event 3: set: global G1 out of range: the trace has 1 globals");
     }
 
     #[test]
@@ -1042,40 +864,20 @@ mod tests {
         }
         assert!(!b.is_live(G2));
         assert_eq!(b.depth(G2), 0);
-        assert_eq!(
-            b.go(M, 0, &[]).unwrap(),
-            GoroutineId(3),
-            "ids are never reused"
-        );
+        assert_eq!(b.go(M, 0, &[]).unwrap(), GoroutineId(3), "ids are never reused");
     }
 
     #[test]
     fn block_shapes_are_checked() {
         let mut b = started();
         let r = b.alloc(M, l(0), 0, 0, Cause::New, Placement::Heap);
-        refused(
-            &b,
-            r,
-            "g1, event 3: alloc: size 0 (a block has at least 1 byte)",
-        );
+        refused(&b, r, "g1, event 3: alloc: size 0 (a block has at least 1 byte)");
         let r = b.alloc(M, l(0), 16, 3, Cause::New, Placement::Heap);
-        refused(
-            &b,
-            r,
-            "g1, event 3: alloc: 3 pointer slots need 24 bytes, the block is 16",
-        );
+        refused(&b, r, "g1, event 3: alloc: 3 pointer slots need 24 bytes, the block is 16");
         let r = b.alloc(M, l(0), 70_000, 0, Cause::New, Placement::Stack);
-        refused(
-            &b,
-            r,
-            "g1, event 3: alloc: a stack block of 70000 bytes is over Go's 65536-byte limit for `new`",
-        );
+        refused(&b, r, "g1, event 3: alloc: a stack block of 70000 bytes is over Go's 65536-byte limit for `new`");
         assert_eq!(b.blocks(), 0, "refused allocations use no block id");
-        assert_eq!(
-            b.alloc(M, l(0), 24, 3, Cause::New, Placement::Heap)
-                .unwrap(),
-            BlockIdx(0)
-        );
+        assert_eq!(b.alloc(M, l(0), 24, 3, Cause::New, Placement::Heap).unwrap(), BlockIdx(0));
     }
 
     #[test]
@@ -1083,10 +885,7 @@ mod tests {
         let mut b = Builder::new(MemorySink::new(), 1).unwrap();
         match b.alloc(M, gl(0), 8, 0, Cause::New, Placement::Stack) {
             Err(BuildError::Invalid(m)) => {
-                assert_eq!(
-                    m,
-                    "g1, event 1: alloc: a stack block needs a frame to live in"
-                )
+                assert_eq!(m, "g1, event 1: alloc: a stack block needs a frame to live in")
             }
             other => panic!("{other:?}"),
         }
@@ -1096,40 +895,20 @@ mod tests {
     fn frame_shapes_and_arguments_are_checked() {
         let mut b = started();
         let r = b.call_sized(M, 4, 24, &[]);
-        refused(
-            &b,
-            r,
-            "g1, event 3: call: a frame of 4 locals needs at least 32 bytes, got 24",
-        );
+        refused(&b, r, "g1, event 3: call: a frame of 4 locals needs at least 32 bytes, got 24");
         let r = b.call(M, 1, &[NIL, NIL]);
-        refused(
-            &b,
-            r,
-            "g1, event 3: call: 2 arguments for a frame of 1 locals",
-        );
+        refused(&b, r, "g1, event 3: call: 2 arguments for a frame of 1 locals");
         let r = b.go(M, 1, &[l(2).into()]);
-        refused(
-            &b,
-            r,
-            "g1, event 3: go: local l2 out of range: the parent's frame has 2 locals",
-        );
+        refused(&b, r, "g1, event 3: go: local l2 out of range: the parent's frame has 2 locals");
         let r = b.go_sized(M, 1, 4, &[]);
-        refused(
-            &b,
-            r,
-            "g1, event 3: go: a frame of 1 locals needs at least 8 bytes, got 4",
-        );
+        refused(&b, r, "g1, event 3: go: a frame of 1 locals needs at least 8 bytes, got 4");
     }
 
     #[test]
     fn ret_needs_a_frame_and_ret_copy_a_caller() {
         let mut b = started();
         let r = b.ret_copy(M, NIL, gl(0));
-        refused(
-            &b,
-            r,
-            "g1, event 3: ret copies into G0, but there is no caller frame",
-        );
+        refused(&b, r, "g1, event 3: ret copies into G0, but there is no caller frame");
         b.call(M, 1, &[]).unwrap();
         // The source is read in the callee (1 local), the destination written in the caller (2).
         let r = b.ret_copy(M, l(1).into(), l(0));
@@ -1155,17 +934,11 @@ mod tests {
         refused(&b, r, "g1, event 3: end a without a matching begin");
         b.begin(M, "a").unwrap();
         let r = b.end(G2, "a");
-        assert!(
-            matches!(r, Err(BuildError::Invalid(m)) if m == "g2, event 4: end a without a matching begin")
-        );
+        assert!(matches!(r, Err(BuildError::Invalid(m)) if m == "g2, event 4: end a without a matching begin"));
         let r = b.begin(M, "two words");
-        assert!(
-            matches!(r, Err(BuildError::Invalid(m)) if m.starts_with("g1, event 4: begin: TAG"))
-        );
+        assert!(matches!(r, Err(BuildError::Invalid(m)) if m.starts_with("g1, event 4: begin: TAG")));
         let r = b.begin(M, "");
-        assert!(
-            matches!(r, Err(BuildError::Invalid(m)) if m.starts_with("g1, event 4: begin: empty TAG"))
-        );
+        assert!(matches!(r, Err(BuildError::Invalid(m)) if m.starts_with("g1, event 4: begin: empty TAG")));
         b.begin(M, "b").unwrap();
         b.begin(M, "a").unwrap();
         assert_eq!(b.open_spans(M), 3);
@@ -1177,10 +950,7 @@ mod tests {
 
     #[test]
     fn too_many_globals_is_refused() {
-        assert!(matches!(
-            Builder::new(MemorySink::new(), MAX_GLOBALS + 1),
-            Err(BuildError::Invalid(_))
-        ));
+        assert!(matches!(Builder::new(MemorySink::new(), MAX_GLOBALS + 1), Err(BuildError::Invalid(_))));
     }
 
     #[test]
@@ -1211,8 +981,7 @@ mod tests {
             workers.push(g);
             for i in 0..50 {
                 b.call(g, 3, &[l(0).into()]).unwrap();
-                b.alloc(g, l(1), 64, 4, Cause::New, Placement::Auto)
-                    .unwrap();
+                b.alloc(g, l(1), 64, 4, Cause::New, Placement::Auto).unwrap();
                 b.set(g, l(1).slot(0), l(0).into()).unwrap();
                 b.begin(g, "r").unwrap();
                 b.work(g, 10).unwrap();
@@ -1226,12 +995,7 @@ mod tests {
             assert!(b.live_goroutines() <= 5);
         }
         assert!(b.blocks() > 100_000);
-        assert!(
-            b.live.len() <= 5
-                && b.live
-                    .values()
-                    .all(|s| s.frames.len() <= 1 && s.spans.is_empty())
-        );
+        assert!(b.live.len() <= 5 && b.live.values().all(|s| s.frames.len() <= 1 && s.spans.is_empty()));
         b.finish().unwrap();
     }
 }

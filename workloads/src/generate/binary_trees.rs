@@ -166,13 +166,7 @@ struct Walk {
 
 impl Walk {
     fn new(kind: Kind, depth: u32, local: u32) -> Walk {
-        Walk {
-            kind,
-            depth,
-            local,
-            started: false,
-            frames: Vec::with_capacity(depth as usize + 1),
-        }
+        Walk { kind, depth, local, started: false, frames: Vec::with_capacity(depth as usize + 1) }
     }
 
     /// Restarts the walk (keeps its frame buffer).
@@ -189,22 +183,14 @@ impl Walk {
     }
 
     /// Emits the walk's next event; returns true when that was its last.
-    fn step<S: EventSink>(
-        &mut self,
-        b: &mut Builder<S>,
-        g: GoroutineId,
-    ) -> Result<bool, BuildError> {
+    fn step<S: EventSink>(&mut self, b: &mut Builder<S>, g: GoroutineId) -> Result<bool, BuildError> {
         if !self.started {
             self.started = true;
             match self.kind {
                 Kind::Build => b.call(g, 3, &[])?,
                 Kind::Check => b.call(g, 2, &[l(self.local).into()])?,
             }
-            self.frames.push(Frame {
-                depth: self.depth,
-                pc: 0,
-                dst: self.local,
-            });
+            self.frames.push(Frame { depth: self.depth, pc: 0, dst: self.local });
             return Ok(false);
         }
         let top = self.frames.last_mut().expect("step on a finished walk");
@@ -220,11 +206,7 @@ impl Walk {
                 0 | 1 => {
                     b.call(g, 3, &[])?;
                     top.pc += 1;
-                    self.frames.push(Frame {
-                        depth: f.depth - 1,
-                        pc: 0,
-                        dst: u32::from(f.pc),
-                    });
+                    self.frames.push(Frame { depth: f.depth - 1, pc: 0, dst: u32::from(f.pc) });
                 }
                 2 => {
                     b.alloc(g, l(2), NODE_BYTES, NODE_SLOTS, Cause::New, Placement::Auto)?;
@@ -253,20 +235,12 @@ impl Walk {
                 1 => {
                     b.call(g, 2, &[l(1).into()])?;
                     top.pc = 2;
-                    self.frames.push(Frame {
-                        depth: f.depth - 1,
-                        pc: 0,
-                        dst: 0,
-                    });
+                    self.frames.push(Frame { depth: f.depth - 1, pc: 0, dst: 0 });
                 }
                 2 => {
                     b.call(g, 2, &[l(0).slot(RIGHT).into()])?;
                     top.pc = 3;
-                    self.frames.push(Frame {
-                        depth: f.depth - 1,
-                        pc: 0,
-                        dst: 0,
-                    });
+                    self.frames.push(Frame { depth: f.depth - 1, pc: 0, dst: 0 });
                 }
                 _ => {
                     b.ret(g)?;
@@ -323,14 +297,7 @@ impl Worker {
                 }
                 if self.k >= c.depths.len() {
                     // results[w] = &sum
-                    b.alloc(
-                        g,
-                        gl(0).slot(self.w),
-                        8 * c.depths.len() as u64,
-                        0,
-                        Cause::New,
-                        Placement::Auto,
-                    )?;
+                    b.alloc(g, gl(0).slot(self.w), 8 * c.depths.len() as u64, 0, Cause::New, Placement::Auto)?;
                     self.phase = Phase::Exit;
                 } else {
                     self.left -= 1;
@@ -380,12 +347,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
     let max = max_depth(p);
     let workers = (p.get_u64("workers") as u32).max(1);
     let depths: Vec<u32> = depths(max).collect();
-    let plan = Plan {
-        max,
-        workers,
-        tags: depths.iter().map(|&d| tag(d)).collect(),
-        depths,
-    };
+    let plan = Plan { max, workers, tags: depths.iter().map(|&d| tag(d)).collect(), depths };
     let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
     let mut b = Builder::new(sink, 1)?;
     let main = b.main();
@@ -396,26 +358,12 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
     b.set(main, l(1), NIL)?;
     Walk::new(Kind::Build, max, 0).run(&mut b, main)?;
     // results = make([]*partial, workers)
-    b.alloc(
-        main,
-        gl(0),
-        8 * u64::from(workers),
-        workers,
-        Cause::MakeSlice,
-        Placement::Auto,
-    )?;
+    b.alloc(main, gl(0), 8 * u64::from(workers), workers, Cause::MakeSlice, Placement::Auto)?;
     let mut live = Vec::with_capacity(workers as usize);
     for w in 0..workers {
         let g = b.go(main, 1, &[])?;
         let left = share(iterations(max, plan.depths[0]), w, workers);
-        live.push(Worker {
-            g,
-            w,
-            k: 0,
-            left,
-            phase: Phase::NextTree,
-            walk: Walk::new(Kind::Build, max, 0),
-        });
+        live.push(Worker { g, w, k: 0, left, phase: Phase::NextTree, walk: Walk::new(Kind::Build, max, 0) });
     }
     // The workers run in parallel: round-robin, a run of 1..=RUN_MAX events each.
     let mut i = 0;
@@ -514,17 +462,9 @@ mod tests {
             for d in depths(max) {
                 let n = 1u64 << (max - d + 4);
                 assert_eq!(trees[&tag(d)], n, "{set:?}: trees of depth {d}");
-                assert_eq!(
-                    nodes[&tag(d)],
-                    n * tree_size(d),
-                    "{set:?}: nodes of depth {d}"
-                );
+                assert_eq!(nodes[&tag(d)], n * tree_size(d), "{set:?}: nodes of depth {d}");
             }
-            let allocs = t
-                .events
-                .iter()
-                .filter(|e| matches!(e.op, Op::Alloc { .. }))
-                .count() as u64;
+            let allocs = t.events.iter().filter(|e| matches!(e.op, Op::Alloc { .. })).count() as u64;
             assert_eq!(allocs, expected_allocs(&p));
         }
     }
@@ -533,20 +473,13 @@ mod tests {
     fn binary_trees_workers_run_interleaved_and_all_exit() {
         let p = params(3, MODERATE);
         let t = trace(&p);
-        let spawned = t
-            .events
-            .iter()
-            .filter(|e| matches!(e.op, Op::Go { .. }))
-            .count();
+        let spawned = t.events.iter().filter(|e| matches!(e.op, Op::Go { .. })).count();
         let exits = t.events.iter().filter(|e| e.op == Op::Exit).count();
         assert_eq!((spawned, exits), (3, 3));
         // Switches between the workers while all of them still run.
         let first_exit = t.events.iter().position(|e| e.op == Op::Exit).unwrap();
         let first_worker = t.events.iter().position(|e| e.g.0 != 1).unwrap();
-        let switches = t.events[first_worker..first_exit]
-            .windows(2)
-            .filter(|w| w[0].g != w[1].g)
-            .count();
+        let switches = t.events[first_worker..first_exit].windows(2).filter(|w| w[0].g != w[1].g).count();
         assert!(switches > 1000, "{switches} switches");
     }
 
@@ -556,30 +489,15 @@ mod tests {
             let t = trace(&params(1, set));
             super::super::check::check(&t).unwrap_or_else(|e| panic!("{set:?}: {e}"));
             let a = analyze(&t).unwrap_or_else(|e| panic!("{set:?}: {e}"));
-            assert!(
-                a.placements(false).iter().all(|p| *p == Place::Heap),
-                "{set:?}"
-            );
+            assert!(a.placements(false).iter().all(|p| *p == Place::Heap), "{set:?}");
             // main waits on every worker's result store.
             let reads_result = |e: &Event| match &e.op {
-                Op::Set {
-                    src: Src::Loc(from),
-                    ..
-                } => e.g.0 == 1 && from.root == Root::Global(0),
+                Op::Set { src: Src::Loc(from), .. } => e.g.0 == 1 && from.root == Root::Global(0),
                 _ => false,
             };
-            let reads: Vec<usize> = (0..t.events.len())
-                .filter(|&i| reads_result(&t.events[i]))
-                .collect();
-            assert_eq!(
-                reads.len(),
-                params(1, set).get_u64("workers") as usize,
-                "{set:?}"
-            );
-            assert!(
-                reads.iter().all(|&i| !a.deps_of(i).is_empty()),
-                "{set:?}: main waits for every worker"
-            );
+            let reads: Vec<usize> = (0..t.events.len()).filter(|&i| reads_result(&t.events[i])).collect();
+            assert_eq!(reads.len(), params(1, set).get_u64("workers") as usize, "{set:?}");
+            assert!(reads.iter().all(|&i| !a.deps_of(i).is_empty()), "{set:?}: main waits for every worker");
         }
     }
 

@@ -19,8 +19,7 @@ pub const SEED_EXAMPLE: &str = include_str!("../../traces/seed-example.gct");
 
 /// [`SEED_EXAMPLE`] parsed.
 pub fn seed_example() -> Trace {
-    crate::text::parse_text(SEED_EXAMPLE, "seed-example.gct")
-        .expect("the built-in seed example is a valid trace")
+    crate::text::parse_text(SEED_EXAMPLE, "seed-example.gct").expect("the built-in seed example is a valid trace")
 }
 
 /// The default workload's live-heap target: large enough that marking is a
@@ -115,20 +114,10 @@ mod tests {
     fn the_default_workload_is_sound_and_collects_a_few_dozen_times() {
         let cfg = default_workload();
         let t = random_trace_with_stats(&cfg).0;
-        assert!(
-            (1_900_000..2_100_000).contains(&t.events.len()),
-            "{} events",
-            t.events.len()
-        );
+        assert!((1_900_000..2_100_000).contains(&t.events.len()), "{} events", t.events.len());
         let (cycles, peak, _) = gogc100_cycles(&t);
-        assert!(
-            (20 << 20..60 << 20).contains(&peak),
-            "peak live heap {peak} B"
-        );
-        assert!(
-            (20..=60).contains(&cycles),
-            "{cycles} collections at GOGC=100"
-        );
+        assert!((20 << 20..60 << 20).contains(&peak), "peak live heap {peak} B");
+        assert!((20..=60).contains(&cycles), "{cycles} collections at GOGC=100");
     }
 
     /// Prints the default workload's size and the generator's speed; run with
@@ -136,16 +125,9 @@ mod tests {
     #[test]
     #[ignore = "a report, not a check: slow in debug builds"]
     fn default_workload_report() {
-        for (name, cfg) in [
-            ("default", default_workload()),
-            (
-                "10M",
-                RandomConfig {
-                    events: 10_000_000,
-                    ..default_workload()
-                },
-            ),
-        ] {
+        for (name, cfg) in
+            [("default", default_workload()), ("10M", RandomConfig { events: 10_000_000, ..default_workload() })]
+        {
             let start = std::time::Instant::now();
             let (t, stats) = random_trace_with_stats(&cfg);
             let secs = start.elapsed().as_secs_f64();

@@ -60,35 +60,11 @@ pub const PARAMS: &[ParamSpec] = &[
         50_000_000,
         "long-lived objects built first (64 bytes, 4 pointer slots each)",
     ),
-    ParamSpec::int(
-        "updates",
-        500_000,
-        0,
-        2_000_000_000,
-        "young blocks stored into old objects' fields",
-    ),
-    ParamSpec::int(
-        "young_bytes",
-        64,
-        8,
-        1 << 24,
-        "size of each young block (one pointer slot)",
-    ),
+    ParamSpec::int("updates", 500_000, 0, 2_000_000_000, "young blocks stored into old objects' fields"),
+    ParamSpec::int("young_bytes", 64, 8, 1 << 24, "size of each young block (one pointer slot)"),
     ParamSpec::int("workers", 4, 1, 4096, "goroutines doing the updates"),
-    ParamSpec::int(
-        "active",
-        16,
-        1,
-        1_000_000,
-        "old objects each worker is updating at a time",
-    ),
-    ParamSpec::int(
-        "work_ns",
-        200,
-        0,
-        1_000_000_000,
-        "mean computation per update, ns (0: none)",
-    ),
+    ParamSpec::int("active", 16, 1, 1_000_000, "old objects each worker is updating at a time"),
+    ParamSpec::int("work_ns", 200, 0, 1_000_000_000, "mean computation per update, ns (0: none)"),
 ];
 
 /// Slots per chunk of the table: 32 KiB, Go's largest small-object class.
@@ -128,54 +104,21 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
     // The old table, built by main before anything else runs.
     b.call(main, 1, &[])?;
     let chunks = olds.div_ceil(CHUNK_SLOTS);
-    b.alloc(
-        main,
-        gl(0),
-        chunks * WORD_BYTES,
-        chunks as u32,
-        Cause::MakeSlice,
-        Placement::Auto,
-    )?;
+    b.alloc(main, gl(0), chunks * WORD_BYTES, chunks as u32, Cause::MakeSlice, Placement::Auto)?;
     for c in 0..chunks {
         let n = CHUNK_SLOTS.min(olds - c * CHUNK_SLOTS);
-        b.alloc(
-            main,
-            gl(0).slot(c as u32),
-            n * WORD_BYTES,
-            n as u32,
-            Cause::MakeSlice,
-            Placement::Auto,
-        )?;
+        b.alloc(main, gl(0).slot(c as u32), n * WORD_BYTES, n as u32, Cause::MakeSlice, Placement::Auto)?;
     }
     for i in 0..olds {
-        b.alloc(
-            main,
-            old(i),
-            OLD_BYTES,
-            OLD_SLOTS,
-            Cause::New,
-            Placement::Auto,
-        )?;
-        b.alloc(
-            main,
-            old(i).slot(0),
-            NAME_BYTES,
-            0,
-            Cause::Concat,
-            Placement::Auto,
-        )?;
+        b.alloc(main, old(i), OLD_BYTES, OLD_SLOTS, Cause::New, Placement::Auto)?;
+        b.alloc(main, old(i).slot(0), NAME_BYTES, 0, Cause::Concat, Placement::Auto)?;
     }
 
     let mut ws = Vec::with_capacity(workers);
     for w in 0..workers {
         let g = b.go(main, 1, &[])?;
         let share = updates / workers as u64 + u64::from((w as u64) < updates % workers as u64);
-        let set: Vec<Active> = (0..active)
-            .map(|_| Active {
-                obj: rng.random_range(0..olds),
-                filled: 0,
-            })
-            .collect();
+        let set: Vec<Active> = (0..active).map(|_| Active { obj: rng.random_range(0..olds), filled: 0 }).collect();
         ws.push((g, share, set));
     }
 
@@ -194,14 +137,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
             let k = rng.random_range(young_slots.clone());
             // s.last[k] = &Event{...}: an old-to-young store.
             let field = old(a.obj).slot(k);
-            b.alloc(
-                g,
-                field.clone(),
-                young_bytes,
-                1,
-                Cause::New,
-                Placement::Auto,
-            )?;
+            b.alloc(g, field.clone(), young_bytes, 1, Cause::New, Placement::Auto)?;
             a.filled |= 1 << k;
             if rng.random_ratio(1, BACK_POINTER_ODDS) {
                 let other = old(rng.random_range(0..olds));
@@ -213,10 +149,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
                 for k in young_slots.clone().filter(|k| a.filled & (1 << k) != 0) {
                     b.set(g, old(a.obj).slot(k), NIL)?;
                 }
-                *a = Active {
-                    obj: rng.random_range(0..olds),
-                    filled: 0,
-                };
+                *a = Active { obj: rng.random_range(0..olds), filled: 0 };
             }
             work(&mut b, &mut rng, g, work_ns)?;
         }
@@ -233,9 +166,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
 
 /// `sessions[i/4096][i%4096]`.
 fn old(i: u64) -> Loc {
-    gl(0)
-        .slot((i / CHUNK_SLOTS) as u32)
-        .slot((i % CHUNK_SLOTS) as u32)
+    gl(0).slot((i / CHUNK_SLOTS) as u32).slot((i % CHUNK_SLOTS) as u32)
 }
 
 #[cfg(test)]
@@ -299,11 +230,7 @@ mod tests {
         let d = death_times(&t, &a, &places);
         // Everything main allocated is old; workers' blocks are young.
         let main = a.goroutines[0].id;
-        let first_update = t
-            .events
-            .iter()
-            .position(|e| e.g != main && !matches!(e.op, Op::Work { .. }))
-            .unwrap();
+        let first_update = t.events.iter().position(|e| e.g != main && !matches!(e.op, Op::Work { .. })).unwrap();
         let mut old_to_young = 0;
         let mut much_older = 0;
         let mut young = 0;
@@ -328,18 +255,9 @@ mod tests {
             }
         }
         assert_eq!(young, updates);
-        assert_eq!(
-            old_to_young, updates,
-            "every young block goes into an object built before the updates"
-        );
-        assert!(
-            much_older * 10 > updates * 9,
-            "{much_older} of {updates} stores span over 1000 events"
-        );
-        assert!(
-            dead_soon * 10 > young * 9,
-            "{dead_soon} of {young} young blocks die within a tenth of the trace"
-        );
+        assert_eq!(old_to_young, updates, "every young block goes into an object built before the updates");
+        assert!(much_older * 10 > updates * 9, "{much_older} of {updates} stores span over 1000 events");
+        assert!(dead_soon * 10 > young * 9, "{dead_soon} of {young} young blocks die within a tenth of the trace");
         assert_eq!(a.blocks.len() as u64, 1 + 1 + 2 * olds + updates);
     }
 }

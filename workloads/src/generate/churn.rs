@@ -75,54 +75,17 @@ use rand_chacha::ChaCha8Rng;
 use std::collections::VecDeque;
 
 /// One line for listings.
-pub const SUMMARY: &str =
-    "many short goroutines (64 at a time): a pointer argument, a few big frames \
+pub const SUMMARY: &str = "many short goroutines (64 at a time): a pointer argument, a few big frames \
      (stacks past 2 KiB), small blocks that mostly die, some published to a shared global ring";
 
 /// The parameters.
 pub const PARAMS: &[ParamSpec] = &[
-    ParamSpec::int(
-        "goroutines",
-        10_000,
-        1,
-        100_000_000,
-        "goroutines started by main in all",
-    ),
-    ParamSpec::int(
-        "concurrent",
-        64,
-        1,
-        100_000,
-        "goroutines running at once (main starts one whenever one exits)",
-    ),
-    ParamSpec::int(
-        "depth",
-        8,
-        0,
-        10_000,
-        "nested calls of each goroutine before it allocates",
-    ),
-    ParamSpec::int(
-        "allocs",
-        20,
-        0,
-        1_000_000,
-        "small blocks each goroutine allocates",
-    ),
-    ParamSpec::real(
-        "escape_rate",
-        0.1,
-        0.0,
-        1.0,
-        "fraction of the blocks published into the shared ring (heap)",
-    ),
-    ParamSpec::real(
-        "read_rate",
-        0.2,
-        0.0,
-        1.0,
-        "probability, per block, of reading a ring slot and following it",
-    ),
+    ParamSpec::int("goroutines", 10_000, 1, 100_000_000, "goroutines started by main in all"),
+    ParamSpec::int("concurrent", 64, 1, 100_000, "goroutines running at once (main starts one whenever one exits)"),
+    ParamSpec::int("depth", 8, 0, 10_000, "nested calls of each goroutine before it allocates"),
+    ParamSpec::int("allocs", 20, 0, 1_000_000, "small blocks each goroutine allocates"),
+    ParamSpec::real("escape_rate", 0.1, 0.0, 1.0, "fraction of the blocks published into the shared ring (heap)"),
+    ParamSpec::real("read_rate", 0.2, 0.0, 1.0, "probability, per block, of reading a ring slot and following it"),
     ParamSpec::int("ring", 256, 1, 1 << 20, "slots of the shared ring (G0)"),
 ];
 
@@ -183,17 +146,11 @@ struct Churn {
 
 impl Churn {
     /// Emits `w`'s next step (one to three events); true when it has exited.
-    fn step<S: EventSink>(
-        &mut self,
-        b: &mut Builder<S>,
-        w: &mut Worker,
-    ) -> Result<bool, BuildError> {
+    fn step<S: EventSink>(&mut self, b: &mut Builder<S>, w: &mut Worker) -> Result<bool, BuildError> {
         let g = w.g;
         match w.phase {
             Phase::Down if w.level < self.depth => {
-                let words = self
-                    .rng
-                    .random_range(FRAME_MIN_BYTES / 8..=FRAME_MAX_BYTES / 8);
+                let words = self.rng.random_range(FRAME_MIN_BYTES / 8..=FRAME_MAX_BYTES / 8);
                 b.call_sized(g, LOCALS, words * 8, &[l(CFG).into()])?;
                 w.level += 1;
             }
@@ -280,14 +237,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
     let main = b.main();
     // main's locals: l0 shared.
     b.call(main, 1, &[])?;
-    b.alloc(
-        main,
-        gl(0),
-        8 * ring as u64,
-        ring as u32,
-        Cause::MakeSlice,
-        Placement::Auto,
-    )?;
+    b.alloc(main, gl(0), 8 * ring as u64, ring as u32, Cause::MakeSlice, Placement::Auto)?;
     b.alloc(main, l(0), CONFIG_BYTES, 0, Cause::New, Placement::Auto)?;
     let mut live: VecDeque<Worker> = VecDeque::with_capacity(concurrent);
     let mut started = 0;
@@ -295,12 +245,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
         // sem <- struct{}{}; go handle(depth, shared)
         while live.len() < concurrent && started < total {
             let g = b.go(main, LOCALS, &[l(0).into()])?;
-            live.push_back(Worker {
-                g,
-                phase: Phase::Down,
-                level: 0,
-                done: 0,
-            });
+            live.push_back(Worker { g, phase: Phase::Down, level: 0, done: 0 });
             started += 1;
         }
         let Some(mut w) = live.pop_front() else { break };
@@ -342,12 +287,7 @@ mod tests {
         s.into_trace()
     }
 
-    const SMALL: &[(&str, &str)] = &[
-        ("goroutines", "50"),
-        ("concurrent", "4"),
-        ("depth", "2"),
-        ("allocs", "5"),
-    ];
+    const SMALL: &[(&str, &str)] = &[("goroutines", "50"), ("concurrent", "4"), ("depth", "2"), ("allocs", "5")];
     const LARGE: &[(&str, &str)] = &[
         ("goroutines", "3000"),
         ("concurrent", "500"),
@@ -371,12 +311,7 @@ mod tests {
         let bytes = |locals: u32, fb: Option<u64>| fb.unwrap_or(16 + 8 * u64::from(locals));
         for e in &t.events {
             match &e.op {
-                Op::Go {
-                    child,
-                    locals,
-                    frame_bytes,
-                    ..
-                } => {
+                Op::Go { child, locals, frame_bytes, .. } => {
                     let f = bytes(*locals, *frame_bytes);
                     let c = gs.entry(child.0).or_default();
                     assert!(!c.spawned, "g{} spawned twice", child.0);
@@ -384,11 +319,7 @@ mod tests {
                     c.frames.push(f);
                     c.max_stack = f;
                 }
-                Op::Call {
-                    locals,
-                    frame_bytes,
-                    ..
-                } => {
+                Op::Call { locals, frame_bytes, .. } => {
                     let s = gs.entry(e.g.0).or_default();
                     s.frames.push(bytes(*locals, *frame_bytes));
                     s.max_stack = s.max_stack.max(s.frames.iter().sum());
@@ -422,12 +353,7 @@ mod tests {
             let gs = lives(&t);
             let workers: Vec<_> = gs.iter().filter(|(g, _)| **g != 1).collect();
             assert_eq!(workers.len(), goroutines, "{set:?}");
-            assert!(
-                workers
-                    .iter()
-                    .all(|(_, l)| l.spawned && l.exited && l.frames.is_empty()),
-                "{set:?}"
-            );
+            assert!(workers.iter().all(|(_, l)| l.spawned && l.exited && l.frames.is_empty()), "{set:?}");
             let max = workers.iter().map(|(_, l)| l.max_stack).max().unwrap();
             if set != SMALL {
                 assert!(max > 2048, "{set:?}: deepest stack {max} bytes");
@@ -461,41 +387,23 @@ mod tests {
                 writers.entry(dst.path[0]).or_default().insert(e.g.0);
             }
         }
-        assert!(
-            writers.values().filter(|w| w.len() > 1).count() > 200,
-            "most slots shared"
-        );
+        assert!(writers.values().filter(|w| w.len() > 1).count() > 200, "most slots shared");
         // ... and read by goroutines that did not write them: cross-goroutine dependencies.
         let a = analyze(&t).unwrap();
-        let waits = (0..t.events.len())
-            .filter(|&i| !a.deps_of(i).is_empty())
-            .count();
+        let waits = (0..t.events.len()).filter(|&i| !a.deps_of(i).is_empty()).count();
         assert!(waits > 1000, "{waits} events wait for another goroutine");
         // Ring items on the heap, most of the rest on stacks.
         let place = a.placements(false);
         let heap = place.iter().filter(|p| **p == Place::Heap).count();
-        assert!(
-            heap > 10_000 && heap < place.len() / 3,
-            "{heap} of {}",
-            place.len()
-        );
+        assert!(heap > 10_000 && heap < place.len() / 3, "{heap} of {}", place.len());
     }
 
     #[test]
     fn churn_traces_are_sound_at_small_default_and_large_parameters() {
-        for set in [
-            SMALL,
-            &[][..],
-            LARGE,
-            &[("depth", "0"), ("allocs", "0"), ("goroutines", "10")],
-        ] {
+        for set in [SMALL, &[][..], LARGE, &[("depth", "0"), ("allocs", "0"), ("goroutines", "10")]] {
             let t = trace(&params(5, set));
             let s = super::super::check::check(&t).unwrap_or_else(|e| panic!("{set:?}: {e}"));
-            assert_eq!(
-                s.exits + 1,
-                s.goroutines,
-                "{set:?}: every goroutine but main exits"
-            );
+            assert_eq!(s.exits + 1, s.goroutines, "{set:?}: every goroutine but main exits");
             analyze(&t).unwrap_or_else(|e| panic!("{set:?}: {e}"));
         }
     }
@@ -503,11 +411,7 @@ mod tests {
     #[test]
     fn churn_default_size() {
         let t = trace(&params(1, &[]));
-        let allocs = t
-            .events
-            .iter()
-            .filter(|e| matches!(e.op, Op::Alloc { .. }))
-            .count();
+        let allocs = t.events.iter().filter(|e| matches!(e.op, Op::Alloc { .. })).count();
         assert_eq!(allocs, 2 + 10_000 * 20);
         assert_eq!(t.events.len(), 690_374);
     }

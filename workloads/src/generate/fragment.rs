@@ -48,35 +48,11 @@ pub const SUMMARY: &str =
 
 /// The parameters `--set` accepts.
 pub const PARAMS: &[ParamSpec] = &[
-    ParamSpec::int(
-        "live_slots",
-        5_000,
-        1,
-        50_000_000,
-        "slots each holding one live value",
-    ),
-    ParamSpec::int(
-        "replacements",
-        500_000,
-        0,
-        2_000_000_000,
-        "values replaced after the slots are filled",
-    ),
-    ParamSpec::real(
-        "large_fraction",
-        0.01,
-        0.0,
-        1.0,
-        "share of values above 32 KiB (32 KiB..256 KiB, log-uniform)",
-    ),
+    ParamSpec::int("live_slots", 5_000, 1, 50_000_000, "slots each holding one live value"),
+    ParamSpec::int("replacements", 500_000, 0, 2_000_000_000, "values replaced after the slots are filled"),
+    ParamSpec::real("large_fraction", 0.01, 0.0, 1.0, "share of values above 32 KiB (32 KiB..256 KiB, log-uniform)"),
     ParamSpec::int("workers", 4, 1, 4096, "goroutines replacing values"),
-    ParamSpec::int(
-        "work_ns",
-        200,
-        0,
-        1_000_000_000,
-        "mean computation per replacement, ns (0: none)",
-    ),
+    ParamSpec::int("work_ns", 200, 0, 1_000_000_000, "mean computation per replacement, ns (0: none)"),
 ];
 
 /// Slots per chunk of the store: 32 KiB, Go's largest small-object class.
@@ -110,24 +86,10 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
 
     b.call(main, 1, &[])?;
     let chunks = n.div_ceil(CHUNK_SLOTS);
-    b.alloc(
-        main,
-        gl(0),
-        chunks * WORD_BYTES,
-        chunks as u32,
-        Cause::MakeSlice,
-        Placement::Auto,
-    )?;
+    b.alloc(main, gl(0), chunks * WORD_BYTES, chunks as u32, Cause::MakeSlice, Placement::Auto)?;
     for c in 0..chunks {
         let k = CHUNK_SLOTS.min(n - c * CHUNK_SLOTS);
-        b.alloc(
-            main,
-            gl(0).slot(c as u32),
-            k * WORD_BYTES,
-            k as u32,
-            Cause::MakeSlice,
-            Placement::Auto,
-        )?;
+        b.alloc(main, gl(0).slot(c as u32), k * WORD_BYTES, k as u32, Cause::MakeSlice, Placement::Auto)?;
     }
     for i in 0..n {
         has_slot[i as usize] = new_value(&mut b, &mut rng, main, i, large)?;
@@ -136,10 +98,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
     let mut ws = Vec::with_capacity(workers as usize);
     for w in 0..workers {
         let g = b.go(main, 1, &[])?;
-        ws.push((
-            g,
-            replacements / workers + u64::from(w < replacements % workers),
-        ));
+        ws.push((g, replacements / workers + u64::from(w < replacements % workers)));
     }
     let mut turn = 0;
     while !ws.is_empty() {
@@ -178,11 +137,7 @@ fn new_value<S: EventSink>(
     i: u64,
     large_fraction: f64,
 ) -> Result<bool, BuildError> {
-    let (lo, hi) = if rng.random_bool(large_fraction) {
-        LARGE_LOG2
-    } else {
-        SMALL_LOG2
-    };
+    let (lo, hi) = if rng.random_bool(large_fraction) { LARGE_LOG2 } else { SMALL_LOG2 };
     let mut size = rng.random_range(lo..=hi).exp2().round() as u64;
     if lo == LARGE_LOG2.0 {
         size = size.max((1 << 15) + 1);
@@ -199,9 +154,7 @@ fn new_value<S: EventSink>(
 
 /// `store[i/4096][i%4096]`.
 fn value(i: u64) -> Loc {
-    gl(0)
-        .slot((i / CHUNK_SLOTS) as u32)
-        .slot((i % CHUNK_SLOTS) as u32)
+    gl(0).slot((i / CHUNK_SLOTS) as u32).slot((i % CHUNK_SLOTS) as u32)
 }
 
 #[cfg(test)]
@@ -230,19 +183,8 @@ mod tests {
     fn sound_at_default_small_and_large_parameters() {
         let cases: &[&[(&str, &str)]] = &[
             &[],
-            &[
-                ("live_slots", "1"),
-                ("replacements", "30"),
-                ("large_fraction", "1"),
-                ("workers", "1"),
-                ("work_ns", "0"),
-            ],
-            &[
-                ("live_slots", "5000"),
-                ("replacements", "1000000"),
-                ("large_fraction", "0.2"),
-                ("workers", "32"),
-            ],
+            &[("live_slots", "1"), ("replacements", "30"), ("large_fraction", "1"), ("workers", "1"), ("work_ns", "0")],
+            &[("live_slots", "5000"), ("replacements", "1000000"), ("large_fraction", "0.2"), ("workers", "32")],
         ];
         for sets in cases {
             let t = build(&params(3, sets));
@@ -256,14 +198,7 @@ mod tests {
 
     #[test]
     fn sizes_span_every_size_class_and_deaths_are_out_of_allocation_order() {
-        let t = build(&params(
-            5,
-            &[
-                ("live_slots", "2000"),
-                ("replacements", "50000"),
-                ("large_fraction", "0.05"),
-            ],
-        ));
+        let t = build(&params(5, &[("live_slots", "2000"), ("replacements", "50000"), ("large_fraction", "0.05")]));
         let a = analyze(&t).unwrap();
         let d = death_times(&t, &a, &a.placements(false));
         let mut octaves = [0u32; 19];
@@ -277,26 +212,13 @@ mod tests {
         assert!(large > 1500 && large < 3500, "{large} large values");
         // Values die in random order: many pairs of consecutive allocations
         // die in the opposite order.
-        let deaths: Vec<u64> = d.death[2..]
-            .iter()
-            .map(|x| x.map_or(u64::MAX, u64::from))
-            .collect();
+        let deaths: Vec<u64> = d.death[2..].iter().map(|x| x.map_or(u64::MAX, u64::from)).collect();
         let inversions = deaths.windows(2).filter(|w| w[0] > w[1]).count();
-        assert!(
-            inversions * 3 > deaths.len(),
-            "{inversions} inversions in {}",
-            deaths.len()
-        );
+        assert!(inversions * 3 > deaths.len(), "{inversions} inversions in {}", deaths.len());
         // At the end: the store (spine and one chunk), the 2000 current
         // values, and the replaced values a current value still links to.
         let live = d.death.iter().filter(|x| x.is_none()).count();
-        assert!(
-            live > 2 + 2000,
-            "{live} blocks live at the end: no replaced value outlived its slot"
-        );
-        assert!(t
-            .events
-            .iter()
-            .any(|e| matches!(&e.op, Op::Set { dst, .. } if dst.path.len() == 3)));
+        assert!(live > 2 + 2000, "{live} blocks live at the end: no replaced value outlived its slot");
+        assert!(t.events.iter().any(|e| matches!(&e.op, Op::Set { dst, .. } if dst.path.len() == 3)));
     }
 }

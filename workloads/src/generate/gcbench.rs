@@ -86,11 +86,23 @@ pub const SUMMARY: &str = "GCBench (Ellis/Kovac/Boehm): stretch tree, long-lived
 
 /// The parameters; depths and array length default to GCBench's constants.
 pub const PARAMS: &[ParamSpec] = &[
-    ParamSpec::int("stretch_depth", 18, 0, MAX_DEPTH as u64, "depth of the stretch tree (kStretchTreeDepth); also sets NumIters"),
+    ParamSpec::int(
+        "stretch_depth",
+        18,
+        0,
+        MAX_DEPTH as u64,
+        "depth of the stretch tree (kStretchTreeDepth); also sets NumIters",
+    ),
     ParamSpec::int("long_lived_depth", 16, 0, MAX_DEPTH as u64, "depth of the long-lived tree (kLongLivedTreeDepth)"),
     ParamSpec::int("array_len", 500_000, 0, 100_000_000, "float64 elements of the long-lived array (kArraySize)"),
     ParamSpec::int("min_depth", 4, 0, MAX_DEPTH as u64, "depth of the first short-lived trees (kMinTreeDepth)"),
-    ParamSpec::int("max_depth", 16, 0, MAX_DEPTH as u64, "depth of the last short-lived trees (kMaxTreeDepth); depths step by 2"),
+    ParamSpec::int(
+        "max_depth",
+        16,
+        0,
+        MAX_DEPTH as u64,
+        "depth of the last short-lived trees (kMaxTreeDepth); depths step by 2",
+    ),
     ParamSpec::real(
         "iterations",
         1.0,
@@ -171,9 +183,7 @@ impl Config {
 /// nothing in Go).
 pub fn expected_allocs(p: &Params) -> u64 {
     let c = Config::of(p);
-    let short: u64 = depths(c.min, c.max)
-        .map(|d| 2 * iters(c.stretch, d, c.frac) * tree_size(d))
-        .sum();
+    let short: u64 = depths(c.min, c.max).map(|d| 2 * iters(c.stretch, d, c.frac) * tree_size(d)).sum();
     tree_size(c.stretch) + tree_size(c.long_lived) + u64::from(c.array_len > 0) + short
 }
 
@@ -189,14 +199,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
     b.alloc(g, l(1), NODE_BYTES, NODE_SLOTS, Cause::New, Placement::Auto)?;
     populate(&mut b, g, c.long_lived, l(1))?;
     if c.array_len > 0 {
-        b.alloc(
-            g,
-            l(2),
-            DOUBLE_BYTES * c.array_len,
-            0,
-            Cause::MakeSlice,
-            Placement::Auto,
-        )?;
+        b.alloc(g, l(2), DOUBLE_BYTES * c.array_len, 0, Cause::MakeSlice, Placement::Auto)?;
         let fill = c.array_len / 2 * FILL_NS_PER_ELEMENT;
         if fill > 0 {
             b.work(g, fill)?;
@@ -212,12 +215,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
 }
 
 /// `TimeConstruction(depth)`: a frame with one local, `tempTree`.
-fn time_construction<S: EventSink>(
-    b: &mut Builder<S>,
-    g: GoroutineId,
-    depth: u32,
-    n: u64,
-) -> Result<(), BuildError> {
+fn time_construction<S: EventSink>(b: &mut Builder<S>, g: GoroutineId, depth: u32, n: u64) -> Result<(), BuildError> {
     b.call(g, 1, &[])?;
     for _ in 0..n {
         // topDown(depth): tempTree := &Node{}; Populate(depth, tempTree)
@@ -236,30 +234,11 @@ fn time_construction<S: EventSink>(
 /// `Populate(depth, node)`: calls with `node` (a location in the caller's
 /// frame holding a node) as the callee's `l0`, hangs two new nodes into its
 /// slots and recurses into them.
-fn populate<S: EventSink>(
-    b: &mut Builder<S>,
-    g: GoroutineId,
-    depth: u32,
-    node: Loc,
-) -> Result<(), BuildError> {
+fn populate<S: EventSink>(b: &mut Builder<S>, g: GoroutineId, depth: u32, node: Loc) -> Result<(), BuildError> {
     b.call(g, 1, &[node.into()])?;
     if depth > 0 {
-        b.alloc(
-            g,
-            l(0).slot(LEFT),
-            NODE_BYTES,
-            NODE_SLOTS,
-            Cause::New,
-            Placement::Auto,
-        )?;
-        b.alloc(
-            g,
-            l(0).slot(RIGHT),
-            NODE_BYTES,
-            NODE_SLOTS,
-            Cause::New,
-            Placement::Auto,
-        )?;
+        b.alloc(g, l(0).slot(LEFT), NODE_BYTES, NODE_SLOTS, Cause::New, Placement::Auto)?;
+        b.alloc(g, l(0).slot(RIGHT), NODE_BYTES, NODE_SLOTS, Cause::New, Placement::Auto)?;
         populate(b, g, depth - 1, l(0).slot(LEFT))?;
         populate(b, g, depth - 1, l(0).slot(RIGHT))?;
     }
@@ -268,12 +247,7 @@ fn populate<S: EventSink>(
 
 /// `MakeTree(depth)`, returning the new tree into `dst` (a location in the
 /// caller's frame). Locals: l0 left, l1 right, l2 the node.
-fn make_tree<S: EventSink>(
-    b: &mut Builder<S>,
-    g: GoroutineId,
-    depth: u32,
-    dst: Loc,
-) -> Result<(), BuildError> {
+fn make_tree<S: EventSink>(b: &mut Builder<S>, g: GoroutineId, depth: u32, dst: Loc) -> Result<(), BuildError> {
     b.call(g, 3, &[])?;
     if depth > 0 {
         make_tree(b, g, depth - 1, l(0))?;
@@ -309,18 +283,10 @@ mod tests {
         s.into_trace()
     }
 
-    const SMALL: &[(&str, &str)] = &[
-        ("stretch_depth", "10"),
-        ("long_lived_depth", "8"),
-        ("array_len", "1000"),
-        ("max_depth", "8"),
-    ];
-    const MODERATE: &[(&str, &str)] = &[
-        ("stretch_depth", "13"),
-        ("long_lived_depth", "11"),
-        ("array_len", "500000"),
-        ("max_depth", "12"),
-    ];
+    const SMALL: &[(&str, &str)] =
+        &[("stretch_depth", "10"), ("long_lived_depth", "8"), ("array_len", "1000"), ("max_depth", "8")];
+    const MODERATE: &[(&str, &str)] =
+        &[("stretch_depth", "13"), ("long_lived_depth", "11"), ("array_len", "500000"), ("max_depth", "12")];
 
     /// Counts events and allocations without keeping them.
     #[derive(Default)]
@@ -367,18 +333,12 @@ mod tests {
         ] {
             let p = params(set);
             let t = trace(&p);
-            let allocs = t
-                .events
-                .iter()
-                .filter(|e| matches!(e.op, Op::Alloc { .. }))
-                .count() as u64;
+            let allocs = t.events.iter().filter(|e| matches!(e.op, Op::Alloc { .. })).count() as u64;
             let c = Config::of(&p);
             let by_hand = tree_size(c.stretch)
                 + tree_size(c.long_lived)
                 + u64::from(c.array_len > 0)
-                + depths(c.min, c.max)
-                    .map(|d| 2 * num_iters(c.stretch, d) * tree_size(d))
-                    .sum::<u64>();
+                + depths(c.min, c.max).map(|d| 2 * num_iters(c.stretch, d) * tree_size(d)).sum::<u64>();
             assert_eq!(allocs, by_hand, "{set:?}");
             assert_eq!(allocs, expected_allocs(&p));
         }
@@ -397,14 +357,8 @@ mod tests {
             // the top-down roots stay on the stack.
             let stack = place.iter().filter(|p| **p == Place::Stack).count();
             let c = Config::of(&params(set));
-            let roots: u64 = 1 + depths(c.min, c.max)
-                .map(|d| num_iters(c.stretch, d))
-                .sum::<u64>();
-            assert_eq!(
-                stack as u64,
-                roots + u64::from(c.array_len * 8 <= 64 * 1024),
-                "{set:?}"
-            );
+            let roots: u64 = 1 + depths(c.min, c.max).map(|d| num_iters(c.stretch, d)).sum::<u64>();
+            assert_eq!(stack as u64, roots + u64::from(c.array_len * 8 <= 64 * 1024), "{set:?}");
         }
     }
 
@@ -431,11 +385,7 @@ mod tests {
         let p = params(&set);
         let t = trace(&p);
         analyze(&t).unwrap();
-        let allocs = t
-            .events
-            .iter()
-            .filter(|e| matches!(e.op, Op::Alloc { .. }))
-            .count() as u64;
+        let allocs = t.events.iter().filter(|e| matches!(e.op, Op::Alloc { .. })).count() as u64;
         assert_eq!(allocs, expected_allocs(&p));
         assert!(allocs < expected_allocs(&params(MODERATE)) / 5, "{allocs}");
     }

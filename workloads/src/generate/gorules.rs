@@ -36,11 +36,10 @@ pub const MAX_SMALL_SIZE: u64 = 32768;
 /// `class_to_size` of runtime/sizeclasses.go (Go 1.12 to 1.24 alike): the
 /// 68 size classes, class 0 meaning "large object" (size 0 here).
 pub const SIZE_CLASSES: [u64; 68] = [
-    0, 8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 288, 320,
-    352, 384, 416, 448, 480, 512, 576, 640, 704, 768, 896, 1024, 1152, 1280, 1408, 1536, 1792,
-    2048, 2304, 2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728,
-    10240, 10880, 12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672,
-    32768,
+    0, 8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 288, 320, 352, 384, 416, 448,
+    480, 512, 576, 640, 704, 768, 896, 1024, 1152, 1280, 1408, 1536, 1792, 2048, 2304, 2688, 3072, 3200, 3456, 4096,
+    4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728, 10240, 10880, 12288, 13568, 14336, 16384, 18432, 19072,
+    20480, 21760, 24576, 27264, 28672, 32768,
 ];
 
 /// `mallocHeaderSize` (Go 1.22, runtime/mbitmap_allocheaders.go): the type
@@ -76,18 +75,12 @@ pub fn roundupsize(bytes: u64) -> u64 {
 /// malloc header, and the result is what is left for the data.
 pub fn roundupsize_typed(bytes: u64, noscan: bool) -> u64 {
     if bytes <= MAX_SMALL_SIZE - MALLOC_HEADER_SIZE {
-        let req = if !noscan && bytes > MIN_SIZE_FOR_MALLOC_HEADER {
-            bytes + MALLOC_HEADER_SIZE
-        } else {
-            bytes
-        };
+        let req = if !noscan && bytes > MIN_SIZE_FOR_MALLOC_HEADER { bytes + MALLOC_HEADER_SIZE } else { bytes };
         let class = SIZE_CLASSES[size_class(req).expect("at most MAX_SMALL_SIZE")];
         return class - (req - bytes);
     }
     // Large object: whole pages (`reqSize &^ (pageSize - 1)`), unless that overflows.
-    bytes
-        .checked_add(PAGE_SIZE - 1)
-        .map_or(bytes, |r| r & !(PAGE_SIZE - 1))
+    bytes.checked_add(PAGE_SIZE - 1).map_or(bytes, |r| r & !(PAGE_SIZE - 1))
 }
 
 /// Below this capacity a slice doubles; above it, it grows by about 1.25x
@@ -266,10 +259,7 @@ pub fn map_growths(start_b: u8, n_inserts: u64, bucket_bytes: u64, noscan: bool)
 /// (144 bytes, allocated at the first insert by `mapassign`, or on the
 /// stack with the map) is `make(map)`'s, not a growth, and is not listed.
 pub fn map_grow_sizes(n_inserts: u64) -> Vec<u64> {
-    map_growths(0, n_inserts, MAP_INT_INT_BUCKET_BYTES, true)
-        .iter()
-        .map(|g| g.bytes)
-        .collect()
+    map_growths(0, n_inserts, MAP_INT_INT_BUCKET_BYTES, true).iter().map(|g| g.bytes).collect()
 }
 
 /// Named so that `cargo test situations` runs them with the workload's tests.
@@ -287,11 +277,7 @@ mod situations_tests {
         assert_eq!(roundupsize(40), 48);
         assert_eq!(roundupsize(1025), 1152);
         assert_eq!(roundupsize(32768), 32768);
-        assert_eq!(
-            roundupsize(32769),
-            40960,
-            "large objects take whole 8 KiB pages"
-        );
+        assert_eq!(roundupsize(32769), 40960, "large objects take whole 8 KiB pages");
         assert_eq!(roundupsize(0), 0, "mallocgc(0) allocates nothing");
         for &c in &SIZE_CLASSES[1..] {
             assert_eq!(roundupsize(c), c);
@@ -301,22 +287,10 @@ mod situations_tests {
 
     #[test]
     fn malloc_headers_shrink_pointer_objects_above_512_bytes() {
-        assert_eq!(
-            roundupsize_typed(512, false),
-            512,
-            "the span bitmap covers up to 512 bytes"
-        );
-        assert_eq!(
-            roundupsize_typed(1024, false),
-            1144,
-            "1024 + 8-byte header -> class 1152, minus the header"
-        );
+        assert_eq!(roundupsize_typed(512, false), 512, "the span bitmap covers up to 512 bytes");
+        assert_eq!(roundupsize_typed(1024, false), 1144, "1024 + 8-byte header -> class 1152, minus the header");
         assert_eq!(roundupsize_typed(1024, true), 1024);
-        assert_eq!(
-            roundupsize_typed(40000, false),
-            40960,
-            "large objects: no header rounding"
-        );
+        assert_eq!(roundupsize_typed(40000, false), 40960, "large objects: no header rounding");
     }
 
     #[test]
@@ -326,17 +300,9 @@ mod situations_tests {
         assert_eq!(nextslicecap(129, 128), 256);
         assert_eq!(nextslicecap(257, 256), 512);
         assert_eq!(nextslicecap(513, 512), 832);
-        assert_eq!(
-            growslice_cap(512, 513, 8),
-            848,
-            "832 · 8 = 6656 bytes -> class 6784"
-        );
+        assert_eq!(growslice_cap(512, 513, 8), 848, "832 · 8 = 6656 bytes -> class 6784");
         assert_eq!(growslice_cap(0, 5, 8), 6, "40 bytes -> class 48");
-        assert_eq!(
-            growslice_cap(0, 1, 0),
-            1,
-            "zero-size elements never allocate"
-        );
+        assert_eq!(growslice_cap(0, 1, 0), 1, "zero-size elements never allocate");
     }
 
     /// Appending 1…2000 ints to a nil slice. Checked against go1.19.8
@@ -366,8 +332,7 @@ mod situations_tests {
     /// (287 → 550 · 8 = 4400 + 8 → class 4864 − 8 → 607). Derived from runtime/msize_allocheaders.go; no Go 1.22
     /// toolchain was available offline to run it (go1.19.8 gives the int
     /// sequence, as it has no headers).
-    const GO_1_22_POINTER_CAPS: [u64; 13] =
-        [1, 2, 4, 8, 16, 32, 64, 143, 287, 607, 1023, 1535, 2303];
+    const GO_1_22_POINTER_CAPS: [u64; 13] = [1, 2, 4, 8, 16, 32, 64, 143, 287, 607, 1023, 1535, 2303];
 
     #[test]
     fn pointer_slices_under_go_1_22() {
@@ -429,43 +394,24 @@ mod situations_tests {
     fn inserting_100000_int_keys_grows_the_map_14_times() {
         let grows = map_growths(0, 100_000, MAP_INT_INT_BUCKET_BYTES, true);
         let inserts: Vec<u64> = grows.iter().map(|g| g.insert).collect();
-        assert_eq!(
-            inserts,
-            [9, 14, 27, 53, 105, 209, 417, 833, 1665, 3329, 6657, 13313, 26625, 53249]
-        );
-        assert_eq!(
-            grows.iter().map(|g| g.b).collect::<Vec<_>>(),
-            (1..=14).collect::<Vec<u8>>()
-        );
+        assert_eq!(inserts, [9, 14, 27, 53, 105, 209, 417, 833, 1665, 3329, 6657, 13313, 26625, 53249]);
+        assert_eq!(grows.iter().map(|g| g.b).collect::<Vec<_>>(), (1..=14).collect::<Vec<u8>>());
         // Requested bytes: 2^B buckets (+ 2^(B-4) overflow buckets from B = 4,
         // as many as fit the size class) of 144 bytes.
         let sizes = map_grow_sizes(100_000);
         assert_eq!(
             sizes,
-            [
-                288, 576, 1152, 2592, 5328, 10224, 20448, 40896, 81792, 163728, 319392, 630720,
-                1253376, 2506752
-            ]
+            [288, 576, 1152, 2592, 5328, 10224, 20448, 40896, 81792, 163728, 319392, 630720, 1253376, 2506752]
         );
-        assert_eq!(
-            grows[3].buckets, 18,
-            "B=4: 16 + 1 overflow = 2448 bytes -> class 2688 holds 18"
-        );
+        assert_eq!(grows[3].buckets, 18, "B=4: 16 + 1 overflow = 2448 bytes -> class 2688 holds 18");
         // What mallocgc really takes, as go1.19.8's TotalAlloc counted it
         // (minus the overflow buckets of the same inserts, 32 / 32 / 896 bytes).
         let class_bytes: Vec<u64> = sizes.iter().map(|&s| roundupsize(s)).collect();
         assert_eq!(
             class_bytes,
-            [
-                288, 576, 1152, 2688, 5376, 10240, 20480, 40960, 81920, 163840, 319488, 630784,
-                1253376, 2506752
-            ]
+            [288, 576, 1152, 2688, 5376, 10240, 20480, 40960, 81920, 163840, 319488, 630784, 1253376, 2506752]
         );
-        assert_eq!(
-            map_grow_sizes(8),
-            Vec::<u64>::new(),
-            "8 entries fit the first bucket"
-        );
+        assert_eq!(map_grow_sizes(8), Vec::<u64>::new(), "8 entries fit the first bucket");
     }
 
     #[test]
@@ -476,10 +422,7 @@ mod situations_tests {
         assert_eq!(map_b_for_hint(100), 4);
         // go1.19.8: `sinkM = make(map[int]int, 100)` allocates 3 objects,
         // 2760 bytes: hmap 48 + buckets 2688 (class of 2592) + mapextra 24.
-        assert_eq!(
-            make_bucket_array(4, MAP_INT_INT_BUCKET_BYTES, true),
-            (18, 2592)
-        );
+        assert_eq!(make_bucket_array(4, MAP_INT_INT_BUCKET_BYTES, true), (18, 2592));
         // map[string]int: 208-byte buckets with pointers; 17 of them
         // (3536 bytes + the 8-byte header) round to class 4096, room for 19.
         assert_eq!(bucket_bytes(16, 8), 208);

@@ -57,35 +57,11 @@ pub const SUMMARY: &str =
 /// The parameters `--set` accepts.
 pub const PARAMS: &[ParamSpec] = &[
     ParamSpec::int("nodes", 200_000, 1, 50_000_000, "nodes of the graph"),
-    ParamSpec::int(
-        "out_degree",
-        4,
-        1,
-        64,
-        "edges (pointer slots) per node; a node is 8·out_degree+16 bytes",
-    ),
-    ParamSpec::int(
-        "mutations",
-        500_000,
-        0,
-        2_000_000_000,
-        "edge rewirings after the build",
-    ),
-    ParamSpec::real(
-        "replace_rate",
-        0.01,
-        0.0,
-        1.0,
-        "share of mutations that also replace a random node",
-    ),
+    ParamSpec::int("out_degree", 4, 1, 64, "edges (pointer slots) per node; a node is 8·out_degree+16 bytes"),
+    ParamSpec::int("mutations", 500_000, 0, 2_000_000_000, "edge rewirings after the build"),
+    ParamSpec::real("replace_rate", 0.01, 0.0, 1.0, "share of mutations that also replace a random node"),
     ParamSpec::int("workers", 4, 1, 4096, "mutator goroutines"),
-    ParamSpec::int(
-        "work_ns",
-        100,
-        0,
-        1_000_000_000,
-        "mean computation per mutation, ns (0: none)",
-    ),
+    ParamSpec::int("work_ns", 100, 0, 1_000_000_000, "mean computation per mutation, ns (0: none)"),
 ];
 
 /// Slots per chunk of the root array: 32 KiB, Go's largest small-object class.
@@ -114,34 +90,13 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
 
     b.call(main, 1, &[])?;
     let chunks = n.div_ceil(CHUNK_SLOTS);
-    b.alloc(
-        main,
-        gl(0),
-        chunks * WORD_BYTES,
-        chunks as u32,
-        Cause::MakeSlice,
-        Placement::Auto,
-    )?;
+    b.alloc(main, gl(0), chunks * WORD_BYTES, chunks as u32, Cause::MakeSlice, Placement::Auto)?;
     for c in 0..chunks {
         let k = CHUNK_SLOTS.min(n - c * CHUNK_SLOTS);
-        b.alloc(
-            main,
-            gl(0).slot(c as u32),
-            k * WORD_BYTES,
-            k as u32,
-            Cause::MakeSlice,
-            Placement::Auto,
-        )?;
+        b.alloc(main, gl(0).slot(c as u32), k * WORD_BYTES, k as u32, Cause::MakeSlice, Placement::Auto)?;
     }
     for i in 0..n {
-        b.alloc(
-            main,
-            node(i),
-            node_bytes,
-            degree,
-            Cause::New,
-            Placement::Auto,
-        )?;
+        b.alloc(main, node(i), node_bytes, degree, Cause::New, Placement::Auto)?;
     }
     for i in 0..n {
         for k in 0..degree {
@@ -167,17 +122,9 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
             let x = l(CURSOR);
             b.set(g, x.clone(), node(rng.random_range(0..n)).into())?;
             for _ in 0..rng.random_range(0..=MAX_HOPS) {
-                b.set(
-                    g,
-                    x.clone(),
-                    x.clone().slot(rng.random_range(0..degree)).into(),
-                )?;
+                b.set(g, x.clone(), x.clone().slot(rng.random_range(0..degree)).into())?;
             }
-            b.set(
-                g,
-                x.slot(rng.random_range(0..degree)),
-                node(rng.random_range(0..n)).into(),
-            )?;
+            b.set(g, x.slot(rng.random_range(0..degree)), node(rng.random_range(0..n)).into())?;
             if rng.random_bool(replace_rate) {
                 let i = rng.random_range(0..n);
                 b.alloc(g, node(i), node_bytes, degree, Cause::New, Placement::Auto)?;
@@ -201,9 +148,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
 
 /// `nodes[i/4096][i%4096]`.
 fn node(i: u64) -> Loc {
-    gl(0)
-        .slot((i / CHUNK_SLOTS) as u32)
-        .slot((i % CHUNK_SLOTS) as u32)
+    gl(0).slot((i / CHUNK_SLOTS) as u32).slot((i % CHUNK_SLOTS) as u32)
 }
 
 #[cfg(test)]
@@ -261,29 +206,15 @@ mod tests {
     #[test]
     fn the_graph_stays_live_and_replaced_nodes_outlive_their_root_slot() {
         let n = 2000usize;
-        let t = build(&params(
-            5,
-            &[
-                ("nodes", "2000"),
-                ("mutations", "40000"),
-                ("replace_rate", "0.05"),
-            ],
-        ));
+        let t = build(&params(5, &[("nodes", "2000"), ("mutations", "40000"), ("replace_rate", "0.05")]));
         let a = analyze(&t).unwrap();
         let places = a.placements(false);
         let d = death_times(&t, &a, &places);
         assert!(places.iter().all(|&p| p == Place::Heap));
         // Build: the root array (spine + 1 chunk) and the original nodes.
         let originals = 2..2 + n;
-        let replaced: Vec<usize> = originals
-            .clone()
-            .filter(|&b| d.death[b].is_some())
-            .collect();
-        assert!(
-            replaced.len() > 100,
-            "{} of {n} original nodes died",
-            replaced.len()
-        );
+        let replaced: Vec<usize> = originals.clone().filter(|&b| d.death[b].is_some()).collect();
+        assert!(replaced.len() > 100, "{} of {n} original nodes died", replaced.len());
         assert!(replaced.len() < n, "some original nodes survive");
         // A node dies when its root slot is overwritten only if no edge still
         // points to it; most outlive that event.
@@ -300,14 +231,8 @@ mod tests {
         }
         let lingered = replaced
             .iter()
-            .filter(|&&b| {
-                d.death[b].unwrap() > overwritten[b].expect("a dead node lost its root slot")
-            })
+            .filter(|&&b| d.death[b].unwrap() > overwritten[b].expect("a dead node lost its root slot"))
             .count();
-        assert!(
-            lingered * 2 > replaced.len(),
-            "{lingered} of {} replaced nodes lingered",
-            replaced.len()
-        );
+        assert!(lingered * 2 > replaced.len(), "{lingered} of {} replaced nodes lingered", replaced.len());
     }
 }

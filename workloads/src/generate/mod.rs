@@ -23,9 +23,9 @@
 
 pub mod binary_trees;
 pub mod builtin;
-mod common;
 pub mod cache;
 pub mod churn;
+mod common;
 pub mod fragment;
 pub mod gcbench;
 pub mod gorules;
@@ -72,41 +72,16 @@ impl WorkloadInfo {
 /// `PARAMS` and `generate`.
 macro_rules! module {
     ($name:literal, $m:ident) => {
-        WorkloadInfo {
-            name: $name,
-            summary: $m::SUMMARY,
-            params: $m::PARAMS,
-            generate: $m::generate,
-        }
+        WorkloadInfo { name: $name, summary: $m::SUMMARY, params: $m::PARAMS, generate: $m::generate }
     };
 }
 
 /// Every registered workload, in the order `gcwb workloads` lists them.
 pub static WORKLOADS: &[WorkloadInfo] = &[
-    WorkloadInfo {
-        name: "seed-example",
-        summary: SEED_EXAMPLE_SUMMARY,
-        params: &[],
-        generate: seed_example,
-    },
-    WorkloadInfo {
-        name: "random",
-        summary: RANDOM_SUMMARY,
-        params: RANDOM_PARAMS,
-        generate: random,
-    },
-    WorkloadInfo {
-        name: "default",
-        summary: DEFAULT_SUMMARY,
-        params: DEFAULT_PARAMS,
-        generate: default,
-    },
-    WorkloadInfo {
-        name: "memops",
-        summary: MEMOPS_SUMMARY,
-        params: MEMOPS_PARAMS,
-        generate: memops_workload,
-    },
+    WorkloadInfo { name: "seed-example", summary: SEED_EXAMPLE_SUMMARY, params: &[], generate: seed_example },
+    WorkloadInfo { name: "random", summary: RANDOM_SUMMARY, params: RANDOM_PARAMS, generate: random },
+    WorkloadInfo { name: "default", summary: DEFAULT_SUMMARY, params: DEFAULT_PARAMS, generate: default },
+    WorkloadInfo { name: "memops", summary: MEMOPS_SUMMARY, params: MEMOPS_PARAMS, generate: memops_workload },
     module!("situations", situations),
     module!("gcbench", gcbench),
     module!("binary-trees", binary_trees),
@@ -160,20 +135,8 @@ fn seed_example(_: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
 const RANDOM_SUMMARY: &str =
     "stress generator: 8 goroutines at once, heavy pointer churn over a shared heap, ~8 MB live";
 const RANDOM_PARAMS: &[ParamSpec] = &[
-    ParamSpec::int(
-        "events",
-        200_000,
-        1,
-        MAX_EVENTS,
-        "approximate number of events",
-    ),
-    ParamSpec::int(
-        "goroutines",
-        8,
-        1,
-        MAX_GOROUTINES,
-        "spawned goroutines running at once",
-    ),
+    ParamSpec::int("events", 200_000, 1, MAX_EVENTS, "approximate number of events"),
+    ParamSpec::int("goroutines", 8, 1, MAX_GOROUTINES, "spawned goroutines running at once"),
 ];
 
 fn random(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> {
@@ -182,13 +145,8 @@ fn random(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> {
 
 const DEFAULT_SUMMARY: &str =
     "the default workload: 16 goroutines at once, ~25 MB live, ~30 GCs of mark-sweep at GOGC=100";
-const DEFAULT_PARAMS: &[ParamSpec] = &[ParamSpec::int(
-    "events",
-    2_000_000,
-    1,
-    MAX_EVENTS,
-    "approximate number of events",
-)];
+const DEFAULT_PARAMS: &[ParamSpec] =
+    &[ParamSpec::int("events", 2_000_000, 1, MAX_EVENTS, "approximate number of events")];
 
 fn default(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> {
     random_to_sink(&configured(builtin::default_workload(), p, false), sink).map(|_| ())
@@ -197,20 +155,8 @@ fn default(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> {
 const MEMOPS_SUMMARY: &str =
     "the stress generator without `work` events: pure memory operations (measures the replayer)";
 const MEMOPS_PARAMS: &[ParamSpec] = &[
-    ParamSpec::int(
-        "events",
-        1_000_000,
-        1,
-        MAX_EVENTS,
-        "approximate number of events",
-    ),
-    ParamSpec::int(
-        "goroutines",
-        8,
-        1,
-        MAX_GOROUTINES,
-        "spawned goroutines running at once",
-    ),
+    ParamSpec::int("events", 1_000_000, 1, MAX_EVENTS, "approximate number of events"),
+    ParamSpec::int("goroutines", 8, 1, MAX_GOROUTINES, "spawned goroutines running at once"),
 ];
 
 fn memops_workload(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> {
@@ -226,12 +172,7 @@ const MAX_GOROUTINES: u64 = 10_000;
 /// The `memops` workload: the stress mix with no computation between
 /// memory operations, so a replay's events/s is the replayer's own speed.
 pub fn memops() -> RandomConfig {
-    RandomConfig {
-        events: 1_000_000,
-        work_weight: 0,
-        gc_per_million: 0.0,
-        ..RandomConfig::default()
-    }
+    RandomConfig { events: 1_000_000, work_weight: 0, gc_per_million: 0.0, ..RandomConfig::default() }
 }
 
 /// `cfg` with the seed and `events` of `p`, and its `goroutines` if the
@@ -240,11 +181,7 @@ fn configured(cfg: RandomConfig, p: &Params, goroutines: bool) -> RandomConfig {
     RandomConfig {
         seed: p.seed,
         events: p.get_u64("events"),
-        goroutines: if goroutines {
-            p.get_u64("goroutines") as u32
-        } else {
-            cfg.goroutines
-        },
+        goroutines: if goroutines { p.get_u64("goroutines") as u32 } else { cfg.goroutines },
         ..cfg
     }
 }
@@ -312,19 +249,14 @@ pub(crate) mod check {
         c.stack_bytes.insert(1, Vec::new());
         let mut prev = None;
         for (i, e) in trace.events.iter().enumerate() {
-            c.event(e)
-                .map_err(|m| format!("event {} ({:?}): {m}", i + 1, e))?;
+            c.event(e).map_err(|m| format!("event {} ({:?}): {m}", i + 1, e))?;
             if prev.is_some_and(|p| p != e.g.0) {
                 c.sum.switches += 1;
             }
             prev = Some(e.g.0);
         }
         if trace.block_names.len() != c.blocks.len() {
-            return Err(format!(
-                "{} block names for {} blocks",
-                trace.block_names.len(),
-                c.blocks.len()
-            ));
+            return Err(format!("{} block names for {} blocks", trace.block_names.len(), c.blocks.len()));
         }
         c.sum.goroutines = c.gs.len() + c.exited.len();
         Ok(c.sum)
@@ -335,9 +267,7 @@ pub(crate) mod check {
             if self.exited.contains(&id) {
                 return Err(format!("g{id} used after exit"));
             }
-            self.gs
-                .get_mut(&id)
-                .ok_or_else(|| format!("g{id} was never spawned"))
+            self.gs.get_mut(&id).ok_or_else(|| format!("g{id} was never spawned"))
         }
 
         /// The pointer a slot dereference reaches: `p.k`.
@@ -346,9 +276,7 @@ pub(crate) mod check {
             let idx = off + k as u64;
             let n = self.blocks[b as usize].slots.len() as u64;
             if idx >= n {
-                return Err(format!(
-                    "slot {idx} of block {b} out of range (ptr_slots {n})"
-                ));
+                return Err(format!("slot {idx} of block {b} out of range (ptr_slots {n})"));
             }
             Ok((b, idx as usize))
         }
@@ -357,8 +285,7 @@ pub(crate) mod check {
             let mut p = match loc.root {
                 Root::Local(k) => {
                     let top = self.g(g)?.frames.last().ok_or("local used with no frame")?;
-                    *top.get(k as usize)
-                        .ok_or_else(|| format!("l{k} beyond the frame's {} locals", top.len()))?
+                    *top.get(k as usize).ok_or_else(|| format!("l{k} beyond the frame's {} locals", top.len()))?
                 }
                 Root::Global(k) => *self
                     .globals
@@ -377,20 +304,12 @@ pub(crate) mod check {
             if loc.path.is_empty() {
                 match loc.root {
                     Root::Local(k) => {
-                        let top = self
-                            .g(g)?
-                            .frames
-                            .last_mut()
-                            .ok_or("local used with no frame")?;
+                        let top = self.g(g)?.frames.last_mut().ok_or("local used with no frame")?;
                         let n = top.len();
-                        *top.get_mut(k as usize)
-                            .ok_or_else(|| format!("l{k} beyond the frame's {n} locals"))? = v;
+                        *top.get_mut(k as usize).ok_or_else(|| format!("l{k} beyond the frame's {n} locals"))? = v;
                     }
                     Root::Global(k) => {
-                        *self
-                            .globals
-                            .get_mut(k as usize)
-                            .ok_or_else(|| format!("G{k} out of range"))? = v;
+                        *self.globals.get_mut(k as usize).ok_or_else(|| format!("G{k} out of range"))? = v;
                     }
                 }
                 return Ok(());
@@ -420,21 +339,14 @@ pub(crate) mod check {
             }
         }
 
-        fn frame(
-            &mut self,
-            locals: u32,
-            frame_bytes: Option<u64>,
-            vals: Vec<Ptr>,
-        ) -> Result<(Vec<Ptr>, u64), String> {
+        fn frame(&mut self, locals: u32, frame_bytes: Option<u64>, vals: Vec<Ptr>) -> Result<(Vec<Ptr>, u64), String> {
             if vals.len() > locals as usize {
                 return Err(format!("{} args for {locals} locals", vals.len()));
             }
             let min = 16 + 8 * locals as u64;
             let bytes = frame_bytes.unwrap_or(min);
             if bytes < min {
-                return Err(format!(
-                    "frame of {bytes} bytes smaller than its {locals} locals need"
-                ));
+                return Err(format!("frame of {bytes} bytes smaller than its {locals} locals need"));
             }
             let mut frame = vals;
             frame.resize(locals as usize, None);
@@ -445,21 +357,11 @@ pub(crate) mod check {
             let g = e.g.0;
             self.g(g)?;
             match &e.op {
-                Op::Call {
-                    locals,
-                    frame_bytes,
-                    args,
-                } => {
-                    let vals = args
-                        .iter()
-                        .map(|a| self.read_src(g, a))
-                        .collect::<Result<Vec<_>, _>>()?;
+                Op::Call { locals, frame_bytes, args } => {
+                    let vals = args.iter().map(|a| self.read_src(g, a)).collect::<Result<Vec<_>, _>>()?;
                     let (frame, bytes) = self.frame(*locals, *frame_bytes, vals)?;
                     self.g(g)?.frames.push(frame);
-                    let st = self
-                        .stack_bytes
-                        .get_mut(&g)
-                        .expect("stack of a live goroutine");
+                    let st = self.stack_bytes.get_mut(&g).expect("stack of a live goroutine");
                     st.push(bytes);
                     let total: u64 = st.iter().sum();
                     self.sum.max_stack_bytes = self.sum.max_stack_bytes.max(total);
@@ -481,20 +383,9 @@ pub(crate) mod check {
                         self.write_loc(g, dst, v)?;
                     }
                 }
-                Op::Alloc {
-                    dst,
-                    block,
-                    size,
-                    ptr_slots,
-                    placement,
-                    ..
-                } => {
+                Op::Alloc { dst, block, size, ptr_slots, placement, .. } => {
                     if block.0 as usize != self.blocks.len() {
-                        return Err(format!(
-                            "block index {} not dense (expected {})",
-                            block.0,
-                            self.blocks.len()
-                        ));
+                        return Err(format!("block index {} not dense (expected {})", block.0, self.blocks.len()));
                     }
                     if *size < 1 || *ptr_slots as u64 * WORD_BYTES > *size {
                         return Err(format!("bad block shape {size} bytes, {ptr_slots} slots"));
@@ -518,38 +409,21 @@ pub(crate) mod check {
                         }
                         None => (None, 0),
                     };
-                    self.blocks.push(Block {
-                        size: *size,
-                        slots: vec![None; *ptr_slots as usize],
-                    });
+                    self.blocks.push(Block { size: *size, slots: vec![None; *ptr_slots as usize] });
                     let v = Some((block.0, 0));
                     match b {
                         Some(b) => self.blocks[b as usize].slots[i] = v,
                         None => self.write_loc(g, dst, v)?,
                     }
                 }
-                Op::Go {
-                    child,
-                    locals,
-                    frame_bytes,
-                    args,
-                } => {
+                Op::Go { child, locals, frame_bytes, args } => {
                     let c = child.0;
                     if c == 1 || self.gs.contains_key(&c) || self.exited.contains(&c) {
                         return Err(format!("g{c} spawned twice"));
                     }
-                    let vals = args
-                        .iter()
-                        .map(|a| self.read_src(g, a))
-                        .collect::<Result<Vec<_>, _>>()?;
+                    let vals = args.iter().map(|a| self.read_src(g, a)).collect::<Result<Vec<_>, _>>()?;
                     let (frame, bytes) = self.frame(*locals, *frame_bytes, vals)?;
-                    self.gs.insert(
-                        c,
-                        G {
-                            frames: vec![frame],
-                            spans: Vec::new(),
-                        },
-                    );
+                    self.gs.insert(c, G { frames: vec![frame], spans: Vec::new() });
                     self.stack_bytes.insert(c, vec![bytes]);
                 }
                 Op::Set { dst, src } => {
@@ -567,9 +441,7 @@ pub(crate) mod check {
                 }
                 Op::End { tag } => match self.g(g)?.spans.pop() {
                     Some(open) if open == *tag => {}
-                    Some(open) => {
-                        return Err(format!("end {tag} while {open} is the innermost span"))
-                    }
+                    Some(open) => return Err(format!("end {tag} while {open} is the innermost span")),
                     None => return Err(format!("end {tag} with no open span")),
                 },
                 Op::Exit => {
@@ -610,9 +482,7 @@ mod tests {
     fn every_workload_of_this_module_generates_a_sound_trace() {
         for w in OWN.map(|n| find(n).unwrap_or_else(|| panic!("{n} is registered"))) {
             let p = small(w.name, 3, 20_000);
-            let t = generate_trace(w.name, &p)
-                .unwrap()
-                .unwrap_or_else(|e| panic!("{}: {e}", w.name));
+            let t = generate_trace(w.name, &p).unwrap().unwrap_or_else(|e| panic!("{}: {e}", w.name));
             assert!(!t.events.is_empty(), "{} is empty", w.name);
             if w.name != "seed-example" {
                 check::check(&t).unwrap_or_else(|e| panic!("{}: {e}", w.name));
@@ -632,70 +502,33 @@ mod tests {
         for w in workloads() {
             assert!(!w.summary.is_empty(), "{}", w.name);
             for s in w.params {
-                assert!(
-                    s.min <= s.default && s.default <= s.max,
-                    "{}: {}",
-                    w.name,
-                    s.describe()
-                );
-                assert!(
-                    !s.integer || s.default.fract() == 0.0,
-                    "{}: {}",
-                    w.name,
-                    s.describe()
-                );
+                assert!(s.min <= s.default && s.default <= s.max, "{}: {}", w.name, s.describe());
+                assert!(!s.integer || s.default.fract() == 0.0, "{}: {}", w.name, s.describe());
             }
         }
     }
 
     #[test]
     fn the_seed_example_streams_unchanged_but_for_block_names() {
-        let t = generate_trace("seed-example", &Params::defaults(&[], 9))
-            .unwrap()
-            .unwrap();
+        let t = generate_trace("seed-example", &Params::defaults(&[], 9)).unwrap().unwrap();
         let orig = builtin::seed_example();
         assert_eq!(t.events, orig.events);
         assert_eq!(t.globals, orig.globals);
-        assert_eq!(
-            t.block_names,
-            (0..orig.block_names.len() as u64).collect::<Vec<_>>()
-        );
+        assert_eq!(t.block_names, (0..orig.block_names.len() as u64).collect::<Vec<_>>());
     }
 
     #[test]
     fn seed_and_parameters_reach_the_generator() {
-        let gen = |seed, events| {
-            generate_trace("random", &small("random", seed, events))
-                .unwrap()
-                .unwrap()
-        };
-        let (a, b, c, d) = (
-            gen(5, 10_000),
-            gen(5, 10_000),
-            gen(6, 10_000),
-            gen(5, 20_000),
-        );
+        let gen = |seed, events| generate_trace("random", &small("random", seed, events)).unwrap().unwrap();
+        let (a, b, c, d) = (gen(5, 10_000), gen(5, 10_000), gen(6, 10_000), gen(5, 20_000));
         assert_eq!(a, b);
         assert_ne!(a.events, c.events);
-        assert!(
-            d.events.len() > a.events.len() * 3 / 2,
-            "{} vs {}",
-            d.events.len(),
-            a.events.len()
-        );
+        assert!(d.events.len() > a.events.len() * 3 / 2, "{} vs {}", d.events.len(), a.events.len());
         // The random-based workloads are random_trace with the parameters applied.
         let mut p = small("memops", 4, 5_000);
         p.set(MEMOPS_PARAMS, "goroutines", "3").unwrap();
-        let want = random_trace(&RandomConfig {
-            seed: 4,
-            events: 5_000,
-            goroutines: 3,
-            ..memops()
-        });
-        assert_eq!(
-            generate_trace("memops", &p).unwrap().unwrap().events,
-            want.events
-        );
+        let want = random_trace(&RandomConfig { seed: 4, events: 5_000, goroutines: 3, ..memops() });
+        assert_eq!(generate_trace("memops", &p).unwrap().unwrap().events, want.events);
     }
 
     #[test]
@@ -706,53 +539,26 @@ mod tests {
         let mut text = TextSink::new(Vec::new());
         (w.generate)(&p, &mut text).unwrap();
         let text = String::from_utf8(text.into_inner().unwrap()).unwrap();
-        assert_eq!(
-            crate::text::parse_text(&text, "m.gct").unwrap().events,
-            mem.events
-        );
+        assert_eq!(crate::text::parse_text(&text, "m.gct").unwrap().events, mem.events);
         let mut bin = BinarySink::new(Vec::new());
         (w.generate)(&p, &mut bin).unwrap();
-        assert_eq!(
-            crate::binary::parse_binary(&bin.into_inner().unwrap(), "m.gctb")
-                .unwrap()
-                .events,
-            mem.events
-        );
+        assert_eq!(crate::binary::parse_binary(&bin.into_inner().unwrap(), "m.gctb").unwrap().events, mem.events);
     }
 
     #[test]
     fn the_checker_rejects_unsound_traces() {
         use crate::model::{Event, GoroutineId, Loc, Op, Src};
         let g1 = GoroutineId::MAIN;
-        let mut t = random_trace(&RandomConfig {
-            events: 2_000,
-            ..Default::default()
-        });
+        let mut t = random_trace(&RandomConfig { events: 2_000, ..Default::default() });
         check::check(&t).expect("sound as generated");
         // A dereference of a nil local.
         let mut bad = t.clone();
-        bad.events.insert(
-            1,
-            Event {
-                g: g1,
-                op: Op::Set {
-                    dst: Loc::local(0).slot(0),
-                    src: Src::Nil,
-                },
-            },
-        );
+        bad.events.insert(1, Event { g: g1, op: Op::Set { dst: Loc::local(0).slot(0), src: Src::Nil } });
         assert!(check::check(&bad).unwrap_err().contains("nil"));
         // An event of an exited goroutine.
-        let exit = t
-            .events
-            .iter()
-            .position(|e| e.op == Op::Exit)
-            .expect("some goroutine exits");
+        let exit = t.events.iter().position(|e| e.op == Op::Exit).expect("some goroutine exits");
         let gone = t.events[exit].g;
-        t.events.push(Event {
-            g: gone,
-            op: Op::Work { ns: 100 },
-        });
+        t.events.push(Event { g: gone, op: Op::Work { ns: 100 } });
         assert!(check::check(&t).unwrap_err().contains("after exit"));
     }
 }

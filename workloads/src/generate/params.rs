@@ -67,7 +67,8 @@ impl Params {
             if specs.is_empty() {
                 msg.push_str(" (this workload has no parameters)");
             } else {
-                let _ = write!(msg, " (expected one of: {})", specs.iter().map(|s| s.name).collect::<Vec<_>>().join(", "));
+                let _ =
+                    write!(msg, " (expected one of: {})", specs.iter().map(|s| s.name).collect::<Vec<_>>().join(", "));
             }
             return Err(msg);
         };

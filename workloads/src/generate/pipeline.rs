@@ -58,35 +58,11 @@ pub const SUMMARY: &str =
 
 /// The parameters `--set` accepts.
 pub const PARAMS: &[ParamSpec] = &[
-    ParamSpec::int(
-        "stages",
-        4,
-        2,
-        1024,
-        "goroutines in the pipeline: a source, stages-2 transformers, a sink",
-    ),
-    ParamSpec::int(
-        "messages",
-        100_000,
-        0,
-        1_000_000_000,
-        "messages the source sends",
-    ),
+    ParamSpec::int("stages", 4, 2, 1024, "goroutines in the pipeline: a source, stages-2 transformers, a sink"),
+    ParamSpec::int("messages", 100_000, 0, 1_000_000_000, "messages the source sends"),
     ParamSpec::int("buffer", 64, 1, 1 << 20, "buffer slots of each channel"),
-    ParamSpec::int(
-        "message_bytes",
-        256,
-        1,
-        1 << 24,
-        "payload bytes of a message",
-    ),
-    ParamSpec::int(
-        "work_ns",
-        1000,
-        0,
-        1_000_000_000,
-        "mean computation per message and stage, ns (0: none)",
-    ),
+    ParamSpec::int("message_bytes", 256, 1, 1 << 24, "payload bytes of a message"),
+    ParamSpec::int("work_ns", 1000, 0, 1_000_000_000, "mean computation per message and stage, ns (0: none)"),
 ];
 
 /// Go's `hchan` header: 96 bytes; one pointer slot stands for its buffer.
@@ -135,9 +111,7 @@ impl Stage {
     /// The next step the stage can take now, if any.
     fn next(&self, chans: &[Chan], messages: u64, buffer: u64) -> Option<Step> {
         if self.holding {
-            let out = self
-                .output
-                .expect("only stages with an output hold messages");
+            let out = self.output.expect("only stages with an output hold messages");
             return (chans[out].len < buffer).then_some(Step::Send);
         }
         if self.done == messages {
@@ -174,14 +148,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
     b.call(main, nchans as u32, &[])?;
     for c in 0..nchans as u32 {
         b.alloc(main, l(c), CHAN_BYTES, 1, Cause::MakeChan, Placement::Auto)?;
-        b.alloc(
-            main,
-            l(c).slot(0),
-            buffer * WORD_BYTES,
-            buffer as u32,
-            Cause::MakeChan,
-            Placement::Auto,
-        )?;
+        b.alloc(main, l(c).slot(0), buffer * WORD_BYTES, buffer as u32, Cause::MakeChan, Placement::Auto)?;
     }
     let mut chans = vec![Chan::default(); nchans];
     let mut live = Vec::with_capacity(stages);
@@ -190,13 +157,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
         let output = (s < nchans).then_some(s);
         let arg = |c: Option<usize>| c.map_or(NIL, |c| Src::from(l(c as u32)));
         let g = b.go(main, STAGE_LOCALS, &[arg(input), arg(output)])?;
-        live.push(Stage {
-            g,
-            input,
-            output,
-            holding: false,
-            done: 0,
-        });
+        live.push(Stage { g, input, output, holding: false, done: 0 });
     }
     for c in 0..nchans as u32 {
         b.set(main, l(c), NIL)?;
@@ -220,22 +181,8 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
                 }
                 Step::Make => {
                     b.alloc(g, l(CUR), MSG_BYTES, MSG_SLOTS, Cause::New, Placement::Auto)?;
-                    b.alloc(
-                        g,
-                        l(CUR).slot(DATA),
-                        payload,
-                        0,
-                        Cause::MakeSlice,
-                        Placement::Auto,
-                    )?;
-                    b.alloc(
-                        g,
-                        l(CUR).slot(KEY),
-                        KEY_BYTES,
-                        0,
-                        Cause::Itoa,
-                        Placement::Auto,
-                    )?;
+                    b.alloc(g, l(CUR).slot(DATA), payload, 0, Cause::MakeSlice, Placement::Auto)?;
+                    b.alloc(g, l(CUR).slot(KEY), KEY_BYTES, 0, Cause::Itoa, Placement::Auto)?;
                     work(&mut b, &mut rng, g, work_ns)?;
                     st.holding = true;
                 }
@@ -249,24 +196,10 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
                     b.set(g, l(IN).slot(0).slot(slot), NIL)?;
                     work(&mut b, &mut rng, g, work_ns)?;
                     if st.output.is_some() {
-                        b.alloc(
-                            g,
-                            l(NEXT),
-                            MSG_BYTES,
-                            MSG_SLOTS,
-                            Cause::New,
-                            Placement::Auto,
-                        )?;
+                        b.alloc(g, l(NEXT), MSG_BYTES, MSG_SLOTS, Cause::New, Placement::Auto)?;
                         b.set(g, l(NEXT).slot(KEY), l(CUR).slot(KEY).into())?;
                         if rng.random_ratio(1, NEW_PAYLOAD_ODDS) {
-                            b.alloc(
-                                g,
-                                l(NEXT).slot(DATA),
-                                payload,
-                                0,
-                                Cause::MakeSlice,
-                                Placement::Auto,
-                            )?;
+                            b.alloc(g, l(NEXT).slot(DATA), payload, 0, Cause::MakeSlice, Placement::Auto)?;
                         } else {
                             b.set(g, l(NEXT).slot(DATA), l(CUR).slot(DATA).into())?;
                         }
@@ -325,20 +258,9 @@ mod tests {
     fn sound_at_default_small_and_large_parameters() {
         let cases: &[&[(&str, &str)]] = &[
             &[],
-            &[
-                ("stages", "2"),
-                ("messages", "5"),
-                ("buffer", "1"),
-                ("message_bytes", "1"),
-                ("work_ns", "0"),
-            ],
+            &[("stages", "2"), ("messages", "5"), ("buffer", "1"), ("message_bytes", "1"), ("work_ns", "0")],
             &[("stages", "2"), ("messages", "0")],
-            &[
-                ("stages", "40"),
-                ("messages", "4000"),
-                ("buffer", "3"),
-                ("message_bytes", "100000"),
-            ],
+            &[("stages", "40"), ("messages", "4000"), ("buffer", "3"), ("message_bytes", "100000")],
         ];
         for sets in cases {
             let t = build(&params(3, sets));
@@ -353,10 +275,7 @@ mod tests {
     #[test]
     fn messages_cross_goroutines() {
         let stages = 5;
-        let t = build(&params(
-            5,
-            &[("stages", "5"), ("messages", "3000"), ("buffer", "8")],
-        ));
+        let t = build(&params(5, &[("stages", "5"), ("messages", "3000"), ("buffer", "8")]));
         let a = analyze(&t).unwrap();
         let places = a.placements(false);
         let d = death_times(&t, &a, &places);
@@ -377,12 +296,7 @@ mod tests {
             }
         }
         for s in 0..stages - 1 {
-            assert!(
-                waits[s + 1][s] > 1000,
-                "stage {} waits for stage {s} {} times",
-                s + 1,
-                waits[s + 1][s]
-            );
+            assert!(waits[s + 1][s] > 1000, "stage {} waits for stage {s} {} times", s + 1, waits[s + 1][s]);
             assert!(waits[s][s + 1] > 0, "stage {s} never waits for a free slot");
         }
         // Every message header is allocated by one stage and dies in the next.

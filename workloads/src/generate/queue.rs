@@ -49,41 +49,11 @@ pub const SUMMARY: &str =
 
 /// The parameters `--set` accepts.
 pub const PARAMS: &[ParamSpec] = &[
-    ParamSpec::int(
-        "capacity",
-        100_000,
-        1,
-        100_000_000,
-        "ring slots: each message lives this many messages",
-    ),
-    ParamSpec::int(
-        "events",
-        1_000_000,
-        1,
-        4_000_000_000,
-        "length of the trace, in events (at least the setup)",
-    ),
-    ParamSpec::int(
-        "object_bytes",
-        64,
-        1,
-        1 << 24,
-        "payload bytes of each message (its header adds 32)",
-    ),
-    ParamSpec::int(
-        "producers",
-        4,
-        1,
-        4096,
-        "producer goroutines appending to the ring",
-    ),
-    ParamSpec::int(
-        "work_ns",
-        200,
-        0,
-        1_000_000_000,
-        "mean computation between two messages of a producer, ns",
-    ),
+    ParamSpec::int("capacity", 100_000, 1, 100_000_000, "ring slots: each message lives this many messages"),
+    ParamSpec::int("events", 1_000_000, 1, 4_000_000_000, "length of the trace, in events (at least the setup)"),
+    ParamSpec::int("object_bytes", 64, 1, 1 << 24, "payload bytes of each message (its header adds 32)"),
+    ParamSpec::int("producers", 4, 1, 4096, "producer goroutines appending to the ring"),
+    ParamSpec::int("work_ns", 200, 0, 1_000_000_000, "mean computation between two messages of a producer, ns"),
 ];
 
 /// Slots per chunk of the ring: 4096 pointers are 32 KiB, Go's largest
@@ -110,28 +80,12 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
     // func main: ring := make([][]*Msg, chunks); ring[c] = make([]*Msg, 4096) ...
     b.call(main, 1, &[])?;
     let chunks = capacity.div_ceil(CHUNK_SLOTS);
-    b.alloc(
-        main,
-        gl(0),
-        chunks * WORD_BYTES,
-        chunks as u32,
-        Cause::MakeSlice,
-        Placement::Auto,
-    )?;
+    b.alloc(main, gl(0), chunks * WORD_BYTES, chunks as u32, Cause::MakeSlice, Placement::Auto)?;
     for c in 0..chunks {
         let n = CHUNK_SLOTS.min(capacity - c * CHUNK_SLOTS);
-        b.alloc(
-            main,
-            gl(0).slot(c as u32),
-            n * WORD_BYTES,
-            n as u32,
-            Cause::MakeSlice,
-            Placement::Auto,
-        )?;
+        b.alloc(main, gl(0).slot(c as u32), n * WORD_BYTES, n as u32, Cause::MakeSlice, Placement::Auto)?;
     }
-    let gs = (0..producers)
-        .map(|_| b.go(main, 1, &[]))
-        .collect::<Result<Vec<GoroutineId>, _>>()?;
+    let gs = (0..producers).map(|_| b.go(main, 1, &[])).collect::<Result<Vec<GoroutineId>, _>>()?;
 
     let per_message = 2 + u64::from(work_ns > 0);
     let mut tail = 0u64;
@@ -145,22 +99,8 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
                 break 'trace;
             }
             let slot = ring_slot(tail);
-            b.alloc(
-                g,
-                slot.clone(),
-                HEADER_BYTES,
-                HEADER_SLOTS,
-                Cause::New,
-                Placement::Auto,
-            )?;
-            b.alloc(
-                g,
-                slot.slot(0),
-                payload,
-                0,
-                Cause::MakeSlice,
-                Placement::Auto,
-            )?;
+            b.alloc(g, slot.clone(), HEADER_BYTES, HEADER_SLOTS, Cause::New, Placement::Auto)?;
+            b.alloc(g, slot.slot(0), payload, 0, Cause::MakeSlice, Placement::Auto)?;
             tail = (tail + 1) % capacity;
             work(&mut b, &mut rng, g, work_ns)?;
         }
@@ -174,9 +114,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
 
 /// `ring[i/4096][i%4096]`.
 fn ring_slot(i: u64) -> Loc {
-    gl(0)
-        .slot((i / CHUNK_SLOTS) as u32)
-        .slot((i % CHUNK_SLOTS) as u32)
+    gl(0).slot((i / CHUNK_SLOTS) as u32).slot((i % CHUNK_SLOTS) as u32)
 }
 
 #[cfg(test)]
@@ -205,19 +143,8 @@ mod tests {
     fn sound_at_default_small_and_large_parameters() {
         let cases: &[&[(&str, &str)]] = &[
             &[],
-            &[
-                ("capacity", "1"),
-                ("events", "50"),
-                ("object_bytes", "1"),
-                ("producers", "1"),
-                ("work_ns", "0"),
-            ],
-            &[
-                ("capacity", "5000"),
-                ("events", "1000000"),
-                ("object_bytes", "4096"),
-                ("producers", "64"),
-            ],
+            &[("capacity", "1"), ("events", "50"), ("object_bytes", "1"), ("producers", "1"), ("work_ns", "0")],
+            &[("capacity", "5000"), ("events", "1000000"), ("object_bytes", "4096"), ("producers", "64")],
         ];
         for sets in cases {
             let t = build(&params(3, sets));
@@ -227,20 +154,13 @@ mod tests {
             }
             crate::generate::check::check(&t).unwrap_or_else(|e| panic!("{sets:?}: {e}"));
             let target = params(3, sets).get_u64("events");
-            assert!(
-                t.events.len() as u64 <= target.max(10),
-                "{sets:?}: {} events",
-                t.events.len()
-            );
+            assert!(t.events.len() as u64 <= target.max(10), "{sets:?}: {} events", t.events.len());
         }
     }
 
     #[test]
     fn ring_objects_die_in_allocation_order() {
-        let t = build(&params(
-            5,
-            &[("capacity", "300"), ("events", "20000"), ("producers", "5")],
-        ));
+        let t = build(&params(5, &[("capacity", "300"), ("events", "20000"), ("producers", "5")]));
         let a = analyze(&t).unwrap();
         let places = a.placements(false);
         let d = death_times(&t, &a, &places);
@@ -252,19 +172,12 @@ mod tests {
             if t.events[info.alloc_event as usize].g == main {
                 continue; // the ring's own arrays
             }
-            assert_eq!(
-                places[i],
-                Place::Heap,
-                "block {i} is reachable from a global"
-            );
+            assert_eq!(places[i], Place::Heap, "block {i} is reachable from a global");
             ring += 1;
             // A block still live at the end dies "after the last event".
             let death = d.death[i].map_or(u64::MAX, u64::from);
             dead += u64::from(death != u64::MAX);
-            assert!(
-                death >= last,
-                "block {i} dies at {death}, before an older block (at {last})"
-            );
+            assert!(death >= last, "block {i} dies at {death}, before an older block (at {last})");
             last = death;
         }
         // Most messages were overwritten; the last ring-full (two blocks

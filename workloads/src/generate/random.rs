@@ -47,10 +47,8 @@
 //! estimate counts every reachable block, including `auto` blocks that escape
 //! analysis will later put on a stack, so it is an upper bound on the heap.
 
-use crate::model::{
-    BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, Src, Trace, WORD_BYTES,
-};
 use crate::builder::{BuildError, EventSink};
+use crate::model::{BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, Src, Trace, WORD_BYTES};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use smallvec::SmallVec;
@@ -242,10 +240,7 @@ struct Val {
 }
 
 impl Val {
-    const NIL: Val = Val {
-        h: NIL_HANDLE,
-        off: 0,
-    };
+    const NIL: Val = Val { h: NIL_HANDLE, off: 0 };
     fn is_nil(self) -> bool {
         self.h == NIL_HANDLE
     }
@@ -292,14 +287,7 @@ struct Heap {
 
 impl Heap {
     fn new_block(&mut self, size: u32, nslots: u8, kind: Kind) -> u32 {
-        let b = Block {
-            size,
-            nslots,
-            kind,
-            mark: false,
-            free: false,
-            slots: [Val::NIL; MAX_SLOTS],
-        };
+        let b = Block { size, nslots, kind, mark: false, free: false, slots: [Val::NIL; MAX_SLOTS] };
         self.allocs_since_gc += 1;
         match self.free.pop() {
             Some(h) => {
@@ -426,17 +414,13 @@ struct Gor {
 
 impl Gor {
     fn top(&self) -> (usize, usize) {
-        let start = *self
-            .frames
-            .last()
-            .expect("a shadow goroutine always has a frame") as usize;
+        let start = *self.frames.last().expect("a shadow goroutine always has a frame") as usize;
         (start, self.locals.len() - start)
     }
 
     fn push_frame(&mut self, locals: u32, bytes: u64) {
         self.frames.push(self.locals.len() as u32);
-        self.locals
-            .resize(self.locals.len() + locals as usize, Val::NIL);
+        self.locals.resize(self.locals.len() + locals as usize, Val::NIL);
         self.frame_bytes.push(bytes);
         self.stack_bytes += bytes;
     }
@@ -588,10 +572,7 @@ impl<'c> Gen<'c> {
             Root::Global(k) => Target::Global(k),
         };
         let mut v = self.read(gi, t);
-        let mut loc = Loc {
-            root,
-            path: SmallVec::new(),
-        };
+        let mut loc = Loc { root, path: SmallVec::new() };
         for _ in 0..depth {
             let n = self.heap.slots_through(v);
             if n == 0 {
@@ -648,13 +629,7 @@ impl<'c> Gen<'c> {
             let room = b.words().saturating_sub(v.off);
             if room >= 2 && self.below(10) == 0 {
                 let k = self.rng.random_range(1..room);
-                return (
-                    Src::Interior(loc, k),
-                    Val {
-                        h: v.h,
-                        off: v.off + k,
-                    },
-                );
+                return (Src::Interior(loc, k), Val { h: v.h, off: v.off + k });
             }
         }
         (Src::Loc(loc), v)
@@ -690,8 +665,7 @@ impl<'c> Gen<'c> {
     fn data_shape(&mut self) -> (u32, u8, Cause) {
         if self.chance(self.cfg.large_fraction) {
             let size = self.rng.random_range(LARGE_MIN_BYTES..=LARGE_MAX_BYTES) & !7;
-            const CAUSES: [Cause; 4] =
-                [Cause::MakeSlice, Cause::Append, Cause::MapGrow, Cause::Var];
+            const CAUSES: [Cause; 4] = [Cause::MakeSlice, Cause::Append, Cause::MapGrow, Cause::Var];
             let cause = CAUSES[self.below(4) as usize];
             let slots = self.below(MAX_SLOTS as u32 + 1) as u8;
             return (size, slots, cause);
@@ -707,15 +681,8 @@ impl<'c> Gen<'c> {
 
     fn small_shape(&mut self, size: u32) -> (u32, u8, Cause) {
         let size = size.max(1);
-        const TINY: [Cause; 7] = [
-            Cause::New,
-            Cause::Iface,
-            Cause::Itoa,
-            Cause::Conv,
-            Cause::Var,
-            Cause::Closure,
-            Cause::Literal,
-        ];
+        const TINY: [Cause; 7] =
+            [Cause::New, Cause::Iface, Cause::Itoa, Cause::Conv, Cause::Var, Cause::Closure, Cause::Literal];
         const SMALL: [Cause; 10] = [
             Cause::New,
             Cause::Literal,
@@ -754,46 +721,19 @@ impl<'c> Gen<'c> {
     /// Emits `alloc dst bN size slots cause placement` and stores the new
     /// block at `t` (the already resolved `dst`).
     #[allow(clippy::too_many_arguments)]
-    fn alloc(
-        &mut self,
-        gi: usize,
-        dst: Loc,
-        t: Target,
-        size: u32,
-        slots: u8,
-        kind: Kind,
-        cause: Cause,
-    ) -> u32 {
+    fn alloc(&mut self, gi: usize, dst: Loc, t: Target, size: u32, slots: u8, kind: Kind, cause: Cause) -> u32 {
         let placement = self.placement();
         let h = self.heap.new_block(size, slots, kind);
         self.write(gi, t, Val { h, off: 0 });
         let block = BlockIdx(self.next_block);
         self.next_block += 1;
         self.stats.bytes_allocated += size as u64;
-        self.emit(
-            gi,
-            Op::Alloc {
-                dst,
-                block,
-                size: size as u64,
-                ptr_slots: slots as u32,
-                cause,
-                placement,
-            },
-        );
+        self.emit(gi, Op::Alloc { dst, block, size: size as u64, ptr_slots: slots as u32, cause, placement });
         h
     }
 
     fn alloc_node(&mut self, gi: usize, dst: Loc, t: Target) {
-        self.alloc(
-            gi,
-            dst,
-            t,
-            NODE_BYTES as u32,
-            NODE_SLOTS as u8,
-            Kind::Node,
-            Cause::MakeMap,
-        );
+        self.alloc(gi, dst, t, NODE_BYTES as u32, NODE_SLOTS as u8, Kind::Node, Cause::MakeMap);
         self.heap.kept_since_gc += NODE_BYTES;
     }
 
@@ -810,10 +750,7 @@ impl<'c> Gen<'c> {
     }
 
     fn shadow_gc(&mut self) {
-        let roots = self
-            .globals
-            .iter()
-            .chain(self.gors.iter().flat_map(|g| g.locals.iter()));
+        let roots = self.globals.iter().chain(self.gors.iter().flat_map(|g| g.locals.iter()));
         self.heap.collect(roots);
         self.stats.shadow_gcs += 1;
         self.stats.peak_live_bytes = self.stats.peak_live_bytes.max(self.heap.live_bytes);
@@ -876,14 +813,7 @@ impl<'c> Gen<'c> {
         });
         let bytes = FRAME_HEADER_BYTES + WORD_BYTES * n as u64;
         self.gors[0].push_frame(n, bytes);
-        self.emit(
-            0,
-            Op::Call {
-                locals: n,
-                frame_bytes: None,
-                args: Vec::new(),
-            },
-        );
+        self.emit(0, Op::Call { locals: n, frame_bytes: None, args: Vec::new() });
         for k in 0..self.keep_trees {
             self.alloc_node(0, Loc::global(k), Target::Global(k));
         }
@@ -897,13 +827,7 @@ impl<'c> Gen<'c> {
                 let l = self.below(n.min(4));
                 let v = self.read(0, self.local_target(0, l));
                 self.globals[k as usize] = v;
-                self.emit(
-                    0,
-                    Op::Set {
-                        dst: Loc::global(k),
-                        src: Src::Loc(Loc::local(l)),
-                    },
-                );
+                self.emit(0, Op::Set { dst: Loc::global(k), src: Src::Loc(Loc::local(l)) });
             }
         }
         for _ in 0..self.cfg.goroutines.max(1) {
@@ -918,12 +842,7 @@ impl<'c> Gen<'c> {
     fn finale(&mut self) {
         self.gors[0].task = Task::Idle;
         while let Some(tag) = self.gors[0].spans.pop() {
-            self.emit(
-                0,
-                Op::End {
-                    tag: TAGS[tag as usize].to_string(),
-                },
-            );
+            self.emit(0, Op::End { tag: TAGS[tag as usize].to_string() });
         }
         while self.gors[0].frames.len() > 1 {
             self.ret(0);
@@ -932,41 +851,15 @@ impl<'c> Gen<'c> {
         let keep = globals - 1;
         let t = self.local_target(0, 0);
         let slots = globals.min(NODE_SLOTS);
-        let h = self.alloc(
-            0,
-            Loc::local(0),
-            t,
-            NODE_BYTES as u32,
-            slots as u8,
-            Kind::Node,
-            Cause::Literal,
-        );
+        let h = self.alloc(0, Loc::local(0), t, NODE_BYTES as u32, slots as u8, Kind::Node, Cause::Literal);
         for k in 0..slots {
             self.heap.blocks[h as usize].slots[k as usize] = self.globals[k as usize];
-            self.emit(
-                0,
-                Op::Set {
-                    dst: Loc::local(0).slot(k),
-                    src: Src::Loc(Loc::global(k)),
-                },
-            );
+            self.emit(0, Op::Set { dst: Loc::local(0).slot(k), src: Src::Loc(Loc::global(k)) });
         }
         self.globals[keep as usize] = Val { h, off: 0 };
-        self.emit(
-            0,
-            Op::Set {
-                dst: Loc::global(keep),
-                src: Src::Loc(Loc::local(0)),
-            },
-        );
+        self.emit(0, Op::Set { dst: Loc::global(keep), src: Src::Loc(Loc::local(0)) });
         self.write(0, t, Val::NIL);
-        self.emit(
-            0,
-            Op::Set {
-                dst: Loc::local(0),
-                src: Src::Nil,
-            },
-        );
+        self.emit(0, Op::Set { dst: Loc::local(0), src: Src::Nil });
         self.stats.gc_events += 1;
         self.emit(0, Op::Gc);
     }
@@ -981,11 +874,7 @@ impl<'c> Gen<'c> {
         }
         match self.gors[gi].task {
             Task::Closing => return self.close_step(gi),
-            Task::Keep {
-                cursor,
-                level,
-                next,
-            } => {
+            Task::Keep { cursor, level, next } => {
                 if self.keep_step(gi, cursor, level, next) {
                     return;
                 }
@@ -1035,28 +924,14 @@ impl<'c> Gen<'c> {
         } else {
             15
         };
-        let spawn_w = if !self.closing && self.gors.len() <= self.cfg.goroutines.max(1) as usize {
-            40
-        } else {
-            0
-        };
-        let begin_w = if g.spans.len() < MAX_OPEN_SPANS {
-            12
-        } else {
-            0
-        };
+        let spawn_w = if !self.closing && self.gors.len() <= self.cfg.goroutines.max(1) as usize { 40 } else { 0 };
+        let begin_w = if g.spans.len() < MAX_OPEN_SPANS { 12 } else { 0 };
         let end_w = if g.spans.is_empty() { 0 } else { 12 };
         // While the trees are below target they are grown at a faster rate,
         // so the live heap reaches its working size early in the trace.
-        let keep_boost = if self.mode() == Mode::Grow {
-            KEEP_GROW_BOOST
-        } else {
-            1.0
-        };
+        let keep_boost = if self.mode() == Mode::Grow { KEEP_GROW_BOOST } else { 1.0 };
         let keep_w = (self.cfg.keep_fraction * keep_boost * 1000.0).round() as u32;
-        let weights = [
-            250, 330, self.cfg.work_weight, call_w, ret_w, spawn_w, begin_w, end_w, keep_w,
-        ];
+        let weights = [250, 330, self.cfg.work_weight, call_w, ret_w, spawn_w, begin_w, end_w, keep_w];
         let total: u32 = weights.iter().sum();
         let mut r = self.below(total);
         let mut choice = 0;
@@ -1077,24 +952,11 @@ impl<'c> Gen<'c> {
             6 => {
                 let tag = self.below(TAGS.len() as u32) as u8;
                 self.gors[gi].spans.push(tag);
-                self.emit(
-                    gi,
-                    Op::Begin {
-                        tag: TAGS[tag as usize].to_string(),
-                    },
-                );
+                self.emit(gi, Op::Begin { tag: TAGS[tag as usize].to_string() });
             }
             7 => {
-                let tag = self.gors[gi]
-                    .spans
-                    .pop()
-                    .expect("end only with an open span");
-                self.emit(
-                    gi,
-                    Op::End {
-                        tag: TAGS[tag as usize].to_string(),
-                    },
-                );
+                let tag = self.gors[gi].spans.pop().expect("end only with an open span");
+                self.emit(gi, Op::End { tag: TAGS[tag as usize].to_string() });
             }
             _ => self.keep_start(gi),
         }
@@ -1130,12 +992,7 @@ impl<'c> Gen<'c> {
     }
 
     /// Up to three arguments evaluated in the current top frame.
-    fn pick_args(
-        &mut self,
-        gi: usize,
-        locals: u32,
-        at_least: u32,
-    ) -> (Vec<Src>, SmallVec<[Val; 3]>) {
+    fn pick_args(&mut self, gi: usize, locals: u32, at_least: u32) -> (Vec<Src>, SmallVec<[Val; 3]>) {
         let nargs = self.rng.random_range(at_least.min(locals)..=locals.min(3));
         let mut args = Vec::with_capacity(nargs as usize);
         let mut vals = SmallVec::new();
@@ -1152,10 +1009,7 @@ impl<'c> Gen<'c> {
     fn frame_bytes(&mut self, gi: usize, locals: u32) -> (Option<u64>, u64) {
         let default = FRAME_HEADER_BYTES + WORD_BYTES * locals as u64;
         if self.gors[gi].big_frames {
-            let extra = self
-                .rng
-                .random_range(BIG_FRAME_EXTRA_MIN..=BIG_FRAME_EXTRA_MAX)
-                & !7;
+            let extra = self.rng.random_range(BIG_FRAME_EXTRA_MIN..=BIG_FRAME_EXTRA_MAX) & !7;
             (Some(default + extra), default + extra)
         } else if self.below(10) == 0 {
             let extra = WORD_BYTES * self.rng.random_range(1..=64u64);
@@ -1174,14 +1028,7 @@ impl<'c> Gen<'c> {
         let start = g.top().0;
         g.locals[start..start + vals.len()].copy_from_slice(&vals);
         self.stats.max_stack_bytes = self.stats.max_stack_bytes.max(g.stack_bytes);
-        self.emit(
-            gi,
-            Op::Call {
-                locals,
-                frame_bytes,
-                args,
-            },
-        );
+        self.emit(gi, Op::Call { locals, frame_bytes, args });
     }
 
     /// `ret`, half the time copying a callee value into a caller location.
@@ -1192,12 +1039,7 @@ impl<'c> Gen<'c> {
             self.gors[gi].pop_frame();
             if let Some((dst, t)) = self.pick_dst(gi) {
                 self.write(gi, t, v);
-                return self.emit(
-                    gi,
-                    Op::Ret {
-                        copy: Some((src, dst)),
-                    },
-                );
+                return self.emit(gi, Op::Ret { copy: Some((src, dst)) });
             }
         } else {
             self.gors[gi].pop_frame();
@@ -1226,9 +1068,7 @@ impl<'c> Gen<'c> {
         let (frame_bytes, bytes) = self.frame_bytes(gi, locals);
         let id = self.next_gid;
         self.next_gid += 1;
-        let life = self
-            .rng
-            .random_range(self.mean_life / 2..=self.mean_life * 3 / 2);
+        let life = self.rng.random_range(self.mean_life / 2..=self.mean_life * 3 / 2);
         let mut g = Gor {
             id,
             locals: Vec::new(),
@@ -1245,25 +1085,12 @@ impl<'c> Gen<'c> {
         g.locals[..vals.len()].copy_from_slice(&vals);
         self.gors.push(g);
         self.stats.max_live_goroutines = self.stats.max_live_goroutines.max(self.gors.len() as u64);
-        self.emit(
-            gi,
-            Op::Go {
-                child: GoroutineId(id),
-                locals,
-                frame_bytes,
-                args,
-            },
-        );
+        self.emit(gi, Op::Go { child: GoroutineId(id), locals, frame_bytes, args });
     }
 
     fn close_step(&mut self, gi: usize) {
         if let Some(tag) = self.gors[gi].spans.pop() {
-            return self.emit(
-                gi,
-                Op::End {
-                    tag: TAGS[tag as usize].to_string(),
-                },
-            );
+            return self.emit(gi, Op::End { tag: TAGS[tag as usize].to_string() });
         }
         self.emit(gi, Op::Exit);
         self.gors.swap_remove(gi);
@@ -1285,18 +1112,8 @@ impl<'c> Gen<'c> {
         let cursor = self.below(n);
         let t = self.local_target(gi, cursor);
         self.write(gi, t, self.globals[tree as usize]);
-        self.emit(
-            gi,
-            Op::Set {
-                dst: Loc::local(cursor),
-                src: Src::Loc(Loc::global(tree)),
-            },
-        );
-        self.gors[gi].task = Task::Keep {
-            cursor,
-            level: 0,
-            next: None,
-        };
+        self.emit(gi, Op::Set { dst: Loc::local(cursor), src: Src::Loc(Loc::global(tree)) });
+        self.gors[gi].task = Task::Keep { cursor, level: 0, next: None };
     }
 
     /// One step of a tree walk; `false` when the walk ended without an event.
@@ -1321,13 +1138,7 @@ impl<'c> Gen<'c> {
             match mode {
                 Mode::Prune => {
                     self.write(gi, st, Val::NIL);
-                    self.emit(
-                        gi,
-                        Op::Set {
-                            dst: here,
-                            src: Src::Nil,
-                        },
-                    );
+                    self.emit(gi, Op::Set { dst: here, src: Src::Nil });
                 }
                 Mode::Replace if child.is_nil() => return false,
                 _ => {
@@ -1336,42 +1147,21 @@ impl<'c> Gen<'c> {
                     self.heap.kept_since_gc += size as u64;
                     if slots > 0 && self.below(2) == 0 {
                         let left = self.rng.random_range(1..=3u32.min(slots as u32));
-                        self.gors[gi].task = Task::Attach {
-                            cursor,
-                            slot: j,
-                            left,
-                        };
+                        self.gors[gi].task = Task::Attach { cursor, slot: j, left };
                     }
                 }
             }
             return true;
         }
-        let is_node =
-            self.heap.block(child).is_some_and(|b| b.kind == Kind::Node) && child.off == 0;
+        let is_node = self.heap.block(child).is_some_and(|b| b.kind == Kind::Node) && child.off == 0;
         if is_node {
             if mode == Mode::Prune && self.below(5) == 0 {
                 self.write(gi, st, Val::NIL);
-                self.emit(
-                    gi,
-                    Op::Set {
-                        dst: here,
-                        src: Src::Nil,
-                    },
-                );
+                self.emit(gi, Op::Set { dst: here, src: Src::Nil });
             } else {
                 self.write(gi, ct, child);
-                self.emit(
-                    gi,
-                    Op::Set {
-                        dst: Loc::local(cursor),
-                        src: Src::Loc(here),
-                    },
-                );
-                self.gors[gi].task = Task::Keep {
-                    cursor,
-                    level: level + 1,
-                    next: None,
-                };
+                self.emit(gi, Op::Set { dst: Loc::local(cursor), src: Src::Loc(here) });
+                self.gors[gi].task = Task::Keep { cursor, level: level + 1, next: None };
             }
             return true;
         }
@@ -1379,11 +1169,7 @@ impl<'c> Gen<'c> {
             return false;
         }
         self.alloc_node(gi, here, st);
-        self.gors[gi].task = Task::Keep {
-            cursor,
-            level,
-            next: Some(j),
-        };
+        self.gors[gi].task = Task::Keep { cursor, level, next: Some(j) };
         true
     }
 
@@ -1405,22 +1191,10 @@ impl<'c> Gen<'c> {
         let e: f64 = self.rng.random_range(SMALL_MIN_LOG2..=ATTACH_MAX_LOG2);
         let (size, slots, cause) = self.small_shape(e.exp2() as u32);
         let slots = slots.min(2);
-        self.alloc(
-            gi,
-            Loc::local(cursor).slot(slot).slot(k),
-            t,
-            size,
-            slots,
-            Kind::Data,
-            cause,
-        );
+        self.alloc(gi, Loc::local(cursor).slot(slot).slot(k), t, size, slots, Kind::Data, cause);
         self.heap.kept_since_gc += size as u64;
         if left > 1 {
-            self.gors[gi].task = Task::Attach {
-                cursor,
-                slot,
-                left: left - 1,
-            };
+            self.gors[gi].task = Task::Attach { cursor, slot, left: left - 1 };
         }
         true
     }
@@ -1432,11 +1206,7 @@ mod tests {
     use crate::generate::check;
 
     fn small(seed: u64) -> RandomConfig {
-        RandomConfig {
-            seed,
-            events: 30_000,
-            ..RandomConfig::default()
-        }
+        RandomConfig { seed, events: 30_000, ..RandomConfig::default() }
     }
 
     #[test]
@@ -1492,21 +1262,13 @@ mod tests {
             assert_eq!(t.block_names, (0..stats.blocks).collect::<Vec<_>>());
             assert_eq!(sum.goroutines as u64, stats.goroutines);
             assert_eq!(t.events[0].g, GoroutineId::MAIN);
-            assert!(
-                matches!(t.events[0].op, Op::Call { .. }),
-                "g1 starts with no frame"
-            );
+            assert!(matches!(t.events[0].op, Op::Call { .. }), "g1 starts with no frame");
         }
     }
 
     #[test]
     fn a_trace_exercises_every_kind_of_event() {
-        let cfg = RandomConfig {
-            seed: 9,
-            events: 100_000,
-            gc_per_million: 100.0,
-            ..RandomConfig::default()
-        };
+        let cfg = RandomConfig { seed: 9, events: 100_000, gc_per_million: 100.0, ..RandomConfig::default() };
         let (t, stats) = random_trace_with_stats(&cfg);
         let sum = check::check(&t).expect("sound");
         assert!(sum.interior_srcs > 100, "{sum:?}");
@@ -1518,11 +1280,7 @@ mod tests {
         assert!(sum.spans > 100, "{sum:?}");
         // Goroutines come and go: more ran than the 8 + g1 alive at once.
         assert!(sum.goroutines > 2 * cfg.goroutines as usize, "{sum:?}");
-        assert_eq!(
-            sum.exits,
-            sum.goroutines - 1,
-            "every spawned goroutine exits, g1 does not"
-        );
+        assert_eq!(sum.exits, sum.goroutines - 1, "every spawned goroutine exits, g1 does not");
         assert!(stats.max_live_goroutines > cfg.goroutines as u64);
         // Recursion bursts take stacks well past Go's 2 KiB minimum.
         assert!(sum.max_stack_bytes > 8 * 1024, "{sum:?}");
@@ -1530,10 +1288,7 @@ mod tests {
         // Interleaved in short runs.
         assert!(sum.switches > t.events.len() / 10, "{sum:?}");
         // Ends with g1 keeping a structure in a global, then collecting.
-        assert_eq!(
-            t.events.last().map(|e| (e.g, &e.op)),
-            Some((GoroutineId::MAIN, &Op::Gc))
-        );
+        assert_eq!(t.events.last().map(|e| (e.g, &e.op)), Some((GoroutineId::MAIN, &Op::Gc)));
         assert!(stats.final_live_bytes > 0);
     }
 
@@ -1541,22 +1296,13 @@ mod tests {
     fn generated_traces_round_trip_through_both_codecs() {
         let t = random_trace(&small(31));
         let mut text = Vec::new();
-        crate::text::write_text(&t, &mut text)
-            .expect("the text writer accepts every generated event");
-        let back =
-            crate::text::parse_text(std::str::from_utf8(&text).unwrap(), "rt.gct").expect("parses");
-        assert_eq!(
-            (back.globals, &back.events, &back.block_names),
-            (t.globals, &t.events, &t.block_names)
-        );
+        crate::text::write_text(&t, &mut text).expect("the text writer accepts every generated event");
+        let back = crate::text::parse_text(std::str::from_utf8(&text).unwrap(), "rt.gct").expect("parses");
+        assert_eq!((back.globals, &back.events, &back.block_names), (t.globals, &t.events, &t.block_names));
         let mut bin = Vec::new();
-        crate::binary::write_binary(&t, &mut bin)
-            .expect("the binary writer accepts every generated event");
+        crate::binary::write_binary(&t, &mut bin).expect("the binary writer accepts every generated event");
         let back = crate::binary::parse_binary(&bin, "rt.gctb").expect("parses");
-        assert_eq!(
-            (back.globals, &back.events, &back.block_names),
-            (t.globals, &t.events, &t.block_names)
-        );
+        assert_eq!((back.globals, &back.events, &back.block_names), (t.globals, &t.events, &t.block_names));
     }
 
     #[test]
@@ -1581,10 +1327,7 @@ mod tests {
             assert_eq!(a.blocks.len(), t.block_names.len());
             // Goroutines depend on each other through what they share.
             if cfg.goroutines > 1 && cfg.shared_fraction > 0.0 {
-                assert!(
-                    !a.deps.is_empty(),
-                    "seed {seed}: no cross-goroutine dependency"
-                );
+                assert!(!a.deps.is_empty(), "seed {seed}: no cross-goroutine dependency");
             }
         }
     }
@@ -1607,56 +1350,28 @@ mod tests {
                 }
             }
         }
-        let shared = (0..t.globals as usize)
-            .filter(|&k| writers[k].len() > 3 && readers[k].len() > 3)
-            .count();
-        assert!(
-            shared > t.globals as usize / 2,
-            "globals read and written by several goroutines: {shared}"
-        );
+        let shared = (0..t.globals as usize).filter(|&k| writers[k].len() > 3 && readers[k].len() > 3).count();
+        assert!(shared > t.globals as usize / 2, "globals read and written by several goroutines: {shared}");
     }
 
     #[test]
     fn the_live_heap_is_regulated_towards_its_target() {
         for target in [2u64 << 20, 8 << 20] {
-            let cfg = RandomConfig {
-                seed: 13,
-                events: 400_000,
-                live_target_bytes: target,
-                ..RandomConfig::default()
-            };
+            let cfg = RandomConfig { seed: 13, events: 400_000, live_target_bytes: target, ..RandomConfig::default() };
             let (_, stats) = random_trace_with_stats(&cfg);
-            assert!(
-                stats.peak_live_bytes > target / 2,
-                "target {target}: {stats:?}"
-            );
-            assert!(
-                stats.peak_live_bytes < target * 2,
-                "target {target}: {stats:?}"
-            );
+            assert!(stats.peak_live_bytes > target / 2, "target {target}: {stats:?}");
+            assert!(stats.peak_live_bytes < target * 2, "target {target}: {stats:?}");
             // Most allocation dies: many times the peak was allocated.
-            assert!(
-                stats.bytes_allocated > 5 * stats.peak_live_bytes,
-                "{stats:?}"
-            );
+            assert!(stats.bytes_allocated > 5 * stats.peak_live_bytes, "{stats:?}");
         }
     }
 
     #[test]
     fn the_shadow_heap_is_proportional_to_the_live_heap() {
-        let cfg = RandomConfig {
-            seed: 17,
-            events: 300_000,
-            live_target_bytes: 1 << 20,
-            ..RandomConfig::default()
-        };
+        let cfg = RandomConfig { seed: 17, events: 300_000, live_target_bytes: 1 << 20, ..RandomConfig::default() };
         let mut gen = Gen::new(&cfg, None);
         gen.run();
         let slab = gen.heap.blocks.len() as u64;
-        assert!(
-            gen.next_block as u64 > 10 * slab,
-            "{} blocks allocated, slab of {slab}",
-            gen.next_block
-        );
+        assert!(gen.next_block as u64 > 10 * slab, "{} blocks allocated, slab of {slab}", gen.next_block);
     }
 }

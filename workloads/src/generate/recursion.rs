@@ -73,8 +73,20 @@ pub const SUMMARY: &str = "one deep recursion of big frames, each with a small b
 /// The parameters.
 pub const PARAMS: &[ParamSpec] = &[
     ParamSpec::int("depth", 10_000, 1, 10_000_000, "frames of the recursion"),
-    ParamSpec::int("frame_bytes", 256, MIN_FRAME_BYTES, 1_000_000_000, "bytes of each frame (at least 48: four pointer locals, return address and frame pointer)"),
-    ParamSpec::real("return_rate", 0.02, 0.0, 1.0, "probability that a frame returns its own block to its caller (which makes that block escape to the heap)"),
+    ParamSpec::int(
+        "frame_bytes",
+        256,
+        MIN_FRAME_BYTES,
+        1_000_000_000,
+        "bytes of each frame (at least 48: four pointer locals, return address and frame pointer)",
+    ),
+    ParamSpec::real(
+        "return_rate",
+        0.02,
+        0.0,
+        1.0,
+        "probability that a frame returns its own block to its caller (which makes that block escape to the heap)",
+    ),
     ParamSpec::int("gc_at_bottom", 1, 0, 1, "1: the deepest frame calls runtime.GC(), scanning the whole stack"),
 ];
 
@@ -159,11 +171,7 @@ mod tests {
         let mut max = 0;
         for e in &t.events {
             match &e.op {
-                Op::Call {
-                    locals,
-                    frame_bytes,
-                    ..
-                } => {
+                Op::Call { locals, frame_bytes, .. } => {
                     frames.push(frame_bytes.unwrap_or(16 + 8 * u64::from(*locals)));
                     max = max.max(frames.iter().sum());
                 }
@@ -181,11 +189,7 @@ mod tests {
         let p = params(4, &[]);
         let t = trace(&p);
         assert_eq!(t, trace(&p));
-        assert_ne!(
-            t.events,
-            trace(&params(5, &[])).events,
-            "the seed picks which frames return their block"
-        );
+        assert_ne!(t.events, trace(&params(5, &[])).events, "the seed picks which frames return their block");
     }
 
     #[test]
@@ -193,11 +197,7 @@ mod tests {
         for set in [
             &[][..],
             &[("depth", "50"), ("return_rate", "0.3")],
-            &[
-                ("depth", "3000"),
-                ("frame_bytes", "4096"),
-                ("return_rate", "0.5"),
-            ],
+            &[("depth", "3000"), ("frame_bytes", "4096"), ("return_rate", "0.5")],
         ] {
             let t = trace(&params(9, set));
             super::super::check::check(&t).unwrap_or_else(|e| panic!("{set:?}: {e}"));
@@ -223,11 +223,7 @@ mod tests {
             }
             let (mut heap, mut stack) = (0, 0);
             for (b, p) in place.iter().enumerate() {
-                let want = if returned[b] {
-                    Place::Heap
-                } else {
-                    Place::Stack
-                };
+                let want = if returned[b] { Place::Heap } else { Place::Stack };
                 assert_eq!(*p, want, "{set:?}: block {b}");
                 if returned[b] {
                     heap += 1

@@ -67,48 +67,12 @@ pub const SUMMARY: &str =
 
 /// The parameters `--set` accepts.
 pub const PARAMS: &[ParamSpec] = &[
-    ParamSpec::int(
-        "goroutines",
-        64,
-        1,
-        100_000,
-        "server goroutines (one connection each)",
-    ),
-    ParamSpec::int(
-        "requests",
-        200,
-        0,
-        100_000_000,
-        "requests each goroutine serves",
-    ),
-    ParamSpec::int(
-        "allocs_per_request",
-        12,
-        3,
-        10_000,
-        "short-lived blocks a request allocates (cache misses add 3)",
-    ),
-    ParamSpec::int(
-        "work_ns",
-        2000,
-        0,
-        1_000_000_000,
-        "mean computation per request, ns, in two `work` events",
-    ),
-    ParamSpec::int(
-        "cache_entries",
-        4096,
-        1,
-        100_000_000,
-        "entries of the shared cache",
-    ),
-    ParamSpec::real(
-        "hit_rate",
-        0.9,
-        0.0,
-        1.0,
-        "share of requests served from the cache",
-    ),
+    ParamSpec::int("goroutines", 64, 1, 100_000, "server goroutines (one connection each)"),
+    ParamSpec::int("requests", 200, 0, 100_000_000, "requests each goroutine serves"),
+    ParamSpec::int("allocs_per_request", 12, 3, 10_000, "short-lived blocks a request allocates (cache misses add 3)"),
+    ParamSpec::int("work_ns", 2000, 0, 1_000_000_000, "mean computation per request, ns, in two `work` events"),
+    ParamSpec::int("cache_entries", 4096, 1, 100_000_000, "entries of the shared cache"),
+    ParamSpec::real("hit_rate", 0.9, 0.0, 1.0, "share of requests served from the cache"),
 ];
 
 /// The span tag of a request.
@@ -187,67 +151,21 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
     // Warm the cache: every slot holds an entry before the servers start.
     b.call(main, 1, &[])?;
     for s in 0..shards as u32 {
-        b.alloc(
-            main,
-            gl(s),
-            per_shard * WORD_BYTES,
-            per_shard as u32,
-            Cause::MakeSlice,
-            Placement::Auto,
-        )?;
+        b.alloc(main, gl(s), per_shard * WORD_BYTES, per_shard as u32, Cause::MakeSlice, Placement::Auto)?;
     }
     for i in 0..entries {
         let e = cache_slot(i, shards);
-        b.alloc(
-            main,
-            e.clone(),
-            ENTRY_BYTES,
-            ENTRY_SLOTS,
-            Cause::New,
-            Placement::Auto,
-        )?;
-        b.alloc(
-            main,
-            e.clone().slot(0),
-            log_size(&mut rng, KEY_LOG2),
-            0,
-            Cause::Concat,
-            Placement::Auto,
-        )?;
-        b.alloc(
-            main,
-            e.slot(1),
-            log_size(&mut rng, VALUE_LOG2),
-            0,
-            Cause::MakeSlice,
-            Placement::Auto,
-        )?;
+        b.alloc(main, e.clone(), ENTRY_BYTES, ENTRY_SLOTS, Cause::New, Placement::Auto)?;
+        b.alloc(main, e.clone().slot(0), log_size(&mut rng, KEY_LOG2), 0, Cause::Concat, Placement::Auto)?;
+        b.alloc(main, e.slot(1), log_size(&mut rng, VALUE_LOG2), 0, Cause::MakeSlice, Placement::Auto)?;
     }
     // The accept loop: one conn per goroutine, handed over by `go`.
     let mut servers = Vec::with_capacity(goroutines as usize);
     for _ in 0..goroutines {
-        b.alloc(
-            main,
-            l(0),
-            CONN_BYTES,
-            CONN_SLOTS,
-            Cause::New,
-            Placement::Auto,
-        )?;
-        b.alloc(
-            main,
-            l(0).slot(1),
-            READ_BUFFER_BYTES,
-            0,
-            Cause::MakeSlice,
-            Placement::Auto,
-        )?;
+        b.alloc(main, l(0), CONN_BYTES, CONN_SLOTS, Cause::New, Placement::Auto)?;
+        b.alloc(main, l(0).slot(1), READ_BUFFER_BYTES, 0, Cause::MakeSlice, Placement::Auto)?;
         let g = b.go(main, 1, &[l(0).into()])?;
-        servers.push(Server {
-            g,
-            left: requests,
-            plan: VecDeque::new(),
-        });
+        servers.push(Server { g, left: requests, plan: VecDeque::new() });
     }
     b.set(main, l(0), NIL)?;
 
@@ -316,48 +234,23 @@ fn plan_request(p: &Params, rng: &mut ChaCha8Rng, shards: u64, plan: &mut VecDeq
                 // r.Header[a+b] = any(n)
                 let k = header % BUCKET_KEYS;
                 header += 1;
-                plan.push_back(alloc(
-                    bucket().slot(k),
-                    log_size(rng, STRING_LOG2),
-                    0,
-                    Cause::Concat,
-                ));
+                plan.push_back(alloc(bucket().slot(k), log_size(rng, STRING_LOG2), 0, Cause::Concat));
                 if made < allocs {
                     made += 1;
-                    plan.push_back(alloc(
-                        bucket().slot(BUCKET_KEYS + k),
-                        IFACE_BYTES,
-                        0,
-                        Cause::Iface,
-                    ));
+                    plan.push_back(alloc(bucket().slot(BUCKET_KEYS + k), IFACE_BYTES, 0, Cause::Iface));
                 }
             }
-            3 => plan.push_back(alloc(
-                req().slot(REQ_URL),
-                log_size(rng, STRING_LOG2),
-                0,
-                Cause::Conv,
-            )),
+            3 => plan.push_back(alloc(req().slot(REQ_URL), log_size(rng, STRING_LOG2), 0, Cause::Conv)),
             4 => plan.push_back(alloc(l(L_TMP), log_size(rng, STRING_LOG2), 0, Cause::Conv)),
             5 => {
-                plan.push_back(alloc(
-                    l(L_BODY),
-                    log_size(rng, BODY_LOG2),
-                    0,
-                    Cause::MakeSlice,
-                ));
+                plan.push_back(alloc(l(L_BODY), log_size(rng, BODY_LOG2), 0, Cause::MakeSlice));
                 if rng.random_bool(0.5) {
                     plan.push_back(set(req().slot(REQ_BODY), l(L_BODY).into()));
                 }
             }
             6 => {
                 let f = REQ_MISC + rng.random_range(0..REQ_SLOTS - REQ_MISC);
-                plan.push_back(alloc(
-                    req().slot(f),
-                    log_size(rng, STRING_LOG2),
-                    0,
-                    Cause::Itoa,
-                ));
+                plan.push_back(alloc(req().slot(f), log_size(rng, STRING_LOG2), 0, Cause::Itoa));
             }
             _ => {
                 // done := func() { ... r ... }, kept in r now and then.
@@ -378,18 +271,8 @@ fn plan_request(p: &Params, rng: &mut ChaCha8Rng, shards: u64, plan: &mut VecDeq
         plan.push_back(set(e(), slot.into()));
     } else {
         plan.push_back(alloc(e(), ENTRY_BYTES, ENTRY_SLOTS, Cause::New));
-        plan.push_back(alloc(
-            e().slot(0),
-            log_size(rng, KEY_LOG2),
-            0,
-            Cause::Concat,
-        ));
-        plan.push_back(alloc(
-            e().slot(1),
-            log_size(rng, VALUE_LOG2),
-            0,
-            Cause::MakeSlice,
-        ));
+        plan.push_back(alloc(e().slot(0), log_size(rng, KEY_LOG2), 0, Cause::Concat));
+        plan.push_back(alloc(e().slot(1), log_size(rng, VALUE_LOG2), 0, Cause::MakeSlice));
         plan.push_back(set(slot, e().into()));
     }
     plan.push_back(set(req().slot(REQ_RESP), e().slot(1).into()));
@@ -404,30 +287,13 @@ fn plan_request(p: &Params, rng: &mut ChaCha8Rng, shards: u64, plan: &mut VecDeq
 /// Writes one planned event of `g` through the builder.
 fn emit<S: EventSink>(b: &mut Builder<S>, g: GoroutineId, op: Op) -> Result<(), BuildError> {
     match op {
-        Op::Call {
-            locals,
-            frame_bytes: Some(bytes),
-            args,
-        } => b.call_sized(g, locals, bytes, &args),
-        Op::Call {
-            locals,
-            frame_bytes: None,
-            args,
-        } => b.call(g, locals, &args),
+        Op::Call { locals, frame_bytes: Some(bytes), args } => b.call_sized(g, locals, bytes, &args),
+        Op::Call { locals, frame_bytes: None, args } => b.call(g, locals, &args),
         Op::Ret { copy: None } => b.ret(g),
-        Op::Ret {
-            copy: Some((src, dst)),
-        } => b.ret_copy(g, src, dst),
-        Op::Alloc {
-            dst,
-            size,
-            ptr_slots,
-            cause,
-            placement,
-            ..
-        } => b
-            .alloc(g, dst, size, ptr_slots, cause, placement)
-            .map(|_| ()),
+        Op::Ret { copy: Some((src, dst)) } => b.ret_copy(g, src, dst),
+        Op::Alloc { dst, size, ptr_slots, cause, placement, .. } => {
+            b.alloc(g, dst, size, ptr_slots, cause, placement).map(|_| ())
+        }
         Op::Set { dst, src } => b.set(g, dst, src),
         Op::Work { ns } => b.work(g, ns),
         Op::Begin { tag } => b.begin(g, &tag),
@@ -465,11 +331,7 @@ mod tests {
 
     #[test]
     fn same_seed_same_trace_other_seed_other_trace() {
-        let small = [
-            ("goroutines", "8"),
-            ("requests", "20"),
-            ("cache_entries", "64"),
-        ];
+        let small = [("goroutines", "8"), ("requests", "20"), ("cache_entries", "64")];
         let a = build(&params(7, &small));
         assert_eq!(a, build(&params(7, &small)));
         assert_ne!(a.events, build(&params(8, &small)).events);
@@ -509,15 +371,8 @@ mod tests {
     #[test]
     fn every_request_ends_and_its_blocks_die_within_it() {
         let (goroutines, requests) = (6, 40);
-        let t = build(&params(
-            5,
-            &[
-                ("goroutines", "6"),
-                ("requests", "40"),
-                ("cache_entries", "50"),
-                ("hit_rate", "0.5"),
-            ],
-        ));
+        let t =
+            build(&params(5, &[("goroutines", "6"), ("requests", "40"), ("cache_entries", "50"), ("hit_rate", "0.5")]));
         let a = analyze(&t).unwrap();
         let places = a.placements(false);
         let d = death_times(&t, &a, &places);
@@ -528,11 +383,7 @@ mod tests {
             match &e.op {
                 Op::Begin { tag } => {
                     assert_eq!(tag, TAG);
-                    assert!(
-                        open.insert(e.g, (i, Vec::new())).is_none(),
-                        "nested request on {}",
-                        e.g
-                    );
+                    assert!(open.insert(e.g, (i, Vec::new())).is_none(), "nested request on {}", e.g);
                 }
                 Op::Alloc { dst, block, .. } => {
                     if let Some((_, blocks)) = open.get_mut(&e.g) {
@@ -547,8 +398,7 @@ mod tests {
                     let (begin, blocks) = open.remove(&e.g).expect("end without begin");
                     ends += 1;
                     for b in blocks {
-                        let died =
-                            d.death[b.0 as usize].expect("a request's block outlives the trace");
+                        let died = d.death[b.0 as usize].expect("a request's block outlives the trace");
                         assert!(
                             begin < died as usize && (died as usize) < i,
                             "{b:?} dies at {died}, outside {begin}..{i}"
@@ -565,19 +415,10 @@ mod tests {
         assert_eq!(ends, goroutines * requests);
         assert_eq!(checked, ends * 12, "allocs_per_request blocks per request");
         // Escape analysis decides: most escape through the conn, some stay on the stack.
-        assert!(
-            on_heap * 2 > checked && on_heap < checked,
-            "{on_heap} of {checked} on the heap"
-        );
+        assert!(on_heap * 2 > checked && on_heap < checked, "{on_heap} of {checked} on the heap");
         // Misses (about half) add an entry each, three blocks.
-        assert!(
-            entries > ends && entries < 3 * ends,
-            "{entries} cache blocks"
-        );
+        assert!(entries > ends && entries < 3 * ends, "{entries} cache blocks");
         let switches = t.events.windows(2).filter(|w| w[0].g != w[1].g).count();
-        assert!(
-            switches > t.events.len() / 10,
-            "goroutines interleave: {switches} switches"
-        );
+        assert!(switches > t.events.len() / 10, "goroutines interleave: {switches} switches");
     }
 }

@@ -101,69 +101,19 @@ pub const SUMMARY: &str = "every Go allocation situation (new, make, literals, v
 
 /// The parameters.
 pub const PARAMS: &[ParamSpec] = &[
-    ParamSpec::int(
-        "rounds",
-        200,
-        1,
-        1_000_000,
-        "times main walks through every situation",
-    ),
-    ParamSpec::int(
-        "goroutines",
-        4,
-        0,
-        64,
-        "goroutines walking through the situations alongside main",
-    ),
-    ParamSpec::int(
-        "goroutine_rounds",
-        50,
-        0,
-        1_000_000,
-        "times each goroutine walks through every situation",
-    ),
-    ParamSpec::int(
-        "append_n",
-        2000,
-        0,
-        1_000_000,
-        "ints appended one at a time to a nil []int (append_ints)",
-    ),
-    ParamSpec::int(
-        "append_ptrs",
-        100,
-        0,
-        100_000,
-        "pointers appended one at a time to a nil []*T (append_ptrs)",
-    ),
-    ParamSpec::int(
-        "map_inserts",
-        1000,
-        0,
-        10_000_000,
-        "int keys inserted into make(map[int]int) (map_grow)",
-    ),
-    ParamSpec::int(
-        "gc_every",
-        50,
-        0,
-        1_000_000,
-        "main calls runtime.GC() every this many rounds (0: only at the end)",
-    ),
-    ParamSpec::int(
-        "work_ns",
-        100,
-        0,
-        1_000_000_000,
-        "computation after each situation, in ns (0: none)",
-    ),
+    ParamSpec::int("rounds", 200, 1, 1_000_000, "times main walks through every situation"),
+    ParamSpec::int("goroutines", 4, 0, 64, "goroutines walking through the situations alongside main"),
+    ParamSpec::int("goroutine_rounds", 50, 0, 1_000_000, "times each goroutine walks through every situation"),
+    ParamSpec::int("append_n", 2000, 0, 1_000_000, "ints appended one at a time to a nil []int (append_ints)"),
+    ParamSpec::int("append_ptrs", 100, 0, 100_000, "pointers appended one at a time to a nil []*T (append_ptrs)"),
+    ParamSpec::int("map_inserts", 1000, 0, 10_000_000, "int keys inserted into make(map[int]int) (map_grow)"),
+    ParamSpec::int("gc_every", 50, 0, 1_000_000, "main calls runtime.GC() every this many rounds (0: only at the end)"),
+    ParamSpec::int("work_ns", 100, 0, 1_000_000_000, "computation after each situation, in ns (0: none)"),
 ];
 
 /// Writes the `situations` trace for `p` to `sink`.
 pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> {
-    Gen::new(Config::from_params(p), sink, false)?
-        .run()
-        .map(|_| ())
+    Gen::new(Config::from_params(p), sink, false)?.run().map(|_| ())
 }
 
 /// Every situation a walk goes through, in walk order.
@@ -402,15 +352,7 @@ struct Walker {
 
 impl Walker {
     fn new(g: GoroutineId, index: u32, rounds: u64) -> Walker {
-        Walker {
-            g,
-            globals: index * GLOBALS_PER_WALKER,
-            next_sink: 0,
-            next_field: 0,
-            rounds,
-            round: 0,
-            step: 0,
-        }
+        Walker { g, globals: index * GLOBALS_PER_WALKER, next_sink: 0, next_field: 0, rounds, round: 0, step: 0 }
     }
     fn holder(&self) -> Loc {
         gl(self.globals + SINKS)
@@ -453,23 +395,10 @@ impl<S: EventSink> Gen<S> {
         if n > 0 {
             // results := make(chan *result, goroutines): hchan + pointer buffer.
             self.heap(main, l(0), HCHAN_BYTES, HCHAN_SLOTS, Cause::MakeChan)?;
-            self.heap(
-                main,
-                l(0).slot(HCHAN_BUF),
-                u64::from(n) * WORD,
-                n,
-                Cause::MakeChan,
-            )?;
+            self.heap(main, l(0).slot(HCHAN_BUF), u64::from(n) * WORD, n, Cause::MakeChan)?;
             for i in 1..=n {
                 // go func() { ...; results <- r }(): the closure captures results.
-                self.auto(
-                    main,
-                    l(1),
-                    GO_CLOSURE_BYTES,
-                    GO_CLOSURE_SLOTS,
-                    Cause::Closure,
-                    true,
-                )?;
+                self.auto(main, l(1), GO_CLOSURE_BYTES, GO_CLOSURE_SLOTS, Cause::Closure, true)?;
                 self.b.set(main, l(1).slot(CLOSURE_CAPTURE), l(0).into())?;
                 let g = self.b.go(main, GOROUTINE_LOCALS, &[l(1).into()])?;
                 self.b.set(main, l(1), NIL)?;
@@ -491,13 +420,7 @@ impl<S: EventSink> Gen<S> {
                 break;
             }
             let pick = self.rng.random_range(0..active);
-            let i = walkers
-                .iter()
-                .enumerate()
-                .filter(|(_, w)| !w.done())
-                .nth(pick)
-                .expect("in range")
-                .0;
+            let i = walkers.iter().enumerate().filter(|(_, w)| !w.done()).nth(pick).expect("in range").0;
             self.step(&mut walkers[i])?;
             if i > 0 && walkers[i].done() {
                 self.finish_goroutine(&walkers[i], &mut sent)?;
@@ -517,14 +440,7 @@ impl<S: EventSink> Gen<S> {
 
     /// `holder = &Holder{}`, kept in the walker's holder global.
     fn make_holder(&mut self, w: &Walker) -> Result<(), BuildError> {
-        self.auto(
-            w.g,
-            w.holder(),
-            u64::from(HOLDER_SLOTS) * WORD,
-            HOLDER_SLOTS,
-            Cause::New,
-            true,
-        )
+        self.auto(w.g, w.holder(), u64::from(HOLDER_SLOTS) * WORD, HOLDER_SLOTS, Cause::New, true)
     }
 
     /// A goroutine's end: `results <- &result{}`, then exit.
@@ -603,23 +519,12 @@ impl<S: EventSink> Gen<S> {
         cause: Cause,
         escapes: bool,
     ) -> Result<(), BuildError> {
-        let place = if escapes || size > cause.max_stack_bytes() {
-            Place::Heap
-        } else {
-            Place::Stack
-        };
+        let place = if escapes || size > cause.max_stack_bytes() { Place::Heap } else { Place::Stack };
         self.alloc(g, dst, size, slots, cause, Placement::Auto, place)
     }
 
     /// Allocates a block the runtime puts on the heap whatever the caller does.
-    fn heap(
-        &mut self,
-        g: GoroutineId,
-        dst: Loc,
-        size: u64,
-        slots: u32,
-        cause: Cause,
-    ) -> Result<(), BuildError> {
+    fn heap(&mut self, g: GoroutineId, dst: Loc, size: u64, slots: u32, cause: Cause) -> Result<(), BuildError> {
         self.alloc(g, dst, size, slots, cause, Placement::Heap, Place::Heap)
     }
 
@@ -636,12 +541,7 @@ impl<S: EventSink> Gen<S> {
     ) -> Result<(), BuildError> {
         let block = self.b.alloc(g, dst, size, slots, cause, placement)?;
         if let Some(log) = &mut self.log {
-            log.push(Expected {
-                block,
-                situation: self.current,
-                escaping: self.escaping,
-                place,
-            });
+            log.push(Expected { block, situation: self.current, escaping: self.escaping, place });
         }
         Ok(())
     }
@@ -677,38 +577,17 @@ impl<S: EventSink> Gen<S> {
             }
             Situation::MakeMap => {
                 // m := make(map[int]int); m[k] = v (a few, fitting one bucket)
-                self.auto(
-                    g,
-                    l(0),
-                    gorules::HMAP_BYTES,
-                    HMAP_SLOTS,
-                    Cause::MakeMap,
-                    esc,
-                )?;
+                self.auto(g, l(0), gorules::HMAP_BYTES, HMAP_SLOTS, Cause::MakeMap, esc)?;
                 let bucket = l(0).slot(HMAP_BUCKETS);
                 if esc {
                     // makemap_small; mapassign allocates the bucket.
                     self.heap(g, bucket, MAP_INT_INT_BUCKET_BYTES, 0, Cause::MakeMap)?;
                 } else {
-                    self.auto(
-                        g,
-                        bucket,
-                        MAP_INT_INT_BUCKET_BYTES,
-                        0,
-                        Cause::MakeMap,
-                        false,
-                    )?;
+                    self.auto(g, bucket, MAP_INT_INT_BUCKET_BYTES, 0, Cause::MakeMap, false)?;
                 }
             }
             Situation::MakeMapHint => {
-                self.auto(
-                    g,
-                    l(0),
-                    gorules::HMAP_BYTES,
-                    HMAP_SLOTS,
-                    Cause::MakeMap,
-                    esc,
-                )?;
+                self.auto(g, l(0), gorules::HMAP_BYTES, HMAP_SLOTS, Cause::MakeMap, esc)?;
                 let b = gorules::map_b_for_hint(MAP_HINT);
                 let (_, bytes) = gorules::make_bucket_array(b, MAP_INT_INT_BUCKET_BYTES, true);
                 self.heap(g, l(0).slot(HMAP_BUCKETS), bytes, 0, Cause::MakeMap)?;
@@ -719,26 +598,14 @@ impl<S: EventSink> Gen<S> {
             Situation::MakeChan => {
                 // make(chan int, 8): hchan and buffer in one noscan block;
                 // make(chan struct{}): hchan alone.
-                self.heap(
-                    g,
-                    l(0),
-                    HCHAN_BYTES + CHAN_INT_CAP * WORD,
-                    0,
-                    Cause::MakeChan,
-                )?;
+                self.heap(g, l(0), HCHAN_BYTES + CHAN_INT_CAP * WORD, 0, Cause::MakeChan)?;
                 self.heap(g, l(1), HCHAN_BYTES, 0, Cause::MakeChan)?;
             }
             Situation::MakeChanPtr => {
                 // c := make(chan *T, 4); c <- new(T); <-c
                 self.heap(g, l(0), HCHAN_BYTES, HCHAN_SLOTS, Cause::MakeChan)?;
                 let buf = l(0).slot(HCHAN_BUF);
-                self.heap(
-                    g,
-                    buf.clone(),
-                    u64::from(CHAN_PTR_CAP) * WORD,
-                    CHAN_PTR_CAP,
-                    Cause::MakeChan,
-                )?;
+                self.heap(g, buf.clone(), u64::from(CHAN_PTR_CAP) * WORD, CHAN_PTR_CAP, Cause::MakeChan)?;
                 self.auto(g, l(1), T_BYTES, T_SLOTS, Cause::New, true)?;
                 self.b.set(g, buf.clone().slot(0), l(1).into())?;
                 self.b.set(g, l(2), buf.clone().slot(0).into())?;
@@ -751,23 +618,10 @@ impl<S: EventSink> Gen<S> {
                 self.auto(g, l(0).slot(1), T_BYTES, T_SLOTS, Cause::New, esc)?;
             }
             Situation::MapLiteral => {
-                self.auto(
-                    g,
-                    l(0),
-                    gorules::HMAP_BYTES,
-                    HMAP_SLOTS,
-                    Cause::Literal,
-                    esc,
-                )?;
+                self.auto(g, l(0), gorules::HMAP_BYTES, HMAP_SLOTS, Cause::Literal, esc)?;
                 let bucket = l(0).slot(HMAP_BUCKETS);
                 if esc {
-                    self.heap(
-                        g,
-                        bucket,
-                        MAP_STRING_INT_BUCKET_BYTES,
-                        MAP_STRING_INT_BUCKET_SLOTS,
-                        Cause::Literal,
-                    )?;
+                    self.heap(g, bucket, MAP_STRING_INT_BUCKET_BYTES, MAP_STRING_INT_BUCKET_SLOTS, Cause::Literal)?;
                 } else {
                     let (size, slots) = (MAP_STRING_INT_BUCKET_BYTES, MAP_STRING_INT_BUCKET_SLOTS);
                     self.auto(g, bucket, size, slots, Cause::Literal, false)?;
@@ -874,14 +728,7 @@ impl<S: EventSink> Gen<S> {
     /// A string result of `n` bytes built through `rawstringtmp`: the
     /// caller's stack buffer of `buf` bytes if it does not escape and fits,
     /// else `rawstring(n)` on the heap.
-    fn string_result(
-        &mut self,
-        g: GoroutineId,
-        n: u64,
-        buf: u64,
-        cause: Cause,
-        esc: bool,
-    ) -> Result<(), BuildError> {
+    fn string_result(&mut self, g: GoroutineId, n: u64, buf: u64, cause: Cause, esc: bool) -> Result<(), BuildError> {
         if !esc && n <= buf {
             self.auto(g, l(0), buf, 0, cause, false)
         } else {
@@ -894,11 +741,8 @@ impl<S: EventSink> Gen<S> {
         match self.rng.random_range(0..8u32) {
             // An int: convT64, or staticuint64s below 256.
             0 | 1 => {
-                let v: u64 = if self.chance(0.5) {
-                    self.rng.random_range(0..256)
-                } else {
-                    self.rng.random_range(256..1 << 20)
-                };
+                let v: u64 =
+                    if self.chance(0.5) { self.rng.random_range(0..256) } else { self.rng.random_range(256..1 << 20) };
                 if !esc {
                     self.auto(g, l(0), WORD, 0, Cause::Iface, false)?;
                 } else if v >= 256 {
@@ -940,13 +784,7 @@ impl<S: EventSink> Gen<S> {
 
     /// `h.extra = new(mapextra); h.extra.nextOverflow = &buckets[2^b]`.
     fn map_extra(&mut self, g: GoroutineId, b: u8) -> Result<(), BuildError> {
-        self.heap(
-            g,
-            l(0).slot(HMAP_EXTRA),
-            MAPEXTRA_BYTES,
-            MAPEXTRA_SLOTS,
-            Cause::Other,
-        )?;
+        self.heap(g, l(0).slot(HMAP_EXTRA), MAPEXTRA_BYTES, MAPEXTRA_SLOTS, Cause::Other)?;
         self.next_overflow(g, b)
     }
 
@@ -964,33 +802,13 @@ impl<S: EventSink> Gen<S> {
     /// `m := make(map[int]int); for i := 1; i <= n; i++ { m[i] = i }`.
     fn map_grow(&mut self, g: GoroutineId, esc: bool) -> Result<(), BuildError> {
         let n = self.cfg.map_inserts;
-        self.auto(
-            g,
-            l(0),
-            gorules::HMAP_BYTES,
-            HMAP_SLOTS,
-            Cause::MakeMap,
-            esc,
-        )?;
+        self.auto(g, l(0), gorules::HMAP_BYTES, HMAP_SLOTS, Cause::MakeMap, esc)?;
         let buckets = l(0).slot(HMAP_BUCKETS);
         let old = l(0).slot(HMAP_OLDBUCKETS);
         if !esc {
-            self.auto(
-                g,
-                buckets.clone(),
-                MAP_INT_INT_BUCKET_BYTES,
-                0,
-                Cause::MakeMap,
-                false,
-            )?;
+            self.auto(g, buckets.clone(), MAP_INT_INT_BUCKET_BYTES, 0, Cause::MakeMap, false)?;
         } else if n > 0 {
-            self.heap(
-                g,
-                buckets.clone(),
-                MAP_INT_INT_BUCKET_BYTES,
-                0,
-                Cause::MakeMap,
-            )?;
+            self.heap(g, buckets.clone(), MAP_INT_INT_BUCKET_BYTES, 0, Cause::MakeMap)?;
         }
         let mut extra = false;
         for grow in gorules::map_growths(0, n, MAP_INT_INT_BUCKET_BYTES, true) {
@@ -1046,10 +864,7 @@ fn itoa_bytes(i: i64) -> Option<u64> {
     if (0..100).contains(&i) {
         return None;
     }
-    let digits = i
-        .unsigned_abs()
-        .checked_ilog10()
-        .map_or(1, |d| u64::from(d) + 1);
+    let digits = i.unsigned_abs().checked_ilog10().map_or(1, |d| u64::from(d) + 1);
     Some(digits + u64::from(i < 0))
 }
 
@@ -1071,10 +886,7 @@ mod tests {
 
     fn build(p: &Params) -> (Trace, Vec<Expected>) {
         let mut sink = MemorySink::new();
-        let log = Gen::new(Config::from_params(p), &mut sink, true)
-            .unwrap()
-            .run()
-            .unwrap();
+        let log = Gen::new(Config::from_params(p), &mut sink, true).unwrap().run().unwrap();
         (sink.into_trace(), log)
     }
 
@@ -1089,13 +901,7 @@ mod tests {
         t.events
             .iter()
             .filter_map(|e| match &e.op {
-                Op::Alloc {
-                    block,
-                    size,
-                    ptr_slots,
-                    cause,
-                    ..
-                } => Some((*block, (*size, *ptr_slots, *cause))),
+                Op::Alloc { block, size, ptr_slots, cause, .. } => Some((*block, (*size, *ptr_slots, *cause))),
                 _ => None,
             })
             .collect()
@@ -1123,10 +929,7 @@ mod tests {
         let p = params(7, &[("rounds", "20"), ("goroutine_rounds", "5")]);
         let a = generate_trace(&p);
         assert_eq!(a, generate_trace(&p));
-        assert_ne!(
-            a.events,
-            generate_trace(&params(8, &[("rounds", "20"), ("goroutine_rounds", "5")])).events
-        );
+        assert_ne!(a.events, generate_trace(&params(8, &[("rounds", "20"), ("goroutine_rounds", "5")])).events);
         // The logging run writes the very same trace.
         assert_eq!(a, build(&p).0);
     }
@@ -1149,12 +952,7 @@ mod tests {
         check_placements(&params(2, &[("rounds", "1"), ("goroutines", "0")]));
         check_placements(&params(
             3,
-            &[
-                ("rounds", "1"),
-                ("goroutine_rounds", "0"),
-                ("work_ns", "0"),
-                ("gc_every", "0"),
-            ],
+            &[("rounds", "1"), ("goroutine_rounds", "0"), ("work_ns", "0"), ("gc_every", "0")],
         ));
         check_placements(&params(
             4,
@@ -1171,14 +969,7 @@ mod tests {
 
     #[test]
     fn escaping_runs_go_to_the_heap_and_the_others_stay_on_the_stack() {
-        let p = params(
-            5,
-            &[
-                ("rounds", "3"),
-                ("goroutines", "1"),
-                ("goroutine_rounds", "2"),
-            ],
-        );
+        let p = params(5, &[("rounds", "3"), ("goroutines", "1"), ("goroutine_rounds", "2")]);
         let (t, log) = build(&p);
         let place = analyze(&t).unwrap().placements(false);
         let first = |s: Situation, escaping: bool| {
@@ -1187,41 +978,16 @@ mod tests {
                 .map(|e| place[e.block.0 as usize])
                 .collect::<Vec<_>>()
         };
-        for s in [
-            Situation::New,
-            Situation::Var,
-            Situation::SliceLiteral,
-            Situation::Closure,
-            Situation::MakeSlice,
-        ] {
+        for s in [Situation::New, Situation::Var, Situation::SliceLiteral, Situation::Closure, Situation::MakeSlice] {
             let (local, escaping) = (first(s, false), first(s, true));
-            assert!(
-                !local.is_empty() && local.iter().all(|&p| p == Place::Stack),
-                "{}: {local:?}",
-                s.name()
-            );
-            assert!(
-                !escaping.is_empty() && escaping.iter().all(|&p| p == Place::Heap),
-                "{}: {escaping:?}",
-                s.name()
-            );
+            assert!(!local.is_empty() && local.iter().all(|&p| p == Place::Stack), "{}: {local:?}", s.name());
+            assert!(!escaping.is_empty() && escaping.iter().all(|&p| p == Place::Heap), "{}: {escaping:?}", s.name());
         }
         // The map of make_map: hmap and bucket on the stack when local.
-        assert!(first(Situation::MakeMap, false)
-            .iter()
-            .all(|&p| p == Place::Stack));
+        assert!(first(Situation::MakeMap, false).iter().all(|&p| p == Place::Stack));
         // Go's fixed heap cases, escaping or not.
-        for s in [
-            Situation::MakeChan,
-            Situation::MakeSliceLarge,
-            Situation::AppendInts,
-            Situation::Itoa,
-        ] {
-            assert!(
-                first(s, false).iter().all(|&p| p == Place::Heap),
-                "{}",
-                s.name()
-            );
+        for s in [Situation::MakeChan, Situation::MakeSliceLarge, Situation::AppendInts, Situation::Itoa] {
+            assert!(first(s, false).iter().all(|&p| p == Place::Heap), "{}", s.name());
         }
         // var_large: 100 KiB fits a variable's 128 KiB, 160 KiB does not.
         let vl: Vec<(u64, Place)> = log
@@ -1229,10 +995,7 @@ mod tests {
             .filter(|e| e.situation == Some(Situation::VarLarge) && !e.escaping)
             .map(|e| (allocs(&t)[&e.block].0, place[e.block.0 as usize]))
             .collect();
-        assert!(
-            vl.contains(&(STACK_VAR_BYTES, Place::Stack))
-                && vl.contains(&(HEAP_VAR_BYTES, Place::Heap))
-        );
+        assert!(vl.contains(&(STACK_VAR_BYTES, Place::Stack)) && vl.contains(&(HEAP_VAR_BYTES, Place::Heap)));
     }
 
     #[test]
@@ -1257,14 +1020,7 @@ mod tests {
 
     #[test]
     fn inserting_100000_keys_allocates_go_s_bucket_arrays() {
-        let p = params(
-            6,
-            &[
-                ("rounds", "1"),
-                ("goroutines", "0"),
-                ("map_inserts", "100000"),
-            ],
-        );
+        let p = params(6, &[("rounds", "1"), ("goroutines", "0"), ("map_inserts", "100000")]);
         let (t, log) = build(&p);
         let by_block = allocs(&t);
         let grows: Vec<u64> = log
