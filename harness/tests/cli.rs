@@ -1037,3 +1037,28 @@ fn help_mentions_every_documented_command_and_option() {
         ok_in(dir.path(), &[sub, "--help"]);
     }
 }
+
+#[test]
+fn stats_prints_and_writes_the_demographics_of_a_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = seed_path();
+    let out = dir.path().join("stats");
+    let args = ["stats", seed.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    let o = gcwb_in(dir.path(), &args);
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&args, &o));
+    let text = stdout(&o);
+    assert!(text.contains("20 events") && text.contains("lifetimes"), "{text}");
+    for f in ["demographics.csv", "events.csv", "allocations.csv", "lifetimes.csv"] {
+        assert!(out.join(f).is_file(), "{f} written");
+    }
+    let alloc_row = std::fs::read_to_string(out.join("events.csv")).unwrap();
+    assert!(alloc_row.lines().any(|l| l == "alloc,5"), "{alloc_row}");
+
+    let bad = dir.path().join("bad.gct");
+    std::fs::write(&bad, "gctrace 1\ng1 frobnicate\n").unwrap();
+    let args = ["stats", bad.to_str().unwrap()];
+    let o = gcwb_in(dir.path(), &args);
+    assert_eq!(o.status.code(), Some(2), "{}", describe(&args, &o));
+    assert_no_panic(&args, &o);
+    assert!(stderr(&o).contains("line 2"), "{}", describe(&args, &o));
+}
