@@ -606,3 +606,27 @@ proptest! {
         prop_assert_eq!(h.inuse_bytes(), 0);
     }
 }
+
+#[test]
+fn objects_allocated_black_survive_the_sweep_and_white_ones_do_not() {
+    let heap = Heap::new(1 << 30).unwrap();
+    let mut cache = heap.new_cache();
+    let white = heap.alloc(&mut cache, 48, 2).unwrap();
+    heap.set_allocate_black(true);
+    assert!(heap.allocates_black());
+    let black_small = heap.alloc(&mut cache, 48, 2).unwrap();
+    let black_large = heap.alloc(&mut cache, 100_000, 0).unwrap();
+    heap.set_allocate_black(false);
+    let white_again = heap.alloc(&mut cache, 48, 2).unwrap();
+    for (a, marked) in [(white, false), (black_small, true), (black_large, true), (white_again, false)] {
+        assert_eq!(heap.find_object(a).unwrap().is_marked(), marked, "{a:#x}");
+    }
+    let mut freed = Vec::new();
+    heap.sweep(Some(&mut |a| freed.push(a)));
+    freed.sort();
+    let mut want = vec![white, white_again];
+    want.sort();
+    assert_eq!(freed, want);
+    assert!(heap.find_object(black_small).unwrap().is_allocated());
+    assert!(heap.find_object(black_large).unwrap().is_allocated());
+}

@@ -150,6 +150,8 @@ pub(crate) struct HeapInner {
     pub(crate) heap_live: AtomicU64,
     /// `heap_live` at which allocating caches raise their trigger flag.
     pub(crate) trigger: AtomicU64,
+    /// New objects are born marked (see [`Heap::set_allocate_black`]).
+    pub(crate) allocate_black: std::sync::atomic::AtomicBool,
     /// Bytes of pages in in-use spans (Go's HeapInuse), and its peak.
     pub(crate) inuse: AtomicU64,
     pub(crate) peak_inuse: AtomicU64,
@@ -234,6 +236,7 @@ impl Heap {
             sweep_epoch: AtomicU64::new(0),
             heap_live: AtomicU64::new(0),
             trigger: AtomicU64::new(u64::MAX),
+            allocate_black: std::sync::atomic::AtomicBool::new(false),
             inuse: AtomicU64::new(0),
             peak_inuse: AtomicU64::new(0),
             objects_allocated: AtomicU64::new(0),
@@ -262,6 +265,17 @@ impl Heap {
     /// Panics if `cache` was made by another heap.
     #[inline]
     pub fn alloc(&self, cache: &mut AllocCache, size: u64, ptr_slots: u32) -> Result<Address, HeapError> {
+        let a = self.alloc_white(cache, size, ptr_slots)?;
+        if self.inner.allocate_black.load(Ordering::Relaxed) {
+            if let Some(o) = self.find_object(a) {
+                o.try_mark();
+            }
+        }
+        Ok(a)
+    }
+
+    #[inline]
+    fn alloc_white(&self, cache: &mut AllocCache, size: u64, ptr_slots: u32) -> Result<Address, HeapError> {
         if size.wrapping_sub(1) < MAX_SMALL_BYTES
             && ptr_slots as u64 * WORD_BYTES <= size
             && cache.is_current(&self.inner)
@@ -272,6 +286,20 @@ impl Heap {
             }
         }
         self.inner.alloc_slow(cache, size, ptr_slots)
+    }
+
+    /// While `on`, every new object is allocated with its mark bit set
+    /// ("black"), as Go allocates during a concurrent mark phase
+    /// (`gcmarknewobject` in runtime/mgcmark.go): an object born during
+    /// marking is never swept by that cycle, so marking need not chase it.
+    /// Stop-the-world collectors leave it off.
+    pub fn set_allocate_black(&self, on: bool) {
+        self.inner.allocate_black.store(on, Ordering::Relaxed);
+    }
+
+    /// Are new objects born marked?
+    pub fn allocates_black(&self) -> bool {
+        self.inner.allocate_black.load(Ordering::Relaxed)
     }
 
     /// Gives `cache`'s spans back to the central lists (its unused slots
