@@ -24,6 +24,13 @@ pub struct Capabilities {
     pub generational: bool,
     /// Does it need a write barrier on heap pointer stores?
     pub needs_write_barrier: bool,
+    /// Must stores into package-level variables go through
+    /// [`Collector::write_global`] too? Go's runtime barriers them; gcwb's
+    /// model does not by default (globals are scanned at every cycle), but a
+    /// concurrent collector needs a deletion barrier there: a pointer copied
+    /// from a global onto an already-scanned stack and then cleared in the
+    /// global would otherwise be missed.
+    pub barrier_on_globals: bool,
 }
 
 impl Default for Capabilities {
@@ -34,6 +41,7 @@ impl Default for Capabilities {
             concurrent: false,
             generational: false,
             needs_write_barrier: false,
+            barrier_on_globals: false,
         }
     }
 }
@@ -72,6 +80,11 @@ pub struct Mutator {
     /// Set by the allocation path when the heap crossed the trigger; the
     /// host calls [`Collector::collect`] at the worker's next safepoint.
     pub gc_wanted: Option<Trigger>,
+    /// The goroutine (as the host numbers stacks for
+    /// [`crate::host::RootSet::scan_stack`]) this worker is running now; set
+    /// by the host at every dispatch. A hybrid barrier asks whether this
+    /// goroutine's stack has been scanned yet.
+    pub goroutine: usize,
 }
 
 /// A garbage collector over gcwb's heap.
@@ -93,7 +106,7 @@ pub trait Collector: Send + Sync {
 
     /// A fresh context for one mutator worker.
     fn new_mutator(&self) -> Mutator {
-        Mutator { cache: self.heap().new_cache(), gc_wanted: None }
+        Mutator { cache: self.heap().new_cache(), gc_wanted: None, goroutine: 0 }
     }
 
     /// Allocates a zeroed heap block of `size` bytes whose first `ptr_slots`
@@ -104,6 +117,13 @@ pub trait Collector: Send + Sync {
     /// barrier's hook. The default is a plain store (no barrier).
     fn write_pointer(&self, _m: &mut Mutator, slot: Address, value: Address) {
         self.heap().store(slot, value);
+    }
+
+    /// Stores `value` into the global `slot`, when
+    /// [`Capabilities::barrier_on_globals`] asks for it. The default is a
+    /// plain store.
+    fn write_global(&self, _m: &mut Mutator, slot: &crate::host::Slot, value: Address) {
+        slot.store(value, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Runs a collection cycle started by `trigger`.

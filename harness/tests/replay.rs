@@ -186,3 +186,70 @@ g1 set l1.0 l0.1
     assert_eq!(r.freed_by_cycle.unwrap()[block(&t, 2)], 0, "b2 is kept by the stack block's slot");
     let _ = BlockIdx(0);
 }
+
+/// Mark-sweep with a counting barrier on heap and global stores, recording
+/// which goroutine each heap store came from (`Mutator::goroutine`).
+struct Counting {
+    inner: Box<dyn collectors::Collector>,
+    heap_stores: parking_lot::Mutex<std::collections::HashMap<usize, u64>>,
+    global_stores: std::sync::atomic::AtomicU64,
+}
+
+impl collectors::Collector for Counting {
+    fn name(&self) -> &'static str {
+        "counting"
+    }
+    fn capabilities(&self) -> collectors::Capabilities {
+        collectors::Capabilities { barrier_on_globals: true, needs_write_barrier: true, ..self.inner.capabilities() }
+    }
+    fn heap(&self) -> &collectors::Heap {
+        self.inner.heap()
+    }
+    fn alloc(&self, m: &mut collectors::Mutator, size: u64, ptr_slots: u32) -> Result<u64, collectors::HeapError> {
+        self.inner.alloc(m, size, ptr_slots)
+    }
+    fn write_pointer(&self, m: &mut collectors::Mutator, slot: u64, value: u64) {
+        *self.heap_stores.lock().entry(m.goroutine).or_default() += 1;
+        self.inner.write_pointer(m, slot, value)
+    }
+    fn write_global(&self, m: &mut collectors::Mutator, slot: &collectors::Slot, value: u64) {
+        self.global_stores.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.write_global(m, slot, value)
+    }
+    fn collect(&self, host: &dyn collectors::Host, trigger: collectors::Trigger) {
+        self.inner.collect(host, trigger)
+    }
+    fn cycles(&self) -> u64 {
+        self.inner.cycles()
+    }
+}
+
+#[test]
+fn barriers_see_every_heap_and_global_store_and_the_goroutine_making_it() {
+    use workloads::model::{Op, Root};
+    let (t, a) = stress(5, 30_000);
+    let c = Counting {
+        inner: collector("mark-sweep", 2),
+        heap_stores: Default::default(),
+        global_stores: Default::default(),
+    };
+    // With every block on the heap, every store through a path is a heap store.
+    let r = replay(&t, &a, &c, &ReplayOptions { no_stack: true, ..verified(4) });
+    assert_clean(&r);
+    let (mut want_global, mut want_heap) = (0u64, std::collections::HashMap::<usize, u64>::new());
+    for (i, e) in t.events.iter().enumerate() {
+        let dst = match &e.op {
+            Op::Set { dst, .. } | Op::Alloc { dst, .. } => dst,
+            Op::Ret { copy: Some((_, dst)) } => dst,
+            _ => continue,
+        };
+        if !dst.path.is_empty() {
+            *want_heap.entry(a.event_goroutine[i] as usize).or_default() += 1;
+        } else if matches!(dst.root, Root::Global(_)) {
+            want_global += 1;
+        }
+    }
+    assert!(want_global > 100 && want_heap.len() > 2, "the trace exercises both");
+    assert_eq!(c.global_stores.load(std::sync::atomic::Ordering::Relaxed), want_global);
+    assert_eq!(*c.heap_stores.lock(), want_heap);
+}

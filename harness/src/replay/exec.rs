@@ -20,8 +20,11 @@ use workloads::model::{Loc, Op, Root, Src, WORD_BYTES};
 enum SlotRef<'s> {
     /// A heap word (stores go through the write barrier).
     Heap(Address),
-    /// A stack word or a global.
+    /// A stack word (no barrier, as in Go).
     Plain(&'s AtomicU64),
+    /// A package-level variable (a barrier only if the collector asks for
+    /// one: `Capabilities::barrier_on_globals`).
+    Global(&'s AtomicU64),
 }
 
 /// Checks each dereference against the block the analysis expects (only
@@ -74,7 +77,7 @@ impl Replay<'_> {
 
     fn load(&self, slot: &SlotRef<'_>, ev: usize) -> Result<Address, Fault> {
         match slot {
-            SlotRef::Plain(w) => Ok(w.load(Ordering::Relaxed)),
+            SlotRef::Plain(w) | SlotRef::Global(w) => Ok(w.load(Ordering::Relaxed)),
             SlotRef::Heap(a) => self.heap.load(*a).ok_or_else(|| self.fault(ev, "pointer outside the heap")),
         }
     }
@@ -88,7 +91,8 @@ impl Replay<'_> {
         ev: usize,
         d: &mut Option<Derefs<'_>>,
     ) -> Result<SlotRef<'s>, Fault> {
-        let mut slot = SlotRef::Plain(self.root_slot(stack, loc.root, frame, ev)?);
+        let root = self.root_slot(stack, loc.root, frame, ev)?;
+        let mut slot = if matches!(loc.root, Root::Global(_)) { SlotRef::Global(root) } else { SlotRef::Plain(root) };
         for &k in &loc.path {
             let v = self.load(&slot, ev)?;
             if v == 0 {
@@ -133,6 +137,8 @@ impl Replay<'_> {
     fn store(&self, slot: SlotRef<'_>, v: Address, m: &mut Mutator) {
         match slot {
             SlotRef::Plain(w) => w.store(v, Ordering::Relaxed),
+            SlotRef::Global(w) if self.barrier_on_globals => self.collector.write_global(m, w, v),
+            SlotRef::Global(w) => w.store(v, Ordering::Relaxed),
             SlotRef::Heap(a) => self.collector.write_pointer(m, a, v),
         }
     }

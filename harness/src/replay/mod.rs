@@ -137,6 +137,8 @@ pub(crate) struct Replay<'a> {
     placements: &'a [Place],
     collector: &'a dyn Collector,
     heap: &'a Heap,
+    /// The collector wants stores into globals to go through its barrier.
+    barrier_on_globals: bool,
     opts: &'a ReplayOptions,
     globals: Globals,
     goroutines: Vec<Goroutine>,
@@ -169,6 +171,7 @@ pub fn replay(trace: &Trace, analysis: &Analysis, collector: &dyn Collector, opt
         placements: &placements,
         collector,
         heap: collector.heap(),
+        barrier_on_globals: collector.capabilities().barrier_on_globals,
         opts,
         globals: Globals::new(trace.globals as usize),
         goroutines: analysis.goroutines.iter().map(|_| Goroutine::new()).collect(),
@@ -330,6 +333,7 @@ impl<'a> Replay<'a> {
         let prog = &self.program[g];
         let events = &prog.steps;
         let gor = &self.goroutines[g];
+        m.goroutine = g;
         let mut st = gor.state.lock();
         let slice_start = self.now();
         let mut unpublished = 0u32;
