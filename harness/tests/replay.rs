@@ -253,3 +253,62 @@ fn barriers_see_every_heap_and_global_store_and_the_goroutine_making_it() {
     assert_eq!(c.global_stores.load(std::sync::atomic::Ordering::Relaxed), want_global);
     assert_eq!(*c.heap_stores.lock(), want_heap);
 }
+
+/// A collector that, at each explicit `gc`, scans every goroutine's stack
+/// one at a time *without* stopping the world (as a concurrent collector
+/// does) and never frees anything.
+struct ConcurrentScanner {
+    inner: Box<dyn collectors::Collector>,
+    scans: std::sync::atomic::AtomicU64,
+    slots: std::sync::atomic::AtomicU64,
+}
+
+impl collectors::Collector for ConcurrentScanner {
+    fn name(&self) -> &'static str {
+        "concurrent-scanner"
+    }
+    fn capabilities(&self) -> collectors::Capabilities {
+        collectors::Capabilities { collects: false, ..Default::default() }
+    }
+    fn heap(&self) -> &collectors::Heap {
+        self.inner.heap()
+    }
+    fn alloc(&self, m: &mut collectors::Mutator, size: u64, ptr_slots: u32) -> Result<u64, collectors::HeapError> {
+        self.inner.alloc(m, size, ptr_slots)
+    }
+    fn collect(&self, host: &dyn collectors::Host, trigger: collectors::Trigger) {
+        if trigger != collectors::Trigger::Explicit {
+            return;
+        }
+        let roots = host.roots();
+        for g in 0..roots.stack_count() {
+            roots.scan_stack(g, false, &mut |slot, _| {
+                // Every non-nil root is a heap or stack address the program holds.
+                if slot.load(std::sync::atomic::Ordering::Relaxed) != 0 {
+                    self.slots.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+            self.scans.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    fn cycles(&self) -> u64 {
+        0
+    }
+}
+
+#[test]
+fn stacks_can_be_scanned_one_at_a_time_while_the_world_runs() {
+    // The stress trace has explicit gc events; several goroutines run on
+    // other workers while one of them scans everybody's stack.
+    let t = random_trace(&RandomConfig { seed: 9, events: 60_000, gc_per_million: 500.0, ..RandomConfig::default() });
+    let a = workloads::analysis::analyze(&t).unwrap();
+    let gcs = t.events.iter().filter(|e| e.op == workloads::model::Op::Gc).count() as u64;
+    assert!(gcs >= 10, "{gcs} gc events");
+    let c = ConcurrentScanner { inner: collector("none", 1), scans: Default::default(), slots: Default::default() };
+    let r = replay(&t, &a, &c, &verified(4));
+    assert_clean(&r);
+    assert_eq!(r.events as usize, t.events.len());
+    assert_eq!(c.scans.load(std::sync::atomic::Ordering::Relaxed), gcs * a.goroutines.len() as u64);
+    assert!(c.slots.load(std::sync::atomic::Ordering::Relaxed) > 0);
+    assert!(r.pauses.is_empty(), "nothing stopped the world");
+}

@@ -24,6 +24,11 @@ pub struct GoroutineState {
 pub struct Goroutine {
     pub state: Mutex<GoroutineState>,
     pub progress: Progress,
+    /// A collector thread is waiting to scan this goroutine's stack while
+    /// the world runs: the worker running it hands the state over at its
+    /// next event boundary (a fair unlock) instead of at the end of its
+    /// time slice.
+    pub scan_wanted: std::sync::atomic::AtomicBool,
 }
 
 impl Goroutine {
@@ -38,6 +43,7 @@ impl Goroutine {
                 peak_stack_bytes: 0,
             }),
             progress: Progress::new(),
+            scan_wanted: std::sync::atomic::AtomicBool::new(false),
         }
     }
 }

@@ -349,6 +349,13 @@ impl<'a> Replay<'a> {
                 st = gor.state.lock();
                 continue;
             }
+            if gor.scan_wanted.load(Ordering::Relaxed) {
+                // Stop for a concurrent stack scan: hand the goroutine to the
+                // waiting scanner, then take it back.
+                parking_lot::MutexGuard::unlock_fair(st);
+                st = gor.state.lock();
+                continue;
+            }
             let pc = st.pc as usize;
             if pc >= events.len() {
                 drop(st);
@@ -386,6 +393,10 @@ impl<'a> Replay<'a> {
                         st = gor.state.lock();
                         t = self.now();
                         continue;
+                    }
+                    if gor.scan_wanted.load(Ordering::Relaxed) {
+                        parking_lot::MutexGuard::unlock_fair(st);
+                        st = gor.state.lock();
                     }
                     std::hint::spin_loop();
                     let now = self.now();
@@ -450,7 +461,11 @@ impl RootSet for Replay<'_> {
 
     fn scan_stack(&self, g: usize, may_shrink: bool, visit: &mut RootVisitor<'_>) {
         let Some(gor) = self.goroutines.get(g) else { return };
+        // Holding the goroutine's state stops it; if a worker is running it,
+        // ask for it at the worker's next event boundary.
+        gor.scan_wanted.store(true, Ordering::Relaxed);
         let mut st = gor.state.lock();
+        gor.scan_wanted.store(false, Ordering::Relaxed);
         if let Some(stack) = st.stack.as_mut() {
             stack.scan(visit);
             if may_shrink {
