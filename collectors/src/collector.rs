@@ -126,6 +126,12 @@ pub trait Collector: Send + Sync {
         slot.store(value, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Goroutine `child` was just started by the goroutine `m` runs, with
+    /// `args` copied onto its new stack (a copy no barrier sees). A
+    /// concurrent collector shades them while marking; the default does
+    /// nothing.
+    fn on_spawn(&self, _m: &mut Mutator, _child: usize, _args: &[Address]) {}
+
     /// Runs a collection cycle started by `trigger`.
     fn collect(&self, host: &dyn Host, trigger: Trigger);
 

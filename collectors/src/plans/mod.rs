@@ -2,5 +2,6 @@
 //! the invariant it keeps; shared machinery (heap, marking, sweeping) lives
 //! outside this folder.
 
+pub mod concurrent;
 pub mod mark_sweep;
 pub mod none;

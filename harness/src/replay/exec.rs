@@ -230,11 +230,13 @@ impl Replay<'_> {
                 let cstack = cst.start(self.opts.stack_limit);
                 let bytes = frame_bytes.unwrap_or(16 + 8 * *locals as u64);
                 cstack.push_frame(*locals, bytes).map_err(|e| self.stack_overflow(c, ev, e))?;
-                for (i, v) in values.into_iter().enumerate() {
+                for (i, &v) in values.iter().enumerate() {
                     if let Some(w) = cstack.local(i as u32) {
                         w.store(v, Ordering::Relaxed);
                     }
                 }
+                drop(cst);
+                self.collector.on_spawn(m, c, &values);
                 after.spawned = Some(c);
             }
             // Run by the worker loop, which can release the goroutine to park mid-work.
