@@ -132,6 +132,11 @@ pub trait Collector: Send + Sync {
     /// nothing.
     fn on_spawn(&self, _m: &mut Mutator, _child: usize, _args: &[Address]) {}
 
+    /// Background GC work the collector asked for with
+    /// [`Host::request_background`], run by the host on its own thread while
+    /// the mutators run. The default does nothing.
+    fn background(&self, _host: &dyn Host) {}
+
     /// Runs a collection cycle started by `trigger`.
     fn collect(&self, host: &dyn Host, trigger: Trigger);
 

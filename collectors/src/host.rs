@@ -176,4 +176,12 @@ pub trait Host: Sync {
 
     /// A cycle finished.
     fn on_cycle(&self, _record: &CycleRecord) {}
+
+    /// Asks the host to call [`crate::Collector::background`] soon on a
+    /// thread of its own, concurrently with the mutators (a concurrent
+    /// collector's mark workers). Returns false if the host has no such
+    /// thread (then the collector does the work itself, now).
+    fn request_background(&self) -> bool {
+        false
+    }
 }

@@ -5,7 +5,7 @@
 
 use crate::collector::{Collector, GcConfig};
 use crate::heap::HeapError;
-use crate::plans::{mark_sweep::MarkSweep, none::NoCollector};
+use crate::plans::{concurrent::Concurrent, mark_sweep::MarkSweep, none::NoCollector};
 
 /// A registered collector: its name, one line about it, and its constructor.
 pub struct CollectorInfo {
@@ -25,6 +25,11 @@ pub const COLLECTORS: &[CollectorInfo] = &[
         name: "mark-sweep",
         summary: "stop-the-world, non-moving, parallel mark and sweep; GOGC pacing",
         make: |c| Ok(Box::new(MarkSweep::new(c)?)),
+    },
+    CollectorInfo {
+        name: "concurrent",
+        summary: "Go-style concurrent tri-color mark: hybrid write barrier, background mark workers, one stack at a time (first version: no pacer, assists or concurrent sweep yet)",
+        make: |c| Ok(Box::new(Concurrent::new(c)?)),
     },
 ];
 

@@ -183,7 +183,15 @@ fn seed_example_run_writes_mmu_phases_and_pause_logs() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("OUT");
     let seed = workspace().join("workloads/traces/seed-example.gct");
-    let stdout = gcwb(&["run", seed.to_str().unwrap(), "--quiet", "--out", out.to_str().unwrap()]);
+    let stdout = gcwb(&[
+        "run",
+        seed.to_str().unwrap(),
+        "--collector",
+        "none,mark-sweep",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(stdout.contains("mmu.csv, phases.csv, pauses-<collector>.hlog"), "{stdout}");
     let summary = rows(&out.join("summary.csv"));
     let names: Vec<&str> = summary.iter().map(|r| r["collector"].as_str()).collect();

@@ -153,6 +153,11 @@ pub(crate) struct Replay<'a> {
     events_done: AtomicU64,
     /// Time the verifier spent inside the current pause (not counted as pause).
     verify_ns: AtomicU64,
+    /// The collector's background work ([`Host::request_background`]):
+    /// (requested, replay finished), and whether the thread is there.
+    background: Mutex<(bool, bool)>,
+    background_cv: parking_lot::Condvar,
+    background_alive: AtomicBool,
 }
 
 /// Replays `trace` (already analysed) against `collector`.
@@ -185,6 +190,9 @@ pub fn replay(trace: &Trace, analysis: &Analysis, collector: &dyn Collector, opt
         fatal: Mutex::new(None),
         events_done: AtomicU64::new(0),
         verify_ns: AtomicU64::new(0),
+        background: Mutex::new((false, false)),
+        background_cv: parking_lot::Condvar::new(),
+        background_alive: AtomicBool::new(false),
     };
     r.run()
 }
@@ -248,9 +256,15 @@ impl<'a> Replay<'a> {
             if self.opts.progress {
                 scope.spawn(|| self.show_progress(&finished));
             }
+            self.background_alive.store(true, Ordering::SeqCst);
+            scope.spawn(|| self.background_thread());
             pool.broadcast(|_| self.worker());
             finished.store(true, Ordering::Relaxed);
+            let mut b = self.background.lock();
+            b.1 = true;
+            self.background_cv.notify_all();
         });
+        self.background_alive.store(false, Ordering::SeqCst);
         let wall_ns = self.now() - t0;
         let fatal = self.fatal.lock().clone();
         if fatal.is_none() {
@@ -316,6 +330,25 @@ impl<'a> Replay<'a> {
             std::thread::sleep(Duration::from_millis(100));
         }
         bar.finish_and_clear();
+    }
+
+    /// The thread the collector's background work runs on (like Go's
+    /// dedicated mark workers): runs each request, finishes a pending one
+    /// after the mutators are done, then ends.
+    fn background_thread(&self) {
+        loop {
+            let mut b = self.background.lock();
+            while !b.0 && !b.1 {
+                self.background_cv.wait(&mut b);
+            }
+            if b.0 {
+                b.0 = false;
+                drop(b);
+                self.collector.background(self);
+                continue;
+            }
+            return;
+        }
     }
 
     /// One P: take runnable goroutines and run them until nothing is left.
@@ -530,5 +563,15 @@ impl Host for Replay<'_> {
 
     fn on_cycle(&self, record: &CycleRecord) {
         self.metrics.record_cycle(record.clone());
+    }
+
+    fn request_background(&self) -> bool {
+        let mut b = self.background.lock();
+        if !self.background_alive.load(Ordering::SeqCst) || b.1 {
+            return false;
+        }
+        b.0 = true;
+        self.background_cv.notify_all();
+        true
     }
 }
