@@ -93,6 +93,16 @@ fn no_insertion_barrier_is_caught() {
 }
 
 #[test]
+fn scanning_stacks_before_the_barrier_is_on_is_caught() {
+    // g2's stack is scanned early, the barrier comes on only after every
+    // stack: g2's load-and-delete falls in between.
+    let (t, a) = parse(&deletion_trace());
+    let r = run(&t, &a, slow(ConcurrentFaults { scan_stacks_before_barrier: true, ..Default::default() }).as_ref(), 4);
+    assert!(kinds(&r).contains(&"reachable block freed"), "{:?}", kinds(&r));
+    assert_eq!(r.violations.as_ref().unwrap()[0].block, "b2");
+}
+
+#[test]
 fn white_allocation_during_marking_is_caught() {
     for seed in 1..=2 {
         let (t, a) = stress(seed);

@@ -25,8 +25,8 @@
 //! traces with four workers and on every workload
 //! (`harness/tests/concurrent.rs`, `harness/tests/workloads.rs`), and the
 //! verifier catches its deliberately broken variants (no deletion barrier,
-//! no insertion barrier — on traces timed against a slowed marker — and
-//! white allocation). Still to come: the pacer's early trigger, mark
+//! no insertion barrier, stacks scanned before the barrier is on — on
+//! traces timed against a slowed marker — and white allocation). Still to come: the pacer's early trigger, mark
 //! assists, concurrent sweep, `--memlimit`; the goroutine whose allocation
 //! started a cycle does not wait for the mark (the host runs it on its
 //! background thread, [`Host::request_background`]).
@@ -217,6 +217,11 @@ impl Concurrent {
                     roots.scan_globals(&mut visit);
                 } else {
                     let g = t - 1;
+                    // Stacks already black this cycle (started during marking,
+                    // or scanned early) are not scanned again.
+                    if self.scanned.read().get(g).is_some_and(|e| e.load(Ordering::Acquire) == cycle) {
+                        continue;
+                    }
                     self.slow();
                     roots.scan_stack(g, true, &mut visit);
                     if let Some(e) = self.scanned.read().get(g) {
@@ -333,6 +338,7 @@ impl Collector for Concurrent {
             // The broken variant: stacks first, barrier after.
             let roots = host.roots();
             for g in 0..roots.stack_count() {
+                self.slow();
                 roots.scan_stack(g, false, &mut |s, _| {
                     self.shade(s.load(Ordering::Relaxed));
                 });
