@@ -44,8 +44,8 @@ use crate::collector::{Capabilities, Collector, GcConfig, Mutator};
 use crate::heap::{Address, Heap, HeapError};
 use crate::host::{CycleRecord, Host, Phase, RootKind, Slot, Trigger};
 use crossbeam_deque::{Injector, Steal};
-use parking_lot::RwLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 /// Share of `procs` given to background mark workers
 /// (`gcBackgroundUtilization`, runtime/mgcpacer.go).
@@ -83,8 +83,12 @@ pub struct Concurrent {
     goal: AtomicU64,
     /// Grey objects: pushed by marking and by the barrier.
     grey: Injector<Address>,
-    /// Per goroutine, the cycle in which its stack was last scanned.
-    scanned: RwLock<Vec<AtomicU64>>,
+    /// Per goroutine, the cycle in which its stack was last scanned; sized
+    /// once, at the first cycle, from the host's stack count (read without a
+    /// lock by the barrier). A goroutine beyond it counts as never scanned:
+    /// the barrier always shades for it and marking always scans it — safe,
+    /// only less precise.
+    scanned: OnceLock<Box<[AtomicU64]>>,
     /// The cycle whose marking the background work is to do.
     pending: parking_lot::Mutex<Option<Pending>>,
 }
@@ -125,7 +129,7 @@ impl Concurrent {
             cycles: AtomicU64::new(0),
             goal: AtomicU64::new(goal),
             grey: Injector::new(),
-            scanned: RwLock::new(Vec::new()),
+            scanned: OnceLock::new(),
             pending: parking_lot::Mutex::new(None),
         })
     }
@@ -154,9 +158,15 @@ impl Concurrent {
         0
     }
 
+    /// Goroutine `g`'s scanned-in-cycle epoch, if it has one.
+    #[inline]
+    fn epoch(&self, g: usize) -> Option<&AtomicU64> {
+        self.scanned.get().and_then(|s| s.get(g))
+    }
+
     fn stack_is_grey(&self, g: usize) -> bool {
         let cycle = self.cycles.load(Ordering::Relaxed) + 1;
-        self.scanned.read().get(g).is_none_or(|e| e.load(Ordering::Acquire) != cycle)
+        self.epoch(g).is_none_or(|e| e.load(Ordering::Acquire) != cycle)
     }
 
     fn barrier(&self, m: &Mutator, old: Address, new: Address) {
@@ -219,12 +229,12 @@ impl Concurrent {
                     let g = t - 1;
                     // Stacks already black this cycle (started during marking,
                     // or scanned early) are not scanned again.
-                    if self.scanned.read().get(g).is_some_and(|e| e.load(Ordering::Acquire) == cycle) {
+                    if self.epoch(g).is_some_and(|e| e.load(Ordering::Acquire) == cycle) {
                         continue;
                     }
                     self.slow();
                     roots.scan_stack(g, true, &mut visit);
-                    if let Some(e) = self.scanned.read().get(g) {
+                    if let Some(e) = self.epoch(g) {
                         e.store(cycle, Ordering::Release);
                     }
                 }
@@ -286,7 +296,7 @@ impl Collector for Concurrent {
             for &a in args {
                 self.shade(a);
             }
-            if let Some(e) = self.scanned.read().get(child) {
+            if let Some(e) = self.epoch(child) {
                 e.store(self.cycles.load(Ordering::Relaxed) + 1, Ordering::Release);
             }
         }
@@ -309,13 +319,7 @@ impl Collector for Concurrent {
         };
         let start_ns = stw.requested_ns;
         let heap_live_before = self.heap.heap_live();
-        {
-            let n = host.roots().stack_count();
-            let mut s = self.scanned.write();
-            while s.len() < n {
-                s.push(AtomicU64::new(0));
-            }
-        }
+        self.scanned.get_or_init(|| (0..host.roots().stack_count()).map(|_| AtomicU64::new(0)).collect());
         let barrier_now = !self.faults.scan_stacks_before_barrier;
         if barrier_now {
             self.marking.store(true, Ordering::Relaxed);
@@ -342,7 +346,7 @@ impl Collector for Concurrent {
                 roots.scan_stack(g, false, &mut |s, _| {
                     self.shade(s.load(Ordering::Relaxed));
                 });
-                if let Some(e) = self.scanned.read().get(g) {
+                if let Some(e) = self.epoch(g) {
                     e.store(cycle, Ordering::Release);
                 }
             }

@@ -110,66 +110,55 @@ fn not_writing() -> io::Error {
     io::Error::other("event sink used outside start..end (or after a write error)")
 }
 
-/// Streams events as a text trace (`.gct`).
-pub struct TextSink<W: Write> {
-    state: Stream<W, TextWriter<W>>,
+/// A streaming trace writer a sink can drive: the text or the binary one.
+pub trait StreamWriter<W: Write>: Sized {
+    /// Starts a trace with `globals` globals on `w` (writes the header).
+    fn begin(w: W, globals: u32) -> io::Result<Self>;
+    fn write(&mut self, e: &Event) -> io::Result<()>;
+    /// Ends the trace and returns the writer.
+    fn end(self) -> io::Result<W>;
 }
 
-impl<W: Write> TextSink<W> {
-    pub fn new(w: W) -> TextSink<W> {
-        TextSink { state: Stream::Idle(w) }
-    }
-    /// The writer, after [`EventSink::end`].
-    pub fn into_inner(self) -> Option<W> {
-        match self.state {
-            Stream::Idle(w) | Stream::Done(w) => Some(w),
-            Stream::Writing(_) | Stream::Broken => None,
-        }
-    }
-}
-
-impl<W: Write> EventSink for TextSink<W> {
-    fn start(&mut self, globals: u32) -> io::Result<()> {
-        match std::mem::replace(&mut self.state, Stream::Broken) {
-            Stream::Idle(w) => {
-                self.state = Stream::Writing(TextWriter::new(w, globals)?);
-                Ok(())
-            }
-            other => {
-                self.state = other;
-                Err(not_writing())
-            }
-        }
+impl<W: Write> StreamWriter<W> for TextWriter<W> {
+    fn begin(w: W, globals: u32) -> io::Result<Self> {
+        TextWriter::new(w, globals)
     }
     #[inline]
-    fn event(&mut self, e: &Event) -> io::Result<()> {
-        match &mut self.state {
-            Stream::Writing(w) => w.write_event(e),
-            _ => Err(not_writing()),
-        }
+    fn write(&mut self, e: &Event) -> io::Result<()> {
+        self.write_event(e)
     }
-    fn end(&mut self) -> io::Result<()> {
-        match std::mem::replace(&mut self.state, Stream::Broken) {
-            Stream::Writing(w) => {
-                self.state = Stream::Done(w.finish()?);
-                Ok(())
-            }
-            other => {
-                self.state = other;
-                Err(not_writing())
-            }
-        }
+    fn end(self) -> io::Result<W> {
+        self.finish()
     }
 }
+
+impl<W: Write> StreamWriter<W> for BinaryWriter<W> {
+    fn begin(w: W, globals: u32) -> io::Result<Self> {
+        BinaryWriter::new(w, globals)
+    }
+    #[inline]
+    fn write(&mut self, e: &Event) -> io::Result<()> {
+        self.write_event(e)
+    }
+    fn end(self) -> io::Result<W> {
+        self.finish()
+    }
+}
+
+/// Streams events through a [`StreamWriter`] as they come.
+pub struct WriterSink<W: Write, F: StreamWriter<W>> {
+    state: Stream<W, F>,
+}
+
+/// Streams events as a text trace (`.gct`).
+pub type TextSink<W> = WriterSink<W, TextWriter<W>>;
 
 /// Streams events as a binary trace (`.gctb`).
-pub struct BinarySink<W: Write> {
-    state: Stream<W, BinaryWriter<W>>,
-}
+pub type BinarySink<W> = WriterSink<W, BinaryWriter<W>>;
 
-impl<W: Write> BinarySink<W> {
-    pub fn new(w: W) -> BinarySink<W> {
-        BinarySink { state: Stream::Idle(w) }
+impl<W: Write, F: StreamWriter<W>> WriterSink<W, F> {
+    pub fn new(w: W) -> WriterSink<W, F> {
+        WriterSink { state: Stream::Idle(w) }
     }
     /// The writer, after [`EventSink::end`].
     pub fn into_inner(self) -> Option<W> {
@@ -180,11 +169,11 @@ impl<W: Write> BinarySink<W> {
     }
 }
 
-impl<W: Write> EventSink for BinarySink<W> {
+impl<W: Write, F: StreamWriter<W>> EventSink for WriterSink<W, F> {
     fn start(&mut self, globals: u32) -> io::Result<()> {
         match std::mem::replace(&mut self.state, Stream::Broken) {
             Stream::Idle(w) => {
-                self.state = Stream::Writing(BinaryWriter::new(w, globals)?);
+                self.state = Stream::Writing(F::begin(w, globals)?);
                 Ok(())
             }
             other => {
@@ -196,14 +185,14 @@ impl<W: Write> EventSink for BinarySink<W> {
     #[inline]
     fn event(&mut self, e: &Event) -> io::Result<()> {
         match &mut self.state {
-            Stream::Writing(w) => w.write_event(e),
+            Stream::Writing(w) => w.write(e),
             _ => Err(not_writing()),
         }
     }
     fn end(&mut self) -> io::Result<()> {
         match std::mem::replace(&mut self.state, Stream::Broken) {
             Stream::Writing(w) => {
-                self.state = Stream::Done(w.finish()?);
+                self.state = Stream::Done(w.end()?);
                 Ok(())
             }
             other => {

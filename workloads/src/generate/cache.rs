@@ -40,10 +40,10 @@
 //! A quarter of the young blocks also point back to a random session
 //! (young-to-old, which needs no remembering).
 
-use super::common::work;
+use super::common::{alloc_table, table_slot, work};
 use super::params::{ParamSpec, Params};
-use crate::builder::{gl, BuildError, Builder, EventSink, NIL};
-use crate::model::{Cause, Loc, Placement, WORD_BYTES};
+use crate::builder::{BuildError, Builder, EventSink, NIL};
+use crate::model::{Cause, Placement};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -67,8 +67,6 @@ pub const PARAMS: &[ParamSpec] = &[
     ParamSpec::int("work_ns", 200, 0, 1_000_000_000, "mean computation per update, ns (0: none)"),
 ];
 
-/// Slots per chunk of the table: 32 KiB, Go's largest small-object class.
-const CHUNK_SLOTS: u64 = 4096;
 /// An old object: slot 0 its own name, slots 1.. the young fields.
 const OLD_BYTES: u64 = 64;
 const OLD_SLOTS: u32 = 4;
@@ -103,15 +101,10 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
 
     // The old table, built by main before anything else runs.
     b.call(main, 1, &[])?;
-    let chunks = olds.div_ceil(CHUNK_SLOTS);
-    b.alloc(main, gl(0), chunks * WORD_BYTES, chunks as u32, Cause::MakeSlice, Placement::Auto)?;
-    for c in 0..chunks {
-        let n = CHUNK_SLOTS.min(olds - c * CHUNK_SLOTS);
-        b.alloc(main, gl(0).slot(c as u32), n * WORD_BYTES, n as u32, Cause::MakeSlice, Placement::Auto)?;
-    }
+    alloc_table(&mut b, main, olds)?;
     for i in 0..olds {
-        b.alloc(main, old(i), OLD_BYTES, OLD_SLOTS, Cause::New, Placement::Auto)?;
-        b.alloc(main, old(i).slot(0), NAME_BYTES, 0, Cause::Concat, Placement::Auto)?;
+        b.alloc(main, table_slot(i), OLD_BYTES, OLD_SLOTS, Cause::New, Placement::Auto)?;
+        b.alloc(main, table_slot(i).slot(0), NAME_BYTES, 0, Cause::Concat, Placement::Auto)?;
     }
 
     let mut ws = Vec::with_capacity(workers);
@@ -136,18 +129,18 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
             let a = &mut set[rng.random_range(0..active)];
             let k = rng.random_range(young_slots.clone());
             // s.last[k] = &Event{...}: an old-to-young store.
-            let field = old(a.obj).slot(k);
+            let field = table_slot(a.obj).slot(k);
             b.alloc(g, field.clone(), young_bytes, 1, Cause::New, Placement::Auto)?;
             a.filled |= 1 << k;
             if rng.random_ratio(1, BACK_POINTER_ODDS) {
-                let other = old(rng.random_range(0..olds));
+                let other = table_slot(rng.random_range(0..olds));
                 b.set(g, field.slot(0), other.into())?;
             }
             if rng.random_ratio(1, RETIRE_ODDS) {
                 // The session closes: its young fields go, another takes its place.
                 let a = &mut set[rng.random_range(0..active)];
                 for k in young_slots.clone().filter(|k| a.filled & (1 << k) != 0) {
-                    b.set(g, old(a.obj).slot(k), NIL)?;
+                    b.set(g, table_slot(a.obj).slot(k), NIL)?;
                 }
                 *a = Active { obj: rng.random_range(0..olds), filled: 0 };
             }
@@ -162,11 +155,6 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
     }
     b.finish()?;
     Ok(())
-}
-
-/// `sessions[i/4096][i%4096]`.
-fn old(i: u64) -> Loc {
-    gl(0).slot((i / CHUNK_SLOTS) as u32).slot((i % CHUNK_SLOTS) as u32)
 }
 
 #[cfg(test)]

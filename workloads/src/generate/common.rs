@@ -1,10 +1,12 @@
-//! Small pieces several generators share: jittered computation, and, for
-//! their tests, parameters from `key=value` pairs and an in-memory build.
+//! Small pieces several generators share: jittered computation, a large
+//! table of pointers rooted in `G0` and split into small-object chunks, and,
+//! for their tests, parameters from `key=value` pairs and an in-memory build.
 
 #[cfg(test)]
 use super::params::{ParamSpec, Params};
+use crate::builder::gl;
 use crate::builder::{BuildError, Builder, EventSink};
-use crate::model::GoroutineId;
+use crate::model::{Cause, GoroutineId, Loc, Placement, WORD_BYTES};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
@@ -24,6 +26,27 @@ pub(crate) fn work<S: EventSink>(
         Some(ns) => b.work(g, ns),
         None => Ok(()),
     }
+}
+
+/// Pointers per chunk of a table: 4096 × 8 B = 32 KiB, Go's largest
+/// small-object size class, so each chunk is one small object.
+pub(crate) const CHUNK_SLOTS: u64 = 4096;
+
+/// `G0 = make([][]*T, chunks); G0[c] = make([]*T, 4096)...`: a table of `n`
+/// nil pointer slots reachable from global 0, allocated by `g`.
+pub(crate) fn alloc_table<S: EventSink>(b: &mut Builder<S>, g: GoroutineId, n: u64) -> Result<(), BuildError> {
+    let chunks = n.div_ceil(CHUNK_SLOTS);
+    b.alloc(g, gl(0), chunks * WORD_BYTES, chunks as u32, Cause::MakeSlice, Placement::Auto)?;
+    for c in 0..chunks {
+        let k = CHUNK_SLOTS.min(n - c * CHUNK_SLOTS);
+        b.alloc(g, gl(0).slot(c as u32), k * WORD_BYTES, k as u32, Cause::MakeSlice, Placement::Auto)?;
+    }
+    Ok(())
+}
+
+/// Entry `i` of the table [`alloc_table`] made: `G0[i/4096][i%4096]`.
+pub(crate) fn table_slot(i: u64) -> Loc {
+    gl(0).slot((i / CHUNK_SLOTS) as u32).slot((i % CHUNK_SLOTS) as u32)
 }
 
 /// `specs`' defaults with `seed`, then `sets` applied (tests only).

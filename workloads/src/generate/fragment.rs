@@ -35,10 +35,10 @@
 //! while large objects come and go in whole pages. A value links to another
 //! slot's value now and then, so some replaced blocks outlive their slot.
 
-use super::common::work;
+use super::common::{alloc_table, table_slot, work};
 use super::params::{ParamSpec, Params};
-use crate::builder::{gl, BuildError, Builder, EventSink};
-use crate::model::{Cause, GoroutineId, Loc, Placement, WORD_BYTES};
+use crate::builder::{BuildError, Builder, EventSink};
+use crate::model::{Cause, GoroutineId, Placement, WORD_BYTES};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -55,8 +55,6 @@ pub const PARAMS: &[ParamSpec] = &[
     ParamSpec::int("work_ns", 200, 0, 1_000_000_000, "mean computation per replacement, ns (0: none)"),
 ];
 
-/// Slots per chunk of the store: 32 KiB, Go's largest small-object class.
-const CHUNK_SLOTS: u64 = 4096;
 /// Small values are log-uniform in 2^3 ..= 2^15 bytes: 8 B to 32 KiB, Go's
 /// small-object range (`_MaxSmallSize`).
 const SMALL_LOG2: (f64, f64) = (3.0, 15.0);
@@ -85,12 +83,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
     let mut has_slot = vec![false; n as usize];
 
     b.call(main, 1, &[])?;
-    let chunks = n.div_ceil(CHUNK_SLOTS);
-    b.alloc(main, gl(0), chunks * WORD_BYTES, chunks as u32, Cause::MakeSlice, Placement::Auto)?;
-    for c in 0..chunks {
-        let k = CHUNK_SLOTS.min(n - c * CHUNK_SLOTS);
-        b.alloc(main, gl(0).slot(c as u32), k * WORD_BYTES, k as u32, Cause::MakeSlice, Placement::Auto)?;
-    }
+    alloc_table(&mut b, main, n)?;
     for i in 0..n {
         has_slot[i as usize] = new_value(&mut b, &mut rng, main, i, large)?;
     }
@@ -113,7 +106,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
             let i = rng.random_range(0..n);
             has_slot[i as usize] = new_value(&mut b, &mut rng, g, i, large)?;
             if has_slot[i as usize] && rng.random_ratio(1, LINK_ODDS) {
-                b.set(g, value(i).slot(0), value(rng.random_range(0..n)).into())?;
+                b.set(g, table_slot(i).slot(0), table_slot(rng.random_range(0..n)).into())?;
             }
             work(&mut b, &mut rng, g, work_ns)?;
         }
@@ -148,13 +141,8 @@ fn new_value<S: EventSink>(
         let fields = rng.random_range(1..=STRUCT_MAX_SLOTS);
         ((size / WORD_BYTES).min(fields), Cause::New)
     };
-    b.alloc(g, value(i), size, slots as u32, cause, Placement::Auto)?;
+    b.alloc(g, table_slot(i), size, slots as u32, cause, Placement::Auto)?;
     Ok(slots > 0)
-}
-
-/// `store[i/4096][i%4096]`.
-fn value(i: u64) -> Loc {
-    gl(0).slot((i / CHUNK_SLOTS) as u32).slot((i % CHUNK_SLOTS) as u32)
 }
 
 #[cfg(test)]

@@ -12,17 +12,17 @@
 //!
 //! func main() {
 //!     for i := range n { nodes[i/4096][i%4096] = &Node{} }
-//!     for i := range n { for k := range outDegree { node(i).edges[k] = node(rand) } }
+//!     for i := range n { for k := range outDegree { table_slot(i).edges[k] = table_slot(rand) } }
 //!     for w := 0; w < workers; w++ { go mutator() }
 //! }
 //! func mutator() {                         // `workers` of them
 //!     for m := 0; m < mutations/workers; m++ {
-//!         x := node(rand)
+//!         x := table_slot(rand)
 //!         for h := rand(0, 3); h > 0; h-- { x = x.edges[rand] }   // walk a few edges
-//!         x.edges[rand] = node(rand)                             // rewire one
+//!         x.edges[rand] = table_slot(rand)                             // rewire one
 //!         if rand() < replaceRate {                              // replace a node:
 //!             i := rand; nodes[i/4096][i%4096] = &Node{}         // the old one lingers
-//!             for k := range outDegree { node(i).edges[k] = node(rand) } //   while edges point to it
+//!             for k := range outDegree { table_slot(i).edges[k] = table_slot(rand) } //   while edges point to it
 //!         }
 //!         work()
 //!     }
@@ -43,10 +43,10 @@
 //! of the build on (a rewire stores a node, a replacement wires all edges of
 //! the new node before any other goroutine runs), so any walk is sound.
 
-use super::common::work;
+use super::common::{alloc_table, table_slot, work};
 use super::params::{ParamSpec, Params};
-use crate::builder::{gl, l, BuildError, Builder, EventSink, NIL};
-use crate::model::{Cause, Loc, Placement, WORD_BYTES};
+use crate::builder::{l, BuildError, Builder, EventSink, NIL};
+use crate::model::{Cause, Placement, WORD_BYTES};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -64,8 +64,6 @@ pub const PARAMS: &[ParamSpec] = &[
     ParamSpec::int("work_ns", 100, 0, 1_000_000_000, "mean computation per mutation, ns (0: none)"),
 ];
 
-/// Slots per chunk of the root array: 32 KiB, Go's largest small-object class.
-const CHUNK_SLOTS: u64 = 4096;
 /// A node's non-pointer fields (`id`, `weight`).
 const NODE_DATA_BYTES: u64 = 16;
 /// A mutation walks 0 to this many edges before it rewires one.
@@ -89,18 +87,13 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
     let main = b.main();
 
     b.call(main, 1, &[])?;
-    let chunks = n.div_ceil(CHUNK_SLOTS);
-    b.alloc(main, gl(0), chunks * WORD_BYTES, chunks as u32, Cause::MakeSlice, Placement::Auto)?;
-    for c in 0..chunks {
-        let k = CHUNK_SLOTS.min(n - c * CHUNK_SLOTS);
-        b.alloc(main, gl(0).slot(c as u32), k * WORD_BYTES, k as u32, Cause::MakeSlice, Placement::Auto)?;
-    }
+    alloc_table(&mut b, main, n)?;
     for i in 0..n {
-        b.alloc(main, node(i), node_bytes, degree, Cause::New, Placement::Auto)?;
+        b.alloc(main, table_slot(i), node_bytes, degree, Cause::New, Placement::Auto)?;
     }
     for i in 0..n {
         for k in 0..degree {
-            b.set(main, node(i).slot(k), node(rng.random_range(0..n)).into())?;
+            b.set(main, table_slot(i).slot(k), table_slot(rng.random_range(0..n)).into())?;
         }
     }
 
@@ -120,16 +113,16 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
             }
             *left -= 1;
             let x = l(CURSOR);
-            b.set(g, x.clone(), node(rng.random_range(0..n)).into())?;
+            b.set(g, x.clone(), table_slot(rng.random_range(0..n)).into())?;
             for _ in 0..rng.random_range(0..=MAX_HOPS) {
                 b.set(g, x.clone(), x.clone().slot(rng.random_range(0..degree)).into())?;
             }
-            b.set(g, x.slot(rng.random_range(0..degree)), node(rng.random_range(0..n)).into())?;
+            b.set(g, x.slot(rng.random_range(0..degree)), table_slot(rng.random_range(0..n)).into())?;
             if rng.random_bool(replace_rate) {
                 let i = rng.random_range(0..n);
-                b.alloc(g, node(i), node_bytes, degree, Cause::New, Placement::Auto)?;
+                b.alloc(g, table_slot(i), node_bytes, degree, Cause::New, Placement::Auto)?;
                 for k in 0..degree {
-                    b.set(g, node(i).slot(k), node(rng.random_range(0..n)).into())?;
+                    b.set(g, table_slot(i).slot(k), table_slot(rng.random_range(0..n)).into())?;
                 }
             }
             work(&mut b, &mut rng, g, work_ns)?;
@@ -144,11 +137,6 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
     }
     b.finish()?;
     Ok(())
-}
-
-/// `nodes[i/4096][i%4096]`.
-fn node(i: u64) -> Loc {
-    gl(0).slot((i / CHUNK_SLOTS) as u32).slot((i % CHUNK_SLOTS) as u32)
 }
 
 #[cfg(test)]

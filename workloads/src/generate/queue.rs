@@ -36,10 +36,10 @@
 //! the payload of message `n` die at the event that allocates message `n +
 //! capacity`: death order is allocation order, exactly.
 
-use super::common::work;
+use super::common::{alloc_table, table_slot, work};
 use super::params::{ParamSpec, Params};
-use crate::builder::{gl, BuildError, Builder, EventSink};
-use crate::model::{Cause, GoroutineId, Loc, Placement, WORD_BYTES};
+use crate::builder::{BuildError, Builder, EventSink};
+use crate::model::{Cause, GoroutineId, Placement};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -56,9 +56,6 @@ pub const PARAMS: &[ParamSpec] = &[
     ParamSpec::int("work_ns", 200, 0, 1_000_000_000, "mean computation between two messages of a producer, ns"),
 ];
 
-/// Slots per chunk of the ring: 4096 pointers are 32 KiB, Go's largest
-/// small-object size class, so each chunk is one small object.
-const CHUNK_SLOTS: u64 = 4096;
 /// A message header: `data []byte` (pointer, len, cap) and `seq int`.
 const HEADER_BYTES: u64 = 32;
 const HEADER_SLOTS: u32 = 1;
@@ -79,12 +76,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
 
     // func main: ring := make([][]*Msg, chunks); ring[c] = make([]*Msg, 4096) ...
     b.call(main, 1, &[])?;
-    let chunks = capacity.div_ceil(CHUNK_SLOTS);
-    b.alloc(main, gl(0), chunks * WORD_BYTES, chunks as u32, Cause::MakeSlice, Placement::Auto)?;
-    for c in 0..chunks {
-        let n = CHUNK_SLOTS.min(capacity - c * CHUNK_SLOTS);
-        b.alloc(main, gl(0).slot(c as u32), n * WORD_BYTES, n as u32, Cause::MakeSlice, Placement::Auto)?;
-    }
+    alloc_table(&mut b, main, capacity)?;
     let gs = (0..producers).map(|_| b.go(main, 1, &[])).collect::<Result<Vec<GoroutineId>, _>>()?;
 
     let per_message = 2 + u64::from(work_ns > 0);
@@ -98,7 +90,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
             if b.events() + per_message + producers > target {
                 break 'trace;
             }
-            let slot = ring_slot(tail);
+            let slot = table_slot(tail);
             b.alloc(g, slot.clone(), HEADER_BYTES, HEADER_SLOTS, Cause::New, Placement::Auto)?;
             b.alloc(g, slot.slot(0), payload, 0, Cause::MakeSlice, Placement::Auto)?;
             tail = (tail + 1) % capacity;
@@ -110,11 +102,6 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
     }
     b.finish()?;
     Ok(())
-}
-
-/// `ring[i/4096][i%4096]`.
-fn ring_slot(i: u64) -> Loc {
-    gl(0).slot((i / CHUNK_SLOTS) as u32).slot((i % CHUNK_SLOTS) as u32)
 }
 
 #[cfg(test)]
