@@ -9,6 +9,7 @@
 
 use crate::heap::{Address, AllocCache, Heap, HeapError};
 use crate::host::{Host, Trigger};
+use crate::pacer::Pacer;
 
 /// What a collector is, as data, so the replayer and verifier can ask
 /// instead of matching on names (MMTk's `PlanConstraints`).
@@ -60,6 +61,15 @@ pub struct GcConfig {
     pub min_heap_goal: u64,
     /// Virtual address space reserved for the heap.
     pub heap_reserve_bytes: u64,
+    /// A soft limit on the heap (Go's `GOMEMLIMIT`), in bytes.
+    pub memory_limit: Option<u64>,
+}
+
+impl GcConfig {
+    /// The pacer these settings describe.
+    pub fn pacer(&self) -> Pacer {
+        Pacer { gogc: self.gogc, min_heap_goal: self.min_heap_goal, memory_limit: self.memory_limit }
+    }
 }
 
 impl Default for GcConfig {
@@ -69,6 +79,7 @@ impl Default for GcConfig {
             gogc: Some(100),
             min_heap_goal: MIN_HEAP_GOAL_BYTES,
             heap_reserve_bytes: crate::heap::DEFAULT_RESERVE_BYTES,
+            memory_limit: None,
         }
     }
 }
@@ -85,6 +96,13 @@ pub struct Mutator {
     /// by the host at every dispatch. A hybrid barrier asks whether this
     /// goroutine's stack has been scanned yet.
     pub goroutine: usize,
+    /// Bytes of marking the collector asks this worker to do at its next
+    /// event boundary (a mark assist): the host then calls
+    /// [`Collector::assist`], timing it as a stall of the goroutine.
+    pub assist_bytes: u64,
+    /// Bytes allocated during marking not yet paid for by an assist (the
+    /// collector's bookkeeping, Go's `gcAssistBytes` kept per worker).
+    pub alloc_debt: u64,
 }
 
 /// A garbage collector over gcwb's heap.
@@ -106,7 +124,7 @@ pub trait Collector: Send + Sync {
 
     /// A fresh context for one mutator worker.
     fn new_mutator(&self) -> Mutator {
-        Mutator { cache: self.heap().new_cache(), gc_wanted: None, goroutine: 0 }
+        Mutator { cache: self.heap().new_cache(), gc_wanted: None, goroutine: 0, assist_bytes: 0, alloc_debt: 0 }
     }
 
     /// Allocates a zeroed heap block of `size` bytes whose first `ptr_slots`
@@ -131,6 +149,14 @@ pub trait Collector: Send + Sync {
     /// concurrent collector shades them while marking; the default does
     /// nothing.
     fn on_spawn(&self, _m: &mut Mutator, _child: usize, _args: &[Address]) {}
+
+    /// A mark assist: the worker `m` does the marking its allocation owes
+    /// ([`Mutator::assist_bytes`], which it clears). Returns the bytes of
+    /// marking it did. The default does nothing.
+    fn assist(&self, m: &mut Mutator) -> u64 {
+        m.assist_bytes = 0;
+        0
+    }
 
     /// Background GC work the collector asked for with
     /// [`Host::request_background`], run by the host on its own thread while

@@ -9,7 +9,7 @@
 //! side, one goroutine's stack at a time on the other, so a concurrent
 //! collector can scan stacks one by one.
 
-use crate::heap::Address;
+use crate::heap::FreeSink;
 use std::sync::atomic::AtomicU64;
 
 /// A pointer-sized slot a root lives in: a global, a frame local, or a stack
@@ -166,13 +166,13 @@ pub trait Host: Sync {
     /// The host's clock in nanoseconds (monotonic, shared with pause records).
     fn now_ns(&self) -> u64;
 
-    /// Whether the host wants [`Host::on_free`] calls (the verifier does).
-    fn wants_frees(&self) -> bool {
-        false
+    /// Where the collector reports each object it frees, if the host wants
+    /// to know (the verifier does). Sweeps report through it from any
+    /// thread — a pause, a mutator sweeping lazily, a background sweeper —
+    /// before the memory can be handed out again.
+    fn free_sink(&self) -> Option<std::sync::Arc<dyn FreeSink>> {
+        None
     }
-
-    /// A heap object at `addr` was freed by cycle `cycle`.
-    fn on_free(&self, _cycle: u64, _addr: Address) {}
 
     /// A cycle finished.
     fn on_cycle(&self, _record: &CycleRecord) {}

@@ -9,16 +9,19 @@
 //!   (globals, and one goroutine stack at a time), stopping the world, and
 //!   where to report pauses, cycles and frees;
 //! - [`collector`]: the [`collector::Collector`] trait and its capabilities;
+//! - [`mark`] and [`pacer`]: what collectors share — parallel marking, and
+//!   Go's heap goal, trigger and assist arithmetic;
 //! - the collectors themselves, one module each, and [`registry`], which
 //!   names them.
 pub mod collector;
 pub mod heap;
 pub mod host;
 pub mod mark;
+pub mod pacer;
 pub mod plans;
 pub mod registry;
 pub mod runtime;
 
 pub use collector::{Capabilities, Collector, GcConfig, Mutator};
-pub use heap::{Address, Heap, HeapError};
+pub use heap::{Address, FreeSink, Heap, HeapError};
 pub use host::{CycleRecord, Host, Phase, RootKind, RootSet, Slot, Stopped, Trigger};

@@ -6,11 +6,13 @@
 //! refused cleanly.
 
 use collectors::heap::{
-    Address, AllocCache, Heap, HeapError, SweepStats, MAX_SMALL_BYTES, NUM_SIZE_CLASSES, PAGE_BYTES, SIZE_CLASSES,
+    Address, AllocCache, FreeSink, Heap, HeapError, SweepStats, MAX_SMALL_BYTES, NUM_SIZE_CLASSES, PAGE_BYTES,
+    SIZE_CLASSES,
 };
 use proptest::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 /// 4 GiB: plenty for these tests, cheap to map many times in parallel.
 const TEST_RESERVE: u64 = 4 << 30;
@@ -629,4 +631,156 @@ fn objects_allocated_black_survive_the_sweep_and_white_ones_do_not() {
     assert_eq!(freed, want);
     assert!(heap.find_object(black_small).unwrap().is_allocated());
     assert!(heap.find_object(black_large).unwrap().is_allocated());
+}
+
+/// Collects what a concurrent sweep frees.
+#[derive(Default)]
+struct FreedList(parking_lot::Mutex<Vec<(u64, Address)>>);
+
+impl FreeSink for FreedList {
+    fn on_free(&self, cycle: u64, addr: Address) {
+        self.0.lock().push((cycle, addr));
+    }
+}
+
+impl FreedList {
+    fn addrs(&self) -> HashSet<Address> {
+        self.0.lock().iter().map(|&(_, a)| a).collect()
+    }
+}
+
+#[derive(Clone, Debug)]
+enum SweepOp {
+    Alloc {
+        size: u64,
+        ptr_slots: u32,
+    },
+    /// Mark every `keep_mod`-th live object, start a concurrent sweep.
+    StartSweep {
+        keep_mod: usize,
+    },
+    /// Sweep up to this many spans in the background.
+    SweepSome(usize),
+    Flush,
+}
+
+fn sweep_op() -> impl Strategy<Value = SweepOp> {
+    prop_oneof![
+        10 => (1u64..=2048, 0u32..4).prop_map(|(size, p)| SweepOp::Alloc { size, ptr_slots: p.min((size / 8) as u32) }),
+        1 => (32_769u64..100_000).prop_map(|size| SweepOp::Alloc { size, ptr_slots: 0 }),
+        1 => (1usize..4).prop_map(|keep_mod| SweepOp::StartSweep { keep_mod }),
+        2 => (1usize..8).prop_map(SweepOp::SweepSome),
+        1 => Just(SweepOp::Flush),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// With sweeping interleaved with allocation, in any order: a block is
+    /// never handed out while live or before its free was reported; each
+    /// sweep frees exactly the blocks unmarked when it started; once it
+    /// finishes, the heap agrees with a model of the live blocks.
+    #[test]
+    fn concurrent_sweep_frees_exactly_the_unmarked_and_never_reuses_early(
+        ops in proptest::collection::vec(sweep_op(), 1..300)
+    ) {
+        let h = Heap::new(1 << 30).unwrap();
+        let mut c = h.new_cache();
+        let mut live: HashMap<Address, u64> = HashMap::new();
+        // Blocks the running sweep is to free (all of them, and those whose
+        // memory has not been handed out again).
+        let mut doomed_all: HashSet<Address> = HashSet::new();
+        let mut doomed: HashSet<Address> = HashSet::new();
+        let mut sink = Arc::new(FreedList::default());
+        let mut cycle = 0;
+        for op in ops {
+            match op {
+                SweepOp::Alloc { size, ptr_slots } => {
+                    let a = h.alloc(&mut c, size, ptr_slots).unwrap();
+                    prop_assert!(!live.contains_key(&a), "{:#x} handed out while live", a);
+                    if doomed.remove(&a) {
+                        prop_assert!(sink.addrs().contains(&a), "{:#x} handed out before its free was reported", a);
+                    }
+                    for i in 0..size.div_ceil(8) {
+                        prop_assert_eq!(h.load(a + 8 * i), Some(0));
+                    }
+                    fill(&h, a, size, 0xff);
+                    live.insert(a, size);
+                }
+                SweepOp::StartSweep { keep_mod } => {
+                    let stats = h.finish_sweep();
+                    prop_assert_eq!(&sink.addrs(), &doomed_all, "the sweep frees exactly the unmarked blocks");
+                    prop_assert_eq!(sink.0.lock().len(), doomed_all.len(), "each once");
+                    prop_assert_eq!(stats.freed_objects as usize, doomed_all.len());
+                    let mut addrs: Vec<Address> = live.keys().copied().collect();
+                    addrs.sort();
+                    let keep: HashSet<Address> = addrs.iter().copied().enumerate()
+                        .filter(|(i, _)| i % keep_mod == 0).map(|(_, a)| a).collect();
+                    for &a in &keep {
+                        mark(&h, a);
+                    }
+                    doomed_all = live.keys().copied().filter(|a| !keep.contains(a)).collect();
+                    doomed = doomed_all.clone();
+                    live.retain(|a, _| keep.contains(a));
+                    cycle += 1;
+                    sink = Arc::new(FreedList::default());
+                    h.start_concurrent_sweep(cycle, Some(sink.clone()));
+                }
+                SweepOp::SweepSome(n) => {
+                    for _ in 0..n {
+                        h.sweep_one();
+                    }
+                }
+                SweepOp::Flush => h.flush_cache(&mut c),
+            }
+            prop_assert!(sink.addrs().is_subset(&doomed_all), "a block marked live was freed");
+            prop_assert!(sink.0.lock().iter().all(|&(cy, _)| cy == cycle));
+        }
+        h.finish_sweep();
+        prop_assert_eq!(sink.addrs(), doomed_all);
+        let (n, bytes) = h.live_declared_bytes();
+        prop_assert_eq!(n as usize, live.len());
+        prop_assert_eq!(bytes, live.values().sum::<u64>());
+        h.flush_cache(&mut c);
+        h.sweep(None);
+        prop_assert_eq!(h.heap_live(), 0);
+        prop_assert_eq!(h.inuse_bytes(), 0);
+    }
+}
+
+#[test]
+fn a_background_sweeper_never_frees_what_mutators_allocate_meanwhile() {
+    let h = Heap::new(1 << 30).unwrap();
+    let mut c = h.new_cache();
+    // 200 000 blocks of mixed sizes; every third survives.
+    let old: Vec<Address> = (0..200_000u64).map(|i| h.alloc(&mut c, 16 + (i % 7) * 24, 1).unwrap()).collect();
+    let kept: HashSet<Address> = old.iter().copied().step_by(3).collect();
+    for &a in &kept {
+        mark(&h, a);
+    }
+    let before = h.heap_live();
+    let sink = Arc::new(FreedList::default());
+    h.start_concurrent_sweep(1, Some(sink.clone()));
+    assert!(h.sweep_pending());
+    let fresh: Vec<Address> = std::thread::scope(|s| {
+        s.spawn(|| while h.sweep_one() {});
+        let mut mine = h.new_cache();
+        let fresh = (0..200_000u64).map(|i| h.alloc(&mut mine, 16 + (i % 5) * 40, 1).unwrap()).collect();
+        h.flush_cache(&mut mine);
+        fresh
+    });
+    let stats = h.finish_sweep();
+    assert!(!h.sweep_pending());
+    let freed = sink.addrs();
+    let doomed: HashSet<Address> = old.iter().copied().filter(|a| !kept.contains(a)).collect();
+    assert_eq!(freed, doomed, "the sweep frees exactly the unmarked old blocks");
+    assert_eq!(stats.freed_objects as usize, doomed.len());
+    for &a in fresh.iter().chain(&kept) {
+        assert!(h.find_object(a).unwrap().is_allocated(), "{a:#x} survives");
+    }
+    let distinct: HashSet<Address> = fresh.iter().copied().chain(kept.iter().copied()).collect();
+    assert_eq!(distinct.len(), fresh.len() + kept.len(), "no block handed out twice");
+    assert!(h.heap_live() < before + 200_000 * 100, "freed bytes leave heap_live");
+    h.flush_cache(&mut c);
 }

@@ -82,6 +82,10 @@ pub enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
     },
+    /// Turn another runtime's GC log into gcwb's summary.csv, pauses.csv and
+    /// phases.csv (`--format go-gctrace`: a Go program's GODEBUG=gctrace=1
+    /// output).
+    Import(crate::import::ImportArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -116,6 +120,10 @@ pub struct RunArgs {
     /// GOGC percent, or `off`.
     #[arg(long, default_value = "100", value_parser = parse_gogc)]
     pub gogc: Gogc,
+    /// Soft memory limit on the heap, like GOMEMLIMIT: bytes, with an
+    /// optional unit B, KiB, MiB, GiB or TiB (`512MiB`), or `off`.
+    #[arg(long, default_value = "off", value_parser = parse_memlimit)]
+    pub memlimit: MemLimit,
     /// Check every free and every access against the trace's oracle.
     #[arg(long)]
     pub verify: bool,
@@ -147,6 +155,30 @@ fn parse_gogc(s: &str) -> Result<Gogc, String> {
     s.parse::<u32>().map(|n| Gogc(Some(n))).map_err(|_| format!("expected a percentage or `off`, got `{s}`"))
 }
 
+/// GOMEMLIMIT: a byte count or off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemLimit(pub Option<u64>);
+
+/// Parses a GOMEMLIMIT value: digits with an optional unit (Go accepts B,
+/// KiB, MiB, GiB, TiB), or `off`.
+fn parse_memlimit(s: &str) -> Result<MemLimit, String> {
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(MemLimit(None));
+    }
+    let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &s[digits.len()..];
+    let shift = match unit {
+        "" | "B" => 0,
+        "KiB" => 10,
+        "MiB" => 20,
+        "GiB" => 30,
+        "TiB" => 40,
+        _ => return Err(format!("expected a unit of B, KiB, MiB, GiB or TiB, got `{unit}`")),
+    };
+    let n: u64 = digits.parse().map_err(|_| format!("expected a byte count like `512MiB` or `off`, got `{s}`"))?;
+    n.checked_mul(1 << shift).map(|b| MemLimit(Some(b))).ok_or_else(|| format!("`{s}` is too large"))
+}
+
 /// Runs the command line; returns the process exit code.
 pub fn main_with(cli: Cli) -> i32 {
     match cli.command {
@@ -176,6 +208,7 @@ pub fn main_with(cli: Cli) -> i32 {
         }
         Command::Gen { name, output, seed, set } => gen(&name, seed, &set, &output),
         Command::Stats { trace, out } => crate::stats::stats_command(&trace, out.as_deref()),
+        Command::Import(a) => crate::import::import_command(&a),
     }
 }
 
@@ -404,7 +437,7 @@ fn run(a: &RunArgs) -> i32 {
         stack_limit: StackLimit { setting },
         progress: !a.quiet && std::io::stderr().is_terminal(),
     };
-    let gc = GcConfig { procs, gogc: a.gogc.0, ..GcConfig::default() };
+    let gc = GcConfig { procs, gogc: a.gogc.0, memory_limit: a.memlimit.0, ..GcConfig::default() };
     let placements = loaded.analysis.placements(a.no_stack);
     let ctx = RunContext {
         trace_name: &loaded.name,
@@ -468,7 +501,7 @@ fn run(a: &RunArgs) -> i32 {
         return 2;
     }
     println!(
-        "results in {}/ (summary.csv, pauses.csv, cycles.csv, spans.csv, causes.csv, mmu.csv, phases.csv, pauses-<collector>.hlog)",
+        "results in {}/ (summary.csv, pauses.csv, assists.csv, cycles.csv, spans.csv, causes.csv, mmu.csv, phases.csv, pauses-<collector>.hlog)",
         a.out.display()
     );
     code

@@ -9,6 +9,7 @@
 //! - [`cli`]: the `gcwb` command, a thin face over the above.
 
 pub mod cli;
+pub mod import;
 pub mod metrics;
 pub mod mmu;
 pub mod replay;

@@ -1,5 +1,5 @@
-//! What a replay records: pauses, cycles and request-span latencies, and the
-//! summaries computed from them.
+//! What a replay records: pauses, mark assists, cycles and request-span
+//! latencies, and the summaries computed from them.
 //!
 //! A [`PauseRecord`] is one stop-the-world interval (its phase, start,
 //! duration and time-to-safepoint); a [`CycleRecord`] one collection. They
@@ -38,9 +38,24 @@ pub struct PauseRecord {
     pub ttsp_ns: u64,
 }
 
+/// One mark assist: a goroutine stalled while it did marking its
+/// allocation owed ([`collectors::Collector::assist`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AssistRecord {
+    /// The cycle that was marking.
+    pub gc: u64,
+    pub goroutine: usize,
+    /// Replay clock at its start, and its length.
+    pub start_ns: u64,
+    pub duration_ns: u64,
+    /// Bytes it marked.
+    pub work_bytes: u64,
+}
+
 /// Where a replay's workers record.
 pub struct Metrics {
     pauses: Mutex<Vec<PauseRecord>>,
+    assists: Mutex<Vec<AssistRecord>>,
     cycles: Mutex<Vec<CycleRecord>>,
     spans: Mutex<Vec<Histogram<u64>>>,
 }
@@ -50,6 +65,7 @@ impl Metrics {
     pub fn new(tags: usize) -> Metrics {
         Metrics {
             pauses: Mutex::new(Vec::new()),
+            assists: Mutex::new(Vec::new()),
             cycles: Mutex::new(Vec::new()),
             spans: Mutex::new((0..tags).map(|_| new_histogram()).collect()),
         }
@@ -57,6 +73,17 @@ impl Metrics {
 
     pub fn record_pause(&self, p: PauseRecord) {
         self.pauses.lock().push(p);
+    }
+
+    pub fn record_assist(&self, a: AssistRecord) {
+        self.assists.lock().push(a);
+    }
+
+    /// The assists, in time order.
+    pub fn take_assists(&self) -> Vec<AssistRecord> {
+        let mut a = std::mem::take(&mut *self.assists.lock());
+        a.sort_by_key(|a| a.start_ns);
+        a
     }
 
     pub fn record_cycle(&self, c: CycleRecord) {

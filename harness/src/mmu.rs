@@ -206,11 +206,18 @@ impl Utilization {
     /// measuring device and is left out, as in the summary's pause
     /// statistics.
     pub fn of_run(r: &RunResult) -> Utilization {
+        let at = |start_ns: u64| start_ns.saturating_sub(r.replay_start_ns);
         let pauses = r.pauses.iter().filter(|p| p.trigger != Some("final")).map(|p| {
-            let start = p.start_ns.saturating_sub(r.replay_start_ns);
+            let start = at(p.start_ns);
             Reduced::pause(start, start.saturating_add(p.duration_ns))
         });
-        Utilization::new(r.wall_ns, pauses)
+        // An assist stalls one goroutine, so one of the `procs` workers.
+        let assist_util = 1.0 - 1.0 / r.procs.max(1) as f64;
+        let assists = r.assists.iter().map(|a| {
+            let start = at(a.start_ns);
+            Reduced { start_ns: start, end_ns: start.saturating_add(a.duration_ns), util: assist_util }
+        });
+        Utilization::new(r.wall_ns, pauses.chain(assists))
     }
 
     /// The length of the run.

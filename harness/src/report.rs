@@ -1,5 +1,5 @@
-//! Results on disk: `summary.csv`, `pauses.csv`, `cycles.csv`, `spans.csv`,
-//! `causes.csv`, `mmu.csv` and `phases.csv`, in a form pandas and R read
+//! Results on disk: `summary.csv`, `pauses.csv`, `assists.csv`, `cycles.csv`,
+//! `spans.csv`, `causes.csv`, `mmu.csv` and `phases.csv`, in a form pandas and R read
 //! directly (a header row, plain numbers, empty cells for missing values),
 //! plus one HdrHistogram interval log of pauses per collector,
 //! `pauses-<collector>.hlog` ([`pause_log`]). Each file is written to a
@@ -8,6 +8,7 @@
 use crate::metrics::{new_histogram, summarize_pauses, PauseRecord};
 use crate::mmu::Utilization;
 use crate::replay::RunResult;
+use collectors::Phase;
 use hdrhistogram::serialization::interval_log::IntervalLogWriterBuilder;
 use hdrhistogram::serialization::V2DeflateSerializer;
 use hdrhistogram::Histogram;
@@ -71,6 +72,20 @@ pub struct SummaryRow {
     /// procs) = pause_total_ns / wall_ns`. Like Go's `GCCPUFraction`, but
     /// over the replay only (the final collection left out).
     pub gc_cpu_fraction: f64,
+    /// Pause percentiles per phase (empty when the collector has no pause
+    /// of that phase).
+    pub stw_full_p50_ns: Option<u64>,
+    pub stw_full_p99_ns: Option<u64>,
+    pub stw_full_max_ns: Option<u64>,
+    pub sweep_term_p50_ns: Option<u64>,
+    pub sweep_term_p99_ns: Option<u64>,
+    pub sweep_term_max_ns: Option<u64>,
+    pub mark_term_p50_ns: Option<u64>,
+    pub mark_term_p99_ns: Option<u64>,
+    pub mark_term_max_ns: Option<u64>,
+    /// Mark assists: how many, and the goroutine time they took.
+    pub assist_count: u64,
+    pub assist_total_ns: u64,
 }
 
 /// How the trace's allocations split by cause and placement.
@@ -120,6 +135,8 @@ pub fn summary_row(ctx: &RunContext<'_>, r: &RunResult) -> SummaryRow {
     let util = Utilization::of_run(r);
     let mmu = |window_ns: u64| (window_ns <= r.wall_ns).then(|| util.mmu(window_ns));
     let gc_count = r.cycles.iter().filter(|c| c.trigger != Some(collectors::Trigger::Final)).count() as u64;
+    let phases = phase_summaries(&r.pauses);
+    let phase = |ph: Phase| phases.iter().find(|(name, _)| *name == ph.name()).map(|(_, s)| *s);
     SummaryRow {
         trace: ctx.trace_name.to_string(),
         collector: r.collector.clone(),
@@ -163,6 +180,17 @@ pub fn summary_row(ctx: &RunContext<'_>, r: &RunResult) -> SummaryRow {
         mmu_10ms: mmu(10_000_000),
         mmu_100ms: mmu(100_000_000),
         gc_cpu_fraction: util.lost_fraction(),
+        stw_full_p50_ns: phase(Phase::StwFull).map(|s| s.p50_ns),
+        stw_full_p99_ns: phase(Phase::StwFull).map(|s| s.p99_ns),
+        stw_full_max_ns: phase(Phase::StwFull).map(|s| s.max_ns),
+        sweep_term_p50_ns: phase(Phase::SweepTerm).map(|s| s.p50_ns),
+        sweep_term_p99_ns: phase(Phase::SweepTerm).map(|s| s.p99_ns),
+        sweep_term_max_ns: phase(Phase::SweepTerm).map(|s| s.max_ns),
+        mark_term_p50_ns: phase(Phase::MarkTerm).map(|s| s.p50_ns),
+        mark_term_p99_ns: phase(Phase::MarkTerm).map(|s| s.p99_ns),
+        mark_term_max_ns: phase(Phase::MarkTerm).map(|s| s.max_ns),
+        assist_count: r.assists.len() as u64,
+        assist_total_ns: r.assists.iter().map(|a| a.duration_ns).sum(),
     }
 }
 
@@ -175,6 +203,16 @@ struct PauseRow<'a> {
     ttsp_ns: u64,
     trigger: Option<&'a str>,
     collector: &'a str,
+}
+
+#[derive(Serialize)]
+struct AssistRow<'a> {
+    collector: &'a str,
+    gc: u64,
+    goroutine: usize,
+    start_ns: u64,
+    duration_ns: u64,
+    work_bytes: u64,
 }
 
 #[derive(Serialize)]
@@ -357,8 +395,22 @@ pub fn write_run(dir: &Path, out: &RunOutputs<'_>) -> std::io::Result<()> {
         }),
         &["collector", "phase", "count", "p50_ns", "p99_ns", "max_ns", "total_ns"],
     )?;
+    let assists = csv_bytes(
+        out.runs.iter().flat_map(|r| {
+            r.assists.iter().map(move |a| AssistRow {
+                collector: &r.collector,
+                gc: a.gc,
+                goroutine: a.goroutine,
+                start_ns: a.start_ns,
+                duration_ns: a.duration_ns,
+                work_bytes: a.work_bytes,
+            })
+        }),
+        &["collector", "gc", "goroutine", "start_ns", "duration_ns", "work_bytes"],
+    )?;
     let mut files = vec![
         ("summary.csv".to_string(), summary),
+        ("assists.csv".to_string(), assists),
         ("pauses.csv".to_string(), pauses),
         ("cycles.csv".to_string(), cycles),
         ("spans.csv".to_string(), spans),
@@ -514,6 +566,17 @@ pub fn summary_header() -> Vec<&'static str> {
         "mmu_10ms",
         "mmu_100ms",
         "gc_cpu_fraction",
+        "stw_full_p50_ns",
+        "stw_full_p99_ns",
+        "stw_full_max_ns",
+        "sweep_term_p50_ns",
+        "sweep_term_p99_ns",
+        "sweep_term_max_ns",
+        "mark_term_p50_ns",
+        "mark_term_p99_ns",
+        "mark_term_max_ns",
+        "assist_count",
+        "assist_total_ns",
     ]
 }
 
@@ -540,6 +603,7 @@ mod tests {
             replay_start_ns: T0,
             started_at: std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
             pauses,
+            assists: Vec::new(),
             cycles: Vec::new(),
             spans: Vec::new(),
             dispatches: 0,
@@ -571,7 +635,9 @@ mod tests {
     fn summary_keeps_its_first_columns_and_appends_the_new_ones_in_header_order() {
         let h = summary_header();
         assert_eq!(h[22], "verify_errors");
-        assert_eq!(h[h.len() - 5..], ["status", "mmu_1ms", "mmu_10ms", "mmu_100ms", "gc_cpu_fraction"]);
+        let status = h.iter().position(|c| *c == "status").unwrap();
+        assert_eq!(h[status..status + 5], ["status", "mmu_1ms", "mmu_10ms", "mmu_100ms", "gc_cpu_fraction"]);
+        assert_eq!(h[h.len() - 2..], ["assist_count", "assist_total_ns"]);
         let r = run(200 * MS, vec![pause(1, "stw-full", 50 * MS, 2 * MS, "heap-goal")]);
         let bytes = csv_bytes([row(&r)], &h).unwrap();
         let mut rd = csv::Reader::from_reader(&bytes[..]);
@@ -583,6 +649,39 @@ mod tests {
         assert_eq!(at("mmu_10ms"), "0.8");
         assert_eq!(at("mmu_100ms"), "0.98");
         assert_eq!(at("gc_cpu_fraction"), "0.01");
+        // Per-phase columns: filled for the phases the run has, empty otherwise.
+        assert!((at("stw_full_max_ns").parse::<f64>().unwrap() - 2e6).abs() < 2e3);
+        assert_eq!(at("sweep_term_p99_ns"), "");
+        assert_eq!(at("mark_term_max_ns"), "");
+        assert_eq!(at("assist_count"), "0");
+    }
+
+    #[test]
+    fn assists_stall_one_worker_and_are_summed_in_the_summary() {
+        let mut r = run(200 * MS, vec![pause(1, "sweep-term", 50 * MS, MS / 10, "heap-goal")]);
+        // procs = 2: a 20 ms assist halves utilization while it runs.
+        r.assists = vec![
+            crate::metrics::AssistRecord {
+                gc: 1,
+                goroutine: 3,
+                start_ns: T0 + 100 * MS,
+                duration_ns: 20 * MS,
+                work_bytes: 1 << 20,
+            },
+            crate::metrics::AssistRecord {
+                gc: 1,
+                goroutine: 4,
+                start_ns: T0 + 150 * MS,
+                duration_ns: MS,
+                work_bytes: 1,
+            },
+        ];
+        let s = row(&r);
+        assert_eq!((s.assist_count, s.assist_total_ns), (2, 21 * MS));
+        assert_eq!(s.mmu_10ms, Some(0.5));
+        assert!(s.sweep_term_max_ns.is_some() && s.mark_term_max_ns.is_none());
+        // Lost: the pause (0.1 ms) and half of each assist (10.5 ms), of 200 ms.
+        assert!((s.gc_cpu_fraction - 10.6 / 200.0).abs() < 1e-9, "{}", s.gc_cpu_fraction);
     }
 
     #[test]

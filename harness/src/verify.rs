@@ -1,7 +1,9 @@
 //! The verifier: checks a collector against the trace's oracle.
 //!
-//! The collector reports every object it frees (through
-//! [`collectors::Host::on_free`]); the replayer reports every heap allocation
+//! The collector reports every object it frees (through the
+//! [`collectors::FreeSink`] the host hands it, from whichever thread frees:
+//! a pause, a mutator sweeping lazily, a background sweeper); the replayer
+//! reports every heap allocation
 //! and every dereference. The verifier keeps a shadow of the program — the
 //! trace's sequential abstract machine ([`workloads::analysis::machine`]),
 //! whose values are block ids, not addresses, so it is independent of the
@@ -9,7 +11,8 @@
 //! - **a reachable block freed**: at each stop-the-world pause the shadow is
 //!   advanced to the *cut* the pause stopped at (each goroutine's position)
 //!   and its reachable set computed; a block freed by that cycle must not be
-//!   in it. The cut of a parallel replay is not a prefix of the trace, but
+//!   in it (a concurrent sweep frees after its cycle's last pause, and is
+//!   checked against that pause's cut: a block unreachable there stays so). The cut of a parallel replay is not a prefix of the trace, but
 //!   it is closed under the replay's dependencies, so applying its events in
 //!   trace order gives exactly the state the real program is in;
 //! - **an access to a freed block**, and a slot that does not point into
@@ -25,6 +28,7 @@ use parking_lot::Mutex;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use workloads::analysis::machine::Machine;
 use workloads::analysis::oracle::{death_times, Deaths};
 use workloads::analysis::{Analysis, Place};
@@ -104,17 +108,36 @@ pub struct Verifier<'a> {
     placements: &'a [Place],
     deaths: Deaths,
     shadow: Mutex<Shadow<'a>>,
+    block_addr: Vec<AtomicU64>,
+    ledger: Arc<FreeLedger>,
+    violations: Mutex<(Vec<Violation>, u64)>,
+}
+
+/// The frees, recorded the moment the collector reports them, from any
+/// thread: the block leaves the address map at once (so its memory may be
+/// handed out again right after), while the check against the shadow's cut
+/// waits for [`Verifier::settle`] — the sweep pays only a map update and a
+/// push, and the host keeps the checking out of its pause times.
+struct FreeLedger {
     /// Heap address -> block, for blocks the collector has not freed.
     live_at: Mutex<HashMap<u64, u32>>,
-    block_addr: Vec<AtomicU64>,
     freed: Vec<AtomicBool>,
     /// The cycle that freed each block (0: not freed).
     freed_by: Vec<AtomicU64>,
-    violations: Mutex<(Vec<Violation>, u64)>,
-    /// Frees reported but not yet checked: (cycle, address). Checking is
-    /// deferred to [`Verifier::settle`] so the collector's sweep pays only a
-    /// push, and the host can keep the checking out of its pause times.
-    pending_frees: Mutex<Vec<(u64, u64)>>,
+    /// Frees not yet checked: the cycle, and the block (or the address, if
+    /// no block was there).
+    pending: Mutex<Vec<(u64, Result<u32, u64>)>>,
+}
+
+impl collectors::FreeSink for FreeLedger {
+    fn on_free(&self, cycle: u64, addr: u64) {
+        let block = self.live_at.lock().remove(&addr);
+        if let Some(b) = block {
+            self.freed[b as usize].store(true, Ordering::Relaxed);
+            self.freed_by[b as usize].store(cycle, Ordering::Relaxed);
+        }
+        self.pending.lock().push((cycle, block.ok_or(addr)));
+    }
 }
 
 impl<'a> Verifier<'a> {
@@ -131,12 +154,14 @@ impl<'a> Verifier<'a> {
                 reachable: vec![false; n],
                 cycle: 0,
             }),
-            live_at: Mutex::new(HashMap::new()),
             block_addr: (0..n).map(|_| AtomicU64::new(0)).collect(),
-            freed: (0..n).map(|_| AtomicBool::new(false)).collect(),
-            freed_by: (0..n).map(|_| AtomicU64::new(0)).collect(),
+            ledger: Arc::new(FreeLedger {
+                live_at: Mutex::new(HashMap::new()),
+                freed: (0..n).map(|_| AtomicBool::new(false)).collect(),
+                freed_by: (0..n).map(|_| AtomicU64::new(0)).collect(),
+                pending: Mutex::new(Vec::new()),
+            }),
             violations: Mutex::new((Vec::new(), 0)),
-            pending_frees: Mutex::new(Vec::new()),
         }
     }
 
@@ -156,7 +181,12 @@ impl<'a> Verifier<'a> {
 
     /// For each block, the cycle that freed it (0 if none did).
     pub fn freed_by(&self) -> Vec<u64> {
-        self.freed_by.iter().map(|c| c.load(Ordering::Relaxed)).collect()
+        self.ledger.freed_by.iter().map(|c| c.load(Ordering::Relaxed)).collect()
+    }
+
+    /// Where the collector reports its frees.
+    pub fn free_sink(&self) -> Arc<dyn collectors::FreeSink> {
+        self.ledger.clone()
     }
 
     fn at(&self, ev: usize) -> String {
@@ -173,7 +203,7 @@ impl<'a> Verifier<'a> {
     /// Block `b` was allocated on the heap at `addr`.
     pub fn on_heap_alloc(&self, b: BlockIdx, addr: u64) {
         self.block_addr[b.0 as usize].store(addr, Ordering::Relaxed);
-        if let Some(old) = self.live_at.lock().insert(addr, b.0) {
+        if let Some(old) = self.ledger.live_at.lock().insert(addr, b.0) {
             self.report(Violation {
                 kind: ViolationKind::ReachableFreed,
                 block: self.trace.block_name(BlockIdx(old)),
@@ -210,37 +240,34 @@ impl<'a> Verifier<'a> {
         sh.cycle = cycle;
     }
 
-    /// Cycle `cycle` freed the heap object at `addr` (checked at the next
-    /// [`Verifier::settle`]).
-    pub fn on_free(&self, cycle: u64, addr: u64) {
-        self.pending_frees.lock().push((cycle, addr));
-    }
-
-    /// Checks the frees reported since the last call against the cut of the
-    /// cycle that freed them (which must still be the shadow's cut).
+    /// Checks the frees reported since the last call against the shadow's
+    /// cut, which is the freeing cycle's or a later one's (a block
+    /// unreachable at a cut stays unreachable, so a later cut is a sound,
+    /// if weaker, check).
     pub fn settle(&self) {
-        let pending = std::mem::take(&mut *self.pending_frees.lock());
-        for (cycle, addr) in pending {
-            self.check_free(cycle, addr);
+        let pending = std::mem::take(&mut *self.ledger.pending.lock());
+        for (cycle, block) in pending {
+            self.check_free(cycle, block);
         }
     }
 
-    fn check_free(&self, cycle: u64, addr: u64) {
-        let Some(b) = self.live_at.lock().remove(&addr) else {
-            self.report(Violation {
-                kind: ViolationKind::BogusFree,
-                block: format!("address {addr:#x}"),
-                cycle: Some(cycle),
-                at: None,
-                detail: "the collector freed an object that is no live block".to_string(),
-            });
-            return;
+    fn check_free(&self, cycle: u64, block: Result<u32, u64>) {
+        let b = match block {
+            Ok(b) => b,
+            Err(addr) => {
+                self.report(Violation {
+                    kind: ViolationKind::BogusFree,
+                    block: format!("address {addr:#x}"),
+                    cycle: Some(cycle),
+                    at: None,
+                    detail: "the collector freed an object that is no live block".to_string(),
+                });
+                return;
+            }
         };
         let bi = b as usize;
-        self.freed[bi].store(true, Ordering::Relaxed);
-        self.freed_by[bi].store(cycle, Ordering::Relaxed);
         let sh = self.shadow.lock();
-        if sh.cycle == cycle && sh.reachable[bi] {
+        if sh.cycle >= cycle && sh.reachable[bi] {
             let path = sh.machine.explain_path(BlockIdx(b)).unwrap_or_else(|| "?".to_string());
             self.report(Violation {
                 kind: ViolationKind::ReachableFreed,
@@ -255,7 +282,7 @@ impl<'a> Verifier<'a> {
     /// Event `ev` dereferenced heap block `b` through pointer value `v`.
     pub fn check_access(&self, ev: usize, b: BlockIdx, v: u64) {
         let bi = b.0 as usize;
-        if self.freed[bi].load(Ordering::Relaxed) {
+        if self.ledger.freed[bi].load(Ordering::Relaxed) {
             self.report(Violation {
                 kind: ViolationKind::FreedAccessed,
                 block: self.trace.block_name(b),
@@ -307,7 +334,7 @@ impl<'a> Verifier<'a> {
                 && self.placements[bi] == Place::Heap
                 && !reachable
                 && self.block_addr[bi].load(Ordering::Relaxed) != 0
-                && !self.freed[bi].load(Ordering::Relaxed)
+                && !self.ledger.freed[bi].load(Ordering::Relaxed)
             {
                 self.report(Violation {
                     kind: ViolationKind::NotFreed,

@@ -97,7 +97,13 @@ fn check_metrics(out: &Path) {
     let summary = rows(&out.join("summary.csv"));
     let h = header(&out.join("summary.csv"));
     assert_eq!(h[..23].last().map(String::as_str), Some("verify_errors"), "the first 23 columns stay: {h:?}");
-    assert_eq!(h[h.len() - 4..], ["mmu_1ms", "mmu_10ms", "mmu_100ms", "gc_cpu_fraction"]);
+    let mmu_at = h.iter().position(|c| c == "mmu_1ms").expect("an mmu_1ms column");
+    assert_eq!(h[mmu_at..mmu_at + 4], ["mmu_1ms", "mmu_10ms", "mmu_100ms", "gc_cpu_fraction"]);
+    let assists = rows(&out.join("assists.csv"));
+    assert_eq!(
+        header(&out.join("assists.csv")),
+        ["collector", "gc", "goroutine", "start_ns", "duration_ns", "work_bytes"]
+    );
     let pauses = rows(&out.join("pauses.csv"));
     let mmu = rows(&out.join("mmu.csv"));
     assert_eq!(header(&out.join("mmu.csv")), ["collector", "window_ns", "mmu", "bmu"]);
@@ -127,8 +133,13 @@ fn check_metrics(out: &Path) {
         }
         let &(w_last, m_last, b_last) = curve.last().unwrap();
         assert_eq!(w_last, wall, "{ctx}: the curve ends at the whole run");
-        let expect = 1.0 - pause_total as f64 / wall as f64;
-        assert!((m_last - expect).abs() < 1e-9, "{ctx}: mmu(whole run) = {m_last}, 1 - pauses/wall = {expect}");
+        // Assists stall one of `procs` workers each (and never overlap a
+        // pause: the world stops only once every worker is at a safepoint).
+        let assist_total: u64 = assists.iter().filter(|r| &r["collector"] == c).map(|r| int(r, "duration_ns")).sum();
+        assert_eq!(assist_total, int(s, "assist_total_ns"), "{ctx}");
+        let lost = pause_total as f64 + assist_total as f64 / int(s, "procs") as f64;
+        let expect = 1.0 - lost / wall as f64;
+        assert!((m_last - expect).abs() < 1e-9, "{ctx}: mmu(whole run) = {m_last}, 1 - lost/wall = {expect}");
         assert_eq!(b_last, m_last);
 
         // summary.csv: the MMU columns match the curve where it has the
@@ -145,7 +156,7 @@ fn check_metrics(out: &Path) {
             }
         }
         let gc_cpu = float(s, "gc_cpu_fraction");
-        assert!((gc_cpu - pause_total as f64 / wall as f64).abs() < 1e-9, "{ctx}: gc_cpu_fraction {gc_cpu}");
+        assert!((gc_cpu - lost / wall as f64).abs() < 1e-9, "{ctx}: gc_cpu_fraction {gc_cpu}");
 
         // phases.csv: the summary's pauses, split by phase.
         let of_run: Vec<_> = phases.iter().filter(|r| &r["collector"] == c).collect();
@@ -154,6 +165,11 @@ fn check_metrics(out: &Path) {
         assert_eq!(of_run.iter().map(|r| int(r, "max_ns")).max().unwrap_or(0), int(s, "pause_max_ns"), "{ctx}");
         for r in &of_run {
             assert!(int(r, "p50_ns") <= int(r, "p99_ns") && int(r, "p99_ns") <= int(r, "max_ns"), "{ctx}: {r:?}");
+            // The summary's per-phase columns are phases.csv's figures.
+            let col = r["phase"].replace('-', "_");
+            for stat in ["p50", "p99", "max"] {
+                assert_eq!(opt(s, &format!("{col}_{stat}_ns")), Some(float(r, &format!("{stat}_ns"))), "{ctx}: {r:?}");
+            }
             let n =
                 pauses.iter().filter(|p| &p["collector"] == c && p["phase"] == r["phase"] && p["trigger"] != "final");
             assert_eq!(n.count() as u64, int(r, "count"), "{ctx}: {r:?}");

@@ -24,7 +24,11 @@
 //! After a sweep, a cache's copies are stale (the sweep may have freed slots
 //! in the spans it holds). Every sweep bumps the heap's sweep epoch; the fast
 //! path compares it with the cache's and, on a mismatch, the slow path
-//! reloads every held span from its swept alloc bits, starting from slot 0.
+//! reloads every held span from its swept alloc bits, starting from slot 0 —
+//! after sweeping it, if a concurrent sweep has not yet (`sweeper.rs`).
+//! While a concurrent sweep is under way, a refill that finds no partial
+//! span sweeps a few spans itself before it takes fresh pages (Go's lazy
+//! sweeping in `mcentral.cacheSpan`).
 
 use super::bitmap::{valid_mask, WORD_BITS};
 use super::size_classes::{size_to_class, SpanClass, MAX_SMALL_BYTES, NUM_SPAN_CLASSES};
@@ -179,9 +183,11 @@ impl AllocCache {
         }
     }
 
-    /// After a sweep: restart every held span from its swept alloc bits.
+    /// After a sweep: restart every held span from its swept alloc bits
+    /// (sweeping it first if a concurrent sweep has not yet).
     fn resync(&mut self, epoch: u64) {
         for e in self.slots.iter_mut().filter(|e| e.id != 0) {
+            self.heap.ensure_swept(e.id);
             // SAFETY: as in `take`.
             let t = unsafe { &*e.tables };
             e.word = 0;
@@ -218,6 +224,11 @@ impl AllocCache {
 
     /// Gives every span back and flushes the counts.
     pub(crate) fn flush(&mut self) {
+        // Spans held across a sweep are swept before they are given back.
+        let epoch = self.heap.sweep_epoch.load(Ordering::Relaxed);
+        if self.epoch != epoch {
+            self.resync(epoch);
+        }
         for i in 0..NUM_SPAN_CLASSES {
             self.give_back(SpanClass(i as u8));
         }
@@ -277,7 +288,10 @@ impl HeapInner {
     fn refill(&self, cache: &mut AllocCache, spc: SpanClass, size: u64) -> Result<(), HeapError> {
         cache.give_back(spc);
         let (id, span, t, free) = loop {
-            let (id, span) = match self.central.pop(spc) {
+            // A partial span, else one found by sweeping (while a
+            // concurrent sweep is under way), else fresh pages.
+            let listed = self.central.pop(spc).or_else(|| self.sweep_for(spc));
+            let (id, span) = match listed {
                 Some(id) => (id, self.spans.get(id).expect("a listed span exists")),
                 None => self.new_small_span(spc, size)?,
             };

@@ -39,6 +39,14 @@ impl Central {
         self.partial[spc.index()].lock().push(id);
     }
 
+    /// Empties every list (a concurrent sweep starts: every span is to be
+    /// swept before it is handed out again).
+    pub(crate) fn clear(&self) {
+        for slot in self.partial.iter() {
+            slot.lock().clear();
+        }
+    }
+
     /// Replaces all lists (the sweeper rebuilds them).
     pub(crate) fn replace_all(&self, lists: Vec<Vec<SpanId>>) {
         debug_assert_eq!(lists.len(), NUM_SPAN_CLASSES);
@@ -73,6 +81,7 @@ impl HeapInner {
             nelems,
             div_mul,
             needzero: run.needzero,
+            sweepgen: self.sweeper.generation(),
         };
         let Some((id, span)) = self.spans.alloc_span(&shape) else {
             // Cannot happen (there are as many span ids as pages); be clean.

@@ -32,7 +32,10 @@
 //! 7. **Sweep** ([`Heap::sweep`]): after marking, every allocated but
 //!    unmarked object is freed (alloc bits := mark bits), mark bits cleared;
 //!    empty spans return their pages, partially free ones go back on their
-//!    class's partial list, and spans a cache holds stay with it.
+//!    class's partial list, and spans a cache holds stay with it. Or
+//!    concurrently ([`Heap::start_concurrent_sweep`], `sweeper.rs`): span by
+//!    span while mutators run, lazily by allocation and by a background
+//!    sweeper, with Go's sweep generations.
 //!
 //! Accounting follows Go's `heapLive`: a span's free slots count as live
 //! from the moment a cache takes it (they are the cache's to fill without
@@ -64,6 +67,7 @@ mod reservation;
 mod size_classes;
 mod span;
 mod sweep;
+mod sweeper;
 
 pub use cache::AllocCache;
 pub use object::ObjectRef;
@@ -71,6 +75,7 @@ pub use size_classes::{
     size_to_class, SizeClass, SpanClass, MAX_SMALL_BYTES, NUM_SIZE_CLASSES, NUM_SPAN_CLASSES, PAGE_BYTES, SIZE_CLASSES,
 };
 pub use sweep::SweepStats;
+pub use sweeper::FreeSink;
 
 use central::Central;
 use page_heap::PageHeap;
@@ -80,6 +85,7 @@ use size_classes::PAGE_SHIFT;
 use span::{PageTable, SpanArena};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use sweeper::Sweeper;
 
 /// A heap address: a real machine address inside the heap's reservation.
 pub type Address = u64;
@@ -146,6 +152,8 @@ pub(crate) struct HeapInner {
     pub(crate) central: Central,
     /// Bumped by every sweep; caches compare it to notice a sweep.
     pub(crate) sweep_epoch: AtomicU64,
+    /// A concurrent sweep's state (`sweeper.rs`).
+    pub(crate) sweeper: Sweeper,
     /// Go's heapLive, in bytes.
     pub(crate) heap_live: AtomicU64,
     /// `heap_live` at which allocating caches raise their trigger flag.
@@ -234,6 +242,7 @@ impl Heap {
             pages: Mutex::new(PageHeap::new(pages)),
             central: Central::new(),
             sweep_epoch: AtomicU64::new(0),
+            sweeper: Sweeper::new(),
             heap_live: AtomicU64::new(0),
             trigger: AtomicU64::new(u64::MAX),
             allocate_black: std::sync::atomic::AtomicBool::new(false),

@@ -100,6 +100,10 @@ pub(crate) struct Span {
     /// Its memory may be dirty: blocks must be zeroed when allocated
     /// (Go's `mspan.needzero`). False only for never-used pages.
     pub(crate) needzero: AtomicBool,
+    /// Go's `mspan.sweepgen`, against the heap's sweep generation `sg`
+    /// (see `sweeper.rs`): `sg` swept, `sg - 1` being swept, `sg - 2`
+    /// waiting to be swept.
+    pub(crate) sweepgen: AtomicU32,
     /// A large block's declared size and pointer slots.
     large_size: AtomicU64,
     large_ptr_slots: AtomicU32,
@@ -118,6 +122,8 @@ pub(crate) struct SpanShape {
     pub(crate) nelems: u32,
     pub(crate) div_mul: u32,
     pub(crate) needzero: bool,
+    /// The heap's sweep generation now: a new span needs no sweeping.
+    pub(crate) sweepgen: u32,
 }
 
 impl Span {
@@ -187,6 +193,7 @@ impl Span {
         self.class.store(shape.class.0 as u32, Ordering::Relaxed);
         self.cached.store(false, Ordering::Relaxed);
         self.needzero.store(shape.needzero, Ordering::Relaxed);
+        self.sweepgen.store(shape.sweepgen, Ordering::Relaxed);
         self.set_large_meta(0, 0);
         self.tables.store(tables as *const SideTables as *mut SideTables, Ordering::Release);
         self.in_use.store(true, Ordering::Release);
@@ -298,6 +305,11 @@ impl SpanArena {
             st.free_tables[words - 1].push(ti);
             st.free_spans.push(id);
         }
+    }
+
+    /// One past the largest span id handed out so far.
+    pub(crate) fn next_id(&self) -> SpanId {
+        self.state.lock().next_id
     }
 
     /// Ids of all spans in use right now.

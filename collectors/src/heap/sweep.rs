@@ -17,6 +17,8 @@
 //!
 //! Must run with no allocation and no marking in progress (the world
 //! stopped). [`Heap::sweep_parallel`] spreads the spans over rayon's threads.
+//! A concurrent collector sweeps span by span instead, while the mutators
+//! run (`sweeper.rs`); both share [`sweep_span`].
 
 use super::object::ObjectRef;
 use super::size_classes::NUM_SPAN_CLASSES;
@@ -42,7 +44,7 @@ pub struct SweepStats {
 }
 
 impl SweepStats {
-    fn add(&mut self, o: &SweepStats) {
+    pub(crate) fn add(&mut self, o: &SweepStats) {
         self.freed_objects += o.freed_objects;
         self.freed_bytes += o.freed_bytes;
         self.live_objects += o.live_objects;
@@ -56,18 +58,18 @@ impl SweepStats {
 const SWEEP_BATCH_SPANS: usize = 512;
 
 /// The outcome of sweeping a run of spans.
-struct Swept {
-    stats: SweepStats,
+pub(crate) struct Swept {
+    pub(crate) stats: SweepStats,
     /// Its contribution to heap_live.
     live_accounted: u64,
     /// Spans with free slots no cache holds, with their class index.
-    partial: Vec<(u8, SpanId)>,
+    pub(crate) partial: Vec<(u8, SpanId)>,
     /// Spans with nothing alive.
-    empty: Vec<SpanId>,
+    pub(crate) empty: Vec<SpanId>,
 }
 
 impl Swept {
-    fn new() -> Swept {
+    pub(crate) fn new() -> Swept {
         Swept { stats: SweepStats::default(), live_accounted: 0, partial: Vec::new(), empty: Vec::new() }
     }
 
@@ -81,7 +83,7 @@ impl Swept {
 }
 
 /// Sweeps one span, reporting each freed object to `report`.
-fn sweep_span(id: SpanId, span: &Span, out: &mut Swept, report: &mut impl FnMut(Address)) {
+pub(crate) fn sweep_span(id: SpanId, span: &Span, out: &mut Swept, report: &mut impl FnMut(Address)) {
     let Some(t) = span.tables() else { return };
     let (nelems, elem, start) = (span.nelems(), span.elem(), span.start());
     let (alloc, mark) = (t.alloc.words(), t.mark.words());
@@ -158,6 +160,7 @@ impl Heap {
     /// recomputes `heap_live`. Call with the world stopped, after marking.
     pub fn sweep(&self, on_free: Option<&mut dyn FnMut(Address)>) -> SweepStats {
         let inner = &*self.inner;
+        inner.finish_concurrent_sweep();
         inner.sweep_epoch.fetch_add(1, Ordering::Relaxed);
         let ids = inner.spans.in_use_ids();
         let out = match on_free {
@@ -171,6 +174,7 @@ impl Heap {
     /// called from several threads at once.
     pub fn sweep_parallel(&self, on_free: Option<&(dyn Fn(Address) + Sync)>) -> SweepStats {
         let inner = &*self.inner;
+        inner.finish_concurrent_sweep();
         inner.sweep_epoch.fetch_add(1, Ordering::Relaxed);
         let ids = inner.spans.in_use_ids();
         let batch = |chunk: &[SpanId]| match on_free {
@@ -185,6 +189,8 @@ impl Heap {
     /// would miss or half-see their objects).
     pub fn for_each_object(&self, mut f: impl FnMut(ObjectRef<'_>)) {
         let inner = &*self.inner;
+        // Objects a pending concurrent sweep would free are not live.
+        inner.finish_concurrent_sweep();
         for id in inner.spans.in_use_ids() {
             let Some(span) = inner.spans.get(id) else {
                 continue;

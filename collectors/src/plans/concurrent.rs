@@ -1,18 +1,37 @@
-//! `concurrent`: Go-style concurrent tri-color mark-sweep (first version).
+//! `concurrent`: Go-style concurrent tri-color mark-sweep.
 //!
 //! One cycle, as Go's runtime/mgc.go runs it:
+//! ```text
+//!  mutators:  ──run──┤STW├──run (barrier on, allocate black, assists)──┤STW├──run (lazy sweep)──
+//!  collector:        │ 1 │  2: mark roots, stacks one by one, heap     │ 3 │  4: background sweep
+//!                sweep-term                                         mark-term
+//! ```
+//! 0. **Trigger**: `heap_live` reaches the pacer's trigger, set ahead of the
+//!    goal by the runway the last mark needed ([`crate::pacer`]). The
+//!    goroutine that crossed it first finishes the last cycle's sweep
+//!    (Go's `gcStart`), then:
 //! 1. **Sweep termination** (stop the world): turn the write barrier on and
 //!    make allocation black; restart the world.
-//! 2. **Concurrent mark**: background mark workers (the collector's own
-//!    threads, about a quarter of `procs`, at least one) scan the globals
-//!    and then each goroutine's stack one at a time — stopping only that
-//!    goroutine — and trace the heap from a shared grey queue, while the
-//!    mutators run, on the host's background thread
-//!    ([`Host::request_background`]); `collect` returns after step 1.
+//! 2. **Concurrent mark**, on the host's background thread
+//!    ([`Host::request_background`]; `collect` returns after step 1):
+//!    background mark workers (the collector's own threads, a quarter of
+//!    `procs`, at least one) scan the globals, then each goroutine's stack
+//!    one at a time — stopping only that goroutine — then trace the heap
+//!    from a shared grey queue, while the mutators run. A mutator that
+//!    allocates while marking runs into debt; past [`ASSIST_CHUNK_BYTES`] it
+//!    pays by marking in proportion (a *mark assist*, at its next event
+//!    boundary: [`Collector::assist`]), at the pacer's assist ratio — the
+//!    marking left over the heap runway left — so marking ends before the
+//!    heap reaches the goal.
 //! 3. **Mark termination** (stop the world): drain what the barrier shaded
-//!    meanwhile, turn the barrier off, sweep, set the next goal (GOGC, as
-//!    `mark-sweep` does); restart the world. (Sweeping is not yet
-//!    concurrent.)
+//!    meanwhile, turn the barrier off, set the next goal and trigger, and
+//!    start a concurrent sweep ([`Heap::start_concurrent_sweep`]: O(1), no
+//!    span is visited); restart the world.
+//! 4. **Concurrent sweep**: spans are swept lazily by allocation and by the
+//!    background thread (Go's `bgsweep`); the cycle's record is written
+//!    when the sweep is done. An explicit `runtime.GC()` (and gcwb's final
+//!    collection) waits for a running cycle, runs a whole one and sweeps
+//!    everything before it returns, as Go's does.
 //!
 //! The barrier is Go's hybrid barrier (runtime/mbarrier.go):
 //! `shade(*slot); if current stack is grey { shade(ptr) }; *slot = ptr`,
@@ -20,16 +39,6 @@
 //! scanned once, concurrently — on every global store too. Stack stores
 //! take no barrier. A goroutine started during marking gets its arguments
 //! shaded and its new stack counts as scanned (black).
-//!
-//! **Status: a first version.** It is clean under the verifier on random
-//! traces with four workers and on every workload
-//! (`harness/tests/concurrent.rs`, `harness/tests/workloads.rs`), and the
-//! verifier catches its deliberately broken variants (no deletion barrier,
-//! no insertion barrier, stacks scanned before the barrier is on — on
-//! traces timed against a slowed marker — and white allocation). Still to come: the pacer's early trigger, mark
-//! assists, concurrent sweep, `--memlimit`; the goroutine whose allocation
-//! started a cycle does not wait for the mark (the host runs it on its
-//! background thread, [`Host::request_background`]).
 //!
 //! Invariant (the weak tri-color invariant Go's proof rests on): every
 //! white object a black object or black stack points to is reachable from
@@ -39,10 +48,16 @@
 //! Objects allocated during marking are black. So everything reachable at
 //! the start of marking, or allocated since, is marked at mark termination,
 //! and only objects dead before the cycle began are swept.
+//!
+//! Checked by the verifier on random traces and every workload
+//! (`harness/tests/concurrent.rs`, `harness/tests/workloads.rs`), which
+//! catches the deliberately broken variants of [`ConcurrentFaults`]; the
+//! protocol itself is model-checked in `collectors/tests/barrier_model.rs`.
 
 use crate::collector::{Capabilities, Collector, GcConfig, Mutator};
 use crate::heap::{Address, Heap, HeapError};
 use crate::host::{CycleRecord, Host, Phase, RootKind, Slot, Trigger};
+use crate::pacer::Pacer;
 use crossbeam_deque::{Injector, Steal};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
@@ -50,6 +65,13 @@ use std::sync::OnceLock;
 /// Share of `procs` given to background mark workers
 /// (`gcBackgroundUtilization`, runtime/mgcpacer.go).
 const BACKGROUND_UTILIZATION: f64 = 0.25;
+
+/// A mutator's allocation debt is settled by an assist once it reaches this
+/// many bytes (Go's `gcOverAssistWork` batches assists likewise).
+pub const ASSIST_CHUNK_BYTES: u64 = 64 << 10;
+
+/// Grey objects a marker scans between reports of its progress to the pacer.
+const PROGRESS_EVERY_OBJECTS: u32 = 256;
 
 /// Deliberate bugs, for tests of the verifier. All off by default.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -72,15 +94,22 @@ pub struct ConcurrentFaults {
 /// The concurrent collector.
 pub struct Concurrent {
     heap: Heap,
-    config: GcConfig,
+    pacer: Pacer,
     pool: rayon::ThreadPool,
     faults: ConcurrentFaults,
     /// The barrier is on (between sweep and mark termination).
     marking: AtomicBool,
-    /// A cycle is under way (only one at a time).
+    /// A cycle is between its trigger and its mark termination.
     in_cycle: AtomicBool,
     cycles: AtomicU64,
+    /// The heap goal and the trigger the pacer set last.
     goal: AtomicU64,
+    trigger: AtomicU64,
+    /// Marking done this cycle (bytes shaded, by background workers and
+    /// assists) and the marking expected (the last cycle's), for the assist
+    /// ratio.
+    scan_done: AtomicU64,
+    scan_expected: AtomicU64,
     /// Grey objects: pushed by marking and by the barrier.
     grey: Injector<Address>,
     /// Per goroutine, the cycle in which its stack was last scanned; sized
@@ -91,6 +120,8 @@ pub struct Concurrent {
     scanned: OnceLock<Box<[AtomicU64]>>,
     /// The cycle whose marking the background work is to do.
     pending: parking_lot::Mutex<Option<Pending>>,
+    /// The last cycle's record, waiting for its sweep to finish.
+    sweeping: parking_lot::Mutex<Option<CycleRecord>>,
 }
 
 /// A cycle past sweep termination, waiting for its background mark.
@@ -111,8 +142,10 @@ impl Concurrent {
     #[doc(hidden)]
     pub fn with_faults(config: &GcConfig, faults: ConcurrentFaults) -> Result<Concurrent, HeapError> {
         let heap = Heap::new(config.heap_reserve_bytes)?;
-        let goal = config.min_heap_goal;
-        heap.set_trigger(if config.gogc.is_some() { goal } else { u64::MAX });
+        let pacer = config.pacer();
+        let goal = pacer.goal(0, 0);
+        let trigger = pacer.concurrent_trigger(goal, 0, None);
+        heap.set_trigger(if pacer.collects_on_its_own() { trigger } else { u64::MAX });
         let workers = ((config.procs as f64 * BACKGROUND_UTILIZATION).round() as usize).max(1);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(workers)
@@ -121,24 +154,21 @@ impl Concurrent {
             .expect("cannot start GC worker threads");
         Ok(Concurrent {
             heap,
-            config: config.clone(),
+            pacer,
             pool,
             faults,
             marking: AtomicBool::new(false),
             in_cycle: AtomicBool::new(false),
             cycles: AtomicU64::new(0),
             goal: AtomicU64::new(goal),
+            trigger: AtomicU64::new(trigger),
+            scan_done: AtomicU64::new(0),
+            scan_expected: AtomicU64::new(0),
             grey: Injector::new(),
             scanned: OnceLock::new(),
             pending: parking_lot::Mutex::new(None),
+            sweeping: parking_lot::Mutex::new(None),
         })
-    }
-
-    fn next_goal(&self, marked: u64, roots: u64) -> u64 {
-        match self.config.gogc {
-            None => u64::MAX,
-            Some(gogc) => (marked + (marked + roots).saturating_mul(gogc as u64) / 100).max(self.config.min_heap_goal),
-        }
     }
 
     /// Greys the white heap object `v` points into. Returns its bytes if
@@ -184,10 +214,11 @@ impl Concurrent {
         }
     }
 
-    /// Scans grey objects until the queue is empty; returns bytes marked.
-    fn drain(&self) -> u64 {
-        let mut bytes = 0;
-        loop {
+    /// Scans grey objects until the queue is empty or `budget` bytes have
+    /// been marked; returns the bytes marked (also added to `scan_done`).
+    fn drain(&self, budget: u64) -> u64 {
+        let (mut bytes, mut reported, mut objects) = (0, 0, 0u32);
+        while bytes < budget {
             match self.grey.steal() {
                 Steal::Success(a) => {
                     self.slow();
@@ -196,24 +227,30 @@ impl Concurrent {
                             bytes += self.shade(w.load(Ordering::Relaxed));
                         }
                     }
+                    objects += 1;
+                    if objects.is_multiple_of(PROGRESS_EVERY_OBJECTS) {
+                        self.scan_done.fetch_add(bytes - reported, Ordering::Relaxed);
+                        reported = bytes;
+                    }
                 }
                 Steal::Retry => continue,
-                Steal::Empty => return bytes,
+                Steal::Empty => break,
             }
         }
+        self.scan_done.fetch_add(bytes - reported, Ordering::Relaxed);
+        bytes
     }
 
     /// The concurrent phase: globals, then each stack (stopping only its
-    /// goroutine), then the heap, on the background workers.
-    fn mark_concurrently(&self, host: &dyn Host, cycle: u64) -> (u64, u64) {
+    /// goroutine), then the heap, on the background workers. Returns the
+    /// bytes of root slots scanned.
+    fn mark_concurrently(&self, host: &dyn Host, cycle: u64) -> u64 {
         let roots = host.roots();
         let tasks = 1 + roots.stack_count();
         let next = AtomicUsize::new(0);
-        let marked = AtomicU64::new(0);
         let root_slots = AtomicU64::new(0);
         self.pool.broadcast(|_| {
-            let mut bytes = 0;
-            let mut slots = 0;
+            let (mut bytes, mut slots) = (0, 0);
             loop {
                 let t = next.fetch_add(1, Ordering::Relaxed);
                 if t >= tasks {
@@ -239,12 +276,69 @@ impl Concurrent {
                     }
                 }
             }
-            // Roots first (Go's markroot jobs), then the heap.
-            bytes += self.drain();
-            marked.fetch_add(bytes, Ordering::Relaxed);
+            self.scan_done.fetch_add(bytes, Ordering::Relaxed);
             root_slots.fetch_add(slots, Ordering::Relaxed);
+            // Roots first (Go's markroot jobs), then the heap.
+            self.drain(u64::MAX);
         });
-        (marked.into_inner(), root_slots.into_inner())
+        root_slots.into_inner() * crate::heap::WORD_BYTES
+    }
+
+    /// Finishes the last cycle's concurrent sweep (sweeping what is left on
+    /// this thread), restores the trigger the sweep's garbage had raised,
+    /// and reports the cycle.
+    fn finish_sweep(&self, host: &dyn Host) {
+        let stats = self.heap.finish_sweep();
+        let Some(mut record) = self.sweeping.lock().take() else { return };
+        self.heap.set_trigger(self.trigger.load(Ordering::Relaxed));
+        let end = host.now_ns();
+        record.sweep_ns = end.saturating_sub(record.end_ns);
+        record.end_ns = end;
+        record.freed_bytes = stats.freed_bytes;
+        record.freed_objects = stats.freed_objects;
+        record.marked_objects = stats.live_objects;
+        host.on_cycle(&record);
+    }
+
+    /// Starts a cycle: waits for a running one if `wait` (else gives up),
+    /// finishes the last sweep, re-checks the trigger, and runs sweep
+    /// termination. Returns the cycle, or `None` if none is to run.
+    fn start_cycle(&self, host: &dyn Host, trigger: Trigger, wait: bool) -> Option<u64> {
+        while self.in_cycle.compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed).is_err() {
+            if !wait {
+                return None; // a cycle is already running
+            }
+            std::thread::yield_now();
+        }
+        // Go's gcStart: sweep what the last cycle left before marking.
+        self.finish_sweep(host);
+        if trigger == Trigger::HeapGoal && self.heap.heap_live() < self.trigger.load(Ordering::Relaxed) {
+            self.in_cycle.store(false, Ordering::Release);
+            return None;
+        }
+        let cycle = self.cycles.load(Ordering::Relaxed) + 1;
+
+        // Sweep termination: barrier on, allocate black.
+        let Some(stw) = host.stop_the_world(cycle, Phase::SweepTerm) else {
+            self.in_cycle.store(false, Ordering::Release);
+            return None;
+        };
+        let start_ns = stw.requested_ns;
+        // A sweeper that was still finishing a span when we looked.
+        self.heap.finish_sweep();
+        let heap_live_before = self.heap.heap_live();
+        self.scanned.get_or_init(|| (0..host.roots().stack_count()).map(|_| AtomicU64::new(0)).collect());
+        let expected = self.scan_expected.load(Ordering::Relaxed);
+        // Before the first cycle, expect everything to be live.
+        self.scan_expected.store(if cycle == 1 { heap_live_before } else { expected }, Ordering::Relaxed);
+        self.scan_done.store(0, Ordering::Relaxed);
+        if !self.faults.scan_stacks_before_barrier {
+            self.marking.store(true, Ordering::Relaxed);
+        }
+        self.heap.set_allocate_black(!self.faults.allocate_white);
+        host.start_the_world(stw);
+        self.pending.lock().replace(Pending { cycle, trigger, start_ns, heap_live_before });
+        Some(cycle)
     }
 }
 
@@ -269,10 +363,27 @@ impl Collector for Concurrent {
     #[inline]
     fn alloc(&self, m: &mut Mutator, size: u64, ptr_slots: u32) -> Result<Address, HeapError> {
         let a = self.heap.alloc(&mut m.cache, size, ptr_slots)?;
-        if m.cache.take_trigger() && self.config.gogc.is_some() {
+        if m.cache.take_trigger() {
             m.gc_wanted = Some(Trigger::HeapGoal);
         }
+        if self.marking.load(Ordering::Relaxed) {
+            m.alloc_debt += size;
+            if m.alloc_debt >= ASSIST_CHUNK_BYTES {
+                let left =
+                    self.scan_expected.load(Ordering::Relaxed).saturating_sub(self.scan_done.load(Ordering::Relaxed));
+                let ratio = Pacer::assist_ratio(left, self.heap.heap_live(), self.goal.load(Ordering::Relaxed));
+                m.assist_bytes += (std::mem::take(&mut m.alloc_debt) as f64 * ratio) as u64;
+            }
+        }
         Ok(a)
+    }
+
+    fn assist(&self, m: &mut Mutator) -> u64 {
+        let owed = std::mem::take(&mut m.assist_bytes);
+        if !self.marking.load(Ordering::Relaxed) {
+            return 0;
+        }
+        self.drain(owed)
     }
 
     #[inline]
@@ -303,42 +414,25 @@ impl Collector for Concurrent {
     }
 
     fn collect(&self, host: &dyn Host, trigger: Trigger) {
-        if self.in_cycle.compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed).is_err() {
-            return; // a cycle is already running
-        }
-        if trigger == Trigger::HeapGoal && self.heap.heap_live() < self.goal.load(Ordering::Relaxed) {
-            self.in_cycle.store(false, Ordering::Release);
+        // Like Go's runtime.GC(), an explicit (or the final) collection waits
+        // for a running cycle, then runs a whole one and its sweep.
+        let whole = trigger != Trigger::HeapGoal;
+        if self.start_cycle(host, trigger, whole).is_none() {
             return;
         }
-        let cycle = self.cycles.load(Ordering::Relaxed) + 1;
-
-        // Sweep termination: barrier on, allocate black.
-        let Some(stw) = host.stop_the_world(cycle, Phase::SweepTerm) else {
-            self.in_cycle.store(false, Ordering::Release);
-            return;
-        };
-        let start_ns = stw.requested_ns;
-        let heap_live_before = self.heap.heap_live();
-        self.scanned.get_or_init(|| (0..host.roots().stack_count()).map(|_| AtomicU64::new(0)).collect());
-        let barrier_now = !self.faults.scan_stacks_before_barrier;
-        if barrier_now {
-            self.marking.store(true, Ordering::Relaxed);
-        }
-        self.heap.set_allocate_black(!self.faults.allocate_white);
-        host.start_the_world(stw);
-
-        self.pending.lock().replace(Pending { cycle, trigger, start_ns, heap_live_before });
-        if !host.request_background() {
+        if whole || !host.request_background() {
             self.background(host);
+        }
+        if whole {
+            self.finish_sweep(host);
         }
     }
 
     fn background(&self, host: &dyn Host) {
         let Some(Pending { cycle, trigger, start_ns, heap_live_before }) = self.pending.lock().take() else { return };
-        let barrier_now = !self.faults.scan_stacks_before_barrier;
         // Concurrent mark.
         let t_mark = host.now_ns();
-        if !barrier_now {
+        if self.faults.scan_stacks_before_barrier {
             // The broken variant: stacks first, barrier after.
             let roots = host.roots();
             for g in 0..roots.stack_count() {
@@ -352,45 +446,59 @@ impl Collector for Concurrent {
             }
             self.marking.store(true, Ordering::Relaxed);
         }
-        let (mut marked, root_slots) = self.mark_concurrently(host, cycle);
+        let root_bytes = self.mark_concurrently(host, cycle);
 
-        // Mark termination: drain what the barrier shaded, barrier off, sweep.
+        // Mark termination: drain what the barrier shaded, barrier off, pace
+        // the next cycle, start the concurrent sweep.
         let stw = loop {
             if let Some(s) = host.stop_the_world(cycle, Phase::MarkTerm) {
                 break s;
             }
         };
-        marked += self.drain();
+        self.drain(u64::MAX);
         let mark_ns = host.now_ns() - t_mark;
         self.marking.store(false, Ordering::Relaxed);
         self.heap.set_allocate_black(false);
-        let t_sweep = host.now_ns();
-        let swept = if host.wants_frees() {
-            self.heap.sweep(Some(&mut |a| host.on_free(cycle, a)))
-        } else {
-            self.heap.sweep(None)
-        };
-        let sweep_ns = host.now_ns() - t_sweep;
-        let goal = self.next_goal(swept.live_bytes, root_slots * 8);
+        let heap_live = self.heap.heap_live();
+        // Marked: what tracing shaded plus what was allocated black meanwhile.
+        let allocated = heap_live.saturating_sub(heap_live_before);
+        let marked = self.scan_done.load(Ordering::Relaxed) + allocated;
+        let goal = self.pacer.goal(marked, root_bytes);
+        let next_trigger = self.pacer.concurrent_trigger(goal, marked, Some(allocated));
         self.goal.store(goal, Ordering::Relaxed);
-        self.heap.set_trigger(goal);
+        self.trigger.store(next_trigger, Ordering::Relaxed);
+        self.scan_expected.store(self.scan_done.load(Ordering::Relaxed), Ordering::Relaxed);
+        // Until the sweep is done heap_live still counts the garbage it will
+        // free: raise the trigger by that much meanwhile.
+        let garbage = heap_live.saturating_sub(marked);
+        self.heap.set_trigger(next_trigger.saturating_add(garbage));
+        self.heap.start_concurrent_sweep(cycle, host.free_sink());
         self.cycles.store(cycle, Ordering::Relaxed);
+        let end_ns = host.now_ns();
         host.start_the_world(stw);
-        self.in_cycle.store(false, Ordering::Release);
-        host.on_cycle(&CycleRecord {
+        self.sweeping.lock().replace(CycleRecord {
             cycle,
             trigger: Some(trigger),
             start_ns,
-            end_ns: host.now_ns(),
+            end_ns,
             heap_live_before,
-            marked_bytes: marked.max(swept.live_bytes),
-            marked_objects: swept.live_objects,
+            marked_bytes: marked,
+            marked_objects: 0,
             mark_ns,
-            sweep_ns,
-            freed_bytes: swept.freed_bytes,
-            freed_objects: swept.freed_objects,
+            sweep_ns: 0,
+            freed_bytes: 0,
+            freed_objects: 0,
             next_goal: goal,
         });
+        self.in_cycle.store(false, Ordering::Release);
+
+        // Background sweeping (Go's bgsweep), then the cycle's record — unless
+        // a new cycle's trigger got there first (it finishes the sweep).
+        while self.heap.sweep_one() {}
+        if self.in_cycle.compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+            self.finish_sweep(host);
+            self.in_cycle.store(false, Ordering::Release);
+        }
     }
 
     fn cycles(&self) -> u64 {

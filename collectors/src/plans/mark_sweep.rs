@@ -11,9 +11,9 @@
 //!    Sparse stacks are halved while they are scanned.
 //! 3. The heap is swept: every allocated, unmarked object is freed, spans
 //!    with nothing left return their pages.
-//! 4. The next goal is set, as Go's pacer does (runtime/mgcpacer.go,
-//!    `heapGoalInternal`, Go 1.18+): `marked + (marked + stacks + globals) ·
-//!    GOGC/100`, at least the 4 MiB minimum; the world restarts.
+//! 4. The next goal is set, as Go's pacer does ([`crate::pacer`]): `marked +
+//!    (marked + stacks + globals) · GOGC/100`, at least the 4 MiB minimum,
+//!    at most the soft memory limit; the world restarts.
 //!
 //! Invariant: at the pause every object reachable from the roots is marked
 //! before anything is swept, and no mutator runs during the pause, so no
@@ -51,7 +51,7 @@ impl MarkSweep {
     pub fn with_faults(config: &GcConfig, faults: MarkFaults, skip_sweep: bool) -> Result<MarkSweep, HeapError> {
         let heap = Heap::new(config.heap_reserve_bytes)?;
         let goal = config.min_heap_goal;
-        heap.set_trigger(if config.gogc.is_some() { goal } else { u64::MAX });
+        heap.set_trigger(if config.pacer().collects_on_its_own() { goal } else { u64::MAX });
         Ok(MarkSweep {
             heap,
             config: config.clone(),
@@ -61,18 +61,6 @@ impl MarkSweep {
             cycles: AtomicU64::new(0),
             goal: AtomicU64::new(goal),
         })
-    }
-
-    /// Go's heap goal after a cycle that marked `marked` bytes and scanned
-    /// `roots` bytes of stacks and globals.
-    fn next_goal(&self, marked: u64, roots: u64) -> u64 {
-        match self.config.gogc {
-            None => u64::MAX,
-            Some(gogc) => {
-                let growth = (marked + roots).saturating_mul(gogc as u64) / 100;
-                (marked + growth).max(self.config.min_heap_goal)
-            }
-        }
     }
 }
 
@@ -92,7 +80,7 @@ impl Collector for MarkSweep {
     #[inline]
     fn alloc(&self, m: &mut Mutator, size: u64, ptr_slots: u32) -> Result<Address, HeapError> {
         let a = self.heap.alloc(&mut m.cache, size, ptr_slots)?;
-        if m.cache.take_trigger() && self.config.gogc.is_some() {
+        if m.cache.take_trigger() {
             m.gc_wanted = Some(Trigger::HeapGoal);
         }
         Ok(a)
@@ -117,14 +105,14 @@ impl Collector for MarkSweep {
         let t_sweep = host.now_ns();
         let swept = if self.skip_sweep {
             Default::default()
-        } else if host.wants_frees() {
-            self.heap.sweep(Some(&mut |a| host.on_free(cycle, a)))
+        } else if let Some(sink) = host.free_sink() {
+            self.heap.sweep(Some(&mut |a| sink.on_free(cycle, a)))
         } else {
             self.heap.sweep(None)
         };
         let t_end = host.now_ns();
 
-        let goal = self.next_goal(marked.bytes, marked.root_slots * ROOT_SLOT_BYTES);
+        let goal = self.config.pacer().goal(marked.bytes, marked.root_slots * ROOT_SLOT_BYTES);
         self.goal.store(goal, Ordering::Relaxed);
         self.heap.set_trigger(goal);
         self.cycles.store(cycle, Ordering::Relaxed);

@@ -15,7 +15,7 @@ mod goroutine;
 mod program;
 mod scheduler;
 
-use crate::metrics::{Metrics, PauseRecord};
+use crate::metrics::{AssistRecord, Metrics, PauseRecord};
 use crate::verify::{Verifier, Violation};
 use collectors::host::RootVisitor;
 use collectors::runtime::{Globals, StackLimit, StackOverflow};
@@ -108,6 +108,8 @@ pub struct RunResult {
     /// Wall-clock time when the replay started.
     pub started_at: std::time::SystemTime,
     pub pauses: Vec<PauseRecord>,
+    /// Mark assists: mutator stalls (not stop-the-world pauses).
+    pub assists: Vec<AssistRecord>,
     pub cycles: Vec<CycleRecord>,
     /// Request latency per span tag.
     pub spans: Vec<(String, hdrhistogram::Histogram<u64>)>,
@@ -288,6 +290,7 @@ impl<'a> Replay<'a> {
         let mut tag_names: Vec<(&str, u32)> = self.tags.iter().map(|(k, v)| (*k, *v)).collect();
         tag_names.sort_by_key(|&(_, i)| i);
         let (pauses, cycles, span_hists) = self.metrics.take();
+        let assists = self.metrics.take_assists();
         RunResult {
             collector: self.collector.name().to_string(),
             procs: self.opts.procs,
@@ -296,6 +299,7 @@ impl<'a> Replay<'a> {
             replay_start_ns: t0,
             started_at,
             pauses,
+            assists,
             cycles,
             spans: tag_names.iter().map(|(n, _)| n.to_string()).zip(span_hists).collect(),
             dispatches: self.sched.dispatches.load(Ordering::Relaxed),
@@ -460,6 +464,20 @@ impl<'a> Replay<'a> {
             if let Some(c) = after.spawned {
                 self.sched.ready(c);
             }
+            if m.assist_bytes > 0 {
+                // A mark assist: this goroutine stalls while it marks.
+                drop(st);
+                let start_ns = self.now();
+                let work_bytes = self.collector.assist(m);
+                self.metrics.record_assist(AssistRecord {
+                    gc: self.collector.cycles() + 1,
+                    goroutine: g,
+                    start_ns,
+                    duration_ns: self.now() - start_ns,
+                    work_bytes,
+                });
+                st = gor.state.lock();
+            }
             let trigger = if after.gc { Some(Trigger::Explicit) } else { m.gc_wanted.take() };
             if let Some(trigger) = trigger {
                 m.gc_wanted = None;
@@ -551,14 +569,8 @@ impl Host for Replay<'_> {
         self.now()
     }
 
-    fn wants_frees(&self) -> bool {
-        self.verifier.is_some()
-    }
-
-    fn on_free(&self, cycle: u64, addr: collectors::Address) {
-        if let Some(v) = &self.verifier {
-            v.on_free(cycle, addr);
-        }
+    fn free_sink(&self) -> Option<std::sync::Arc<dyn collectors::FreeSink>> {
+        self.verifier.as_ref().map(Verifier::free_sink)
     }
 
     fn on_cycle(&self, record: &CycleRecord) {
