@@ -150,9 +150,11 @@ pub trait Collector: Send + Sync {
     /// nothing.
     fn on_spawn(&self, _m: &mut Mutator, _child: usize, _args: &[Address]) {}
 
-    /// A mark assist: the worker `m` does the marking its allocation owes
-    /// ([`Mutator::assist_bytes`], which it clears). Returns the bytes of
-    /// marking it did. The default does nothing.
+    /// A mark assist: the worker `m` does (some of) the marking its
+    /// allocation owes ([`Mutator::assist_bytes`], which it lowers by what
+    /// it paid; the host calls again, between safepoint checks, while some
+    /// is owed). Returns the bytes of marking it did. The default forgives
+    /// the debt.
     fn assist(&self, m: &mut Mutator) -> u64 {
         m.assist_bytes = 0;
         0

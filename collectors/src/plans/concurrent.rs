@@ -70,6 +70,14 @@ const BACKGROUND_UTILIZATION: f64 = 0.25;
 /// many bytes (Go's `gcOverAssistWork` batches assists likewise).
 pub const ASSIST_CHUNK_BYTES: u64 = 64 << 10;
 
+/// The most marking one call of [`Collector::assist`] does, so a goroutine
+/// in a long assist still reaches a safepoint often (Go's assists are
+/// preemptible too).
+pub const ASSIST_STEP_BYTES: u64 = 256 << 10;
+
+/// Grey objects a marker keeps on its own stack before it shares half.
+const LOCAL_GREY_MAX: usize = 1024;
+
 /// Grey objects a marker scans between reports of its progress to the pacer.
 const PROGRESS_EVERY_OBJECTS: u32 = 256;
 
@@ -105,11 +113,12 @@ pub struct Concurrent {
     /// The heap goal and the trigger the pacer set last.
     goal: AtomicU64,
     trigger: AtomicU64,
-    /// Marking done this cycle (bytes shaded, by background workers and
-    /// assists) and the marking expected (the last cycle's), for the assist
-    /// ratio.
+    /// Scan work done this cycle (bytes of pointer slots read, by
+    /// background workers and assists) and expected (the last cycle's
+    /// total), for the assist ratio; and bytes marked by tracing.
     scan_done: AtomicU64,
     scan_expected: AtomicU64,
+    marked: AtomicU64,
     /// Grey objects: pushed by marking and by the barrier.
     grey: Injector<Address>,
     /// Per goroutine, the cycle in which its stack was last scanned; sized
@@ -164,6 +173,7 @@ impl Concurrent {
             trigger: AtomicU64::new(trigger),
             scan_done: AtomicU64::new(0),
             scan_expected: AtomicU64::new(0),
+            marked: AtomicU64::new(0),
             grey: Injector::new(),
             scanned: OnceLock::new(),
             pending: parking_lot::Mutex::new(None),
@@ -171,17 +181,38 @@ impl Concurrent {
         })
     }
 
-    /// Greys the white heap object `v` points into. Returns its bytes if
-    /// this call marked it.
+    /// Greys the white heap object `v` points into, on the shared queue.
+    /// Returns its bytes if this call marked it.
     #[inline]
     fn shade(&self, v: Address) -> u64 {
+        let mut one = None;
+        let bytes = self.mark_white(v, &mut one);
+        if let Some(a) = one {
+            self.grey.push(a);
+        }
+        bytes
+    }
+
+    /// Greys the white heap object `v` points into, on `local`.
+    #[inline]
+    fn shade_into(&self, v: Address, local: &mut Vec<Address>) -> u64 {
+        let mut one = None;
+        let bytes = self.mark_white(v, &mut one);
+        local.extend(one);
+        bytes
+    }
+
+    /// Marks the white heap object `v` points into; sets `grey` to it if it
+    /// has pointer slots to scan. Returns its bytes if this call marked it.
+    #[inline]
+    fn mark_white(&self, v: Address, grey: &mut Option<Address>) -> u64 {
         if v == 0 {
             return 0;
         }
         let Some(o) = self.heap.find_object(v) else { return 0 };
         if o.is_allocated() && o.try_mark() {
             if !o.is_noscan() {
-                self.grey.push(o.base());
+                *grey = Some(o.base());
             }
             return o.elem_bytes();
         }
@@ -214,31 +245,55 @@ impl Concurrent {
         }
     }
 
-    /// Scans grey objects until the queue is empty or `budget` bytes have
-    /// been marked; returns the bytes marked (also added to `scan_done`).
+    /// Scans grey objects until there are none or `budget` bytes of scan
+    /// work (pointer words read, as Go's `scanWork` counts) are done;
+    /// returns the scan work done. Both it and the bytes newly marked go to
+    /// the pacer's counters as they accrue.
+    ///
+    /// The children an object greys go on this thread's own stack (Go's
+    /// per-P `gcWork` buffers), not the shared queue: no contention per
+    /// object, and no waiting on another thread's half-finished push. When
+    /// the stack grows past [`LOCAL_GREY_MAX`], half of it is shared; what
+    /// is left when the budget runs out goes back to the shared queue.
     fn drain(&self, budget: u64) -> u64 {
-        let (mut bytes, mut reported, mut objects) = (0, 0, 0u32);
-        while bytes < budget {
-            match self.grey.steal() {
-                Steal::Success(a) => {
-                    self.slow();
-                    if let Some(o) = self.heap.find_object(a) {
-                        for w in o.pointer_words() {
-                            bytes += self.shade(w.load(Ordering::Relaxed));
-                        }
-                    }
-                    objects += 1;
-                    if objects.is_multiple_of(PROGRESS_EVERY_OBJECTS) {
-                        self.scan_done.fetch_add(bytes - reported, Ordering::Relaxed);
-                        reported = bytes;
-                    }
+        let mut local: Vec<Address> = Vec::new();
+        let (mut work, mut marked, mut objects) = (0, 0, 0u32);
+        let (mut work_reported, mut marked_reported) = (0, 0);
+        while work < budget {
+            let a = match local.pop() {
+                Some(a) => a,
+                None => match self.grey.steal() {
+                    Steal::Success(a) => a,
+                    Steal::Retry => continue,
+                    Steal::Empty => break,
+                },
+            };
+            self.slow();
+            if let Some(o) = self.heap.find_object(a) {
+                let words = o.pointer_words();
+                work += words.len() as u64 * crate::heap::WORD_BYTES;
+                for w in words {
+                    marked += self.shade_into(w.load(Ordering::Relaxed), &mut local);
                 }
-                Steal::Retry => continue,
-                Steal::Empty => break,
+            }
+            if local.len() > LOCAL_GREY_MAX {
+                for a in local.drain(..LOCAL_GREY_MAX / 2) {
+                    self.grey.push(a);
+                }
+            }
+            objects += 1;
+            if objects.is_multiple_of(PROGRESS_EVERY_OBJECTS) {
+                self.scan_done.fetch_add(work - work_reported, Ordering::Relaxed);
+                self.marked.fetch_add(marked - marked_reported, Ordering::Relaxed);
+                (work_reported, marked_reported) = (work, marked);
             }
         }
-        self.scan_done.fetch_add(bytes - reported, Ordering::Relaxed);
-        bytes
+        for a in local {
+            self.grey.push(a);
+        }
+        self.scan_done.fetch_add(work - work_reported, Ordering::Relaxed);
+        self.marked.fetch_add(marked - marked_reported, Ordering::Relaxed);
+        work
     }
 
     /// The concurrent phase: globals, then each stack (stopping only its
@@ -276,7 +331,8 @@ impl Concurrent {
                     }
                 }
             }
-            self.scan_done.fetch_add(bytes, Ordering::Relaxed);
+            self.marked.fetch_add(bytes, Ordering::Relaxed);
+            self.scan_done.fetch_add(slots * crate::heap::WORD_BYTES, Ordering::Relaxed);
             root_slots.fetch_add(slots, Ordering::Relaxed);
             // Roots first (Go's markroot jobs), then the heap.
             self.drain(u64::MAX);
@@ -332,6 +388,7 @@ impl Concurrent {
         // Before the first cycle, expect everything to be live.
         self.scan_expected.store(if cycle == 1 { heap_live_before } else { expected }, Ordering::Relaxed);
         self.scan_done.store(0, Ordering::Relaxed);
+        self.marked.store(0, Ordering::Relaxed);
         if !self.faults.scan_stacks_before_barrier {
             self.marking.store(true, Ordering::Relaxed);
         }
@@ -379,11 +436,16 @@ impl Collector for Concurrent {
     }
 
     fn assist(&self, m: &mut Mutator) -> u64 {
-        let owed = std::mem::take(&mut m.assist_bytes);
         if !self.marking.load(Ordering::Relaxed) {
+            m.assist_bytes = 0;
             return 0;
         }
-        self.drain(owed)
+        // At most one step of it now, so the host reaches a safepoint soon;
+        // the rest is owed at the next call. Nothing grey left: paid.
+        let step = m.assist_bytes.min(ASSIST_STEP_BYTES);
+        let done = self.drain(step);
+        m.assist_bytes = if done < step { 0 } else { m.assist_bytes - step };
+        done
     }
 
     #[inline]
@@ -462,7 +524,7 @@ impl Collector for Concurrent {
         let heap_live = self.heap.heap_live();
         // Marked: what tracing shaded plus what was allocated black meanwhile.
         let allocated = heap_live.saturating_sub(heap_live_before);
-        let marked = self.scan_done.load(Ordering::Relaxed) + allocated;
+        let marked = self.marked.load(Ordering::Relaxed) + allocated;
         let goal = self.pacer.goal(marked, root_bytes);
         let next_trigger = self.pacer.concurrent_trigger(goal, marked, Some(allocated));
         self.goal.store(goal, Ordering::Relaxed);
@@ -494,7 +556,11 @@ impl Collector for Concurrent {
 
         // Background sweeping (Go's bgsweep), then the cycle's record — unless
         // a new cycle's trigger got there first (it finishes the sweep).
-        while self.heap.sweep_one() {}
+        // One span at a time, yielding the processor in between: the
+        // sweeper runs beside the mutators, not instead of them.
+        while self.heap.sweep_one() {
+            std::thread::yield_now();
+        }
         if self.in_cycle.compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
             self.finish_sweep(host);
             self.in_cycle.store(false, Ordering::Release);

@@ -465,10 +465,14 @@ impl<'a> Replay<'a> {
                 self.sched.ready(c);
             }
             if m.assist_bytes > 0 {
-                // A mark assist: this goroutine stalls while it marks.
+                // A mark assist: this goroutine stalls while it marks, in
+                // steps, checking for a stop-the-world between them.
                 drop(st);
                 let start_ns = self.now();
-                let work_bytes = self.collector.assist(m);
+                let mut work_bytes = 0;
+                while m.assist_bytes > 0 && !self.sched.attention() {
+                    work_bytes += self.collector.assist(m);
+                }
                 self.metrics.record_assist(AssistRecord {
                     gc: self.collector.cycles() + 1,
                     goroutine: g,
