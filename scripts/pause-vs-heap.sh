@@ -39,7 +39,8 @@ out = sys.argv[1]
 cols = ["run", "collector", "final_live_bytes", "peak_heap_bytes", "gc_count", "wall_ns",
         "sweep_term_p99_ns", "sweep_term_max_ns", "mark_term_p99_ns", "mark_term_max_ns",
         "stw_full_p99_ns", "stw_full_max_ns", "pause_max_ns", "mmu_10ms", "assist_count",
-        "assist_total_ns", "mark_total_ns", "marked_bytes_total", "mark_mb_per_s"]
+        "assist_total_ns", "mark_total_ns", "mark_cpu_total_ns", "marked_bytes_total",
+        "mark_mb_per_s", "mark_mb_per_cpu_s"]
 rows = []
 for name in sorted(os.listdir(out)):
     path = os.path.join(out, name, "summary.csv")
@@ -49,6 +50,8 @@ for name in sorted(os.listdir(out)):
         r["run"] = name
         ns = int(r["mark_total_ns"] or 0)
         r["mark_mb_per_s"] = f"{int(r['marked_bytes_total']) / ns * 1e3:.1f}" if ns else ""
+        cpu = int(r["mark_cpu_total_ns"] or 0)
+        r["mark_mb_per_cpu_s"] = f"{int(r['marked_bytes_total']) / cpu * 1e3:.1f}" if cpu else ""
         rows.append({c: r.get(c, "") for c in cols})
 with open(os.path.join(out, "table.csv"), "w", newline="") as f:
     w = csv.DictWriter(f, fieldnames=cols)
@@ -58,7 +61,8 @@ for r in rows:
     print(r["run"], r["collector"], "live", int(r["final_live_bytes"]) >> 20, "MiB",
           "sweep-term p99/max", r["sweep_term_p99_ns"], r["sweep_term_max_ns"],
           "mark-term p99/max", r["mark_term_p99_ns"], r["mark_term_max_ns"],
-          "stw max", r["stw_full_max_ns"], "mmu10", r["mmu_10ms"], "mark MB/s", r["mark_mb_per_s"])
+          "stw max", r["stw_full_max_ns"], "mmu10", r["mmu_10ms"], "mark MB/s wall", r["mark_mb_per_s"],
+          "per CPU-s", r["mark_mb_per_cpu_s"])
 EOF
 {
   echo "SIZES=\"$SIZES\" PROCS=$PROCS scripts/pause-vs-heap.sh $OUT"

@@ -139,8 +139,12 @@ pub struct CycleRecord {
     /// Bytes and objects found reachable by marking.
     pub marked_bytes: u64,
     pub marked_objects: u64,
-    /// Time spent marking and sweeping.
+    /// Time spent marking and sweeping (wall clock; a concurrent mark's is
+    /// the length of its concurrent phase).
     pub mark_ns: u64,
+    /// CPU time the collector's threads spent marking (not counting mark
+    /// assists, which [`crate::Collector::assist`] callers time).
+    pub mark_cpu_ns: u64,
     pub sweep_ns: u64,
     /// Bytes and objects freed by the sweep.
     pub freed_bytes: u64,

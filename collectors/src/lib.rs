@@ -14,6 +14,7 @@
 //! - the collectors themselves, one module each, and [`registry`], which
 //!   names them.
 pub mod collector;
+pub mod cpu_time;
 pub mod heap;
 pub mod host;
 pub mod mark;

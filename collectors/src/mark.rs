@@ -35,6 +35,8 @@ pub struct MarkStats {
     /// Root slots visited, and the bytes of stacks and globals scanned
     /// (Go's pacer counts these as scan work: `lastStackScan`, `globalsScan`).
     pub root_slots: u64,
+    /// CPU time the workers spent marking.
+    pub cpu_ns: u64,
 }
 
 impl MarkStats {
@@ -42,6 +44,7 @@ impl MarkStats {
         self.objects += o.objects;
         self.bytes += o.bytes;
         self.root_slots += o.root_slots;
+        self.cpu_ns += o.cpu_ns;
     }
 }
 
@@ -94,6 +97,7 @@ impl ParallelMarker {
 
         let per_worker = self.pool.broadcast(|b| {
             let local = handout.lock()[b.index()].take().expect("one deque per worker");
+            let cpu0 = crate::cpu_time::thread_cpu_ns();
             let mut stats = MarkStats::default();
             loop {
                 let t = next_task.fetch_add(1, Ordering::Relaxed);
@@ -116,6 +120,7 @@ impl ParallelMarker {
                 }
             }
             ctx.drain(&local, &mut stats);
+            stats.cpu_ns = crate::cpu_time::thread_cpu_ns().saturating_sub(cpu0);
             stats
         });
         let mut total = MarkStats::default();

@@ -86,6 +86,9 @@ pub struct SummaryRow {
     /// Mark assists: how many, and the goroutine time they took.
     pub assist_count: u64,
     pub assist_total_ns: u64,
+    /// CPU time the collector's threads spent marking (assists not
+    /// included), summed over the cycles.
+    pub mark_cpu_total_ns: u64,
 }
 
 /// How the trace's allocations split by cause and placement.
@@ -191,6 +194,7 @@ pub fn summary_row(ctx: &RunContext<'_>, r: &RunResult) -> SummaryRow {
         mark_term_max_ns: phase(Phase::MarkTerm).map(|s| s.max_ns),
         assist_count: r.assists.len() as u64,
         assist_total_ns: r.assists.iter().map(|a| a.duration_ns).sum(),
+        mark_cpu_total_ns: r.cycles.iter().map(|c| c.mark_cpu_ns).sum(),
     }
 }
 
@@ -226,6 +230,7 @@ struct CycleRow<'a> {
     marked_bytes: u64,
     marked_objects: u64,
     mark_ns: u64,
+    mark_cpu_ns: u64,
     sweep_ns: u64,
     freed_bytes: u64,
     freed_objects: u64,
@@ -332,6 +337,7 @@ pub fn write_run(dir: &Path, out: &RunOutputs<'_>) -> std::io::Result<()> {
                 marked_bytes: c.marked_bytes,
                 marked_objects: c.marked_objects,
                 mark_ns: c.mark_ns,
+                mark_cpu_ns: c.mark_cpu_ns,
                 sweep_ns: c.sweep_ns,
                 freed_bytes: c.freed_bytes,
                 freed_objects: c.freed_objects,
@@ -348,6 +354,7 @@ pub fn write_run(dir: &Path, out: &RunOutputs<'_>) -> std::io::Result<()> {
             "marked_bytes",
             "marked_objects",
             "mark_ns",
+            "mark_cpu_ns",
             "sweep_ns",
             "freed_bytes",
             "freed_objects",
@@ -577,6 +584,7 @@ pub fn summary_header() -> Vec<&'static str> {
         "mark_term_max_ns",
         "assist_count",
         "assist_total_ns",
+        "mark_cpu_total_ns",
     ]
 }
 
@@ -637,7 +645,7 @@ mod tests {
         assert_eq!(h[22], "verify_errors");
         let status = h.iter().position(|c| *c == "status").unwrap();
         assert_eq!(h[status..status + 5], ["status", "mmu_1ms", "mmu_10ms", "mmu_100ms", "gc_cpu_fraction"]);
-        assert_eq!(h[h.len() - 2..], ["assist_count", "assist_total_ns"]);
+        assert_eq!(h[h.len() - 3..], ["assist_count", "assist_total_ns", "mark_cpu_total_ns"]);
         let r = run(200 * MS, vec![pause(1, "stw-full", 50 * MS, 2 * MS, "heap-goal")]);
         let bytes = csv_bytes([row(&r)], &h).unwrap();
         let mut rd = csv::Reader::from_reader(&bytes[..]);

@@ -298,13 +298,15 @@ impl Concurrent {
 
     /// The concurrent phase: globals, then each stack (stopping only its
     /// goroutine), then the heap, on the background workers. Returns the
-    /// bytes of root slots scanned.
-    fn mark_concurrently(&self, host: &dyn Host, cycle: u64) -> u64 {
+    /// bytes of root slots scanned and the workers' CPU time.
+    fn mark_concurrently(&self, host: &dyn Host, cycle: u64) -> (u64, u64) {
         let roots = host.roots();
         let tasks = 1 + roots.stack_count();
         let next = AtomicUsize::new(0);
         let root_slots = AtomicU64::new(0);
+        let cpu_ns = AtomicU64::new(0);
         self.pool.broadcast(|_| {
+            let cpu0 = crate::cpu_time::thread_cpu_ns();
             let (mut bytes, mut slots) = (0, 0);
             loop {
                 let t = next.fetch_add(1, Ordering::Relaxed);
@@ -336,8 +338,9 @@ impl Concurrent {
             root_slots.fetch_add(slots, Ordering::Relaxed);
             // Roots first (Go's markroot jobs), then the heap.
             self.drain(u64::MAX);
+            cpu_ns.fetch_add(crate::cpu_time::thread_cpu_ns().saturating_sub(cpu0), Ordering::Relaxed);
         });
-        root_slots.into_inner() * crate::heap::WORD_BYTES
+        (root_slots.into_inner() * crate::heap::WORD_BYTES, cpu_ns.into_inner())
     }
 
     /// Finishes the last cycle's concurrent sweep (sweeping what is left on
@@ -508,7 +511,7 @@ impl Collector for Concurrent {
             }
             self.marking.store(true, Ordering::Relaxed);
         }
-        let root_bytes = self.mark_concurrently(host, cycle);
+        let (root_bytes, mut mark_cpu_ns) = self.mark_concurrently(host, cycle);
 
         // Mark termination: drain what the barrier shaded, barrier off, pace
         // the next cycle, start the concurrent sweep.
@@ -517,7 +520,9 @@ impl Collector for Concurrent {
                 break s;
             }
         };
+        let cpu0 = crate::cpu_time::thread_cpu_ns();
         self.drain(u64::MAX);
+        mark_cpu_ns += crate::cpu_time::thread_cpu_ns().saturating_sub(cpu0);
         let mark_ns = host.now_ns() - t_mark;
         self.marking.store(false, Ordering::Relaxed);
         self.heap.set_allocate_black(false);
@@ -547,6 +552,7 @@ impl Collector for Concurrent {
             marked_bytes: marked,
             marked_objects: 0,
             mark_ns,
+            mark_cpu_ns,
             sweep_ns: 0,
             freed_bytes: 0,
             freed_objects: 0,

@@ -126,6 +126,7 @@ impl Collector for MarkSweep {
             marked_bytes: marked.bytes,
             marked_objects: marked.objects,
             mark_ns: t_sweep - t_mark,
+            mark_cpu_ns: marked.cpu_ns,
             sweep_ns: t_end - t_sweep,
             freed_bytes: swept.freed_bytes,
             freed_objects: swept.freed_objects,
