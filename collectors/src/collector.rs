@@ -152,9 +152,10 @@ pub trait Collector: Send + Sync {
 
     /// A mark assist: the worker `m` does (some of) the marking its
     /// allocation owes ([`Mutator::assist_bytes`], which it lowers by what
-    /// it paid; the host calls again, between safepoint checks, while some
-    /// is owed). Returns the bytes of marking it did. The default forgives
-    /// the debt.
+    /// it paid). Returns the bytes of marking it did; the host calls again,
+    /// between safepoint checks, while some is owed and the last call did
+    /// some (0 with debt left means "not now": the host runs the goroutine
+    /// on and asks again later). The default forgives the debt.
     fn assist(&self, m: &mut Mutator) -> u64 {
         m.assist_bytes = 0;
         0

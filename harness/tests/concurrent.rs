@@ -159,11 +159,11 @@ fn a_soft_memory_limit_below_the_gogc_goal_means_more_cycles_and_a_smaller_heap(
             limited.peak_heap_bytes,
             free.peak_heap_bytes
         );
-        // No goal above the limit once the live heap fits under it.
-        let live_max = limited.cycles.iter().map(|c| c.marked_bytes).max().unwrap();
-        assert!(live_max < 8 << 20, "{name}: live {live_max} does not fit the limit: pick a bigger one");
+        // No goal above the limit, except the headroom kept over the live
+        // heap (collectors::pacer) when the live heap comes close to it.
         for c in &limited.cycles {
-            assert!(c.next_goal <= 8 << 20, "{name}: goal {} above the limit", c.next_goal);
+            let floor = c.marked_bytes + (c.marked_bytes / 16).max(collectors::heap::PAGE_BYTES);
+            assert!(c.next_goal <= (8 << 20).max(floor), "{name}: goal {} above the limit: {c:?}", c.next_goal);
         }
     }
 }

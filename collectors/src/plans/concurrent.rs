@@ -119,6 +119,12 @@ pub struct Concurrent {
     scan_done: AtomicU64,
     scan_expected: AtomicU64,
     marked: AtomicU64,
+    /// Goroutines assisting now, and the most allowed at once (half of
+    /// `procs`, at least one): a stand-in for Go's GC CPU limiter
+    /// (runtime/mgclimit.go), which stops assists from taking more than half
+    /// the CPU.
+    assisting: AtomicUsize,
+    max_assisting: usize,
     /// Grey objects: pushed by marking and by the barrier.
     grey: Injector<Address>,
     /// Per goroutine, the cycle in which its stack was last scanned; sized
@@ -174,6 +180,8 @@ impl Concurrent {
             scan_done: AtomicU64::new(0),
             scan_expected: AtomicU64::new(0),
             marked: AtomicU64::new(0),
+            assisting: AtomicUsize::new(0),
+            max_assisting: (config.procs / 2).max(1),
             grey: Injector::new(),
             scanned: OnceLock::new(),
             pending: parking_lot::Mutex::new(None),
@@ -217,6 +225,16 @@ impl Concurrent {
             return o.elem_bytes();
         }
         0
+    }
+
+    /// One step of an assist: at most [`ASSIST_STEP_BYTES`] of the debt.
+    fn assist_step(&self, m: &mut Mutator) -> u64 {
+        // At most one step of it now, so the host reaches a safepoint soon;
+        // the rest is owed at the next call. Nothing grey left: paid.
+        let step = m.assist_bytes.min(ASSIST_STEP_BYTES);
+        let done = self.drain(step);
+        m.assist_bytes = if done < step { 0 } else { m.assist_bytes - step };
+        done
     }
 
     /// Goroutine `g`'s scanned-in-cycle epoch, if it has one.
@@ -443,11 +461,14 @@ impl Collector for Concurrent {
             m.assist_bytes = 0;
             return 0;
         }
-        // At most one step of it now, so the host reaches a safepoint soon;
-        // the rest is owed at the next call. Nothing grey left: paid.
-        let step = m.assist_bytes.min(ASSIST_STEP_BYTES);
-        let done = self.drain(step);
-        m.assist_bytes = if done < step { 0 } else { m.assist_bytes - step };
+        // The limiter: at most half the workers assist at once; the others
+        // keep their debt for their next turn and run on meanwhile.
+        if self.assisting.fetch_add(1, Ordering::AcqRel) >= self.max_assisting {
+            self.assisting.fetch_sub(1, Ordering::AcqRel);
+            return 0;
+        }
+        let done = self.assist_step(m);
+        self.assisting.fetch_sub(1, Ordering::AcqRel);
         done
     }
 

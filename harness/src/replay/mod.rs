@@ -471,15 +471,21 @@ impl<'a> Replay<'a> {
                 let start_ns = self.now();
                 let mut work_bytes = 0;
                 while m.assist_bytes > 0 && !self.sched.attention() {
-                    work_bytes += self.collector.assist(m);
+                    let step = self.collector.assist(m);
+                    if step == 0 {
+                        break; // paid, or not now (the debt stays)
+                    }
+                    work_bytes += step;
                 }
-                self.metrics.record_assist(AssistRecord {
-                    gc: self.collector.cycles() + 1,
-                    goroutine: g,
-                    start_ns,
-                    duration_ns: self.now() - start_ns,
-                    work_bytes,
-                });
+                if work_bytes > 0 {
+                    self.metrics.record_assist(AssistRecord {
+                        gc: self.collector.cycles() + 1,
+                        goroutine: g,
+                        start_ns,
+                        duration_ns: self.now() - start_ns,
+                        work_bytes,
+                    });
+                }
                 st = gor.state.lock();
             }
             let trigger = if after.gc { Some(Trigger::Explicit) } else { m.gc_wanted.take() };
