@@ -1,0 +1,3 @@
+module gcwb/scripts/go/server
+
+go 1.19
