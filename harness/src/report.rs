@@ -204,7 +204,8 @@ struct PauseRow<'a> {
     phase: &'a str,
     start_ns: u64,
     duration_ns: u64,
-    ttsp_ns: u64,
+    /// Empty when unknown (a log imported from another runtime).
+    ttsp_ns: Option<u64>,
     trigger: Option<&'a str>,
     collector: &'a str,
 }
@@ -311,19 +312,8 @@ pub struct RunOutputs<'a> {
 /// then each is renamed into place.
 pub fn write_run(dir: &Path, out: &RunOutputs<'_>) -> std::io::Result<()> {
     let summary = csv_bytes(out.rows.iter(), &summary_header())?;
-    let pauses = csv_bytes(
-        out.runs.iter().flat_map(|r| {
-            r.pauses.iter().map(move |p| PauseRow {
-                gc: p.gc,
-                phase: p.phase,
-                start_ns: p.start_ns,
-                duration_ns: p.duration_ns,
-                ttsp_ns: p.ttsp_ns,
-                trigger: p.trigger,
-                collector: &r.collector,
-            })
-        }),
-        &["gc", "phase", "start_ns", "duration_ns", "ttsp_ns", "trigger", "collector"],
+    let pauses = pauses_csv(
+        out.runs.iter().flat_map(|r| r.pauses.iter().map(move |p| (r.collector.as_str(), p, Some(p.ttsp_ns)))),
     )?;
     let cycles = csv_bytes(
         out.runs.iter().flat_map(|r| {
@@ -388,20 +378,7 @@ pub fn write_run(dir: &Path, out: &RunOutputs<'_>) -> std::io::Result<()> {
         }),
         &["collector", "window_ns", "mmu", "bmu"],
     )?;
-    let phases = csv_bytes(
-        out.runs.iter().flat_map(|r| {
-            phase_summaries(&r.pauses).into_iter().map(move |(phase, s)| PhaseRow {
-                collector: &r.collector,
-                phase,
-                count: s.count,
-                p50_ns: s.p50_ns,
-                p99_ns: s.p99_ns,
-                max_ns: s.max_ns,
-                total_ns: s.total_ns,
-            })
-        }),
-        &["collector", "phase", "count", "p50_ns", "p99_ns", "max_ns", "total_ns"],
-    )?;
+    let phases = phases_csv(out.runs.iter().map(|r| (r.collector.as_str(), r.pauses.as_slice())))?;
     let assists = csv_bytes(
         out.runs.iter().flat_map(|r| {
             r.assists.iter().map(move |a| AssistRow {
@@ -433,6 +410,46 @@ pub fn write_run(dir: &Path, out: &RunOutputs<'_>) -> std::io::Result<()> {
         write_atomically(&dir.join(name), &bytes)?;
     }
     Ok(())
+}
+
+/// The columns of `pauses.csv`.
+pub const PAUSES_HEADER: [&str; 7] = ["gc", "phase", "start_ns", "duration_ns", "ttsp_ns", "trigger", "collector"];
+
+/// The columns of `phases.csv`.
+pub const PHASES_HEADER: [&str; 7] = ["collector", "phase", "count", "p50_ns", "p99_ns", "max_ns", "total_ns"];
+
+/// `pauses.csv` from (collector, pause, time to safepoint if known) rows.
+pub fn pauses_csv<'a>(rows: impl Iterator<Item = (&'a str, &'a PauseRecord, Option<u64>)>) -> std::io::Result<Vec<u8>> {
+    csv_bytes(
+        rows.map(|(collector, p, ttsp_ns)| PauseRow {
+            gc: p.gc,
+            phase: p.phase,
+            start_ns: p.start_ns,
+            duration_ns: p.duration_ns,
+            ttsp_ns,
+            trigger: p.trigger,
+            collector,
+        }),
+        &PAUSES_HEADER,
+    )
+}
+
+/// `phases.csv` from each collector's pauses ([`phase_summaries`]).
+pub fn phases_csv<'a>(runs: impl Iterator<Item = (&'a str, &'a [PauseRecord])>) -> std::io::Result<Vec<u8>> {
+    csv_bytes(
+        runs.flat_map(|(collector, pauses)| {
+            phase_summaries(pauses).into_iter().map(move |(phase, s)| PhaseRow {
+                collector,
+                phase,
+                count: s.count,
+                p50_ns: s.p50_ns,
+                p99_ns: s.p99_ns,
+                max_ns: s.max_ns,
+                total_ns: s.total_ns,
+            })
+        }),
+        &PHASES_HEADER,
+    )
 }
 
 /// Per-phase pause statistics (through an HdrHistogram, as in

@@ -7,6 +7,8 @@
 //! overflow ends like Go's (and still writes what was measured); the CSV files
 //! of a run hold what the README promises; the other subcommands work.
 
+mod common;
+use common::{col, read_csv};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -105,30 +107,6 @@ fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> String {
 
 fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
-}
-
-/// A parsed CSV file: its header and its rows as column → value.
-struct Csv {
-    headers: Vec<String>,
-    rows: Vec<HashMap<String, String>>,
-}
-
-fn read_csv(path: &Path) -> Csv {
-    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let headers: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
-    let rows = r
-        .records()
-        .map(|rec| {
-            let rec = rec.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            assert_eq!(rec.len(), headers.len(), "{}: ragged row {rec:?}", path.display());
-            headers.iter().cloned().zip(rec.iter().map(str::to_string)).collect()
-        })
-        .collect();
-    Csv { headers, rows }
-}
-
-fn col<'a>(row: &'a HashMap<String, String>, name: &str) -> &'a str {
-    row.get(name).unwrap_or_else(|| panic!("no column {name} in {row:?}"))
 }
 
 fn num(row: &HashMap<String, String>, name: &str) -> u64 {

@@ -5,6 +5,8 @@ use collectors::mark::MarkFaults;
 use collectors::plans::mark_sweep::MarkSweep;
 use collectors::{registry, Collector, GcConfig};
 use harness::replay::{replay, ReplayOptions, RunResult};
+use std::collections::HashMap;
+use std::path::Path;
 use workloads::analysis::{analyze, Analysis};
 use workloads::model::Trace;
 use workloads::text::parse_text;
@@ -57,4 +59,30 @@ pub fn assert_clean(r: &RunResult) {
 pub fn eager_collector(name: &str, procs: usize) -> Box<dyn Collector> {
     let cfg = GcConfig { min_heap_goal: 64 << 10, ..config(procs) };
     (registry::find(name).expect("registered").make)(&cfg).expect("collector starts")
+}
+
+/// A parsed CSV file: its header and its rows as column → value.
+pub struct Csv {
+    pub headers: Vec<String>,
+    pub rows: Vec<HashMap<String, String>>,
+}
+
+/// Reads a CSV file with a header row; every row must have every column.
+pub fn read_csv(path: &Path) -> Csv {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let headers: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    let rows = r
+        .records()
+        .map(|rec| {
+            let rec = rec.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert_eq!(rec.len(), headers.len(), "{}: ragged row {rec:?}", path.display());
+            headers.iter().cloned().zip(rec.iter().map(str::to_string)).collect()
+        })
+        .collect();
+    Csv { headers, rows }
+}
+
+/// The value of column `name` in `row`.
+pub fn col<'a>(row: &'a HashMap<String, String>, name: &str) -> &'a str {
+    row.get(name).unwrap_or_else(|| panic!("no column {name} in {row:?}"))
 }

@@ -8,7 +8,8 @@
 //! exit code 2 and one line on stderr naming the file, the line and what was
 //! expected, and writes nothing.
 
-use std::collections::HashMap;
+mod common;
+use common::{col, read_csv};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -76,30 +77,6 @@ fn assert_input_error(args: &[&str], o: &Output, prefix: &str, fragments: &[&str
     for f in fragments {
         assert!(e.contains(f), "expected stderr to contain {f:?}, {ctx}");
     }
-}
-
-/// A CSV file: its header and its rows as column → value.
-struct Csv {
-    headers: Vec<String>,
-    rows: Vec<HashMap<String, String>>,
-}
-
-fn read_csv(path: &Path) -> Csv {
-    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let headers: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
-    let rows = r
-        .records()
-        .map(|rec| {
-            let rec = rec.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            assert_eq!(rec.len(), headers.len(), "{}: ragged row {rec:?}", path.display());
-            headers.iter().cloned().zip(rec.iter().map(str::to_string)).collect()
-        })
-        .collect();
-    Csv { headers, rows }
-}
-
-fn col<'a>(row: &'a HashMap<String, String>, name: &str) -> &'a str {
-    row.get(name).unwrap_or_else(|| panic!("no column {name} in {row:?}"))
 }
 
 fn tmp() -> tempfile::TempDir {

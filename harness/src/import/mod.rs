@@ -36,10 +36,9 @@
 pub mod go_gctrace;
 
 use crate::metrics::{summarize_pauses, PauseRecord, PauseSummary};
-use crate::report::{phase_summaries, summary_header, write_atomically};
+use crate::report::{pauses_csv, phase_summaries, phases_csv, summary_header, write_atomically};
 use clap::ValueEnum;
 use go_gctrace::{GcCycle, GcLog};
-use serde::Serialize;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
@@ -150,87 +149,21 @@ fn read_go_log(path: &Path) -> Result<GcLog, String> {
     parsed.map_err(|e| format!("line {}: {}", e.line, e.msg))
 }
 
-/// One row of `pauses.csv` (the columns of a run's, in order).
-#[derive(Serialize)]
-struct PauseRow<'a> {
-    gc: u64,
-    phase: &'a str,
-    start_ns: u64,
-    duration_ns: u64,
-    /// Not in a gctrace: empty.
-    ttsp_ns: Option<u64>,
-    trigger: Option<&'a str>,
-    collector: &'a str,
-}
-
-/// The columns of a run's `pauses.csv`.
-pub const PAUSES_HEADER: [&str; 7] = ["gc", "phase", "start_ns", "duration_ns", "ttsp_ns", "trigger", "collector"];
-
-/// One row of `phases.csv`.
-#[derive(Serialize)]
-struct PhaseRow<'a> {
-    collector: &'a str,
-    phase: &'a str,
-    count: u64,
-    p50_ns: u64,
-    p99_ns: u64,
-    max_ns: u64,
-    total_ns: u64,
-}
-
-/// The columns of a run's `phases.csv`.
-pub const PHASES_HEADER: [&str; 7] = ["collector", "phase", "count", "p50_ns", "p99_ns", "max_ns", "total_ns"];
-
 /// The files of an import, named, rendered in memory.
 fn render(
     trace: &str,
     label: &str,
     cycles: &[GcCycle],
     pauses: &[PauseRecord],
-) -> Result<Vec<(&'static str, Vec<u8>)>, csv::Error> {
-    let mut w = csv_writer();
+) -> std::io::Result<Vec<(&'static str, Vec<u8>)>> {
+    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
     w.write_record(summary_header())?;
     w.write_record(summary_record(trace, label, cycles, pauses))?;
-    let summary = finish(w)?;
-
-    let mut w = csv_writer();
-    w.write_record(PAUSES_HEADER)?;
-    for p in pauses {
-        w.serialize(PauseRow {
-            gc: p.gc,
-            phase: p.phase,
-            start_ns: p.start_ns,
-            duration_ns: p.duration_ns,
-            ttsp_ns: None,
-            trigger: p.trigger,
-            collector: label,
-        })?;
-    }
-    let pause_rows = finish(w)?;
-
-    let mut w = csv_writer();
-    w.write_record(PHASES_HEADER)?;
-    for (phase, s) in phase_summaries(pauses) {
-        w.serialize(PhaseRow {
-            collector: label,
-            phase,
-            count: s.count,
-            p50_ns: s.p50_ns,
-            p99_ns: s.p99_ns,
-            max_ns: s.max_ns,
-            total_ns: s.total_ns,
-        })?;
-    }
-    let phases = finish(w)?;
+    let summary = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+    // A gctrace does not tell the time to safepoint: empty.
+    let pause_rows = pauses_csv(pauses.iter().map(|p| (label, p, None)))?;
+    let phases = phases_csv(std::iter::once((label, pauses)))?;
     Ok(vec![("summary.csv", summary), ("pauses.csv", pause_rows), ("phases.csv", phases)])
-}
-
-fn csv_writer() -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new())
-}
-
-fn finish(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, csv::Error> {
-    w.into_inner().map_err(|e| csv::Error::from(std::io::Error::other(e.to_string())))
 }
 
 /// MiB as bytes.
@@ -395,7 +328,7 @@ gc 2 @0.250s 3%: 0.15+12+0.28 ms clock, 0.30+0.40/11/0.070+0.57 ms cpu, 7->8->3 
         );
         let phases = text("phases.csv");
         let lines: Vec<&str> = phases.lines().collect();
-        assert_eq!(lines[0], PHASES_HEADER.join(","));
+        assert_eq!(lines[0], crate::report::PHASES_HEADER.join(","));
         assert!(lines[1].starts_with("go-runtime,sweep-term,2,"), "{phases}");
         assert!(lines[2].starts_with("go-runtime,mark-term,2,"), "{phases}");
     }
