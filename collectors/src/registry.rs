@@ -5,7 +5,7 @@
 
 use crate::collector::{Collector, GcConfig};
 use crate::heap::HeapError;
-use crate::plans::{concurrent::Concurrent, mark_sweep::MarkSweep, none::NoCollector};
+use crate::plans::{concurrent::Concurrent, mark_sweep::MarkSweep, none::NoCollector, sticky::Sticky};
 
 /// A registered collector: its name, one line about it, and its constructor.
 pub struct CollectorInfo {
@@ -28,8 +28,13 @@ pub const COLLECTORS: &[CollectorInfo] = &[
     },
     CollectorInfo {
         name: "concurrent",
-        summary: "Go-style concurrent tri-color mark: hybrid write barrier, background mark workers, one stack at a time (first version: no pacer, assists or concurrent sweep yet)",
+        summary: "Go-style concurrent tri-color mark-sweep: hybrid write barrier, stacks one at a time, pacer, mark assists, concurrent sweep",
         make: |c| Ok(Box::new(Concurrent::new(c)?)),
+    },
+    CollectorInfo {
+        name: "sticky",
+        summary: "non-moving generational: sticky mark bits, card-marking barrier, stop-the-world minor and major collections",
+        make: |c| Ok(Box::new(Sticky::new(c)?)),
     },
 ];
 

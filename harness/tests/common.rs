@@ -5,6 +5,7 @@ use collectors::mark::MarkFaults;
 use collectors::plans::mark_sweep::MarkSweep;
 use collectors::{registry, Collector, GcConfig};
 use harness::replay::{replay, ReplayOptions, RunResult};
+use rand::{RngExt, SeedableRng};
 use std::collections::HashMap;
 use std::path::Path;
 use workloads::analysis::{analyze, Analysis};
@@ -85,4 +86,67 @@ pub fn read_csv(path: &Path) -> Csv {
 /// The value of column `name` in `row`.
 pub fn col<'a>(row: &'a HashMap<String, String>, name: &str) -> &'a str {
     row.get(name).unwrap_or_else(|| panic!("no column {name} in {row:?}"))
+}
+
+/// Boxes (2 slots) held by globals; items (1 slot) in the boxes' slots;
+/// workers shuffle items between boxes and each other through their
+/// locals. A shadow of which locals and slots are non-nil keeps every
+/// dereference sound.
+pub fn shuffle_trace(seed: u64, workers: u32, ops: u32) -> String {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    const BOXES: u32 = 4;
+    const LOCALS: u32 = 3;
+    let mut s = format!("gctrace 1\nglobals {BOXES}\ng1 call 2\n");
+    let mut b = 0;
+    for i in 0..BOXES {
+        b += 1;
+        s += &format!("g1 alloc l0 b{b} 16 2 new heap\ng1 set G{i} l0\n");
+        for j in 0..2 {
+            b += 1;
+            s += &format!("g1 alloc l1 b{b} 16 1 new heap\ng1 set G{i}.{j} l1\n");
+        }
+    }
+    s += "g1 set l0 nil\ng1 set l1 nil\n";
+    for w in 0..workers {
+        s += &format!("g1 go g{} {LOCALS}\n", w + 2);
+    }
+    // Non-nil-ness: each worker's locals (all point to items when set).
+    let mut held = vec![[false; LOCALS as usize]; workers as usize];
+    for k in 0..ops {
+        let w = rng.random_range(0..workers) as usize;
+        let g = w + 2;
+        if k % 50 == 25 {
+            s += &format!("g{g} gc\n");
+            continue;
+        }
+        let l = rng.random_range(0..LOCALS) as usize;
+        let l2 = rng.random_range(0..LOCALS) as usize;
+        let (i, j) = (rng.random_range(0..BOXES), rng.random_range(0..2));
+        match rng.random_range(0..12) {
+            // Loads: the slot may be nil; count the local as maybe-nil.
+            0..=2 => {
+                s += &format!("g{g} set l{l} G{i}.{j}\n");
+                held[w][l] = false;
+            }
+            3 => s += &format!("g{g} set G{i}.{j} nil\n"),
+            4..=5 => s += &format!("g{g} set G{i}.{j} l{l}\n"),
+            6 => {
+                s += &format!("g{g} set l{l} nil\n");
+                held[w][l] = false;
+            }
+            7 => {
+                b += 1;
+                s += &format!("g{g} alloc l{l} b{b} 16 1 new heap\n");
+                held[w][l] = true;
+            }
+            // Through an item a local surely holds: store into it, load from it.
+            8 if held[w][l] => s += &format!("g{g} set l{l}.0 l{l2}\n"),
+            9 if held[w][l] && l != l2 => {
+                s += &format!("g{g} set l{l2} l{l}.0\n");
+                held[w][l2] = false;
+            }
+            _ => s += &format!("g{g} work {}\n", rng.random_range(10_000..300_000)),
+        }
+    }
+    s
 }

@@ -59,6 +59,7 @@
 
 mod bitmap;
 mod cache;
+mod cards;
 mod central;
 mod large;
 mod object;
@@ -70,6 +71,7 @@ mod sweep;
 mod sweeper;
 
 pub use cache::AllocCache;
+pub use cards::CARD_BYTES;
 pub use object::ObjectRef;
 pub use size_classes::{
     size_to_class, SizeClass, SpanClass, MAX_SMALL_BYTES, NUM_SIZE_CLASSES, NUM_SPAN_CLASSES, PAGE_BYTES, SIZE_CLASSES,
@@ -154,6 +156,8 @@ pub(crate) struct HeapInner {
     pub(crate) sweep_epoch: AtomicU64,
     /// A concurrent sweep's state (`sweeper.rs`).
     pub(crate) sweeper: Sweeper,
+    /// Dirty bytes of the card-marking barrier (`cards.rs`).
+    pub(crate) cards: cards::CardTable,
     /// Go's heapLive, in bytes.
     pub(crate) heap_live: AtomicU64,
     /// `heap_live` at which allocating caches raise their trigger flag.
@@ -233,6 +237,7 @@ impl Heap {
         let len = mem.len() / PAGE_BYTES * PAGE_BYTES;
         let pages = len / PAGE_BYTES;
         let page_table = PageTable::new(pages).map_err(|e| reserve_err(len, e))?;
+        let cards = cards::CardTable::new(len).map_err(|e| reserve_err(len, e))?;
         let inner = HeapInner {
             base: mem.start(),
             len,
@@ -243,6 +248,7 @@ impl Heap {
             central: Central::new(),
             sweep_epoch: AtomicU64::new(0),
             sweeper: Sweeper::new(),
+            cards,
             heap_live: AtomicU64::new(0),
             trigger: AtomicU64::new(u64::MAX),
             allocate_black: std::sync::atomic::AtomicBool::new(false),

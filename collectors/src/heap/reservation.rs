@@ -10,7 +10,7 @@
 
 use std::io;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, AtomicU64};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8};
 
 /// One anonymous, lazily committed mapping.
 pub(crate) struct Mapping {
@@ -78,6 +78,13 @@ impl Mapping {
     pub(crate) fn u32s(&self) -> &[AtomicU32] {
         // SAFETY: as for `words`, with `AtomicU32` (size and alignment 4).
         unsafe { std::slice::from_raw_parts(self.ptr.as_ptr().cast::<AtomicU32>(), self.len / 4) }
+    }
+
+    /// The whole mapping as atomic bytes.
+    #[inline(always)]
+    pub(crate) fn bytes(&self) -> &[AtomicU8] {
+        // SAFETY: as for `words`, with `AtomicU8` (size and alignment 1).
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr().cast::<AtomicU8>(), self.len) }
     }
 
     /// Tells the kernel it may drop the physical pages behind

@@ -84,6 +84,12 @@ impl Swept {
 
 /// Sweeps one span, reporting each freed object to `report`.
 pub(crate) fn sweep_span(id: SpanId, span: &Span, out: &mut Swept, report: &mut impl FnMut(Address)) {
+    sweep_span_keeping(id, span, out, report, false);
+}
+
+/// [`sweep_span`], leaving the mark bits set when `keep_marks` (sticky mark
+/// bits: survivors stay marked, i.e. old).
+fn sweep_span_keeping(id: SpanId, span: &Span, out: &mut Swept, report: &mut impl FnMut(Address), keep_marks: bool) {
     let Some(t) = span.tables() else { return };
     let (nelems, elem, start) = (span.nelems(), span.elem(), span.start());
     let (alloc, mark) = (t.alloc.words(), t.mark.words());
@@ -102,7 +108,7 @@ pub(crate) fn sweep_span(id: SpanId, span: &Span, out: &mut Swept, report: &mut 
                 dead &= dead - 1;
             }
         }
-        if marks != 0 {
+        if marks != 0 && !keep_marks {
             m.store(0, Ordering::Relaxed);
         }
         live += kept.count_ones() as u64;
@@ -131,10 +137,14 @@ pub(crate) fn sweep_span(id: SpanId, span: &Span, out: &mut Swept, report: &mut 
 
 impl HeapInner {
     fn sweep_ids(&self, ids: &[SpanId], report: &mut impl FnMut(Address)) -> Swept {
+        self.sweep_ids_keeping(ids, report, false)
+    }
+
+    fn sweep_ids_keeping(&self, ids: &[SpanId], report: &mut impl FnMut(Address), keep_marks: bool) -> Swept {
         let mut out = Swept::new();
         for &id in ids {
             if let Some(span) = self.spans.get(id) {
-                sweep_span(id, span, &mut out, report);
+                sweep_span_keeping(id, span, &mut out, report, keep_marks);
             }
         }
         out
@@ -168,6 +178,36 @@ impl Heap {
             None => inner.sweep_ids(&ids, &mut |_| {}),
         };
         inner.finish_sweep(out)
+    }
+
+    /// [`Heap::sweep`] with sticky mark bits: frees every allocated,
+    /// unmarked object but leaves the survivors marked, so the next marking
+    /// treats them as black (old) and traces only from what is unmarked
+    /// (young) — the non-moving generational scheme. [`Heap::clear_marks`]
+    /// makes everything young again (before a full collection).
+    pub fn sweep_keeping_marks(&self, on_free: Option<&mut dyn FnMut(Address)>) -> SweepStats {
+        let inner = &*self.inner;
+        inner.finish_concurrent_sweep();
+        inner.sweep_epoch.fetch_add(1, Ordering::Relaxed);
+        let ids = inner.spans.in_use_ids();
+        let out = match on_free {
+            Some(f) => inner.sweep_ids_keeping(&ids, &mut |a| f(a), true),
+            None => inner.sweep_ids_keeping(&ids, &mut |_| {}, true),
+        };
+        inner.finish_sweep(out)
+    }
+
+    /// Clears every mark bit (with the world stopped, before a full
+    /// collection under sticky mark bits).
+    pub fn clear_marks(&self) {
+        let inner = &*self.inner;
+        for id in inner.spans.in_use_ids() {
+            if let Some(t) = inner.spans.get(id).and_then(Span::tables) {
+                for w in t.mark.words() {
+                    w.store(0, Ordering::Relaxed);
+                }
+            }
+        }
     }
 
     /// [`Heap::sweep`] spread over the current rayon pool; `on_free` may be

@@ -5,3 +5,4 @@
 pub mod concurrent;
 pub mod mark_sweep;
 pub mod none;
+pub mod sticky;
