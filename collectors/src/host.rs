@@ -151,6 +151,13 @@ pub struct CycleRecord {
     pub freed_objects: u64,
     /// The heap goal set for the next cycle.
     pub next_goal: u64,
+    /// Generational collectors' minor collections: bytes allocated since
+    /// the last collection (the young generation), bytes of it that
+    /// survived (promoted to old), and dirty cards scanned (the
+    /// remembered set). Zero otherwise.
+    pub young_bytes: u64,
+    pub promoted_bytes: u64,
+    pub dirty_cards: u64,
 }
 
 /// The program a collector runs inside.

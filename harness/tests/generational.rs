@@ -61,6 +61,14 @@ fn sticky_without_its_barrier_or_without_scanning_dirty_cards_is_caught() {
     let clean = run(&t, &a, sticky(StickyFaults::default(), 2).as_ref(), 2);
     assert_clean(&clean);
     assert!(phases(&clean, "minor") >= 3, "{} minor collections", phases(&clean, "minor"));
+    // Per minor collection: the remembered set scanned, and survivors no
+    // more than the young generation.
+    let minors: Vec<u64> = clean.pauses.iter().filter(|p| p.phase == "minor").map(|p| p.gc).collect();
+    let minor_cycles: Vec<_> = clean.cycles.iter().filter(|c| minors.contains(&c.cycle)).collect();
+    assert!(minor_cycles.iter().any(|c| c.dirty_cards > 0), "old-to-young stores but no dirty cards");
+    for c in &minor_cycles {
+        assert!(c.promoted_bytes <= c.young_bytes, "promoted {} of {} young", c.promoted_bytes, c.young_bytes);
+    }
     for faults in [
         StickyFaults { no_barrier: true, ..Default::default() },
         StickyFaults { skip_dirty_cards: true, ..Default::default() },

@@ -578,6 +578,7 @@ impl Collector for Concurrent {
             freed_bytes: 0,
             freed_objects: 0,
             next_goal: goal,
+            ..Default::default()
         });
         self.in_cycle.store(false, Ordering::Release);
 

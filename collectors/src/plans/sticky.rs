@@ -127,8 +127,10 @@ impl Sticky {
     /// One collection, minor or major, with the world stopped.
     fn collect_stopped(&self, host: &dyn Host, cycle: u64, major: bool, trigger: Trigger, start_ns: u64) {
         let heap_live_before = self.heap.heap_live();
+        let old_before = self.old_bytes.load(Ordering::Relaxed);
         let t_mark = host.now_ns();
         let mut card_slots: Vec<&Slot> = Vec::new();
+        let mut dirty_cards = 0;
         if major {
             self.heap.clear_marks();
             self.heap.clear_cards();
@@ -137,6 +139,7 @@ impl Sticky {
         } else {
             let mut cards = Vec::new();
             self.heap.drain_dirty_cards(|c| cards.push(c));
+            dirty_cards = cards.len() as u64;
             for c in cards {
                 self.heap.for_each_marked_slot_in_card(c, |s| card_slots.push(s));
             }
@@ -172,6 +175,11 @@ impl Sticky {
             freed_bytes: swept.freed_bytes,
             freed_objects: swept.freed_objects,
             next_goal: self.major_goal.load(Ordering::Relaxed),
+            // A minor collection marks only young objects: what it marked
+            // survived and is now old.
+            young_bytes: if major { 0 } else { heap_live_before.saturating_sub(old_before) },
+            promoted_bytes: if major { 0 } else { marked.bytes },
+            dirty_cards,
         });
     }
 }
