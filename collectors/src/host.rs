@@ -151,6 +151,8 @@ pub struct CycleRecord {
     pub freed_objects: u64,
     /// The heap goal set for the next cycle.
     pub next_goal: u64,
+    /// Heap bytes in use (`heap_live`) when the cycle's sweep was done.
+    pub heap_live_after: u64,
     /// Generational collectors' minor collections: bytes allocated since
     /// the last collection (the young generation), bytes of it that
     /// survived (promoted to old), and dirty cards scanned (the

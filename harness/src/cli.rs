@@ -43,7 +43,8 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Replay a trace (or a built-in workload) against one or every collector
-    /// and write summary.csv, pauses.csv, cycles.csv, spans.csv, causes.csv.
+    /// and write summary.csv, pauses.csv, cycles.csv, spans.csv, causes.csv,
+    /// and the charts (PNG; see `gcwb plot`).
     Run(RunArgs),
     /// Validate a trace and print what it contains, or its first error.
     Check {
@@ -86,6 +87,10 @@ pub enum Command {
     /// phases.csv (`--format go-gctrace`: a Go program's GODEBUG=gctrace=1
     /// output).
     Import(crate::import::ImportArgs),
+    /// Redraw the charts of a results directory from its CSV files alone (no
+    /// rerun): pause-percentiles, mmu, pause-timeline, request-latency and
+    /// sweep, each when the directory has its data.
+    Plot(crate::charts::PlotArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -142,6 +147,9 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Do not draw the charts (PNG) into the output directory.
+    #[arg(long)]
+    pub no_charts: bool,
 }
 
 /// GOGC: a percentage or off.
@@ -209,6 +217,7 @@ pub fn main_with(cli: Cli) -> i32 {
         Command::Gen { name, output, seed, set } => gen(&name, seed, &set, &output),
         Command::Stats { trace, out } => crate::stats::stats_command(&trace, out.as_deref()),
         Command::Import(a) => crate::import::import_command(&a),
+        Command::Plot(a) => crate::charts::plot_command(&a),
     }
 }
 
@@ -501,9 +510,12 @@ fn run(a: &RunArgs) -> i32 {
         return 2;
     }
     println!(
-        "results in {}/ (summary.csv, pauses.csv, assists.csv, cycles.csv, spans.csv, causes.csv, mmu.csv, phases.csv, pauses-<collector>.hlog)",
+        "results in {}/ (summary.csv, pauses.csv, assists.csv, cycles.csv, spans.csv, span_percentiles.csv, causes.csv, mmu.csv, phases.csv, pauses-<collector>.hlog)",
         a.out.display()
     );
+    if !a.no_charts {
+        crate::charts::draw_after_run(&a.out);
+    }
     code
 }
 

@@ -6,8 +6,10 @@
 //!   oracle;
 //! - [`metrics`]: pause, cycle and span records and their summaries;
 //! - [`report`]: the CSV files a run writes;
+//! - [`charts`]: the charts drawn from those files (`gcwb plot`);
 //! - [`cli`]: the `gcwb` command, a thin face over the above.
 
+pub mod charts;
 pub mod cli;
 pub mod import;
 pub mod metrics;

@@ -1,5 +1,6 @@
 //! Results on disk: `summary.csv`, `pauses.csv`, `assists.csv`, `cycles.csv`,
-//! `spans.csv`, `causes.csv`, `mmu.csv` and `phases.csv`, in a form pandas and R read
+//! `spans.csv`, `span_percentiles.csv`, `causes.csv`, `mmu.csv` and
+//! `phases.csv`, in a form pandas and R read
 //! directly (a header row, plain numbers, empty cells for missing values),
 //! plus one HdrHistogram interval log of pauses per collector,
 //! `pauses-<collector>.hlog` ([`pause_log`]). Each file is written to a
@@ -253,6 +254,10 @@ struct CycleRow<'a> {
     freed_bytes: u64,
     freed_objects: u64,
     next_goal: u64,
+    heap_live_after: u64,
+    young_bytes: u64,
+    promoted_bytes: u64,
+    dirty_cards: u64,
 }
 
 #[derive(Serialize)]
@@ -264,6 +269,42 @@ struct SpanRow<'a> {
     p99_ns: u64,
     p999_ns: u64,
     max_ns: u64,
+}
+
+/// The percentiles of each span tag's latency in `span_percentiles.csv`: a
+/// "nines" ladder, so a percentile chart has points all along its tail
+/// (0 is the minimum, 100 the maximum).
+pub const SPAN_PERCENTILES: [f64; 11] = [0.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99, 100.0];
+
+#[derive(Serialize)]
+struct SpanPercentileRow<'a> {
+    collector: &'a str,
+    tag: &'a str,
+    percentile: f64,
+    latency_ns: u64,
+}
+
+/// `span_percentiles.csv`: for each run and span tag with requests, the
+/// latency at each of [`SPAN_PERCENTILES`] (columns `collector,tag,
+/// percentile,latency_ns`; HdrHistogram's values, 3 significant digits).
+pub fn span_percentiles_csv(runs: &[RunResult]) -> std::io::Result<Vec<u8>> {
+    csv_bytes(
+        runs.iter().flat_map(|r| {
+            r.spans.iter().filter(|(_, h)| !h.is_empty()).flat_map(move |(tag, h)| {
+                SPAN_PERCENTILES.iter().map(move |&percentile| SpanPercentileRow {
+                    collector: &r.collector,
+                    tag,
+                    percentile,
+                    latency_ns: match percentile {
+                        p if p <= 0.0 => h.min(),
+                        p if p >= 100.0 => h.max(),
+                        p => h.value_at_quantile(p / 100.0),
+                    },
+                })
+            })
+        }),
+        &["collector", "tag", "percentile", "latency_ns"],
+    )
 }
 
 #[derive(Serialize)]
@@ -349,6 +390,10 @@ pub fn write_run(dir: &Path, out: &RunOutputs<'_>) -> std::io::Result<()> {
                 freed_bytes: c.freed_bytes,
                 freed_objects: c.freed_objects,
                 next_goal: c.next_goal,
+                heap_live_after: c.heap_live_after,
+                young_bytes: c.young_bytes,
+                promoted_bytes: c.promoted_bytes,
+                dirty_cards: c.dirty_cards,
             })
         }),
         &[
@@ -366,6 +411,10 @@ pub fn write_run(dir: &Path, out: &RunOutputs<'_>) -> std::io::Result<()> {
             "freed_bytes",
             "freed_objects",
             "next_goal",
+            "heap_live_after",
+            "young_bytes",
+            "promoted_bytes",
+            "dirty_cards",
         ],
     )?;
     let spans = csv_bytes(
@@ -415,6 +464,7 @@ pub fn write_run(dir: &Path, out: &RunOutputs<'_>) -> std::io::Result<()> {
         ("pauses.csv".to_string(), pauses),
         ("cycles.csv".to_string(), cycles),
         ("spans.csv".to_string(), spans),
+        ("span_percentiles.csv".to_string(), span_percentiles_csv(out.runs)?),
         ("causes.csv".to_string(), causes),
         ("mmu.csv".to_string(), mmu),
         ("phases.csv".to_string(), phases),
@@ -765,6 +815,32 @@ mod tests {
         let got: Vec<(&str, u64, u64, u64)> =
             phase_summaries(&ps).into_iter().map(|(p, s)| (p, s.count, s.max_ns, s.total_ns)).collect();
         assert_eq!(got, [("sweep-term", 2, 200, 300), ("mark-term", 1, 300, 300)]);
+    }
+
+    #[test]
+    fn span_percentiles_climb_the_nines_ladder_for_each_tag_with_requests() {
+        let mut r = run(S, Vec::new());
+        let mut h = new_histogram();
+        for v in 1..=10_000u64 {
+            h.record(v * 1000).unwrap();
+        }
+        r.spans = vec![("req".to_string(), h), ("idle".to_string(), new_histogram())];
+        let bytes = span_percentiles_csv(&[r]).unwrap();
+        let mut rd = csv::Reader::from_reader(&bytes[..]);
+        assert_eq!(rd.headers().unwrap(), vec!["collector", "tag", "percentile", "latency_ns"]);
+        let rows: Vec<(String, f64, u64)> = rd
+            .records()
+            .map(|r| r.unwrap())
+            .map(|r| (r[1].to_string(), r[2].parse().unwrap(), r[3].parse().unwrap()))
+            .collect();
+        assert_eq!(rows.len(), SPAN_PERCENTILES.len(), "the tag without requests has no rows");
+        assert!(rows.iter().all(|r| r.0 == "req"));
+        assert_eq!((rows[0].1, rows[0].2), (0.0, 1000));
+        assert_eq!(rows[10].1, 100.0);
+        assert!(rows[10].2 >= 10_000_000 && rows[10].2 < 10_010_000, "the max, to 3 digits: {}", rows[10].2);
+        let p999 = rows.iter().find(|r| r.1 == 99.9).unwrap().2 as f64;
+        assert!((p999 / 9_990_000.0 - 1.0).abs() < 1e-3, "{p999}");
+        assert!(rows.windows(2).all(|w| w[0].2 <= w[1].2));
     }
 
     #[test]

@@ -374,6 +374,7 @@ impl Concurrent {
         record.freed_bytes = stats.freed_bytes;
         record.freed_objects = stats.freed_objects;
         record.marked_objects = stats.live_objects;
+        record.heap_live_after = self.heap.heap_live();
         host.on_cycle(&record);
     }
 

@@ -131,6 +131,7 @@ impl Collector for MarkSweep {
             freed_bytes: swept.freed_bytes,
             freed_objects: swept.freed_objects,
             next_goal: goal,
+            heap_live_after: self.heap.heap_live(),
             ..Default::default()
         });
     }

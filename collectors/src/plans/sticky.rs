@@ -175,6 +175,7 @@ impl Sticky {
             freed_bytes: swept.freed_bytes,
             freed_objects: swept.freed_objects,
             next_goal: self.major_goal.load(Ordering::Relaxed),
+            heap_live_after: live,
             // A minor collection marks only young objects: what it marked
             // survived and is now old.
             young_bytes: if major { 0 } else { heap_live_before.saturating_sub(old_before) },

@@ -1,0 +1,248 @@
+//! Publication-quality charts of a run, drawn from its CSV files alone (so
+//! they can be redrawn without rerunning: `gcwb plot DIR`), as PNG or SVG.
+//!
+//! The charts, one module each:
+//! - [`pauses`]: the pause-time percentile distribution (`pause-percentiles`),
+//!   HdrHistogram-style, on a "nines" axis ([`nines`]);
+//! - [`mmu`]: minimum (and bounded) mutator utilization against the window
+//!   size (`mmu`);
+//! - [`timeline`]: every pause at its time, over the heap's sawtooth
+//!   (`pause-timeline`);
+//! - [`latency`]: the request latency percentile distribution from the
+//!   trace's spans (`request-latency`);
+//! - [`sweep`]: a metric against a swept parameter, with min–max error bars
+//!   (`sweep`); its input format is documented there.
+//!
+//! [`style`] holds what they share (the embedded font, one colour per
+//! collector, sizes, unit formatting, title block and legend); [`data`]
+//! reads the CSV files; [`text`] draws the PNGs' text. Each chart is a value implementing [`Chart`], drawn
+//! on any plotters backend; [`render`] draws it into PNG or SVG bytes and
+//! [`write_chart`] writes them through a temporary file and a rename.
+//! [`draw_dir`] draws every chart a directory has data for.
+
+pub mod data;
+pub mod latency;
+pub mod mmu;
+pub mod nines;
+pub mod pauses;
+pub mod style;
+pub mod sweep;
+pub mod text;
+pub mod timeline;
+
+pub use data::RunData;
+pub use style::{Palette, Titles};
+
+use image::ImageEncoder;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// The image formats the charts are drawn in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Png,
+    Svg,
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Png => "png",
+            Format::Svg => "svg",
+        }
+    }
+}
+
+/// Why a chart could not be drawn. Its message is one line for the user,
+/// starting with the file it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    #[error("{}: no such directory", .0.display())]
+    NoDir(PathBuf),
+    #[error("{}: {message}", path.display())]
+    Io { path: PathBuf, message: String },
+    #[error("{}: line {line}: {message}", path.display())]
+    Csv { path: PathBuf, line: u64, message: String },
+    #[error("{}: cannot draw: {message}", path.display())]
+    Draw { path: PathBuf, message: String },
+    #[error(
+        "{}: nothing to draw (no rows in pauses.csv, cycles.csv, mmu.csv, span_percentiles.csv or sweep.csv)",
+        .0.display()
+    )]
+    NothingToDraw(PathBuf),
+}
+
+/// A drawing error of plotters (any backend), as text.
+#[derive(Debug)]
+pub struct DrawError(pub String);
+
+impl std::fmt::Display for DrawError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for DrawError {
+    fn from(e: DrawingAreaErrorKind<E>) -> Self {
+        DrawError(e.to_string())
+    }
+}
+
+/// A chart: its size and how to draw it on any plotters backend.
+pub trait Chart {
+    /// Width and height in pixels.
+    fn size(&self) -> (u32, u32) {
+        (style::WIDTH, style::HEIGHT)
+    }
+
+    /// Draws the chart on `root`, which is white and of [`Chart::size`].
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError>;
+}
+
+/// Draws `chart` into the bytes of a PNG or SVG file.
+pub fn render<C: Chart>(chart: &C, format: Format) -> Result<Vec<u8>, DrawError> {
+    style::register_fonts();
+    let (w, h) = chart.size();
+    match format {
+        Format::Png => {
+            let mut pixels = vec![0u8; w as usize * h as usize * 3];
+            {
+                let backend = text::CrispText(BitMapBackend::with_buffer(&mut pixels, (w, h)));
+                let root = backend.into_drawing_area();
+                root.fill(&WHITE)?;
+                chart.draw(&root)?;
+                root.present()?;
+            }
+            let mut png = Vec::new();
+            image::codecs::png::PngEncoder::new(&mut png)
+                .write_image(&pixels, w, h, image::ColorType::Rgb8)
+                .map_err(|e| DrawError(e.to_string()))?;
+            Ok(png)
+        }
+        Format::Svg => {
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+                root.fill(&WHITE)?;
+                chart.draw(&root)?;
+                root.present()?;
+            }
+            Ok(svg.into_bytes())
+        }
+    }
+}
+
+/// Draws `chart` and writes it to `path` through a temporary file and a
+/// rename ([`crate::report::write_atomically`]).
+pub fn write_chart<C: Chart>(chart: &C, path: &Path, format: Format) -> Result<(), ChartError> {
+    let bytes = render(chart, format).map_err(|e| ChartError::Draw { path: path.to_path_buf(), message: e.0 })?;
+    crate::report::write_atomically(path, &bytes)
+        .map_err(|e| ChartError::Io { path: path.to_path_buf(), message: e.to_string() })
+}
+
+/// Draws every chart `dir`'s CSV files have data for into `out`, and
+/// returns the files written (none when there is nothing to draw).
+pub fn draw_dir(dir: &Path, out: &Path, format: Format) -> Result<Vec<PathBuf>, ChartError> {
+    if !dir.is_dir() {
+        return Err(ChartError::NoDir(dir.to_path_buf()));
+    }
+    draw_data(&RunData::read(dir)?, out, format)
+}
+
+/// Draws every chart `data` has data for into `out`: `pause-percentiles`,
+/// `mmu`, `pause-timeline`, `request-latency` and `sweep` (one
+/// `sweep-…` file per metric and parameter when there are several). A run
+/// chart of the same format already in `out` that the data no longer
+/// supports is removed.
+pub fn draw_data(data: &RunData, out: &Path, format: Format) -> Result<Vec<PathBuf>, ChartError> {
+    let palette = Palette::for_names(data.collectors().iter().map(String::as_str));
+    let titles = data.titles();
+    let mut written = Vec::new();
+    let mut emit = |chart: &dyn Fn(&Path) -> Result<(), ChartError>, stem: &str| {
+        let path = out.join(format!("{stem}.{}", format.extension()));
+        chart(&path)?;
+        written.push(path);
+        Ok::<(), ChartError>(())
+    };
+    if let Some(c) = pauses::chart(data, &palette, &titles) {
+        emit(&|p| write_chart(&c, p, format), "pause-percentiles")?;
+    }
+    if let Some(c) = mmu::chart(data, &palette, &titles) {
+        emit(&|p| write_chart(&c, p, format), "mmu")?;
+    }
+    if let Some(c) = timeline::chart(data, &palette, &titles) {
+        emit(&|p| write_chart(&c, p, format), "pause-timeline")?;
+    }
+    if let Some(c) = latency::chart(data, &palette, &titles) {
+        emit(&|p| write_chart(&c, p, format), "request-latency")?;
+    }
+    for (stem, c) in sweep::charts(&data.sweep, &palette, &titles) {
+        emit(&|p| write_chart(&c, p, format), &stem)?;
+    }
+    // A run chart drawn earlier into `out` from data that is no longer there
+    // (a rerun without spans, say) would be mistaken for this data's.
+    for stem in RUN_CHARTS {
+        let stale = out.join(format!("{stem}.{}", format.extension()));
+        if !written.contains(&stale) && stale.is_file() {
+            std::fs::remove_file(&stale).map_err(|e| ChartError::Io { path: stale.clone(), message: e.to_string() })?;
+        }
+    }
+    Ok(written)
+}
+
+/// The charts of one run, by file stem.
+pub const RUN_CHARTS: [&str; 4] = ["pause-percentiles", "mmu", "pause-timeline", "request-latency"];
+
+/// `gcwb plot`'s arguments.
+#[derive(clap::Args, Debug)]
+pub struct PlotArgs {
+    /// A results directory: what `gcwb run` or `gcwb import` wrote, or a
+    /// directory holding a sweep.csv.
+    pub dir: PathBuf,
+    /// Image format.
+    #[arg(long, value_enum, default_value = "png")]
+    pub format: Format,
+    /// Where to write the charts (default: DIR).
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
+}
+
+/// `gcwb plot`: redraws every chart it can from the CSV files in the
+/// directory and prints what it wrote. Exit code 2, with one line on
+/// stderr, when the directory is missing, a CSV file is malformed (the line
+/// names the file and the line) or there is nothing to draw.
+pub fn plot_command(a: &PlotArgs) -> i32 {
+    let out = a.out.as_deref().unwrap_or(&a.dir);
+    match draw_dir(&a.dir, out, a.format) {
+        Ok(written) if written.is_empty() => {
+            eprintln!("gcwb: {}", ChartError::NothingToDraw(a.dir.clone()));
+            2
+        }
+        Ok(written) => {
+            for p in written {
+                println!("wrote {}", p.display());
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("gcwb: {e}");
+            2
+        }
+    }
+}
+
+/// Draws a finished run's charts (PNG) into its output directory and prints
+/// one line naming them. A failure is a warning on stderr: the results are
+/// already written and stay valid.
+pub fn draw_after_run(out: &Path) {
+    match draw_dir(out, out, Format::Png) {
+        Ok(written) if written.is_empty() => {}
+        Ok(written) => {
+            let names: Vec<String> =
+                written.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect();
+            println!("charts in {}/ ({})", out.display(), names.join(", "));
+        }
+        Err(e) => eprintln!("gcwb: warning: charts not drawn: {e}"),
+    }
+}
