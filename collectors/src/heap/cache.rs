@@ -218,7 +218,7 @@ impl AllocCache {
         heap.sub_live(free as u64 * span.elem());
         span.cached.store(false, Ordering::Relaxed);
         if free > 0 {
-            heap.central.push(spc, e.id);
+            heap.central.push(spc, e.id, &heap.spans);
         }
     }
 
@@ -253,6 +253,13 @@ impl Drop for AllocCache {
 }
 
 impl HeapInner {
+    /// Span `id` is about to receive new blocks: list it as young (once).
+    pub(crate) fn note_young(&self, id: SpanId, span: &Span) {
+        if self.track_young.load(Ordering::Relaxed) && !span.young.swap(true, Ordering::Relaxed) {
+            self.young_spans.lock().push(id);
+        }
+    }
+
     /// Everything the inline fast path of `Heap::alloc` does not handle:
     /// invalid requests, a stale cache, large blocks, the next bitmap word,
     /// and refills.
@@ -290,7 +297,7 @@ impl HeapInner {
         let (id, span, t, free) = loop {
             // A partial span, else one found by sweeping (while a
             // concurrent sweep is under way), else fresh pages.
-            let listed = self.central.pop(spc).or_else(|| self.sweep_for(spc));
+            let listed = self.central.pop(spc, &self.spans).or_else(|| self.sweep_for(spc));
             let (id, span) = match listed {
                 Some(id) => (id, self.spans.get(id).expect("a listed span exists")),
                 None => self.new_small_span(spc, size)?,
@@ -302,6 +309,7 @@ impl HeapInner {
             }
         };
         span.cached.store(true, Ordering::Relaxed);
+        self.note_young(id, span);
         if self.add_live(free as u64 * span.elem()) {
             cache.trigger_hit = true;
         }

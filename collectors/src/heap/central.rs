@@ -13,10 +13,11 @@
 
 use super::page_heap::Run;
 use super::size_classes::{SpanClass, NUM_SPAN_CLASSES, PAGE_BYTES, SIZE_CLASSES};
-use super::span::{Span, SpanId, SpanShape};
+use super::span::{Span, SpanArena, SpanId, SpanShape};
 use super::{HeapError, HeapInner};
 use crossbeam_utils::CachePadded;
 use parking_lot::Mutex;
+use std::sync::atomic::Ordering;
 
 /// Partial-span lists, one lock per span class (padded against false
 /// sharing between classes).
@@ -30,28 +31,54 @@ impl Central {
     }
 
     /// Takes a span with free slots of class `spc`, if there is one.
-    pub(crate) fn pop(&self, spc: SpanClass) -> Option<SpanId> {
-        self.partial[spc.index()].lock().pop()
+    pub(crate) fn pop(&self, spc: SpanClass, spans: &SpanArena) -> Option<SpanId> {
+        let id = self.partial[spc.index()].lock().pop()?;
+        if let Some(s) = spans.get(id) {
+            s.listed.store(false, Ordering::Relaxed);
+        }
+        Some(id)
     }
 
     /// Offers a span with free slots of class `spc`.
-    pub(crate) fn push(&self, spc: SpanClass, id: SpanId) {
-        self.partial[spc.index()].lock().push(id);
+    pub(crate) fn push(&self, spc: SpanClass, id: SpanId, spans: &SpanArena) {
+        let mut list = self.partial[spc.index()].lock();
+        if let Some(s) = spans.get(id) {
+            s.listed.store(true, Ordering::Relaxed);
+        }
+        list.push(id);
+    }
+
+    /// Takes span `id` off its class's list, if it is on it.
+    pub(crate) fn remove(&self, spc: SpanClass, id: SpanId, spans: &SpanArena) {
+        let mut list = self.partial[spc.index()].lock();
+        if let Some(s) = spans.get(id) {
+            if s.listed.swap(false, Ordering::Relaxed) {
+                list.retain(|&x| x != id);
+            }
+        }
     }
 
     /// Empties every list (a concurrent sweep starts: every span is to be
     /// swept before it is handed out again).
-    pub(crate) fn clear(&self) {
-        for slot in self.partial.iter() {
-            slot.lock().clear();
-        }
+    pub(crate) fn clear(&self, spans: &SpanArena) {
+        self.replace_all(vec![Vec::new(); NUM_SPAN_CLASSES], spans);
     }
 
     /// Replaces all lists (the sweeper rebuilds them).
-    pub(crate) fn replace_all(&self, lists: Vec<Vec<SpanId>>) {
+    pub(crate) fn replace_all(&self, lists: Vec<Vec<SpanId>>, spans: &SpanArena) {
         debug_assert_eq!(lists.len(), NUM_SPAN_CLASSES);
+        let flag = |ids: &[SpanId], on: bool| {
+            for &id in ids {
+                if let Some(s) = spans.get(id) {
+                    s.listed.store(on, Ordering::Relaxed);
+                }
+            }
+        };
         for (slot, list) in self.partial.iter().zip(lists) {
-            *slot.lock() = list;
+            let mut l = slot.lock();
+            flag(&l, false);
+            flag(&list, true);
+            *l = list;
         }
     }
 }

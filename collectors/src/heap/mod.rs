@@ -158,6 +158,11 @@ pub(crate) struct HeapInner {
     pub(crate) sweeper: Sweeper,
     /// Dirty bytes of the card-marking barrier (`cards.rs`).
     pub(crate) cards: cards::CardTable,
+    /// Spans that may hold blocks allocated since the last sticky sweep
+    /// (flagged `Span::young`): what a minor collection has to sweep.
+    pub(crate) young_spans: Mutex<Vec<span::SpanId>>,
+    /// Keep `young_spans` (only a sticky generational collector asks).
+    pub(crate) track_young: std::sync::atomic::AtomicBool,
     /// Go's heapLive, in bytes.
     pub(crate) heap_live: AtomicU64,
     /// `heap_live` at which allocating caches raise their trigger flag.
@@ -249,6 +254,8 @@ impl Heap {
             sweep_epoch: AtomicU64::new(0),
             sweeper: Sweeper::new(),
             cards,
+            young_spans: Mutex::new(Vec::new()),
+            track_young: std::sync::atomic::AtomicBool::new(false),
             heap_live: AtomicU64::new(0),
             trigger: AtomicU64::new(u64::MAX),
             allocate_black: std::sync::atomic::AtomicBool::new(false),
@@ -310,6 +317,13 @@ impl Heap {
     /// Stop-the-world collectors leave it off.
     pub fn set_allocate_black(&self, on: bool) {
         self.inner.allocate_black.store(on, Ordering::Relaxed);
+    }
+
+    /// Keep the list of spans allocated into since the last sticky sweep,
+    /// which [`Heap::sweep_young_keeping_marks`] sweeps. Set it before the
+    /// first allocation.
+    pub fn track_young_spans(&self, on: bool) {
+        self.inner.track_young.store(on, Ordering::Relaxed);
     }
 
     /// Are new objects born marked?

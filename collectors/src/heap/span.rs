@@ -104,6 +104,11 @@ pub(crate) struct Span {
     /// (see `sweeper.rs`): `sg` swept, `sg - 1` being swept, `sg - 2`
     /// waiting to be swept.
     pub(crate) sweepgen: AtomicU32,
+    /// On its class's central partial list.
+    pub(crate) listed: AtomicBool,
+    /// May hold blocks allocated since the last sticky sweep (it is in the
+    /// heap's young-span list; see [`super::Heap::sweep_young_keeping_marks`]).
+    pub(crate) young: AtomicBool,
     /// A large block's declared size and pointer slots.
     large_size: AtomicU64,
     large_ptr_slots: AtomicU32,
@@ -194,6 +199,8 @@ impl Span {
         self.cached.store(false, Ordering::Relaxed);
         self.needzero.store(shape.needzero, Ordering::Relaxed);
         self.sweepgen.store(shape.sweepgen, Ordering::Relaxed);
+        self.listed.store(false, Ordering::Relaxed);
+        self.young.store(false, Ordering::Relaxed);
         self.set_large_meta(0, 0);
         self.tables.store(tables as *const SideTables as *mut SideTables, Ordering::Release);
         self.in_use.store(true, Ordering::Release);

@@ -157,7 +157,7 @@ impl HeapInner {
         for &(spc, id) in out.partial.iter().rev() {
             lists[spc as usize].push(id);
         }
-        self.central.replace_all(lists);
+        self.central.replace_all(lists, &self.spans);
         self.release_spans(&out.empty);
         self.heap_live.store(out.live_accounted, Ordering::Relaxed);
         out.stats
@@ -194,7 +194,59 @@ impl Heap {
             Some(f) => inner.sweep_ids_keeping(&ids, &mut |a| f(a), true),
             None => inner.sweep_ids_keeping(&ids, &mut |_| {}, true),
         };
+        // Every span is swept: only those caches hold stay young.
+        inner.young_spans.lock().retain(|&id| {
+            let Some(span) = inner.spans.get(id) else { return false };
+            let keep = span.in_use() && span.cached.load(Ordering::Relaxed) && span.young.load(Ordering::Relaxed);
+            if !keep {
+                span.young.store(false, Ordering::Relaxed);
+            }
+            keep
+        });
         inner.finish_sweep(out)
+    }
+
+    /// [`Heap::sweep_keeping_marks`] over the young spans only — those a
+    /// cache took, or a large block was given, since the last sticky sweep
+    /// ([`Heap::track_young_spans`]): no other span holds an unmarked
+    /// (young) block. So a minor collection sweeps the nursery's spans, not
+    /// the heap. Freed bytes leave `heap_live`; spans left empty return
+    /// their pages; spans with free slots go back on their class's list.
+    pub fn sweep_young_keeping_marks(&self, on_free: Option<&mut dyn FnMut(Address)>) -> SweepStats {
+        let inner = &*self.inner;
+        inner.finish_concurrent_sweep();
+        inner.sweep_epoch.fetch_add(1, Ordering::Relaxed);
+        let ids = std::mem::take(&mut *inner.young_spans.lock());
+        let mut report: Box<dyn FnMut(Address)> = match on_free {
+            Some(f) => Box::new(f),
+            None => Box::new(|_| {}),
+        };
+        let mut total = SweepStats::default();
+        let mut still_young = Vec::new();
+        for id in ids {
+            let Some(span) = inner.spans.get(id) else { continue };
+            if !span.in_use() || !span.young.swap(false, Ordering::Relaxed) {
+                continue; // released since, or listed twice
+            }
+            let mut out = Swept::new();
+            sweep_span_keeping(id, span, &mut out, &mut report, true);
+            total.add(&out.stats);
+            if span.cached.load(Ordering::Relaxed) {
+                // Its cache goes on allocating into it: young still.
+                span.young.store(true, Ordering::Relaxed);
+                still_young.push(id);
+                continue;
+            }
+            inner.sub_live(out.stats.freed_bytes);
+            if !out.empty.is_empty() {
+                inner.central.remove(span.class(), id, &inner.spans);
+                inner.release_spans(&[id]);
+            } else if !out.partial.is_empty() && !span.listed.load(Ordering::Relaxed) {
+                inner.central.push(span.class(), id, &inner.spans);
+            }
+        }
+        inner.young_spans.lock().extend(still_young);
+        total
     }
 
     /// Clears every mark bit (with the world stopped, before a full

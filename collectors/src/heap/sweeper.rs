@@ -145,7 +145,7 @@ impl HeapInner {
         }
         span.sweepgen.store(sg, Ordering::Release);
         for &(spc, pid) in &out.partial {
-            self.central.push(SpanClass(spc), pid);
+            self.central.push(SpanClass(spc), pid, &self.spans);
         }
         if !out.empty.is_empty() {
             self.release_spans(&out.empty);
@@ -199,7 +199,7 @@ impl HeapInner {
             if !self.sweep_one() {
                 return None;
             }
-            if let Some(id) = self.central.pop(spc) {
+            if let Some(id) = self.central.pop(spc, &self.spans) {
                 return Some(id);
             }
         }
@@ -241,7 +241,7 @@ impl Heap {
         let generation = sw.generation().wrapping_add(2);
         sw.end.store(inner.spans.next_id(), Ordering::Release);
         sw.state.store((generation as u64) << 32 | 1, Ordering::Release);
-        inner.central.clear();
+        inner.central.clear(&inner.spans);
         inner.sweep_epoch.fetch_add(1, Ordering::Release);
     }
 

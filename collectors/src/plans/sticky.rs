@@ -15,8 +15,9 @@
 //!   cleaned; marking from those roots reaches the young objects that are
 //!   alive, and stops at old ones (already marked); the sweep frees the
 //!   unmarked (young and dead) and leaves everything marked (now old).
-//!   It costs the roots, the dirty cards and the young survivors — not the
-//!   old generation.
+//!   Only the spans allocated into since the last collection are swept
+//!   ([`Heap::sweep_young_keeping_marks`]). It costs the roots, the dirty
+//!   cards, the young spans and survivors — not the old generation.
 //! - **Major collection** (phase `major`): mark bits and cards cleared, a
 //!   full mark and sweep (the same [`ParallelMarker`]), when the old
 //!   generation reaches its GOGC goal ([`crate::pacer`]) over the live heap
@@ -102,6 +103,7 @@ impl Sticky {
     #[doc(hidden)]
     pub fn with_faults(config: &GcConfig, faults: StickyFaults) -> Result<Sticky, HeapError> {
         let heap = Heap::new(config.heap_reserve_bytes)?;
+        heap.track_young_spans(true);
         let pacer = config.pacer();
         let nursery = Sticky::nursery_bytes(config);
         heap.set_trigger(if pacer.collects_on_its_own() { nursery } else { u64::MAX });
@@ -147,9 +149,19 @@ impl Sticky {
         let roots = RootsAndCards { roots: host.roots(), cards: &card_slots };
         let marked = self.marker.mark(&self.heap, &roots, true, MarkFaults::default());
         let t_sweep = host.now_ns();
-        let swept = match host.free_sink() {
-            Some(sink) => self.heap.sweep_keeping_marks(Some(&mut |a| sink.on_free(cycle, a))),
-            None => self.heap.sweep_keeping_marks(None),
+        // A major collection sweeps every span; a minor one only the spans
+        // allocated into since the last collection (no others hold young
+        // blocks).
+        let sink = host.free_sink();
+        let mut report = |a| {
+            if let Some(s) = &sink {
+                s.on_free(cycle, a);
+            }
+        };
+        let swept = if major {
+            self.heap.sweep_keeping_marks(Some(&mut report))
+        } else {
+            self.heap.sweep_young_keeping_marks(Some(&mut report))
         };
         let t_end = host.now_ns();
         let live = self.heap.heap_live();
