@@ -105,6 +105,18 @@ pub struct Mutator {
     pub alloc_debt: u64,
 }
 
+/// The allocation path every tracing collector here shares: allocate from
+/// the worker's cache and, if that made the heap cross its trigger, ask for
+/// a collection at the worker's next safepoint.
+#[inline]
+pub fn alloc_with_trigger(heap: &Heap, m: &mut Mutator, size: u64, ptr_slots: u32) -> Result<Address, HeapError> {
+    let a = heap.alloc(&mut m.cache, size, ptr_slots)?;
+    if m.cache.take_trigger() {
+        m.gc_wanted = Some(Trigger::HeapGoal);
+    }
+    Ok(a)
+}
+
 /// A garbage collector over gcwb's heap.
 ///
 /// Contract with the host: `alloc` and `write_pointer` are called by mutator

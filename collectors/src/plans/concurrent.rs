@@ -441,10 +441,7 @@ impl Collector for Concurrent {
 
     #[inline]
     fn alloc(&self, m: &mut Mutator, size: u64, ptr_slots: u32) -> Result<Address, HeapError> {
-        let a = self.heap.alloc(&mut m.cache, size, ptr_slots)?;
-        if m.cache.take_trigger() {
-            m.gc_wanted = Some(Trigger::HeapGoal);
-        }
+        let a = crate::collector::alloc_with_trigger(&self.heap, m, size, ptr_slots)?;
         if self.marking.load(Ordering::Relaxed) {
             m.alloc_debt += size;
             if m.alloc_debt >= ASSIST_CHUNK_BYTES {

@@ -212,11 +212,7 @@ impl Collector for Sticky {
 
     #[inline]
     fn alloc(&self, m: &mut Mutator, size: u64, ptr_slots: u32) -> Result<Address, HeapError> {
-        let a = self.heap.alloc(&mut m.cache, size, ptr_slots)?;
-        if m.cache.take_trigger() {
-            m.gc_wanted = Some(Trigger::HeapGoal);
-        }
-        Ok(a)
+        crate::collector::alloc_with_trigger(&self.heap, m, size, ptr_slots)
     }
 
     #[inline]
