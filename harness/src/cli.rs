@@ -132,6 +132,11 @@ pub struct RunArgs {
     /// Check every free and every access against the trace's oracle.
     #[arg(long)]
     pub verify: bool,
+    /// Replay the trace this many extra times first, each with a fresh
+    /// collector, and record only the last run (DaCapo's warm-up
+    /// convention: caches, page tables and the allocator's memory warm).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub warmup: u32,
     /// Put every block on the heap (no stack allocation).
     #[arg(long)]
     pub no_stack: bool,
@@ -476,6 +481,17 @@ fn run(a: &RunArgs) -> i32 {
                 return 2;
             }
         };
+        for i in 1..=a.warmup {
+            let warm = match (info.make)(&gc) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("gcwb: cannot start {}: {e}", info.name);
+                    return 2;
+                }
+            };
+            let w = replay(&loaded.trace, &loaded.analysis, warm.as_ref(), &opts);
+            println!("  {:<12} warm-up {i}/{}: wall {}", info.name, a.warmup, ms(w.wall_ns));
+        }
         let r = replay(&loaded.trace, &loaded.analysis, collector.as_ref(), &opts);
         let row = summary_row(&ctx, &r);
         print_row(&row);

@@ -1040,3 +1040,36 @@ fn stats_prints_and_writes_the_demographics_of_a_trace() {
     assert_no_panic(&args, &o);
     assert!(stderr(&o).contains("line 2"), "{}", describe(&args, &o));
 }
+
+#[test]
+fn warmup_replays_each_collector_first_and_records_only_the_last_run() {
+    let dir = tmp();
+    let args = [
+        "run",
+        "--workload",
+        "server",
+        "--set",
+        "requests=10",
+        "--collector",
+        "mark-sweep,concurrent",
+        "--procs",
+        "2",
+        "--warmup",
+        "2",
+        "--no-charts",
+        "-q",
+        "--out",
+        "out",
+    ];
+    let o = ok_in(dir.path(), &args);
+    let out = stdout(&o);
+    for c in ["mark-sweep", "concurrent"] {
+        for i in 1..=2 {
+            let line = format!("warm-up {i}/2");
+            assert!(out.lines().any(|l| l.contains(c) && l.contains(&line)), "no {c} {line} in:\n{out}");
+        }
+    }
+    let summary = read_csv(&dir.path().join("out/summary.csv"));
+    let collectors: Vec<&str> = summary.rows.iter().map(|r| col(r, "collector")).collect();
+    assert_eq!(collectors, ["mark-sweep", "concurrent"], "one recorded run per collector");
+}
