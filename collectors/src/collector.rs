@@ -63,6 +63,12 @@ pub struct GcConfig {
     pub heap_reserve_bytes: u64,
     /// A soft limit on the heap (Go's `GOMEMLIMIT`), in bytes.
     pub memory_limit: Option<u64>,
+    /// Generational collectors' nursery: bytes allocated between two minor
+    /// collections (`None`: the collector's default).
+    pub nursery_bytes: Option<u64>,
+    /// Minor collections a nursery survivor stays young (in a survivor
+    /// space) before it is promoted to the old generation.
+    pub tenure_age: u32,
 }
 
 impl GcConfig {
@@ -80,6 +86,8 @@ impl Default for GcConfig {
             min_heap_goal: MIN_HEAP_GOAL_BYTES,
             heap_reserve_bytes: crate::heap::DEFAULT_RESERVE_BYTES,
             memory_limit: None,
+            nursery_bytes: None,
+            tenure_age: 1,
         }
     }
 }
@@ -103,6 +111,9 @@ pub struct Mutator {
     /// Bytes allocated during marking not yet paid for by an assist (the
     /// collector's bookkeeping, Go's `gcAssistBytes` kept per worker).
     pub alloc_debt: u64,
+    /// The worker's bump-allocation buffer, for collectors that allocate in
+    /// a copy space (the generational collector's nursery).
+    pub tlab: crate::copy_space::Tlab,
 }
 
 /// The allocation path every tracing collector here shares: allocate from
@@ -136,7 +147,14 @@ pub trait Collector: Send + Sync {
 
     /// A fresh context for one mutator worker.
     fn new_mutator(&self) -> Mutator {
-        Mutator { cache: self.heap().new_cache(), gc_wanted: None, goroutine: 0, assist_bytes: 0, alloc_debt: 0 }
+        Mutator {
+            cache: self.heap().new_cache(),
+            gc_wanted: None,
+            goroutine: 0,
+            assist_bytes: 0,
+            alloc_debt: 0,
+            tlab: Default::default(),
+        }
     }
 
     /// Allocates a zeroed heap block of `size` bytes whose first `ptr_slots`

@@ -9,7 +9,7 @@
 //! side, one goroutine's stack at a time on the other, so a concurrent
 //! collector can scan stacks one by one.
 
-use crate::heap::FreeSink;
+use crate::heap::ObjectSink;
 use std::sync::atomic::AtomicU64;
 
 /// A pointer-sized slot a root lives in: a global, a frame local, or a stack
@@ -155,10 +155,13 @@ pub struct CycleRecord {
     pub heap_live_after: u64,
     /// Generational collectors' minor collections: bytes allocated since
     /// the last collection (the young generation), bytes of it that
-    /// survived (promoted to old), and dirty cards scanned (the
+    /// survived and were promoted to the old generation, bytes that
+    /// survived and were copied within the young generation (a copying
+    /// collector's survivor space), and dirty cards scanned (the
     /// remembered set). Zero otherwise.
     pub young_bytes: u64,
     pub promoted_bytes: u64,
+    pub copied_bytes: u64,
     pub dirty_cards: u64,
 }
 
@@ -179,11 +182,12 @@ pub trait Host: Sync {
     /// The host's clock in nanoseconds (monotonic, shared with pause records).
     fn now_ns(&self) -> u64;
 
-    /// Where the collector reports each object it frees, if the host wants
-    /// to know (the verifier does). Sweeps report through it from any
-    /// thread — a pause, a mutator sweeping lazily, a background sweeper —
-    /// before the memory can be handed out again.
-    fn free_sink(&self) -> Option<std::sync::Arc<dyn FreeSink>> {
+    /// Where the collector reports each object it frees or moves, if the
+    /// host wants to know (the verifier does). Sweeps report frees through
+    /// it from any thread — a pause, a mutator sweeping lazily, a background
+    /// sweeper — before the memory can be handed out again; a copying
+    /// collector reports each move before the world restarts.
+    fn object_sink(&self) -> Option<std::sync::Arc<dyn ObjectSink>> {
         None
     }
 

@@ -14,6 +14,7 @@
 //! - the collectors themselves, one module each, and [`registry`], which
 //!   names them.
 pub mod collector;
+pub mod copy_space;
 pub mod cpu_time;
 pub mod heap;
 pub mod host;
@@ -24,5 +25,5 @@ pub mod registry;
 pub mod runtime;
 
 pub use collector::{Capabilities, Collector, GcConfig, Mutator};
-pub use heap::{Address, FreeSink, Heap, HeapError};
+pub use heap::{Address, Heap, HeapError, ObjectSink};
 pub use host::{CycleRecord, Host, Phase, RootKind, RootSet, Slot, Stopped, Trigger};

@@ -5,7 +5,9 @@
 
 use crate::collector::{Collector, GcConfig};
 use crate::heap::HeapError;
-use crate::plans::{concurrent::Concurrent, mark_sweep::MarkSweep, none::NoCollector, sticky::Sticky};
+use crate::plans::{
+    concurrent::Concurrent, generational::Generational, mark_sweep::MarkSweep, none::NoCollector, sticky::Sticky,
+};
 
 /// A registered collector: its name, one line about it, and its constructor.
 pub struct CollectorInfo {
@@ -35,6 +37,11 @@ pub const COLLECTORS: &[CollectorInfo] = &[
         name: "sticky",
         summary: "non-moving generational: sticky mark bits, card-marking barrier, stop-the-world minor and major collections",
         make: |c| Ok(Box::new(Sticky::new(c)?)),
+    },
+    CollectorInfo {
+        name: "generational",
+        summary: "copying nursery with survivor spaces and promotion, card-marking barrier, mark-sweep old generation",
+        make: |c| Ok(Box::new(Generational::new(c)?)),
     },
 ];
 

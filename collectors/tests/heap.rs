@@ -6,7 +6,7 @@
 //! refused cleanly.
 
 use collectors::heap::{
-    Address, AllocCache, FreeSink, Heap, HeapError, SweepStats, MAX_SMALL_BYTES, NUM_SIZE_CLASSES, PAGE_BYTES,
+    Address, AllocCache, Heap, HeapError, ObjectSink, SweepStats, MAX_SMALL_BYTES, NUM_SIZE_CLASSES, PAGE_BYTES,
     SIZE_CLASSES,
 };
 use proptest::prelude::*;
@@ -637,9 +637,12 @@ fn objects_allocated_black_survive_the_sweep_and_white_ones_do_not() {
 #[derive(Default)]
 struct FreedList(parking_lot::Mutex<Vec<(u64, Address)>>);
 
-impl FreeSink for FreedList {
+impl ObjectSink for FreedList {
     fn on_free(&self, cycle: u64, addr: Address) {
         self.0.lock().push((cycle, addr));
+    }
+    fn on_move(&self, _cycle: u64, from: Address, to: Address) {
+        panic!("a non-moving heap moved {from:#x} to {to:#x}");
     }
 }
 

@@ -22,7 +22,7 @@ use workloads::model::{Cause, Trace};
 
 /// One row of `summary.csv`: one replay of one trace by one collector.
 /// The first columns are the ones gcwb promises; more follow.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct SummaryRow {
     pub trace: String,
     pub collector: String,
@@ -257,6 +257,9 @@ struct CycleRow<'a> {
     heap_live_after: u64,
     young_bytes: u64,
     promoted_bytes: u64,
+    copied_bytes: u64,
+    /// (promoted + copied) / young, for minor collections; empty otherwise.
+    survival_rate: Option<f64>,
     dirty_cards: u64,
 }
 
@@ -393,6 +396,9 @@ pub fn write_run(dir: &Path, out: &RunOutputs<'_>) -> std::io::Result<()> {
                 heap_live_after: c.heap_live_after,
                 young_bytes: c.young_bytes,
                 promoted_bytes: c.promoted_bytes,
+                copied_bytes: c.copied_bytes,
+                survival_rate: (c.young_bytes > 0)
+                    .then(|| (c.promoted_bytes + c.copied_bytes) as f64 / c.young_bytes as f64),
                 dirty_cards: c.dirty_cards,
             })
         }),
@@ -414,6 +420,8 @@ pub fn write_run(dir: &Path, out: &RunOutputs<'_>) -> std::io::Result<()> {
             "heap_live_after",
             "young_bytes",
             "promoted_bytes",
+            "copied_bytes",
+            "survival_rate",
             "dirty_cards",
         ],
     )?;

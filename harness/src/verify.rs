@@ -1,7 +1,7 @@
 //! The verifier: checks a collector against the trace's oracle.
 //!
 //! The collector reports every object it frees (through the
-//! [`collectors::FreeSink`] the host hands it, from whichever thread frees:
+//! [`collectors::ObjectSink`] the host hands it, from whichever thread frees:
 //! a pause, a mutator sweeping lazily, a background sweeper); the replayer
 //! reports every heap allocation
 //! and every dereference. The verifier keeps a shadow of the program — the
@@ -17,6 +17,11 @@
 //!   trace order gives exactly the state the real program is in;
 //! - **an access to a freed block**, and a slot that does not point into
 //!   the block the trace says it does (memory reused under a live pointer);
+//! - **a block moved wrongly**: a copying collector reports each move
+//!   ([`collectors::ObjectSink::on_move`]); the block's address follows it,
+//!   so a slot the collector forgot to update (a stale pointer into the old
+//!   copy) is caught at its next dereference as a pointer into the wrong
+//!   block, and a move from memory that held no block is reported;
 //! - **an unreachable block not freed**: after the final full collection,
 //!   every heap block unreachable at the end of the trace must be gone.
 //!
@@ -51,6 +56,8 @@ pub enum ViolationKind {
     NotFreed,
     /// The collector freed memory that held no live block.
     BogusFree,
+    /// The collector moved memory that held no live block, or onto one.
+    BogusMove,
     /// The oracle and the shadow machine disagree (a bug in gcwb).
     OracleMismatch,
 }
@@ -63,6 +70,7 @@ impl ViolationKind {
             ViolationKind::WrongBlock => "pointer into the wrong block",
             ViolationKind::NotFreed => "unreachable block not freed",
             ViolationKind::BogusFree => "free of a non-block",
+            ViolationKind::BogusMove => "move of a non-block or onto a live block",
             ViolationKind::OracleMismatch => "oracle mismatch",
         }
     }
@@ -108,7 +116,6 @@ pub struct Verifier<'a> {
     placements: &'a [Place],
     deaths: Deaths,
     shadow: Mutex<Shadow<'a>>,
-    block_addr: Vec<AtomicU64>,
     ledger: Arc<FreeLedger>,
     violations: Mutex<(Vec<Violation>, u64)>,
 }
@@ -121,6 +128,11 @@ pub struct Verifier<'a> {
 struct FreeLedger {
     /// Heap address -> block, for blocks the collector has not freed.
     live_at: Mutex<HashMap<u64, u32>>,
+    /// Block -> its heap address now (0: never allocated on the heap).
+    block_addr: Vec<AtomicU64>,
+    /// Moves that made no sense, checked at [`Verifier::settle`]: the cycle,
+    /// from, to.
+    bad_moves: Mutex<Vec<(u64, u64, u64)>>,
     freed: Vec<AtomicBool>,
     /// The cycle that freed each block (0: not freed).
     freed_by: Vec<AtomicU64>,
@@ -129,7 +141,7 @@ struct FreeLedger {
     pending: Mutex<Vec<(u64, Result<u32, u64>)>>,
 }
 
-impl collectors::FreeSink for FreeLedger {
+impl collectors::ObjectSink for FreeLedger {
     fn on_free(&self, cycle: u64, addr: u64) {
         let block = self.live_at.lock().remove(&addr);
         if let Some(b) = block {
@@ -137,6 +149,19 @@ impl collectors::FreeSink for FreeLedger {
             self.freed_by[b as usize].store(cycle, Ordering::Relaxed);
         }
         self.pending.lock().push((cycle, block.ok_or(addr)));
+    }
+
+    fn on_move(&self, cycle: u64, from: u64, to: u64) {
+        let mut live = self.live_at.lock();
+        let Some(b) = live.remove(&from) else {
+            self.bad_moves.lock().push((cycle, from, to));
+            return;
+        };
+        self.block_addr[b as usize].store(to, Ordering::Relaxed);
+        if let Some(other) = live.insert(to, b) {
+            self.bad_moves.lock().push((cycle, from, to));
+            live.insert(to, other);
+        }
     }
 }
 
@@ -154,9 +179,10 @@ impl<'a> Verifier<'a> {
                 reachable: vec![false; n],
                 cycle: 0,
             }),
-            block_addr: (0..n).map(|_| AtomicU64::new(0)).collect(),
             ledger: Arc::new(FreeLedger {
                 live_at: Mutex::new(HashMap::new()),
+                block_addr: (0..n).map(|_| AtomicU64::new(0)).collect(),
+                bad_moves: Mutex::new(Vec::new()),
                 freed: (0..n).map(|_| AtomicBool::new(false)).collect(),
                 freed_by: (0..n).map(|_| AtomicU64::new(0)).collect(),
                 pending: Mutex::new(Vec::new()),
@@ -185,7 +211,7 @@ impl<'a> Verifier<'a> {
     }
 
     /// Where the collector reports its frees.
-    pub fn free_sink(&self) -> Arc<dyn collectors::FreeSink> {
+    pub fn object_sink(&self) -> Arc<dyn collectors::ObjectSink> {
         self.ledger.clone()
     }
 
@@ -202,7 +228,7 @@ impl<'a> Verifier<'a> {
 
     /// Block `b` was allocated on the heap at `addr`.
     pub fn on_heap_alloc(&self, b: BlockIdx, addr: u64) {
-        self.block_addr[b.0 as usize].store(addr, Ordering::Relaxed);
+        self.ledger.block_addr[b.0 as usize].store(addr, Ordering::Relaxed);
         if let Some(old) = self.ledger.live_at.lock().insert(addr, b.0) {
             self.report(Violation {
                 kind: ViolationKind::ReachableFreed,
@@ -249,6 +275,16 @@ impl<'a> Verifier<'a> {
         for (cycle, block) in pending {
             self.check_free(cycle, block);
         }
+        let bad_moves = std::mem::take(&mut *self.ledger.bad_moves.lock());
+        for (cycle, from, to) in bad_moves {
+            self.report(Violation {
+                kind: ViolationKind::BogusMove,
+                block: format!("address {from:#x}"),
+                cycle: Some(cycle),
+                at: None,
+                detail: format!("moved to {to:#x}, but no live block was at the source, or one was at the destination"),
+            });
+        }
     }
 
     fn check_free(&self, cycle: u64, block: Result<u32, u64>) {
@@ -292,7 +328,7 @@ impl<'a> Verifier<'a> {
             });
             return;
         }
-        let base = self.block_addr[bi].load(Ordering::Relaxed);
+        let base = self.ledger.block_addr[bi].load(Ordering::Relaxed);
         let size = self.analysis.blocks[bi].size;
         if v < base || v >= base + size.max(1) {
             self.report(Violation {
@@ -333,7 +369,7 @@ impl<'a> Verifier<'a> {
             if collects
                 && self.placements[bi] == Place::Heap
                 && !reachable
-                && self.block_addr[bi].load(Ordering::Relaxed) != 0
+                && self.ledger.block_addr[bi].load(Ordering::Relaxed) != 0
                 && !self.ledger.freed[bi].load(Ordering::Relaxed)
             {
                 self.report(Violation {

@@ -1,11 +1,15 @@
-//! The `sticky` generational collector (sticky mark bits, card-marking
-//! barrier): clean under the verifier on random and shuffle stress traces
-//! with small nurseries, so that there are many minor collections between
-//! the major ones; its deliberately broken variants — barrier off, dirty
-//! cards not scanned — caught. (Every workload runs under it in
+//! The generational collectors — `sticky` (sticky mark bits) and
+//! `generational` (copying nursery, survivor spaces, promotion), both with a
+//! card-marking barrier: clean under the verifier on random and shuffle
+//! stress traces with small nurseries (a page, for the copying one), so
+//! that there are many minor collections between the major ones; their
+//! deliberately broken variants — barrier off, dirty cards not scanned, and
+//! for the copying collector interior pointers not fixed up and stack
+//! blocks' slots not forwarded — caught. (Every workload runs under both in
 //! `workloads.rs`.)
 
 mod common;
+use collectors::plans::generational::{GenFaults, Generational};
 use collectors::plans::sticky::{Sticky, StickyFaults};
 use collectors::{Collector, GcConfig};
 use common::*;
@@ -75,5 +79,116 @@ fn sticky_without_its_barrier_or_without_scanning_dirty_cards_is_caught() {
     ] {
         let r = run(&t, &a, sticky(faults, 2).as_ref(), 2);
         assert!(kinds(&r).contains(&"reachable block freed"), "{faults:?} escaped the verifier: {:?}", kinds(&r));
+    }
+}
+
+/// The copying collector with a nursery of `nursery` bytes, survivors kept
+/// young for `tenure_age` minor collections, and a 64 KiB minimum goal for
+/// the old generation (many major collections too).
+fn copying(faults: GenFaults, procs: usize, nursery: u64, tenure_age: u32) -> Box<dyn Collector> {
+    let cfg = GcConfig { min_heap_goal: 64 << 10, nursery_bytes: Some(nursery), tenure_age, ..config(procs) };
+    Box::new(Generational::with_faults(&cfg, faults).expect("collector starts"))
+}
+
+fn minor_cycles(r: &harness::replay::RunResult) -> Vec<&collectors::CycleRecord> {
+    let minors: Vec<u64> = r.pauses.iter().filter(|p| p.phase == "minor").map(|p| p.gc).collect();
+    r.cycles.iter().filter(|c| minors.contains(&c.cycle)).collect()
+}
+
+#[test]
+fn copying_generational_is_clean_on_random_traces_with_one_page_nurseries() {
+    let (mut copied, mut promoted) = (0, 0);
+    for seed in 1..=8 {
+        let t = random_trace(&RandomConfig { seed, events: 40_000, goroutines: 8, ..RandomConfig::default() });
+        let a = workloads::analysis::analyze(&t).unwrap();
+        let tenure_age = (seed % 3) as u32;
+        let r = run(&t, &a, copying(GenFaults::default(), 4, 8 << 10, tenure_age).as_ref(), 4);
+        assert_clean(&r);
+        assert!(phases(&r, "minor") >= 3, "seed {seed}: {} minor collections", phases(&r, "minor"));
+        assert!(phases(&r, "major") >= 1 || seed > 4, "seed {seed}: no major collection");
+        for c in minor_cycles(&r) {
+            assert!(
+                c.copied_bytes + c.promoted_bytes <= c.young_bytes,
+                "seed {seed}: {} copied + {} promoted of {} young",
+                c.copied_bytes,
+                c.promoted_bytes,
+                c.young_bytes
+            );
+            if tenure_age == 0 {
+                assert_eq!(c.copied_bytes, 0, "tenure age 0 promotes every survivor at once");
+            }
+        }
+        copied += minor_cycles(&r).iter().map(|c| c.copied_bytes).sum::<u64>();
+        promoted += minor_cycles(&r).iter().map(|c| c.promoted_bytes).sum::<u64>();
+    }
+    assert!(copied > 0 && promoted > 0, "survivors copied {copied} bytes, promoted {promoted}: nothing moved");
+}
+
+#[test]
+fn copying_generational_is_clean_on_shuffle_stress_traces() {
+    for seed in 1..=4 {
+        let (t, a) = parse(&shuffle_trace(seed, 16, 6000));
+        let r = run(&t, &a, copying(GenFaults::default(), 4, 8 << 10, 1).as_ref(), 4);
+        assert_clean(&r);
+    }
+}
+
+#[test]
+fn copying_generational_without_its_barrier_or_without_scanning_dirty_cards_is_caught() {
+    let (t, a) = old_to_young();
+    let clean = run(&t, &a, copying(GenFaults::default(), 2, 16 << 10, 1).as_ref(), 2);
+    assert_clean(&clean);
+    let minors = minor_cycles(&clean);
+    assert!(minors.len() >= 3, "{} minor collections", minors.len());
+    assert!(minors.iter().any(|c| c.dirty_cards > 0), "old-to-young stores but no dirty cards");
+    for faults in [
+        GenFaults { no_barrier: true, ..Default::default() },
+        GenFaults { skip_dirty_cards: true, ..Default::default() },
+    ] {
+        let r = run(&t, &a, copying(faults, 2, 16 << 10, 1).as_ref(), 2);
+        assert!(!kinds(&r).is_empty(), "{faults:?} escaped the verifier");
+    }
+}
+
+/// A young block reachable only through an interior pointer (16 bytes in);
+/// the explicit collection moves it; then the program writes through the
+/// interior pointer.
+const INTERIOR: &str = "gctrace 1\ng1 call 2\ng1 alloc l0 b1 64 8 new heap\ng1 set l1 l0@2\ng1 set l0 nil\ng1 gc\n\
+                        g1 alloc l0 b2 16 1 new heap\ng1 set l1.0 l0\ng1 set l0 l1.0\ng1 set l0.0 nil\n";
+
+/// A young block reachable only from a stack block's slot; the explicit
+/// collection moves it; then the program reaches it through the slot.
+const STACK_BLOCK: &str = "gctrace 1\ng1 call 2\ng1 alloc l0 b1 16 1 new stack\ng1 alloc l1 b2 32 1 new heap\n\
+                           g1 set l0.0 l1\ng1 set l1 nil\ng1 gc\ng1 set l1 l0.0\ng1 set l1.0 nil\n";
+
+#[test]
+fn the_targeted_moving_traces_are_clean_and_each_moving_fault_is_caught_by_its_own() {
+    for (src, fault) in [
+        (INTERIOR, GenFaults { interior_not_fixed: true, ..Default::default() }),
+        (STACK_BLOCK, GenFaults { stack_blocks_not_forwarded: true, ..Default::default() }),
+    ] {
+        let (t, a) = parse(src);
+        let r = run(&t, &a, copying(GenFaults::default(), 1, 8 << 10, 1).as_ref(), 1);
+        assert_clean(&r);
+        assert!(r.cycles.iter().any(|c| c.promoted_bytes > 0), "the block was not moved: {:?}", r.cycles);
+        let broken = run(&t, &a, copying(fault, 1, 8 << 10, 1).as_ref(), 1);
+        assert!(!kinds(&broken).is_empty(), "{fault:?} escaped the verifier on\n{src}");
+    }
+}
+
+#[test]
+fn every_broken_copying_variant_is_caught_on_random_traces() {
+    for faults in [
+        GenFaults { no_barrier: true, ..Default::default() },
+        GenFaults { skip_dirty_cards: true, ..Default::default() },
+        GenFaults { interior_not_fixed: true, ..Default::default() },
+        GenFaults { stack_blocks_not_forwarded: true, ..Default::default() },
+    ] {
+        let caught = (1..=16).find(|&seed| {
+            let t = random_trace(&RandomConfig { seed, events: 20_000, goroutines: 4, ..RandomConfig::default() });
+            let a = workloads::analysis::analyze(&t).unwrap();
+            !kinds(&run(&t, &a, copying(faults, 2, 8 << 10, 1).as_ref(), 2)).is_empty()
+        });
+        assert!(caught.is_some(), "{faults:?} escaped the verifier on 16 random traces");
     }
 }

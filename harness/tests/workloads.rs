@@ -46,8 +46,8 @@ fn every_workload_replays_under_every_collector_with_a_clean_verifier() {
             assert_eq!(r.events as usize, trace.events.len(), "{} under {c}", w.name);
             // seed-example and recursion allocate almost nothing on the heap
             // by design; they collect at their explicit `gc` events.
-            if c == "sticky" && r.cycles.len() >= 4 {
-                assert!(r.pauses.iter().any(|p| p.phase == "minor"), "{}: sticky never collected minor", w.name);
+            if (c == "sticky" || c == "generational") && r.cycles.len() >= 4 {
+                assert!(r.pauses.iter().any(|p| p.phase == "minor"), "{}: {c} never collected minor", w.name);
             }
             if c == "mark-sweep" && !["seed-example", "recursion"].contains(&w.name) {
                 assert!(

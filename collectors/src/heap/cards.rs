@@ -77,12 +77,14 @@ impl Heap {
     }
 
     /// Calls `f` with every pointer slot, inside `[card, card + CARD_BYTES)`,
-    /// of an allocated object marked now (an old object, under sticky mark
-    /// bits). Interior parts of a large object that start before the card
-    /// count too.
-    pub fn for_each_marked_slot_in_card<'h>(
+    /// of an allocated object that `old` accepts (under sticky mark bits,
+    /// the marked ones; in a copying generational heap, all of them).
+    /// Interior parts of a large object that start before the card count
+    /// too.
+    pub fn for_each_old_slot_in_card<'h>(
         &'h self,
         card: Address,
+        old: impl Fn(&super::ObjectRef<'h>) -> bool,
         mut f: impl FnMut(&'h std::sync::atomic::AtomicU64),
     ) {
         let end = card + CARD_BYTES;
@@ -93,7 +95,7 @@ impl Heap {
                 continue;
             };
             let base = o.base();
-            if o.is_allocated() && o.is_marked() {
+            if o.is_allocated() && old(&o) {
                 let words = o.pointer_words();
                 let ptr_end = base + words.len() as u64 * super::WORD_BYTES;
                 let (from, to) = (a.max(base), ptr_end.min(end));

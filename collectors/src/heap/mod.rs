@@ -64,6 +64,7 @@ mod central;
 mod large;
 mod object;
 mod page_heap;
+mod region;
 mod reservation;
 mod size_classes;
 mod span;
@@ -77,7 +78,7 @@ pub use size_classes::{
     size_to_class, SizeClass, SpanClass, MAX_SMALL_BYTES, NUM_SIZE_CLASSES, NUM_SPAN_CLASSES, PAGE_BYTES, SIZE_CLASSES,
 };
 pub use sweep::SweepStats;
-pub use sweeper::FreeSink;
+pub use sweeper::ObjectSink;
 
 use central::Central;
 use page_heap::PageHeap;

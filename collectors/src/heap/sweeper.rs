@@ -22,7 +22,7 @@
 //!   allocation takes the slow path, which makes sure of every span it
 //!   holds ([`HeapInner::ensure_swept`]: sweep it, or wait for the thread
 //!   sweeping it).
-//! - A freed object is reported ([`FreeSink`]) before its span is put back
+//! - A freed object is reported ([`ObjectSink`]) before its span is put back
 //!   where anyone can allocate from it, so whoever tracks addresses (the
 //!   verifier) hears of the free before it can see the memory handed out
 //!   again.
@@ -43,12 +43,18 @@ use parking_lot::{Mutex, RwLock};
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-/// Where a concurrent sweep reports the objects it frees (the verifier).
-/// Called from whichever thread sweeps — a mutator allocating, the
-/// background sweeper — before the freed memory can be handed out again.
-pub trait FreeSink: Send + Sync {
+/// Where a collector reports the objects it frees or moves (the verifier,
+/// which maps addresses to the trace's blocks). Frees are reported from
+/// whichever thread sweeps — a pause, a mutator allocating, the background
+/// sweeper — before the freed memory can be handed out again.
+pub trait ObjectSink: Send + Sync {
     /// The object at `addr` was freed by the sweep of cycle `cycle`.
     fn on_free(&self, cycle: u64, addr: Address);
+
+    /// The object at `from` was moved to `to` by cycle `cycle` (a copying
+    /// collector, with the world stopped). Every slot that pointed into it
+    /// now points the same distance into `to`.
+    fn on_move(&self, cycle: u64, from: Address, to: Address);
 }
 
 /// Spans a refill sweeps, at most, looking for one of its class before it
@@ -69,7 +75,7 @@ pub(crate) struct Sweeper {
     active: AtomicUsize,
     /// The cycle whose marks are being swept, and who hears of frees.
     cycle: AtomicU64,
-    sink: RwLock<Option<Arc<dyn FreeSink>>>,
+    sink: RwLock<Option<Arc<dyn ObjectSink>>>,
     /// What this sweep has done so far.
     totals: Mutex<SweepStats>,
 }
@@ -231,7 +237,7 @@ impl Heap {
     /// (the previous one finished). It is O(span classes): no span is
     /// visited here. Unlike [`Heap::sweep`] it leaves `heap_live` counting
     /// the dead objects until their span is swept.
-    pub fn start_concurrent_sweep(&self, cycle: u64, sink: Option<Arc<dyn FreeSink>>) {
+    pub fn start_concurrent_sweep(&self, cycle: u64, sink: Option<Arc<dyn ObjectSink>>) {
         let inner = &*self.inner;
         inner.finish_concurrent_sweep();
         let sw = &inner.sweeper;

@@ -558,7 +558,7 @@ impl Collector for Concurrent {
         // free: raise the trigger by that much meanwhile.
         let garbage = heap_live.saturating_sub(marked);
         self.heap.set_trigger(next_trigger.saturating_add(garbage));
-        self.heap.start_concurrent_sweep(cycle, host.free_sink());
+        self.heap.start_concurrent_sweep(cycle, host.object_sink());
         self.cycles.store(cycle, Ordering::Relaxed);
         let end_ns = host.now_ns();
         host.start_the_world(stw);

@@ -21,13 +21,46 @@
 //! freed by it. No barrier is needed: nothing changes while marking.
 
 use crate::collector::{Capabilities, Collector, GcConfig, Mutator};
-use crate::heap::{Address, Heap, HeapError};
+use crate::heap::{Address, Heap, HeapError, SweepStats};
 use crate::host::{CycleRecord, Host, Phase, Trigger};
-use crate::mark::{MarkFaults, ParallelMarker};
+use crate::mark::{MarkFaults, MarkStats, ParallelMarker};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Bytes per root slot scanned (one pointer word).
 const ROOT_SLOT_BYTES: u64 = 8;
+
+/// What one stop-the-world mark and sweep did, and how long each took.
+pub(crate) struct FullCollection {
+    pub marked: MarkStats,
+    pub swept: SweepStats,
+    pub mark_ns: u64,
+    pub sweep_ns: u64,
+}
+
+/// Marks the whole heap from the host's roots and sweeps it, with the world
+/// stopped, reporting each free to the host's sink: the heart of
+/// `mark-sweep`, and the major collection of the generational collectors.
+/// With `skip_sweep` (a broken variant for tests) nothing is freed.
+pub(crate) fn mark_and_sweep(
+    heap: &Heap,
+    marker: &ParallelMarker,
+    host: &dyn Host,
+    cycle: u64,
+    faults: MarkFaults,
+    skip_sweep: bool,
+) -> FullCollection {
+    let t_mark = host.now_ns();
+    let marked = marker.mark(heap, host.roots(), true, faults);
+    let t_sweep = host.now_ns();
+    let swept = if skip_sweep {
+        SweepStats::default()
+    } else if let Some(sink) = host.object_sink() {
+        heap.sweep(Some(&mut |a| sink.on_free(cycle, a)))
+    } else {
+        heap.sweep(None)
+    };
+    FullCollection { marked, swept, mark_ns: t_sweep - t_mark, sweep_ns: host.now_ns() - t_sweep }
+}
 
 /// The stop-the-world mark-sweep collector.
 pub struct MarkSweep {
@@ -96,17 +129,8 @@ impl Collector for MarkSweep {
         let start_ns = stopped.requested_ns;
         let heap_live_before = self.heap.heap_live();
 
-        let t_mark = host.now_ns();
-        let marked = self.marker.mark(&self.heap, host.roots(), true, self.faults);
-        let t_sweep = host.now_ns();
-        let swept = if self.skip_sweep {
-            Default::default()
-        } else if let Some(sink) = host.free_sink() {
-            self.heap.sweep(Some(&mut |a| sink.on_free(cycle, a)))
-        } else {
-            self.heap.sweep(None)
-        };
-        let t_end = host.now_ns();
+        let FullCollection { marked, swept, mark_ns, sweep_ns } =
+            mark_and_sweep(&self.heap, &self.marker, host, cycle, self.faults, self.skip_sweep);
 
         let goal = self.config.pacer().goal(marked.bytes, marked.root_slots * ROOT_SLOT_BYTES);
         self.goal.store(goal, Ordering::Relaxed);
@@ -121,9 +145,9 @@ impl Collector for MarkSweep {
             heap_live_before,
             marked_bytes: marked.bytes,
             marked_objects: marked.objects,
-            mark_ns: t_sweep - t_mark,
+            mark_ns,
             mark_cpu_ns: marked.cpu_ns,
-            sweep_ns: t_end - t_sweep,
+            sweep_ns,
             freed_bytes: swept.freed_bytes,
             freed_objects: swept.freed_objects,
             next_goal: goal,

@@ -3,6 +3,7 @@
 //! outside this folder.
 
 pub mod concurrent;
+pub mod generational;
 pub mod mark_sweep;
 pub mod none;
 pub mod sticky;

@@ -143,7 +143,7 @@ impl Sticky {
             self.heap.drain_dirty_cards(|c| cards.push(c));
             dirty_cards = cards.len() as u64;
             for c in cards {
-                self.heap.for_each_marked_slot_in_card(c, |s| card_slots.push(s));
+                self.heap.for_each_old_slot_in_card(c, |o| o.is_marked(), |s| card_slots.push(s));
             }
         }
         let roots = RootsAndCards { roots: host.roots(), cards: &card_slots };
@@ -152,7 +152,7 @@ impl Sticky {
         // A major collection sweeps every span; a minor one only the spans
         // allocated into since the last collection (no others hold young
         // blocks).
-        let sink = host.free_sink();
+        let sink = host.object_sink();
         let mut report = |a| {
             if let Some(s) = &sink {
                 s.on_free(cycle, a);
@@ -192,6 +192,7 @@ impl Sticky {
             // survived and is now old.
             young_bytes: if major { 0 } else { heap_live_before.saturating_sub(old_before) },
             promoted_bytes: if major { 0 } else { marked.bytes },
+            copied_bytes: 0,
             dirty_cards,
         });
     }

@@ -579,8 +579,8 @@ impl Host for Replay<'_> {
         self.now()
     }
 
-    fn free_sink(&self) -> Option<std::sync::Arc<dyn collectors::FreeSink>> {
-        self.verifier.as_ref().map(Verifier::free_sink)
+    fn object_sink(&self) -> Option<std::sync::Arc<dyn collectors::ObjectSink>> {
+        self.verifier.as_ref().map(Verifier::object_sink)
     }
 
     fn on_cycle(&self, record: &CycleRecord) {

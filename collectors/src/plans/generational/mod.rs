@@ -1,0 +1,298 @@
+//! `generational`: a copying nursery with survivor spaces and promotion
+//! into a non-moving old generation, a card-marking remembered set, and
+//! stop-the-world minor and major collections — the classic generational
+//! design (Ungar's generation scavenging, 1984; Appel's nursery, 1989;
+//! HotSpot's Serial collector), over gcwb's Go-shaped heap.
+//!
+//! Spaces:
+//! - **Nursery** (eden): a [`CopySpace`] of `--nursery` bytes. New heap
+//!   blocks are bump-allocated there, each worker in its own buffer; blocks
+//!   over the pretenuring threshold (32 KiB, or half the nursery if that is
+//!   smaller) go straight to the old generation, and so does everything
+//!   allocated after the nursery fills and before the minor collection it
+//!   asks for runs.
+//! - **Survivor spaces**: two copy spaces of a quarter of the nursery each;
+//!   one holds the young survivors of earlier minor collections, the other
+//!   is empty, and they swap roles at each minor collection.
+//! - **Old generation**: gcwb's size-class heap ([`Heap`]), never moved.
+//!
+//! A **minor collection** (phase `minor`) evacuates the nursery and the
+//! occupied survivor space (`evacuate.rs`): from the roots and the old
+//! objects' slots in dirty cards, every reachable young block is copied —
+//! to the other survivor space while it has survived at most `--tenure-age`
+//! minor collections, else promoted into the old generation — and every
+//! slot that pointed to it (roots, stack blocks' slots, remembered slots,
+//! the copies' own slots; interior pointers at their offset) is updated.
+//! Each move is reported to the host ([`crate::heap::ObjectSink::on_move`])
+//! so the verifier follows the block. Its cost is the roots, the dirty
+//! cards and the survivors — not the nursery's dead, not the old
+//! generation.
+//!
+//! A **major collection** (phase `major`) first evacuates the young
+//! generation promoting everything, so no block is young, then marks and
+//! sweeps the old generation with `mark-sweep`'s own code
+//! ([`crate::plans::mark_sweep`]); it runs when the old generation reaches
+//! its GOGC goal over the live heap the last major collection found, and
+//! for explicit and final collections.
+//!
+//! **Barrier**: card marking on every heap pointer store (the store's card
+//! dirtied unconditionally, as HotSpot does); stores into stacks and
+//! globals need none, since both are roots of every collection. Stack
+//! blocks are never moved (they live on their goroutine's stack).
+//!
+//! Invariant at a minor collection: every old slot that holds a young
+//! address is in a dirty card — the barrier dirties the card of every heap
+//! store, and an evacuation re-dirties the card of every old slot (a
+//! remembered one, or one of a promoted copy) left pointing at a survivor.
+//! So the roots and the dirty cards reach every live young block, and every
+//! slot that points to a moved block is one the evacuation visits.
+
+mod evacuate;
+
+use crate::collector::{Capabilities, Collector, GcConfig, Mutator};
+use crate::copy_space::{CopySpace, MAX_OBJECT_BYTES};
+use crate::heap::{Address, AllocCache, Heap, HeapError, PAGE_BYTES, WORD_BYTES};
+use crate::host::{CycleRecord, Host, Phase, Trigger};
+use crate::mark::{MarkFaults, ParallelMarker};
+use crate::pacer::Pacer;
+use crate::plans::mark_sweep::{mark_and_sweep, FullCollection};
+use evacuate::{Evacuation, EvacuationStats};
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+/// The default nursery: Go's minimum heap goal (4 MiB), or the configured
+/// minimum goal if that is smaller.
+pub const DEFAULT_NURSERY_BYTES: u64 = 4 << 20;
+
+/// Blocks larger than this are allocated in the old generation.
+pub const PRETENURE_BYTES: u64 = MAX_OBJECT_BYTES;
+
+/// Bytes per root slot scanned (one pointer word).
+const ROOT_SLOT_BYTES: u64 = WORD_BYTES;
+
+/// Deliberate bugs, for tests of the verifier. All off by default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GenFaults {
+    /// The write barrier does not dirty cards.
+    pub no_barrier: bool,
+    /// Minor collections do not scan dirty cards.
+    pub skip_dirty_cards: bool,
+    /// Interior pointers into young blocks are left as they are (only
+    /// pointers to a block's start are redirected to its copy).
+    pub interior_not_fixed: bool,
+    /// Stack blocks' slots are not updated when what they point to moves.
+    pub stack_blocks_not_forwarded: bool,
+}
+
+/// The copying generational collector.
+pub struct Generational {
+    heap: Heap,
+    eden: CopySpace,
+    survivors: [CopySpace; 2],
+    /// Which survivor space holds the young survivors now.
+    from_survivor: AtomicUsize,
+    /// Where promoted copies are allocated (used with the world stopped).
+    gc_cache: Mutex<AllocCache>,
+    pacer: Pacer,
+    marker: ParallelMarker,
+    faults: GenFaults,
+    tenure_age: u32,
+    pretenure_bytes: u64,
+    /// Bytes of each worker's nursery buffer.
+    buffer_bytes: u64,
+    /// The nursery filled: a minor collection is due.
+    nursery_full: AtomicBool,
+    /// Bytes of the young survivors in the occupied survivor space.
+    survivor_bytes: AtomicU64,
+    cycles: AtomicU64,
+    /// The old generation's goal: a major collection when it is reached.
+    major_goal: AtomicU64,
+}
+
+impl Generational {
+    pub fn new(config: &GcConfig) -> Result<Generational, HeapError> {
+        Generational::with_faults(config, GenFaults::default())
+    }
+
+    /// A deliberately broken variant, for tests that prove the verifier
+    /// catches it.
+    #[doc(hidden)]
+    pub fn with_faults(config: &GcConfig, faults: GenFaults) -> Result<Generational, HeapError> {
+        let heap = Heap::new(config.heap_reserve_bytes)?;
+        let nursery = Generational::nursery_bytes(config);
+        let survivor = (nursery / 4).max(PAGE_BYTES);
+        let eden = CopySpace::new(&heap, nursery)?;
+        let survivors = [CopySpace::new(&heap, survivor)?, CopySpace::new(&heap, survivor)?];
+        let pacer = config.pacer();
+        let major_goal = pacer.goal(0, 0);
+        heap.set_trigger(if pacer.collects_on_its_own() { major_goal } else { u64::MAX });
+        let procs = config.procs.max(1) as u64;
+        Ok(Generational {
+            gc_cache: Mutex::new(heap.new_cache()),
+            pretenure_bytes: PRETENURE_BYTES.min(eden.capacity() / 2),
+            buffer_bytes: (eden.capacity() / (4 * procs)).clamp(512, 32 << 10),
+            heap,
+            eden,
+            survivors,
+            from_survivor: AtomicUsize::new(0),
+            pacer,
+            marker: ParallelMarker::new(config.procs, "generational"),
+            faults,
+            tenure_age: config.tenure_age,
+            nursery_full: AtomicBool::new(false),
+            survivor_bytes: AtomicU64::new(0),
+            cycles: AtomicU64::new(0),
+            major_goal: AtomicU64::new(major_goal),
+        })
+    }
+
+    /// The nursery size `config` asks for: `nursery_bytes`, or the default
+    /// ([`DEFAULT_NURSERY_BYTES`], or the minimum heap goal if smaller, so
+    /// tests that shrink the goal shrink the nursery too); at least a page.
+    pub fn nursery_bytes(config: &GcConfig) -> u64 {
+        config.nursery_bytes.unwrap_or(config.min_heap_goal.min(DEFAULT_NURSERY_BYTES)).max(PAGE_BYTES)
+    }
+
+    /// Is `a` in the nursery or a survivor space?
+    fn is_young_space(&self, a: Address) -> bool {
+        self.eden.contains(a) || self.survivors.iter().any(|s| s.contains(a))
+    }
+
+    /// Allocates a promoted copy in the old generation.
+    fn promote(&self, cache: &mut AllocCache, size: u64, ptr_slots: u32) -> Address {
+        let a = self.heap.alloc(cache, size, ptr_slots).unwrap_or_else(|e| {
+            // A minor collection cannot give up half way: the slots already
+            // redirected point into copies. The heap's reservation (64 GiB
+            // by default) is the only limit.
+            panic!("generational: cannot promote a {size}-byte block into the old generation: {e}")
+        });
+        cache.take_trigger();
+        a
+    }
+
+    /// Bytes in the young generation now (the nursery counted by the
+    /// buffers handed out, survivors by their own bytes).
+    fn young_bytes(&self) -> u64 {
+        self.eden.used_bytes() + self.survivor_bytes.load(Ordering::Relaxed)
+    }
+
+    /// One collection, minor or major, with the world stopped.
+    fn collect_stopped(&self, host: &dyn Host, cycle: u64, major: bool, trigger: Trigger, start_ns: u64) {
+        let heap_live_before = self.heap.heap_live() + self.young_bytes();
+        let t0 = host.now_ns();
+        let from = self.from_survivor.load(Ordering::Relaxed);
+        let spaces = (&self.survivors[from], &self.survivors[1 - from]);
+        let ev: EvacuationStats = {
+            let mut cache = self.gc_cache.lock();
+            let ev = Evacuation::new(self, spaces, &mut cache, host.object_sink(), cycle, major)
+                .run(host.roots(), self.survivor_bytes.load(Ordering::Relaxed));
+            // Hand the partly filled spans back: a cached span counts whole
+            // in `heap_live` (see `heap/cache.rs`), which would make a small
+            // old generation look much bigger than it is.
+            self.heap.flush_cache(&mut cache);
+            ev
+        };
+        self.survivor_bytes.store(ev.copied_bytes, Ordering::Relaxed);
+        self.from_survivor.store(1 - from, Ordering::Relaxed);
+        self.nursery_full.store(false, Ordering::Relaxed);
+        let t_evacuated = host.now_ns();
+        let mut record = CycleRecord {
+            cycle,
+            trigger: Some(trigger),
+            start_ns,
+            heap_live_before,
+            marked_bytes: ev.copied_bytes + ev.promoted_bytes,
+            marked_objects: ev.copied_objects + ev.promoted_objects,
+            mark_ns: t_evacuated - t0,
+            freed_bytes: ev.freed_bytes,
+            freed_objects: ev.freed_objects,
+            young_bytes: ev.young_bytes,
+            promoted_bytes: ev.promoted_bytes,
+            copied_bytes: ev.copied_bytes,
+            dirty_cards: ev.dirty_cards,
+            ..CycleRecord::default()
+        };
+        if major {
+            // Nothing is young now, so no old slot points into the young
+            // generation: the remembered set is empty.
+            self.heap.clear_cards();
+            let FullCollection { marked, swept, mark_ns, sweep_ns } =
+                mark_and_sweep(&self.heap, &self.marker, host, cycle, MarkFaults::default(), false);
+            let goal = self.pacer.goal(marked.bytes, marked.root_slots * ROOT_SLOT_BYTES);
+            self.major_goal.store(goal, Ordering::Relaxed);
+            record.marked_bytes = marked.bytes;
+            record.marked_objects = marked.objects;
+            record.mark_ns += mark_ns;
+            record.mark_cpu_ns = marked.cpu_ns;
+            record.sweep_ns = sweep_ns;
+            record.freed_bytes += swept.freed_bytes;
+            record.freed_objects += swept.freed_objects;
+        }
+        if self.pacer.collects_on_its_own() {
+            self.heap.set_trigger(self.major_goal.load(Ordering::Relaxed));
+        }
+        record.next_goal = self.major_goal.load(Ordering::Relaxed);
+        record.heap_live_after = self.heap.heap_live() + self.young_bytes();
+        record.end_ns = host.now_ns();
+        host.on_cycle(&record);
+    }
+}
+
+impl Collector for Generational {
+    fn name(&self) -> &'static str {
+        "generational"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { moves_objects: true, generational: true, needs_write_barrier: true, ..Capabilities::default() }
+    }
+
+    fn heap(&self) -> &Heap {
+        &self.heap
+    }
+
+    #[inline]
+    fn alloc(&self, m: &mut Mutator, size: u64, ptr_slots: u32) -> Result<Address, HeapError> {
+        if size.wrapping_sub(1) < self.pretenure_bytes && ptr_slots as u64 * WORD_BYTES <= size {
+            if let Some(a) = self.eden.alloc(&self.heap, &mut m.tlab, size, ptr_slots, 0, self.buffer_bytes) {
+                return Ok(a);
+            }
+            if self.pacer.collects_on_its_own() {
+                self.nursery_full.store(true, Ordering::Relaxed);
+                m.gc_wanted = Some(Trigger::HeapGoal);
+            }
+        }
+        crate::collector::alloc_with_trigger(&self.heap, m, size, ptr_slots)
+    }
+
+    #[inline]
+    fn write_pointer(&self, _m: &mut Mutator, slot: Address, value: Address) {
+        if !self.faults.no_barrier {
+            self.heap.dirty_card(slot);
+        }
+        self.heap.store(slot, value);
+    }
+
+    fn collect(&self, host: &dyn Host, trigger: Trigger) {
+        let major_due = || self.heap.heap_live() >= self.major_goal.load(Ordering::Relaxed);
+        let due = || major_due() || self.nursery_full.load(Ordering::Relaxed);
+        if trigger == Trigger::HeapGoal && !due() {
+            return;
+        }
+        let major = trigger != Trigger::HeapGoal || major_due();
+        let cycle = self.cycles.load(Ordering::Relaxed) + 1;
+        let phase = if major { Phase::Major } else { Phase::Minor };
+        let Some(stopped) = host.stop_the_world(cycle, phase) else { return };
+        if trigger == Trigger::HeapGoal && !due() {
+            host.start_the_world(stopped);
+            return;
+        }
+        self.collect_stopped(host, cycle, major, trigger, stopped.requested_ns);
+        self.cycles.store(cycle, Ordering::Relaxed);
+        host.start_the_world(stopped);
+    }
+
+    fn cycles(&self) -> u64 {
+        self.cycles.load(Ordering::Relaxed)
+    }
+}
