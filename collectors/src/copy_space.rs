@@ -99,6 +99,12 @@ pub struct CopySpace {
     /// First address and size of the region.
     start: Address,
     capacity: u64,
+    /// Bytes of the region in use at most until the next reset (a space
+    /// can be sized down and up again without giving up its region).
+    limit: AtomicU64,
+    /// The highest offset ever handed out: the part of the region that has
+    /// been touched, and counted in the heap's in-use bytes.
+    touched: AtomicU64,
     /// Offset of the next buffer; may run past `capacity` when the space is
     /// full (a failed take).
     cursor: AtomicU64,
@@ -117,6 +123,8 @@ impl CopySpace {
         Ok(CopySpace {
             start,
             capacity,
+            limit: AtomicU64::new(capacity),
+            touched: AtomicU64::new(0),
             cursor: AtomicU64::new(0),
             epoch: AtomicU64::new(1),
             starts: (0..words.div_ceil(64)).map(|_| AtomicU64::new(0)).collect(),
@@ -128,9 +136,20 @@ impl CopySpace {
         self.capacity
     }
 
+    /// Bytes the space may fill before it counts as full.
+    pub fn limit(&self) -> u64 {
+        self.limit.load(Ordering::Relaxed)
+    }
+
+    /// Sets [`CopySpace::limit`] (clamped to the capacity, at least one
+    /// buffer alignment); call it while the space is empty.
+    pub fn set_limit(&self, bytes: u64) {
+        self.limit.store(bytes.clamp(BUFFER_ALIGN, self.capacity), Ordering::Relaxed);
+    }
+
     /// Bytes handed out in buffers since the last reset (gaps included).
     pub fn used_bytes(&self) -> u64 {
-        self.cursor.load(Ordering::Relaxed).min(self.capacity)
+        self.cursor.load(Ordering::Relaxed).min(self.limit())
     }
 
     /// Is `a` inside the region?
@@ -156,7 +175,7 @@ impl CopySpace {
         debug_assert!((1..=MAX_OBJECT_BYTES).contains(&size) && ptr_slots as u64 * WORD_BYTES <= size);
         let need = HEADER_BYTES + object_words(size) * WORD_BYTES;
         if tlab.epoch != self.epoch.load(Ordering::Relaxed) || tlab.limit - tlab.cursor < need {
-            self.refill(tlab, need, buffer_bytes)?;
+            self.refill(heap, tlab, need, buffer_bytes)?;
         }
         let header = tlab.cursor;
         tlab.cursor += need;
@@ -171,11 +190,17 @@ impl CopySpace {
     }
 
     #[cold]
-    fn refill(&self, tlab: &mut Tlab, need: u64, buffer_bytes: u64) -> Option<()> {
-        let chunk = buffer_bytes.max(need).div_ceil(BUFFER_ALIGN) * BUFFER_ALIGN;
+    fn refill(&self, heap: &Heap, tlab: &mut Tlab, need: u64, buffer_bytes: u64) -> Option<()> {
+        let limit = self.limit();
+        let chunk = buffer_bytes.max(need).min(limit).div_ceil(BUFFER_ALIGN) * BUFFER_ALIGN;
         let off = self.cursor.fetch_add(chunk, Ordering::Relaxed);
-        if off.checked_add(chunk)? > self.capacity {
+        let end = off.checked_add(chunk)?;
+        if end > limit || chunk < need {
             return None;
+        }
+        let touched = self.touched.fetch_max(end, Ordering::Relaxed);
+        if end > touched {
+            heap.add_region_inuse(end - touched);
         }
         *tlab = Tlab {
             epoch: self.epoch.load(Ordering::Relaxed),
@@ -333,5 +358,23 @@ mod tests {
         assert_eq!(s.forwarding(&heap, got[0]), Some(0x1000));
         assert_eq!(s.header(&heap, got[0]).size, 40, "the header keeps the size");
         assert_eq!(s.object_start(&heap, got[0] + 39), Some(got[0]), "interior pointers still resolve");
+    }
+
+    #[test]
+    fn a_limit_bounds_the_space_and_only_touched_bytes_count_as_in_use() {
+        let (heap, s) = space(64 << 10);
+        let inuse = heap.inuse_bytes();
+        s.set_limit(8 << 10);
+        let mut t = Tlab::default();
+        let mut n = 0;
+        while s.alloc(&heap, &mut t, 1000, 0, 0, 4096).is_some() {
+            n += 1;
+        }
+        assert_eq!(n, 8, "two 4 KiB buffers of four 1008-byte objects each");
+        assert_eq!(heap.inuse_bytes() - inuse, 8 << 10, "only the touched part counts");
+        s.reset();
+        s.set_limit(64 << 10);
+        assert!((0..60).all(|_| s.alloc(&heap, &mut t, 1000, 0, 0, 4096).is_some()));
+        assert_eq!(heap.inuse_bytes() - inuse, 15 * 4096, "fifteen buffers touched in all");
     }
 }

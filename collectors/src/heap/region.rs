@@ -5,8 +5,10 @@
 //! [`Heap::find_object`] answers `None` inside it and no sweep ever visits
 //! it; but they are heap memory all the same: inside the reservation, so
 //! [`Heap::word`], [`Heap::load`] and [`Heap::store`] reach them and the
-//! card table covers them, and counted in [`Heap::inuse_bytes`] (a copying
-//! collector's spare space is memory the program pays for). A region is
+//! card table covers them. A region's pages are committed only when
+//! touched; its owner counts them in [`Heap::inuse_bytes`] as it first
+//! touches them ([`Heap::add_region_inuse`]): a copying collector's spare
+//! space is memory the program pays for once used, not before. A region is
 //! kept for the heap's lifetime.
 
 use super::size_classes::PAGE_BYTES;
@@ -24,8 +26,12 @@ impl Heap {
             .lock()
             .alloc(npages)
             .ok_or(HeapError::OutOfMemory { requested: npages * PAGE_BYTES, reserved: self.inner.len })?;
-        self.inner.add_inuse(npages * PAGE_BYTES);
         Ok(self.inner.base + run.start * PAGE_BYTES)
+    }
+
+    /// Counts `bytes` more of a region as in use (first touched).
+    pub fn add_region_inuse(&self, bytes: u64) {
+        self.inner.add_inuse(bytes);
     }
 
     /// The `n` heap words from `a` on, or `None` unless `a` is 8-aligned and
@@ -50,9 +56,12 @@ mod tests {
         let heap = Heap::new(1 << 30).unwrap();
         let mut cache = heap.new_cache();
         let before = heap.alloc(&mut cache, 64, 1).unwrap();
+        let inuse = heap.inuse_bytes();
         let r = heap.take_region(3 * PAGE_BYTES - 1).unwrap();
         assert_eq!(r % PAGE_BYTES, 0);
-        assert_eq!(heap.inuse_bytes() % PAGE_BYTES, 0);
+        assert_eq!(heap.inuse_bytes(), inuse, "untouched regions cost nothing");
+        heap.add_region_inuse(PAGE_BYTES);
+        assert_eq!(heap.inuse_bytes(), inuse + PAGE_BYTES);
         assert!(heap.find_object(r).is_none() && heap.find_object(r + 3 * PAGE_BYTES - 8).is_none());
         heap.store(r + 8, 42);
         assert_eq!(heap.load(r + 8), Some(42));

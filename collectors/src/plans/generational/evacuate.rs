@@ -61,6 +61,9 @@ struct Grey {
     old: bool,
 }
 
+/// The evacuation's buffer in the to-survivor space.
+const SURVIVOR_BUFFER_BYTES: u64 = 32 << 10;
+
 pub(super) struct Evacuation<'g> {
     gen: &'g Generational,
     from: &'g CopySpace,
@@ -183,8 +186,7 @@ impl<'g> Evacuation<'g> {
         let age = age.saturating_add(1);
         let young = !self.promote_all && u32::from(age) <= self.gen.tenure_age;
         let dest = young
-            // One thread evacuates, so its buffer is the whole space.
-            .then(|| self.to.alloc(heap, &mut self.to_tlab, size, ptr_slots, age, self.to.capacity()))
+            .then(|| self.to.alloc(heap, &mut self.to_tlab, size, ptr_slots, age, SURVIVOR_BUFFER_BYTES))
             .flatten();
         let (dest, old) = match dest {
             Some(d) => (d, false),

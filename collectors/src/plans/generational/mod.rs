@@ -5,7 +5,11 @@
 //! HotSpot's Serial collector), over gcwb's Go-shaped heap.
 //!
 //! Spaces:
-//! - **Nursery** (eden): a [`CopySpace`] of `--nursery` bytes. New heap
+//! - **Nursery** (eden): a [`CopySpace`] of `--nursery` bytes, or by
+//!   default a quarter of the old generation's goal, between 4 MiB (Go's
+//!   minimum heap goal, or the configured minimum goal if smaller) and
+//!   64 MiB, resized after each major collection (HotSpot's young
+//!   generation is a third of the heap by default). New heap
 //!   blocks are bump-allocated there, each worker in its own buffer; blocks
 //!   over the pretenuring threshold (32 KiB, or half the nursery if that is
 //!   smaller) go straight to the old generation, and so does everything
@@ -60,9 +64,18 @@ use evacuate::{Evacuation, EvacuationStats};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
-/// The default nursery: Go's minimum heap goal (4 MiB), or the configured
-/// minimum goal if that is smaller.
-pub const DEFAULT_NURSERY_BYTES: u64 = 4 << 20;
+/// The default nursery's smallest size: Go's minimum heap goal (4 MiB), or
+/// the configured minimum goal if that is smaller.
+pub const MIN_NURSERY_BYTES: u64 = 4 << 20;
+
+/// The default nursery's largest size.
+pub const MAX_NURSERY_BYTES: u64 = 64 << 20;
+
+/// The default nursery is this fraction (1/N) of the old generation's goal.
+const NURSERY_GOAL_DIVISOR: u64 = 4;
+
+/// Each survivor space is this fraction (1/N) of the nursery.
+const SURVIVOR_DIVISOR: u64 = 4;
 
 /// Blocks larger than this are allocated in the old generation.
 pub const PRETENURE_BYTES: u64 = MAX_OBJECT_BYTES;
@@ -100,6 +113,10 @@ pub struct Generational {
     pretenure_bytes: u64,
     /// Bytes of each worker's nursery buffer.
     buffer_bytes: u64,
+    /// `--nursery` was given: never resize the nursery.
+    fixed_nursery: bool,
+    /// The nursery's smallest size (its size if fixed).
+    min_nursery: u64,
     /// The nursery filled: a minor collection is due.
     nursery_full: AtomicBool,
     /// Bytes of the young survivors in the occupied survivor space.
@@ -119,18 +136,23 @@ impl Generational {
     #[doc(hidden)]
     pub fn with_faults(config: &GcConfig, faults: GenFaults) -> Result<Generational, HeapError> {
         let heap = Heap::new(config.heap_reserve_bytes)?;
-        let nursery = Generational::nursery_bytes(config);
-        let survivor = (nursery / 4).max(PAGE_BYTES);
-        let eden = CopySpace::new(&heap, nursery)?;
-        let survivors = [CopySpace::new(&heap, survivor)?, CopySpace::new(&heap, survivor)?];
+        let (nursery, nursery_max) = match config.nursery_bytes {
+            Some(n) => (n.max(PAGE_BYTES), n.max(PAGE_BYTES)),
+            None => (Generational::min_nursery_bytes(config), MAX_NURSERY_BYTES),
+        };
+        let eden = CopySpace::new(&heap, nursery_max)?;
+        let survivor_max = (nursery_max / SURVIVOR_DIVISOR).max(PAGE_BYTES);
+        let survivors = [CopySpace::new(&heap, survivor_max)?, CopySpace::new(&heap, survivor_max)?];
         let pacer = config.pacer();
         let major_goal = pacer.goal(0, 0);
         heap.set_trigger(if pacer.collects_on_its_own() { major_goal } else { u64::MAX });
         let procs = config.procs.max(1) as u64;
-        Ok(Generational {
+        let g = Generational {
             gc_cache: Mutex::new(heap.new_cache()),
-            pretenure_bytes: PRETENURE_BYTES.min(eden.capacity() / 2),
-            buffer_bytes: (eden.capacity() / (4 * procs)).clamp(512, 32 << 10),
+            pretenure_bytes: PRETENURE_BYTES.min(nursery / 2),
+            buffer_bytes: (nursery / (4 * procs)).clamp(512, 32 << 10),
+            fixed_nursery: config.nursery_bytes.is_some(),
+            min_nursery: nursery,
             heap,
             eden,
             survivors,
@@ -143,14 +165,30 @@ impl Generational {
             survivor_bytes: AtomicU64::new(0),
             cycles: AtomicU64::new(0),
             major_goal: AtomicU64::new(major_goal),
-        })
+        };
+        g.size_nursery(nursery);
+        Ok(g)
     }
 
-    /// The nursery size `config` asks for: `nursery_bytes`, or the default
-    /// ([`DEFAULT_NURSERY_BYTES`], or the minimum heap goal if smaller, so
-    /// tests that shrink the goal shrink the nursery too); at least a page.
-    pub fn nursery_bytes(config: &GcConfig) -> u64 {
-        config.nursery_bytes.unwrap_or(config.min_heap_goal.min(DEFAULT_NURSERY_BYTES)).max(PAGE_BYTES)
+    /// The default nursery's smallest size for `config`:
+    /// [`MIN_NURSERY_BYTES`], or the minimum heap goal if smaller (so tests
+    /// that shrink the goal shrink the nursery too); at least a page.
+    pub fn min_nursery_bytes(config: &GcConfig) -> u64 {
+        config.min_heap_goal.min(MIN_NURSERY_BYTES).max(PAGE_BYTES)
+    }
+
+    /// The nursery's size now.
+    pub fn nursery_limit(&self) -> u64 {
+        self.eden.limit()
+    }
+
+    /// Sizes the nursery (and the survivor spaces with it); only while the
+    /// young generation is empty.
+    fn size_nursery(&self, bytes: u64) {
+        self.eden.set_limit(bytes);
+        for s in &self.survivors {
+            s.set_limit((bytes / SURVIVOR_DIVISOR).max(PAGE_BYTES));
+        }
     }
 
     /// Is `a` in the nursery or a survivor space?
@@ -220,6 +258,10 @@ impl Generational {
                 mark_and_sweep(&self.heap, &self.marker, host, cycle, MarkFaults::default(), false);
             let goal = self.pacer.goal(marked.bytes, marked.root_slots * ROOT_SLOT_BYTES);
             self.major_goal.store(goal, Ordering::Relaxed);
+            if !self.fixed_nursery {
+                // The young generation is empty: resize it for the new goal.
+                self.size_nursery((goal / NURSERY_GOAL_DIVISOR).clamp(self.min_nursery, self.eden.capacity()));
+            }
             record.marked_bytes = marked.bytes;
             record.marked_objects = marked.objects;
             record.mark_ns += mark_ns;
