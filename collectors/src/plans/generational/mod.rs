@@ -174,7 +174,7 @@ impl Generational {
     /// [`MIN_NURSERY_BYTES`], or the minimum heap goal if smaller (so tests
     /// that shrink the goal shrink the nursery too); at least a page.
     pub fn min_nursery_bytes(config: &GcConfig) -> u64 {
-        config.min_heap_goal.min(MIN_NURSERY_BYTES).max(PAGE_BYTES)
+        config.min_heap_goal.clamp(PAGE_BYTES, MIN_NURSERY_BYTES)
     }
 
     /// The nursery's size now.
