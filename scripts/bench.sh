@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the README's performance figures: the criterion benchmarks
-# (heap fast paths, parallel marking, trace loading, replay speed), then a
+# (allocation per size class, write barriers, parallel marking, sweeping,
+# trace loading, MMU computation, replay speed), then a
 # 10M-event memops replay with `gcwb run`, results in results/bench-memops10m/
 # with the machine they came from in MACHINE.txt.
 #
@@ -19,8 +20,10 @@ run() {
 }
 
 run cargo bench --locked -p gcwb-collectors --bench alloc -- "$@"
+run cargo bench --locked -p gcwb-collectors --bench barrier -- "$@"
 run cargo bench --locked -p gcwb-collectors --bench mark -- "$@"
 run cargo bench --locked -p gcwb-workloads --bench load -- "$@"
+run cargo bench --locked -p gcwb-harness --bench mmu -- "$@"
 run cargo bench --locked -p gcwb-harness --bench replay -- "$@"
 
 run cargo run --locked --release --bin gcwb -- gen memops --set events=10000000 -o "$TRACE"

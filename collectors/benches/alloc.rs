@@ -1,12 +1,29 @@
 //! Heap microbenchmarks: the small-allocation fast path (with its refills
-//! and the sweeps that let memory be reused), marking through
-//! `find_object` + `try_mark`, and sweeping 10^5 spans.
+//! and the sweeps that let memory be reused), the same per size class,
+//! marking through `find_object` + `try_mark`, and sweeping 10^5 spans.
 //!
 //! Each benchmark measures a batch and reports time per element, so the
-//! numbers read as "ns per allocation", "ns per mark", "ns per span".
-//! Run: `cargo bench -p gcwb-collectors --bench alloc`.
+//! numbers read as "ns per allocation", "ns per mark", "ns per span"
+//! (criterion's `time` line divided by the batch; its `thrpt` line gives
+//! elements/s and, where it makes sense, bytes/s).
+//!
+//! - `alloc/small_with_sweep/*`: 10^5 allocations of one size, then a sweep
+//!   that frees them all, timed together.
+//! - `alloc_class/<size>B/{noscan,ptr}`: allocation alone (the sweep that
+//!   frees each batch is not timed) for a representative set of the 68 size
+//!   classes, 8 B to 32 KiB, without pointer slots (no-scan spans) and with
+//!   every word a pointer slot. A batch is at most 10^5 objects and at most
+//!   32 MiB, so large classes do not balloon the benchmark's memory. Freed
+//!   blocks are zeroed when they are handed out again, so the larger classes
+//!   mostly measure that zeroing; from 4 KiB up a span holds one or two
+//!   blocks, so every allocation or every other one also takes a span.
+//! - `mark/find_object_try_mark`: 10^5 interior pointers, scrambled.
+//! - `sweep/100k_spans_*`: spans/s and bytes/s (each span is one 8 KiB page).
+//!
+//! Run: `cargo bench -p gcwb-collectors --bench alloc` (`-- --quick` for a
+//! fast estimate, `-- alloc_class` for one group).
 
-use collectors::heap::{Address, Heap};
+use collectors::heap::{size_to_class, Address, Heap, PAGE_BYTES, SIZE_CLASSES};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -20,6 +37,11 @@ const ALLOC_BATCH: u64 = 100_000;
 const MARK_OBJECTS: usize = 100_000;
 /// Spans swept per measured batch.
 const SWEEP_SPANS: u64 = 100_000;
+/// Size classes measured one by one: every one is an exact class size.
+const CLASS_SIZES: [u64; 12] = [8, 16, 32, 48, 64, 128, 256, 512, 1024, 4096, 8192, 32768];
+/// Bytes allocated per measured batch of `alloc_class` (at most
+/// `ALLOC_BATCH` objects).
+const CLASS_BATCH_BYTES: u64 = 32 << 20;
 
 fn alloc_small(c: &mut Criterion) {
     let mut g = c.benchmark_group("alloc");
@@ -39,6 +61,42 @@ fn alloc_small(c: &mut Criterion) {
                 t.elapsed()
             })
         });
+    }
+    g.finish();
+}
+
+/// Allocation per size class, without the sweep: each batch is freed by an
+/// untimed sweep, so from the second batch on the memory is reused (and
+/// zeroed on allocation), as in a program in steady state.
+fn alloc_by_class(c: &mut Criterion) {
+    let heap = Heap::new(BENCH_RESERVE).unwrap();
+    let mut g = c.benchmark_group("alloc_class");
+    g.warm_up_time(Duration::from_secs(1));
+    g.measurement_time(Duration::from_secs(2));
+    for size in CLASS_SIZES {
+        let class = SIZE_CLASSES[size_to_class(size)];
+        assert_eq!(u64::from(class.bytes), size, "{size} B is not a size class");
+        let n = (CLASS_BATCH_BYTES / size).min(ALLOC_BATCH);
+        g.throughput(Throughput::ElementsAndBytes { elements: n, bytes: n * size });
+        for (kind, ptr_slots) in [("noscan", 0u32), ("ptr", (size / 8) as u32)] {
+            let mut cache = heap.new_cache();
+            g.bench_function(BenchmarkId::new(format!("{size}B"), kind), |b| {
+                b.iter_custom(|iters| {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        let t = Instant::now();
+                        for _ in 0..n {
+                            black_box(heap.alloc(&mut cache, black_box(size), ptr_slots).unwrap());
+                        }
+                        total += t.elapsed();
+                        let s = heap.sweep(None);
+                        assert_eq!(s.freed_objects, n, "the sweep must free the whole batch");
+                    }
+                    total
+                })
+            });
+            heap.flush_cache(&mut cache);
+        }
     }
     g.finish();
 }
@@ -96,7 +154,9 @@ fn sweep(c: &mut Criterion) {
         }
     };
     let mut g = c.benchmark_group("sweep");
-    g.throughput(Throughput::Elements(SWEEP_SPANS));
+    // Spans/s and bytes/s: each span is one page.
+    assert_eq!(SIZE_CLASSES[size_to_class(8192)].pages, 1);
+    g.throughput(Throughput::ElementsAndBytes { elements: SWEEP_SPANS, bytes: SWEEP_SPANS * PAGE_BYTES });
     g.sample_size(20);
     g.bench_function("100k_spans_serial", |b| {
         b.iter_custom(|iters| {
@@ -127,5 +187,5 @@ fn sweep(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, alloc_small, mark, sweep);
+criterion_group!(benches, alloc_small, alloc_by_class, mark, sweep);
 criterion_main!(benches);

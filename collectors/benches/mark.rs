@@ -1,18 +1,27 @@
-//! Parallel marking: `ParallelMarker::mark` over a live heap of 8 MiB and
-//! 64 MiB, with 1 and 2 GC worker threads.
+//! Parallel marking: `ParallelMarker::mark` over fixed heap graphs, with 1
+//! and 2 GC worker threads.
 //!
-//! The heap is built directly with the heap API, no collector, no replay:
-//! - three quarters of the live bytes are a complete binary tree of 32-byte
-//!   objects with 2 pointer slots (node `i` points at `2i+1` and `2i+2`),
-//!   allocated in index (breadth-first) order;
-//! - one quarter are 1 KiB arrays of 128 pointer slots, each slot pointing at
-//!   a pseudo-random tree node (every fourth one through an interior
-//!   pointer), so marking also meets scattered, already-marked targets.
+//! The heaps are built directly with the heap API, no collector, no replay:
+//! - `8MiB`, `64MiB` (live bytes): three quarters of the live bytes are a
+//!   complete binary tree of 32-byte objects with 2 pointer slots (node `i`
+//!   points at `2i+1` and `2i+2`), allocated in index (breadth-first)
+//!   order; one quarter are 1 KiB arrays of 128 pointer slots, each slot
+//!   pointing at a pseudo-random tree node (every fourth one through an
+//!   interior pointer), so marking also meets scattered, already-marked
+//!   targets.
+//! - `random_graph_500k`: 500 000 objects of 32, 48, 64 or 128 bytes
+//!   (picked at random), 4 pointer slots each: slot 0 links the objects in a
+//!   random order into one chain (so everything is reachable from its
+//!   first object), slots 1–3 point at random objects (one in four through
+//!   an interior pointer). Allocation order and pointer order are
+//!   unrelated, so nearly every pointer followed is a cache miss; the
+//!   random edges give the workers plenty to steal.
 //!
-//! The root set is one table of globals (the tree's root and every array),
-//! no stacks. Everything allocated is reachable, so each measured mark finds
-//! the whole heap; the marks are then cleared (untimed) by `Heap::sweep`,
-//! which, everything being marked, frees nothing (checked every time).
+//! The root set is one table of globals (the tree's root and every array;
+//! the graph's first object), no stacks. Everything allocated is reachable,
+//! so each measured mark finds the whole heap (checked: objects and bytes);
+//! the marks are then cleared (untimed) by `Heap::sweep`, which, everything
+//! being marked, frees nothing (checked every time).
 //!
 //! Throughput is in marked bytes (criterion prints MiB/s); after each
 //! benchmark a line gives objects/s and MiB/s averaged over every mark it
@@ -38,6 +47,10 @@ const ARRAY_SLOTS: u32 = (ARRAY_BYTES / WORD_BYTES) as u32;
 const LIVE_SIZES: [u64; 2] = [8 << 20, 64 << 20];
 /// GC worker threads measured.
 const THREADS: [usize; 2] = [1, 2];
+/// Objects of the random graph, their sizes and pointer slots.
+const GRAPH_OBJECTS: u64 = 500_000;
+const GRAPH_SIZES: [u64; 4] = [32, 48, 64, 128];
+const GRAPH_SLOTS: u32 = 4;
 
 /// Roots: package-level pointer variables only.
 struct Globals(Vec<AtomicU64>);
@@ -58,10 +71,22 @@ impl RootSet for Globals {
 struct LiveHeap {
     heap: Heap,
     roots: Globals,
-    nodes: u64,
-    arrays: u64,
+    /// What it is, for the printed summary.
+    what: String,
     objects: u64,
     bytes: u64,
+}
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+    }
 }
 
 /// A heap of about `live` bytes: 3/4 tree nodes, 1/4 pointer arrays.
@@ -96,10 +121,47 @@ fn build(live: u64) -> LiveHeap {
     LiveHeap {
         heap,
         roots: Globals(roots),
-        nodes,
-        arrays,
+        what: format!("{nodes} nodes of {NODE_BYTES} B, {arrays} arrays of {ARRAY_BYTES} B"),
         objects: nodes + arrays,
         bytes: nodes * NODE_BYTES + arrays * ARRAY_BYTES,
+    }
+}
+
+/// The random graph of `n` objects (see the module documentation).
+fn build_random_graph(n: u64) -> LiveHeap {
+    let heap = Heap::new(BENCH_RESERVE).expect("benchmark heap");
+    let mut cache = heap.new_cache();
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut bytes = 0;
+    let objs: Vec<Address> = (0..n)
+        .map(|_| {
+            let size = GRAPH_SIZES[rng.below(GRAPH_SIZES.len() as u64) as usize];
+            bytes += size;
+            heap.alloc(&mut cache, size, GRAPH_SLOTS).unwrap()
+        })
+        .collect();
+    // The chain: a random permutation (Fisher-Yates).
+    let mut order: Vec<usize> = (0..n as usize).collect();
+    for i in (1..order.len()).rev() {
+        order.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    for w in order.windows(2) {
+        heap.store(objs[w[0]], objs[w[1]]);
+    }
+    for &a in &objs {
+        for s in 1..u64::from(GRAPH_SLOTS) {
+            let target = objs[rng.below(n) as usize];
+            let interior = if rng.below(4) == 0 { WORD_BYTES } else { 0 };
+            heap.store(a + s * WORD_BYTES, target + interior);
+        }
+    }
+    heap.flush_cache(&mut cache);
+    LiveHeap {
+        heap,
+        roots: Globals(vec![AtomicU64::new(objs[order[0]])]),
+        what: format!("random graph, {GRAPH_SLOTS} pointer slots per object"),
+        objects: n,
+        bytes,
     }
 }
 
@@ -119,24 +181,27 @@ fn mark_once(marker: &ParallelMarker, h: &LiveHeap) -> (MarkStats, Duration) {
 fn parallel_mark(c: &mut Criterion) {
     let mut g = c.benchmark_group("parallel_mark");
     g.sample_size(10);
-    for live in LIVE_SIZES {
-        let h = build(live);
-        let mib = live >> 20;
+    let heaps = LIVE_SIZES
+        .iter()
+        .map(|&live| (format!("{}MiB", live >> 20), live))
+        .chain([(format!("random_graph_{}k", GRAPH_OBJECTS / 1000), 0)]);
+    for (name, live) in heaps {
+        // Built one at a time (and dropped before the next).
+        let h = if live > 0 { build(live) } else { build_random_graph(GRAPH_OBJECTS) };
         println!(
-            "parallel_mark/{mib}MiB: {} objects, {} bytes live ({} nodes of {NODE_BYTES} B, {} arrays of {ARRAY_BYTES} B), {} roots",
+            "parallel_mark/{name}: {} objects, {} bytes live ({}), {} roots",
             h.objects,
             h.bytes,
-            h.nodes,
-            h.arrays,
+            h.what,
             h.roots.0.len()
         );
         g.throughput(Throughput::Bytes(h.bytes));
-        g.measurement_time(Duration::from_secs(if mib > 8 { 10 } else { 5 }));
+        g.measurement_time(Duration::from_secs(if h.bytes > 16 << 20 { 10 } else { 5 }));
         for threads in THREADS {
             let marker = ParallelMarker::new(threads, "bench");
             // Totals over every timed mark (warm-up included), for objects/s.
             let total: Cell<(u64, u64, Duration)> = Cell::new((0, 0, Duration::ZERO));
-            let id = BenchmarkId::new(format!("{mib}MiB"), format!("{threads}_threads"));
+            let id = BenchmarkId::new(&name, format!("{threads}_threads"));
             g.bench_function(id, |b| {
                 b.iter_custom(|iters| {
                     let mut time = Duration::ZERO;
@@ -153,7 +218,7 @@ fn parallel_mark(c: &mut Criterion) {
             if !time.is_zero() {
                 let secs = time.as_secs_f64();
                 println!(
-                    "parallel_mark/{mib}MiB/{threads}_threads: mean over {} marks: {:.1} M objects/s, {:.1} MiB/s",
+                    "parallel_mark/{name}/{threads}_threads: mean over {} marks: {:.1} M objects/s, {:.1} MiB/s",
                     objects / h.objects,
                     objects as f64 / secs / 1e6,
                     bytes as f64 / secs / (1u64 << 20) as f64

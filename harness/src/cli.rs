@@ -15,13 +15,13 @@ use crate::report::{alloc_counts, summary_row, write_run, RunContext, RunOutputs
 use clap::{Parser, Subcommand, ValueEnum};
 use collectors::runtime::stack::{MAX_STACK_SETTING_32, MAX_STACK_SETTING_64};
 use collectors::runtime::StackLimit;
-use collectors::{registry, GcConfig};
+use collectors::{registry, Collector, GcConfig};
 use std::fs::{self, File};
 use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
-use workloads::analysis::{analyze, oracle, Analysis};
+use workloads::analysis::{analyze, oracle, Analysis, Place};
 use workloads::builder::{BinarySink, BuildError, EventSink, TextSink};
 use workloads::file::Format;
 use workloads::generate::{self as wl, Params, WorkloadInfo};
@@ -46,6 +46,12 @@ pub enum Command {
     /// and write summary.csv, pauses.csv, cycles.csv, spans.csv, causes.csv,
     /// and the charts (PNG; see `gcwb plot`).
     Run(RunArgs),
+    /// Replay one trace with several collectors, each --repeat times
+    /// (collectors alternating between repetitions), and write compare.csv
+    /// (per collector: the median, min and max of each metric over the
+    /// repetitions), the median repetition's run files and charts, and
+    /// every repetition's files under reps/.
+    Compare(crate::compare::CompareArgs),
     /// Validate a trace and print what it contains, or its first error.
     Check {
         /// A .gct (text) or .gctb (binary) trace.
@@ -85,12 +91,20 @@ pub enum Command {
     },
     /// Turn another runtime's GC log into gcwb's summary.csv, pauses.csv and
     /// phases.csv (`--format go-gctrace`: a Go program's GODEBUG=gctrace=1
-    /// output).
+    /// output; `--format jvm-gc-log`: a JVM's -Xlog:gc / -Xlog:gc* log).
     Import(crate::import::ImportArgs),
     /// Redraw the charts of a results directory from its CSV files alone (no
     /// rerun): pause-percentiles, mmu, pause-timeline, request-latency and
     /// sweep, each when the directory has its data.
     Plot(crate::charts::PlotArgs),
+    /// Run a matrix of replays described by an experiment file (TOML:
+    /// workloads × swept parameters × collectors × repetitions), one
+    /// resumable cell at a time, optionally one shard of it; then write
+    /// cells.csv, sweep.csv and the sweep charts.
+    Sweep(crate::sweep::SweepArgs),
+    /// Gather the cells of several `gcwb sweep` directories of one
+    /// experiment (its shards) into one, then aggregate and draw.
+    Merge(crate::sweep::MergeArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -103,6 +117,38 @@ pub enum Arch {
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
+    #[command(flatten)]
+    pub source: TraceArgs,
+    /// Collector name, a comma-separated list, or `all`.
+    #[arg(short, long, default_value = "all")]
+    pub collector: String,
+    #[command(flatten)]
+    pub gc: GcArgs,
+    /// Check every free and every access against the trace's oracle.
+    #[arg(long)]
+    pub verify: bool,
+    /// Replay the trace this many extra times first, each with a fresh
+    /// collector, and record only the last run (DaCapo's warm-up
+    /// convention: caches, page tables and the allocator's memory warm).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub warmup: u32,
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Directory for the CSV files.
+    #[arg(short, long, default_value = "results")]
+    pub out: PathBuf,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Do not draw the charts (PNG) into the output directory.
+    #[arg(long)]
+    pub no_charts: bool,
+}
+
+/// The trace a replaying command (`run`, `compare`) loads: a file, or a
+/// built-in workload with its parameters and seed.
+#[derive(clap::Args, Debug)]
+pub struct TraceArgs {
     /// The trace to replay (.gct or .gctb). Without it, the built-in workload
     /// named by --workload.
     pub trace: Option<PathBuf>,
@@ -116,9 +162,12 @@ pub struct RunArgs {
     /// (repeatable; see `gcwb workloads`).
     #[arg(long = "set", value_name = "KEY=VALUE", conflicts_with = "trace")]
     pub set: Vec<String>,
-    /// Collector name, a comma-separated list, or `all`.
-    #[arg(short, long, default_value = "all")]
-    pub collector: String,
+}
+
+/// The collectors' settings, shared by the replaying commands (`run`,
+/// `compare`): [`GcArgs::config`] turns them into a [`GcConfig`].
+#[derive(clap::Args, Debug)]
+pub struct GcArgs {
     /// Worker threads (GOMAXPROCS); default: the machine's cores.
     #[arg(long)]
     pub procs: Option<usize>,
@@ -129,14 +178,42 @@ pub struct RunArgs {
     /// optional unit B, KiB, MiB, GiB or TiB (`512MiB`), or `off`.
     #[arg(long, default_value = "off", value_parser = parse_memlimit)]
     pub memlimit: MemLimit,
-    /// Check every free and every access against the trace's oracle.
-    #[arg(long)]
-    pub verify: bool,
-    /// Replay the trace this many extra times first, each with a fresh
-    /// collector, and record only the last run (DaCapo's warm-up
-    /// convention: caches, page tables and the allocator's memory warm).
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub warmup: u32,
+    /// Generational collectors' nursery: bytes allocated between minor
+    /// collections (`8MiB`; units as --memlimit). Default: `generational`
+    /// a quarter of the old generation's goal, 4 MiB to 64 MiB; `sticky`
+    /// 4 MiB (Go's minimum heap goal).
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub nursery: Option<u64>,
+    /// Minor collections a survivor stays in the copying collector's
+    /// survivor space before promotion to the old generation (0: promote at
+    /// the first survival).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub tenure_age: u32,
+}
+
+impl GcArgs {
+    /// `--procs`, or the machine's cores; at least 1.
+    pub fn procs(&self) -> usize {
+        self.procs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1)
+    }
+
+    /// The configuration every collector of the run is made with.
+    pub fn config(&self) -> GcConfig {
+        GcConfig {
+            procs: self.procs(),
+            gogc: self.gogc.0,
+            memory_limit: self.memlimit.0,
+            nursery_bytes: self.nursery,
+            tenure_age: self.tenure_age,
+            ..GcConfig::default()
+        }
+    }
+}
+
+/// How the replayer places blocks and bounds goroutine stacks, shared by
+/// the replaying commands (`run`, `compare`).
+#[derive(clap::Args, Debug)]
+pub struct StackArgs {
     /// Put every block on the heap (no stack allocation).
     #[arg(long)]
     pub no_stack: bool,
@@ -146,15 +223,17 @@ pub struct RunArgs {
     /// Maximum goroutine stack in bytes (Go's debug.SetMaxStack).
     #[arg(long)]
     pub max_stack: Option<u64>,
-    /// Directory for the CSV files.
-    #[arg(short, long, default_value = "results")]
-    pub out: PathBuf,
-    /// No progress bar.
-    #[arg(short, long)]
-    pub quiet: bool,
-    /// Do not draw the charts (PNG) into the output directory.
-    #[arg(long)]
-    pub no_charts: bool,
+}
+
+impl StackArgs {
+    /// `--max-stack`, or the default of `--arch`.
+    pub fn limit(&self) -> StackLimit {
+        let setting = self.max_stack.unwrap_or(match self.arch {
+            Arch::Bits64 => MAX_STACK_SETTING_64,
+            Arch::Bits32 => MAX_STACK_SETTING_32,
+        });
+        StackLimit { setting }
+    }
 }
 
 /// GOGC: a percentage or off.
@@ -178,6 +257,11 @@ fn parse_memlimit(s: &str) -> Result<MemLimit, String> {
     if s.eq_ignore_ascii_case("off") {
         return Ok(MemLimit(None));
     }
+    parse_bytes(s).map(|b| MemLimit(Some(b))).map_err(|e| format!("{e} (or `off`)"))
+}
+
+/// Parses a byte count: digits with an optional unit B, KiB, MiB, GiB, TiB.
+fn parse_bytes(s: &str) -> Result<u64, String> {
     let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
     let unit = &s[digits.len()..];
     let shift = match unit {
@@ -188,14 +272,15 @@ fn parse_memlimit(s: &str) -> Result<MemLimit, String> {
         "TiB" => 40,
         _ => return Err(format!("expected a unit of B, KiB, MiB, GiB or TiB, got `{unit}`")),
     };
-    let n: u64 = digits.parse().map_err(|_| format!("expected a byte count like `512MiB` or `off`, got `{s}`"))?;
-    n.checked_mul(1 << shift).map(|b| MemLimit(Some(b))).ok_or_else(|| format!("`{s}` is too large"))
+    let n: u64 = digits.parse().map_err(|_| format!("expected a byte count like `512MiB`, got `{s}`"))?;
+    n.checked_mul(1 << shift).ok_or_else(|| format!("`{s}` is too large"))
 }
 
 /// Runs the command line; returns the process exit code.
 pub fn main_with(cli: Cli) -> i32 {
     match cli.command {
         Command::Run(a) => run(&a),
+        Command::Compare(a) => crate::compare::compare_command(&a),
         Command::Check { trace } => check(&trace),
         Command::Convert { input, output } => match workloads::file::convert(&input, &output) {
             Ok(()) => {
@@ -223,6 +308,8 @@ pub fn main_with(cli: Cli) -> i32 {
         Command::Stats { trace, out } => crate::stats::stats_command(&trace, out.as_deref()),
         Command::Import(a) => crate::import::import_command(&a),
         Command::Plot(a) => crate::charts::plot_command(&a),
+        Command::Sweep(a) => crate::sweep::sweep_command(&a),
+        Command::Merge(a) => crate::sweep::merge_command(&a),
     }
 }
 
@@ -399,19 +486,22 @@ pub struct Loaded {
     pub load_ns: u64,
 }
 
-/// Loads (or generates) and analyses the trace a `run` names; the error is
+/// Loads (or generates) and analyses the trace `src` names; the error is
 /// one line for the user (a [`TraceError`], or a bad workload or parameter).
-pub fn load(a: &RunArgs) -> Result<Loaded, String> {
+pub fn load(src: &TraceArgs) -> Result<Loaded, String> {
     let t0 = Instant::now();
-    let (name, trace) = match &a.trace {
+    let (name, trace) = match &src.trace {
         Some(p) => (p.display().to_string(), workloads::file::load(p).map_err(|e| e.to_string())?),
-        None => (a.workload.clone(), builtin(&a.workload, a.seed, &a.set)?),
+        None => (src.workload.clone(), builtin(&src.workload, src.seed, &src.set)?),
     };
     let analysis = analyze(&trace).map_err(|e| e.to_string())?;
     Ok(Loaded { name, trace, analysis, load_ns: t0.elapsed().as_nanos() as u64 })
 }
 
-fn collectors_named(spec: &str) -> Result<Vec<&'static registry::CollectorInfo>, String> {
+/// The collectors `spec` names: one name, a comma-separated list, or
+/// `all` (every registered collector, in registry order). The error names
+/// the unknown collector and lists the valid ones.
+pub fn collectors_named(spec: &str) -> Result<Vec<&'static registry::CollectorInfo>, String> {
     if spec == "all" {
         return Ok(registry::COLLECTORS.iter().collect());
     }
@@ -424,42 +514,31 @@ fn collectors_named(spec: &str) -> Result<Vec<&'static registry::CollectorInfo>,
         .collect()
 }
 
-fn run(a: &RunArgs) -> i32 {
-    let chosen = match collectors_named(&a.collector) {
-        Ok(c) => c,
-        Err(msg) => {
-            eprintln!("gcwb: {msg}");
-            return 2;
-        }
-    };
-    let loaded = match load(a) {
-        Ok(l) => l,
-        Err(msg) => {
-            eprintln!("gcwb: {msg}");
-            return 2;
-        }
-    };
-    let procs = a.procs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
-    let setting = a.max_stack.unwrap_or(match a.arch {
-        Arch::Bits64 => MAX_STACK_SETTING_64,
-        Arch::Bits32 => MAX_STACK_SETTING_32,
-    });
-    let opts = ReplayOptions {
-        procs,
-        verify: a.verify,
-        no_stack: a.no_stack,
-        stack_limit: StackLimit { setting },
-        progress: !a.quiet && std::io::stderr().is_terminal(),
-    };
-    let gc = GcConfig { procs, gogc: a.gogc.0, memory_limit: a.memlimit.0, ..GcConfig::default() };
-    let placements = loaded.analysis.placements(a.no_stack);
-    let ctx = RunContext {
+/// The replayer's options for a run with these settings (a progress bar
+/// only when not `quiet` and stderr is a terminal).
+pub fn replay_options(gc: &GcArgs, stack: &StackArgs, verify: bool, quiet: bool) -> ReplayOptions {
+    ReplayOptions {
+        procs: gc.procs(),
+        verify,
+        no_stack: stack.no_stack,
+        stack_limit: stack.limit(),
+        progress: !quiet && std::io::stderr().is_terminal(),
+    }
+}
+
+/// The context of every summary row of `loaded`'s replays.
+pub fn run_context<'a>(loaded: &'a Loaded, placements: &[Place], gc: &GcArgs, no_stack: bool) -> RunContext<'a> {
+    RunContext {
         trace_name: &loaded.name,
-        gogc: a.gogc.0,
-        no_stack: a.no_stack,
+        gogc: gc.gogc.0,
+        no_stack,
         load_ns: loaded.load_ns,
-        counts: alloc_counts(&loaded.analysis, &placements),
-    };
+        counts: alloc_counts(&loaded.analysis, placements),
+    }
+}
+
+/// Prints the line that opens a replaying command: what the trace holds.
+pub fn print_loaded(loaded: &Loaded, ctx: &RunContext<'_>) {
     println!(
         "{}: {} events, {} goroutines, {} blocks ({} heap, {} stack); loaded in {:.1} ms",
         loaded.name,
@@ -470,49 +549,105 @@ fn run(a: &RunArgs) -> i32 {
         ctx.counts.stack_allocs,
         loaded.load_ns as f64 / 1e6
     );
+}
+
+/// A fresh collector; the error is one line for the user.
+fn start_collector(info: &registry::CollectorInfo, gc: &GcConfig) -> Result<Box<dyn Collector>, String> {
+    (info.make)(gc).map_err(|e| format!("cannot start {}: {e}", info.name))
+}
+
+/// `--warmup N`: replays `loaded` `n` times, each with a fresh `info`
+/// collector, and prints each one's wall time; nothing is recorded.
+pub fn warm_up(
+    info: &registry::CollectorInfo,
+    gc: &GcConfig,
+    loaded: &Loaded,
+    opts: &ReplayOptions,
+    n: u32,
+) -> Result<(), String> {
+    for i in 1..=n {
+        let warm = start_collector(info, gc)?;
+        let w = replay(&loaded.trace, &loaded.analysis, warm.as_ref(), opts);
+        println!("  {:<12} warm-up {i}/{n}: wall {}", info.name, ms(w.wall_ns));
+    }
+    Ok(())
+}
+
+/// One recorded replay of `loaded` by a fresh `info` collector: the result
+/// and its summary row.
+pub fn replay_recorded(
+    info: &registry::CollectorInfo,
+    gc: &GcConfig,
+    loaded: &Loaded,
+    opts: &ReplayOptions,
+    ctx: &RunContext<'_>,
+) -> Result<(SummaryRow, RunResult), String> {
+    let collector = start_collector(info, gc)?;
+    let r = replay(&loaded.trace, &loaded.analysis, collector.as_ref(), opts);
+    Ok((summary_row(ctx, &r), r))
+}
+
+/// Prints a replay's fatal error and its first 20 verifier violations to
+/// stderr; returns its exit code: 2 when the program died, 1 when the
+/// verifier found violations, else 0. A command's code is the largest of
+/// its replays'.
+pub fn report_problems(r: &RunResult) -> i32 {
+    let mut code = 0;
+    if let Some(f) = &r.fatal {
+        eprintln!("{f}");
+        code = 2;
+    }
+    if let Some(v) = &r.violations {
+        for x in v.iter().take(20) {
+            eprintln!("verify: {x}");
+        }
+        if r.violation_count > 20 {
+            eprintln!("verify: ... and {} more", r.violation_count - 20);
+        }
+        if r.violation_count > 0 {
+            code = code.max(1);
+        }
+    }
+    code
+}
+
+fn run(a: &RunArgs) -> i32 {
+    let chosen = match collectors_named(&a.collector) {
+        Ok(c) => c,
+        Err(msg) => {
+            eprintln!("gcwb: {msg}");
+            return 2;
+        }
+    };
+    let loaded = match load(&a.source) {
+        Ok(l) => l,
+        Err(msg) => {
+            eprintln!("gcwb: {msg}");
+            return 2;
+        }
+    };
+    let opts = replay_options(&a.gc, &a.stack, a.verify, a.quiet);
+    let gc = a.gc.config();
+    let placements = loaded.analysis.placements(a.stack.no_stack);
+    let ctx = run_context(&loaded, &placements, &a.gc, a.stack.no_stack);
+    print_loaded(&loaded, &ctx);
     let mut rows: Vec<SummaryRow> = Vec::new();
     let mut runs: Vec<RunResult> = Vec::new();
     let mut code = 0;
     for info in chosen {
-        let collector = match (info.make)(&gc) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("gcwb: cannot start {}: {e}", info.name);
+        let replayed = warm_up(info, &gc, &loaded, &opts, a.warmup)
+            .and_then(|()| replay_recorded(info, &gc, &loaded, &opts, &ctx));
+        let (row, r) = match replayed {
+            Ok(x) => x,
+            Err(msg) => {
+                eprintln!("gcwb: {msg}");
                 return 2;
             }
         };
-        for i in 1..=a.warmup {
-            let warm = match (info.make)(&gc) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("gcwb: cannot start {}: {e}", info.name);
-                    return 2;
-                }
-            };
-            let w = replay(&loaded.trace, &loaded.analysis, warm.as_ref(), &opts);
-            println!("  {:<12} warm-up {i}/{}: wall {}", info.name, a.warmup, ms(w.wall_ns));
-        }
-        let r = replay(&loaded.trace, &loaded.analysis, collector.as_ref(), &opts);
-        let row = summary_row(&ctx, &r);
         print_row(&row);
-        if let Some(f) = &r.fatal {
-            eprintln!("{f}");
-            code = 2;
-        }
-        if let Some(v) = &r.violations {
-            for x in v.iter().take(20) {
-                eprintln!("verify: {x}");
-            }
-            if r.violation_count > 20 {
-                eprintln!("verify: ... and {} more", r.violation_count - 20);
-            }
-            if r.violation_count > 0 && code == 0 {
-                code = 1;
-            }
-        }
+        code = code.max(report_problems(&r));
         rows.push(row);
         runs.push(r);
-        drop(collector);
     }
     let out = RunOutputs {
         rows: &rows,
@@ -535,18 +670,20 @@ fn run(a: &RunArgs) -> i32 {
     code
 }
 
-fn ms(ns: u64) -> String {
+/// Nanoseconds as milliseconds, `1.234 ms`.
+pub fn ms(ns: u64) -> String {
     format!("{:.3} ms", ns as f64 / 1e6)
 }
 
-fn print_row(r: &SummaryRow) {
+/// Prints one replay's line: throughput, wall time, GCs, pauses, heap, verdict.
+pub fn print_row(r: &SummaryRow) {
     let verify = match r.verify_errors {
         Some(0) => ", verified: clean".to_string(),
         Some(n) => format!(", verified: {n} VIOLATIONS"),
         None => String::new(),
     };
     println!(
-        "  {:<11} {:>8.2} M events/s  wall {}  GCs {:>4}  pause p50 {} p99 {} max {}  peak heap {:.1} MiB  final live {:.1} MiB{verify}{}",
+        "  {:<12} {:>8.2} M events/s  wall {}  GCs {:>4}  pause p50 {} p99 {} max {}  peak heap {:.1} MiB  final live {:.1} MiB{verify}{}",
         r.collector,
         r.events_per_s / 1e6,
         ms(r.wall_ns),

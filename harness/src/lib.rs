@@ -7,14 +7,19 @@
 //! - [`metrics`]: pause, cycle and span records and their summaries;
 //! - [`report`]: the CSV files a run writes;
 //! - [`charts`]: the charts drawn from those files (`gcwb plot`);
+//! - [`compare`]: `gcwb compare`, collectors side by side over repeated runs;
+//! - [`sweep`]: `gcwb sweep` and `gcwb merge`, matrices of runs from an
+//!   experiment file, resumable and sharded;
 //! - [`cli`]: the `gcwb` command, a thin face over the above.
 
 pub mod charts;
 pub mod cli;
+pub mod compare;
 pub mod import;
 pub mod metrics;
 pub mod mmu;
 pub mod replay;
 pub mod report;
 pub mod stats;
+pub mod sweep;
 pub mod verify;

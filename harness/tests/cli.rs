@@ -1073,3 +1073,57 @@ fn warmup_replays_each_collector_first_and_records_only_the_last_run() {
     let collectors: Vec<&str> = summary.rows.iter().map(|r| col(r, "collector")).collect();
     assert_eq!(collectors, ["mark-sweep", "concurrent"], "one recorded run per collector");
 }
+
+#[test]
+fn nursery_and_tenure_age_shape_the_generational_collectors_minor_collections() {
+    let dir = tmp();
+    let minors = |out: &str, nursery: &str, tenure: &str| -> Vec<HashMap<String, String>> {
+        let args = [
+            "run",
+            "--workload",
+            "server",
+            "--set",
+            "requests=100",
+            "--set",
+            "work_ns=0",
+            "--collector",
+            "generational",
+            "--procs",
+            "2",
+            "--nursery",
+            nursery,
+            "--tenure-age",
+            tenure,
+            "--no-charts",
+            "-q",
+            "--out",
+            out,
+        ];
+        ok_in(dir.path(), &args);
+        let pauses = read_csv(&dir.path().join(out).join("pauses.csv"));
+        let minor_gcs: Vec<String> =
+            pauses.rows.iter().filter(|r| col(r, "phase") == "minor").map(|r| col(r, "gc").to_string()).collect();
+        read_csv(&dir.path().join(out).join("cycles.csv"))
+            .rows
+            .into_iter()
+            .filter(|r| minor_gcs.iter().any(|g| g == col(r, "gc")))
+            .collect()
+    };
+    let small = minors("small", "64KiB", "0");
+    let big = minors("big", "1MiB", "0");
+    assert!(small.len() >= 3 * big.len().max(1), "{} minors at 64 KiB vs {} at 1 MiB", small.len(), big.len());
+    assert!(small.iter().all(|r| num(r, "copied_bytes") == 0), "tenure age 0 copies nothing into survivor space");
+    assert!(small.iter().any(|r| num(r, "promoted_bytes") > 0));
+    let aged = minors("aged", "64KiB", "2");
+    assert!(aged.iter().any(|r| num(r, "copied_bytes") > 0), "tenure age 2 keeps survivors young");
+    for r in &aged {
+        let rate: f64 = col(r, "survival_rate").parse().unwrap();
+        assert!((0.0..=1.0).contains(&rate), "survival rate {rate}");
+    }
+    for (flag, value, fragment) in [("--nursery", "12XB", "unit"), ("--tenure-age", "101", "101")] {
+        let args = ["run", "--workload", "seed-example", "--collector", "generational", flag, value];
+        let o = gcwb_in(dir.path(), &args);
+        assert_eq!(o.status.code(), Some(2), "{}", describe(&args, &o));
+        assert!(stderr(&o).contains(fragment), "{}", describe(&args, &o));
+    }
+}

@@ -234,3 +234,402 @@ fn other_bad_logs_are_exit_2_too() {
         assert!(!dir.path().join("go").exists(), "{}", describe(&args, &o));
     }
 }
+
+// ---- JVM unified GC logs (`--format jvm-gc-log`) ----
+//
+// The fixtures in tests/data/jvm/ are real logs of scripts/java/Alloc.java
+// under each collector (see the README there), the program's own output
+// mixed in.
+
+/// A fixture's absolute path.
+fn jvm_log(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/jvm").join(name).display().to_string()
+}
+
+/// One real log and what its import must hold.
+struct JvmCase {
+    file: &'static str,
+    label: &'static str,
+    /// (phase, count), in the order the phases first appear.
+    phases: &'static [(&'static str, usize)],
+    /// `gc_count`: the distinct `GC(N)` ids with a pause.
+    cycles: usize,
+    /// The program's output lines (all the log's other lines are GC lines).
+    program_lines: usize,
+    peak_heap_bytes: u64,
+    /// The heap after the last full collection, if there is one.
+    final_live_bytes: Option<u64>,
+    procs: &'static str,
+    /// (gc, phase, start_ns, duration_ns, trigger) of some pauses.
+    pauses: &'static [(&'static str, &'static str, &'static str, &'static str, &'static str)],
+}
+
+const MIB: u64 = 1 << 20;
+
+const JVM_CASES: &[JvmCase] = &[
+    JvmCase {
+        // [0.048s][info][gc          ] GC(0) Pause Young (Allocation Failure) 17M->1M(61M) 1.722ms
+        // [0.095s][info][gc             ] GC(14) Pause Full (System.gc()) 23M->8M(61M) 8.837ms
+        file: "serial-jdk17-gc-all.log",
+        label: "jvm-serial",
+        phases: &[("young", 32), ("full", 1)],
+        cycles: 33,
+        program_lines: 4,
+        peak_heap_bytes: 34 * MIB,
+        final_live_bytes: Some(8 * MIB),
+        procs: "2",
+        pauses: &[
+            ("0", "young", "46278000", "1722000", "allocation-failure"),
+            ("14", "full", "86163000", "8837000", "explicit"),
+        ],
+    },
+    JvmCase {
+        // [102ms][info][gc] GC(0) Pause Young (Allocation Failure) 16M->1M(61M) 5.358ms
+        // [439ms][info][gc       ] GC(75) Pause Full (System.gc()) 39M->16M(63M) 73.971ms
+        // [652ms][info][gc       ] GC(122) Pause Full (Ergonomics) 62M->16M(59M) 50.237ms
+        file: "parallel-jdk17-uptimemillis.log",
+        label: "jvm-parallel",
+        phases: &[("young", 125), ("full", 2)],
+        cycles: 127,
+        program_lines: 10,
+        peak_heap_bytes: 62 * MIB,
+        final_live_bytes: Some(16 * MIB),
+        procs: "",
+        pauses: &[
+            ("0", "young", "96642000", "5358000", "allocation-failure"),
+            ("75", "full", "365029000", "73971000", "explicit"),
+            ("122", "full", "601763000", "50237000", "ergonomics"),
+        ],
+    },
+    JvmCase {
+        // [0.089s][info][gc       ] GC(0) Pause Young (Normal) (G1 Evacuation Pause) 6M->1M(64M) 3.920ms
+        // [0.414s][info][gc       ] GC(27) Pause Full (System.gc()) 37M->17M(64M) 61.082ms
+        // [0.546s][info][gc       ] GC(42) Pause Remark 45M->41M(64M) 1.226ms
+        // [0.570s][info][gc       ] GC(56) Pause Young (Mixed) (G1 Evacuation Pause) 43M->28M(64M) 1.013ms
+        file: "g1-jdk17.log",
+        label: "jvm-g1",
+        phases: &[("young", 68), ("full", 1), ("remark", 2), ("cleanup", 2), ("mixed", 1)],
+        cycles: 72,
+        program_lines: 8,
+        peak_heap_bytes: 52 * MIB,
+        final_live_bytes: Some(17 * MIB),
+        procs: "",
+        pauses: &[
+            ("0", "young", "85080000", "3920000", "g1-evacuation-pause"),
+            ("27", "full", "352918000", "61082000", "explicit"),
+            ("42", "remark", "544774000", "1226000", ""),
+            ("56", "mixed", "568987000", "1013000", "g1-evacuation-pause"),
+        ],
+    },
+    JvmCase {
+        // [0.199s][info][gc,phases] GC(0) Pause Mark Start 0.007ms
+        // [0.784s][info][gc,phases] GC(14) Pause Relocate Start 0.004ms
+        // (the cause from `[gc] GC(N) Garbage Collection (Allocation Stall) 64M(100%)->6M(9%)`)
+        file: "zgc-jdk17.log",
+        label: "jvm-zgc",
+        phases: &[("mark-start", 15), ("mark-end", 15), ("relocate-start", 15)],
+        cycles: 15,
+        program_lines: 4,
+        peak_heap_bytes: 64 * MIB,
+        final_live_bytes: None,
+        procs: "",
+        pauses: &[
+            ("0", "mark-start", "198993000", "7000", "allocation-stall"),
+            ("14", "relocate-start", "783996000", "4000", "allocation-stall"),
+        ],
+    },
+    JvmCase {
+        // [166876857ns][info][gc] GC(0) Pause Init Mark (unload classes) 0.015ms
+        // [1039608655ns][info][gc] GC(15) Pause Degenerated GC (Outside of Cycle) 60M->14M(64M) 32.047ms
+        file: "shenandoah-jdk17-uptimenanos.log",
+        label: "jvm-shenandoah",
+        phases: &[
+            ("init-mark", 15),
+            ("final-mark", 15),
+            ("init-update-refs", 15),
+            ("final-update-refs", 15),
+            ("degenerated", 1),
+        ],
+        cycles: 16,
+        program_lines: 4,
+        peak_heap_bytes: 60 * MIB,
+        final_live_bytes: None,
+        procs: "",
+        pauses: &[("0", "init-mark", "166861857", "15000", ""), ("15", "degenerated", "1007561655", "32047000", "")],
+    },
+    JvmCase {
+        // [0.158s][info][gc,phases] GC(0) Y: Pause Mark Start (Major) 0.013ms
+        // [0.422s][info][gc,phases] GC(10) O: Pause Relocate Start 0.008ms
+        // (the causes from `[gc] GC(0) Major Collection (Warmup)`, `GC(10) Major Collection (System.gc())`)
+        file: "zgc-generational-jdk25.log",
+        label: "jvm-zgc-gen",
+        phases: &[
+            ("young-mark-start", 12),
+            ("young-mark-end", 12),
+            ("young-relocate-start", 12),
+            ("old-mark-end", 5),
+            ("old-relocate-start", 5),
+        ],
+        cycles: 11,
+        program_lines: 3,
+        peak_heap_bytes: 64 * MIB,
+        final_live_bytes: None,
+        procs: "",
+        pauses: &[
+            ("0", "young-mark-start", "157987000", "13000", "warmup"),
+            ("10", "old-relocate-start", "421992000", "8000", "explicit"),
+        ],
+    },
+];
+
+#[test]
+fn every_real_jvm_log_imports_with_its_pauses_phases_and_summary() {
+    let dir = tmp();
+    let run = a_run(dir.path());
+    for case in JVM_CASES {
+        let path = jvm_log(case.file);
+        let out = dir.path().join(case.file);
+        let args = ["import", "--format", "jvm-gc-log", &path, "--out", out.to_str().unwrap()];
+        let o = ok_in(dir.path(), &args, None);
+        let ctx = describe(&args, &o);
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        let pause_count: usize = case.phases.iter().map(|(_, n)| n).sum();
+        assert!(
+            stdout.contains(&format!("{pause_count} pauses in {} GC cycles", case.cycles)),
+            "pause and cycle counts, {ctx}"
+        );
+        assert!(stdout.contains(&format!(" {} other lines skipped", case.program_lines)), "program lines, {ctx}");
+
+        for file in ["summary.csv", "pauses.csv", "phases.csv"] {
+            assert_eq!(read_csv(&out.join(file)).headers, read_csv(&run.join(file)).headers, "{}: {file}", case.file);
+        }
+        let pauses = read_csv(&out.join("pauses.csv")).rows;
+        assert_eq!(pauses.len(), pause_count, "{}", case.file);
+        assert!(pauses.iter().all(|r| col(r, "collector") == case.label && col(r, "ttsp_ns").is_empty()));
+        for &(gc, phase, start, duration, trigger) in case.pauses {
+            let row = pauses
+                .iter()
+                .find(|r| col(r, "gc") == gc && col(r, "phase") == phase)
+                .unwrap_or_else(|| panic!("{}: no {phase} pause of GC({gc})", case.file));
+            assert_eq!(
+                (col(row, "start_ns"), col(row, "duration_ns"), col(row, "trigger")),
+                (start, duration, trigger),
+                "{}: GC({gc}) {phase}",
+                case.file
+            );
+        }
+
+        let phases = read_csv(&out.join("phases.csv")).rows;
+        let got: Vec<(&str, usize)> =
+            phases.iter().map(|r| (col(r, "phase"), col(r, "count").parse().unwrap())).collect();
+        assert_eq!(got, case.phases, "{}", case.file);
+        // Each phase's total is the sum of its pauses' durations.
+        for r in &phases {
+            let total: u64 = pauses
+                .iter()
+                .filter(|p| col(p, "phase") == col(r, "phase"))
+                .map(|p| col(p, "duration_ns").parse::<u64>().unwrap())
+                .sum();
+            assert_eq!(col(r, "total_ns"), total.to_string(), "{}: {}", case.file, col(r, "phase"));
+        }
+
+        let summary = read_csv(&out.join("summary.csv"));
+        assert_eq!(summary.rows.len(), 1);
+        let s = &summary.rows[0];
+        let final_live = case.final_live_bytes.map_or(String::new(), |b| b.to_string());
+        let expect = [
+            ("trace", path.as_str()),
+            ("collector", case.label),
+            ("gc_count", &case.cycles.to_string()),
+            ("pause_count", &pause_count.to_string()),
+            ("peak_heap_bytes", &case.peak_heap_bytes.to_string()),
+            ("final_live_bytes", &final_live),
+            ("procs", case.procs),
+            ("status", "ok"),
+            ("gogc", ""),
+            ("events", ""),
+            ("wall_ns", ""),
+            ("ttsp_max_ns", ""),
+            ("gc_cpu_fraction", ""),
+            ("mark_total_ns", ""),
+        ];
+        for (name, value) in expect {
+            assert_eq!(col(s, name), value, "{}: summary column {name}", case.file);
+        }
+        let total: u64 = pauses.iter().map(|p| col(p, "duration_ns").parse::<u64>().unwrap()).sum();
+        assert_eq!(col(s, "pause_total_ns"), total.to_string(), "{}", case.file);
+    }
+}
+
+/// A JVM log written for a test: every duration unit, the three uptime
+/// decorations' forms, the program's output and other GC lines between.
+const JVM_LOG: &str = "\
+[0.004s][info][gc] Using Shenandoah
+Starting the server
+[0.100s][info][gc,start] GC(0) Pause Init Mark (unload classes)
+[0.100s][info][gc] GC(0) Pause Init Mark (unload classes) 250us
+[0.105s][info][gc] GC(0) Concurrent marking (unload classes) 4.000ms
+INFO request took 3 ms
+[0.110s][info][gc] GC(0) Pause Final Mark (unload classes) 1.5ms
+[0.120s][info][safepoint] GC(0) Pause Final Mark 99ms
+[2.000s][info][gc] GC(1) Pause Full (System.gc()) 60M->10M(64M) 0.5s
+[2.100s][info][gc] GC(2) Pause Degenerated GC (Mark) 60M->12M(64M) 12µs
+[2.200s][info][gc] GC(3) Pause Init Update Refs 700ns
+done
+";
+
+#[test]
+fn jvm_durations_in_every_unit_and_noise_lines_skipped() {
+    let dir = tmp();
+    let args = ["import", "--format", "jvm-gc-log", "-", "--out", "jvm", "--label", "shenandoah-17"];
+    let o = ok_in(dir.path(), &args, Some(JVM_LOG));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(
+            "5 pauses in 4 GC cycles (`Using Shenandoah`, line 1), 3 other GC log lines and 4 other lines skipped"
+        ),
+        "{out}"
+    );
+    let pauses = read_csv(&dir.path().join("jvm").join("pauses.csv")).rows;
+    let got: Vec<(&str, &str, &str, &str, &str, &str)> = pauses
+        .iter()
+        .map(|r| {
+            (
+                col(r, "gc"),
+                col(r, "phase"),
+                col(r, "start_ns"),
+                col(r, "duration_ns"),
+                col(r, "trigger"),
+                col(r, "collector"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("0", "init-mark", "99750000", "250000", "", "shenandoah-17"),
+            ("0", "final-mark", "108500000", "1500000", "", "shenandoah-17"),
+            ("1", "full", "1500000000", "500000000", "explicit", "shenandoah-17"),
+            ("2", "degenerated", "2099988000", "12000", "", "shenandoah-17"),
+            ("3", "init-update-refs", "2199999300", "700", "", "shenandoah-17"),
+        ]
+    );
+    let summary = read_csv(&dir.path().join("jvm").join("summary.csv")).rows;
+    assert_eq!(col(&summary[0], "final_live_bytes"), (10 * MIB).to_string(), "after the full collection");
+    assert_eq!(col(&summary[0], "trace"), "-");
+}
+
+#[test]
+fn jvm_uptimemillis_and_uptimenanos_decorations_give_the_same_times() {
+    let dir = tmp();
+    let log = |using: &str, pause: &str| {
+        format!(
+            "{using}[info][gc] Using Serial\nstep\n\
+             {pause}[info][gc] GC(0) Pause Young (Allocation Failure) 17M->1M(61M) 1.722ms\n"
+        )
+    };
+    // The same pause, ending at 48 ms, under uptime, uptimemillis and
+    // uptimenanos, and with every decoration the JVM has (uptime wins).
+    let all = "[2026-11-26T03:42:06.443+0000][2026-11-26T03:42:06.443+0000][0.048s][1795664526443ms][54ms]\
+               [27661064520173ns][54606369ns][vm][9229][9232]";
+    for (clock, log) in [
+        ("uptime", log("[0.005s]", "[0.048s]")),
+        ("uptimemillis", log("[5ms]", "[48ms]")),
+        ("uptimenanos", log("[5000000ns]", "[48000000ns]")),
+        ("all", log("[2026-11-26T03:42:06.391+0000][0.003s][1795664526391ms][2ms][27661012813433ns][2899639ns]", all)),
+    ] {
+        let out = format!("out-{clock}");
+        let args = ["import", "--format", "jvm-gc-log", "-", "--out", &out];
+        ok_in(dir.path(), &args, Some(&log));
+        let pauses = read_csv(&dir.path().join(&out).join("pauses.csv")).rows;
+        assert_eq!(pauses.len(), 1, "{clock}");
+        assert_eq!(
+            (col(&pauses[0], "start_ns"), col(&pauses[0], "duration_ns"), col(&pauses[0], "collector")),
+            ("46278000", "1722000", "jvm-serial"),
+            "{clock}: {log}"
+        );
+    }
+}
+
+#[test]
+fn a_malformed_jvm_pause_line_is_exit_2_with_its_line_number() {
+    let dir = tmp();
+    // Line 172 of the real G1 log, without its duration.
+    let real = std::fs::read_to_string(jvm_log("g1-jdk17.log")).unwrap();
+    let full = "GC(27) Pause Full (System.gc()) 37M->17M(64M) 61.082ms";
+    assert_eq!(real.lines().nth(171).map(|l| l.ends_with(full)), Some(true), "line 172 is the full pause");
+    let bad = real.replacen(full, "GC(27) Pause Full (System.gc()) 37M->17M(64M)", 1);
+    std::fs::write(dir.path().join("bad.log"), bad).unwrap();
+    let args = ["import", "--format", "jvm-gc-log", "bad.log", "--out", "jvm"];
+    let o = gcwb_in(dir.path(), &args, None);
+    assert_input_error(
+        &args,
+        &o,
+        "gcwb: bad.log: line 172: ",
+        &["expected the pause's duration at the end of the line (like `3.456ms`), found `37M->17M(64M)`"],
+    );
+    assert!(o.stdout.is_empty(), "{}", describe(&args, &o));
+    assert!(!dir.path().join("jvm").exists(), "a rejected log wrote results: {}", describe(&args, &o));
+
+    // Other malformed pause lines, each as line 3.
+    let cases: &[(&str, &str)] = &[
+        ("[0.3s][info][gc] GC(2) Pause Young (Normal) 24X->4M(256M) 3ms", "the heap before and after the pause"),
+        ("[0.3s][info][gc] GC(2) Pause Remark 3 ms", "found `ms`"),
+        ("[0.3s][info][gc] GC(x) Pause Young 3ms", "the collection's id"),
+        ("[info][gc] GC(2) Pause Young 3ms", "expected a time decoration"),
+    ];
+    for (line, fragment) in cases {
+        let log = format!("[0.0s][info][gc] Using G1\nprogram output\n{line}\n");
+        std::fs::write(dir.path().join("bad.log"), log).unwrap();
+        let o = gcwb_in(dir.path(), &args, None);
+        assert_input_error(&args, &o, "gcwb: bad.log: line 3: ", &[fragment]);
+        assert!(!dir.path().join("jvm").exists(), "{}", describe(&args, &o));
+    }
+}
+
+#[test]
+fn a_jvm_log_without_pause_lines_is_exit_2() {
+    let dir = tmp();
+    let zgc = jvm_log("zgc-jdk17-gc-only.log");
+    std::fs::write(dir.path().join("stdout.log"), "step 0\nstep 200\ndone\n").unwrap();
+    std::fs::write(
+        dir.path().join("untagged.log"),
+        "[2783686ns] Using Serial\n[48916304ns] GC(0) Pause Young (Allocation Failure) 17M->1M(61M) 1.747ms\n",
+    )
+    .unwrap();
+    let zgc_prefix = format!("gcwb: {zgc}: ");
+    let cases: &[(&str, &str, &[&str])] = &[
+        // Real: ZGC at plain -Xlog:gc has cycles but no pause lines.
+        (&zgc, &zgc_prefix, &["no GC pause lines", "among its 26 lines", "-Xlog:gc,gc+phases"]),
+        ("stdout.log", "gcwb: stdout.log: ", &["no GC pause lines", "among its 3 lines", "-Xlog:gc"]),
+        ("untagged.log", "gcwb: untagged.log: ", &["look like pause lines", "uptime,level,tags"]),
+        ("missing.log", "gcwb: missing.log: ", &[]),
+    ];
+    for (file, prefix, fragments) in cases {
+        let args = ["import", "--format", "jvm-gc-log", file, "--out", "jvm"];
+        let o = gcwb_in(dir.path(), &args, None);
+        assert_input_error(&args, &o, prefix, fragments);
+        assert!(!dir.path().join("jvm").exists(), "{}", describe(&args, &o));
+    }
+}
+
+#[test]
+fn plot_draws_an_imported_jvm_log() {
+    let dir = tmp();
+    let path = jvm_log("g1-jdk17.log");
+    ok_in(dir.path(), &["import", "--format", "jvm-gc-log", &path, "--out", "g1"], None);
+    let o = ok_in(dir.path(), &["plot", "g1", "--format", "svg"], None);
+    let out = String::from_utf8_lossy(&o.stdout);
+    for chart in ["pause-percentiles", "pause-timeline"] {
+        let file = dir.path().join("g1").join(format!("{chart}.svg"));
+        assert!(out.contains(&format!("{chart}.svg")), "{chart} not named: {out}");
+        let svg = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        assert!(svg.contains("jvm-g1"), "{chart}: the collector's label is drawn");
+    }
+    let timeline = std::fs::read_to_string(dir.path().join("g1").join("pause-timeline.svg")).unwrap();
+    for phase in ["young", "remark", "cleanup", "mixed", "full"] {
+        assert!(timeline.contains(phase), "the timeline's legend names phase {phase}");
+    }
+    ok_in(dir.path(), &["plot", "g1"], None);
+    assert!(dir.path().join("g1").join("pause-timeline.png").is_file());
+}

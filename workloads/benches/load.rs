@@ -1,4 +1,6 @@
-//! Loading a trace: text (`.gct`) versus binary (`.gctb`), events per second.
+//! Loading a trace: text (`.gct`) versus binary (`.gctb`), events per second
+//! and bytes of encoded trace per second (criterion prints both `thrpt`
+//! lines: elements/s and MiB/s of the input).
 //!
 //! The trace is synthetic, about a million events shaped like a generated
 //! workload (four goroutines doing calls and returns, allocations with every
@@ -8,7 +10,8 @@
 //! (`-- --quick` for a fast estimate); the file sizes are printed first.
 //! `clone_model` is the floor both loaders share: cloning an already loaded
 //! trace, i.e. allocating and filling the same ~100 MB of events without
-//! decoding anything.
+//! decoding anything (its bytes/s are those of the binary encoding, for
+//! comparison).
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
@@ -148,11 +151,12 @@ fn load(c: &mut Criterion) {
     // Loading ends when the trace is in memory: freeing it afterwards is not
     // timed (`BatchSize::PerIteration` drops each result outside the clock).
     let mut group = c.benchmark_group("load");
-    group.throughput(Throughput::Elements(n as u64));
+    let per_event_and = |bytes: usize| Throughput::ElementsAndBytes { elements: n as u64, bytes: bytes as u64 };
     group.sample_size(10);
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(10));
     let label = format!("{}k_events", n / 1000);
+    group.throughput(per_event_and(text.len()));
     group.bench_function(BenchmarkId::new("parse_text", &label), |b| {
         b.iter_batched(|| (), |()| parse_text(black_box(&text), "bench.gct").expect("valid"), BatchSize::PerIteration)
     });
@@ -163,6 +167,7 @@ fn load(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+    group.throughput(per_event_and(binary.len()));
     group.bench_function(BenchmarkId::new("parse_binary", &label), |b| {
         b.iter_batched(
             || (),

@@ -24,8 +24,8 @@
 //!   the last major collection found; explicit and final collections are
 //!   major.
 //! - **Nursery**: a collection runs whenever [`Sticky::nursery_bytes`] have
-//!   been allocated since the last one (4 MiB, Go's minimum heap goal, or
-//!   the configured minimum goal if smaller).
+//!   been allocated since the last one (`--nursery`; by default 4 MiB, Go's
+//!   minimum heap goal, or the configured minimum goal if smaller).
 //!
 //! Invariant: at a minor collection every young object reachable from the
 //! roots is reachable from them or from an old object's slot through young
@@ -119,11 +119,12 @@ impl Sticky {
         })
     }
 
-    /// The nursery: allocation between two minor collections. Go's minimum
-    /// heap goal scaled like it (`min_heap_goal`), so tests that shrink the
-    /// goal shrink the nursery too.
+    /// The nursery: allocation between two minor collections.
+    /// `config.nursery_bytes`, or by default Go's minimum heap goal scaled
+    /// like it (`min_heap_goal`), so tests that shrink the goal shrink the
+    /// nursery too.
     pub fn nursery_bytes(config: &GcConfig) -> u64 {
-        config.min_heap_goal.clamp(crate::heap::PAGE_BYTES, MIN_NURSERY_BYTES)
+        config.nursery_bytes.unwrap_or(config.min_heap_goal.min(MIN_NURSERY_BYTES)).max(crate::heap::PAGE_BYTES)
     }
 
     /// One collection, minor or major, with the world stopped.

@@ -90,13 +90,7 @@ pub struct GcLog {
     pub first_gap_line: Option<usize>,
 }
 
-/// What a malformed log is: the line (1-based, 0 for the file as a whole)
-/// and what was expected.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LogError {
-    pub line: usize,
-    pub msg: String,
-}
+pub use super::LogError;
 
 /// The gctrace format, for error messages.
 pub const FORMAT: &str = "gc # @#s #%: #+#+# ms clock, #+#/#/#+# ms cpu, #->#-># MB, # MB goal, \
@@ -111,23 +105,12 @@ pub fn is_gctrace_line(line: &str) -> bool {
 
 /// Parses the log in `input`: every gctrace line, in order. Bytes that are
 /// not UTF-8 are fine on other lines; GC numbers must increase.
-pub fn parse_log(mut input: impl BufRead) -> Result<GcLog, LogError> {
+pub fn parse_log(input: impl BufRead) -> Result<GcLog, LogError> {
     let mut log = GcLog::default();
-    let mut buf = Vec::new();
-    let mut line = 0;
-    loop {
-        buf.clear();
-        match input.read_until(b'\n', &mut buf) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => return Err(LogError { line: line + 1, msg: format!("cannot read: {e}") }),
-        }
-        line += 1;
-        let text = String::from_utf8_lossy(&buf);
-        let text = text.trim_end_matches(['\n', '\r']);
+    super::for_each_line(input, |line, text| {
         if !is_gctrace_line(text) {
             log.other_lines += 1;
-            continue;
+            return Ok(());
         }
         let mut c = parse_line(text).map_err(|msg| LogError { line, msg })?;
         c.line = line;
@@ -148,8 +131,75 @@ pub fn parse_log(mut input: impl BufRead) -> Result<GcLog, LogError> {
             }
         }
         log.cycles.push(c);
-    }
+        Ok(())
+    })?;
     Ok(log)
+}
+
+/// What a parsed log gives `gcwb import` ([`super::Imported`]): the pauses
+/// ([`pauses`]) and the summary cells a gctrace tells — `procs` (of the
+/// last cycle), `gc_count`, `peak_heap_bytes` (the largest heap at a
+/// cycle's start or end), `final_live_bytes` (the last cycle's marked heap),
+/// `marked_bytes_total`, `mark_total_ns` (the concurrent mark's wall-clock
+/// time), `assist_total_ns` (the assists' CPU time) and `gc_cpu_fraction`
+/// (Go's `GCCPUFraction` at the last cycle, in whole percent). A log without
+/// a gctrace line is an error.
+pub fn imported(log: GcLog) -> Result<super::Imported, String> {
+    if log.cycles.is_empty() {
+        return Err(format!(
+            "no gctrace lines (`gc N @...`) among its {} lines: run the Go program with GODEBUG=gctrace=1 and \
+             import its standard error",
+            log.other_lines
+        ));
+    }
+    let mut warnings = Vec::new();
+    if log.missing_cycles > 0 {
+        warnings.push(format!(
+            "{} GC cycles have no gctrace line (the GC numbers jump at line {}): another write to standard error \
+             probably mangled them; their pauses are missing",
+            log.missing_cycles,
+            log.first_gap_line.unwrap_or(0)
+        ));
+    }
+    let forced = log.cycles.iter().filter(|c| c.forced).count();
+    Ok(super::Imported {
+        pauses: pauses(&log.cycles),
+        facts: summary_facts(&log.cycles),
+        default_label: "go-runtime".to_string(),
+        description: format!(
+            "{} GC cycles ({forced} forced), {} other lines skipped",
+            log.cycles.len(),
+            log.other_lines
+        ),
+        warnings,
+    })
+}
+
+/// MiB as bytes.
+fn mib(mb: u64) -> u64 {
+    mb.saturating_mul(1 << 20)
+}
+
+/// The summary cells the cycles tell (see [`imported`]), by column. Heap
+/// sizes are Go's whole MiB (truncated).
+pub fn summary_facts(cycles: &[GcCycle]) -> Vec<(&'static str, String)> {
+    let sum = |f: fn(&GcCycle) -> u64| cycles.iter().fold(0u64, |t, c| t.saturating_add(f(c))).to_string();
+    let mut facts = vec![
+        ("gc_count", cycles.len().to_string()),
+        (
+            "peak_heap_bytes",
+            mib(cycles.iter().map(|c| c.heap_start_mb.max(c.heap_end_mb)).max().unwrap_or(0)).to_string(),
+        ),
+        ("mark_total_ns", sum(|c| c.mark_ns)),
+        ("marked_bytes_total", sum(|c| mib(c.heap_live_mb))),
+        ("assist_total_ns", sum(|c| c.cpu_assist_ns)),
+    ];
+    if let Some(c) = cycles.last() {
+        facts.push(("procs", c.procs.to_string()));
+        facts.push(("final_live_bytes", mib(c.heap_live_mb).to_string()));
+        facts.push(("gc_cpu_fraction", (c.cpu_percent as f64 / 100.0).to_string()));
+    }
+    facts
 }
 
 /// Parses one gctrace line (the line number is left 0). The error says

@@ -2,44 +2,60 @@
 //!
 //! To set gcwb's collectors beside a real runtime, the runtime's own log is
 //! turned into the files a `gcwb run` writes ([`crate::report`]), so the same
-//! scripts read both. One format so far: [`go_gctrace`], the lines Go prints
-//! under `GODEBUG=gctrace=1` (scripts/go-compare.sh runs a Go program of the
-//! `server` workload's shape and imports its log).
+//! scripts read both. Two formats:
 //!
-//! The import writes, into `--out`:
+//! - [`go_gctrace`], the lines Go prints under `GODEBUG=gctrace=1`
+//!   (scripts/go-compare.sh runs a Go program of the `server` workload's
+//!   shape and imports its log);
+//! - [`jvm_gc_log`], a JVM's unified GC log (`-Xlog:gc`, `-Xlog:gc,gc+phases`,
+//!   `-Xlog:gc*`) of the Serial, Parallel, G1, ZGC or Shenandoah collector
+//!   (scripts/java-compare.sh runs scripts/java/Alloc.java and imports its
+//!   log).
 //!
-//! - `pauses.csv`: two pauses per Go cycle, `sweep-term` and `mark-term`
-//!   (the phase names of gcwb's concurrent collector), start times on the
-//!   program's clock (since it started), trigger `explicit` for a forced
-//!   cycle and empty otherwise, `ttsp_ns` empty;
+//! Each format's parser turns its log into one [`Imported`] — the pauses
+//! and the summary cells the log tells — and everything after that is
+//! shared. The import writes, into `--out`:
+//!
+//! - `pauses.csv`: every stop-the-world pause, start times on the program's
+//!   clock (since it started), `ttsp_ns` empty. A Go cycle gives two,
+//!   `sweep-term` and `mark-term` (the phase names of gcwb's concurrent
+//!   collector), trigger `explicit` for a forced cycle and empty otherwise;
+//!   a JVM pause gives one, its phase named after the pause (`young`,
+//!   `full`, `remark`, `mark-start`, `init-mark`, ...: see [`jvm_gc_log`]);
 //! - `phases.csv`: per-phase statistics ([`crate::report::phase_summaries`]);
 //! - `summary.csv`: one row in `summary.csv`'s columns
-//!   ([`crate::report::summary_header`]), `collector` the `--label`
-//!   (`go-runtime` by default). What a gctrace tells is filled in — `procs`
-//!   (of the last cycle), `gc_count`, the pause statistics
-//!   ([`crate::metrics::summarize_pauses`], as for a run), `peak_heap_bytes`
-//!   (the largest heap at a cycle's start or end), `final_live_bytes` (the
-//!   last cycle's marked heap), `marked_bytes_total`, `mark_total_ns` (the
-//!   concurrent mark's wall-clock time), `gc_cpu_fraction` (Go's
-//!   `GCCPUFraction` at the last cycle, in whole percent), `status` `ok`,
-//!   and, where `summary.csv` has them, the per-phase pause columns
-//!   (`sweep_term_p99_ns`, ...) and `assist_total_ns` (Go's assist CPU time).
-//!   Heap sizes are Go's whole MiB (truncated), times as exact as Go printed
-//!   them (two significant digits). Every other column — the trace's events
-//!   and allocations, wall time, GOGC, time to safepoint, MMU — stays empty:
-//!   the log does not tell it.
+//!   ([`crate::report::summary_header`]), `collector` the `--label` (by
+//!   default `go-runtime` for Go; for a JVM `jvm-g1`, `jvm-zgc`, ... from
+//!   the log's `Using ...` line). Filled in: `trace`, `collector`, `status`
+//!   `ok`, the pause statistics ([`crate::metrics::summarize_pauses`], as
+//!   for a run), where `summary.csv` has them the per-phase pause columns
+//!   (`sweep_term_p99_ns`, ...), and what the log tells
+//!   ([`Imported::facts`]). For a gctrace: `procs` (of the last cycle),
+//!   `gc_count`, `peak_heap_bytes` (the largest heap at a cycle's start or
+//!   end), `final_live_bytes` (the last cycle's marked heap),
+//!   `marked_bytes_total`, `mark_total_ns` (the concurrent mark's
+//!   wall-clock time), `gc_cpu_fraction` (Go's `GCCPUFraction` at the last
+//!   cycle, in whole percent) and `assist_total_ns` (Go's assist CPU time);
+//!   heap sizes are Go's whole MiB (truncated), times as exact as Go
+//!   printed them (two significant digits). For a JVM log: see
+//!   [`jvm_gc_log::imported`]. Every other column — the trace's events and
+//!   allocations, wall time, GOGC, time to safepoint, MMU — stays empty: the
+//!   log does not tell it.
 //!
 //! Every file is rendered first and then written atomically
 //! ([`crate::report::write_atomically`]), so a bad log writes nothing.
-//! Errors are one line and exit code 2, like a bad trace's.
+//! Errors are one line and exit code 2, like a bad trace's: a line that
+//! starts like one of the format's GC lines but does not parse names its
+//! line and what was expected, and a log without a single GC line is an
+//! error too (not an empty chart).
 
 pub mod go_gctrace;
+pub mod jvm_gc_log;
 
 use crate::metrics::{summarize_pauses, PauseRecord, PauseSummary};
 use crate::report::{pauses_csv, phase_summaries, phases_csv, summary_header, write_atomically};
 use clap::ValueEnum;
-use go_gctrace::{GcCycle, GcLog};
-use std::io::BufReader;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 /// The log formats `gcwb import` reads.
@@ -49,6 +65,10 @@ pub enum ImportFormat {
     /// 1.19's line; also the older one without stacks and globals).
     #[value(name = "go-gctrace")]
     GoGctrace,
+    /// A JVM's unified GC log (JDK 9+: -Xlog:gc, -Xlog:gc,gc+phases or
+    /// -Xlog:gc*) of the Serial, Parallel, G1, ZGC or Shenandoah collector.
+    #[value(name = "jvm-gc-log")]
+    JvmGcLog,
 }
 
 /// The arguments of `gcwb import`.
@@ -62,9 +82,11 @@ pub struct ImportArgs {
     /// Directory for the CSV files (summary.csv, pauses.csv, phases.csv).
     #[arg(short, long)]
     pub out: PathBuf,
-    /// The `collector` column, e.g. go1.19.
-    #[arg(long, default_value = "go-runtime", value_parser = non_empty)]
-    pub label: String,
+    /// The `collector` column, e.g. go1.19 [default: go-runtime for a
+    /// gctrace; for a JVM log jvm-g1, jvm-zgc, ... after its `Using ...`
+    /// line, else jvm].
+    #[arg(long, value_parser = non_empty)]
+    pub label: Option<String>,
 }
 
 fn non_empty(s: &str) -> Result<String, String> {
@@ -75,30 +97,68 @@ fn non_empty(s: &str) -> Result<String, String> {
     }
 }
 
+/// What a log tells, whatever its format: what the files are written from.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Imported {
+    /// Every stop-the-world pause, in the log's order (`ttsp_ns` unused: no
+    /// log format here tells it, and it is written empty).
+    pub pauses: Vec<PauseRecord>,
+    /// Cells of `summary.csv` the log tells beyond the pause statistics,
+    /// by column (a column `summary.csv` does not have is left out).
+    pub facts: Vec<(&'static str, String)>,
+    /// The `collector` column when `--label` is not given.
+    pub default_label: String,
+    /// What was read, for standard output (`6 GC cycles (1 forced), 4 other
+    /// lines skipped`).
+    pub description: String,
+    /// Warnings, one line each, for standard error once the files are
+    /// written.
+    pub warnings: Vec<String>,
+}
+
+/// What a malformed log is: the line (1-based, 0 for the file as a whole)
+/// and what was expected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogError {
+    pub line: usize,
+    pub msg: String,
+}
+
+/// Calls `f` with each line of `input`: its number (1-based) and its text
+/// without the line end (`\n` or `\r\n`), bytes that are not UTF-8
+/// replaced. Stops at the first error, of `f` or of reading.
+pub fn for_each_line(
+    mut input: impl BufRead,
+    mut f: impl FnMut(usize, &str) -> Result<(), LogError>,
+) -> Result<(), LogError> {
+    let mut buf = Vec::new();
+    let mut line = 0;
+    loop {
+        buf.clear();
+        match input.read_until(b'\n', &mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e) => return Err(LogError { line: line + 1, msg: format!("cannot read: {e}") }),
+        }
+        line += 1;
+        let text = String::from_utf8_lossy(&buf);
+        f(line, text.trim_end_matches(['\n', '\r']))?;
+    }
+}
+
 /// `gcwb import`: reads the log, writes the CSV files; returns the exit
 /// code (0, or 2 with one line on stderr).
 pub fn import_command(a: &ImportArgs) -> i32 {
     let name = a.log.display().to_string();
-    let log = match a.format {
-        ImportFormat::GoGctrace => read_go_log(&a.log),
-    };
-    let log = match log {
-        Ok(l) => l,
+    let imported = match read(a.format, &a.log) {
+        Ok(i) => i,
         Err(msg) => {
             eprintln!("gcwb: {name}: {msg}");
             return 2;
         }
     };
-    if log.cycles.is_empty() {
-        eprintln!(
-            "gcwb: {name}: no gctrace lines (`gc N @...`) among its {} lines: run the Go program with \
-             GODEBUG=gctrace=1 and import its standard error",
-            log.other_lines
-        );
-        return 2;
-    }
-    let pauses = go_gctrace::pauses(&log.cycles);
-    let files = match render(&name, &a.label, &log.cycles, &pauses) {
+    let label = a.label.as_deref().unwrap_or(&imported.default_label);
+    let files = match render(&name, label, &imported) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("gcwb: cannot render the results: {e}");
@@ -111,20 +171,16 @@ pub fn import_command(a: &ImportArgs) -> i32 {
             return 2;
         }
     }
-    if log.missing_cycles > 0 {
-        eprintln!(
-            "gcwb: warning: {name}: {} GC cycles have no gctrace line (the GC numbers jump at line {}): another \
-             write to standard error probably mangled them; their pauses are missing",
-            log.missing_cycles,
-            log.first_gap_line.unwrap_or(0)
-        );
+    for w in &imported.warnings {
+        eprintln!("gcwb: warning: {name}: {w}");
     }
-    let forced = log.cycles.iter().filter(|c| c.forced).count();
-    println!("{name}: {} GC cycles ({forced} forced), {} other lines skipped", log.cycles.len(), log.other_lines);
-    for (phase, s) in phase_summaries(&pauses) {
+    println!("{name}: {}", imported.description);
+    let phases = phase_summaries(&imported.pauses);
+    let width = phases.iter().map(|(p, _)| p.len()).max().unwrap_or(0).max(10);
+    for (phase, s) in phases {
         println!(
-            "  {:<11} {:<10} count {:>5}  p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms",
-            a.label,
+            "  {:<11} {:<width$} count {:>5}  p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms",
+            label,
             phase,
             s.count,
             s.p50_ns as f64 / 1e6,
@@ -137,84 +193,76 @@ pub fn import_command(a: &ImportArgs) -> i32 {
     0
 }
 
-/// Reads and parses a gctrace log (`-` is standard input); the error is
-/// `line N: what was expected`, or the I/O error.
-fn read_go_log(path: &Path) -> Result<GcLog, String> {
-    let parsed = if path.as_os_str() == "-" {
-        go_gctrace::parse_log(std::io::stdin().lock())
+/// Reads and parses the log at `path` (`-` is standard input) in `format`;
+/// the error is `line N: what was expected`, a message about the log as a
+/// whole (no pauses in it), or the I/O error.
+pub fn read(format: ImportFormat, path: &Path) -> Result<Imported, String> {
+    let line_error = |e: LogError| format!("line {}: {}", e.line, e.msg);
+    match format {
+        ImportFormat::GoGctrace => {
+            go_gctrace::imported(with_input(path, |r| go_gctrace::parse_log(r))?.map_err(line_error)?)
+        }
+        ImportFormat::JvmGcLog => {
+            jvm_gc_log::imported(with_input(path, |r| jvm_gc_log::parse_log(r))?.map_err(line_error)?)
+        }
+    }
+}
+
+/// `parse` applied to the file at `path`, or to standard input for `-`;
+/// the error is the file's I/O error.
+fn with_input<T>(path: &Path, parse: impl FnOnce(&mut dyn BufRead) -> T) -> Result<T, String> {
+    if path.as_os_str() == "-" {
+        Ok(parse(&mut std::io::stdin().lock()))
     } else {
         let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-        go_gctrace::parse_log(BufReader::new(file))
-    };
-    parsed.map_err(|e| format!("line {}: {}", e.line, e.msg))
+        Ok(parse(&mut BufReader::new(file)))
+    }
 }
 
 /// The files of an import, named, rendered in memory.
-fn render(
-    trace: &str,
-    label: &str,
-    cycles: &[GcCycle],
-    pauses: &[PauseRecord],
-) -> std::io::Result<Vec<(&'static str, Vec<u8>)>> {
+fn render(trace: &str, label: &str, imported: &Imported) -> std::io::Result<Vec<(&'static str, Vec<u8>)>> {
     let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
     w.write_record(summary_header())?;
-    w.write_record(summary_record(trace, label, cycles, pauses))?;
+    w.write_record(summary_record(trace, label, imported))?;
     let summary = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
-    // A gctrace does not tell the time to safepoint: empty.
+    // No log format tells the time to safepoint: empty.
+    let pauses = &imported.pauses;
     let pause_rows = pauses_csv(pauses.iter().map(|p| (label, p, None)))?;
-    let phases = phases_csv(std::iter::once((label, pauses)))?;
+    let phases = phases_csv(std::iter::once((label, &pauses[..])))?;
     Ok(vec![("summary.csv", summary), ("pauses.csv", pause_rows), ("phases.csv", phases)])
-}
-
-/// MiB as bytes.
-fn mib(mb: u64) -> u64 {
-    mb.saturating_mul(1 << 20)
 }
 
 /// The summary row of an import, one cell per column of
 /// [`summary_header`], in its order: what the log tells, empty elsewhere
 /// (so a column added to `summary.csv` later is simply empty here).
-pub fn summary_record(trace: &str, label: &str, cycles: &[GcCycle], pauses: &[PauseRecord]) -> Vec<String> {
-    summary_record_for(&summary_header(), trace, label, cycles, pauses)
+pub fn summary_record(trace: &str, label: &str, imported: &Imported) -> Vec<String> {
+    summary_record_for(&summary_header(), trace, label, imported)
 }
 
-/// [`summary_record`] for the columns `header`. Besides the fixed columns,
-/// per-phase pause columns named `<phase>_{p50,p99,max}_ns` (the phase's
-/// name with `_` for `-`, e.g. `sweep_term_p99_ns`) are filled for the
-/// phases the log has, and `assist_total_ns` with Go's assist CPU time.
-fn summary_record_for(
-    header: &[&str],
-    trace: &str,
-    label: &str,
-    cycles: &[GcCycle],
-    pauses: &[PauseRecord],
-) -> Vec<String> {
-    let s = summarize_pauses(pauses);
-    let phases = phase_summaries(pauses);
-    let last = cycles.last();
-    let sum = |f: fn(&GcCycle) -> u64| cycles.iter().fold(0u64, |t, c| t.saturating_add(f(c))).to_string();
+/// [`summary_record`] for the columns `header`: `trace`, `collector`,
+/// `status` (`ok`), the pause statistics of every pause
+/// ([`summarize_pauses`], as for a run), per-phase pause columns named
+/// `<phase>_{p50,p99,max}_ns` (the phase's name with `_` for `-`, e.g.
+/// `sweep_term_p99_ns`) for the phases the log has, and the log's
+/// [`Imported::facts`].
+fn summary_record_for(header: &[&str], trace: &str, label: &str, imported: &Imported) -> Vec<String> {
+    let s = summarize_pauses(&imported.pauses);
+    let phases = phase_summaries(&imported.pauses);
     header
         .iter()
         .map(|&column| match column {
             "trace" => trace.to_string(),
             "collector" => label.to_string(),
-            "procs" => last.map_or(String::new(), |c| c.procs.to_string()),
-            "gc_count" => cycles.len().to_string(),
             "pause_count" => s.count.to_string(),
             "pause_p50_ns" => s.p50_ns.to_string(),
             "pause_p99_ns" => s.p99_ns.to_string(),
             "pause_max_ns" => s.max_ns.to_string(),
             "pause_total_ns" => s.total_ns.to_string(),
-            "peak_heap_bytes" => {
-                mib(cycles.iter().map(|c| c.heap_start_mb.max(c.heap_end_mb)).max().unwrap_or(0)).to_string()
-            }
-            "final_live_bytes" => last.map_or(String::new(), |c| mib(c.heap_live_mb).to_string()),
-            "mark_total_ns" => sum(|c| c.mark_ns),
-            "marked_bytes_total" => sum(|c| mib(c.heap_live_mb)),
-            "assist_total_ns" => sum(|c| c.cpu_assist_ns),
             "status" => "ok".to_string(),
-            "gc_cpu_fraction" => last.map_or(String::new(), |c| (c.cpu_percent as f64 / 100.0).to_string()),
-            other => phase_stat(other, &phases).map_or(String::new(), |v| v.to_string()),
+            other => match imported.facts.iter().find(|(c, _)| *c == other) {
+                Some((_, v)) => v.clone(),
+                None => phase_stat(other, &phases).map_or(String::new(), |v| v.to_string()),
+            },
         })
         .collect()
 }
@@ -269,9 +317,8 @@ gc 2 @0.250s 3%: 0.15+12+0.28 ms clock, 0.30+0.40/11/0.070+0.57 ms cpu, 7->8->3 
         for c in FILLED {
             assert!(header.contains(c), "summary.csv has no column {c}");
         }
-        let log = go_gctrace::parse_log(LOG.as_bytes()).unwrap();
-        let pauses = go_gctrace::pauses(&log.cycles);
-        let rec = summary_record("go.log", "go1.19", &log.cycles, &pauses);
+        let imported = go_gctrace::imported(go_gctrace::parse_log(LOG.as_bytes()).unwrap()).unwrap();
+        let rec = summary_record("go.log", "go1.19", &imported);
         assert_eq!(rec.len(), header.len());
         let at = |name: &str| rec[header.iter().position(|c| *c == name).unwrap()].as_str();
         assert_eq!((at("trace"), at("collector"), at("procs"), at("status")), ("go.log", "go1.19", "2", "ok"));
@@ -298,8 +345,7 @@ gc 2 @0.250s 3%: 0.15+12+0.28 ms clock, 0.30+0.40/11/0.070+0.57 ms cpu, 7->8->3 
 
     #[test]
     fn per_phase_and_assist_columns_are_filled_when_the_summary_has_them() {
-        let log = go_gctrace::parse_log(LOG.as_bytes()).unwrap();
-        let pauses = go_gctrace::pauses(&log.cycles);
+        let imported = go_gctrace::imported(go_gctrace::parse_log(LOG.as_bytes()).unwrap()).unwrap();
         let header = [
             "collector",
             "stw_full_p50_ns",
@@ -308,15 +354,14 @@ gc 2 @0.250s 3%: 0.15+12+0.28 ms clock, 0.30+0.40/11/0.070+0.57 ms cpu, 7->8->3 
             "assist_count",
             "assist_total_ns",
         ];
-        let rec = summary_record_for(&header, "go.log", "go", &log.cycles, &pauses);
+        let rec = summary_record_for(&header, "go.log", "go", &imported);
         assert_eq!(rec, ["go", "", "150015", "3001", "", "900000"], "HdrHistogram values, as for a run");
     }
 
     #[test]
     fn the_files_have_a_runs_columns_and_empty_cells_for_what_is_unknown() {
-        let log = go_gctrace::parse_log(LOG.as_bytes()).unwrap();
-        let pauses = go_gctrace::pauses(&log.cycles);
-        let files = render("go.log", "go-runtime", &log.cycles, &pauses).unwrap();
+        let imported = go_gctrace::imported(go_gctrace::parse_log(LOG.as_bytes()).unwrap()).unwrap();
+        let files = render("go.log", "go-runtime", &imported).unwrap();
         let text = |name: &str| String::from_utf8(files.iter().find(|(f, _)| *f == name).unwrap().1.clone()).unwrap();
         assert_eq!(
             text("pauses.csv"),

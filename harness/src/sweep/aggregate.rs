@@ -1,0 +1,201 @@
+//! A sweep's aggregates, from its finished cells on disk alone (so `gcwb
+//! merge` can write them for cells run anywhere):
+//!
+//! - `cells.csv`: one row per finished cell, in run order: `cell`,
+//!   `workload`, each swept parameter (named as in the experiment file),
+//!   `collector`, `repetition`, then the cell's `summary.csv` columns that
+//!   are not already there. pandas and R read it directly.
+//! - `sweep.csv`: the format [`crate::charts::sweep`] documents and draws:
+//!   for each workload, swept parameter with two or more values, metric
+//!   and collector, one row per value of the parameter with the median
+//!   (of an even count, the lower middle value), min and max of the metric
+//!   over the repetitions. In a matrix of several
+//!   parameters, the rows of one parameter hold every other swept parameter
+//!   at its *first* listed value (list the baseline first); column `fixed`
+//!   says which (`gogc=100 procs=2`) and `repetitions` how many cells the
+//!   row summarizes. Every cell is in `cells.csv`, but a cell whose replay
+//!   did not end `ok` (its `status`: a stack overflow, say) is left out of
+//!   `sweep.csv`, its metrics being partial. A value that is not a
+//!   number (`gogc = "off"`) is left out of `sweep.csv`; a byte size with
+//!   a unit (`"512MiB"`) is charted in bytes.
+
+use super::cells::Cell;
+use super::experiment::{number_text, Experiment};
+use crate::report::write_atomically;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// The columns of `sweep.csv`.
+pub const SWEEP_HEADER: [&str; 10] = [
+    "collector",
+    "param",
+    "value",
+    "metric_median",
+    "metric_min",
+    "metric_max",
+    "metric",
+    "workload",
+    "fixed",
+    "repetitions",
+];
+
+/// One finished cell's `summary.csv` row, column → value.
+type Summary = HashMap<String, String>;
+
+/// Writes `cells.csv` and `sweep.csv` into `root` from the finished cells
+/// of `cells` (the whole plan); returns how many were finished.
+pub fn aggregate(e: &Experiment, cells: &[Cell], root: &Path) -> Result<usize, String> {
+    let mut columns: Vec<String> = Vec::new();
+    let mut done: Vec<(&Cell, Summary)> = Vec::new();
+    for c in cells {
+        let dir = root.join("cells").join(&c.id);
+        if !super::store::is_finished(&dir) {
+            continue;
+        }
+        let (header, row) = read_summary(&dir.join("summary.csv"))?;
+        for h in &header {
+            if !columns.contains(h) {
+                columns.push(h.clone());
+            }
+        }
+        done.push((c, header.into_iter().zip(row).collect()));
+    }
+    let cells_csv = cells_csv(e, &done, &columns).map_err(|err| format!("cells.csv: {err}"))?;
+    let sweep_csv = sweep_csv(e, &done).map_err(|err| format!("sweep.csv: {err}"))?;
+    for (name, bytes) in [("cells.csv", cells_csv), ("sweep.csv", sweep_csv)] {
+        let path = root.join(name);
+        write_atomically(&path, &bytes).map_err(|err| format!("{}: cannot write: {err}", path.display()))?;
+    }
+    Ok(done.len())
+}
+
+/// The header and first row of a cell's `summary.csv`.
+fn read_summary(path: &Path) -> Result<(Vec<String>, Vec<String>), String> {
+    let shown = path.display();
+    let mut r = csv::Reader::from_path(path).map_err(|e| format!("{shown}: {e}"))?;
+    let header: Vec<String> = r.headers().map_err(|e| format!("{shown}: {e}"))?.iter().map(str::to_string).collect();
+    let row = match r.records().next() {
+        Some(Ok(rec)) => rec.iter().map(str::to_string).collect(),
+        Some(Err(e)) => return Err(format!("{shown}: {e}")),
+        None => return Err(format!("{shown}: no row")),
+    };
+    Ok((header, row))
+}
+
+fn cells_csv(e: &Experiment, done: &[(&Cell, Summary)], summary_columns: &[String]) -> csv::Result<Vec<u8>> {
+    let mut header: Vec<String> = vec!["cell".into(), "workload".into()];
+    header.extend(e.params.iter().map(|p| p.name.clone()));
+    header.extend(["collector".to_string(), "repetition".to_string()]);
+    let extra: Vec<&String> = summary_columns.iter().filter(|c| !header.contains(c)).collect();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header.iter().chain(extra.iter().copied()))?;
+    for (c, s) in done {
+        let mut rec: Vec<String> = vec![c.id.clone(), e.workloads[c.workload].label.clone()];
+        rec.extend(e.params.iter().zip(&c.values).map(|(p, &v)| p.values[v].clone()));
+        rec.extend([c.collector.name.to_string(), c.repetition.to_string()]);
+        rec.extend(extra.iter().map(|col| s.get(*col).cloned().unwrap_or_default()));
+        w.write_record(&rec)?;
+    }
+    w.into_inner().map_err(|e| csv::Error::from(std::io::Error::other(e.to_string())))
+}
+
+fn sweep_csv(e: &Experiment, done: &[(&Cell, Summary)]) -> csv::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(SWEEP_HEADER)?;
+    for (wi, workload) in e.workloads.iter().enumerate() {
+        for (pi, p) in e.params.iter().enumerate().filter(|(_, p)| p.values.len() >= 2) {
+            let fixed: Vec<String> = e
+                .params
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j != pi)
+                .map(|(_, q)| format!("{}={}", q.name, q.values[0]))
+                .collect();
+            let fixed = fixed.join(" ");
+            for metric in &e.metrics {
+                for collector in &e.collectors {
+                    for (vi, v) in p.values.iter().enumerate() {
+                        let Some(x) = numeric(v) else { continue };
+                        let mut ys: Vec<f64> = done
+                            .iter()
+                            .filter(|(c, _)| {
+                                c.workload == wi
+                                    && c.collector.name == collector.name
+                                    && c.values.iter().enumerate().all(|(j, &k)| if j == pi { k == vi } else { k == 0 })
+                            })
+                            .filter(|(_, s)| s.get("status").is_none_or(|st| st == "ok"))
+                            .filter_map(|(_, s)| s.get(metric).and_then(|m| m.parse::<f64>().ok()))
+                            .filter(|y| y.is_finite())
+                            .collect();
+                        let Some((median, min, max)) = median_min_max(&mut ys) else { continue };
+                        w.write_record([
+                            collector.name.to_string(),
+                            p.name.clone(),
+                            number_text(x),
+                            number_text(median),
+                            number_text(min),
+                            number_text(max),
+                            metric.clone(),
+                            workload.label.clone(),
+                            fixed.clone(),
+                            ys.len().to_string(),
+                        ])?;
+                    }
+                }
+            }
+        }
+    }
+    w.into_inner().map_err(|e| csv::Error::from(std::io::Error::other(e.to_string())))
+}
+
+/// The median (for an even count the lower middle value, as `gcwb
+/// compare` takes it: always a measured value), min and max.
+pub fn median_min_max(ys: &mut [f64]) -> Option<(f64, f64, f64)> {
+    if ys.is_empty() {
+        return None;
+    }
+    ys.sort_by(f64::total_cmp);
+    let n = ys.len();
+    Some((ys[(n - 1) / 2], ys[0], ys[n - 1]))
+}
+
+/// A swept value as a number: a plain number, or a byte size with a unit
+/// (`512MiB`, as `--memlimit` takes it) in bytes; `None` for `off` and
+/// other words.
+pub fn numeric(text: &str) -> Option<f64> {
+    if let Ok(x) = text.parse::<f64>() {
+        return x.is_finite().then_some(x);
+    }
+    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let shift = match &text[digits.len()..] {
+        "B" => 0,
+        "KiB" => 10,
+        "MiB" => 20,
+        "GiB" => 30,
+        "TiB" => 40,
+        _ => return None,
+    };
+    digits.parse::<f64>().ok().filter(|x| x.is_finite()).map(|x| x * 2f64.powi(shift))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median_min_max(&mut [3.0, 1.0, 2.0]), Some((2.0, 1.0, 3.0)));
+        assert_eq!(median_min_max(&mut [4.0, 1.0, 2.0, 10.0]), Some((2.0, 1.0, 10.0)));
+        assert_eq!(median_min_max(&mut []), None);
+    }
+
+    #[test]
+    fn values_become_numbers_where_they_are_numbers() {
+        assert_eq!(numeric("50"), Some(50.0));
+        assert_eq!(numeric("0.25"), Some(0.25));
+        assert_eq!(numeric("512MiB"), Some(536_870_912.0));
+        assert_eq!(numeric("1TiB"), Some((1u64 << 40) as f64));
+        assert_eq!(numeric("off"), None);
+        assert_eq!(numeric("12parsecs"), None);
+    }
+}
