@@ -69,6 +69,9 @@ pub struct GcConfig {
     /// Minor collections a nursery survivor stays young (in a survivor
     /// space) before it is promoted to the old generation.
     pub tenure_age: u32,
+    /// Bytes per card of a card-marking barrier (a power of two, 64 B to
+    /// 64 KiB).
+    pub card_bytes: u64,
 }
 
 impl GcConfig {
@@ -88,6 +91,7 @@ impl Default for GcConfig {
             memory_limit: None,
             nursery_bytes: None,
             tenure_age: 1,
+            card_bytes: crate::heap::CARD_BYTES,
         }
     }
 }

@@ -189,6 +189,10 @@ pub struct GcArgs {
     /// the first survival).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=100))]
     pub tenure_age: u32,
+    /// Bytes per card of the generational collectors' card-marking barrier:
+    /// a power of two from 64 to 65536.
+    #[arg(long, value_name = "BYTES", default_value_t = collectors::heap::CARD_BYTES, value_parser = parse_card_bytes)]
+    pub card_bytes: u64,
 }
 
 impl GcArgs {
@@ -205,6 +209,7 @@ impl GcArgs {
             memory_limit: self.memlimit.0,
             nursery_bytes: self.nursery,
             tenure_age: self.tenure_age,
+            card_bytes: self.card_bytes,
             ..GcConfig::default()
         }
     }
@@ -258,6 +263,17 @@ fn parse_memlimit(s: &str) -> Result<MemLimit, String> {
         return Ok(MemLimit(None));
     }
     parse_bytes(s).map(|b| MemLimit(Some(b))).map_err(|e| format!("{e} (or `off`)"))
+}
+
+/// Parses a card size: a byte count that is a power of two in range.
+fn parse_card_bytes(s: &str) -> Result<u64, String> {
+    use collectors::heap::{MAX_CARD_BYTES, MIN_CARD_BYTES};
+    let b = parse_bytes(s)?;
+    if b.is_power_of_two() && (MIN_CARD_BYTES..=MAX_CARD_BYTES).contains(&b) {
+        Ok(b)
+    } else {
+        Err(format!("expected a power of two from {MIN_CARD_BYTES} to {MAX_CARD_BYTES} bytes, got {b}"))
+    }
 }
 
 /// Parses a byte count: digits with an optional unit B, KiB, MiB, GiB, TiB.

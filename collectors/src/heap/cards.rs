@@ -1,29 +1,42 @@
-//! The card table: one byte per 512-byte card of the heap's reservation,
-//! set by a card-marking write barrier (HotSpot's, and what a generational
-//! collector on Go's heap would need) when a pointer is stored into a heap
-//! slot in that card; a minor collection scans the dirty cards' old objects
-//! as roots, then clears the cards.
+//! The card table: one byte per card (512 bytes by default, HotSpot's
+//! size; [`Heap::set_card_bytes`] chooses another power of two) of the
+//! heap's reservation, set by a card-marking write barrier (HotSpot's, and
+//! what a generational collector on Go's heap would need) when a pointer is
+//! stored into a heap slot in that card; a minor collection scans the dirty
+//! cards' old objects as roots, then clears the cards.
 //!
-//! The table is a lazily committed mapping like the page table (64 GiB of
-//! heap: 128 MiB of address space, touched only where the heap is); the
-//! barrier's store is one unconditional byte store, as in HotSpot.
+//! The table is a lazily committed mapping like the page table, sized for
+//! the smallest card (64 GiB of heap: 1 GiB of address space, touched only
+//! where the heap is); the barrier's store is one unconditional byte store,
+//! as in HotSpot.
 
 use super::reservation::Mapping;
 use super::{Address, Heap, HeapInner};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU32, Ordering};
 
-/// Bytes of heap per card.
+/// Bytes of heap per card, unless set otherwise.
 pub const CARD_BYTES: u64 = 512;
-const CARD_SHIFT: u32 = CARD_BYTES.trailing_zeros();
+
+/// The smallest and largest card sizes [`Heap::set_card_bytes`] accepts.
+pub const MIN_CARD_BYTES: u64 = 64;
+pub const MAX_CARD_BYTES: u64 = 64 << 10;
 
 /// One dirty byte per card.
 pub(crate) struct CardTable {
     map: Mapping,
+    /// log2 of the card size.
+    shift: AtomicU32,
 }
 
 impl CardTable {
     pub(crate) fn new(heap_bytes: u64) -> std::io::Result<CardTable> {
-        Ok(CardTable { map: Mapping::new((heap_bytes >> CARD_SHIFT).max(1) as usize)? })
+        let map = Mapping::new((heap_bytes >> MIN_CARD_BYTES.trailing_zeros()).max(1) as usize)?;
+        Ok(CardTable { map, shift: AtomicU32::new(CARD_BYTES.trailing_zeros()) })
+    }
+
+    #[inline(always)]
+    fn shift(&self) -> u32 {
+        self.shift.load(Ordering::Relaxed)
     }
 }
 
@@ -32,11 +45,27 @@ impl HeapInner {
     #[inline(always)]
     fn card_of(&self, a: Address) -> Option<usize> {
         let off = a.wrapping_sub(self.base);
-        (off < self.len).then_some((off >> CARD_SHIFT) as usize)
+        (off < self.len).then_some((off >> self.cards.shift()) as usize)
     }
 }
 
 impl Heap {
+    /// Sets the card size: a power of two from [`MIN_CARD_BYTES`] to
+    /// [`MAX_CARD_BYTES`]. Call it before the first store, with every card
+    /// clean. Returns false (and changes nothing) for any other size.
+    pub fn set_card_bytes(&self, bytes: u64) -> bool {
+        if !bytes.is_power_of_two() || !(MIN_CARD_BYTES..=MAX_CARD_BYTES).contains(&bytes) {
+            return false;
+        }
+        self.inner.cards.shift.store(bytes.trailing_zeros(), Ordering::Relaxed);
+        true
+    }
+
+    /// Bytes of heap per card.
+    pub fn card_bytes(&self) -> u64 {
+        1 << self.inner.cards.shift()
+    }
+
     /// Marks the card holding heap slot `slot` dirty (the card-marking
     /// barrier). Does nothing for addresses outside the heap.
     #[inline]
@@ -56,7 +85,9 @@ impl Heap {
     /// heap's high-water mark (eight cards per load).
     pub fn drain_dirty_cards(&self, mut f: impl FnMut(Address)) {
         let inner = &*self.inner;
-        let used_cards = (self.mapped_bytes() >> CARD_SHIFT) as usize;
+        let shift = inner.cards.shift();
+        // A card that is partly below the high-water mark counts.
+        let used_cards = self.mapped_bytes().div_ceil(1 << shift) as usize;
         let words = inner.cards.map.words();
         for (wi, w) in words.iter().enumerate().take(used_cards.div_ceil(8)) {
             if w.load(Ordering::Relaxed) == 0 {
@@ -65,7 +96,7 @@ impl Heap {
             let bits = w.swap(0, Ordering::Relaxed);
             for b in 0..8 {
                 if (bits >> (8 * b)) & 0xff != 0 {
-                    f(inner.base + ((wi * 8 + b) as u64) * CARD_BYTES);
+                    f(inner.base + (((wi * 8 + b) as u64) << shift));
                 }
             }
         }
@@ -76,7 +107,7 @@ impl Heap {
         self.drain_dirty_cards(|_| {});
     }
 
-    /// Calls `f` with every pointer slot, inside `[card, card + CARD_BYTES)`,
+    /// Calls `f` with every pointer slot, inside `[card, card + card_bytes)`,
     /// of an allocated object that `old` accepts (under sticky mark bits,
     /// the marked ones; in a copying generational heap, all of them).
     /// Interior parts of a large object that start before the card count
@@ -87,7 +118,7 @@ impl Heap {
         old: impl Fn(&super::ObjectRef<'h>) -> bool,
         mut f: impl FnMut(&'h std::sync::atomic::AtomicU64),
     ) {
-        let end = card + CARD_BYTES;
+        let end = card + self.card_bytes();
         let mut a = card;
         while a < end {
             let Some(o) = self.find_object(a) else {
@@ -107,5 +138,38 @@ impl Heap {
             }
             a = (base + o.elem_bytes()).max(a + super::WORD_BYTES);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cards_of_every_size_cover_the_slot_stored_into() {
+        for bytes in [MIN_CARD_BYTES, CARD_BYTES, 4096, MAX_CARD_BYTES] {
+            let heap = Heap::new(1 << 30).unwrap();
+            assert!(heap.set_card_bytes(bytes));
+            assert_eq!(heap.card_bytes(), bytes);
+            let mut cache = heap.new_cache();
+            let a = heap.alloc(&mut cache, 256, 32).unwrap();
+            let slot = a + 200;
+            heap.dirty_card(slot);
+            assert!(heap.is_card_dirty(slot));
+            let mut dirty = Vec::new();
+            heap.drain_dirty_cards(|c| dirty.push(c));
+            assert_eq!(dirty, [slot / bytes * bytes], "card of {bytes} bytes");
+            let mut slots = 0;
+            heap.for_each_old_slot_in_card(dirty[0], |_| true, |_| slots += 1);
+            let card_end = dirty[0] + bytes;
+            let expected = (card_end.min(a + 256) - dirty[0].max(a)) / 8;
+            assert_eq!(slots, expected, "pointer slots of the object inside a {bytes}-byte card");
+            assert!(!heap.is_card_dirty(slot), "drained");
+        }
+        let heap = Heap::new(1 << 30).unwrap();
+        for bad in [0, 32, 100, 1000, MAX_CARD_BYTES * 2] {
+            assert!(!heap.set_card_bytes(bad), "{bad}");
+        }
+        assert_eq!(heap.card_bytes(), CARD_BYTES);
     }
 }

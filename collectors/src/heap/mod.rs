@@ -72,7 +72,7 @@ mod sweep;
 mod sweeper;
 
 pub use cache::AllocCache;
-pub use cards::CARD_BYTES;
+pub use cards::{CARD_BYTES, MAX_CARD_BYTES, MIN_CARD_BYTES};
 pub use object::ObjectRef;
 pub use size_classes::{
     size_to_class, SizeClass, SpanClass, MAX_SMALL_BYTES, NUM_SIZE_CLASSES, NUM_SPAN_CLASSES, PAGE_BYTES, SIZE_CLASSES,
@@ -125,6 +125,9 @@ pub enum HeapError {
         #[source]
         source: std::io::Error,
     },
+    /// A card size the card table cannot use.
+    #[error("invalid card size {bytes}: expected a power of two from {MIN_CARD_BYTES} to {MAX_CARD_BYTES} bytes")]
+    CardSize { bytes: u64 },
     /// A request no allocator can serve.
     #[error(
         "invalid allocation: {size} bytes with {ptr_slots} pointer slots (the size must be at least 1 \

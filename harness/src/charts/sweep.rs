@@ -20,7 +20,7 @@
 //!   other charts).
 //! - `param`: the swept parameter's name: `gogc`, `procs`, `memlimit`, or a
 //!   workload parameter. A name ending in `_bytes` or equal to `memlimit`
-//!   is drawn in bytes, one ending in `_ns` as a duration.
+//!   or `nursery` is drawn in bytes, one ending in `_ns` as a duration.
 //! - `value`: the parameter's value, a number.
 //! - `metric_median`, `metric_min`, `metric_max`: the metric over the
 //!   repetitions of that cell (`min ≤ median ≤ max`; with one repetition,
@@ -101,7 +101,7 @@ impl Quantity {
     pub fn of(name: &str) -> Quantity {
         if name.ends_with("_ns") {
             Quantity::Duration
-        } else if name.ends_with("_bytes") || name == "memlimit" {
+        } else if name.ends_with("_bytes") || name == "memlimit" || name == "nursery" {
             Quantity::Bytes
         } else if name.ends_with("_per_s") {
             Quantity::Rate
@@ -150,6 +150,8 @@ pub fn describe(name: &str) -> String {
         ("gogc", "GOGC (%)"),
         ("procs", "procs (GOMAXPROCS)"),
         ("memlimit", "memory limit"),
+        ("nursery", "nursery size"),
+        ("tenure_age", "tenure age (minor collections)"),
         ("pause_p50_ns", "median pause"),
         ("pause_p99_ns", "p99 pause"),
         ("pause_max_ns", "max pause"),
@@ -487,6 +489,7 @@ mod tests {
     fn names_say_what_and_in_which_unit() {
         assert_eq!(Quantity::of("pause_p99_ns"), Quantity::Duration);
         assert_eq!(Quantity::of("peak_heap_bytes"), Quantity::Bytes);
+        assert_eq!(Quantity::of("nursery"), Quantity::Bytes);
         assert_eq!(Quantity::of("events_per_s"), Quantity::Rate);
         assert_eq!(describe("gogc"), "GOGC (%)");
         assert_eq!(describe("live_heap_bytes"), "live heap");

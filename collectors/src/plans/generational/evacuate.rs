@@ -4,7 +4,9 @@
 //! one to-space.
 //!
 //! 1. Dirty cards are drained first (before any promotion can dirty new
-//!    ones), skipping those of the young spaces.
+//!    ones), skipping those wholly inside a young space (a card bigger than
+//!    a page may hold old pages too: it is scanned, and its young part
+//!    skipped, since no span covers it).
 //! 2. Every root slot — globals, frame locals, stack blocks' slots — that
 //!    points into the nursery or the from-survivor space is redirected to
 //!    the object's copy, at the same offset (interior pointers keep theirs),
@@ -109,8 +111,9 @@ impl<'g> Evacuation<'g> {
         let gen = self.gen;
         self.stats.young_bytes = gen.eden.used_bytes() + survivor_bytes;
         let mut cards = Vec::new();
+        let card_bytes = gen.heap.card_bytes();
         gen.heap.drain_dirty_cards(|c| {
-            if !gen.is_young_space(c) {
+            if !gen.is_young_card(c, card_bytes) {
                 cards.push(c);
             }
         });
@@ -222,25 +225,16 @@ impl<'g> Evacuation<'g> {
         let heap = &self.gen.heap;
         while let Some(g) = self.grey.pop() {
             let Some(slots) = heap.words_at(g.at, g.ptr_slots as u64) else { continue };
-            let mut young_left = false;
-            for s in slots {
-                let v = s.load(Ordering::Relaxed);
+            for (i, s) in slots.iter().enumerate() {
+                let mut v = s.load(Ordering::Relaxed);
                 if self.in_from_spaces(v) {
-                    let moved = self.forward(v);
-                    s.store(moved, Ordering::Relaxed);
-                    young_left |= self.to.contains(moved);
-                } else {
-                    young_left |= self.to.contains(v);
+                    v = self.forward(v);
+                    s.store(v, Ordering::Relaxed);
                 }
-            }
-            if g.old && young_left {
-                // Every slot of this object is in a card from its first
-                // word on; dirty each card it spans that holds a slot.
-                let end = g.at + g.ptr_slots as u64 * WORD_BYTES;
-                let mut card = g.at;
-                while card < end {
-                    heap.dirty_card(card);
-                    card = (card / crate::heap::CARD_BYTES + 1) * crate::heap::CARD_BYTES;
+                if g.old && self.to.contains(v) {
+                    // A promoted copy pointing at a survivor: an
+                    // old-to-young pointer the next minor collection must see.
+                    heap.dirty_card(g.at + i as u64 * WORD_BYTES);
                 }
             }
         }

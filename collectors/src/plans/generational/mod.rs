@@ -40,7 +40,8 @@
 //! for explicit and final collections.
 //!
 //! **Barrier**: card marking on every heap pointer store (the store's card
-//! dirtied unconditionally, as HotSpot does); stores into stacks and
+//! — 512 bytes, or `--card-bytes` — dirtied unconditionally, as HotSpot
+//! does); stores into stacks and
 //! globals need none, since both are roots of every collection. Stack
 //! blocks are never moved (they live on their goroutine's stack).
 //!
@@ -136,6 +137,9 @@ impl Generational {
     #[doc(hidden)]
     pub fn with_faults(config: &GcConfig, faults: GenFaults) -> Result<Generational, HeapError> {
         let heap = Heap::new(config.heap_reserve_bytes)?;
+        if !heap.set_card_bytes(config.card_bytes) {
+            return Err(HeapError::CardSize { bytes: config.card_bytes });
+        }
         let (nursery, nursery_max) = match config.nursery_bytes {
             Some(n) => (n.max(PAGE_BYTES), n.max(PAGE_BYTES)),
             None => (Generational::min_nursery_bytes(config), MAX_NURSERY_BYTES),
@@ -191,9 +195,10 @@ impl Generational {
         }
     }
 
-    /// Is `a` in the nursery or a survivor space?
-    fn is_young_space(&self, a: Address) -> bool {
-        self.eden.contains(a) || self.survivors.iter().any(|s| s.contains(a))
+    /// Is the card at `card` wholly inside the nursery or a survivor space?
+    fn is_young_card(&self, card: Address, card_bytes: u64) -> bool {
+        let last = card + card_bytes - 1;
+        std::iter::once(&self.eden).chain(&self.survivors).any(|s| s.contains(card) && s.contains(last))
     }
 
     /// Allocates a promoted copy in the old generation.
