@@ -4,7 +4,9 @@
 # for about 10 MB, 100 MB and 400 MB live (the old generation), the same
 # requests (so the same young-generation demographics: ~10% of a nursery
 # survives), under mark-sweep, sticky and generational; `gcwb compare
-# --repeat 3` each.
+# --repeat 3` each. The nursery is held at 4 MiB (NURSERY) for both
+# generational collectors, so survival per minor collection stays the same
+# while the old generation grows (the default nursery would grow with it).
 #
 # Usage: scripts/generational.sh [OUT]   (default OUT: results/generational)
 #   SIZES="10 100" scripts/generational.sh
@@ -17,6 +19,7 @@ cd "$(dirname "$0")/.."
 OUT=${1:-results/generational}
 SIZES=${SIZES:-"10 100 400"}
 PROCS=${PROCS:-2}
+NURSERY=${NURSERY:-4MiB}
 cargo build --release --locked -q -p gcwb-harness
 GCWB=target/release/gcwb
 mkdir -p "$OUT"
@@ -28,7 +31,8 @@ for mb in $SIZES; do
   requests=$((mb * 1000 * 1000 * 2 / 2100 / 64 + 200))
   echo "== server-${mb}mb" >&2
   "$GCWB" compare --workload server --set goroutines=64 --set "cache_entries=$entries" --set "requests=$requests" \
-    --collectors mark-sweep,sticky,generational --repeat 3 --procs "$PROCS" --quiet --out "$OUT/server-${mb}mb" >&2
+    --collectors mark-sweep,sticky,generational --repeat 3 --procs "$PROCS" --nursery "$NURSERY" --quiet \
+    --out "$OUT/server-${mb}mb" >&2
 done
 
 python3 - "$OUT" <<'PY'
@@ -71,7 +75,7 @@ PY
 
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)
 {
-  echo "command: SIZES=\"$SIZES\" PROCS=$PROCS scripts/generational.sh $OUT"
+  echo "command: SIZES=\"$SIZES\" PROCS=$PROCS NURSERY=$NURSERY scripts/generational.sh $OUT"
   echo "date: $(date -u '+%Y-%m-%dT%H:%M:%SZ')"
   echo "machine: nproc=$(nproc) arch=$(uname -m) cpu=\"${cpu:-unknown}\" $(rustc --version)"
   echo "gcwb: $(git rev-parse --short HEAD)"
