@@ -274,15 +274,35 @@ impl Utilization {
 
     /// The worst window of width `window_ns` (at most the run): its start and
     /// its lost time; the earliest such window on ties.
+    ///
+    /// The candidate starts — every boundary `e`, and `e - w` — are visited
+    /// in increasing order (a merge of the two sorted lists), so the window's
+    /// two ends only move right and each finds its piece by walking a
+    /// cursor: `O(n)` per window size.
     fn worst(&self, w: u64) -> (u64, Lost) {
         let mut best = (0, self.window(0, w));
         let last = self.wall_ns - w;
-        for &e in &self.edges {
-            for t in [Some(e), e.checked_sub(w)].into_iter().flatten().filter(|&t| t <= last) {
-                let l = self.window(t, w);
-                if l.worse_than(best.1) || (!best.1.worse_than(l) && t < best.0) {
-                    best = (t, l);
-                }
+        let edges = &self.edges;
+        let n = edges.len();
+        // `i` walks the windows starting at a boundary, `j` those ending at one.
+        let (mut i, mut j) = (0, edges.partition_point(|&e| e < w));
+        let (mut start, mut end) = (Cursor::default(), Cursor::default());
+        while i < n || j < n {
+            // The smaller candidate next; once it is past the last start,
+            // every other one is too.
+            let t = if j >= n || (i < n && edges[i] <= edges[j] - w) {
+                i += 1;
+                edges[i - 1]
+            } else {
+                j += 1;
+                edges[j - 1] - w
+            };
+            if t > last {
+                break;
+            }
+            let l = Lost { lost: end.lost_until(self, t + w) - start.lost_until(self, t), width: w };
+            if l.worse_than(best.1) {
+                best = (t, l);
             }
         }
         best
@@ -324,8 +344,12 @@ impl Utilization {
         if self.wall_ns == 0 || window_ns == 0 || window_ns >= self.wall_ns {
             return self.mmu(window_ns);
         }
-        let w = window_ns;
-        let mut best = self.worst(w).1;
+        self.bmu_from(window_ns, self.worst(window_ns).1)
+    }
+
+    /// BMU at `w` (inside the run), given the worst window of width `w`.
+    fn bmu_from(&self, w: u64, worst: Lost) -> f64 {
+        let mut best = worst;
         // Windows whose two edges are boundaries, at least `w` apart: for
         // each right edge j, the best left edge among the admissible prefix
         // points is on their lower convex hull.
@@ -368,13 +392,22 @@ impl Utilization {
                 best = l;
             }
         }
-        best.util().min(self.mmu(w))
+        // `best` started at MMU(w)'s window and only got worse.
+        best.util()
     }
 
     /// MMU and BMU at each of `windows`: `(window_ns, mmu, bmu)`, in the
     /// order given. [`Utilization::default_windows`] is the usual list.
     pub fn mmu_curve(&self, windows: &[u64]) -> Vec<(u64, f64, f64)> {
-        let mut curve: Vec<(u64, f64, f64)> = windows.iter().map(|&w| (w, self.mmu(w), self.bmu(w))).collect();
+        let point = |w: u64| {
+            if self.wall_ns == 0 || w == 0 || w >= self.wall_ns {
+                let m = self.mmu(w);
+                return (w, m, m);
+            }
+            let worst = self.worst(w).1;
+            (w, worst.util(), self.bmu_from(w, worst))
+        };
+        let mut curve: Vec<(u64, f64, f64)> = windows.iter().map(|&w| point(w)).collect();
         // BMU is exact, hence monotone; this only guards against the last
         // bit of the final rounding to f64.
         let mut order: Vec<usize> = (0..curve.len()).collect();
@@ -391,6 +424,27 @@ impl Utilization {
     /// [`MIN_WINDOW_NS`] to the whole run.
     pub fn default_windows(&self) -> Vec<u64> {
         log_windows(MIN_WINDOW_NS, self.wall_ns)
+    }
+}
+
+/// A position in a [`Utilization`]'s pieces for a sequence of increasing
+/// times: `lost_until` walks forward instead of searching.
+#[derive(Default)]
+struct Cursor {
+    k: usize,
+}
+
+impl Cursor {
+    /// `u.lost_until(t)`, for `t` no smaller than at the last call.
+    fn lost_until(&mut self, u: &Utilization, t: u64) -> i128 {
+        let n = u.loss.len();
+        if n == 0 {
+            return 0;
+        }
+        while self.k + 1 < n && u.edges[self.k + 1] <= t {
+            self.k += 1;
+        }
+        u.lost[self.k] + u.loss[self.k] as i128 * (t - u.edges[self.k]) as i128
     }
 }
 
