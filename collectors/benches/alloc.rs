@@ -17,12 +17,17 @@
 //!   blocks are zeroed when they are handed out again, so the larger classes
 //!   mostly measure that zeroing; from 4 KiB up a span holds one or two
 //!   blocks, so every allocation or every other one also takes a span.
+//! - `alloc_bump/<size>B`: the generational collector's nursery path — bump
+//!   allocation in a copy space through a worker buffer — for the small
+//!   classes, beside `alloc_class` (the space is reset, untimed, between
+//!   batches, as a minor collection would).
 //! - `mark/find_object_try_mark`: 10^5 interior pointers, scrambled.
 //! - `sweep/100k_spans_*`: spans/s and bytes/s (each span is one 8 KiB page).
 //!
 //! Run: `cargo bench -p gcwb-collectors --bench alloc` (`-- --quick` for a
 //! fast estimate, `-- alloc_class` for one group).
 
+use collectors::copy_space::{CopySpace, Tlab};
 use collectors::heap::{size_to_class, Address, Heap, PAGE_BYTES, SIZE_CLASSES};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
@@ -97,6 +102,38 @@ fn alloc_by_class(c: &mut Criterion) {
             });
             heap.flush_cache(&mut cache);
         }
+    }
+    g.finish();
+}
+
+/// Bump allocation in a copy space (the nursery), 32 KiB worker buffers.
+fn alloc_bump(c: &mut Criterion) {
+    let heap = Heap::new(BENCH_RESERVE).unwrap();
+    let mut g = c.benchmark_group("alloc_bump");
+    g.warm_up_time(Duration::from_secs(1));
+    g.measurement_time(Duration::from_secs(2));
+    for size in [8u64, 16, 32, 64, 128, 1024] {
+        // The same batches as `alloc_class`, so the two compare.
+        let n = (CLASS_BATCH_BYTES / size).min(ALLOC_BATCH);
+        // Room for the batch and the buffers' unused tails.
+        let space = CopySpace::new(&heap, 2 * n * (size + 8)).unwrap();
+        g.throughput(Throughput::ElementsAndBytes { elements: n, bytes: n * size });
+        g.bench_function(BenchmarkId::new(format!("{size}B"), "ptr"), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                let mut tlab = Tlab::default();
+                for _ in 0..iters {
+                    let t = Instant::now();
+                    for _ in 0..n {
+                        let a = space.alloc(&heap, &mut tlab, black_box(size), (size / 8) as u32, 0, 32 << 10);
+                        black_box(a.unwrap());
+                    }
+                    total += t.elapsed();
+                    space.reset();
+                }
+                total
+            })
+        });
     }
     g.finish();
 }
@@ -187,5 +224,5 @@ fn sweep(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, alloc_small, alloc_by_class, mark, sweep);
+criterion_group!(benches, alloc_small, alloc_by_class, alloc_bump, mark, sweep);
 criterion_main!(benches);
