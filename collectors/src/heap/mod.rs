@@ -36,6 +36,11 @@
 //!    concurrently ([`Heap::start_concurrent_sweep`], `sweeper.rs`): span by
 //!    span while mutators run, lazily by allocation and by a background
 //!    sweeper, with Go's sweep generations.
+//! 8. **Card table** (`cards.rs`): a dirty byte per card (512 bytes by
+//!    default) for card-marking barriers.
+//! 9. **Regions** (`region.rs`): page runs outside every span, for spaces
+//!    that manage their own memory (the copying nursery,
+//!    [`crate::copy_space`]).
 //!
 //! Accounting follows Go's `heapLive`: a span's free slots count as live
 //! from the moment a cache takes it (they are the cache's to fill without
