@@ -75,6 +75,16 @@ pub struct GcConfig {
 }
 
 impl GcConfig {
+    /// A heap for a collector with a card-marking barrier: the reservation
+    /// and the card size these settings ask for.
+    pub fn heap_with_cards(&self) -> Result<Heap, HeapError> {
+        let heap = Heap::new(self.heap_reserve_bytes)?;
+        if !heap.set_card_bytes(self.card_bytes) {
+            return Err(HeapError::CardSize { bytes: self.card_bytes });
+        }
+        Ok(heap)
+    }
+
     /// The pacer these settings describe.
     pub fn pacer(&self) -> Pacer {
         Pacer { gogc: self.gogc, min_heap_goal: self.min_heap_goal, memory_limit: self.memory_limit }

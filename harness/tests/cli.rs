@@ -8,63 +8,19 @@
 //! of a run hold what the README promises; the other subcommands work.
 
 mod common;
-use common::{col, read_csv};
+use common::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
 
-/// The workspace root (the seed example is read from there, never written).
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("harness/ has a parent").to_path_buf()
-}
-
 const SEED_REL: &str = "workloads/traces/seed-example.gct";
 
 fn seed_path() -> PathBuf {
     workspace().join(SEED_REL)
-}
-
-/// Runs `gcwb ARGS` in `dir`, with no stdin and no RUST_BACKTRACE (so a
-/// panic would print its "run with `RUST_BACKTRACE=1`" note).
-fn gcwb_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gcwb"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LIB_BACKTRACE")
-        .output()
-        .expect("gcwb runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn describe(args: &[&str], o: &Output) -> String {
-    format!("gcwb {}\n  exit: {:?}\n  stdout: {}\n  stderr: {}", args.join(" "), o.status.code(), stdout(o), stderr(o))
-}
-
-fn assert_no_panic(args: &[&str], o: &Output) {
-    let e = stderr(o);
-    assert!(!e.contains("panicked") && !e.contains("RUST_BACKTRACE"), "panic in {}", describe(args, o));
-}
-
-/// Runs and asserts success (exit 0, nothing on stderr).
-fn ok_in(dir: &Path, args: &[&str]) -> Output {
-    let o = gcwb_in(dir, args);
-    assert_eq!(o.status.code(), Some(0), "{}", describe(args, &o));
-    assert_no_panic(args, &o);
-    assert!(o.stderr.is_empty(), "unexpected stderr in {}", describe(args, &o));
-    o
 }
 
 /// Asserts a bad-input failure: exit 2, exactly one line on stderr, starting
@@ -103,10 +59,6 @@ fn assert_rejected(dir: &Path, file: &str, prefix: &str, fragments: &[&str]) {
 fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> String {
     std::fs::write(dir.join(name), bytes).unwrap();
     name.to_string()
-}
-
-fn tmp() -> tempfile::TempDir {
-    tempfile::tempdir().expect("temp dir")
 }
 
 fn num(row: &HashMap<String, String>, name: &str) -> u64 {

@@ -8,6 +8,7 @@ use harness::replay::{replay, ReplayOptions, RunResult};
 use rand::{RngExt, SeedableRng};
 use std::collections::HashMap;
 use std::path::Path;
+use std::process::{Command, Output, Stdio};
 use workloads::analysis::{analyze, Analysis};
 use workloads::model::Trace;
 use workloads::text::parse_text;
@@ -149,4 +150,53 @@ pub fn shuffle_trace(seed: u64, workers: u32, ops: u32) -> String {
         }
     }
     s
+}
+
+/// The workspace root.
+pub fn workspace() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("harness/ has a parent").to_path_buf()
+}
+
+/// Runs `gcwb ARGS` in `dir`, with no stdin and no RUST_BACKTRACE (so a
+/// panic would print its "run with `RUST_BACKTRACE=1`" note).
+pub fn gcwb_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gcwb"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
+        .output()
+        .expect("gcwb runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The command, its exit code and its output, for assertion messages.
+pub fn describe(args: &[&str], o: &Output) -> String {
+    format!("gcwb {}\n  exit: {:?}\n  stdout: {}\n  stderr: {}", args.join(" "), o.status.code(), stdout(o), stderr(o))
+}
+
+pub fn assert_no_panic(args: &[&str], o: &Output) {
+    let e = stderr(o);
+    assert!(!e.contains("panicked") && !e.contains("RUST_BACKTRACE"), "panic in {}", describe(args, o));
+}
+
+/// Runs and asserts success (exit 0, no panic, nothing on stderr).
+pub fn ok_in(dir: &Path, args: &[&str]) -> Output {
+    let o = gcwb_in(dir, args);
+    assert_eq!(o.status.code(), Some(0), "{}", describe(args, &o));
+    assert_no_panic(args, &o);
+    assert!(o.stderr.is_empty(), "unexpected stderr in {}", describe(args, &o));
+    o
+}
+
+pub fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
 }

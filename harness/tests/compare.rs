@@ -9,51 +9,10 @@
 //! repetition's; bad input exits 2 with one message and writes nothing.
 
 mod common;
-use common::{col, read_csv, Csv};
+use common::*;
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn gcwb_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gcwb"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LIB_BACKTRACE")
-        .output()
-        .expect("gcwb runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn describe(args: &[&str], o: &Output) -> String {
-    format!("gcwb {}\n  exit: {:?}\n  stdout: {}\n  stderr: {}", args.join(" "), o.status.code(), stdout(o), stderr(o))
-}
-
-fn assert_no_panic(args: &[&str], o: &Output) {
-    let e = stderr(o);
-    assert!(!e.contains("panicked") && !e.contains("RUST_BACKTRACE"), "panic in {}", describe(args, o));
-}
-
-/// Runs and asserts success (exit 0, nothing on stderr).
-fn ok_in(dir: &Path, args: &[&str]) -> Output {
-    let o = gcwb_in(dir, args);
-    assert_eq!(o.status.code(), Some(0), "{}", describe(args, &o));
-    assert_no_panic(args, &o);
-    assert!(o.stderr.is_empty(), "unexpected stderr in {}", describe(args, &o));
-    o
-}
-
-fn tmp() -> tempfile::TempDir {
-    tempfile::tempdir().expect("temp dir")
-}
+use std::process::Output;
 
 /// Every file under `dir`, relative, sorted (directories end in `/`).
 fn tree(dir: &Path) -> Vec<String> {

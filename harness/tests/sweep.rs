@@ -12,45 +12,10 @@
 //! exits 2 before any cell is written; the shipped examples parse.
 
 mod common;
-use common::{col, read_csv};
+use common::*;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("harness/ has a parent").to_path_buf()
-}
-
-fn gcwb_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gcwb"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LIB_BACKTRACE")
-        .output()
-        .expect("gcwb runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn describe(args: &[&str], o: &Output) -> String {
-    format!("gcwb {}\n  exit: {:?}\n  stdout: {}\n  stderr: {}", args.join(" "), o.status.code(), stdout(o), stderr(o))
-}
-
-/// Runs and asserts success: exit 0, nothing on stderr.
-fn ok_in(dir: &Path, args: &[&str]) -> Output {
-    let o = gcwb_in(dir, args);
-    assert_eq!(o.status.code(), Some(0), "{}", describe(args, &o));
-    assert!(o.stderr.is_empty(), "unexpected stderr in {}", describe(args, &o));
-    o
-}
 
 /// Runs and asserts a bad-input failure: exit 2, no panic, and stderr
 /// containing every fragment.
@@ -64,10 +29,6 @@ fn fails_in(dir: &Path, args: &[&str], fragments: &[&str]) -> String {
         assert!(e.contains(f), "expected stderr to contain {f:?}, {ctx}");
     }
     e
-}
-
-fn tmp() -> tempfile::TempDir {
-    tempfile::tempdir().expect("temp dir")
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {

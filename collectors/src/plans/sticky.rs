@@ -102,10 +102,7 @@ impl Sticky {
     /// catches it.
     #[doc(hidden)]
     pub fn with_faults(config: &GcConfig, faults: StickyFaults) -> Result<Sticky, HeapError> {
-        let heap = Heap::new(config.heap_reserve_bytes)?;
-        if !heap.set_card_bytes(config.card_bytes) {
-            return Err(HeapError::CardSize { bytes: config.card_bytes });
-        }
+        let heap = config.heap_with_cards()?;
         heap.track_young_spans(true);
         let pacer = config.pacer();
         let nursery = Sticky::nursery_bytes(config);

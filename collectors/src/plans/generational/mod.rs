@@ -136,10 +136,7 @@ impl Generational {
     /// catches it.
     #[doc(hidden)]
     pub fn with_faults(config: &GcConfig, faults: GenFaults) -> Result<Generational, HeapError> {
-        let heap = Heap::new(config.heap_reserve_bytes)?;
-        if !heap.set_card_bytes(config.card_bytes) {
-            return Err(HeapError::CardSize { bytes: config.card_bytes });
-        }
+        let heap = config.heap_with_cards()?;
         let (nursery, nursery_max) = match config.nursery_bytes {
             Some(n) => (n.max(PAGE_BYTES), n.max(PAGE_BYTES)),
             None => (Generational::min_nursery_bytes(config), MAX_NURSERY_BYTES),
