@@ -282,14 +282,17 @@ impl CopySpace {
     }
 
     /// Empties the space: every object in it is gone (evacuated or dead),
-    /// every buffer void.
-    pub fn reset(&self) {
+    /// every buffer void. Returns how many objects it held (counted from
+    /// the start bitmap as it is cleared; no object is read).
+    pub fn reset(&self) -> u64 {
         let used_words = self.used_bytes() / WORD_BYTES;
+        let mut objects = 0;
         for w in self.starts.iter().take(used_words.div_ceil(64) as usize) {
-            w.store(0, Ordering::Relaxed);
+            objects += u64::from(w.swap(0, Ordering::Relaxed).count_ones());
         }
         self.cursor.store(0, Ordering::Relaxed);
         self.epoch.fetch_add(1, Ordering::Relaxed);
+        objects
     }
 }
 
@@ -326,7 +329,7 @@ mod tests {
         assert_eq!(s.object_start(&heap, b + 3999), Some(b));
         assert_eq!(s.object_start(&heap, b + 4000), None, "past the object, before the next");
         // Reuse after a reset gives zeroed memory and a fresh buffer.
-        s.reset();
+        assert_eq!(s.reset(), 2, "two objects were in it");
         assert!(s.object_start(&heap, a).is_none());
         let c = s.alloc(&heap, &mut t, 24, 2, 0, 4096).unwrap();
         assert_eq!(c, a);
