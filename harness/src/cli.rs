@@ -306,8 +306,9 @@ pub fn main_with(cli: Cli) -> i32 {
             Err(e) => input_error(&e),
         },
         Command::Collectors => {
+            let width = registry::COLLECTORS.iter().map(|c| c.name.len()).max().unwrap_or(0);
             for c in registry::COLLECTORS {
-                println!("{:<12} {}", c.name, c.summary);
+                println!("{:<width$}  {}", c.name, c.summary);
             }
             0
         }
