@@ -19,9 +19,13 @@
 //!   set bit (at most [`MAX_OBJECT_BYTES`] / 8 bits; Go's heap does the same
 //!   job with its span divide, a bump space needs the bits — MMTk's "VO
 //!   bits").
-//! - **Forwarding**: evacuation flags a copied object's header and writes
+//! - **Forwarding**, safe for many evacuating threads at once: a thread
+//!   *claims* an object by setting a busy bit in its header with a
+//!   compare-and-swap ([`CopySpace::claim`]); the winner copies it, writes
 //!   the copy's address over the object's first word (its contents live on
-//!   in the copy); later pointers to it are redirected through that word.
+//!   in the copy) and then *publishes* it by swapping busy for forwarded
+//!   (release); any other thread that meets the object waits for the
+//!   publication (acquire) and follows the address.
 //! - **Reset**: after an evacuation the whole space is free again; the
 //!   epoch moves on, so every worker's buffer is void and the next
 //!   allocation takes a new one.
@@ -64,8 +68,22 @@ pub struct Header {
 }
 
 const FORWARDED_BIT: u64 = 1;
-const AGE_SHIFT: u32 = 1;
-const AGE_MASK: u64 = 0x7f;
+const BUSY_BIT: u64 = 2;
+const AGE_SHIFT: u32 = 2;
+const AGE_MASK: u64 = 0x3f;
+
+/// The oldest age a header holds (minor collections survived).
+pub const MAX_AGE: u8 = AGE_MASK as u8;
+
+/// What [`CopySpace::claim`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// The caller owns the object now: copy it, then
+    /// [`CopySpace::publish`]. Its header as it was.
+    Won(Header),
+    /// Someone copied it already: the copy's address.
+    Forwarded(Address),
+}
 const SLOTS_SHIFT: u32 = 8;
 const SLOTS_MASK: u64 = 0xff_ffff;
 const SIZE_SHIFT: u32 = 32;
@@ -74,7 +92,7 @@ impl Header {
     fn encode(self) -> u64 {
         (self.size << SIZE_SHIFT)
             | ((self.ptr_slots as u64 & SLOTS_MASK) << SLOTS_SHIFT)
-            | (((self.age as u64) & AGE_MASK) << AGE_SHIFT)
+            | ((self.age.min(MAX_AGE) as u64) << AGE_SHIFT)
             | (self.forwarded as u64 * FORWARDED_BIT)
     }
 
@@ -259,12 +277,36 @@ impl CopySpace {
         self.header(heap, base).forwarded.then(|| heap.load(base).unwrap_or(0))
     }
 
-    /// Records that the object at `base` was copied to `to` (its first
-    /// word is overwritten: copy it first).
-    pub fn forward(&self, heap: &Heap, base: Address, to: Address) {
-        let h = self.header(heap, base);
+    /// Claims the object at `base` for copying, or finds where it went:
+    /// waits while another thread holds it.
+    pub fn claim(&self, heap: &Heap, base: Address) -> Claim {
+        let Some(word) = heap.word(base - HEADER_BYTES) else {
+            unreachable!("an object's header is a heap word");
+        };
+        loop {
+            let w = word.load(Ordering::Acquire);
+            if w & FORWARDED_BIT != 0 {
+                return Claim::Forwarded(heap.load(base).unwrap_or(0));
+            }
+            if w & BUSY_BIT != 0 {
+                std::hint::spin_loop();
+                continue;
+            }
+            if word.compare_exchange_weak(w, w | BUSY_BIT, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+                return Claim::Won(Header::decode(w));
+            }
+        }
+    }
+
+    /// Publishes the copy of a claimed object at `base`: it is at `to` (its
+    /// first word is overwritten: copy it first).
+    pub fn publish(&self, heap: &Heap, base: Address, to: Address) {
+        let Some(word) = heap.word(base - HEADER_BYTES) else {
+            unreachable!("an object's header is a heap word");
+        };
         heap.store(base, to);
-        heap.store(base - HEADER_BYTES, Header { forwarded: true, ..h }.encode());
+        let h = Header::decode(word.load(Ordering::Relaxed));
+        word.store(Header { forwarded: true, ..h }.encode(), Ordering::Release);
     }
 
     /// Calls `f` with the first address and header of every object
@@ -310,7 +352,7 @@ mod tests {
     fn headers_round_trip() {
         for h in [
             Header { size: 1, ptr_slots: 0, age: 0, forwarded: false },
-            Header { size: MAX_OBJECT_BYTES, ptr_slots: 4096, age: 127, forwarded: true },
+            Header { size: MAX_OBJECT_BYTES, ptr_slots: 4096, age: MAX_AGE, forwarded: true },
         ] {
             assert_eq!(Header::decode(h.encode()), h);
         }
@@ -357,8 +399,11 @@ mod tests {
         got.sort_unstable();
         assert_eq!(walked, got);
         assert_eq!(s.forwarding(&heap, got[0]), None);
-        s.forward(&heap, got[0], 0x1000);
+        let Claim::Won(h) = s.claim(&heap, got[0]) else { panic!("nobody copied it") };
+        assert_eq!(h.size, 40);
+        s.publish(&heap, got[0], 0x1000);
         assert_eq!(s.forwarding(&heap, got[0]), Some(0x1000));
+        assert_eq!(s.claim(&heap, got[0]), Claim::Forwarded(0x1000));
         assert_eq!(s.header(&heap, got[0]).size, 40, "the header keeps the size");
         assert_eq!(s.object_start(&heap, got[0] + 39), Some(got[0]), "interior pointers still resolve");
     }
@@ -379,5 +424,37 @@ mod tests {
         s.set_limit(64 << 10);
         assert!((0..60).all(|_| s.alloc(&heap, &mut t, 1000, 0, 0, 4096).is_some()));
         assert_eq!(heap.inuse_bytes() - inuse, 15 * 4096, "fifteen buffers touched in all");
+    }
+
+    #[test]
+    fn racing_claims_copy_each_object_once_and_every_thread_sees_the_copy() {
+        let (heap, s) = space(64 << 10);
+        let mut t = Tlab::default();
+        let objs: Vec<Address> = (0..200).map(|_| s.alloc(&heap, &mut t, 24, 1, 0, 4096).unwrap()).collect();
+        let won = AtomicU64::new(0);
+        let seen: Vec<Vec<Address>> = std::thread::scope(|sc| {
+            let hs: Vec<_> = (0..4)
+                .map(|_| {
+                    sc.spawn(|| {
+                        objs.iter()
+                            .map(|&o| match s.claim(&heap, o) {
+                                Claim::Won(_) => {
+                                    won.fetch_add(1, Ordering::Relaxed);
+                                    let to = 0x10_0000 + o; // a made-up copy address
+                                    s.publish(&heap, o, to);
+                                    to
+                                }
+                                Claim::Forwarded(to) => to,
+                            })
+                            .collect()
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(won.load(Ordering::Relaxed), 200, "each object claimed exactly once");
+        for v in &seen {
+            assert_eq!(v, &seen[0], "every thread follows the same copies");
+        }
     }
 }

@@ -81,6 +81,12 @@ impl ParallelMarker {
         self.pool.current_num_threads()
     }
 
+    /// The worker threads, for other parallel GC work (the generational
+    /// collector's evacuation).
+    pub fn pool(&self) -> &rayon::ThreadPool {
+        &self.pool
+    }
+
     /// Marks every object reachable from `roots`. With `shrink_stacks`, hosts
     /// may halve sparse stacks while they are scanned. The world must be
     /// stopped (or the caller must otherwise keep roots and heap stable).

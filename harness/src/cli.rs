@@ -186,8 +186,8 @@ pub struct GcArgs {
     pub nursery: Option<u64>,
     /// Minor collections a survivor stays in the copying collector's
     /// survivor space before promotion to the old generation (0: promote at
-    /// the first survival).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=100))]
+    /// the first survival; at most 15, as HotSpot's MaxTenuringThreshold).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=15))]
     pub tenure_age: u32,
     /// Bytes per card of the generational collectors' card-marking barrier:
     /// a power of two from 64 to 65536.

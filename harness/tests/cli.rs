@@ -1073,7 +1073,7 @@ fn nursery_and_tenure_age_shape_the_generational_collectors_minor_collections() 
         assert!((0.0..=1.0).contains(&rate), "survival rate {rate}");
     }
     for (flag, value, fragment) in
-        [("--nursery", "12XB", "unit"), ("--tenure-age", "101", "101"), ("--card-bytes", "1000", "power of two")]
+        [("--nursery", "12XB", "unit"), ("--tenure-age", "16", "16"), ("--card-bytes", "1000", "power of two")]
     {
         let args = ["run", "--workload", "seed-example", "--collector", "generational", flag, value];
         let o = gcwb_in(dir.path(), &args);

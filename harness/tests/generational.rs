@@ -84,10 +84,14 @@ fn sticky_without_its_barrier_or_without_scanning_dirty_cards_is_caught() {
 
 /// The copying collector with a nursery of `nursery` bytes, survivors kept
 /// young for `tenure_age` minor collections, and a 64 KiB minimum goal for
-/// the old generation (many major collections too).
+/// the old generation (many major collections too). Every evacuation runs
+/// on all `procs` GC workers from its start (with these tiny nurseries the
+/// default would leave most of them to one thread).
 fn copying(faults: GenFaults, procs: usize, nursery: u64, tenure_age: u32) -> Box<dyn Collector> {
     let cfg = GcConfig { min_heap_goal: 64 << 10, nursery_bytes: Some(nursery), tenure_age, ..config(procs) };
-    Box::new(Generational::with_faults(&cfg, faults).expect("collector starts"))
+    let c = Generational::with_faults(&cfg, faults).expect("collector starts");
+    c.set_escalate_bytes(0);
+    Box::new(c)
 }
 
 fn minor_cycles(r: &harness::replay::RunResult) -> Vec<&collectors::CycleRecord> {

@@ -30,7 +30,10 @@
 //! Each move is reported to the host ([`crate::heap::ObjectSink::on_move`])
 //! so the verifier follows the block. Its cost is the roots, the dirty
 //! cards and the survivors — not the nursery's dead, not the old
-//! generation.
+//! generation. It starts on the collecting thread and brings in the other
+//! GC workers (`--procs` of them) once it has copied 1 MiB or run 1 ms;
+//! they share roots, cards and copies to scan, and claim each object in its
+//! header before copying it.
 //!
 //! A **major collection** (phase `major`) first evacuates the young
 //! generation promoting everything, so no block is young, then marks and
@@ -105,8 +108,9 @@ pub struct Generational {
     survivors: [CopySpace; 2],
     /// Which survivor space holds the young survivors now.
     from_survivor: AtomicUsize,
-    /// Where promoted copies are allocated (used with the world stopped).
-    gc_cache: Mutex<AllocCache>,
+    /// Where each GC worker allocates promoted copies (used with the world
+    /// stopped).
+    gc_caches: Mutex<Vec<AllocCache>>,
     pacer: Pacer,
     marker: ParallelMarker,
     faults: GenFaults,
@@ -122,6 +126,9 @@ pub struct Generational {
     nursery_full: AtomicBool,
     /// Bytes of the young survivors in the occupied survivor space.
     survivor_bytes: AtomicU64,
+    /// Bytes an evacuation copies on one thread before the other GC
+    /// workers join.
+    escalate_bytes: AtomicU64,
     cycles: AtomicU64,
     /// The old generation's goal: a major collection when it is reached.
     major_goal: AtomicU64,
@@ -149,7 +156,7 @@ impl Generational {
         heap.set_trigger(if pacer.collects_on_its_own() { major_goal } else { u64::MAX });
         let procs = config.procs.max(1) as u64;
         let g = Generational {
-            gc_cache: Mutex::new(heap.new_cache()),
+            gc_caches: Mutex::new((0..config.procs.max(1)).map(|_| heap.new_cache()).collect()),
             pretenure_bytes: PRETENURE_BYTES.min(nursery / 2),
             buffer_bytes: (nursery / (4 * procs)).clamp(512, 32 << 10),
             fixed_nursery: config.nursery_bytes.is_some(),
@@ -164,6 +171,7 @@ impl Generational {
             tenure_age: config.tenure_age,
             nursery_full: AtomicBool::new(false),
             survivor_bytes: AtomicU64::new(0),
+            escalate_bytes: AtomicU64::new(evacuate::ESCALATE_BYTES),
             cycles: AtomicU64::new(0),
             major_goal: AtomicU64::new(major_goal),
         };
@@ -176,6 +184,14 @@ impl Generational {
     /// that shrink the goal shrink the nursery too); at least a page.
     pub fn min_nursery_bytes(config: &GcConfig) -> u64 {
         config.min_heap_goal.clamp(PAGE_BYTES, MIN_NURSERY_BYTES)
+    }
+
+    /// How much an evacuation copies on the collecting thread alone before
+    /// the other GC workers join it (1 MiB; 0: they join at the first
+    /// task boundary, which tests use to run every evacuation in parallel).
+    #[doc(hidden)]
+    pub fn set_escalate_bytes(&self, bytes: u64) {
+        self.escalate_bytes.store(bytes, Ordering::Relaxed);
     }
 
     /// The nursery's size now.
@@ -223,13 +239,18 @@ impl Generational {
         let from = self.from_survivor.load(Ordering::Relaxed);
         let spaces = (&self.survivors[from], &self.survivors[1 - from]);
         let ev: EvacuationStats = {
-            let mut cache = self.gc_cache.lock();
-            let ev = Evacuation::new(self, spaces, &mut cache, host.object_sink(), cycle, major)
-                .run(host.roots(), self.survivor_bytes.load(Ordering::Relaxed));
+            let mut caches = self.gc_caches.lock();
+            let ev = Evacuation::new(self, spaces, host.object_sink(), cycle, major).run(
+                host.roots(),
+                &mut caches,
+                self.survivor_bytes.load(Ordering::Relaxed),
+            );
             // Hand the partly filled spans back: a cached span counts whole
             // in `heap_live` (see `heap/cache.rs`), which would make a small
             // old generation look much bigger than it is.
-            self.heap.flush_cache(&mut cache);
+            for cache in caches.iter_mut() {
+                self.heap.flush_cache(cache);
+            }
             ev
         };
         self.survivor_bytes.store(ev.copied_bytes, Ordering::Relaxed);
@@ -244,6 +265,7 @@ impl Generational {
             marked_bytes: ev.copied_bytes + ev.promoted_bytes,
             marked_objects: ev.copied_objects + ev.promoted_objects,
             mark_ns: t_evacuated - t0,
+            mark_cpu_ns: ev.cpu_ns,
             freed_bytes: ev.freed_bytes,
             freed_objects: ev.freed_objects,
             young_bytes: ev.young_bytes,
@@ -267,7 +289,7 @@ impl Generational {
             record.marked_bytes = marked.bytes;
             record.marked_objects = marked.objects;
             record.mark_ns += mark_ns;
-            record.mark_cpu_ns = marked.cpu_ns;
+            record.mark_cpu_ns += marked.cpu_ns;
             record.sweep_ns = sweep_ns;
             record.freed_bytes += swept.freed_bytes;
             record.freed_objects += swept.freed_objects;
