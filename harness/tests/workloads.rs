@@ -49,6 +49,16 @@ fn every_workload_replays_under_every_collector_with_a_clean_verifier() {
             if (c == "sticky" || c == "generational") && r.cycles.len() >= 4 {
                 assert!(r.pauses.iter().any(|p| p.phase == "minor"), "{}: {c} never collected minor", w.name);
             }
+            if c == "generational" {
+                // Again with every evacuation on all GC workers from its
+                // start (by default small ones stay on one thread).
+                let cfg = collectors::GcConfig { min_heap_goal: 64 << 10, ..config(2) };
+                let g = collectors::plans::generational::Generational::new(&cfg).unwrap();
+                g.set_escalate_bytes(0);
+                let r = run(&trace, &analysis, &g, 2);
+                assert!(r.fatal.is_none(), "{} under parallel generational: {:?}", w.name, r.fatal);
+                assert_clean(&r);
+            }
             if c == "mark-sweep" && !["seed-example", "recursion"].contains(&w.name) {
                 assert!(
                     r.cycles.len() >= 3,
