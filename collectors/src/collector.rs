@@ -72,6 +72,10 @@ pub struct GcConfig {
     /// Bytes per card of a card-marking barrier (a power of two, 64 B to
     /// 64 KiB).
     pub card_bytes: u64,
+    /// A copying nursery takes blocks up to this size; larger ones are
+    /// allocated in the old generation (at most
+    /// [`crate::copy_space::MAX_OBJECT_BYTES`]).
+    pub pretenure_bytes: u64,
 }
 
 impl GcConfig {
@@ -102,6 +106,7 @@ impl Default for GcConfig {
             nursery_bytes: None,
             tenure_age: 1,
             card_bytes: crate::heap::CARD_BYTES,
+            pretenure_bytes: crate::copy_space::MAX_OBJECT_BYTES,
         }
     }
 }

@@ -193,6 +193,10 @@ pub struct GcArgs {
     /// a power of two from 64 to 65536.
     #[arg(long, value_name = "BYTES", default_value_t = collectors::heap::CARD_BYTES, value_parser = parse_card_bytes)]
     pub card_bytes: u64,
+    /// Blocks larger than this skip the copying collector's nursery and are
+    /// allocated in the old generation (at most 32KiB).
+    #[arg(long, value_name = "BYTES", default_value = "32KiB", value_parser = parse_pretenure_bytes)]
+    pub pretenure_bytes: u64,
 }
 
 impl GcArgs {
@@ -210,6 +214,7 @@ impl GcArgs {
             nursery_bytes: self.nursery,
             tenure_age: self.tenure_age,
             card_bytes: self.card_bytes,
+            pretenure_bytes: self.pretenure_bytes,
             ..GcConfig::default()
         }
     }
@@ -263,6 +268,18 @@ fn parse_memlimit(s: &str) -> Result<MemLimit, String> {
         return Ok(MemLimit(None));
     }
     parse_bytes(s).map(|b| MemLimit(Some(b))).map_err(|e| format!("{e} (or `off`)"))
+}
+
+/// Parses a pretenuring threshold: a byte count up to the largest block a
+/// copy space takes.
+fn parse_pretenure_bytes(s: &str) -> Result<u64, String> {
+    use collectors::copy_space::MAX_OBJECT_BYTES;
+    let b = parse_bytes(s)?;
+    if b <= MAX_OBJECT_BYTES {
+        Ok(b)
+    } else {
+        Err(format!("expected at most {MAX_OBJECT_BYTES} bytes (the largest block a nursery takes), got {b}"))
+    }
 }
 
 /// Parses a card size: a byte count that is a power of two in range.

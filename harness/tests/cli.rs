@@ -1072,9 +1072,12 @@ fn nursery_and_tenure_age_shape_the_generational_collectors_minor_collections() 
         let rate: f64 = col(r, "survival_rate").parse().unwrap();
         assert!((0.0..=1.0).contains(&rate), "survival rate {rate}");
     }
-    for (flag, value, fragment) in
-        [("--nursery", "12XB", "unit"), ("--tenure-age", "16", "16"), ("--card-bytes", "1000", "power of two")]
-    {
+    for (flag, value, fragment) in [
+        ("--nursery", "12XB", "unit"),
+        ("--tenure-age", "16", "16"),
+        ("--card-bytes", "1000", "power of two"),
+        ("--pretenure-bytes", "64KiB", "at most"),
+    ] {
         let args = ["run", "--workload", "seed-example", "--collector", "generational", flag, value];
         let o = gcwb_in(dir.path(), &args);
         assert_eq!(o.status.code(), Some(2), "{}", describe(&args, &o));

@@ -206,3 +206,20 @@ fn every_broken_copying_variant_is_caught_on_random_traces() {
         assert!(caught.is_some(), "{faults:?} escaped the verifier on 16 random traces");
     }
 }
+
+#[test]
+fn the_pretenuring_threshold_decides_what_the_nursery_takes() {
+    let t = random_trace(&RandomConfig { seed: 3, events: 40_000, goroutines: 8, ..RandomConfig::default() });
+    let a = workloads::analysis::analyze(&t).unwrap();
+    let young = |pretenure_bytes: u64| {
+        let cfg = GcConfig { min_heap_goal: 64 << 10, nursery_bytes: Some(16 << 10), pretenure_bytes, ..config(2) };
+        let r = run(&t, &a, &Generational::new(&cfg).unwrap(), 2);
+        assert_clean(&r);
+        (phases(&r, "minor"), minor_cycles(&r).iter().map(|c| c.young_bytes).sum::<u64>())
+    };
+    let (all_minors, all_young) = young(32 << 10);
+    let (small_minors, small_young) = young(128);
+    assert!(all_minors > small_minors, "{all_minors} minors with 32 KiB vs {small_minors} with 128 B");
+    assert!(small_young > 0 && small_young < all_young, "{small_young} vs {all_young} young bytes");
+    assert_eq!(young(0).0, 0, "with nothing allocated in the nursery there is no minor collection");
+}

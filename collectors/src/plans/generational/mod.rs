@@ -11,8 +11,9 @@
 //!   64 MiB, resized after each major collection (HotSpot's young
 //!   generation is a third of the heap by default). New heap
 //!   blocks are bump-allocated there, each worker in its own buffer; blocks
-//!   over the pretenuring threshold (32 KiB, or half the nursery if that is
-//!   smaller) go straight to the old generation, and so does everything
+//!   over the pretenuring threshold (`--pretenure-bytes`, 32 KiB by
+//!   default and at most, or half the nursery if that is smaller) go
+//!   straight to the old generation, and so does everything
 //!   allocated after the nursery fills and before the minor collection it
 //!   asks for runs.
 //! - **Survivor spaces**: two copy spaces of a quarter of the nursery each;
@@ -81,7 +82,8 @@ const NURSERY_GOAL_DIVISOR: u64 = 4;
 /// Each survivor space is this fraction (1/N) of the nursery.
 const SURVIVOR_DIVISOR: u64 = 4;
 
-/// Blocks larger than this are allocated in the old generation.
+/// Blocks larger than this are allocated in the old generation (the most
+/// `--pretenure-bytes` may say).
 pub const PRETENURE_BYTES: u64 = MAX_OBJECT_BYTES;
 
 /// Bytes per root slot scanned (one pointer word).
@@ -157,7 +159,7 @@ impl Generational {
         let procs = config.procs.max(1) as u64;
         let g = Generational {
             gc_caches: Mutex::new((0..config.procs.max(1)).map(|_| heap.new_cache()).collect()),
-            pretenure_bytes: PRETENURE_BYTES.min(nursery / 2),
+            pretenure_bytes: config.pretenure_bytes.min(PRETENURE_BYTES).min(nursery / 2),
             buffer_bytes: (nursery / (4 * procs)).clamp(512, 32 << 10),
             fixed_nursery: config.nursery_bytes.is_some(),
             min_nursery: nursery,
