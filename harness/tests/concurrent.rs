@@ -81,30 +81,41 @@ fn the_targeted_traces_are_clean_with_the_full_barrier() {
     }
 }
 
+/// Runs a targeted trace under a broken variant until the verifier catches
+/// it (at most 5 times: the trace times its stores against the marker's
+/// slowed schedule, which a loaded machine can stretch), and returns the
+/// first block reported as reachable but freed.
+fn caught_block(src: &str, faults: ConcurrentFaults) -> String {
+    let (t, a) = parse(src);
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        let r = run(&t, &a, slow(faults).as_ref(), 4);
+        if kinds(&r).contains(&"reachable block freed") {
+            return r.violations.as_ref().unwrap()[0].block.clone();
+        }
+        seen.push(kinds(&r));
+    }
+    panic!("{faults:?} escaped the verifier 5 times: {seen:?}");
+}
+
 #[test]
 fn no_deletion_barrier_is_caught() {
-    let (t, a) = parse(&deletion_trace());
-    let r = run(&t, &a, slow(ConcurrentFaults { no_deletion_barrier: true, ..Default::default() }).as_ref(), 4);
-    assert!(kinds(&r).contains(&"reachable block freed"), "{:?}", kinds(&r));
-    assert_eq!(r.violations.as_ref().unwrap()[0].block, "b2");
+    let faults = ConcurrentFaults { no_deletion_barrier: true, ..Default::default() };
+    assert_eq!(caught_block(&deletion_trace(), faults), "b2");
 }
 
 #[test]
 fn no_insertion_barrier_is_caught() {
-    let (t, a) = parse(&insertion_trace());
-    let r = run(&t, &a, slow(ConcurrentFaults { no_insertion_barrier: true, ..Default::default() }).as_ref(), 4);
-    assert!(kinds(&r).contains(&"reachable block freed"), "{:?}", kinds(&r));
-    assert_eq!(r.violations.as_ref().unwrap()[0].block, "b1");
+    let faults = ConcurrentFaults { no_insertion_barrier: true, ..Default::default() };
+    assert_eq!(caught_block(&insertion_trace(), faults), "b1");
 }
 
 #[test]
 fn scanning_stacks_before_the_barrier_is_on_is_caught() {
     // g2's stack is scanned early, the barrier comes on only after every
     // stack: g2's load-and-delete falls in between.
-    let (t, a) = parse(&deletion_trace());
-    let r = run(&t, &a, slow(ConcurrentFaults { scan_stacks_before_barrier: true, ..Default::default() }).as_ref(), 4);
-    assert!(kinds(&r).contains(&"reachable block freed"), "{:?}", kinds(&r));
-    assert_eq!(r.violations.as_ref().unwrap()[0].block, "b2");
+    let faults = ConcurrentFaults { scan_stacks_before_barrier: true, ..Default::default() };
+    assert_eq!(caught_block(&deletion_trace(), faults), "b2");
 }
 
 #[test]
