@@ -2,7 +2,7 @@
 //! into a non-moving old generation, a card-marking remembered set, and
 //! stop-the-world minor and major collections — the classic generational
 //! design (Ungar's generation scavenging, 1984; Appel's nursery, 1989;
-//! HotSpot's Serial collector), over gcwb's Go-shaped heap.
+//! HotSpot's Serial and Parallel young collectors), over gcwb's Go-shaped heap.
 //!
 //! Spaces:
 //! - **Nursery** (eden): a [`CopySpace`] of `--nursery` bytes, or by
