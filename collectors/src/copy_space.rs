@@ -256,8 +256,12 @@ impl CopySpace {
             if bits != 0 {
                 let start_word = i as u64 * 64 + 63 - bits.leading_zeros() as u64;
                 let base = self.start + start_word * WORD_BYTES;
-                let size = self.header(heap, base).size;
-                return (a < base + size.max(1)).then_some(base);
+                let h = self.header(heap, base);
+                // A header that describes no object (a program that wrote
+                // through a stale pointer, under a broken collector, can
+                // overwrite one) makes the address no object's.
+                let valid = (1..=MAX_OBJECT_BYTES).contains(&h.size) && u64::from(h.ptr_slots) * WORD_BYTES <= h.size;
+                return (valid && a < base + h.size).then_some(base);
             }
             if i as u64 <= lowest || i == 0 {
                 return None;
@@ -278,8 +282,9 @@ impl CopySpace {
     }
 
     /// Claims the object at `base` for copying, or finds where it went:
-    /// waits while another thread holds it.
-    pub fn claim(&self, heap: &Heap, base: Address) -> Claim {
+    /// waits while another thread holds it, unless `give_up` says the
+    /// evacuation is being abandoned (then it answers `Forwarded(base)`).
+    pub fn claim(&self, heap: &Heap, base: Address, give_up: &dyn Fn() -> bool) -> Claim {
         let Some(word) = heap.word(base - HEADER_BYTES) else {
             unreachable!("an object's header is a heap word");
         };
@@ -289,6 +294,9 @@ impl CopySpace {
                 return Claim::Forwarded(heap.load(base).unwrap_or(0));
             }
             if w & BUSY_BIT != 0 {
+                if give_up() {
+                    return Claim::Forwarded(base);
+                }
                 std::hint::spin_loop();
                 continue;
             }
@@ -399,11 +407,11 @@ mod tests {
         got.sort_unstable();
         assert_eq!(walked, got);
         assert_eq!(s.forwarding(&heap, got[0]), None);
-        let Claim::Won(h) = s.claim(&heap, got[0]) else { panic!("nobody copied it") };
+        let Claim::Won(h) = s.claim(&heap, got[0], &|| false) else { panic!("nobody copied it") };
         assert_eq!(h.size, 40);
         s.publish(&heap, got[0], 0x1000);
         assert_eq!(s.forwarding(&heap, got[0]), Some(0x1000));
-        assert_eq!(s.claim(&heap, got[0]), Claim::Forwarded(0x1000));
+        assert_eq!(s.claim(&heap, got[0], &|| false), Claim::Forwarded(0x1000));
         assert_eq!(s.header(&heap, got[0]).size, 40, "the header keeps the size");
         assert_eq!(s.object_start(&heap, got[0] + 39), Some(got[0]), "interior pointers still resolve");
     }
@@ -437,7 +445,7 @@ mod tests {
                 .map(|_| {
                     sc.spawn(|| {
                         objs.iter()
-                            .map(|&o| match s.claim(&heap, o) {
+                            .map(|&o| match s.claim(&heap, o, &|| false) {
                                 Claim::Won(_) => {
                                     won.fetch_add(1, Ordering::Relaxed);
                                     let to = 0x10_0000 + o; // a made-up copy address
@@ -456,5 +464,19 @@ mod tests {
         for v in &seen {
             assert_eq!(v, &seen[0], "every thread follows the same copies");
         }
+    }
+
+    #[test]
+    fn an_overwritten_header_makes_its_object_unfindable() {
+        let (heap, s) = space(64 << 10);
+        let mut t = Tlab::default();
+        let a = s.alloc(&heap, &mut t, 64, 2, 0, 4096).unwrap();
+        assert_eq!(s.object_start(&heap, a + 8), Some(a));
+        // A program writing through a stale pointer stores an address over
+        // the header: too many pointer slots for its size.
+        heap.store(a - HEADER_BYTES, a);
+        assert_eq!(s.object_start(&heap, a + 8), None);
+        heap.store(a - HEADER_BYTES, 0);
+        assert_eq!(s.object_start(&heap, a), None, "size 0 is no object");
     }
 }

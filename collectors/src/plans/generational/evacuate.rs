@@ -48,7 +48,7 @@ use crate::heap::{Address, AllocCache, ObjectSink, WORD_BYTES};
 use crate::host::{RootKind, RootSet};
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -125,6 +125,21 @@ pub(super) struct Evacuation<'g> {
     /// Workers still looking for work (the termination count, as in
     /// [`crate::mark`]).
     active: AtomicUsize,
+    /// A worker panicked: the others stop waiting (for work, or for an
+    /// object it claimed) so that the panic can reach the caller instead of
+    /// leaving them spinning.
+    aborted: AtomicBool,
+}
+
+/// Raises [`Evacuation::aborted`] if dropped while its thread panics.
+struct AbortOnPanic<'a>(&'a AtomicBool);
+
+impl Drop for AbortOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 /// What a worker takes when it starts: its grey deque and its allocation
@@ -183,6 +198,7 @@ impl<'g> Evacuation<'g> {
             faults: gen.faults,
             injector: Injector::new(),
             active: AtomicUsize::new(0),
+            aborted: AtomicBool::new(false),
         }
     }
 
@@ -231,6 +247,7 @@ impl<'g> Evacuation<'g> {
             let Some((grey, old_cache)) = handout.lock().get_mut(i).and_then(Option::take) else {
                 return EvacuationStats::default();
             };
+            let _abort = AbortOnPanic(&self.aborted);
             let cpu0 = crate::cpu_time::thread_cpu_ns();
             let mut w = Local {
                 grey,
@@ -339,7 +356,7 @@ impl<'g> Evacuation<'g> {
         if self.faults.interior_not_fixed && v != base {
             return v;
         }
-        let to = match space.claim(heap, base) {
+        let to = match space.claim(heap, base, &|| self.aborted.load(Ordering::Relaxed)) {
             Claim::Forwarded(to) => to,
             Claim::Won(header) => {
                 let to = self.copy(w, base, header);
@@ -451,7 +468,7 @@ impl<'g> Evacuation<'g> {
             }
             self.active.fetch_sub(1, Ordering::SeqCst);
             loop {
-                if self.active.load(Ordering::SeqCst) == 0 {
+                if self.active.load(Ordering::SeqCst) == 0 || self.aborted.load(Ordering::Relaxed) {
                     return;
                 }
                 if !self.injector.is_empty() || stealers.iter().any(|s| !s.is_empty()) {
