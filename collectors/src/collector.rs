@@ -147,6 +147,34 @@ pub fn alloc_with_trigger(heap: &Heap, m: &mut Mutator, size: u64, ptr_slots: u3
     Ok(a)
 }
 
+/// How a stop-the-world collection starts and ends, for collectors that
+/// pause once per cycle: unless `trigger` is the heap goal and the
+/// collection is no longer `due` (another worker collected first), stop
+/// the world for cycle `cycles + 1` in `phase`, check `due` again (this
+/// worker may have been parked while another collected), run
+/// `collect(cycle, start_ns)`, count the cycle and restart the world.
+pub fn stop_the_world_cycle(
+    host: &dyn crate::host::Host,
+    cycles: &std::sync::atomic::AtomicU64,
+    phase: crate::host::Phase,
+    trigger: Trigger,
+    due: impl Fn() -> bool,
+    collect: impl FnOnce(u64, u64),
+) {
+    use std::sync::atomic::Ordering;
+    let wanted = || trigger != Trigger::HeapGoal || due();
+    if !wanted() {
+        return;
+    }
+    let cycle = cycles.load(Ordering::Relaxed) + 1;
+    let Some(stopped) = host.stop_the_world(cycle, phase) else { return };
+    if wanted() {
+        collect(cycle, stopped.requested_ns);
+        cycles.store(cycle, Ordering::Relaxed);
+    }
+    host.start_the_world(stopped);
+}
+
 /// A garbage collector over gcwb's heap.
 ///
 /// Contract with the host: `alloc` and `write_pointer` are called by mutator

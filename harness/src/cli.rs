@@ -294,7 +294,7 @@ fn parse_card_bytes(s: &str) -> Result<u64, String> {
 }
 
 /// Parses a byte count: digits with an optional unit B, KiB, MiB, GiB, TiB.
-fn parse_bytes(s: &str) -> Result<u64, String> {
+pub fn parse_bytes(s: &str) -> Result<u64, String> {
     let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
     let unit = &s[digits.len()..];
     let shift = match unit {

@@ -117,42 +117,31 @@ impl Collector for MarkSweep {
 
     fn collect(&self, host: &dyn Host, trigger: Trigger) {
         // Another worker may have collected since this one crossed the trigger.
-        if trigger == Trigger::HeapGoal && self.heap.heap_live() < self.goal.load(Ordering::Relaxed) {
-            return;
-        }
-        let cycle = self.cycles.load(Ordering::Relaxed) + 1;
-        let Some(stopped) = host.stop_the_world(cycle, Phase::StwFull) else { return };
-        if trigger == Trigger::HeapGoal && self.heap.heap_live() < self.goal.load(Ordering::Relaxed) {
-            host.start_the_world(stopped);
-            return;
-        }
-        let start_ns = stopped.requested_ns;
-        let heap_live_before = self.heap.heap_live();
-
-        let FullCollection { marked, swept, mark_ns, sweep_ns } =
-            mark_and_sweep(&self.heap, &self.marker, host, cycle, self.faults, self.skip_sweep);
-
-        let goal = self.config.pacer().goal(marked.bytes, marked.root_slots * ROOT_SLOT_BYTES);
-        self.goal.store(goal, Ordering::Relaxed);
-        self.heap.set_trigger(goal);
-        self.cycles.store(cycle, Ordering::Relaxed);
-        host.start_the_world(stopped);
-        host.on_cycle(&CycleRecord {
-            cycle,
-            trigger: Some(trigger),
-            start_ns,
-            end_ns: host.now_ns(),
-            heap_live_before,
-            marked_bytes: marked.bytes,
-            marked_objects: marked.objects,
-            mark_ns,
-            mark_cpu_ns: marked.cpu_ns,
-            sweep_ns,
-            freed_bytes: swept.freed_bytes,
-            freed_objects: swept.freed_objects,
-            next_goal: goal,
-            heap_live_after: self.heap.heap_live(),
-            ..Default::default()
+        let due = || self.heap.heap_live() >= self.goal.load(Ordering::Relaxed);
+        crate::collector::stop_the_world_cycle(host, &self.cycles, Phase::StwFull, trigger, due, |cycle, start_ns| {
+            let heap_live_before = self.heap.heap_live();
+            let FullCollection { marked, swept, mark_ns, sweep_ns } =
+                mark_and_sweep(&self.heap, &self.marker, host, cycle, self.faults, self.skip_sweep);
+            let goal = self.config.pacer().goal(marked.bytes, marked.root_slots * ROOT_SLOT_BYTES);
+            self.goal.store(goal, Ordering::Relaxed);
+            self.heap.set_trigger(goal);
+            host.on_cycle(&CycleRecord {
+                cycle,
+                trigger: Some(trigger),
+                start_ns,
+                end_ns: host.now_ns(),
+                heap_live_before,
+                marked_bytes: marked.bytes,
+                marked_objects: marked.objects,
+                mark_ns,
+                mark_cpu_ns: marked.cpu_ns,
+                sweep_ns,
+                freed_bytes: swept.freed_bytes,
+                freed_objects: swept.freed_objects,
+                next_goal: goal,
+                heap_live_after: self.heap.heap_live(),
+                ..Default::default()
+            });
         });
     }
 

@@ -226,23 +226,13 @@ impl Collector for Sticky {
     }
 
     fn collect(&self, host: &dyn Host, trigger: Trigger) {
-        let due = |h: &Heap| h.heap_live() >= self.heap.trigger();
-        if trigger == Trigger::HeapGoal && !due(&self.heap) {
-            return;
-        }
         let major = trigger != Trigger::HeapGoal
             || self.old_bytes.load(Ordering::Relaxed) >= self.major_goal.load(Ordering::Relaxed);
-        let cycle = self.cycles.load(Ordering::Relaxed) + 1;
         let phase = if major { Phase::Major } else { Phase::Minor };
-        let Some(stopped) = host.stop_the_world(cycle, phase) else { return };
-        if trigger == Trigger::HeapGoal && !due(&self.heap) {
-            host.start_the_world(stopped);
-            return;
-        }
-        let start_ns = stopped.requested_ns;
-        self.collect_stopped(host, cycle, major, trigger, start_ns);
-        self.cycles.store(cycle, Ordering::Relaxed);
-        host.start_the_world(stopped);
+        let due = || self.heap.heap_live() >= self.heap.trigger();
+        crate::collector::stop_the_world_cycle(host, &self.cycles, phase, trigger, due, |cycle, start_ns| {
+            self.collect_stopped(host, cycle, major, trigger, start_ns)
+        });
     }
 
     fn cycles(&self) -> u64 {

@@ -72,17 +72,11 @@ impl Chart for MmuChart {
                 style::ticked((x.lo..x.hi).log_scale(), x.ticks.clone(), x.minor.clone()),
                 style::ticked(y.lo..y.hi, y.ticks.clone(), Vec::new()),
             )?;
-        chart
-            .configure_mesh()
+        style::paper_mesh(&mut chart.configure_mesh())
             .x_label_formatter(&|v| style::duration(*v))
             .y_label_formatter(&|v| format!("{v:.1}"))
             .x_desc("window size (log scale)")
             .y_desc("mutator utilization (share of CPU)")
-            .label_style(style::font(style::TICK_PX))
-            .axis_desc_style(style::font(style::AXIS_LABEL_PX))
-            .bold_line_style(style::grid_bold())
-            .light_line_style(style::grid_light())
-            .axis_style(style::TEXT.stroke_width(1))
             .draw()?;
         for c in &self.curves {
             style::plot_line(&mut chart, &c.bmu, c.color, style::Line::Dashed)?;

@@ -128,17 +128,11 @@ impl Chart for NinesChart {
                 style::ticked(0f64..f64::from(top) + 1.2, ticks(top), Vec::new()),
                 style::ticked((y.lo..y.hi).log_scale(), y.ticks.clone(), y.minor.clone()),
             )?;
-        chart
-            .configure_mesh()
+        style::paper_mesh(&mut chart.configure_mesh())
             .x_label_formatter(&|x| label(*x, top))
             .y_label_formatter(&|v| y_format(*v))
             .x_desc("percentile")
             .y_desc(self.y_desc.as_str())
-            .label_style(style::font(style::TICK_PX))
-            .axis_desc_style(style::font(style::AXIS_LABEL_PX))
-            .bold_line_style(style::grid_bold())
-            .light_line_style(style::grid_light())
-            .axis_style(style::TEXT.stroke_width(1))
             .draw()?;
         for s in &self.series {
             style::plot_line(&mut chart, &s.points, s.color, s.line)?;

@@ -712,6 +712,23 @@ pub fn plot_markers<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
     Ok(())
 }
 
+/// The look every chart's mesh shares: tick and axis-label fonts, the two
+/// grid weights, thin axes. Charts set their own formatters and labels.
+pub fn paper_mesh<'m, 'a, 'b, X, Y, XT, YT, DB>(
+    mesh: &'m mut plotters::chart::MeshStyle<'a, 'b, X, Y, DB>,
+) -> &'m mut plotters::chart::MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: Ranged<ValueType = XT> + plotters::coord::ranged1d::ValueFormatter<XT>,
+    Y: Ranged<ValueType = YT> + plotters::coord::ranged1d::ValueFormatter<YT>,
+    DB: DrawingBackend,
+{
+    mesh.label_style(font(TICK_PX))
+        .axis_desc_style(font(AXIS_LABEL_PX))
+        .bold_line_style(grid_bold())
+        .light_line_style(grid_light())
+        .axis_style(TEXT.stroke_width(1))
+}
+
 /// Grid line styles: the labelled ticks' lines and the light ones.
 pub fn grid_bold() -> ShapeStyle {
     GRID.mix(0.22).stroke_width(1)

@@ -377,17 +377,11 @@ impl Chart for SweepChart {
         macro_rules! finish {
             ($chart:expr) => {{
                 let mut chart = $chart;
-                chart
-                    .configure_mesh()
+                style::paper_mesh(&mut chart.configure_mesh())
                     .x_label_formatter(&|v| x_format(*v))
                     .y_label_formatter(&|v| y_label(*v))
                     .x_desc(param_desc.as_str())
                     .y_desc(metric_desc.as_str())
-                    .label_style(style::font(style::TICK_PX))
-                    .axis_desc_style(style::font(style::AXIS_LABEL_PX))
-                    .bold_line_style(style::grid_bold())
-                    .light_line_style(style::grid_light())
-                    .axis_style(style::TEXT.stroke_width(1))
                     .draw()?;
                 for (i, SweepLine { color, points: pts, .. }) in self.lines.iter().enumerate() {
                     let pts: Vec<(f64, f64, f64, f64)> =

@@ -166,14 +166,10 @@ impl Chart for TimelineChart {
                     style::ticked(h.lo..h.hi, h.ticks.clone(), Vec::new()),
                 );
             let mut mesh = chart.configure_mesh();
-            mesh.x_label_formatter(&|v| style::number(*v))
+            style::paper_mesh(&mut mesh)
+                .x_label_formatter(&|v| style::number(*v))
                 .y_label_formatter(&|v| style::duration(*v))
-                .y_desc("pause (log)")
-                .label_style(style::font(style::TICK_PX))
-                .axis_desc_style(style::font(style::AXIS_LABEL_PX))
-                .bold_line_style(style::grid_bold())
-                .light_line_style(style::grid_light())
-                .axis_style(style::TEXT.stroke_width(1));
+                .y_desc("pause (log)");
             let x_desc = format!("time since the run started ({t_unit})");
             if last {
                 mesh.x_desc(x_desc.as_str());

@@ -160,22 +160,13 @@ pub fn median_min_max(ys: &mut [f64]) -> Option<(f64, f64, f64)> {
 }
 
 /// A swept value as a number: a plain number, or a byte size with a unit
-/// (`512MiB`, as `--memlimit` takes it) in bytes; `None` for `off` and
-/// other words.
+/// (`512MiB`, read as `--memlimit` reads it) in bytes; `None` for `off`
+/// and other words.
 pub fn numeric(text: &str) -> Option<f64> {
     if let Ok(x) = text.parse::<f64>() {
         return x.is_finite().then_some(x);
     }
-    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let shift = match &text[digits.len()..] {
-        "B" => 0,
-        "KiB" => 10,
-        "MiB" => 20,
-        "GiB" => 30,
-        "TiB" => 40,
-        _ => return None,
-    };
-    digits.parse::<f64>().ok().filter(|x| x.is_finite()).map(|x| x * 2f64.powi(shift))
+    crate::cli::parse_bytes(text).ok().map(|b| b as f64)
 }
 
 #[cfg(test)]

@@ -344,20 +344,11 @@ impl Collector for Generational {
     fn collect(&self, host: &dyn Host, trigger: Trigger) {
         let major_due = || self.heap.heap_live() >= self.major_goal.load(Ordering::Relaxed);
         let due = || major_due() || self.nursery_full.load(Ordering::Relaxed);
-        if trigger == Trigger::HeapGoal && !due() {
-            return;
-        }
         let major = trigger != Trigger::HeapGoal || major_due();
-        let cycle = self.cycles.load(Ordering::Relaxed) + 1;
         let phase = if major { Phase::Major } else { Phase::Minor };
-        let Some(stopped) = host.stop_the_world(cycle, phase) else { return };
-        if trigger == Trigger::HeapGoal && !due() {
-            host.start_the_world(stopped);
-            return;
-        }
-        self.collect_stopped(host, cycle, major, trigger, stopped.requested_ns);
-        self.cycles.store(cycle, Ordering::Relaxed);
-        host.start_the_world(stopped);
+        crate::collector::stop_the_world_cycle(host, &self.cycles, phase, trigger, due, |cycle, start_ns| {
+            self.collect_stopped(host, cycle, major, trigger, start_ns)
+        });
     }
 
     fn cycles(&self) -> u64 {
