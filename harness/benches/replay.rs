@@ -69,7 +69,7 @@ fn replay_memops(c: &mut Criterion) {
             b.iter_batched(
                 || (info.make)(&gc).expect("collector"),
                 |collector| {
-                    let r = replay(&trace, &analysis, collector.as_ref(), &opts);
+                    let r = replay(&analysis, collector.as_ref(), &opts);
                     check(&r);
                     // Returned, so the heap is unmapped outside the timing.
                     (collector, r)

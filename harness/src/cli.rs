@@ -10,22 +10,23 @@
 //! writes them, so a trace of any length takes no more memory than the
 //! generator's own state.
 
-use crate::replay::{replay, ReplayOptions, RunResult};
-use crate::report::{alloc_counts, summary_row, write_run, RunContext, RunOutputs, SummaryRow};
+use crate::engine::{self, Prepared, RunSpec, TraceSource};
+use crate::replay::{ReplayOptions, RunResult};
+use crate::report::{write_run, RunOutputs, SummaryRow};
+pub use crate::report::{ms, parse_bytes};
 use clap::{Parser, Subcommand, ValueEnum};
 use collectors::runtime::stack::{MAX_STACK_SETTING_32, MAX_STACK_SETTING_64};
 use collectors::runtime::StackLimit;
-use collectors::{registry, Collector, GcConfig};
+use collectors::{registry, GcConfig};
 use std::fs::{self, File};
 use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
-use workloads::analysis::{analyze, oracle, Analysis, Place};
 use workloads::builder::{BinarySink, BuildError, EventSink, TextSink};
 use workloads::file::Format;
 use workloads::generate::{self as wl, Params, WorkloadInfo};
-use workloads::model::{Event, Trace};
+use workloads::model::Event;
 use workloads::TraceError;
 
 /// gcwb — a garbage-collector research workbench.
@@ -164,6 +165,16 @@ pub struct TraceArgs {
     pub set: Vec<String>,
 }
 
+impl TraceArgs {
+    /// The trace these options name.
+    pub fn source(&self) -> TraceSource {
+        match &self.trace {
+            Some(p) => TraceSource::File(p.clone()),
+            None => TraceSource::Workload { name: self.workload.clone(), seed: self.seed, set: self.set.clone() },
+        }
+    }
+}
+
 /// The collectors' settings, shared by the replaying commands (`run`,
 /// `compare`): [`GcArgs::config`] turns them into a [`GcConfig`].
 #[derive(clap::Args, Debug)]
@@ -293,22 +304,6 @@ fn parse_card_bytes(s: &str) -> Result<u64, String> {
     }
 }
 
-/// Parses a byte count: digits with an optional unit B, KiB, MiB, GiB, TiB.
-pub fn parse_bytes(s: &str) -> Result<u64, String> {
-    let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let unit = &s[digits.len()..];
-    let shift = match unit {
-        "" | "B" => 0,
-        "KiB" => 10,
-        "MiB" => 20,
-        "GiB" => 30,
-        "TiB" => 40,
-        _ => return Err(format!("expected a unit of B, KiB, MiB, GiB or TiB, got `{unit}`")),
-    };
-    let n: u64 = digits.parse().map_err(|_| format!("expected a byte count like `512MiB`, got `{s}`"))?;
-    n.checked_mul(1 << shift).ok_or_else(|| format!("`{s}` is too large"))
-}
-
 /// Runs the command line; returns the process exit code.
 pub fn main_with(cli: Cli) -> i32 {
     match cli.command {
@@ -350,32 +345,6 @@ pub fn main_with(cli: Cli) -> i32 {
 fn input_error(e: &TraceError) -> i32 {
     eprintln!("gcwb: {e}");
     2
-}
-
-/// The workload called `name` and its parameters: the defaults, `seed`, and
-/// each `key=value` of `sets`. The error is one line for the user: an unknown
-/// name lists the valid ones; a bad parameter is `Params::set`'s message
-/// prefixed by the workload's name.
-pub fn workload_params(name: &str, seed: u64, sets: &[String]) -> Result<(&'static WorkloadInfo, Params), String> {
-    let Some(w) = wl::find(name) else {
-        let names: Vec<&str> = wl::workloads().iter().map(|w| w.name).collect();
-        return Err(format!("unknown workload `{name}` (expected one of: {})", names.join(", ")));
-    };
-    let mut params = w.defaults(seed);
-    for pair in sets {
-        params.set_pair(w.params, pair).map_err(|m| format!("{name}: {m}"))?;
-    }
-    Ok((w, params))
-}
-
-/// A built-in workload by name, generated in memory.
-pub fn builtin(name: &str, seed: u64, sets: &[String]) -> Result<Trace, String> {
-    let (w, params) = workload_params(name, seed, sets)?;
-    match wl::generate_trace(w.name, &params) {
-        Some(Ok(t)) => Ok(t),
-        Some(Err(e)) => Err(format!("{name}: {e}")),
-        None => unreachable!("`{name}` was found in the registry"),
-    }
 }
 
 /// Counts the events passing through to the sink it wraps.
@@ -447,7 +416,7 @@ impl Drop for TempSibling {
 /// `gcwb gen`: streams the workload into `output` (text or binary by
 /// extension) through a temporary file renamed at the end.
 fn gen(name: &str, seed: u64, sets: &[String], output: &Path) -> i32 {
-    let (w, params) = match workload_params(name, seed, sets) {
+    let (w, params) = match engine::workload_params(name, seed, sets) {
         Ok(x) => x,
         Err(msg) => {
             eprintln!("gcwb: {msg}");
@@ -512,40 +481,14 @@ fn stream_into<S: EventSink>(
     Ok((file, events))
 }
 
-/// A trace and its analysis, with the time taken to load and analyse it.
-pub struct Loaded {
-    pub name: String,
-    pub trace: Trace,
-    pub analysis: Analysis,
-    pub load_ns: u64,
-}
-
-/// Loads (or generates) and analyses the trace `src` names; the error is
-/// one line for the user (a [`TraceError`], or a bad workload or parameter).
-pub fn load(src: &TraceArgs) -> Result<Loaded, String> {
-    let t0 = Instant::now();
-    let (name, trace) = match &src.trace {
-        Some(p) => (p.display().to_string(), workloads::file::load(p).map_err(|e| e.to_string())?),
-        None => (src.workload.clone(), builtin(&src.workload, src.seed, &src.set)?),
-    };
-    let analysis = analyze(&trace).map_err(|e| e.to_string())?;
-    Ok(Loaded { name, trace, analysis, load_ns: t0.elapsed().as_nanos() as u64 })
-}
-
-/// The collectors `spec` names: one name, a comma-separated list, or
-/// `all` (every registered collector, in registry order). The error names
-/// the unknown collector and lists the valid ones.
+/// The collectors `spec` names (see [`engine::collectors_named`]).
 pub fn collectors_named(spec: &str) -> Result<Vec<&'static registry::CollectorInfo>, String> {
-    if spec == "all" {
-        return Ok(registry::COLLECTORS.iter().collect());
-    }
-    spec.split(',')
-        .map(|n| {
-            registry::find(n.trim()).ok_or_else(|| {
-                format!("unknown collector `{}` (expected one of: {}, or all)", n.trim(), registry::names().join(", "))
-            })
-        })
-        .collect()
+    engine::collectors_named(spec)
+}
+
+/// Prepares the trace `src` names, with a spinner unless `quiet`.
+pub fn prepare(src: &TraceArgs, quiet: bool) -> Result<Prepared, String> {
+    engine::prepare(&src.source(), !quiet)
 }
 
 /// The replayer's options for a run with these settings (a progress bar
@@ -560,65 +503,31 @@ pub fn replay_options(gc: &GcArgs, stack: &StackArgs, verify: bool, quiet: bool)
     }
 }
 
-/// The context of every summary row of `loaded`'s replays.
-pub fn run_context<'a>(loaded: &'a Loaded, placements: &[Place], gc: &GcArgs, no_stack: bool) -> RunContext<'a> {
-    RunContext {
-        trace_name: &loaded.name,
-        gogc: gc.gogc.0,
-        no_stack,
-        load_ns: loaded.load_ns,
-        counts: alloc_counts(&loaded.analysis, placements),
-    }
+/// The run of collector `info` these options describe.
+pub fn run_spec(
+    info: &'static registry::CollectorInfo,
+    gc: &GcArgs,
+    stack: &StackArgs,
+    verify: bool,
+    quiet: bool,
+    warmup: u32,
+) -> RunSpec {
+    RunSpec { collector: info, gc: gc.config(), replay: replay_options(gc, stack, verify, quiet), warmup }
 }
 
 /// Prints the line that opens a replaying command: what the trace holds.
-pub fn print_loaded(loaded: &Loaded, ctx: &RunContext<'_>) {
+pub fn print_loaded(p: &Prepared, no_stack: bool) {
+    let c = p.counts(no_stack);
     println!(
         "{}: {} events, {} goroutines, {} blocks ({} heap, {} stack); loaded in {:.1} ms",
-        loaded.name,
-        loaded.trace.events.len(),
-        loaded.analysis.goroutines.len(),
-        ctx.counts.allocs,
-        ctx.counts.heap_allocs,
-        ctx.counts.stack_allocs,
-        loaded.load_ns as f64 / 1e6
+        p.name,
+        p.trace.events(),
+        p.trace.goroutines.len(),
+        c.allocs,
+        c.heap_allocs,
+        c.stack_allocs,
+        p.load_ns as f64 / 1e6
     );
-}
-
-/// A fresh collector; the error is one line for the user.
-fn start_collector(info: &registry::CollectorInfo, gc: &GcConfig) -> Result<Box<dyn Collector>, String> {
-    (info.make)(gc).map_err(|e| format!("cannot start {}: {e}", info.name))
-}
-
-/// `--warmup N`: replays `loaded` `n` times, each with a fresh `info`
-/// collector, and prints each one's wall time; nothing is recorded.
-pub fn warm_up(
-    info: &registry::CollectorInfo,
-    gc: &GcConfig,
-    loaded: &Loaded,
-    opts: &ReplayOptions,
-    n: u32,
-) -> Result<(), String> {
-    for i in 1..=n {
-        let warm = start_collector(info, gc)?;
-        let w = replay(&loaded.trace, &loaded.analysis, warm.as_ref(), opts);
-        println!("  {:<12} warm-up {i}/{n}: wall {}", info.name, ms(w.wall_ns));
-    }
-    Ok(())
-}
-
-/// One recorded replay of `loaded` by a fresh `info` collector: the result
-/// and its summary row.
-pub fn replay_recorded(
-    info: &registry::CollectorInfo,
-    gc: &GcConfig,
-    loaded: &Loaded,
-    opts: &ReplayOptions,
-    ctx: &RunContext<'_>,
-) -> Result<(SummaryRow, RunResult), String> {
-    let collector = start_collector(info, gc)?;
-    let r = replay(&loaded.trace, &loaded.analysis, collector.as_ref(), opts);
-    Ok((summary_row(ctx, &r), r))
 }
 
 /// Prints a replay's fatal error and its first 20 verifier violations to
@@ -653,42 +562,36 @@ fn run(a: &RunArgs) -> i32 {
             return 2;
         }
     };
-    let loaded = match load(&a.source) {
-        Ok(l) => l,
+    let prepared = match prepare(&a.source, a.quiet) {
+        Ok(p) => p,
         Err(msg) => {
             eprintln!("gcwb: {msg}");
             return 2;
         }
     };
-    let opts = replay_options(&a.gc, &a.stack, a.verify, a.quiet);
-    let gc = a.gc.config();
-    let placements = loaded.analysis.placements(a.stack.no_stack);
-    let ctx = run_context(&loaded, &placements, &a.gc, a.stack.no_stack);
-    print_loaded(&loaded, &ctx);
+    print_loaded(&prepared, a.stack.no_stack);
     let mut rows: Vec<SummaryRow> = Vec::new();
     let mut runs: Vec<RunResult> = Vec::new();
     let mut code = 0;
     for info in chosen {
-        let replayed = warm_up(info, &gc, &loaded, &opts, a.warmup)
-            .and_then(|()| replay_recorded(info, &gc, &loaded, &opts, &ctx));
-        let (row, r) = match replayed {
+        let spec = run_spec(info, &a.gc, &a.stack, a.verify, a.quiet, a.warmup);
+        let record = match engine::run(&prepared, &spec) {
             Ok(x) => x,
             Err(msg) => {
                 eprintln!("gcwb: {msg}");
                 return 2;
             }
         };
-        print_row(&row);
-        code = code.max(report_problems(&r));
-        rows.push(row);
-        runs.push(r);
+        print_row(&record.row);
+        code = code.max(report_problems(&record.result));
+        rows.push(record.row);
+        runs.push(record.result);
     }
     let out = RunOutputs {
         rows: &rows,
         runs: &runs,
-        trace: &loaded.trace,
-        analysis: &loaded.analysis,
-        placements: &placements,
+        analysis: &prepared.trace,
+        placements: prepared.trace.placements(a.stack.no_stack),
     };
     if let Err(e) = write_run(&a.out, &out) {
         eprintln!("gcwb: cannot write results to {}: {e}", a.out.display());
@@ -702,11 +605,6 @@ fn run(a: &RunArgs) -> i32 {
         crate::charts::draw_after_run(&a.out);
     }
     code
-}
-
-/// Nanoseconds as milliseconds, `1.234 ms`.
-pub fn ms(ns: u64) -> String {
-    format!("{:.3} ms", ns as f64 / 1e6)
 }
 
 /// Prints one replay's line: throughput, wall time, GCs, pauses, heap, verdict.
@@ -733,27 +631,31 @@ pub fn print_row(r: &SummaryRow) {
 
 fn check(path: &Path) -> i32 {
     let t0 = Instant::now();
-    let trace = match workloads::file::load(path) {
-        Ok(t) => t,
-        Err(e) => return input_error(&e),
+    let prepared = match engine::prepare(&TraceSource::File(path.to_path_buf()), true) {
+        Ok(p) => p,
+        Err(msg) => {
+            eprintln!("gcwb: {msg}");
+            return 2;
+        }
     };
-    let analysis = match analyze(&trace) {
-        Ok(a) => a,
-        Err(e) => return input_error(&e),
-    };
-    let placements = analysis.placements(false);
-    let deaths = oracle::death_times(&trace, &analysis, &placements);
-    let c = alloc_counts(&analysis, &placements);
+    let t = &prepared.trace;
+    let t1 = Instant::now();
+    let deaths = t.deaths(false);
+    if std::env::var_os("GCWB_TIMING").is_some() {
+        eprintln!("prepare {:.2} s, oracle {:.2} s, prepared {} bytes ({:.1} bytes/event)", prepared.load_ns as f64 / 1e9, t1.elapsed().as_secs_f64(), t.heap_bytes(), t.heap_bytes() as f64 / t.events().max(1) as f64);
+        eprintln!("{:?}", t.heap_breakdown());
+    }
+    let c = prepared.counts(false);
     println!("{}: valid gctrace 1 ({:.1} ms)", path.display(), t0.elapsed().as_secs_f64() * 1e3);
-    println!("  events           {}", trace.events.len());
-    println!("  goroutines       {}", analysis.goroutines.len());
-    println!("  globals          {}", trace.globals);
+    println!("  events           {}", t.events());
+    println!("  goroutines       {}", t.goroutines.len());
+    println!("  globals          {}", t.globals);
     println!("  blocks           {} ({} heap, {} stack)", c.allocs, c.heap_allocs, c.stack_allocs);
     println!("  allocated bytes  {} ({} heap, {} stack)", c.bytes, c.heap_bytes, c.stack_bytes);
     println!(
         "  peak live heap   {} bytes (after {})",
         deaths.peak_live_heap_bytes,
-        trace.pos(deaths.peak_live_heap_event as usize)
+        t.pos(deaths.peak_live_heap_event as usize)
     );
     0
 }

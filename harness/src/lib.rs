@@ -10,11 +10,13 @@
 //! - [`compare`]: `gcwb compare`, collectors side by side over repeated runs;
 //! - [`sweep`]: `gcwb sweep` and `gcwb merge`, matrices of runs from an
 //!   experiment file, resumable and sharded;
+//! - [`engine`]: the run layer: `prepare` a trace once, `run` specs on it;
 //! - [`cli`]: the `gcwb` command, a thin face over the above.
 
 pub mod charts;
 pub mod cli;
 pub mod compare;
+pub mod engine;
 pub mod import;
 pub mod metrics;
 pub mod mmu;

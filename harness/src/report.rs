@@ -18,7 +18,28 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 use workloads::analysis::{Analysis, Place};
-use workloads::model::{Cause, Trace};
+use workloads::model::Cause;
+
+/// Nanoseconds as milliseconds, `1.234 ms`.
+pub fn ms(ns: u64) -> String {
+    format!("{:.3} ms", ns as f64 / 1e6)
+}
+
+/// Parses a byte count: digits with an optional unit B, KiB, MiB, GiB, TiB.
+pub fn parse_bytes(s: &str) -> Result<u64, String> {
+    let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &s[digits.len()..];
+    let shift = match unit {
+        "" | "B" => 0,
+        "KiB" => 10,
+        "MiB" => 20,
+        "GiB" => 30,
+        "TiB" => 40,
+        _ => return Err(format!("expected a unit of B, KiB, MiB, GiB or TiB, got `{unit}`")),
+    };
+    let n: u64 = digits.parse().map_err(|_| format!("expected a byte count like `512MiB`, got `{s}`"))?;
+    n.checked_mul(1 << shift).ok_or_else(|| format!("`{s}` is too large"))
+}
 
 /// One row of `summary.csv`: one replay of one trace by one collector.
 /// The first columns are the ones gcwb promises; more follow.
@@ -364,7 +385,6 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 pub struct RunOutputs<'a> {
     pub rows: &'a [SummaryRow],
     pub runs: &'a [RunResult],
-    pub trace: &'a Trace,
     pub analysis: &'a Analysis,
     pub placements: &'a [Place],
 }

@@ -3,8 +3,8 @@
 //!
 //! - [`stats_command`]: load a trace file, analyse it, print the report and,
 //!   with an output directory, write the CSV files below;
-//! - [`stats_for_trace`]: the same for a trace already in memory (a
-//!   generated workload), giving a [`Stats`];
+//! - [`stats_for_trace`]: the same for a trace already prepared, giving a
+//!   [`Stats`];
 //! - [`Stats::report`] renders the readable report, [`Stats::write_csv`]
 //!   the files.
 //!
@@ -37,8 +37,8 @@ use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::Path;
 use workloads::analysis::demographics::{demographics, Demographics, EventKind, LifetimeHistogram};
-use workloads::analysis::{analyze, oracle, Analysis, Place};
-use workloads::model::{Cause, Trace};
+use workloads::analysis::{Place, PreparedTrace};
+use workloads::model::Cause;
 
 /// The CSV files [`Stats::write_csv`] writes, in order.
 pub const STATS_FILES: [&str; 4] = ["demographics.csv", "events.csv", "allocations.csv", "lifetimes.csv"];
@@ -53,13 +53,15 @@ pub struct Stats {
     pub peak_heap_pos: String,
 }
 
-/// The demographics of a trace validated by [`analyze`], under escape
-/// analysis's placements.
-pub fn stats_for_trace(name: &str, trace: &Trace, analysis: &Analysis) -> Stats {
-    let placements = analysis.placements(false);
-    let deaths = oracle::death_times(trace, analysis, &placements);
-    let d = demographics(trace, analysis, &placements, &deaths);
-    let peak_heap_pos = if d.events == 0 { "start".to_string() } else { trace.pos(d.peak_live_heap_event as usize) };
+/// The demographics of a prepared trace, under escape analysis's
+/// placements (the oracle's death times are the prepared trace's own,
+/// computed once).
+pub fn stats_for_trace(name: &str, prepared: &PreparedTrace) -> Stats {
+    let placements = prepared.placements(false);
+    let deaths = prepared.deaths(false);
+    let d = demographics(prepared, placements, deaths);
+    let peak_heap_pos =
+        if d.events == 0 { "start".to_string() } else { prepared.pos(d.peak_live_heap_event as usize) };
     Stats { name: name.to_string(), demographics: d, peak_heap_pos }
 }
 
@@ -68,22 +70,15 @@ pub fn stats_for_trace(name: &str, trace: &Trace, analysis: &Analysis) -> Stats 
 /// code: 0, or 2 for a trace that cannot be read or is unsound (one line
 /// `gcwb: <message>` on stderr) or results that cannot be written.
 pub fn stats_command(path: &Path, out: Option<&Path>) -> i32 {
-    let trace = match workloads::file::load(path) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("gcwb: {e}");
-            return 2;
-        }
-    };
-    let analysis = match analyze(&trace) {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("gcwb: {e}");
+    let prepared = match crate::engine::prepare(&crate::engine::TraceSource::File(path.to_path_buf()), true) {
+        Ok(p) => p,
+        Err(msg) => {
+            eprintln!("gcwb: {msg}");
             return 2;
         }
     };
     let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let stats = stats_for_trace(&name, &trace, &analysis);
+    let stats = stats_for_trace(&name, &prepared.trace);
     print!("{}", stats.report());
     if let Some(dir) = out {
         if let Err(e) = stats.write_csv(dir) {

@@ -35,9 +35,8 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use workloads::analysis::machine::Machine;
-use workloads::analysis::oracle::{death_times, Deaths};
-use workloads::analysis::{Analysis, Place};
-use workloads::model::Trace;
+use workloads::analysis::oracle::Deaths;
+use workloads::analysis::{Place, PreparedTrace};
 use workloads::BlockIdx;
 
 /// At most this many violations are kept in full (all are counted).
@@ -111,10 +110,11 @@ struct Shadow<'a> {
 
 /// The verifier of one replay.
 pub struct Verifier<'a> {
-    trace: &'a Trace,
-    analysis: &'a Analysis,
+    prepared: &'a PreparedTrace,
     placements: &'a [Place],
-    deaths: Deaths,
+    deaths: &'a Deaths,
+    /// Per goroutine, the trace index of each of its events.
+    event_index: &'a [Vec<u32>],
     shadow: Mutex<Shadow<'a>>,
     ledger: Arc<FreeLedger>,
     violations: Mutex<(Vec<Violation>, u64)>,
@@ -166,16 +166,20 @@ impl collectors::ObjectSink for FreeLedger {
 }
 
 impl<'a> Verifier<'a> {
-    pub fn new(trace: &'a Trace, analysis: &'a Analysis, placements: &'a [Place]) -> Verifier<'a> {
-        let n = analysis.blocks.len();
+    /// A verifier of one replay of `prepared` with the placements `no_stack`
+    /// selects (the oracle's death times and the trace-order index are
+    /// computed once per prepared trace and shared by its verified replays).
+    pub fn new(prepared: &'a PreparedTrace, no_stack: bool) -> Verifier<'a> {
+        let n = prepared.blocks.len();
+        let placements = prepared.placements(no_stack);
         Verifier {
-            trace,
-            analysis,
+            prepared,
             placements,
-            deaths: death_times(trace, analysis, placements),
+            deaths: prepared.deaths(no_stack),
+            event_index: prepared.event_index(),
             shadow: Mutex::new(Shadow {
-                machine: Machine::new(trace, analysis, placements),
-                applied: vec![0; analysis.goroutines.len()],
+                machine: Machine::new(prepared, placements),
+                applied: vec![0; prepared.goroutines.len()],
                 reachable: vec![false; n],
                 cycle: 0,
             }),
@@ -216,12 +220,12 @@ impl<'a> Verifier<'a> {
     }
 
     fn at(&self, ev: usize) -> String {
-        format!("{}: {}", self.trace.file(), self.trace.pos(ev))
+        format!("{}: {}", self.prepared.file(), self.prepared.pos(ev))
     }
 
     fn died(&self, b: usize) -> String {
         match self.deaths.death[b] {
-            Some(e) => format!("the oracle has it unreachable from {}", self.trace.pos(e as usize)),
+            Some(e) => format!("the oracle has it unreachable from {}", self.prepared.pos(e as usize)),
             None => "the oracle has it reachable to the end of the trace".to_string(),
         }
     }
@@ -232,12 +236,12 @@ impl<'a> Verifier<'a> {
         if let Some(old) = self.ledger.live_at.lock().insert(addr, b.0) {
             self.report(Violation {
                 kind: ViolationKind::ReachableFreed,
-                block: self.trace.block_name(BlockIdx(old)),
+                block: self.prepared.block_name(BlockIdx(old)),
                 cycle: None,
-                at: Some(self.at(self.analysis.blocks[b.0 as usize].alloc_event as usize)),
+                at: Some(self.at(self.prepared.blocks[b.0 as usize].alloc_event as usize)),
                 detail: format!(
                     "its memory was handed out again (to {}) although the collector never reported freeing it",
-                    self.trace.block_name(b)
+                    self.prepared.block_name(b)
                 ),
             });
         }
@@ -252,14 +256,14 @@ impl<'a> Verifier<'a> {
         let mut next: BinaryHeap<Reverse<(u32, usize)>> = BinaryHeap::new();
         for (g, &pos) in positions.iter().enumerate() {
             if sh.applied[g] < pos {
-                next.push(Reverse((self.analysis.goroutines[g].events[sh.applied[g] as usize], g)));
+                next.push(Reverse((self.event_index[g][sh.applied[g] as usize], g)));
             }
         }
-        while let Some(Reverse((ev, g))) = next.pop() {
-            sh.machine.apply(ev as usize);
+        while let Some(Reverse((_, g))) = next.pop() {
+            sh.machine.apply_next(g);
             sh.applied[g] += 1;
             if sh.applied[g] < positions[g] {
-                next.push(Reverse((self.analysis.goroutines[g].events[sh.applied[g] as usize], g)));
+                next.push(Reverse((self.event_index[g][sh.applied[g] as usize], g)));
             }
         }
         sh.reachable = sh.machine.reachable();
@@ -307,21 +311,23 @@ impl<'a> Verifier<'a> {
             let path = sh.machine.explain_path(BlockIdx(b)).unwrap_or_else(|| "?".to_string());
             self.report(Violation {
                 kind: ViolationKind::ReachableFreed,
-                block: self.trace.block_name(BlockIdx(b)),
+                block: self.prepared.block_name(BlockIdx(b)),
                 cycle: Some(cycle),
-                at: Some(self.at(self.analysis.blocks[bi].alloc_event as usize)),
+                at: Some(self.at(self.prepared.blocks[bi].alloc_event as usize)),
                 detail: format!("still reachable at the cycle's cut via {path}; {}", self.died(bi)),
             });
         }
     }
 
-    /// Event `ev` dereferenced heap block `b` through pointer value `v`.
-    pub fn check_access(&self, ev: usize, b: BlockIdx, v: u64) {
+    /// Event `seq` of goroutine `g` (dense index) dereferenced heap block
+    /// `b` through pointer value `v`.
+    pub fn check_access(&self, (g, seq): (usize, u32), b: BlockIdx, v: u64) {
+        let ev = self.event_index[g][seq as usize] as usize;
         let bi = b.0 as usize;
         if self.ledger.freed[bi].load(Ordering::Relaxed) {
             self.report(Violation {
                 kind: ViolationKind::FreedAccessed,
-                block: self.trace.block_name(b),
+                block: self.prepared.block_name(b),
                 cycle: None,
                 at: Some(self.at(ev)),
                 detail: format!("the program dereferences it after the collector freed it; {}", self.died(bi)),
@@ -329,11 +335,11 @@ impl<'a> Verifier<'a> {
             return;
         }
         let base = self.ledger.block_addr[bi].load(Ordering::Relaxed);
-        let size = self.analysis.blocks[bi].size;
+        let size = self.prepared.blocks[bi].size;
         if v < base || v >= base + size.max(1) {
             self.report(Violation {
                 kind: ViolationKind::WrongBlock,
-                block: self.trace.block_name(b),
+                block: self.prepared.block_name(b),
                 cycle: None,
                 at: Some(self.at(ev)),
                 detail: format!(
@@ -351,16 +357,16 @@ impl<'a> Verifier<'a> {
         if !completed {
             return;
         }
-        let all: Vec<u32> = self.analysis.goroutines.iter().map(|g| g.events.len() as u32).collect();
+        let all: Vec<u32> = self.prepared.goroutines.iter().map(|g| g.events).collect();
         let cycle = self.shadow.lock().cycle;
         self.at_cut(cycle, &all);
         let sh = self.shadow.lock();
-        for (bi, info) in self.analysis.blocks.iter().enumerate() {
+        for (bi, info) in self.prepared.blocks.iter().enumerate() {
             let reachable = sh.reachable[bi];
             if self.placements[bi] == Place::Heap && reachable == self.deaths.death[bi].is_some() {
                 self.report(Violation {
                     kind: ViolationKind::OracleMismatch,
-                    block: self.trace.block_name(BlockIdx(bi as u32)),
+                    block: self.prepared.block_name(BlockIdx(bi as u32)),
                     cycle: None,
                     at: None,
                     detail: format!("machine says reachable={reachable} at the end; {}", self.died(bi)),
@@ -374,7 +380,7 @@ impl<'a> Verifier<'a> {
             {
                 self.report(Violation {
                     kind: ViolationKind::NotFreed,
-                    block: self.trace.block_name(BlockIdx(bi as u32)),
+                    block: self.prepared.block_name(BlockIdx(bi as u32)),
                     cycle: Some(cycle),
                     at: Some(self.at(info.alloc_event as usize)),
                     detail: format!("still allocated after the final collection; {}", self.died(bi)),

@@ -38,8 +38,8 @@ pub fn verified(procs: usize) -> ReplayOptions {
     ReplayOptions { procs, verify: true, ..ReplayOptions::default() }
 }
 
-pub fn run(trace: &Trace, analysis: &Analysis, c: &dyn Collector, procs: usize) -> RunResult {
-    replay(trace, analysis, c, &verified(procs))
+pub fn run(_trace: &Trace, analysis: &Analysis, c: &dyn Collector, procs: usize) -> RunResult {
+    replay(analysis, c, &verified(procs))
 }
 
 /// The names of the kinds of violation a run found.

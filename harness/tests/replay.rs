@@ -52,7 +52,7 @@ fn no_stack_puts_z_on_the_heap_too() {
     let (t, a) = parse(SEED_EXAMPLE);
     let c = collector("mark-sweep", 2);
     let opts = ReplayOptions { no_stack: true, ..verified(2) };
-    let r = replay(&t, &a, c.as_ref(), &opts);
+    let r = replay(&a, c.as_ref(), &opts);
     assert_clean(&r);
     let freed = r.freed_by_cycle.unwrap();
     // z is a heap block now, dead once g2 exits — which may be after main's
@@ -135,7 +135,7 @@ fn stack_overflow_ends_the_replay_the_way_go_does() {
     let (t, a) = parse(RECURSION);
     let c = collector("mark-sweep", 1);
     let opts = ReplayOptions { stack_limit: collectors::runtime::StackLimit { setting: 20_000 }, ..verified(1) };
-    let r = replay(&t, &a, c.as_ref(), &opts);
+    let r = replay(&a, c.as_ref(), &opts);
     match &r.fatal {
         Some(f @ Fatal::StackOverflow { limit, .. }) => {
             assert_eq!(*limit, 20_000);
@@ -234,7 +234,7 @@ fn barriers_see_every_heap_and_global_store_and_the_goroutine_making_it() {
         global_stores: Default::default(),
     };
     // With every block on the heap, every store through a path is a heap store.
-    let r = replay(&t, &a, &c, &ReplayOptions { no_stack: true, ..verified(4) });
+    let r = replay(&a, &c, &ReplayOptions { no_stack: true, ..verified(4) });
     assert_clean(&r);
     let (mut want_global, mut want_heap) = (0u64, std::collections::HashMap::<usize, u64>::new());
     for (i, e) in t.events.iter().enumerate() {
@@ -244,7 +244,7 @@ fn barriers_see_every_heap_and_global_store_and_the_goroutine_making_it() {
             _ => continue,
         };
         if !dst.path.is_empty() {
-            *want_heap.entry(a.event_goroutine[i] as usize).or_default() += 1;
+            *want_heap.entry(a.goroutine_of(i) as usize).or_default() += 1;
         } else if matches!(dst.root, Root::Global(_)) {
             want_global += 1;
         }
@@ -305,7 +305,7 @@ fn stacks_can_be_scanned_one_at_a_time_while_the_world_runs() {
     let gcs = t.events.iter().filter(|e| e.op == workloads::model::Op::Gc).count() as u64;
     assert!(gcs >= 10, "{gcs} gc events");
     let c = ConcurrentScanner { inner: collector("none", 1), scans: Default::default(), slots: Default::default() };
-    let r = replay(&t, &a, &c, &verified(4));
+    let r = replay(&a, &c, &verified(4));
     assert_clean(&r);
     assert_eq!(r.events as usize, t.events.len());
     assert_eq!(c.scans.load(std::sync::atomic::Ordering::Relaxed), gcs * a.goroutines.len() as u64);

@@ -143,7 +143,7 @@ fn a_generated_workload_is_analysed_without_a_file() {
     let cfg = workloads::generate::random::RandomConfig { seed: 3, events: 20_000, ..Default::default() };
     let trace = workloads::generate::random::random_trace(&cfg);
     let analysis = workloads::analysis::analyze(&trace).expect("sound");
-    let stats = stats_for_trace("random-20k", &trace, &analysis);
+    let stats = stats_for_trace("random-20k", &analysis);
     let d = &stats.demographics;
     assert_eq!(d.events, trace.events.len() as u64);
     assert_eq!(d.lifetimes.total_blocks(), d.heap_blocks);
@@ -168,7 +168,7 @@ fn default_workload_demographics() {
     let t0 = std::time::Instant::now();
     let trace = workloads::generate::random::random_trace(&workloads::generate::builtin::default_workload());
     let analysis = workloads::analysis::analyze(&trace).expect("sound");
-    let stats = stats_for_trace("default", &trace, &analysis);
+    let stats = stats_for_trace("default", &analysis);
     print!("{}", stats.report());
     println!("({:.1} s)", t0.elapsed().as_secs_f64());
     let dir = tempfile::tempdir().unwrap();

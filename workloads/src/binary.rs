@@ -20,6 +20,9 @@
 //! Parts:
 //! - [`read_binary`] / [`parse_binary`]: bytes to [`Trace`], every error
 //!   naming the byte offset and what was expected;
+//! - [`read_binary_into`] / [`parse_binary_into`]: the same, streamed into
+//!   any [`EventSink`] event by event; [`read_binary_into`] reads the file in
+//!   1 MiB chunks, so neither the file nor its events are ever held whole;
 //! - [`write_binary`]: a whole [`Trace`];
 //! - [`BinaryWriter`]: the streaming writer generators use;
 //! - [`opcode`]: the record opcodes.
@@ -27,11 +30,12 @@
 //! The syntactic rules (frame sizes, block shapes, tags, goroutine ids,
 //! unique block names) are the text format's, shared from [`crate::text`].
 
+use crate::builder::{EventSink, MemorySink};
 use crate::error::{Result, TraceError};
 use crate::model::{Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace, FORMAT_VERSION};
 use crate::text::{
-    annotate, block_name_for_writing, check_alloc_shape, check_event, check_frame, check_goroutine, check_tag,
-    BlockInterner,
+    annotate, block_name_for_writing, check_alloc_shape, check_event, check_frame, check_goroutine, check_tag, named,
+    sink_error, BlockInterner, EventFeed, SinkFeed,
 };
 use smallvec::SmallVec;
 use std::io::{self, Read, Write};
@@ -314,12 +318,37 @@ impl<W: Write> BinaryWriter<W> {
 // Reading
 // ---------------------------------------------------------------------------
 
-/// Reads a binary trace from `r` (all of it, into memory, then decodes);
+/// The streaming readers read their input in chunks of this size.
+pub(crate) const READ_CHUNK_BYTES: usize = 1 << 20;
+
+/// Reads a binary trace from `r`, in chunks (the file is never held whole);
 /// `file` names it in errors and becomes [`Trace::source_name`].
-pub fn read_binary<R: Read>(mut r: R, file: &str) -> Result<Trace> {
-    let mut bytes = Vec::new();
-    r.read_to_end(&mut bytes).map_err(|e| TraceError::io(file, e))?;
-    parse_binary(&bytes, file)
+///
+/// Errors are [`parse_binary`]'s, at the same byte offsets; read failures
+/// are [`TraceError::Io`].
+pub fn read_binary<R: Read>(r: R, file: &str) -> Result<Trace> {
+    let mut sink = MemorySink::new();
+    read_binary_feed(r, file, &mut sink, READ_CHUNK_BYTES)?;
+    Ok(named(sink, file))
+}
+
+/// Reads a binary trace from `r` and streams it into `sink`, holding one
+/// 1 MiB chunk of the file (more only for a record longer than that) and
+/// one event: [`EventSink::start`] once after the header, then for every
+/// event record [`EventSink::source`] (its byte offset, and for an `alloc`
+/// the block's name) followed by [`EventSink::event`], then, once the
+/// trailer's event count and the end of the file are checked,
+/// [`EventSink::end`].
+///
+/// Errors are [`parse_binary`]'s, at the same byte offsets. A sink's
+/// [`io::Error`] stops the decoding and becomes [`TraceError::Io`] naming
+/// `file` — except one that wraps a [`TraceError`] (made with
+/// `io::Error::other(trace_error)`, e.g. by a sink that checks the events as
+/// they come), which is returned as it is. On any error `end` is not called
+/// and the sink holds the events before it (a truncated file is detected
+/// only at its end, after all its complete records were delivered).
+pub fn read_binary_into<R: Read, S: EventSink + ?Sized>(r: R, file: &str, sink: &mut S) -> Result<()> {
+    read_binary_feed(r, file, &mut SinkFeed(sink), READ_CHUNK_BYTES)
 }
 
 /// Decodes a binary trace held in memory; see [`read_binary`].
@@ -328,182 +357,270 @@ pub fn read_binary<R: Read>(mut r: R, file: &str) -> Result<Trace> {
 /// byte offset of the offending field and what was expected; no input makes
 /// it panic.
 pub fn parse_binary(bytes: &[u8], file: &str) -> Result<Trace> {
-    decode(bytes, file).map_err(|e| *e)
-}
-
-fn decode(bytes: &[u8], file: &str) -> Decoded<Trace> {
-    let mut d = Decoder { buf: bytes, pos: 0, file, record_start: 0, record: "header" };
-    let mut trace = Trace { source_name: Some(file.to_string()), ..Trace::default() };
-    trace.globals = d.header()?;
+    let mut sink = MemorySink::new();
     // Records are rarely shorter than 4 bytes. A high guess costs only
     // address space (untouched pages are never mapped in); shrinking the
     // vectors afterwards would cost more than it saves.
-    let guess = bytes.len() / 4;
-    trace.events.reserve(guess);
-    trace.positions.reserve(guess);
-    let mut blocks = BlockInterner::default();
-    let mut g: u32 = GoroutineId::MAIN.0;
-    loop {
-        let start = d.pos;
-        d.record_start = start;
-        let Some(&first) = bytes.get(start) else {
-            return Err(d.invalid_at(
-                start,
-                format!(
-                    "file ends after {} events without the trailer record (truncated? a complete trace ends with \
-                     opcode 0x00 and the event count)",
-                    trace.events.len()
-                ),
-            ));
-        };
-        d.pos += 1;
-        let code = first & !opcode::NEW_GOROUTINE;
-        if first == opcode::TRAILER {
-            d.record = "trailer";
-            d.trailer(trace.events.len() as u64)?;
-            break;
-        }
-        d.record = match code {
-            opcode::CALL | opcode::CALL_BYTES => "call",
-            opcode::RET | opcode::RET_COPY => "ret",
-            opcode::ALLOC => "alloc",
-            opcode::GO | opcode::GO_BYTES => "go",
-            opcode::SET => "set",
-            opcode::WORK => "work",
-            opcode::BEGIN => "begin",
-            opcode::END => "end",
-            opcode::EXIT => "exit",
-            opcode::GC => "gc",
-            _ => {
-                return Err(d.invalid_at(
-                    start,
-                    format!(
-                        "unknown opcode 0x{first:02x} (expected 0x00 for the trailer or 0x01 to 0x0d for an event, \
-                         plus 0x80 when a goroutine id follows)"
-                    ),
-                ))
-            }
-        };
-        if first & opcode::NEW_GOROUTINE != 0 {
-            let at = d.pos;
-            g = d.varint_u32("goroutine id")?;
-            check_goroutine(g).map_err(|msg| d.invalid_at(at, msg))?;
-        }
-        let op = match code {
-            opcode::CALL | opcode::CALL_BYTES => {
-                let (locals, frame_bytes, args) = d.frame(code == opcode::CALL_BYTES)?;
-                Op::Call { locals, frame_bytes, args }
-            }
-            opcode::RET => Op::Ret { copy: None },
-            opcode::RET_COPY => {
-                let src = d.src("SRC")?;
-                let dst = d.loc("DST")?;
-                Op::Ret { copy: Some((src, dst)) }
-            }
-            opcode::ALLOC => {
-                let dst = d.loc("DST")?;
-                let name_at = d.pos;
-                let delta = d.varint("block name")?;
-                let name = (trace.block_names.len() as u64).wrapping_add(unzigzag(delta));
-                let size = d.varint("SIZE")?;
-                let ptr_slots = d.varint_u32("SLOTS")?;
-                let cause_at = d.pos;
-                let cause_code = d.byte("CAUSE")?;
-                let cause = *Cause::ALL.get(usize::from(cause_code)).ok_or_else(|| {
-                    d.invalid_at(
-                        cause_at,
-                        format!(
-                            "unknown cause {cause_code} (expected 0 to {}, the causes in the order of \
-                             docs/trace-format.md)",
-                            Cause::ALL.len() - 1
-                        ),
-                    )
-                })?;
-                let placement_at = d.pos;
-                let placement_code = d.byte("PLACEMENT")?;
-                let placement = placement_from_code(placement_code).ok_or_else(|| {
-                    d.invalid_at(
-                        placement_at,
-                        format!("unknown placement {placement_code} (expected 0 heap, 1 stack or 2 auto)"),
-                    )
-                })?;
-                check_alloc_shape(size, ptr_slots).map_err(|msg| d.invalid_at(start, msg))?;
-                let block = blocks.intern(name, trace.events.len(), &mut trace.block_names).map_err(|first| {
-                    d.invalid_at(
-                        name_at,
-                        format!(
-                            "block b{name} is allocated twice (first at {}); block names must be unique",
-                            trace.pos(first)
-                        ),
-                    )
-                })?;
-                Op::Alloc { dst, block, size, ptr_slots, cause, placement }
-            }
-            opcode::GO | opcode::GO_BYTES => {
-                let at = d.pos;
-                let child = d.varint_u32("child goroutine id")?;
-                check_goroutine(child).map_err(|msg| d.invalid_at(at, msg))?;
-                let (locals, frame_bytes, args) = d.frame(code == opcode::GO_BYTES)?;
-                Op::Go { child: GoroutineId(child), locals, frame_bytes, args }
-            }
-            opcode::SET => {
-                let dst = d.loc("DST")?;
-                let src = d.src("SRC")?;
-                Op::Set { dst, src }
-            }
-            opcode::WORK => Op::Work { ns: d.varint("NS")? },
-            opcode::BEGIN => Op::Begin { tag: d.tag()? },
-            opcode::END => Op::End { tag: d.tag()? },
-            opcode::EXIT => Op::Exit,
-            _ => Op::Gc,
-        };
-        trace.events.push(Event { g: GoroutineId(g), op });
-        trace.positions.push(SourcePos::Offset(start as u64));
-    }
-    Ok(trace)
+    sink.reserve(bytes.len() / 4, true);
+    decode(&mut SliceInput(bytes), file, &mut sink)?;
+    Ok(named(sink, file))
 }
 
-/// The decoder's results: the error is boxed so that `Result<u64, _>` stays
-/// two words and decoding a field costs no more than reading it.
-type Decoded<T> = std::result::Result<T, Box<TraceError>>;
+/// Decodes a binary trace held in memory into `sink`; see
+/// [`read_binary_into`].
+pub fn parse_binary_into<S: EventSink + ?Sized>(bytes: &[u8], file: &str, sink: &mut S) -> Result<()> {
+    decode(&mut SliceInput(bytes), file, &mut SinkFeed(sink))
+}
 
-/// A cursor over the bytes, with the record being decoded for messages.
+/// [`read_binary_into`] for any [`EventFeed`], reading `chunk` bytes at a
+/// time (at least 1).
+pub(crate) fn read_binary_feed<R: Read, F: EventFeed + ?Sized>(
+    r: R,
+    file: &str,
+    feed: &mut F,
+    chunk: usize,
+) -> Result<()> {
+    decode(&mut ReadInput::new(r, chunk), file, feed)
+}
+
+/// The bytes the decoder works on: the whole file ([`SliceInput`]), or a
+/// window of it that is refilled from a reader ([`ReadInput`]).
+trait Input {
+    /// The bytes in hand.
+    fn bytes(&self) -> &[u8];
+    /// The file offset of `bytes()[0]`.
+    fn base(&self) -> u64;
+    /// `bytes()` runs to the end of the file.
+    fn eof(&self) -> bool;
+    /// Drops the bytes before `keep` (which becomes index 0) and reads more
+    /// after the rest; reaching the end of the file sets [`Input::eof`].
+    fn refill(&mut self, keep: usize) -> io::Result<()>;
+    /// How many bytes the file holds from `bytes()[from]` on (reading to its
+    /// end).
+    fn count_from(&mut self, from: usize) -> io::Result<u64>;
+}
+
+/// A whole file in memory: never needs a refill.
+struct SliceInput<'a>(&'a [u8]);
+
+impl Input for SliceInput<'_> {
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        self.0
+    }
+    #[inline]
+    fn base(&self) -> u64 {
+        0
+    }
+    #[inline]
+    fn eof(&self) -> bool {
+        true
+    }
+    fn refill(&mut self, _keep: usize) -> io::Result<()> {
+        Ok(()) // not called: the decoder asks for more only before the end of the file
+    }
+    fn count_from(&mut self, from: usize) -> io::Result<u64> {
+        Ok(self.0.len().saturating_sub(from) as u64)
+    }
+}
+
+/// A window on a reader: the unread bytes of the current chunk.
+struct ReadInput<R> {
+    r: R,
+    buf: Vec<u8>,
+    base: u64,
+    eof: bool,
+    /// Bytes to read per refill (more when a record is longer).
+    chunk: usize,
+}
+
+impl<R: Read> ReadInput<R> {
+    fn new(r: R, chunk: usize) -> ReadInput<R> {
+        ReadInput { r, buf: Vec::new(), base: 0, eof: false, chunk: chunk.max(1) }
+    }
+}
+
+impl<R: Read> Input for ReadInput<R> {
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        &self.buf
+    }
+    #[inline]
+    fn base(&self) -> u64 {
+        self.base
+    }
+    #[inline]
+    fn eof(&self) -> bool {
+        self.eof
+    }
+
+    /// Keeps the unfinished record and reads a chunk after it — or, when the
+    /// record is already longer than a chunk, as many bytes again as it has,
+    /// so that a long record is decoded a logarithmic number of times.
+    fn refill(&mut self, keep: usize) -> io::Result<()> {
+        let keep = keep.min(self.buf.len());
+        self.buf.drain(..keep);
+        self.base += keep as u64;
+        let mut filled = self.buf.len();
+        let target = filled + self.chunk.max(filled);
+        self.buf.resize(target, 0);
+        while filled < target {
+            match self.r.read(&mut self.buf[filled..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.buf.truncate(filled);
+                    return Err(e);
+                }
+            }
+        }
+        self.buf.truncate(filled);
+        Ok(())
+    }
+
+    fn count_from(&mut self, from: usize) -> io::Result<u64> {
+        let mut n = self.buf.len().saturating_sub(from) as u64;
+        while !self.eof {
+            self.refill(self.buf.len())?;
+            n += self.buf.len() as u64;
+        }
+        Ok(n)
+    }
+}
+
+/// What the record decoder carries from one record to the next.
+struct Records {
+    /// The goroutine of the previous event record.
+    g: u32,
+    /// Event records decoded.
+    events: u64,
+    blocks: BlockInterner,
+}
+
+/// Decodes the header, the records and the trailer of `input` into `feed`.
+///
+/// The header and each record are decoded from the bytes in hand; when one
+/// runs past their end before the end of the file it stops with
+/// [`Stop::NeedMore`], and is decoded again from its first byte once
+/// [`Input::refill`] has read more. Neither changes anything until it
+/// succeeds, so decoding one again is decoding it once.
+fn decode<I: Input + ?Sized, F: EventFeed + ?Sized>(input: &mut I, file: &str, feed: &mut F) -> Result<()> {
+    let io_error = |e| TraceError::io(file, e);
+    let (globals, mut pos) = loop {
+        let mut d = Decoder::new(input, file, 0, "header");
+        match d.header() {
+            Ok(globals) => break (globals, d.pos),
+            Err(Stop::Invalid(e)) => return Err(*e),
+            Err(Stop::NeedMore) => input.refill(0).map_err(io_error)?,
+        }
+    };
+    feed.start(globals).map_err(|e| sink_error(file, e))?;
+    let mut records = Records { g: GoroutineId::MAIN.0, events: 0, blocks: BlockInterner::default() };
+    // One decoder per window of bytes in hand, for all the records it holds.
+    let end = 'window: loop {
+        let mut d = Decoder::new(input, file, pos, "event");
+        loop {
+            match d.record(&mut records) {
+                Ok(Some((at, block_name, event))) => {
+                    feed.push(SourcePos::Offset(at), block_name, event).map_err(|e| sink_error(file, e))?
+                }
+                Ok(None) => break 'window d.pos,
+                Err(Stop::Invalid(e)) => return Err(*e),
+                Err(Stop::NeedMore) => break,
+            }
+        }
+        let keep = d.record_start;
+        input.refill(keep).map_err(io_error)?;
+        pos = 0;
+    };
+    let at = input.base() + end as u64;
+    let trailing = input.count_from(end).map_err(io_error)?;
+    if trailing > 0 {
+        return Err(TraceError::invalid(
+            file,
+            SourcePos::Offset(at),
+            format!("{trailing} unexpected bytes after the trailer record (expected the end of the file)"),
+        ));
+    }
+    feed.end().map_err(|e| sink_error(file, e))
+}
+
+/// Why a decoding step stopped short.
+enum Stop {
+    /// The input is malformed: the error names where and why. Boxed so that
+    /// `Decoded<u64>` stays two words and decoding a field costs no more
+    /// than reading it.
+    Invalid(Box<TraceError>),
+    /// The bytes in hand end inside the step, and the file goes on.
+    NeedMore,
+}
+
+/// The decoder's results.
+type Decoded<T> = std::result::Result<T, Stop>;
+
+/// A cursor over the bytes in hand, with the record being decoded for
+/// messages. Positions are indices into `buf`; messages add `base`.
 struct Decoder<'a> {
     buf: &'a [u8],
     pos: usize,
+    /// The file offset of `buf[0]`.
+    base: u64,
+    /// `buf` runs to the end of the file: running past it is an error, not
+    /// a [`Stop::NeedMore`].
+    eof: bool,
     file: &'a str,
     record_start: usize,
     /// The op of the record being decoded (`header`, `trailer`, ...).
     record: &'static str,
 }
 
-impl Decoder<'_> {
-    #[cold]
-    #[inline(never)]
-    fn invalid_at(&self, at: usize, msg: String) -> Box<TraceError> {
-        Box::new(TraceError::invalid(self.file, SourcePos::Offset(at as u64), msg))
+impl<'a> Decoder<'a> {
+    /// A decoder at `pos` in the bytes `input` has in hand.
+    #[inline]
+    fn new<I: Input + ?Sized>(input: &'a I, file: &'a str, pos: usize, record: &'static str) -> Decoder<'a> {
+        Decoder { buf: input.bytes(), pos, base: input.base(), eof: input.eof(), file, record_start: pos, record }
     }
 
-    /// The input ends before `what`.
     #[cold]
     #[inline(never)]
-    fn truncated(&self, what: &str) -> Box<TraceError> {
+    fn invalid_at(&self, at: usize, msg: String) -> Stop {
+        Stop::Invalid(Box::new(TraceError::invalid(self.file, SourcePos::Offset(self.base + at as u64), msg)))
+    }
+
+    /// The bytes in hand end before `what`: more are needed, or, at the end
+    /// of the file, the file is truncated.
+    #[cold]
+    #[inline(never)]
+    fn truncated(&self, what: &str) -> Stop {
+        if !self.eof {
+            return Stop::NeedMore;
+        }
         let msg = if self.record == "header" {
             format!("file ends inside the header (expected {what}; truncated?)")
         } else {
             format!(
                 "file ends inside the {} record that starts at byte offset {} (expected {what}; truncated?)",
-                self.record, self.record_start
+                self.record,
+                self.base + self.record_start as u64
             )
         };
         self.invalid_at(self.buf.len(), msg)
     }
 
-    /// Magic, version, globals.
+    /// Magic, version, globals. (The header is the first step, so `buf`
+    /// starts at the start of the file.)
     fn header(&mut self) -> Decoded<u32> {
+        const TEXT_HEADER: &[u8] = b"gctrace";
         let n = self.buf.len().min(MAGIC.len());
         if self.buf[..n] != MAGIC[..n] {
-            let hint = if self.buf.starts_with(b"gctrace") {
+            if !self.eof && self.buf.len() < TEXT_HEADER.len() && TEXT_HEADER.starts_with(self.buf) {
+                return Err(Stop::NeedMore); // enough to tell whether it is a text trace
+            }
+            let hint = if self.buf.starts_with(TEXT_HEADER) {
                 " (this looks like a text trace: text traces are named *.gct)"
             } else {
                 ""
@@ -528,7 +645,146 @@ impl Decoder<'_> {
         self.varint_u32("globals")
     }
 
-    /// The trailer's count, then the end of the file.
+    /// One record: an event (its file offset, its block name for an `alloc`,
+    /// the event), or `None` for the trailer (its count checked against
+    /// `records`; what follows it is the caller's to check). Always inlined:
+    /// the event it returns is then built where the feed takes it.
+    #[inline(always)]
+    fn record(&mut self, records: &mut Records) -> Decoded<Option<(u64, Option<u64>, Event)>> {
+        let start = self.pos;
+        self.record_start = start;
+        let Some(&first) = self.buf.get(start) else {
+            return Err(self.missing_trailer(records.events));
+        };
+        self.pos += 1;
+        let code = first & !opcode::NEW_GOROUTINE;
+        if first == opcode::TRAILER {
+            self.record = "trailer";
+            self.trailer(records.events)?;
+            return Ok(None);
+        }
+        self.record = match code {
+            opcode::CALL | opcode::CALL_BYTES => "call",
+            opcode::RET | opcode::RET_COPY => "ret",
+            opcode::ALLOC => "alloc",
+            opcode::GO | opcode::GO_BYTES => "go",
+            opcode::SET => "set",
+            opcode::WORK => "work",
+            opcode::BEGIN => "begin",
+            opcode::END => "end",
+            opcode::EXIT => "exit",
+            opcode::GC => "gc",
+            _ => {
+                return Err(self.invalid_at(
+                    start,
+                    format!(
+                        "unknown opcode 0x{first:02x} (expected 0x00 for the trailer or 0x01 to 0x0d for an event, \
+                         plus 0x80 when a goroutine id follows)"
+                    ),
+                ))
+            }
+        };
+        let at = self.base + start as u64;
+        let mut g = records.g;
+        if first & opcode::NEW_GOROUTINE != 0 {
+            let at = self.pos;
+            g = self.varint_u32("goroutine id")?;
+            check_goroutine(g).map_err(|msg| self.invalid_at(at, msg))?;
+        }
+        let mut block_name = None;
+        let op = match code {
+            opcode::CALL | opcode::CALL_BYTES => {
+                let (locals, frame_bytes, args) = self.frame(code == opcode::CALL_BYTES)?;
+                Op::Call { locals, frame_bytes, args }
+            }
+            opcode::RET => Op::Ret { copy: None },
+            opcode::RET_COPY => {
+                let src = self.src("SRC")?;
+                let dst = self.loc("DST")?;
+                Op::Ret { copy: Some((src, dst)) }
+            }
+            opcode::ALLOC => {
+                let dst = self.loc("DST")?;
+                let name_at = self.pos;
+                let delta = self.varint("block name")?;
+                let name = (records.blocks.len() as u64).wrapping_add(unzigzag(delta));
+                let size = self.varint("SIZE")?;
+                let ptr_slots = self.varint_u32("SLOTS")?;
+                let cause_at = self.pos;
+                let cause_code = self.byte("CAUSE")?;
+                let cause = *Cause::ALL.get(usize::from(cause_code)).ok_or_else(|| {
+                    self.invalid_at(
+                        cause_at,
+                        format!(
+                            "unknown cause {cause_code} (expected 0 to {}, the causes in the order of \
+                             docs/trace-format.md)",
+                            Cause::ALL.len() - 1
+                        ),
+                    )
+                })?;
+                let placement_at = self.pos;
+                let placement_code = self.byte("PLACEMENT")?;
+                let placement = placement_from_code(placement_code).ok_or_else(|| {
+                    self.invalid_at(
+                        placement_at,
+                        format!("unknown placement {placement_code} (expected 0 heap, 1 stack or 2 auto)"),
+                    )
+                })?;
+                check_alloc_shape(size, ptr_slots).map_err(|msg| self.invalid_at(start, msg))?;
+                // The last thing the record does, so a record decoded again
+                // after a refill never interns its block twice.
+                let block = records.blocks.intern(name, at).map_err(|first| {
+                    self.invalid_at(
+                        name_at,
+                        format!(
+                            "block b{name} is allocated twice (first at {}); block names must be unique",
+                            SourcePos::Offset(first)
+                        ),
+                    )
+                })?;
+                block_name = Some(name);
+                Op::Alloc { dst, block, size, ptr_slots, cause, placement }
+            }
+            opcode::GO | opcode::GO_BYTES => {
+                let at = self.pos;
+                let child = self.varint_u32("child goroutine id")?;
+                check_goroutine(child).map_err(|msg| self.invalid_at(at, msg))?;
+                let (locals, frame_bytes, args) = self.frame(code == opcode::GO_BYTES)?;
+                Op::Go { child: GoroutineId(child), locals, frame_bytes, args }
+            }
+            opcode::SET => {
+                let dst = self.loc("DST")?;
+                let src = self.src("SRC")?;
+                Op::Set { dst, src }
+            }
+            opcode::WORK => Op::Work { ns: self.varint("NS")? },
+            opcode::BEGIN => Op::Begin { tag: self.tag()? },
+            opcode::END => Op::End { tag: self.tag()? },
+            opcode::EXIT => Op::Exit,
+            _ => Op::Gc,
+        };
+        records.g = g;
+        records.events += 1;
+        Ok(Some((at, block_name, Event { g: GoroutineId(g), op })))
+    }
+
+    /// The bytes end where a record should start.
+    #[cold]
+    #[inline(never)]
+    fn missing_trailer(&self, events: u64) -> Stop {
+        if !self.eof {
+            return Stop::NeedMore;
+        }
+        self.invalid_at(
+            self.pos,
+            format!(
+                "file ends after {events} events without the trailer record (truncated? a complete trace ends with \
+                 opcode 0x00 and the event count)"
+            ),
+        )
+    }
+
+    /// The trailer's count (what follows is the caller's to check).
     fn trailer(&mut self, events: u64) -> Decoded<()> {
         let at = self.pos;
         let count = self.varint("event count")?;
@@ -536,15 +792,6 @@ impl Decoder<'_> {
             return Err(self.invalid_at(
                 at,
                 format!("the trailer says {count} events but the file holds {events} (corrupt or spliced file)"),
-            ));
-        }
-        if self.pos < self.buf.len() {
-            return Err(self.invalid_at(
-                self.pos,
-                format!(
-                    "{} unexpected bytes after the trailer record (expected the end of the file)",
-                    self.buf.len() - self.pos
-                ),
             ));
         }
         Ok(())
@@ -658,6 +905,9 @@ impl Decoder<'_> {
         let at = self.pos;
         let remaining = self.buf.len() - self.pos;
         if len > remaining as u64 {
+            if !self.eof {
+                return Err(Stop::NeedMore);
+            }
             return Err(self.truncated(&format!("a TAG of {len} bytes")));
         }
         let bytes = &self.buf[at..at + len as usize];
@@ -915,6 +1165,210 @@ mod tests {
         let mut back = Vec::new();
         write_text(&parse_binary(&whole, "t.gctb").unwrap(), &mut back).unwrap();
         assert_eq!(String::from_utf8(back).unwrap(), text);
+    }
+
+    /// A trace with calls and gos with arguments, tags, sparse block names,
+    /// goroutine switches and multi-byte varints.
+    const STREAM_BODY: &str = "globals 300\ng1 call 3 200 nil G299\ng1 alloc l2 b1000 4096 3 make-slice auto\n\
+        g1 set l2.1.0 l1@2\ng7 go g8 2 l2.1 nil\ng8 begin request/17\ng8 alloc l0 b3 8 1 new heap\n\
+        g8 work 123456789\ng8 alloc l1 b4 16 0 closure stack\ng8 end request/17\ng8 ret l0 l1\ng1 gc\ng8 exit\n";
+
+    /// Decodes `bytes` with the streaming reader, `chunk` bytes at a time.
+    fn stream(bytes: &[u8], chunk: usize) -> Result<Trace> {
+        let mut sink = MemorySink::new();
+        read_binary_feed(bytes, "t.gctb", &mut sink, chunk)?;
+        Ok(named(sink, "t.gctb"))
+    }
+
+    /// The streaming reader, at every small chunk size and the default one,
+    /// and through the public [`EventSink`] path, says what `parse_binary`
+    /// says: the same trace, or the same error.
+    fn assert_streams_like_parse(bytes: &[u8]) {
+        let want = parse_binary(bytes, "t.gctb").map_err(|e| e.to_string());
+        for chunk in (1..=7).chain([64, READ_CHUNK_BYTES]) {
+            let got = stream(bytes, chunk).map_err(|e| e.to_string());
+            assert_eq!(got, want, "chunk {chunk}, {} bytes", bytes.len());
+        }
+        let mut sink = MemorySink::new();
+        let got = read_binary_into(bytes, "t.gctb", &mut sink).map(|()| named(sink, "t.gctb"));
+        assert_eq!(got.map_err(|e| e.to_string()), want, "read_binary_into");
+        let mut sink = MemorySink::new();
+        let got = parse_binary_into(bytes, "t.gctb", &mut sink).map(|()| named(sink, "t.gctb"));
+        assert_eq!(got.map_err(|e| e.to_string()), want, "parse_binary_into");
+    }
+
+    #[test]
+    fn streaming_in_tiny_chunks_decodes_the_same_trace() {
+        let bytes = encode(STREAM_BODY);
+        let want = parse_binary(&bytes, "t.gctb").unwrap();
+        assert_eq!(want.block_names, vec![1000, 3, 4]);
+        assert_eq!(want.events.len(), 12);
+        for chunk in 1..=7 {
+            assert_eq!(stream(&bytes, chunk).unwrap(), want, "chunk {chunk}");
+        }
+        assert_eq!(read_binary(&bytes[..], "t.gctb").unwrap(), want);
+        assert_streams_like_parse(&bytes);
+    }
+
+    #[test]
+    fn every_truncation_streams_to_the_same_error() {
+        let bytes = encode(STREAM_BODY);
+        for cut in 0..bytes.len() {
+            let msg = error_of(&bytes[..cut]);
+            assert!(msg.starts_with(&format!("t.gctb: byte offset {cut}: ")), "cut {cut}: {msg}");
+            assert_streams_like_parse(&bytes[..cut]);
+        }
+        // And a text trace read as binary, cut anywhere, still gets its hint.
+        let text = b"gctrace 1\ng1 exit\n";
+        for cut in 0..=text.len() {
+            assert_streams_like_parse(&text[..cut]);
+        }
+        assert!(stream(text, 1).unwrap_err().to_string().contains("looks like a text trace"));
+    }
+
+    #[test]
+    fn every_corrupt_byte_streams_to_the_same_result() {
+        let bytes = encode(STREAM_BODY);
+        for i in 0..bytes.len() {
+            for value in [0x00, 0x01, 0x7f, 0x80, 0xff, bytes[i] ^ 0x01, bytes[i].wrapping_add(2)] {
+                let mut bad = bytes.clone();
+                bad[i] = value;
+                assert_streams_like_parse(&bad);
+            }
+        }
+        // Specific errors in the middle of the file, at their offsets.
+        let mut bad = bytes.clone();
+        let trailer = bytes.len() - 2;
+        assert_eq!(bad[trailer..], [opcode::TRAILER, 12]);
+        bad[trailer + 1] = 11;
+        assert_streams_like_parse(&bad);
+        assert_eq!(
+            stream(&bad, 3).unwrap_err().to_string(),
+            format!(
+                "t.gctb: byte offset {}: the trailer says 11 events but the file holds 12 (corrupt or spliced file)",
+                trailer + 1
+            )
+        );
+    }
+
+    #[test]
+    fn trailing_bytes_longer_than_a_chunk_are_all_counted() {
+        let mut bytes = encode(STREAM_BODY);
+        let end = bytes.len();
+        bytes.extend_from_slice(&[0xab; 100]);
+        assert_streams_like_parse(&bytes);
+        assert_eq!(
+            stream(&bytes, 3).unwrap_err().to_string(),
+            format!("t.gctb: byte offset {end}: 100 unexpected bytes after the trailer record (expected the end of the file)")
+        );
+    }
+
+    #[test]
+    fn records_longer_than_a_chunk_are_decoded() {
+        // A 5000-byte tag and a call with 300 arguments, in 7-byte chunks.
+        let tag = "t".repeat(5000);
+        let args = vec!["G0.1@2"; 300].join(" ");
+        let body = format!("globals 1\ng1 begin {tag}\ng1 call 300 {args}\ng1 end {tag}\n");
+        let bytes = encode(&body);
+        let want = parse_binary(&bytes, "t.gctb").unwrap();
+        assert_eq!(want.events[0].op, Op::Begin { tag });
+        assert_eq!(stream(&bytes, 7).unwrap(), want);
+        assert_eq!(stream(&bytes, 1).unwrap(), want);
+        // Cut inside the long records.
+        for cut in [15, 2000, 5010, 5100, bytes.len() - 1] {
+            assert_eq!(stream(&bytes[..cut], 7).unwrap_err().to_string(), error_of(&bytes[..cut]), "cut {cut}");
+        }
+    }
+
+    /// A reader that hands out one byte at a time, interrupted every other
+    /// call: the refill loop must still fill whole chunks.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        interrupt: bool,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.interrupt = !self.interrupt;
+            if self.interrupt {
+                return Err(io::Error::from(io::ErrorKind::Interrupted));
+            }
+            match (self.bytes.split_first(), buf.first_mut()) {
+                (Some((&b, rest)), Some(slot)) => {
+                    *slot = b;
+                    self.bytes = rest;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+
+    #[test]
+    fn short_and_interrupted_reads_are_retried() {
+        let bytes = encode(STREAM_BODY);
+        let want = parse_binary(&bytes, "t.gctb").unwrap();
+        for chunk in [1, 5, READ_CHUNK_BYTES] {
+            let mut sink = MemorySink::new();
+            read_binary_feed(Trickle { bytes: &bytes, interrupt: false }, "t.gctb", &mut sink, chunk).unwrap();
+            assert_eq!(named(sink, "t.gctb"), want);
+        }
+    }
+
+    #[test]
+    fn read_errors_are_io_errors() {
+        struct Broken;
+        impl Read for Broken {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::new(io::ErrorKind::ConnectionReset, "gone"))
+            }
+        }
+        let e = read_binary(Broken, "t.gctb").unwrap_err();
+        assert!(
+            matches!(&e, TraceError::Io { file, source } if file == "t.gctb" && source.kind() == io::ErrorKind::ConnectionReset)
+        );
+    }
+
+    /// Fails on its `n`-th event with `make()`'s error.
+    struct FailingSink {
+        n: usize,
+        seen: usize,
+        make: fn() -> io::Error,
+    }
+
+    impl EventSink for FailingSink {
+        fn start(&mut self, _: u32) -> io::Result<()> {
+            Ok(())
+        }
+        fn event(&mut self, _: &Event) -> io::Result<()> {
+            self.seen += 1;
+            if self.seen == self.n {
+                Err((self.make)())
+            } else {
+                Ok(())
+            }
+        }
+        fn end(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_sinks_trace_error_is_returned_as_it_is_and_other_errors_are_io() {
+        let bytes = encode(STREAM_BODY);
+        let mut sink = FailingSink {
+            n: 3,
+            seen: 0,
+            make: || io::Error::other(TraceError::invalid("x.gct", SourcePos::Line(7), "the sink refuses")),
+        };
+        let e = read_binary_into(&bytes[..], "t.gctb", &mut sink).unwrap_err();
+        assert_eq!(e.to_string(), "x.gct: line 7: the sink refuses");
+        assert!(matches!(e, TraceError::Invalid { .. }));
+        let mut sink = FailingSink { n: 2, seen: 0, make: || io::Error::new(io::ErrorKind::StorageFull, "disk full") };
+        let e = parse_binary_into(&bytes, "t.gctb", &mut sink).unwrap_err();
+        assert!(matches!(&e, TraceError::Io { source, .. } if source.kind() == io::ErrorKind::StorageFull));
+        assert_eq!(e.to_string(), "t.gctb: disk full");
+        assert_eq!(sink.seen, 2, "decoding stops at the sink's error");
     }
 
     #[test]

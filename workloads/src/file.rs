@@ -5,12 +5,14 @@
 //! ([`crate::binary`]). [`load`] also accepts other names and tells the two
 //! apart by the binary magic `GCTB`; [`save`] writes to a temporary file in
 //! the target's directory and renames it into place, so a crash or an error
-//! never leaves a half-written trace under the real name.
+//! never leaves a half-written trace under the real name. [`load_into`]
+//! streams a trace into any [`EventSink`] instead of building it in memory.
 
-use crate::binary::{self, MAGIC};
+use crate::binary::{self, MAGIC, READ_CHUNK_BYTES};
+use crate::builder::{EventSink, MemorySink};
 use crate::error::{Result, TraceError};
 use crate::model::Trace;
-use crate::text;
+use crate::text::{self, EventFeed, SinkFeed};
 use std::fs::{self, File};
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -59,6 +61,22 @@ fn display_name(path: &Path) -> String {
 /// Loads a trace: by extension, or for any other name by its first bytes
 /// (`GCTB` means binary, anything else is read as text).
 pub fn load(path: &Path) -> Result<Trace> {
+    let mut sink = MemorySink::new();
+    load_feed(path, &mut sink)?;
+    Ok(text::named(sink, &display_name(path)))
+}
+
+/// Loads a trace into `sink`, choosing the codec as [`load`] does, and
+/// streaming: the file is read through a buffer, never whole, and each
+/// event goes to the sink as it is decoded (see [`text::read_text_into`] and
+/// [`binary::read_binary_into`] for the calls the sink sees, and how its
+/// errors are reported).
+pub fn load_into<S: EventSink + ?Sized>(path: &Path, sink: &mut S) -> Result<()> {
+    load_feed(path, &mut SinkFeed(sink))
+}
+
+/// [`load_into`] for any [`EventFeed`].
+fn load_feed<F: EventFeed + ?Sized>(path: &Path, feed: &mut F) -> Result<()> {
     let name = display_name(path);
     let io_err = |e| TraceError::io(name.as_str(), e);
     let mut file = File::open(path).map_err(io_err)?;
@@ -69,17 +87,17 @@ pub fn load(path: &Path) -> Result<Trace> {
             let n = read_up_to(&mut file, &mut head).map_err(io_err)?;
             // Start again from the top without reopening (which could race
             // with a rename).
-            let mut reader = io::Cursor::new(head[..n].to_vec()).chain(file);
+            let reader = io::Cursor::new(head).take(n as u64).chain(file);
             return if head[..n] == MAGIC[..] {
-                binary::read_binary(&mut reader, &name)
+                binary::read_binary_feed(reader, &name, feed, READ_CHUNK_BYTES)
             } else {
-                text::read_text(BufReader::with_capacity(READ_BUFFER_BYTES, reader), &name)
+                text::read_text_feed(BufReader::with_capacity(READ_BUFFER_BYTES, reader), &name, feed)
             };
         }
     };
     match format {
-        Format::Text => text::read_text(BufReader::with_capacity(READ_BUFFER_BYTES, file), &name),
-        Format::Binary => binary::read_binary(file, &name),
+        Format::Text => text::read_text_feed(BufReader::with_capacity(READ_BUFFER_BYTES, file), &name, feed),
+        Format::Binary => binary::read_binary_feed(file, &name, feed, READ_CHUNK_BYTES),
     }
 }
 

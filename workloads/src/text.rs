@@ -18,6 +18,8 @@
 //! Parts:
 //! - [`read_text`] / [`parse_text`]: text to [`Trace`], checking every
 //!   syntactic rule (the semantic checks are [`crate::analysis`]'s);
+//! - [`read_text_into`] / [`parse_text_into`]: the same, streamed into any
+//!   [`EventSink`] event by event, never holding the trace;
 //! - [`write_text`]: a whole [`Trace`] to its canonical text;
 //! - [`TextWriter`]: the streaming writer generators use, one event at a time;
 //! - [`TextLoc`] / [`TextSrc`]: locations and sources in their text spelling,
@@ -29,6 +31,7 @@
 //! Parsing is a single pass over the lines with no per-token allocation: the
 //! loader benchmark (`benches/load.rs`) reads several million events a second.
 
+use crate::builder::{EventSink, MemorySink};
 use crate::error::{Result, TraceError};
 use crate::model::{
     BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace, FORMAT_VERSION, WORD_BYTES,
@@ -63,8 +66,56 @@ const USAGE_GC: &str = "gc";
 ///
 /// Every syntactic error is a [`TraceError::Invalid`] naming `file`, the line
 /// and what was expected; read failures are [`TraceError::Io`].
-pub fn read_text<R: BufRead>(mut r: R, file: &str) -> Result<Trace> {
-    let mut parser = TextParser::new(file);
+pub fn read_text<R: BufRead>(r: R, file: &str) -> Result<Trace> {
+    let mut sink = MemorySink::new();
+    read_text_feed(r, file, &mut sink)?;
+    Ok(named(sink, file))
+}
+
+/// Reads a text trace line by line from `r` and streams it into `sink`,
+/// never holding more than one line and one event: [`EventSink::start`]
+/// once with the number of globals (before the first event, or at the end
+/// of a trace with no events), then for every event
+/// [`EventSink::source`] (its line, and for an `alloc` the block's name as
+/// written) followed by [`EventSink::event`], then [`EventSink::end`].
+/// Block names are interned as by [`read_text`]: the events' [`BlockIdx`]es
+/// are dense in order of first appearance.
+///
+/// Errors are [`read_text`]'s. A sink's [`io::Error`] stops the parse and
+/// becomes [`TraceError::Io`] naming `file` — except one that wraps a
+/// [`TraceError`] (made with `io::Error::other(trace_error)`, e.g. by a sink
+/// that checks the events as they come), which is returned as it is. On any
+/// error `end` is not called and the sink holds the events before it.
+pub fn read_text_into<R: BufRead, S: EventSink + ?Sized>(r: R, file: &str, sink: &mut S) -> Result<()> {
+    read_text_feed(r, file, &mut SinkFeed(sink))
+}
+
+/// Parses a text trace held in memory; see [`read_text`].
+pub fn parse_text(s: &str, file: &str) -> Result<Trace> {
+    let mut sink = MemorySink::new();
+    // Event lines are rarely shorter than 16 bytes: reserving that many
+    // events avoids regrowing the vectors, and when the guess is high it
+    // costs only address space (untouched pages are never mapped in).
+    sink.reserve(s.len() / 16, true);
+    parse_text_feed(s, file, &mut sink)?;
+    Ok(named(sink, file))
+}
+
+/// Parses a text trace held in memory into `sink`; see [`read_text_into`].
+pub fn parse_text_into<S: EventSink + ?Sized>(s: &str, file: &str, sink: &mut S) -> Result<()> {
+    parse_text_feed(s, file, &mut SinkFeed(sink))
+}
+
+/// The trace a parser fed `sink`, read from `file`.
+pub(crate) fn named(sink: MemorySink, file: &str) -> Trace {
+    let mut trace = sink.into_trace();
+    trace.source_name = Some(file.to_string());
+    trace
+}
+
+/// [`read_text_into`] for any [`EventFeed`].
+pub(crate) fn read_text_feed<R: BufRead, F: EventFeed + ?Sized>(mut r: R, file: &str, feed: &mut F) -> Result<()> {
+    let mut parser = TextParser::new(file, feed);
     let mut buf: Vec<u8> = Vec::with_capacity(128);
     let mut line_no: u64 = 0;
     loop {
@@ -88,41 +139,103 @@ pub fn read_text<R: BufRead>(mut r: R, file: &str) -> Result<Trace> {
     parser.finish()
 }
 
-/// Parses a text trace held in memory; see [`read_text`].
-pub fn parse_text(s: &str, file: &str) -> Result<Trace> {
-    let mut parser = TextParser::new(file);
-    if s.is_empty() {
-        return parser.finish();
-    }
-    // Event lines are rarely shorter than 16 bytes: reserving that many
-    // events avoids regrowing the vectors, and when the guess is high it
-    // costs only address space (untouched pages are never mapped in).
-    parser.trace.events.reserve(s.len() / 16);
-    parser.trace.positions.reserve(s.len() / 16);
-    for (i, line) in s.split('\n').enumerate() {
-        parser.line(i as u64 + 1, line)?;
+/// [`parse_text_into`] for any [`EventFeed`].
+fn parse_text_feed<F: EventFeed + ?Sized>(s: &str, file: &str, feed: &mut F) -> Result<()> {
+    let mut parser = TextParser::new(file, feed);
+    if !s.is_empty() {
+        for (i, line) in s.split('\n').enumerate() {
+            parser.line(i as u64 + 1, line)?;
+        }
     }
     parser.finish()
 }
 
-/// The state of one parse: the trace so far and what the header lines said.
-struct TextParser<'f> {
+/// Where the parsers deliver what they read: an [`EventSink`] through
+/// [`SinkFeed`], or a [`MemorySink`] directly, which takes each event by
+/// value instead of cloning it (so the in-memory loaders cost what they
+/// did before they streamed).
+pub(crate) trait EventFeed {
+    /// [`EventSink::start`].
+    fn start(&mut self, globals: u32) -> io::Result<()>;
+    /// [`EventSink::source`] then [`EventSink::event`].
+    fn push(&mut self, pos: SourcePos, block_name: Option<u64>, e: Event) -> io::Result<()>;
+    /// [`EventSink::end`].
+    fn end(&mut self) -> io::Result<()>;
+}
+
+/// Feeds any [`EventSink`].
+pub(crate) struct SinkFeed<'s, S: ?Sized>(pub(crate) &'s mut S);
+
+impl<S: EventSink + ?Sized> EventFeed for SinkFeed<'_, S> {
+    fn start(&mut self, globals: u32) -> io::Result<()> {
+        self.0.start(globals)
+    }
+    #[inline]
+    fn push(&mut self, pos: SourcePos, block_name: Option<u64>, e: Event) -> io::Result<()> {
+        self.0.source(pos, block_name);
+        self.0.event(&e)
+    }
+    fn end(&mut self) -> io::Result<()> {
+        self.0.end()
+    }
+}
+
+impl EventFeed for MemorySink {
+    fn start(&mut self, globals: u32) -> io::Result<()> {
+        EventSink::start(self, globals)
+    }
+    #[inline]
+    fn push(&mut self, pos: SourcePos, block_name: Option<u64>, e: Event) -> io::Result<()> {
+        self.push_parsed(pos, block_name, e);
+        Ok(())
+    }
+    fn end(&mut self) -> io::Result<()> {
+        EventSink::end(self)
+    }
+}
+
+/// A sink's error as the parse's: the [`TraceError`] it wraps, if it was
+/// made with `io::Error::other(trace_error)`, else an I/O error on `file`.
+#[cold]
+#[inline(never)]
+pub(crate) fn sink_error(file: &str, e: io::Error) -> TraceError {
+    if !e.get_ref().is_some_and(|inner| inner.is::<TraceError>()) {
+        return TraceError::io(file, e);
+    }
+    let kind = e.kind();
+    match e.into_inner().map(|inner| inner.downcast::<TraceError>()) {
+        Some(Ok(trace_error)) => *trace_error,
+        // Not reached: the check above saw a TraceError.
+        Some(Err(other)) => TraceError::io(file, io::Error::new(kind, other)),
+        None => TraceError::io(file, io::Error::from(kind)),
+    }
+}
+
+/// The state of one parse: what the header lines said, the block names so
+/// far, and where the events go.
+struct TextParser<'f, F: ?Sized> {
     file: &'f str,
-    trace: Trace,
+    feed: &'f mut F,
     blocks: BlockInterner,
+    /// The number of globals (0 until a `globals` line says otherwise).
+    globals: u32,
     /// Line of the `globals` line, once seen.
     globals_line: Option<u64>,
+    /// Line of the first event, once seen (the feed has been started).
+    first_event_line: Option<u64>,
     /// Line 1 was a valid header.
     saw_header: bool,
 }
 
-impl<'f> TextParser<'f> {
-    fn new(file: &'f str) -> Self {
+impl<'f, F: EventFeed + ?Sized> TextParser<'f, F> {
+    fn new(file: &'f str, feed: &'f mut F) -> Self {
         TextParser {
             file,
-            trace: Trace { source_name: Some(file.to_string()), ..Trace::default() },
+            feed,
             blocks: BlockInterner::default(),
+            globals: 0,
             globals_line: None,
+            first_event_line: None,
             saw_header: false,
         }
     }
@@ -159,10 +272,12 @@ impl<'f> TextParser<'f> {
                 ),
             ));
         }
-        let event = self.event(first, toks).map_err(|msg| self.error_at(line_no, msg))?;
-        self.trace.events.push(event);
-        self.trace.positions.push(SourcePos::Line(line_no));
-        Ok(())
+        let (event, block_name) = self.event(line_no, first, toks).map_err(|msg| self.error_at(line_no, msg))?;
+        if self.first_event_line.is_none() {
+            self.first_event_line = Some(line_no);
+            self.feed.start(self.globals).map_err(|e| sink_error(self.file, e))?;
+        }
+        self.feed.push(SourcePos::Line(line_no), block_name, event).map_err(|e| sink_error(self.file, e))
     }
 
     /// Line 1: `gctrace 1`, possibly followed by a comment.
@@ -207,7 +322,7 @@ impl<'f> TextParser<'f> {
         if let Some(first) = self.globals_line {
             return Err(self.error_at(line_no, format!("a second `globals` line (the first is line {first})")));
         }
-        if let Some(SourcePos::Line(first_event)) = self.trace.positions.first() {
+        if let Some(first_event) = self.first_event_line {
             return Err(
                 self.error_at(line_no, format!("`globals` must come before the first event (line {first_event})"))
             );
@@ -215,14 +330,20 @@ impl<'f> TextParser<'f> {
         let mut args = Args { toks: &mut toks, usage: "globals N" };
         let n = args.need("N").and_then(|t| parse_u32(t, "N"));
         let n = n.and_then(|n| args.done().map(|()| n)).map_err(|msg| self.error_at(line_no, msg))?;
-        self.trace.globals = n;
+        self.globals = n;
         self.globals_line = Some(line_no);
         Ok(())
     }
 
-    /// `gK OP ARGS...`, with `gk` already split off.
+    /// `gK OP ARGS...` on line `line_no`, with `gk` already split off; for
+    /// an `alloc`, also the block's name as written.
     #[inline]
-    fn event<'a>(&mut self, gk: &'a str, mut toks: std::str::SplitAsciiWhitespace<'a>) -> Result<Event, String> {
+    fn event<'a>(
+        &mut self,
+        line_no: u64,
+        gk: &'a str,
+        mut toks: std::str::SplitAsciiWhitespace<'a>,
+    ) -> Result<(Event, Option<u64>), String> {
         let g = parse_goroutine(gk)?;
         let Some(op_name) = toks.next() else {
             return Err(format!("missing the op after {gk} (expected one of {OP_NAMES})"));
@@ -245,17 +366,17 @@ impl<'f> TextParser<'f> {
                 let placement = parse_placement(a.need("PLACEMENT")?)?;
                 a.done()?;
                 check_alloc_shape(size, ptr_slots)?;
-                let event_index = self.trace.events.len();
-                let block = match self.blocks.intern(name, event_index, &mut self.trace.block_names) {
+                let block = match self.blocks.intern(name, line_no) {
                     Ok(block) => block,
                     Err(first) => {
                         return Err(format!(
                             "block b{name} is allocated twice (first at {}); block names must be unique",
-                            self.trace.pos(first)
+                            SourcePos::Line(first)
                         ))
                     }
                 };
-                Op::Alloc { dst, block, size, ptr_slots, cause, placement }
+                let op = Op::Alloc { dst, block, size, ptr_slots, cause, placement };
+                return Ok((Event { g, op }, Some(name)));
             }
             "call" => {
                 let mut a = Args { toks: &mut toks, usage: USAGE_CALL };
@@ -307,14 +428,18 @@ impl<'f> TextParser<'f> {
             }
             other => return Err(format!("unknown op '{other}' (expected one of {OP_NAMES})")),
         };
-        Ok(Event { g, op })
+        Ok((Event { g, op }, None))
     }
 
-    fn finish(self) -> Result<Trace> {
+    /// After the last line: starts the feed if no event did, and ends it.
+    fn finish(self) -> Result<()> {
         if !self.saw_header {
             return Err(self.error_at(1, format!("expected header `gctrace {FORMAT_VERSION}`, found an empty file")));
         }
-        Ok(self.trace)
+        if self.first_event_line.is_none() {
+            self.feed.start(self.globals).map_err(|e| sink_error(self.file, e))?;
+        }
+        self.feed.end().map_err(|e| sink_error(self.file, e))
     }
 }
 
@@ -624,49 +749,55 @@ pub(crate) fn check_event(e: &Event) -> Result<(), String> {
 }
 
 /// Turns block names (`bN`, any u64, unique in a trace) into dense
-/// [`BlockIdx`]es in order of first appearance, remembering which event
-/// allocated each so a reused name can point at the first allocation.
+/// [`BlockIdx`]es in order of first appearance, remembering where each was
+/// allocated so a reused name can point at the first allocation.
 ///
 /// Traces whose names are already `0, 1, 2, ...` (what generators write) skip
-/// the hash map entirely.
+/// the hash map entirely. The names themselves are the parser's to pass on
+/// (to [`EventSink::source`]): the interner keeps only the map (once names
+/// are not dense) and one position per block.
 #[derive(Default)]
 pub(crate) struct BlockInterner {
     /// Some name differs from its index, so `by_name` holds every name (until
     /// then it is empty and names are checked by comparison with indices).
     sparse: bool,
     by_name: HashMap<u64, u32, BuildHasherDefault<BlockNameHasher>>,
-    /// Event index of each block's `alloc`.
-    alloc_event: Vec<usize>,
+    /// Where each block's `alloc` is: its line or byte offset, as the
+    /// caller's format counts them.
+    alloc_at: Vec<u64>,
 }
 
 impl BlockInterner {
-    /// Interns `name`, allocated by event `event`, appending it to `names`
-    /// (the trace's [`Trace::block_names`]). A name seen before is an error
-    /// carrying the event index of its first allocation.
+    /// Blocks interned so far.
     #[inline]
-    pub(crate) fn intern(&mut self, name: u64, event: usize, names: &mut Vec<u64>) -> Result<BlockIdx, usize> {
-        let next = names.len();
+    pub(crate) fn len(&self) -> usize {
+        self.alloc_at.len()
+    }
+
+    /// Interns `name`, allocated at `at` (a line or byte offset). A name seen
+    /// before is an error carrying where it was first allocated.
+    #[inline]
+    pub(crate) fn intern(&mut self, name: u64, at: u64) -> Result<BlockIdx, u64> {
+        let next = self.alloc_at.len();
         if !self.sparse {
             if name == next as u64 {
-                names.push(name);
-                self.alloc_event.push(event);
+                self.alloc_at.push(at);
                 return Ok(BlockIdx(next as u32));
             }
             if name < next as u64 {
-                return Err(self.alloc_event[name as usize]);
+                return Err(self.alloc_at[name as usize]);
             }
             self.sparse = true;
             self.by_name.reserve(next + 1);
-            for (i, &n) in names.iter().enumerate() {
-                self.by_name.insert(n, i as u32);
+            for i in 0..next {
+                self.by_name.insert(i as u64, i as u32);
             }
         }
         match self.by_name.entry(name) {
-            Entry::Occupied(first) => Err(self.alloc_event[*first.get() as usize]),
+            Entry::Occupied(first) => Err(self.alloc_at[*first.get() as usize]),
             Entry::Vacant(slot) => {
                 slot.insert(next as u32);
-                names.push(name);
-                self.alloc_event.push(event);
+                self.alloc_at.push(at);
                 Ok(BlockIdx(next as u32))
             }
         }
@@ -1140,6 +1271,135 @@ mod tests {
         assert_eq!(a, b);
         // A `#` inside a would-be tag starts a comment.
         assert_eq!(a.events[2].op, Op::Begin { tag: "req".into() });
+    }
+
+    /// Records every call a parser makes on a sink.
+    #[derive(Default)]
+    struct LogSink {
+        log: Vec<Call>,
+    }
+
+    #[derive(Debug, PartialEq)]
+    enum Call {
+        Start(u32),
+        Source(SourcePos, Option<u64>),
+        Event(Event),
+        End,
+    }
+
+    impl EventSink for LogSink {
+        fn start(&mut self, globals: u32) -> io::Result<()> {
+            self.log.push(Call::Start(globals));
+            Ok(())
+        }
+        fn event(&mut self, e: &Event) -> io::Result<()> {
+            self.log.push(Call::Event(e.clone()));
+            Ok(())
+        }
+        fn end(&mut self) -> io::Result<()> {
+            self.log.push(Call::End);
+            Ok(())
+        }
+        fn source(&mut self, pos: SourcePos, block_name: Option<u64>) {
+            self.log.push(Call::Source(pos, block_name));
+        }
+    }
+
+    /// `start` once first, `end` once last, and every event right after its
+    /// `source`, with the trace `read_text` builds.
+    fn assert_streams_like_read_text(src: &str) {
+        let want = read_text(src.as_bytes(), "t.gct").unwrap();
+        let mut sink = LogSink::default();
+        read_text_into(src.as_bytes(), "t.gct", &mut sink).unwrap();
+        let mut expected = vec![Call::Start(want.globals)];
+        let mut blocks = want.block_names.iter();
+        for (e, pos) in want.events.iter().zip(&want.positions) {
+            let name = match e.op {
+                Op::Alloc { .. } => blocks.next().copied(),
+                _ => None,
+            };
+            expected.push(Call::Source(*pos, name));
+            expected.push(Call::Event(e.clone()));
+        }
+        expected.push(Call::End);
+        assert_eq!(sink.log, expected, "{src:?}");
+        let mut in_memory = LogSink::default();
+        parse_text_into(src, "t.gct", &mut in_memory).unwrap();
+        assert_eq!(in_memory.log, expected, "parse_text_into {src:?}");
+        // A MemorySink fed through the public path keeps positions and names.
+        let mut sink = MemorySink::new();
+        read_text_into(src.as_bytes(), "t.gct", &mut sink).unwrap();
+        assert_eq!(named(sink, "t.gct"), want);
+    }
+
+    #[test]
+    fn read_text_into_calls_the_sink_in_order() {
+        let src = "gctrace 1\n# c\nglobals 2\n\ng1 call 2 # x\ng1 alloc l0 b5 24 2 make-map auto\n\
+                   g1 alloc l1 b0 8 0 new heap\ng1 begin req\ng1 end req\ng1 exit\n";
+        assert_streams_like_read_text(src);
+        let mut sink = LogSink::default();
+        read_text_into(src.as_bytes(), "t.gct", &mut sink).unwrap();
+        assert_eq!(sink.log.len(), 1 + 2 * 6 + 1);
+        assert_eq!(sink.log[0], Call::Start(2));
+        assert_eq!(sink.log[1], Call::Source(SourcePos::Line(5), None));
+        assert_eq!(sink.log[3], Call::Source(SourcePos::Line(6), Some(5)));
+        assert_eq!(sink.log[5], Call::Source(SourcePos::Line(7), Some(0)));
+        assert_eq!(sink.log.last(), Some(&Call::End));
+        // No `globals` line: 0; no events: start and end all the same.
+        assert_streams_like_read_text("gctrace 1\ng1 exit\n");
+        assert_streams_like_read_text("gctrace 1\n");
+        assert_streams_like_read_text("gctrace 1\nglobals 4\n# nothing else\n");
+        let mut sink = LogSink::default();
+        read_text_into(&b"gctrace 1\nglobals 4\n"[..], "t.gct", &mut sink).unwrap();
+        assert_eq!(sink.log, vec![Call::Start(4), Call::End]);
+    }
+
+    #[test]
+    fn read_text_into_reports_errors_as_read_text_does() {
+        for body in
+            ["g1 call 1\nglobals 2\n", "g1 alloc l0 b1 8 0 new heap\ng1 alloc l0 b1 8 0 new heap\n", "g1 frob\n"]
+        {
+            let src = format!("gctrace 1\n{body}");
+            let want = read_text(src.as_bytes(), "t.gct").unwrap_err().to_string();
+            let mut sink = LogSink::default();
+            let got = read_text_into(src.as_bytes(), "t.gct", &mut sink).unwrap_err().to_string();
+            assert_eq!(got, want);
+            assert!(!sink.log.contains(&Call::End), "no end after an error");
+        }
+        let e = error_of("g1 call 1\ng1 exit\nglobals 2\n");
+        assert_eq!(e, "t.gct: line 4: `globals` must come before the first event (line 2)");
+    }
+
+    #[test]
+    fn a_sinks_trace_error_is_returned_as_it_is() {
+        struct Refuses(io::ErrorKind);
+        impl EventSink for Refuses {
+            fn start(&mut self, _: u32) -> io::Result<()> {
+                Ok(())
+            }
+            fn event(&mut self, e: &Event) -> io::Result<()> {
+                match (e.op == Op::Gc, self.0) {
+                    (false, _) => Ok(()),
+                    (true, io::ErrorKind::Other) => {
+                        Err(io::Error::other(TraceError::invalid("t.gct", "event 2", "no gc please")))
+                    }
+                    (true, kind) => Err(io::Error::new(kind, "full")),
+                }
+            }
+            fn end(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let src = "gctrace 1\ng1 exit\ng1 gc\n";
+        let e = read_text_into(src.as_bytes(), "t.gct", &mut Refuses(io::ErrorKind::Other)).unwrap_err();
+        assert!(matches!(e, TraceError::Invalid { .. }));
+        assert_eq!(e.to_string(), "t.gct: event 2: no gc please");
+        let e = read_text_into(src.as_bytes(), "t.gct", &mut Refuses(io::ErrorKind::StorageFull)).unwrap_err();
+        assert!(matches!(&e, TraceError::Io { source, .. } if source.kind() == io::ErrorKind::StorageFull));
+        assert_eq!(e.to_string(), "t.gct: full");
+        // A plain `other` error that wraps no TraceError stays an I/O error.
+        let e = sink_error("t.gct", io::Error::other("boom"));
+        assert!(matches!(&e, TraceError::Io { source, .. } if source.to_string() == "boom"));
     }
 
     #[test]

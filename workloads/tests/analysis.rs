@@ -132,14 +132,14 @@ fn seed_example_puts_done_closure_x_y_on_the_heap_and_z_on_the_stack() {
     // The closure escapes by being handed to g2; done through the closure;
     // x and y through the global.
     let go_ev = seed_line(&t, "g1 go g2") as u32;
-    assert_eq!(a.blocks[seed_block(&t, 2)].heap_reason, Some(HeapReason::Escapes { event: go_ev, via: None }));
+    assert_eq!(a.blocks[seed_block(&t, 2)].heap_reason(), Some(HeapReason::Escapes { event: go_ev, via: None }));
     let capture = seed_line(&t, "g1 set l1.1 l0") as u32;
     assert_eq!(
-        a.blocks[seed_block(&t, 1)].heap_reason,
+        a.blocks[seed_block(&t, 1)].heap_reason(),
         Some(HeapReason::Escapes { event: capture, via: Some(BlockIdx(seed_block(&t, 2) as u32)) })
     );
     let p_x = seed_line(&t, "g2 set G0 l1") as u32;
-    assert_eq!(a.blocks[seed_block(&t, 3)].heap_reason, Some(HeapReason::Escapes { event: p_x, via: None }));
+    assert_eq!(a.blocks[seed_block(&t, 3)].heap_reason(), Some(HeapReason::Escapes { event: p_x, via: None }));
     assert!(a.placements(true).iter().all(|&p| p == Place::Heap), "--no-stack puts everything on the heap");
 }
 
@@ -147,7 +147,7 @@ fn seed_example_puts_done_closure_x_y_on_the_heap_and_z_on_the_stack() {
 fn seed_example_death_times_follow_its_comments() {
     let (t, a) = seed();
     let p = a.placements(false);
-    let d = death_times(&t, &a, &p);
+    let d = death_times(&a, &p);
     let at = |text| Some(seed_line(&t, text) as u32);
     assert_eq!(d.death[seed_block(&t, 3)], at("g2 set G0 l2"), "x dies when p = &y");
     assert_eq!(d.death[seed_block(&t, 4)], at("g2 set G0 nil"), "y dies when p = nil");
@@ -167,13 +167,13 @@ fn seed_example_receive_depends_on_the_send() {
     let (t, a) = seed();
     let send = seed_line(&t, "g2 set l0.1.0 nil");
     let recv = seed_line(&t, "g1 set l2 l0.0");
-    let g2 = a.event_goroutine[send];
+    let g2 = a.goroutine_of(send);
     assert_eq!(g2, 1);
-    assert!(a.deps_of(recv).contains(&Dep { goroutine: g2, seq: a.event_seq[send] }), "{:?}", a.deps_of(recv));
-    assert!(a.is_dep_target[send]);
+    assert!(a.deps_of(recv).contains(&Dep { goroutine: g2, seq: a.seq_of(send) }), "{:?}", a.deps_of(recv));
+    assert!(a.is_dep_target(send));
     // The send reads the closure's slot 1, written by main's capture.
     let capture = seed_line(&t, "g1 set l1.1 l0");
-    assert_eq!(a.deps_of(send), &[Dep { goroutine: 0, seq: a.event_seq[capture] }]);
+    assert_eq!(a.deps_of(send), &[Dep { goroutine: 0, seq: a.seq_of(capture) }]);
     // Dereferences in evaluation order: the send follows l0 (closure) then
     // slot 1 (done).
     assert_eq!(a.derefs_of(send), &[BlockIdx(seed_block(&t, 2) as u32), BlockIdx(seed_block(&t, 1) as u32)]);
@@ -182,8 +182,9 @@ fn seed_example_receive_depends_on_the_send() {
     assert_eq!(a.goroutines[1].id, GoroutineId(2));
     assert_eq!(a.goroutines[1].spawned_at, Some(seed_line(&t, "g1 go g2") as u32));
     for (k, g) in a.goroutines.iter().enumerate() {
-        for (s, &e) in g.events.iter().enumerate() {
-            assert_eq!((a.event_goroutine[e as usize], a.event_seq[e as usize]), (k as u32, s as u32));
+        assert_eq!(g.events as usize, a.event_index()[k].len());
+        for (s, &e) in a.event_index()[k].iter().enumerate() {
+            assert_eq!((a.goroutine_of(e as usize), a.seq_of(e as usize)), (k as u32, s as u32));
         }
     }
 }
@@ -192,7 +193,7 @@ fn seed_example_receive_depends_on_the_send() {
 fn seed_example_machine_explains_paths_and_kills_z_at_exit() {
     let (t, a) = seed();
     let p = a.placements(false);
-    let mut m = Machine::new(&t, &a, &p);
+    let mut m = Machine::new(&a, &p);
     let p_x = seed_line(&t, "g2 set G0 l1");
     for i in 0..=p_x {
         m.apply(i);
@@ -219,7 +220,7 @@ fn seed_example_machine_explains_paths_and_kills_z_at_exit() {
 // ---------------------------------------------------------------------------
 
 fn places(t: &Trace) -> Vec<Place> {
-    ok(t).placements(false)
+    ok(t).placements(false).to_vec()
 }
 
 #[test]
@@ -253,7 +254,7 @@ fn returning_a_pointer_upward_escapes() {
     );
     let a = ok(&t);
     assert_eq!(a.placements(false), vec![Place::Stack, Place::Heap]);
-    assert_eq!(a.blocks[b(2)].heap_reason, Some(HeapReason::Escapes { event: 4, via: None }));
+    assert_eq!(a.blocks[b(2)].heap_reason(), Some(HeapReason::Escapes { event: 4, via: None }));
 }
 
 #[test]
@@ -285,7 +286,7 @@ fn storing_into_an_older_frames_stack_block_escapes() {
     );
     let a = ok(&t);
     assert_eq!(a.placements(false), vec![Place::Stack, Place::Heap]);
-    assert_eq!(a.blocks[b(2)].heap_reason, Some(HeapReason::Escapes { event: 4, via: None }));
+    assert_eq!(a.blocks[b(2)].heap_reason(), Some(HeapReason::Escapes { event: 4, via: None }));
 }
 
 #[test]
@@ -319,9 +320,9 @@ fn a_block_stored_into_a_block_that_later_escapes_escapes_too() {
     );
     let a = ok(&t);
     assert_eq!(a.placements(false), vec![Place::Heap; 3]);
-    assert_eq!(a.blocks[b(1)].heap_reason, Some(HeapReason::Escapes { event: 5, via: None }));
-    assert_eq!(a.blocks[b(2)].heap_reason, Some(HeapReason::Escapes { event: 4, via: Some(BlockIdx(0)) }));
-    assert_eq!(a.blocks[b(3)].heap_reason, Some(HeapReason::Escapes { event: 3, via: Some(BlockIdx(1)) }));
+    assert_eq!(a.blocks[b(1)].heap_reason(), Some(HeapReason::Escapes { event: 5, via: None }));
+    assert_eq!(a.blocks[b(2)].heap_reason(), Some(HeapReason::Escapes { event: 4, via: Some(BlockIdx(0)) }));
+    assert_eq!(a.blocks[b(3)].heap_reason(), Some(HeapReason::Escapes { event: 3, via: Some(BlockIdx(1)) }));
 }
 
 #[test]
@@ -340,8 +341,8 @@ fn the_earliest_escape_is_the_reason() {
         ],
     );
     let a = ok(&t);
-    assert_eq!(a.blocks[b(2)].heap_reason, Some(HeapReason::Escapes { event: 4, via: None }));
-    assert_eq!(a.blocks[b(1)].heap_reason, Some(HeapReason::Escapes { event: 5, via: None }));
+    assert_eq!(a.blocks[b(2)].heap_reason(), Some(HeapReason::Escapes { event: 4, via: None }));
+    assert_eq!(a.blocks[b(1)].heap_reason(), Some(HeapReason::Escapes { event: 5, via: None }));
 }
 
 #[test]
@@ -351,7 +352,7 @@ fn go_arguments_escape() {
         vec![ev(1, call(1, vec![])), ev(1, alloc(l(0), 1, 8, 0)), ev(1, go(2, 1, vec![s(l(0))])), ev(2, exit())],
     );
     let a = ok(&t);
-    assert_eq!(a.blocks[b(1)].heap_reason, Some(HeapReason::Escapes { event: 2, via: None }));
+    assert_eq!(a.blocks[b(1)].heap_reason(), Some(HeapReason::Escapes { event: 2, via: None }));
 }
 
 fn exit() -> Op {
@@ -372,8 +373,8 @@ fn storing_into_another_goroutines_block_escapes() {
         ],
     );
     let a = ok(&t);
-    assert_eq!(a.blocks[b(1)].heap_reason, Some(HeapReason::Requested));
-    assert_eq!(a.blocks[b(2)].heap_reason, Some(HeapReason::Escapes { event: 4, via: None }));
+    assert_eq!(a.blocks[b(1)].heap_reason(), Some(HeapReason::Requested));
+    assert_eq!(a.blocks[b(2)].heap_reason(), Some(HeapReason::Escapes { event: 4, via: None }));
 }
 
 #[test]
@@ -390,8 +391,8 @@ fn oversize_blocks_go_to_the_heap_by_cause() {
     );
     let a = ok(&t);
     assert_eq!(a.placements(false), vec![Place::Heap, Place::Stack, Place::Heap, Place::Stack]);
-    assert_eq!(a.blocks[b(1)].heap_reason, Some(HeapReason::TooLarge { limit: 65_536 }));
-    assert_eq!(a.blocks[b(3)].heap_reason, Some(HeapReason::TooLarge { limit: 131_072 }));
+    assert_eq!(a.blocks[b(1)].heap_reason(), Some(HeapReason::TooLarge { limit: 65_536 }));
+    assert_eq!(a.blocks[b(3)].heap_reason(), Some(HeapReason::TooLarge { limit: 131_072 }));
 }
 
 #[test]
@@ -399,7 +400,7 @@ fn allocating_with_no_frame_puts_the_block_on_the_heap() {
     let t = trace(1, vec![ev(1, alloc(gl(0), 1, 8, 0))]);
     let a = ok(&t);
     assert_eq!(a.placements(false), vec![Place::Heap]);
-    assert!(matches!(a.blocks[0].heap_reason, Some(HeapReason::Escapes { event: 0, .. })));
+    assert!(matches!(a.blocks[0].heap_reason(), Some(HeapReason::Escapes { event: 0, .. })));
 }
 
 #[test]
@@ -635,10 +636,9 @@ fn dependencies_follow_shared_cells_not_locals() {
     assert_eq!(deps(9), vec![Dep { goroutine: 1, seq: 2 }]);
     assert_eq!(deps(10), vec![Dep { goroutine: 0, seq: 6 }], "one dep per goroutine, the latest");
     assert_eq!(a.derefs_of(10), &[BlockIdx(0), BlockIdx(0)]);
-    let targets: Vec<usize> = (0..t.events.len()).filter(|&i| a.is_dep_target[i]).collect();
+    let targets: Vec<usize> = (0..t.events.len()).filter(|&i| a.is_dep_target(i)).collect();
     assert_eq!(targets, vec![2, 6, 8, 9], "g2#0 only read G0: nobody waits for it");
-    assert_eq!(a.dep_start.len(), t.events.len() + 1);
-    assert_eq!(a.deref_start.len(), t.events.len() + 1);
+    assert_eq!(a.events(), t.events.len());
 }
 
 // ---------------------------------------------------------------------------
@@ -663,7 +663,7 @@ fn stack_block_dies_with_its_frame_and_heap_block_when_unreachable() {
     let a = ok(&t);
     let p = a.placements(false);
     assert_eq!(p, vec![Place::Stack, Place::Heap]);
-    let mut m = Machine::new(&t, &a, &p);
+    let mut m = Machine::new(&a, &p);
     for i in 0..6 {
         m.apply(i);
     }
@@ -674,9 +674,9 @@ fn stack_block_dies_with_its_frame_and_heap_block_when_unreachable() {
     assert!(!m.allocated(BlockIdx(0)) && m.allocated(BlockIdx(1)));
     m.apply(7);
     assert_eq!(m.reachable(), vec![false, false]);
-    let d = death_times(&t, &a, &p);
+    let d = death_times(&a, &p);
     assert_eq!(d.death, vec![Some(6), Some(7)]);
-    let d = death_times(&t, &a, &a.placements(true));
+    let d = death_times(&a, &a.placements(true));
     assert_eq!(d.death, vec![Some(6), Some(7)], "as a heap block b1 dies when its last reference goes");
 }
 
@@ -692,7 +692,7 @@ fn explain_path_goes_through_slots() {
     );
     let a = ok(&t);
     let p = a.placements(false);
-    let mut m = Machine::new(&t, &a, &p);
+    let mut m = Machine::new(&a, &p);
     (0..3).for_each(|i| m.apply(i));
     assert_eq!(m.explain_path(BlockIdx(2)).as_deref(), Some("G0 -> b1[slot 2] -> b2[slot 1] -> b3"));
 
@@ -708,7 +708,7 @@ fn explain_path_goes_through_slots() {
     let a = ok(&t);
     let p = a.placements(false);
     assert_eq!(p, vec![Place::Stack, Place::Heap]);
-    let mut m = Machine::new(&t, &a, &p);
+    let mut m = Machine::new(&a, &p);
     (0..4).for_each(|i| m.apply(i));
     assert_eq!(m.explain_path(BlockIdx(1)).as_deref(), Some("g1's stack: b1[slot 1] -> b2"));
     assert_eq!(m.reachable(), vec![true, true], "a stack block is a root while its frame lives");
@@ -734,7 +734,7 @@ fn a_cycle_dies_at_the_time_of_its_last_external_reference() {
     let a = ok(&t);
     let p = a.placements(false);
     for every in [0, 1, 1024] {
-        let d = death_times_with(&t, &a, &p, every);
+        let d = death_times_with(&a, &p, every);
         assert_eq!(d.death, vec![Some(6), Some(6), Some(8)], "check schedule {every}");
         assert_eq!(d.peak_live_heap_bytes, 24);
         assert_eq!(d.peak_live_heap_event, 4);
@@ -981,11 +981,12 @@ fn random_sound_trace(seed: u64, events: usize) -> Trace {
 /// every step.
 fn brute_force(t: &Trace, a: &Analysis, p: &[Place]) -> Vec<Option<u32>> {
     let n = a.blocks.len();
-    let mut m = Machine::new(t, a, p);
+    let mut m = Machine::new(a, p);
     let mut death = vec![None; n];
     let mut seen = vec![false; n];
+    let derefs = a.derefs_by_event();
     for i in 0..t.events.len() {
-        for &d in a.derefs_of(i) {
+        for &d in &derefs[i] {
             assert!(m.allocated(d), "event {i} dereferences block {} which is not allocated", d.0);
         }
         m.apply(i);
@@ -1009,7 +1010,7 @@ fn brute_force(t: &Trace, a: &Analysis, p: &[Place]) -> Vec<Option<u32>> {
             let bad = match h {
                 Holder::Global(_) => true,
                 Holder::Slot { block, .. } => p[block.0 as usize] == Place::Heap,
-                Holder::Local { goroutine, .. } => goroutine != a.blocks[tb].goroutine,
+                Holder::Local { goroutine, .. } => goroutine != a.block_goroutine(workloads::BlockIdx(tb as u32)),
             };
             assert!(!bad, "event {i}: stack block {tb} held by {h:?}");
             assert!(m.allocated(target), "event {i}: stack block {tb} outlives its frame, held by {h:?}");
@@ -1031,10 +1032,10 @@ fn oracle_matches_brute_force_on_random_sound_traces() {
             heaps += p.iter().filter(|&&x| x == Place::Heap).count();
             let want = brute_force(&t, &a, &p);
             for every in [0, 1, 7, 1024] {
-                let d = death_times_with(&t, &a, &p, every);
+                let d = death_times_with(&a, &p, every);
                 assert_eq!(d.death, want, "seed {seed}, no_stack {no_stack}, check schedule {every}");
             }
-            let d = death_times(&t, &a, &p);
+            let d = death_times(&a, &p);
             // The peak from a direct sweep over the brute-force deaths.
             let mut peak = 0;
             for i in 0..t.events.len() as u32 {
@@ -1059,7 +1060,7 @@ fn oracle_matches_brute_force_on_the_workload_generator() {
         let t = workloads::generate::random_trace(&cfg);
         let a = analyze(&t).unwrap_or_else(|e| panic!("seed {seed}: generated trace rejected: {e}"));
         let p = a.placements(false);
-        assert_eq!(death_times(&t, &a, &p).death, brute_force(&t, &a, &p), "seed {seed}");
+        assert_eq!(death_times(&a, &p).death, brute_force(&t, &a, &p), "seed {seed}");
     }
 }
 
@@ -1075,24 +1076,25 @@ fn snapshot(m: &Machine<'_>) -> Vec<String> {
 /// a goroutine only after its `go`, and keeps every dependency.
 fn replay_shuffled(t: &Trace, a: &Analysis, p: &[Place], seed: u64) -> (Vec<String>, Vec<bool>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut m = Machine::new(t, a, p);
+    let mut m = Machine::new(a, p);
     let mut done = vec![false; t.events.len()];
     let mut next = vec![0usize; a.goroutines.len()];
+    let deps = a.deps_by_event();
     let ready = |i: usize, done: &[bool], next: &[usize]| {
-        let g = a.event_goroutine[i] as usize;
+        let g = a.goroutine_of(i) as usize;
         let started = a.goroutines[g].spawned_at.is_none_or(|e| done[e as usize]);
-        started && a.deps_of(i).iter().all(|d| next[d.goroutine as usize] > d.seq as usize)
+        started && deps[i].iter().all(|d| next[d.goroutine as usize] > d.seq as usize)
     };
     for _ in 0..t.events.len() {
         let cands: Vec<usize> = (0..a.goroutines.len())
-            .filter_map(|g| a.goroutines[g].events.get(next[g]).map(|&e| e as usize))
+            .filter_map(|g| a.event_index()[g].get(next[g]).map(|&e| e as usize))
             .filter(|&i| ready(i, &done, &next))
             .collect();
         assert!(!cands.is_empty(), "the dependencies leave no runnable event");
         let i = cands[rng.random_range(0..cands.len())];
         m.apply(i);
         done[i] = true;
-        next[a.event_goroutine[i] as usize] += 1;
+        next[a.goroutine_of(i) as usize] += 1;
     }
     (snapshot(&m), m.reachable())
 }
@@ -1104,7 +1106,7 @@ fn a_replay_in_any_order_that_keeps_the_dependencies_ends_in_the_same_state() {
         let a = ok(&t);
         for no_stack in [false, true] {
             let p = a.placements(no_stack);
-            let mut m = Machine::new(&t, &a, &p);
+            let mut m = Machine::new(&a, &p);
             (0..t.events.len()).for_each(|i| m.apply(i));
             let want = (snapshot(&m), m.reachable());
             for k in 0..3 {
@@ -1116,7 +1118,7 @@ fn a_replay_in_any_order_that_keeps_the_dependencies_ends_in_the_same_state() {
 
 #[test]
 fn generated_traces_have_cross_goroutine_dependencies() {
-    let deps: usize = (0..20).map(|seed| ok(&random_sound_trace(seed, 500)).deps.len()).sum();
+    let deps: usize = (0..20).map(|seed| ok(&random_sound_trace(seed, 500)).dep_count()).sum();
     assert!(deps > 50, "{deps}");
 }
 
@@ -1136,9 +1138,9 @@ fn speed_of_analyze_and_death_times_on_a_million_events() {
         let a = analyze(&t).expect("sound");
         let t1 = std::time::Instant::now();
         let p = a.placements(false);
-        let d = death_times(&t, &a, &p);
+        let d = death_times(&a, &p);
         let t2 = std::time::Instant::now();
-        let mut m = Machine::new(&t, &a, &p);
+        let mut m = Machine::new(&a, &p);
         for i in 0..t.events.len() {
             m.apply(i);
         }
@@ -1150,7 +1152,7 @@ fn speed_of_analyze_and_death_times_on_a_million_events() {
             t.events.len(),
             a.blocks.len(),
             d.heap_blocks,
-            a.deps.len(),
+            a.dep_count(),
             a_s,
             n / a_s / 1e6,
             d_s,
@@ -1223,8 +1225,8 @@ proptest! {
             // A sound trace: the rest of the pipeline must not panic either.
             for no_stack in [false, true] {
                 let p = a.placements(no_stack);
-                let d = death_times(&t, &a, &p);
-                let mut m = Machine::new(&t, &a, &p);
+                let d = death_times(&a, &p);
+                let mut m = Machine::new(&a, &p);
                 for i in 0..t.events.len() {
                     m.apply(i);
                 }

@@ -8,10 +8,11 @@
 
 use proptest::prelude::*;
 use std::path::Path;
-use workloads::binary::{parse_binary, read_binary, write_binary, BinaryWriter};
+use workloads::binary::{parse_binary, read_binary, read_binary_into, write_binary, BinaryWriter};
+use workloads::builder::{BinarySink, EventSink, MemorySink, TextSink};
 use workloads::file::{self, Format};
 use workloads::model::{BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace};
-use workloads::text::{parse_text, read_text, write_text, TextWriter};
+use workloads::text::{parse_text, read_text, read_text_into, write_text, TextWriter};
 
 const SEED_EXAMPLE: &str = include_str!("../traces/seed-example.gct");
 
@@ -297,6 +298,36 @@ proptest! {
     }
 
     #[test]
+    fn streaming_readers_build_the_same_trace(trace in arb_trace()) {
+        let bytes = to_binary(&trace);
+        let mut sink = MemorySink::new();
+        read_binary_into(&bytes[..], "s.gctb", &mut sink).unwrap();
+        let mut streamed = sink.into_trace();
+        streamed.source_name = Some("s.gctb".into());
+        prop_assert_eq!(&streamed, &parse_binary(&bytes, "s.gctb").unwrap());
+        prop_assert_eq!(&read_binary(&bytes[..], "s.gctb").unwrap(), &streamed);
+        let text = to_text(&trace);
+        let mut sink = MemorySink::new();
+        read_text_into(text.as_bytes(), "s.gct", &mut sink).unwrap();
+        let mut streamed = sink.into_trace();
+        streamed.source_name = Some("s.gct".into());
+        prop_assert_eq!(&streamed, &parse_text(&text, "s.gct").unwrap());
+    }
+
+    #[test]
+    fn corrupted_binary_streams_to_the_same_error(trace in arb_trace(), flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4), cut in any::<prop::sample::Index>()) {
+        let mut bytes = to_binary(&trace);
+        for (at, value) in flips {
+            let i = at.index(bytes.len());
+            bytes[i] = value;
+        }
+        bytes.truncate(cut.index(bytes.len() + 1));
+        let whole = parse_binary(&bytes, "c.gctb").map_err(|e| e.to_string());
+        let streamed = read_binary(&bytes[..], "c.gctb").map_err(|e| e.to_string());
+        prop_assert_eq!(streamed, whole);
+    }
+
+    #[test]
     fn corrupted_binary_never_panics(trace in arb_trace(), flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4)) {
         let mut bytes = to_binary(&trace);
         for (at, value) in flips {
@@ -395,4 +426,97 @@ fn a_failed_save_keeps_the_old_file_and_leaves_no_temporary() {
     assert!(e.contains("TAG 'has space' contains whitespace"), "{e}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "old contents");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+/// Counts what a sink is told, checking the order of the calls.
+#[derive(Default)]
+struct CountingSink {
+    starts: usize,
+    ends: usize,
+    events: usize,
+    allocs: usize,
+    /// `source` was called and its event has not come yet.
+    pending: Option<SourcePos>,
+    positions: Vec<SourcePos>,
+    names: Vec<u64>,
+}
+
+impl EventSink for CountingSink {
+    fn start(&mut self, _globals: u32) -> std::io::Result<()> {
+        assert_eq!((self.starts, self.events, self.ends), (0, 0, 0), "start comes once, first");
+        self.starts += 1;
+        Ok(())
+    }
+    fn event(&mut self, e: &Event) -> std::io::Result<()> {
+        assert_eq!(self.starts, 1, "events come after start");
+        let pos = self.pending.take().expect("source comes just before each event");
+        self.positions.push(pos);
+        if let Op::Alloc { block, .. } = e.op {
+            assert_eq!(block, BlockIdx(self.allocs as u32), "blocks are dense in order of allocation");
+            self.allocs += 1;
+        }
+        self.events += 1;
+        Ok(())
+    }
+    fn end(&mut self) -> std::io::Result<()> {
+        assert!(self.pending.is_none());
+        self.ends += 1;
+        Ok(())
+    }
+    fn source(&mut self, pos: SourcePos, block_name: Option<u64>) {
+        assert!(self.pending.replace(pos).is_none(), "one source per event");
+        self.names.extend(block_name);
+    }
+}
+
+#[test]
+fn load_into_streams_every_format_to_any_sink() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = every_op_trace();
+    for name in ["t.gct", "t.gctb", "text.trace", "binary.trace"] {
+        let path = dir.path().join(name);
+        let contents = if name.starts_with('b') || name.ends_with("gctb") {
+            to_binary(&trace)
+        } else {
+            to_text(&trace).into_bytes()
+        };
+        std::fs::write(&path, contents).unwrap();
+        let loaded = file::load(&path).unwrap();
+        assert_same_content(&trace, &loaded);
+        let mut counting = CountingSink::default();
+        file::load_into(&path, &mut counting).unwrap();
+        assert_eq!((counting.starts, counting.ends, counting.events), (1, 1, trace.events.len()), "{name}");
+        assert_eq!(counting.positions, loaded.positions, "{name}");
+        assert_eq!(counting.names, loaded.block_names, "{name}");
+        let mut memory = MemorySink::new();
+        file::load_into(&path, &mut memory).unwrap();
+        let mut streamed = memory.into_trace();
+        streamed.source_name = Some(path.display().to_string());
+        assert_eq!(streamed, loaded, "{name}");
+    }
+    // Errors are load's.
+    let bad = dir.path().join("bad.gctb");
+    std::fs::write(&bad, &to_binary(&trace)[..40]).unwrap();
+    let mut counting = CountingSink::default();
+    let e = file::load_into(&bad, &mut counting).unwrap_err().to_string();
+    assert_eq!(e, file::load(&bad).unwrap_err().to_string());
+    assert!(e.contains("truncated?"), "{e}");
+    assert_eq!(counting.ends, 0);
+}
+
+#[test]
+fn load_into_a_writer_sink_converts_without_a_trace_in_memory() {
+    // Writer sinks name blocks by index: use a trace whose names are dense.
+    let mut trace = every_op_trace();
+    trace.block_names = (0..trace.block_names.len() as u64).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let text_path = dir.path().join("dense.gct");
+    file::save(&trace, &text_path).unwrap();
+    let mut to_bin = BinarySink::new(Vec::new());
+    file::load_into(&text_path, &mut to_bin).unwrap();
+    let bytes = to_bin.into_inner().unwrap();
+    assert_eq!(bytes, to_binary(&trace));
+    let mut to_txt = TextSink::new(Vec::new());
+    read_binary_into(&bytes[..], "dense.gctb", &mut to_txt).unwrap();
+    assert_eq!(String::from_utf8(to_txt.into_inner().unwrap()).unwrap(), to_text(&trace));
 }

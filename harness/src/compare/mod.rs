@@ -35,7 +35,8 @@
 pub mod summary;
 pub mod table;
 
-use crate::cli::{self, GcArgs, Loaded, StackArgs, TraceArgs};
+use crate::cli::{self, GcArgs, StackArgs, TraceArgs};
+use crate::engine::{self, Prepared};
 use crate::replay::RunResult;
 use crate::report::{write_atomically, write_run, RunOutputs, SummaryRow};
 use collectors::registry::CollectorInfo;
@@ -118,15 +119,16 @@ fn compare(a: &CompareArgs) -> Result<i32, String> {
             twice.1.name
         ));
     }
-    let loaded = cli::load(&a.source)?;
+    let loaded = cli::prepare(&a.source, a.quiet)?;
     check_writable(&a.out)?;
-    let opts = cli::replay_options(&a.gc, &a.stack, a.verify, a.quiet);
-    let gc = a.gc.config();
-    let placements = loaded.analysis.placements(a.stack.no_stack);
-    let ctx = cli::run_context(&loaded, &placements, &a.gc, a.stack.no_stack);
-    cli::print_loaded(&loaded, &ctx);
-    for info in &chosen {
-        cli::warm_up(info, &gc, &loaded, &opts, a.warmup)?;
+    let placements = loaded.trace.placements(a.stack.no_stack);
+    cli::print_loaded(&loaded, a.stack.no_stack);
+    let specs: Vec<engine::RunSpec> = chosen
+        .iter()
+        .map(|info| cli::run_spec(info, &a.gc, &a.stack, a.verify, a.quiet, a.warmup))
+        .collect();
+    for spec in &specs {
+        engine::warm_up(&loaded, spec)?;
     }
 
     let mut code = 0;
@@ -135,11 +137,11 @@ fn compare(a: &CompareArgs) -> Result<i32, String> {
         println!("rep {}/{}: {}", r + 1, a.repeat, names(&chosen, &order).join(", "));
         let mut rep = Rep { order, rows: Vec::new(), runs: Vec::new() };
         for &c in &rep.order {
-            let (row, run) = cli::replay_recorded(chosen[c], &gc, &loaded, &opts, &ctx)?;
-            cli::print_row(&row);
-            code = code.max(cli::report_problems(&run));
-            rep.rows.push(row);
-            rep.runs.push(run);
+            let recorded = engine::run(&loaded, &engine::RunSpec { warmup: 0, ..specs[c].clone() })?;
+            cli::print_row(&recorded.row);
+            code = code.max(cli::report_problems(&recorded.result));
+            rep.rows.push(recorded.row);
+            rep.runs.push(recorded.result);
         }
         reps.push(rep);
     }
@@ -157,7 +159,7 @@ fn compare(a: &CompareArgs) -> Result<i32, String> {
     let reps_dir = a.out.join("reps");
     for (r, rep) in reps.iter().enumerate() {
         let dir = reps_dir.join((r + 1).to_string());
-        write_run(&dir, &outputs(&loaded, &placements, &rep.rows, &rep.runs)).map_err(|e| cannot_write(&dir, e))?;
+        write_run(&dir, &outputs(&loaded, placements, &rep.rows, &rep.runs)).map_err(|e| cannot_write(&dir, e))?;
     }
     let runs_csv = summary::runs_csv(reps.iter().enumerate().flat_map(|(r, rep)| {
         let compared = &compared;
@@ -177,7 +179,7 @@ fn compare(a: &CompareArgs) -> Result<i32, String> {
         top_rows.push(summary_row.clone());
         top_runs.push(slots[r][at].take().expect("each run goes to the top level once"));
     }
-    write_run(&a.out, &outputs(&loaded, &placements, &top_rows, &top_runs)).map_err(|e| cannot_write(&a.out, e))?;
+    write_run(&a.out, &outputs(&loaded, placements, &top_rows, &top_runs)).map_err(|e| cannot_write(&a.out, e))?;
     write_atomically(&a.out.join("runs.csv"), &runs_csv).map_err(|e| cannot_write(&a.out, e))?;
     write_atomically(&a.out.join("compare.csv"), &compare_csv).map_err(|e| cannot_write(&a.out, e))?;
     remove_stale_reps(&reps_dir, a.repeat);
@@ -197,12 +199,12 @@ fn compare(a: &CompareArgs) -> Result<i32, String> {
 
 /// What `write_run` writes for these replays of `loaded`.
 fn outputs<'a>(
-    loaded: &'a Loaded,
+    loaded: &'a Prepared,
     placements: &'a [Place],
     rows: &'a [SummaryRow],
     runs: &'a [RunResult],
 ) -> RunOutputs<'a> {
-    RunOutputs { rows, runs, trace: &loaded.trace, analysis: &loaded.analysis, placements }
+    RunOutputs { rows, runs, analysis: &loaded.trace, placements }
 }
 
 /// Collector `c`'s summary row in `rep`, and its position there.

@@ -9,12 +9,13 @@
 //! dereferences lines up with what happens here.
 
 use super::goroutine::GoroutineState;
-use super::{Fault, Replay};
+use super::{EventAt, Fault, Replay};
 use collectors::runtime::Stack;
 use collectors::{Address, Mutator};
 use std::sync::atomic::{AtomicU64, Ordering};
+use workloads::analysis::code::{read_block, Insn};
 use workloads::analysis::Place;
-use workloads::model::{Loc, Op, Root, Src, WORD_BYTES};
+use workloads::model::{Loc, Root, Src, WORD_BYTES};
 
 /// A resolved location.
 enum SlotRef<'s> {
@@ -28,11 +29,14 @@ enum SlotRef<'s> {
 }
 
 /// Checks each dereference against the block the analysis expects (only
-/// under `--verify`).
+/// under `--verify`): a cursor in the goroutine's deref stream.
 pub(super) struct Derefs<'a> {
-    event: usize,
-    expected: &'a [workloads::BlockIdx],
-    next: usize,
+    event: EventAt,
+    stream: &'a [u8],
+    pos: usize,
+    /// Dereferences the instruction makes.
+    expected: usize,
+    done: usize,
 }
 
 /// What an event asks of the worker after it ran.
@@ -49,12 +53,13 @@ pub(super) struct After {
 impl Replay<'_> {
     fn check_deref(&self, d: &mut Option<Derefs<'_>>, v: Address) -> Result<(), Fault> {
         if let (Some(d), Some(verifier)) = (d.as_mut(), self.verifier.as_ref()) {
-            let Some(&b) = d.expected.get(d.next) else {
+            if d.done == d.expected || d.pos >= d.stream.len() {
                 return Err(self.fault(d.event, "more dereferences than the analysis expected"));
-            };
-            d.next += 1;
+            }
+            let b = workloads::BlockIdx(read_block(d.stream, &mut d.pos));
+            d.done += 1;
             if self.placements[b.0 as usize] == Place::Heap {
-                verifier.check_access(d.event, b, v);
+                verifier.check_access((d.event.g, d.event.seq), b, v);
             }
         }
         Ok(())
@@ -65,7 +70,7 @@ impl Replay<'_> {
         stack: Option<&'s Stack>,
         root: Root,
         frame: usize,
-        ev: usize,
+        ev: EventAt,
     ) -> Result<&'s AtomicU64, Fault> {
         match root {
             Root::Global(k) => self.globals.slot(k as usize).ok_or_else(|| self.fault(ev, "global out of range")),
@@ -75,7 +80,7 @@ impl Replay<'_> {
         }
     }
 
-    fn load(&self, slot: &SlotRef<'_>, ev: usize) -> Result<Address, Fault> {
+    fn load(&self, slot: &SlotRef<'_>, ev: EventAt) -> Result<Address, Fault> {
         match slot {
             SlotRef::Plain(w) | SlotRef::Global(w) => Ok(w.load(Ordering::Relaxed)),
             SlotRef::Heap(a) => self.heap.load(*a).ok_or_else(|| self.fault(ev, "pointer outside the heap")),
@@ -88,7 +93,7 @@ impl Replay<'_> {
         stack: Option<&'s Stack>,
         loc: &Loc,
         frame: usize,
-        ev: usize,
+        ev: EventAt,
         d: &mut Option<Derefs<'_>>,
     ) -> Result<SlotRef<'s>, Fault> {
         let root = self.root_slot(stack, loc.root, frame, ev)?;
@@ -118,7 +123,7 @@ impl Replay<'_> {
         stack: Option<&Stack>,
         src: &Src,
         frame: usize,
-        ev: usize,
+        ev: EventAt,
         d: &mut Option<Derefs<'_>>,
     ) -> Result<Address, Fault> {
         match src {
@@ -149,57 +154,61 @@ impl Replay<'_> {
         g: usize,
         st: &mut GoroutineState,
         m: &mut Mutator,
-        op: &Op,
-        ev: usize,
+        insn: Insn<'_>,
+        ev: EventAt,
     ) -> Result<After, Fault> {
-        let mut d =
-            self.verifier.as_ref().map(|_| Derefs { event: ev, expected: self.analysis.derefs_of(ev), next: 0 });
+        let mut d = self.verifier.as_ref().map(|_| Derefs {
+            event: ev,
+            stream: &self.prepared.programs[g].derefs,
+            pos: st.deref_pos,
+            expected: workloads::analysis::derefs_in(&insn),
+            done: 0,
+        });
         let mut after = After::default();
-        match op {
-            Op::Set { dst, src } => {
+        match insn {
+            Insn::Set { dst, src } => {
                 let stack = st.stack.as_ref();
                 let top = stack.map_or(0, |s| s.depth().saturating_sub(1));
-                let v = self.eval(stack, src, top, ev, &mut d)?;
-                let slot = self.resolve(stack, dst, top, ev, &mut d)?;
+                let v = self.eval(stack, &src, top, ev, &mut d)?;
+                let slot = self.resolve(stack, &dst, top, ev, &mut d)?;
                 self.store(slot, v, m);
             }
-            Op::Alloc { dst, block, size, ptr_slots, .. } => {
-                let b = block.0 as usize;
+            Insn::Alloc { dst, block, size, ptr_slots } => {
+                let b = block as usize;
                 // Allocate first (a stack allocation may move the stack), then
                 // resolve the destination in the (possibly moved) stack.
                 let addr = match self.placements[b] {
                     Place::Stack => {
                         let stack = st.stack.as_mut().ok_or_else(|| self.fault(ev, "stack block with no stack"))?;
-                        stack.alloc_block(*size, *ptr_slots).map_err(|e| self.stack_overflow(g, ev, e))?
+                        stack.alloc_block(size, ptr_slots).map_err(|e| self.stack_overflow(g, ev, e))?
                     }
                     Place::Heap => {
-                        let a = self.collector.alloc(m, *size, *ptr_slots).map_err(|e| self.out_of_memory(ev, e))?;
+                        let a = self.collector.alloc(m, size, ptr_slots).map_err(|e| self.out_of_memory(ev, e))?;
                         if let Some(v) = &self.verifier {
-                            v.on_heap_alloc(*block, a);
+                            v.on_heap_alloc(workloads::BlockIdx(block), a);
                         }
                         a
                     }
                 };
                 let stack = st.stack.as_ref();
                 let top = stack.map_or(0, |s| s.depth().saturating_sub(1));
-                let slot = self.resolve(stack, dst, top, ev, &mut d)?;
+                let slot = self.resolve(stack, &dst, top, ev, &mut d)?;
                 self.store(slot, addr, m);
             }
-            Op::Call { locals, frame_bytes, args } => {
+            Insn::Call { locals, frame_bytes, args } => {
                 let stack = st.stack.as_mut().ok_or_else(|| self.fault(ev, "call on a goroutine with no stack"))?;
-                let bytes = frame_bytes.unwrap_or(16 + 8 * *locals as u64);
-                stack.push_frame(*locals, bytes).map_err(|e| self.stack_overflow(g, ev, e))?;
+                stack.push_frame(locals, frame_bytes).map_err(|e| self.stack_overflow(g, ev, e))?;
                 let stack = st.stack.as_ref();
                 let depth = stack.map_or(0, |s| s.depth());
-                for (i, a) in args.iter().enumerate() {
-                    let v = self.eval(stack, a, depth - 2, ev, &mut d)?;
+                for (i, a) in args.enumerate() {
+                    let v = self.eval(stack, &a, depth - 2, ev, &mut d)?;
                     if let Some(w) = stack.and_then(|s| s.local_at(depth - 1, i as u32)) {
                         w.store(v, Ordering::Relaxed);
                     }
                 }
             }
-            Op::Ret { copy } => {
-                let value = match copy {
+            Insn::Ret { copy } => {
+                let value = match &copy {
                     Some((src, _)) => {
                         let stack = st.stack.as_ref();
                         let top = stack.map_or(0, |s| s.depth().saturating_sub(1));
@@ -214,22 +223,24 @@ impl Replay<'_> {
                 if let (Some((_, dst)), Some(v)) = (copy, value) {
                     let stack = st.stack.as_ref();
                     let top = stack.map_or(0, |s| s.depth().saturating_sub(1));
-                    let slot = self.resolve(stack, dst, top, ev, &mut d)?;
+                    let slot = self.resolve(stack, &dst, top, ev, &mut d)?;
                     self.store(slot, v, m);
                 }
             }
-            Op::Go { child, locals, frame_bytes, args } => {
-                let c = self.goroutine_index(*child).ok_or_else(|| self.fault(ev, "unknown goroutine"))?;
+            Insn::Go { child, locals, frame_bytes, args } => {
+                let c = child as usize;
+                if c >= self.goroutines.len() {
+                    return Err(self.fault(ev, "unknown goroutine"));
+                }
                 let stack = st.stack.as_ref();
                 let top = stack.map_or(0, |s| s.depth().saturating_sub(1));
                 let mut values = Vec::with_capacity(args.len());
                 for a in args {
-                    values.push(self.eval(stack, a, top, ev, &mut d)?);
+                    values.push(self.eval(stack, &a, top, ev, &mut d)?);
                 }
                 let mut cst = self.goroutines[c].state.lock();
                 let cstack = cst.start(self.opts.stack_limit);
-                let bytes = frame_bytes.unwrap_or(16 + 8 * *locals as u64);
-                cstack.push_frame(*locals, bytes).map_err(|e| self.stack_overflow(c, ev, e))?;
+                cstack.push_frame(locals, frame_bytes).map_err(|e| self.stack_overflow(c, ev, e))?;
                 for (i, &v) in values.iter().enumerate() {
                     if let Some(w) = cstack.local(i as u32) {
                         w.store(v, Ordering::Relaxed);
@@ -240,28 +251,28 @@ impl Replay<'_> {
                 after.spawned = Some(c);
             }
             // Run by the worker loop, which can release the goroutine to park mid-work.
-            Op::Work { .. } => {}
-            Op::Begin { tag } => {
-                let t = self.tag_index(tag);
-                st.spans.push((t, self.now()));
+            Insn::Work { .. } => {}
+            Insn::Begin { tag } => {
+                st.spans.push((tag, self.now()));
             }
-            Op::End { tag } => {
-                let t = self.tag_index(tag);
+            Insn::End { tag } => {
+                let t = tag;
                 if let Some(pos) = st.spans.iter().rposition(|&(x, _)| x == t) {
                     let (_, start) = st.spans.remove(pos);
                     self.metrics.record_span(t, self.now().saturating_sub(start));
                 }
             }
-            Op::Exit => {
+            Insn::Exit => {
                 st.exit();
                 after.exited = true;
             }
-            Op::Gc => after.gc = true,
+            Insn::Gc => after.gc = true,
         }
         if let Some(d) = &d {
-            if d.next != d.expected.len() {
+            if d.done != d.expected {
                 return Err(self.fault(ev, "fewer dereferences than the analysis expected"));
             }
+            st.deref_pos = d.pos;
         }
         Ok(after)
     }

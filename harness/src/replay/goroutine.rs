@@ -4,6 +4,7 @@
 use super::scheduler::Progress;
 use collectors::runtime::{Stack, StackLimit};
 use parking_lot::Mutex;
+use workloads::analysis::code::Reader;
 
 /// What a worker holds (locked) while it runs the goroutine.
 pub struct GoroutineState {
@@ -12,6 +13,11 @@ pub struct GoroutineState {
     pub stack: Option<Stack>,
     /// Index of the next event in the goroutine's own event list.
     pub pc: u32,
+    /// Where that event's instruction starts in the goroutine's program.
+    pub reader: Reader,
+    /// Where its dereferenced blocks start in the program's deref stream
+    /// (followed only under `--verify`).
+    pub deref_pos: usize,
     pub exited: bool,
     /// Open `begin` spans: (tag index, start ns).
     pub spans: Vec<(u32, u64)>,
@@ -37,6 +43,8 @@ impl Goroutine {
             state: Mutex::new(GoroutineState {
                 stack: None,
                 pc: 0,
+                reader: Reader::default(),
+                deref_pos: 0,
                 exited: false,
                 spans: Vec::new(),
                 growths: 0,

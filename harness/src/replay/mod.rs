@@ -12,7 +12,6 @@
 
 mod exec;
 mod goroutine;
-mod program;
 mod scheduler;
 
 use crate::metrics::{AssistRecord, Metrics, PauseRecord};
@@ -23,11 +22,12 @@ use collectors::{Collector, CycleRecord, Heap, HeapError, Host, Phase, RootSet, 
 use goroutine::Goroutine;
 use parking_lot::Mutex;
 use scheduler::{Next, Scheduler};
-use std::collections::HashMap;
+use smallvec::SmallVec;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use workloads::analysis::{Analysis, Place};
-use workloads::model::{GoroutineId, Op, Trace};
+use workloads::analysis::code::Insn;
+use workloads::analysis::{Place, PreparedTrace};
+use workloads::model::GoroutineId;
 
 /// Go's scheduler preempts a goroutine that has run for 10 ms
 /// (`forcePreemptNS` in runtime/proc.go); a replayed goroutine yields its
@@ -88,6 +88,13 @@ impl std::fmt::Display for Fatal {
     }
 }
 
+/// An event, as its goroutine's (dense index) `seq`-th.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct EventAt {
+    pub g: usize,
+    pub seq: u32,
+}
+
 /// An error that ends the replay.
 #[derive(Debug)]
 pub(crate) struct Fault(Fatal);
@@ -134,8 +141,7 @@ pub struct RunResult {
 
 /// The shared state of one replay.
 pub(crate) struct Replay<'a> {
-    trace: &'a Trace,
-    analysis: &'a Analysis,
+    prepared: &'a PreparedTrace,
     placements: &'a [Place],
     collector: &'a dyn Collector,
     heap: &'a Heap,
@@ -144,9 +150,6 @@ pub(crate) struct Replay<'a> {
     opts: &'a ReplayOptions,
     globals: Globals,
     goroutines: Vec<Goroutine>,
-    program: Vec<program::GoroutineProgram>,
-    goroutine_index: HashMap<GoroutineId, usize>,
-    tags: HashMap<&'a str, u32>,
     sched: Scheduler,
     clock: Instant,
     verifier: Option<Verifier<'a>>,
@@ -162,33 +165,22 @@ pub(crate) struct Replay<'a> {
     background_alive: AtomicBool,
 }
 
-/// Replays `trace` (already analysed) against `collector`.
-pub fn replay(trace: &Trace, analysis: &Analysis, collector: &dyn Collector, opts: &ReplayOptions) -> RunResult {
-    let placements = analysis.placements(opts.no_stack);
-    let mut tags = HashMap::new();
-    for e in &trace.events {
-        if let Op::Begin { tag } | Op::End { tag } = &e.op {
-            let n = tags.len() as u32;
-            tags.entry(tag.as_str()).or_insert(n);
-        }
-    }
+/// Replays a prepared trace against `collector`.
+pub fn replay(prepared: &PreparedTrace, collector: &dyn Collector, opts: &ReplayOptions) -> RunResult {
+    let placements = prepared.placements(opts.no_stack);
     let r = Replay {
-        trace,
-        analysis,
-        placements: &placements,
+        prepared,
+        placements,
         collector,
         heap: collector.heap(),
         barrier_on_globals: collector.capabilities().barrier_on_globals,
         opts,
-        globals: Globals::new(trace.globals as usize),
-        goroutines: analysis.goroutines.iter().map(|_| Goroutine::new()).collect(),
-        program: program::compile(trace, analysis),
-        goroutine_index: analysis.goroutines.iter().enumerate().map(|(i, g)| (g.id, i)).collect(),
-        metrics: Metrics::new(tags.len()),
-        tags,
-        sched: Scheduler::new(analysis.goroutines.len()),
+        globals: Globals::new(prepared.globals as usize),
+        goroutines: prepared.goroutines.iter().map(|_| Goroutine::new()).collect(),
+        metrics: Metrics::new(prepared.tags.len()),
+        sched: Scheduler::new(prepared.goroutines.len()),
         clock: Instant::now(),
-        verifier: opts.verify.then(|| Verifier::new(trace, analysis, &placements)),
+        verifier: opts.verify.then(|| Verifier::new(prepared, opts.no_stack)),
         fatal: Mutex::new(None),
         events_done: AtomicU64::new(0),
         verify_ns: AtomicU64::new(0),
@@ -205,27 +197,22 @@ impl<'a> Replay<'a> {
         self.clock.elapsed().as_nanos() as u64
     }
 
-    fn goroutine_index(&self, id: GoroutineId) -> Option<usize> {
-        self.goroutine_index.get(&id).copied()
+    /// Where event `seq` of goroutine `g` is in the trace, for messages
+    /// (the first call builds the trace-order index: errors only).
+    fn at(&self, ev: EventAt) -> String {
+        let i = self.prepared.event_index()[ev.g][ev.seq as usize] as usize;
+        format!("{}: {}", self.prepared.file(), self.prepared.pos(i))
     }
 
-    fn tag_index(&self, tag: &str) -> u32 {
-        self.tags.get(tag).copied().unwrap_or(0)
-    }
-
-    fn at(&self, ev: usize) -> String {
-        format!("{}: {}", self.trace.file(), self.trace.pos(ev))
-    }
-
-    fn fault(&self, ev: usize, msg: &str) -> Fault {
+    fn fault(&self, ev: EventAt, msg: &str) -> Fault {
         Fault(Fatal::Fault { message: msg.to_string(), at: self.at(ev) })
     }
 
-    fn stack_overflow(&self, g: usize, ev: usize, e: StackOverflow) -> Fault {
-        Fault(Fatal::StackOverflow { goroutine: self.analysis.goroutines[g].id, limit: e.limit, at: self.at(ev) })
+    fn stack_overflow(&self, g: usize, ev: EventAt, e: StackOverflow) -> Fault {
+        Fault(Fatal::StackOverflow { goroutine: self.prepared.goroutines[g].id, limit: e.limit, at: self.at(ev) })
     }
 
-    fn out_of_memory(&self, ev: usize, e: HeapError) -> Fault {
+    fn out_of_memory(&self, ev: EventAt, e: HeapError) -> Fault {
         Fault(Fatal::OutOfMemory { message: e.to_string(), at: self.at(ev) })
     }
 
@@ -287,8 +274,6 @@ impl<'a> Replay<'a> {
             stack_growths += st.total_growths();
             max_stack_bytes = max_stack_bytes.max(st.max_stack_bytes());
         }
-        let mut tag_names: Vec<(&str, u32)> = self.tags.iter().map(|(k, v)| (*k, *v)).collect();
-        tag_names.sort_by_key(|&(_, i)| i);
         let (pauses, cycles, span_hists) = self.metrics.take();
         let assists = self.metrics.take_assists();
         RunResult {
@@ -301,7 +286,7 @@ impl<'a> Replay<'a> {
             pauses,
             assists,
             cycles,
-            spans: tag_names.iter().map(|(n, _)| n.to_string()).zip(span_hists).collect(),
+            spans: self.prepared.tags.iter().cloned().zip(span_hists).collect(),
             dispatches: self.sched.dispatches.load(Ordering::Relaxed),
             dep_waits: self.sched.dep_waits.load(Ordering::Relaxed),
             stack_growths,
@@ -318,7 +303,7 @@ impl<'a> Replay<'a> {
 
     fn show_progress(&self, finished: &AtomicBool) {
         let bar = indicatif::ProgressBar::with_draw_target(
-            Some(self.trace.events.len() as u64),
+            Some(self.prepared.events() as u64),
             indicatif::ProgressDrawTarget::stderr(),
         );
         bar.set_style(
@@ -367,8 +352,8 @@ impl<'a> Replay<'a> {
     /// Runs goroutine `g` until it waits, finishes, or its slice ends. The
     /// worker leaves the running set on return.
     fn run_goroutine(&self, g: usize, m: &mut collectors::Mutator) {
-        let prog = &self.program[g];
-        let events = &prog.steps;
+        let prog = &self.prepared.programs[g];
+        let steps = prog.steps;
         let gor = &self.goroutines[g];
         m.goroutine = g;
         let mut st = gor.state.lock();
@@ -393,29 +378,30 @@ impl<'a> Replay<'a> {
                 st = gor.state.lock();
                 continue;
             }
-            let pc = st.pc as usize;
-            if pc >= events.len() {
+            let pc = st.pc;
+            if pc >= steps {
                 drop(st);
                 self.events_done.fetch_add(unpublished as u64, Ordering::Relaxed);
                 self.sched.release(true);
                 return;
             }
-            let step = &events[pc];
-            let ev = step.event as usize;
-            for dep in prog.deps_of(step) {
-                let p = &self.goroutines[dep.goroutine as usize].progress;
-                if !p.reached(dep.seq) {
+            let mut reader = st.reader.clone();
+            let mut deps: SmallVec<[(u32, u32); 4]> = SmallVec::new();
+            let insn = reader.next(&prog.code, |dg, ds| deps.push((dg, ds)));
+            for &(dg, dseq) in &deps {
+                let p = &self.goroutines[dg as usize].progress;
+                if !p.reached(dseq) {
                     drop(st);
                     self.events_done.fetch_add(unpublished as u64, Ordering::Relaxed);
                     unpublished = 0;
-                    if self.sched.wait_for(g, dep.goroutine as usize, dep.seq, p) {
+                    if self.sched.wait_for(g, dg as usize, dseq, p) {
                         return;
                     }
                     st = gor.state.lock();
                     continue 'events;
                 }
             }
-            let after = if let Op::Work { ns } = step.op {
+            let after = if let Insn::Work { ns } = insn {
                 // Spin for `ns`, parking (without the goroutine) if the world stops:
                 // Go's asynchronous preemption of a tight loop.
                 let mut left = ns;
@@ -442,7 +428,7 @@ impl<'a> Replay<'a> {
                 }
                 Default::default()
             } else {
-                match self.exec(g, &mut st, m, &step.op, ev) {
+                match self.exec(g, &mut st, m, insn, EventAt { g, seq: pc }) {
                     Ok(a) => a,
                     Err(f) => {
                         drop(st);
@@ -454,8 +440,9 @@ impl<'a> Replay<'a> {
                 }
             };
             st.pc += 1;
+            st.reader = reader;
             unpublished += 1;
-            if step.dep_target {
+            if prog.is_dep_target(pc) {
                 gor.progress.done.store(st.pc, Ordering::SeqCst);
                 if gor.progress.has_waiters.load(Ordering::SeqCst) {
                     self.sched.wake(g, st.pc, &gor.progress);
@@ -500,7 +487,7 @@ impl<'a> Replay<'a> {
             if unpublished >= CHECK_EVERY_EVENTS {
                 self.events_done.fetch_add(unpublished as u64, Ordering::Relaxed);
                 unpublished = 0;
-                if self.now() - slice_start > TIME_SLICE_NS && (st.pc as usize) < events.len() {
+                if self.now() - slice_start > TIME_SLICE_NS && st.pc < steps {
                     drop(st);
                     self.sched.requeue();
                     self.sched.ready(g);

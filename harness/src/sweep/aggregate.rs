@@ -166,7 +166,7 @@ pub fn numeric(text: &str) -> Option<f64> {
     if let Ok(x) = text.parse::<f64>() {
         return x.is_finite().then_some(x);
     }
-    crate::cli::parse_bytes(text).ok().map(|b| b as f64)
+    crate::report::parse_bytes(text).ok().map(|b| b as f64)
 }
 
 #[cfg(test)]

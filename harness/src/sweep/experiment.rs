@@ -8,7 +8,7 @@
 //! name, the valid choices.
 
 use super::settings;
-use crate::cli::{collectors_named, workload_params};
+use crate::engine::{collectors_named, workload_params};
 use collectors::registry::CollectorInfo;
 use serde::Deserialize;
 use std::collections::BTreeMap;

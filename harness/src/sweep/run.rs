@@ -14,7 +14,8 @@ use super::cells::{Cell, CellRecord};
 use super::experiment::{Experiment, Source};
 use super::settings;
 use super::store::{Store, CELL_FILE};
-use crate::cli::{self, Loaded, TraceArgs};
+use crate::cli;
+use crate::engine::{self, Prepared, TraceSource};
 use crate::report::{write_atomically, write_run, RunOutputs, SummaryRow};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -43,7 +44,7 @@ pub fn run_cells(e: &Experiment, cells: &[&Cell], store: &Store, quiet: bool) ->
         println!("{} of {} cells already finished: skipped", tally.skipped, cells.len());
     }
     let bar = progress_bar(todo.len(), quiet);
-    let mut trace: Option<((usize, Vec<String>), Loaded)> = None;
+    let mut trace: Option<((usize, Vec<String>), Prepared)> = None;
     for (k, c) in todo.iter().enumerate() {
         bar.set_message(c.id.clone());
         let key = c.trace_key(e);
@@ -53,10 +54,9 @@ pub fn run_cells(e: &Experiment, cells: &[&Cell], store: &Store, quiet: bool) ->
         }
         let loaded = &trace.as_ref().expect("just loaded").1;
         let (gc, stack) = settings::parse(&c.settings(e)).map_err(|m| format!("{}: {m}", c.id))?;
-        let opts = cli::replay_options(&gc, &stack, e.verify, true);
-        let placements = loaded.analysis.placements(stack.no_stack);
-        let ctx = cli::run_context(loaded, &placements, &gc, stack.no_stack);
-        let (row, r) = cli::replay_recorded(c.collector, &gc.config(), loaded, &opts, &ctx)?;
+        let spec = cli::run_spec(c.collector, &gc, &stack, e.verify, true, 0);
+        let placements = loaded.trace.placements(stack.no_stack);
+        let engine::RunRecord { row, result: r } = engine::run(loaded, &spec)?;
         let code = bar.suspend(|| {
             println!("[{}/{}] {}: {}", k + 1, todo.len(), c.id, brief(&row));
             cli::report_problems(&r)
@@ -68,9 +68,8 @@ pub fn run_cells(e: &Experiment, cells: &[&Cell], store: &Store, quiet: bool) ->
                 let out = RunOutputs {
                     rows: std::slice::from_ref(&row),
                     runs: std::slice::from_ref(&r),
-                    trace: &loaded.trace,
-                    analysis: &loaded.analysis,
-                    placements: &placements,
+                    analysis: &loaded.trace,
+                    placements,
                 };
                 write_run(dir, &out)?;
                 write_atomically(&dir.join(CELL_FILE), record.as_bytes())
@@ -84,20 +83,17 @@ pub fn run_cells(e: &Experiment, cells: &[&Cell], store: &Store, quiet: bool) ->
 }
 
 /// The trace `c` replays, named by its workload's label.
-fn load(e: &Experiment, c: &Cell) -> Result<Loaded, String> {
+fn load(e: &Experiment, c: &Cell) -> Result<Prepared, String> {
     let w = &e.workloads[c.workload];
     let src = match &w.source {
-        Source::Builtin { name, set } => TraceArgs {
-            trace: None,
-            workload: name.to_string(),
+        Source::Builtin { name, set } => TraceSource::Workload {
+            name: name.to_string(),
             seed: e.seed,
             set: set.iter().cloned().chain(c.workload_sets(e)).collect(),
         },
-        Source::File(path) => {
-            TraceArgs { trace: Some(path.clone()), workload: String::new(), seed: e.seed, set: Vec::new() }
-        }
+        Source::File(path) => TraceSource::File(path.clone()),
     };
-    let mut loaded = cli::load(&src).map_err(|m| format!("workload `{}`: {m}", w.label))?;
+    let mut loaded = engine::prepare(&src, false).map_err(|m| format!("workload `{}`: {m}", w.label))?;
     loaded.name = w.label.clone();
     Ok(loaded)
 }

@@ -57,7 +57,7 @@
 
 use super::oracle::Deaths;
 use super::{Analysis, Place};
-use crate::model::{Cause, Op, Trace};
+use crate::model::{Cause, Op};
 
 /// The kinds of event, in the order reports list them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -273,8 +273,8 @@ fn place_index(p: Place) -> usize {
 
 /// The lifetime of every block in bytes allocated (see the module docs);
 /// 0 for stack blocks, which are not measured.
-pub fn lifetimes(trace: &Trace, analysis: &Analysis, placements: &[Place], deaths: &Deaths) -> Vec<u64> {
-    let cum = cumulative_heap_bytes(trace.events.len(), analysis, placements);
+pub fn lifetimes(analysis: &Analysis, placements: &[Place], deaths: &Deaths) -> Vec<u64> {
+    let cum = cumulative_heap_bytes(analysis.events(), analysis, placements);
     analysis
         .blocks
         .iter()
@@ -310,27 +310,15 @@ fn lifetime(cum: &[u64], alloc_event: u32, death: Option<u32>) -> u64 {
 /// The demographics of a trace validated by [`super::analyze`], under
 /// `placements` ([`Analysis::placements`]) and the oracle's `deaths` for those
 /// placements ([`super::oracle::death_times`]). O(events + blocks).
-pub fn demographics(trace: &Trace, analysis: &Analysis, placements: &[Place], deaths: &Deaths) -> Demographics {
-    let n = trace.events.len();
+pub fn demographics(analysis: &Analysis, placements: &[Place], deaths: &Deaths) -> Demographics {
+    let n = analysis.events();
     let nb = analysis.blocks.len();
     assert_eq!(placements.len(), nb, "one placement per block");
     assert_eq!(deaths.death.len(), nb, "one death time per block");
 
-    // Events by kind, and goroutines alive at once (main exists from the start).
-    let mut events_by_kind = [0u64; 10];
-    let (mut alive, mut peak_goroutines) = (1u64, 1u64);
-    for e in &trace.events {
-        let k = EventKind::of(&e.op);
-        events_by_kind[k.index()] += 1;
-        match k {
-            EventKind::Go => {
-                alive += 1;
-                peak_goroutines = peak_goroutines.max(alive);
-            }
-            EventKind::Exit => alive -= 1,
-            _ => {}
-        }
-    }
+    // Events by kind, and goroutines alive at once (counted by pass 1).
+    let events_by_kind = analysis.events_by_kind;
+    let peak_goroutines = analysis.peak_goroutines;
 
     // Per event: heap bytes born, heap bytes dying, and the net change of
     // live stack-block bytes (wrapping, like the oracle: the running sum
@@ -428,7 +416,7 @@ pub fn demographics(trace: &Trace, analysis: &Analysis, placements: &[Place], de
         events_by_kind,
         goroutines: analysis.goroutines.len() as u64,
         peak_goroutines,
-        globals: trace.globals,
+        globals: analysis.globals,
         allocs,
         heap_blocks,
         heap_bytes,
@@ -463,7 +451,6 @@ mod tests {
     use crate::text::parse_text;
 
     struct Run {
-        trace: Trace,
         analysis: Analysis,
         placements: Vec<Place>,
         deaths: Deaths,
@@ -473,16 +460,16 @@ mod tests {
         let trace = parse_text(src, "test.gct").expect("test trace parses");
         let analysis = analyze(&trace).expect("test trace is sound");
         let placements = analysis.placements(false);
-        let deaths = death_times(&trace, &analysis, &placements);
-        Run { trace, analysis, placements, deaths }
+        let deaths = death_times(&analysis, &placements);
+        Run { placements: placements.to_vec(), analysis, deaths }
     }
 
     impl Run {
         fn demographics(&self) -> Demographics {
-            demographics(&self.trace, &self.analysis, &self.placements, &self.deaths)
+            demographics(&self.analysis, &self.placements, &self.deaths)
         }
         fn lifetimes(&self) -> Vec<u64> {
-            lifetimes(&self.trace, &self.analysis, &self.placements, &self.deaths)
+            lifetimes(&self.analysis, &self.placements, &self.deaths)
         }
     }
 
@@ -654,9 +641,9 @@ g1 alloc l0 b3 8 0 new heap        # 10
         let analysis = analyze(&trace).expect("generated traces are sound");
         for no_stack in [false, true] {
             let placements = analysis.placements(no_stack);
-            let deaths = death_times(&trace, &analysis, &placements);
-            let d = demographics(&trace, &analysis, &placements, &deaths);
-            let lt = lifetimes(&trace, &analysis, &placements, &deaths);
+            let deaths = death_times(&analysis, &placements);
+            let d = demographics(&analysis, &placements, &deaths);
+            let lt = lifetimes(&analysis, &placements, &deaths);
             let mut sum = 0u128;
             for (b, info) in analysis.blocks.iter().enumerate() {
                 if placements[b] == Place::Heap {

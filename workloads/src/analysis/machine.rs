@@ -56,10 +56,11 @@
 //! the semantics.
 //! [`Machine::apply`] uses the no-op observer `()`, which compiles away.
 
-use super::{Analysis, Place};
-use crate::model::{BlockIdx, Loc, Op, Root, Src, Trace};
+use super::code::{Insn, Reader};
+use super::{Place, PreparedTrace};
+use crate::model::{BlockIdx, Loc, Root, Src};
 use smallvec::SmallVec;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 
 /// The nil pointer.
@@ -140,6 +141,8 @@ struct Goroutine {
     frames: Vec<Frame>,
     /// The stack blocks of all live frames, oldest frame first.
     stack_blocks: Vec<u32>,
+    /// Where its next event is in its program.
+    reader: Reader,
 }
 
 /// Something that holds a pointer, as [`Machine::visit_references`] reports it.
@@ -157,8 +160,7 @@ pub enum Holder {
 
 /// The sequential machine with placements known. See the module comment.
 pub struct Machine<'a> {
-    trace: &'a Trace,
-    analysis: &'a Analysis,
+    prepared: &'a PreparedTrace,
     placements: &'a [Place],
     globals: Vec<u64>,
     goroutines: Vec<Goroutine>,
@@ -169,8 +171,6 @@ pub struct Machine<'a> {
     life: Vec<Life>,
     /// The slot arena.
     slots: Vec<u64>,
-    /// `go` event index -> the child's dense goroutine index.
-    children: HashMap<u32, u32>,
     /// Globals plus the locals of every live frame: the root words.
     root_words: usize,
     applied: usize,
@@ -180,23 +180,19 @@ impl<'a> Machine<'a> {
     /// A machine in the trace's initial state: globals nil, main with no
     /// frame, no block allocated. `placements` has one entry per block
     /// ([`Analysis::placements`]).
-    pub fn new(trace: &'a Trace, analysis: &'a Analysis, placements: &'a [Place]) -> Machine<'a> {
-        assert_eq!(placements.len(), analysis.blocks.len(), "one placement per block");
-        let n = analysis.blocks.len();
-        let children =
-            analysis.goroutines.iter().enumerate().filter_map(|(k, g)| g.spawned_at.map(|e| (e, k as u32))).collect();
+    pub fn new(prepared: &'a PreparedTrace, placements: &'a [Place]) -> Machine<'a> {
+        assert_eq!(placements.len(), prepared.blocks.len(), "one placement per block");
+        let n = prepared.blocks.len();
         Machine {
-            trace,
-            analysis,
+            prepared,
             placements,
-            globals: vec![NIL; trace.globals as usize],
-            goroutines: vec![Goroutine::default(); analysis.goroutines.len().max(1)],
+            globals: vec![NIL; prepared.globals as usize],
+            goroutines: vec![Goroutine::default(); prepared.goroutines.len().max(1)],
             slot_start: vec![0; n],
-            slot_len: analysis.blocks.iter().map(|b| b.ptr_slots).collect(),
+            slot_len: prepared.blocks.iter().map(|b| b.ptr_slots).collect(),
             life: vec![Life::Unborn; n],
             slots: Vec::new(),
-            children,
-            root_words: trace.globals as usize,
+            root_words: prepared.globals as usize,
             applied: 0,
         }
     }
@@ -208,42 +204,49 @@ impl<'a> Machine<'a> {
 
     /// Applies event `i`. The caller guarantees that `i` is the next event of
     /// its goroutine and that every event `i` depends on
-    /// ([`Analysis::deps_of`]) has been applied.
+    /// ([`PreparedTrace::deps_of`]) has been applied.
     pub fn apply(&mut self, i: usize) {
-        self.apply_observed(i, &mut ());
+        self.apply_next(self.prepared.goroutine_of(i) as usize);
     }
 
-    /// Applies event `i`, reporting removed references, births and stack
-    /// deaths to `obs`.
-    pub(crate) fn apply_observed<O: Observer>(&mut self, i: usize, obs: &mut O) {
-        let g = self.analysis.event_goroutine[i] as usize;
-        match &self.trace.events[i].op {
-            Op::Call { locals, args, .. } => {
+    /// Applies the next event of goroutine `g` (dense index), under the
+    /// same guarantee as [`Machine::apply`].
+    pub fn apply_next(&mut self, g: usize) {
+        self.apply_observed(g, &mut ());
+    }
+
+    /// Applies the next event of goroutine `g`, reporting removed
+    /// references, births and stack deaths to `obs`.
+    pub(crate) fn apply_observed<O: Observer>(&mut self, g: usize, obs: &mut O) {
+        let code = &self.prepared.programs[g].code;
+        let insn = self.goroutines[g].reader.next(code, |_, _| {});
+        match insn {
+            Insn::Call { locals, args, .. } => {
                 let caller_start = self.goroutines[g].frames.last().map_or(0, |f| f.locals_start);
                 let gr = &self.goroutines[g];
                 let base = gr.locals.len();
                 let stack_start = gr.stack_blocks.len();
                 // Evaluate every argument before the frame exists (they are
                 // read in the caller's frame), then push it.
-                let vals: SmallVec<[u64; 8]> = args.iter().map(|a| self.eval_at(g, caller_start, a)).collect();
+                let vals: SmallVec<[u64; 8]> = args.map(|a| self.eval_at(g, caller_start, &a)).collect();
                 let gr = &mut self.goroutines[g];
-                gr.locals.resize(base + *locals as usize, NIL);
+                gr.locals.resize(base + locals as usize, NIL);
                 gr.locals[base..base + vals.len()].copy_from_slice(&vals);
                 gr.frames.push(Frame { locals_start: base, stack_start });
-                self.root_words += *locals as usize;
+                self.root_words += locals as usize;
             }
-            Op::Ret { copy } => match copy {
+            Insn::Ret { copy } => match copy {
                 None => self.pop_frame(g, obs),
                 Some((src, dst)) => {
-                    let v = self.eval(g, src);
+                    let v = self.eval(g, &src);
                     self.pop_frame(g, obs);
-                    let cell = self.cell(g, dst);
+                    let cell = self.cell(g, &dst);
                     self.store(g, cell, v, obs);
                 }
             },
-            Op::Alloc { dst, block, .. } => {
-                let cell = self.cell(g, dst);
-                let b = block.0;
+            Insn::Alloc { dst, block, .. } => {
+                let cell = self.cell(g, &dst);
+                let b = block;
                 let bi = b as usize;
                 self.slot_start[bi] = self.slots.len();
                 self.slots.resize(self.slots.len() + self.slot_len[bi] as usize, NIL);
@@ -254,29 +257,30 @@ impl<'a> Machine<'a> {
                 obs.born(b);
                 self.store(g, cell, pack(b, 0), obs);
             }
-            Op::Go { locals, args, .. } => {
-                let vals: SmallVec<[u64; 8]> = args.iter().map(|a| self.eval(g, a)).collect();
-                let child = self.children[&(i as u32)] as usize;
-                let mut locals_vec = vec![NIL; *locals as usize];
+            Insn::Go { child, locals, args, .. } => {
+                let vals: SmallVec<[u64; 8]> = args.map(|a| self.eval(g, &a)).collect();
+                let child = child as usize;
+                let mut locals_vec = vec![NIL; locals as usize];
                 locals_vec[..vals.len()].copy_from_slice(&vals);
                 self.goroutines[child] = Goroutine {
                     locals: locals_vec,
                     frames: vec![Frame { locals_start: 0, stack_start: 0 }],
                     stack_blocks: Vec::new(),
+                    reader: Reader::default(),
                 };
-                self.root_words += *locals as usize;
+                self.root_words += locals as usize;
             }
-            Op::Set { dst, src } => {
-                let v = self.eval(g, src);
-                let cell = self.cell(g, dst);
+            Insn::Set { dst, src } => {
+                let v = self.eval(g, &src);
+                let cell = self.cell(g, &dst);
                 self.store(g, cell, v, obs);
             }
-            Op::Exit => {
+            Insn::Exit => {
                 while !self.goroutines[g].frames.is_empty() {
                     self.pop_frame(g, obs);
                 }
             }
-            Op::Work { .. } | Op::Gc | Op::Begin { .. } | Op::End { .. } => {}
+            Insn::Work { .. } | Insn::Gc | Insn::Begin { .. } | Insn::End { .. } => {}
         }
         self.applied += 1;
     }
@@ -538,7 +542,7 @@ impl<'a> Machine<'a> {
             return None;
         }
         let gname =
-            |g: u32| self.analysis.goroutines.get(g as usize).map_or_else(|| format!("g?{g}"), |i| i.id.to_string());
+            |g: u32| self.prepared.goroutines.get(g as usize).map_or_else(|| format!("g?{g}"), |i| i.id.to_string());
         // Walk back to the root: hops are (block, slot taken out of it),
         // target last; then print root first.
         let mut hops: Vec<(u32, Option<u32>)> = vec![(b.0, None)];
@@ -561,7 +565,7 @@ impl<'a> Machine<'a> {
             if k > 0 {
                 out.push_str(" -> ");
             }
-            out.push_str(&self.trace.block_name(BlockIdx(blk)));
+            out.push_str(&self.prepared.block_name(BlockIdx(blk)));
             if let Some(slot) = slot {
                 let _ = write!(out, "[slot {slot}]");
             }

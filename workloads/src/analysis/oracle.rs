@@ -64,8 +64,7 @@
 //! and the answer is the same.
 
 use super::machine::{block_of, Machine, Observer, NIL};
-use super::{Analysis, Place};
-use crate::model::Trace;
+use super::{Place, PreparedTrace};
 use std::cmp::Reverse;
 
 /// The least number of allocations between two reachability checks.
@@ -90,23 +89,23 @@ pub struct Deaths {
 
 /// Exact death times of every block of a trace validated by
 /// [`super::analyze`], under `placements` ([`Analysis::placements`]).
-pub fn death_times(trace: &Trace, analysis: &Analysis, placements: &[Place]) -> Deaths {
-    death_times_with(trace, analysis, placements, MIN_ALLOCS_BETWEEN_CHECKS)
+pub fn death_times(prepared: &PreparedTrace, placements: &[Place]) -> Deaths {
+    death_times_with(prepared, placements, MIN_ALLOCS_BETWEEN_CHECKS)
 }
 
 /// [`death_times`] with a chosen check schedule: a reachability check runs
 /// once the allocations since the last one reach both `min_allocs` and the
 /// live work; `min_allocs == 0` checks after every event. The result does not
 /// depend on the schedule (tests compare schedules; benchmarks time them).
-pub fn death_times_with(trace: &Trace, analysis: &Analysis, placements: &[Place], min_allocs: u64) -> Deaths {
-    let n = analysis.blocks.len();
-    let mut machine = Machine::new(trace, analysis, placements);
+pub fn death_times_with(prepared: &PreparedTrace, placements: &[Place], min_allocs: u64) -> Deaths {
+    let n = prepared.blocks.len();
+    let mut machine = Machine::new(prepared, placements);
     let mut st =
         Stamps { event: 0, ts: vec![0; n], death: vec![None; n], placements, live_heap: Vec::new(), allocs_since: 0 };
     let mut check = Checker { marks: vec![0; n], epoch: 0, stack: Vec::new(), dead: Vec::new() };
-    for i in 0..trace.events.len() {
+    for i in 0..prepared.events() {
         st.event = i as u32;
-        machine.apply_observed(i, &mut st);
+        machine.apply_observed(prepared.goroutine_of(i) as usize, &mut st);
         let due = if min_allocs == 0 {
             true
         } else {
@@ -117,7 +116,7 @@ pub fn death_times_with(trace: &Trace, analysis: &Analysis, placements: &[Place]
         }
     }
     check.run(&machine, &mut st);
-    summarize(trace, analysis, placements, st.death)
+    summarize(prepared, placements, st.death)
 }
 
 /// The observer keeping Merlin's timestamps.
@@ -210,7 +209,7 @@ impl Checker {
 }
 
 /// Counts and the peak live heap, from the death times.
-fn summarize(trace: &Trace, analysis: &Analysis, placements: &[Place], death: Vec<Option<u32>>) -> Deaths {
+fn summarize(prepared: &PreparedTrace, placements: &[Place], death: Vec<Option<u32>>) -> Deaths {
     let mut out = Deaths {
         death: Vec::new(),
         peak_live_heap_bytes: 0,
@@ -222,8 +221,8 @@ fn summarize(trace: &Trace, analysis: &Analysis, placements: &[Place], death: Ve
     };
     // Net change of the live heap after each event, in wrapping arithmetic
     // (the running sum itself never wraps: it is a sum of live sizes).
-    let mut delta = vec![0u64; trace.events.len()];
-    for (b, info) in analysis.blocks.iter().enumerate() {
+    let mut delta = vec![0u64; prepared.events()];
+    for (b, info) in prepared.blocks.iter().enumerate() {
         match placements[b] {
             Place::Stack => {
                 out.stack_blocks += 1;

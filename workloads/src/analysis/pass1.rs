@@ -97,14 +97,20 @@
 //! goroutine's first event needs no dependency: the replayer starts it at the
 //! `go`, which is ordered after everything its parent did before.
 
+use super::code::{kind, Encoder, RawDep};
 use super::machine::{block_of, offset_of, pack, NIL};
-use super::{Analysis, BlockInfo, Dep, GoroutineInfo, HeapReason};
+use super::positions::Positions;
+use super::demographics::EventKind;
+use super::prepared::{Order, PreparedTrace, Program};
+use super::{BlockInfo, Dep, GoroutineInfo, HeapReason, Why, WhyTag};
+use crate::builder::EventSink;
 use crate::error::{Result, TraceError};
-use crate::model::{BlockIdx, Cause, GoroutineId, Loc, Op, Placement, Root, Src, Trace, WORD_BYTES};
+use crate::model::{BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace, WORD_BYTES};
 use smallvec::SmallVec;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::fmt::Write as _;
+use std::io;
 
 /// Go's maximum goroutine stack on 64-bit systems, in bytes (`maxstacksize`,
 /// runtime/stack.go, set in runtime/proc.go). A goroutine whose frames need
@@ -176,22 +182,32 @@ struct Frame {
     bytes: u64,
 }
 
-struct Goroutine<'t> {
+struct Goroutine {
     id: GoroutineId,
     locals: Vec<u64>,
     frames: Vec<Frame>,
     exited: bool,
-    /// Open `begin` tags, innermost last.
-    spans: Vec<&'t str>,
+    /// Open `begin` tags (interned), innermost last.
+    spans: Vec<u32>,
     /// Sum of the frames' sizes.
     stack_bytes: u64,
 }
 
+// The block table turns into the prepared trace's in place (see
+// `into_prepared`) only if the two have the same layout size.
+const _: () = assert!(
+    std::mem::size_of::<Block>() == std::mem::size_of::<BlockInfo>()
+        && std::mem::align_of::<Block>() == std::mem::align_of::<BlockInfo>()
+);
+
+/// A block as pass 1 tracks it: 32 bytes, the size of a [`BlockInfo`], so
+/// the table becomes the prepared trace's in place.
 #[derive(Clone)]
 struct Block {
-    slot_start: usize,
-    ptr_slots: u32,
     size: u64,
+    /// Where its slots start in the slot arena.
+    slot_start: u32,
+    ptr_slots: u32,
     alloc_event: u32,
     home_g: u32,
     home_depth: u32,
@@ -212,12 +228,35 @@ struct Access {
     read: u64,
 }
 
-struct Pass1<'t> {
-    trace: &'t Trace,
+/// Pass 1 as a streaming consumer: feed it events (it is an [`EventSink`],
+/// so a parser or a generator can write straight into it), then
+/// [`Preparer::finish`] gives the [`PreparedTrace`] or the first error.
+pub struct Preparer {
+    file: String,
+    /// `globals` as declared (`start`).
+    declared_globals: u32,
+    /// Events seen so far (the index of the next one).
+    seen: usize,
+    /// The first unsound event; later events are not applied.
+    fail: Option<Fail>,
+    /// The block name the source gave for the next event's `alloc`.
+    pending_name: Option<u64>,
+    /// The size of the block table of an in-memory trace (its
+    /// `block_names`): an `alloc` beyond it is an error.
+    block_table: Option<usize>,
+    /// `Some` once a block's name differs from its index.
+    block_names: Option<Vec<u64>>,
+    positions: Positions,
+    tags: Vec<String>,
+    tag_ids: HashMap<String, u32>,
+    events_by_kind: [u64; 10],
+    /// Goroutines alive now, and the most at once.
+    alive: u64,
+    peak_goroutines: u64,
     globals: Vec<u64>,
     /// Last write and last read since it, per global (see [`Access`]).
     global_access: Vec<Access>,
-    gors: Vec<Goroutine<'t>>,
+    gors: Vec<Goroutine>,
     /// Trace goroutine number -> dense index.
     gid: HashMap<u32, u32>,
     blocks: Vec<Block>,
@@ -238,64 +277,112 @@ struct Pass1<'t> {
     g: u32,
     seq: u32,
     cur_deps: SmallVec<[Dep; 8]>,
+    cur_derefs: SmallVec<[u32; 8]>,
 
     // Output.
     goroutines: Vec<GoroutineInfo>,
-    event_goroutine: Vec<u32>,
-    event_seq: Vec<u32>,
-    dep_start: Vec<u32>,
-    deps: Vec<Dep>,
-    deref_start: Vec<u32>,
-    derefs: Vec<BlockIdx>,
-    is_dep_target: Vec<bool>,
+    programs: Vec<Program>,
+    order: Order,
 }
 
-/// Runs pass 1 over `trace`. See the module comment.
 /// The most package-level pointer variables a trace may declare (16 Mi: far
 /// beyond any real program's, and small enough that the state vectors sized
 /// by it cannot exhaust memory).
 pub const MAX_GLOBALS: u32 = 1 << 24;
 
-pub(crate) fn run(trace: &Trace) -> Result<Analysis> {
-    if trace.globals > MAX_GLOBALS {
-        return Err(crate::TraceError::invalid(
-            trace.file(),
-            "globals",
-            format!("{} globals declared; gcwb supports at most {MAX_GLOBALS}", trace.globals),
-        ));
+impl EventSink for Preparer {
+    fn start(&mut self, globals: u32) -> io::Result<()> {
+        self.declared_globals = globals;
+        if globals <= MAX_GLOBALS {
+            self.globals = vec![NIL; globals as usize];
+            self.global_access = vec![Access::default(); globals as usize];
+        }
+        Ok(())
     }
-    let mut p = Pass1::new(trace);
-    let mut fail = None;
-    for i in 0..trace.events.len() {
-        if let Err(msg) = p.event(i) {
-            fail = Some(Fail { event: i, msg });
-            break;
+
+    #[inline]
+    fn source(&mut self, pos: SourcePos, block_name: Option<u64>) {
+        self.positions.push(pos);
+        self.pending_name = block_name;
+    }
+
+    #[inline]
+    fn event(&mut self, e: &Event) -> io::Result<()> {
+        let i = self.seen;
+        self.seen += 1;
+        if self.fail.is_none() && self.declared_globals <= MAX_GLOBALS {
+            if let Err(msg) = self.event(i, e) {
+                self.fail = Some(Fail { event: i, msg });
+            }
+        }
+        self.pending_name = None;
+        Ok(())
+    }
+
+    fn end(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Preparer {
+    /// Feeds a whole in-memory trace (with its positions and block names).
+    pub fn feed_trace(&mut self, trace: &Trace) {
+        let _ = self.start(trace.globals);
+        let nb = trace.block_names.len();
+        self.block_table = Some(nb);
+        self.blocks = vec![UNBORN_BLOCK; nb];
+        self.direct = vec![None; nb];
+        if trace.block_names.iter().enumerate().any(|(i, &n)| n != i as u64) {
+            self.block_names = Some(trace.block_names.clone());
+        }
+        for (i, e) in trace.events.iter().enumerate() {
+            if let Some(&pos) = trace.positions.get(i) {
+                let name = match &e.op {
+                    Op::Alloc { block, .. } => trace.block_names.get(block.0 as usize).copied(),
+                    _ => None,
+                };
+                self.source(pos, name);
+            } else if let Op::Alloc { block, .. } = &e.op {
+                self.pending_name = trace.block_names.get(block.0 as usize).copied();
+            }
+            let _ = EventSink::event(self, e);
         }
     }
-    // Propagate escapes over what ran, so that a `stack` block escaping
-    // before a later unsound event is the error reported.
-    let (time, reason) = p.propagate();
-    if let Some((t, b)) = p
-        .blocks
-        .iter()
-        .enumerate()
-        .filter(|(b, blk)| blk.requested == Placement::Stack && time[*b] != NEVER)
-        .map(|(b, _)| (time[b], b))
-        .min()
-    {
-        if fail.as_ref().is_none_or(|f| (t as usize) < f.event) {
-            return Err(p.stack_escape_error(b, &reason[b]));
+
+    /// The prepared trace, or the first unsound event (see the module comment).
+    pub fn finish(mut self) -> Result<PreparedTrace> {
+        if self.declared_globals > MAX_GLOBALS {
+            return Err(crate::TraceError::invalid(
+                self.file.as_str(),
+                "globals",
+                format!("{} globals declared; gcwb supports at most {MAX_GLOBALS}", self.declared_globals),
+            ));
         }
+        // Propagate escapes over what ran, so that a `stack` block escaping
+        // before a later unsound event is the error reported.
+        let (time, reason) = self.propagate();
+        if let Some((t, b)) = self
+            .blocks
+            .iter()
+            .enumerate()
+            .filter(|(b, blk)| blk.requested == Placement::Stack && time[*b] != NEVER)
+            .map(|(b, _)| (time[b], b))
+            .min()
+        {
+            if self.fail.as_ref().is_none_or(|f| (t as usize) < f.event) {
+                return Err(self.stack_escape_error(b, &reason[b].to_reason(self.blocks[b].cause)));
+            }
+        }
+        if let Some(f) = self.fail.take() {
+            return Err(TraceError::invalid(self.file.as_str(), self.pos(f.event), f.msg));
+        }
+        if let Some(b) = self.blocks.iter().position(|b| b.alloc_event == UNBORN) {
+            let n = self.seen;
+            let msg = format!("block {} is named but never allocated", self.block_name(BlockIdx(b as u32)));
+            return Err(TraceError::invalid(self.file.as_str(), self.pos(n), msg));
+        }
+        Ok(self.into_prepared(reason))
     }
-    if let Some(f) = fail {
-        return Err(TraceError::invalid(trace.file(), trace.pos(f.event), f.msg));
-    }
-    if let Some(b) = p.blocks.iter().position(|b| b.alloc_event == UNBORN) {
-        let n = trace.events.len();
-        let msg = format!("block {} is named but never allocated", trace.block_name(BlockIdx(b as u32)));
-        return Err(TraceError::invalid(trace.file(), trace.pos(n), msg));
-    }
-    Ok(p.finish(reason))
 }
 
 /// `loc` with only its first `steps` path steps, as written in a trace.
@@ -314,21 +401,22 @@ fn loc_text(loc: &Loc) -> String {
     loc_prefix(loc, loc.path.len())
 }
 
-impl<'t> Pass1<'t> {
-    fn new(trace: &'t Trace) -> Self {
-        let n = trace.events.len();
-        let nb = trace.block_names.len();
-        let unborn = Block {
-            slot_start: 0,
-            ptr_slots: 0,
-            size: 0,
-            alloc_event: UNBORN,
-            home_g: 0,
-            home_depth: 0,
-            cause: Cause::Other,
-            requested: Placement::Auto,
-            at_alloc: AtAlloc::No,
-        };
+/// A block named by an event before its `alloc`.
+const UNBORN_BLOCK: Block = Block {
+    slot_start: 0,
+    ptr_slots: 0,
+    size: 0,
+    alloc_event: UNBORN,
+    home_g: 0,
+    home_depth: 0,
+    cause: Cause::Other,
+    requested: Placement::Auto,
+    at_alloc: AtAlloc::No,
+};
+
+impl Preparer {
+    /// A preparer for a trace called `file` in messages.
+    pub fn new(file: &str) -> Self {
         let main = Goroutine {
             id: GoroutineId::MAIN,
             locals: Vec::new(),
@@ -337,41 +425,74 @@ impl<'t> Pass1<'t> {
             spans: Vec::new(),
             stack_bytes: 0,
         };
-        let mut dep_start = Vec::with_capacity(n + 1);
-        dep_start.push(0);
-        let mut deref_start = Vec::with_capacity(n + 1);
-        deref_start.push(0);
-        Pass1 {
-            trace,
-            globals: vec![NIL; trace.globals as usize],
-            global_access: vec![Access::default(); trace.globals as usize],
+        Preparer {
+            file: file.to_string(),
+            declared_globals: 0,
+            seen: 0,
+            fail: None,
+            pending_name: None,
+            block_table: None,
+            block_names: None,
+            positions: Positions::default(),
+            tags: Vec::new(),
+            tag_ids: HashMap::new(),
+            events_by_kind: [0; 10],
+            alive: 1,
+            peak_goroutines: 1,
+            globals: Vec::new(),
+            global_access: Vec::new(),
             gors: vec![main],
             gid: HashMap::from([(GoroutineId::MAIN.0, 0)]),
-            blocks: vec![unborn; nb],
+            blocks: Vec::new(),
             slots: Vec::new(),
             slot_access: Vec::new(),
             more_readers: HashMap::new(),
-            direct: vec![None; nb],
+            direct: Vec::new(),
             edges: Vec::new(),
             event: 0,
             g: 0,
             seq: 0,
             cur_deps: SmallVec::new(),
-            goroutines: vec![GoroutineInfo { id: GoroutineId::MAIN, events: Vec::new(), spawned_at: None }],
-            event_goroutine: Vec::with_capacity(n),
-            event_seq: Vec::with_capacity(n),
-            dep_start,
-            deps: Vec::new(),
-            deref_start,
-            derefs: Vec::new(),
-            is_dep_target: vec![false; n],
+            cur_derefs: SmallVec::new(),
+            goroutines: vec![GoroutineInfo { id: GoroutineId::MAIN, events: 0, spawned_at: None }],
+            programs: vec![Program::default()],
+            order: Order::default(),
         }
     }
 
-    /// Applies and checks event `i`.
-    fn event(&mut self, i: usize) -> Step<()> {
-        let trace = self.trace;
-        let ev = &trace.events[i];
+    /// The position of event `i` for messages.
+    fn pos(&self, i: usize) -> String {
+        match self.positions.get(i) {
+            Some(p) => p.to_string(),
+            None => format!("event {}", i + 1),
+        }
+    }
+
+    /// `bN` as written in the trace.
+    fn block_name(&self, b: BlockIdx) -> String {
+        match &self.block_names {
+            Some(names) => match names.get(b.0 as usize) {
+                Some(n) => format!("b{n}"),
+                None => format!("b?{}", b.0),
+            },
+            None => format!("b{}", b.0),
+        }
+    }
+
+    /// The interned index of a span tag.
+    fn tag(&mut self, tag: &str) -> u32 {
+        if let Some(&t) = self.tag_ids.get(tag) {
+            return t;
+        }
+        let t = self.tags.len() as u32;
+        self.tags.push(tag.to_string());
+        self.tag_ids.insert(tag.to_string(), t);
+        t
+    }
+
+    /// Applies and checks event `i`, then appends it to its goroutine's
+    /// program.
+    fn event(&mut self, i: usize, ev: &Event) -> Step<()> {
         let g = match self.gid.get(&ev.g.0) {
             Some(&g) => g,
             None => return Err(format!("unknown goroutine {}", ev.g)),
@@ -381,11 +502,11 @@ impl<'t> Pass1<'t> {
         }
         self.event = i;
         self.g = g;
-        self.seq = self.goroutines[g as usize].events.len() as u32;
-        self.goroutines[g as usize].events.push(i as u32);
-        self.event_goroutine.push(g);
-        self.event_seq.push(self.seq);
+        self.seq = self.programs[g as usize].steps;
         self.cur_deps.clear();
+        self.cur_derefs.clear();
+        let mut child_index = 0u32;
+        let mut tag = 0u32;
 
         match &ev.op {
             Op::Call { locals, frame_bytes, args } => {
@@ -419,7 +540,11 @@ impl<'t> Pass1<'t> {
                         let v = self.eval(src)?;
                         self.pop_frame(g);
                         if self.gors[g as usize].frames.is_empty() {
-                            return Err(format!("ret copies into {}, but {} has no caller frame", loc_text(dst), ev.g));
+                            return Err(format!(
+                                "ret copies into {}, but {} has no caller frame",
+                                loc_text(dst),
+                                ev.g
+                            ));
                         }
                         self.write(dst, v)?;
                     }
@@ -442,6 +567,7 @@ impl<'t> Pass1<'t> {
                 let vals = self.eval_args(args)?;
                 let c = self.gors.len() as u32;
                 self.gid.insert(child.0, c);
+                child_index = c;
                 self.gors.push(Goroutine {
                     id: *child,
                     locals: vec![NIL; *locals as usize],
@@ -450,7 +576,8 @@ impl<'t> Pass1<'t> {
                     spans: Vec::new(),
                     stack_bytes: bytes,
                 });
-                self.goroutines.push(GoroutineInfo { id: *child, events: Vec::new(), spawned_at: Some(i as u32) });
+                self.goroutines.push(GoroutineInfo { id: *child, events: 0, spawned_at: Some(i as u32) });
+                self.programs.push(Program::default());
                 for (k, v) in vals.into_iter().enumerate() {
                     self.store(Cell::Local { g: c, idx: k, depth: 1 }, v);
                 }
@@ -466,32 +593,106 @@ impl<'t> Pass1<'t> {
                 gr.stack_bytes = 0;
                 gr.exited = true;
             }
-            Op::Begin { tag } => self.gors[g as usize].spans.push(tag),
-            Op::End { tag } => {
+            Op::Begin { tag: name } => {
+                tag = self.tag(name);
+                self.gors[g as usize].spans.push(tag);
+            }
+            Op::End { tag: name } => {
+                tag = self.tag(name);
                 let spans = &mut self.gors[g as usize].spans;
-                match spans.iter().rposition(|t| *t == tag) {
+                match spans.iter().rposition(|&t| t == tag) {
                     Some(k) => {
                         spans.remove(k);
                     }
-                    None => return Err(format!("end {tag} without a matching begin")),
+                    None => return Err(format!("end {name} without a matching begin")),
                 }
             }
             Op::Work { .. } | Op::Gc => {}
         }
 
         // Record the event's dependencies: the latest seq per goroutine.
+        let mut raw: SmallVec<[RawDep; 8]> = SmallVec::new();
         if !self.cur_deps.is_empty() {
             self.cur_deps.sort_unstable_by_key(|d| (d.goroutine, Reverse(d.seq)));
             self.cur_deps.dedup_by_key(|d| d.goroutine);
             for &d in &self.cur_deps {
-                let target = self.goroutines[d.goroutine as usize].events[d.seq as usize];
-                self.is_dep_target[target as usize] = true;
+                self.programs[d.goroutine as usize].set_dep_target(d.seq);
+                raw.push((d.goroutine, d.seq));
             }
-            self.deps.extend_from_slice(&self.cur_deps);
         }
-        self.dep_start.push(self.deps.len() as u32);
-        self.deref_start.push(self.derefs.len() as u32);
+        self.emit(g, &ev.op, &raw, child_index, tag);
+        self.order.push(g);
+        self.goroutines[g as usize].events += 1;
         Ok(())
+    }
+
+    /// Appends the applied event to goroutine `g`'s program.
+    fn emit(&mut self, g: u32, op: &Op, deps: &[RawDep], child: u32, tag: u32) {
+        self.events_by_kind[EventKind::of(op).index()] += 1;
+        match op {
+            Op::Go { .. } => {
+                self.alive += 1;
+                self.peak_goroutines = self.peak_goroutines.max(self.alive);
+            }
+            Op::Exit => self.alive -= 1,
+            _ => {}
+        }
+        let prog = &mut self.programs[g as usize];
+        prog.steps += 1;
+        let mut e = Encoder { buf: &mut prog.derefs };
+        for &b in &self.cur_derefs {
+            e.varint(u64::from(b));
+        }
+        let mut e = Encoder { buf: &mut prog.code };
+        match op {
+            Op::Call { locals, frame_bytes, args } => {
+                e.head(kind::CALL, frame_bytes.is_some(), deps);
+                e.frame(*locals, *frame_bytes, args);
+            }
+            Op::Ret { copy: None } => {
+                e.head(kind::RET, false, deps);
+            }
+            Op::Ret { copy: Some((src, dst)) } => {
+                e.head(kind::RET_COPY, false, deps);
+                e.src(src);
+                e.loc(dst);
+            }
+            Op::Alloc { dst, block, size, ptr_slots, .. } => {
+                e.head(kind::ALLOC, false, deps);
+                e.loc(dst);
+                e.varint(u64::from(block.0));
+                e.varint(*size);
+                e.varint(u64::from(*ptr_slots));
+            }
+            Op::Go { locals, frame_bytes, args, .. } => {
+                e.head(kind::GO, frame_bytes.is_some(), deps);
+                e.varint(u64::from(child));
+                e.frame(*locals, *frame_bytes, args);
+            }
+            Op::Set { dst, src } => {
+                e.head(kind::SET, false, deps);
+                e.loc(dst);
+                e.src(src);
+            }
+            Op::Work { ns } => {
+                e.head(kind::WORK, false, deps);
+                e.varint(*ns);
+            }
+            Op::Begin { .. } => {
+                e.head(kind::BEGIN, false, deps);
+                e.varint(u64::from(tag));
+            }
+            Op::End { .. } => {
+                e.head(kind::END, false, deps);
+                e.varint(u64::from(tag));
+            }
+            Op::Exit => {
+                e.head(kind::EXIT, false, deps);
+            }
+            Op::Gc => {
+                e.head(kind::GC, false, deps);
+            }
+        }
     }
 
     /// Checks a frame's shape; returns its size in bytes.
@@ -526,18 +727,21 @@ impl<'t> Pass1<'t> {
 
     /// Creates block `b` in the current goroutine's top frame.
     fn alloc(&mut self, b: BlockIdx, size: u64, ptr_slots: u32, cause: Cause, placement: Placement) -> Step<()> {
-        let trace = self.trace;
         let bi = b.0 as usize;
-        let Some(blk) = self.blocks.get(bi) else {
-            return Err(format!(
-                "block index {} is not in the trace's block table ({} blocks)",
-                b.0,
-                self.blocks.len()
-            ));
-        };
-        let name = trace.block_name(b);
+        if let Some(n) = self.block_table {
+            if bi >= n {
+                return Err(format!("block index {} is not in the trace's block table ({n} blocks)", b.0));
+            }
+        }
+        if bi >= self.blocks.len() {
+            self.blocks.resize(bi + 1, UNBORN_BLOCK);
+            self.direct.resize(bi + 1, None);
+        }
+        self.note_name(bi);
+        let blk = &self.blocks[bi];
+        let name = self.block_name(b);
         if blk.alloc_event != UNBORN {
-            return Err(format!("block {name} is allocated twice (first at {})", trace.pos(blk.alloc_event as usize)));
+            return Err(format!("block {name} is allocated twice (first at {})", self.pos(blk.alloc_event as usize)));
         }
         if size == 0 {
             return Err(format!("block {name} has size 0 (SIZE must be at least 1)"));
@@ -574,13 +778,16 @@ impl<'t> Pass1<'t> {
         }
         let start = self.slots.len();
         let n = ptr_slots as usize;
+        if start + n > u32::MAX as usize {
+            return Err(format!("block {name}'s {ptr_slots} pointer slots exceed gcwb's 2^32 pointer slots in all"));
+        }
         if self.slots.try_reserve(n).is_err() || self.slot_access.try_reserve(n).is_err() {
             return Err(format!("block {name}'s {ptr_slots} pointer slots do not fit in memory"));
         }
         self.slots.resize(start + n, NIL);
         self.slot_access.resize(start + n, Access::default());
         self.blocks[bi] = Block {
-            slot_start: start,
+            slot_start: start as u32,
             ptr_slots,
             size,
             alloc_event: self.event as u32,
@@ -591,6 +798,28 @@ impl<'t> Pass1<'t> {
             at_alloc,
         };
         Ok(())
+    }
+
+    /// Records the name the source gave block `bi` (kept only once some name
+    /// differs from its index).
+    fn note_name(&mut self, bi: usize) {
+        let name = self.pending_name.take();
+        match (&mut self.block_names, name) {
+            (None, None) => {}
+            (None, Some(n)) if n == bi as u64 => {}
+            (None, Some(n)) => {
+                let mut names: Vec<u64> = (0..self.blocks.len() as u64).collect();
+                names[bi] = n;
+                self.block_names = Some(names);
+            }
+            (Some(names), n) => {
+                if names.len() < self.blocks.len() {
+                    let from = names.len() as u64;
+                    names.extend(from..self.blocks.len() as u64);
+                }
+                names[bi] = n.unwrap_or(bi as u64);
+            }
+        }
     }
 
     /// Records a read (`write == false`) or a write of `cell` by the current
@@ -658,8 +887,8 @@ impl<'t> Pass1<'t> {
                 Cell::Local { g, idx: f.start + k as usize, depth: gr.frames.len() as u32 }
             }
             Root::Global(k) => {
-                if k >= self.trace.globals {
-                    return Err(format!("global G{k} out of range: the trace declares {} globals", self.trace.globals));
+                if k >= self.declared_globals {
+                    return Err(format!("global G{k} out of range: the trace declares {} globals", self.declared_globals));
                 }
                 Cell::Global(k)
             }
@@ -671,18 +900,18 @@ impl<'t> Pass1<'t> {
                 return Err(format!("nil dereference: {} is nil", loc_prefix(loc, step)));
             }
             let b = block_of(v);
-            self.derefs.push(BlockIdx(b));
+            self.cur_derefs.push(b);
             let blk = &self.blocks[b as usize];
             let slot = offset_of(v) as u64 + k as u64;
             if slot >= blk.ptr_slots as u64 {
                 return Err(format!(
                     "slot {slot} out of range: {} has {} pointer slots ({})",
-                    self.trace.block_name(BlockIdx(b)),
+                    self.block_name(BlockIdx(b)),
                     blk.ptr_slots,
                     loc_prefix(loc, step + 1)
                 ));
             }
-            cell = Cell::Slot { block: b, idx: blk.slot_start + slot as usize };
+            cell = Cell::Slot { block: b, idx: blk.slot_start as usize + slot as usize };
         }
         Ok(cell)
     }
@@ -712,7 +941,7 @@ impl<'t> Pass1<'t> {
                          bytes",
                         loc_text(loc),
                         off * WORD_BYTES,
-                        self.trace.block_name(BlockIdx(b))
+                        self.block_name(BlockIdx(b))
                     ));
                 }
                 Ok(pack(b, off as u32))
@@ -778,26 +1007,26 @@ impl<'t> Pass1<'t> {
 
     /// Propagates escapes along the edges. Returns per block its escape time
     /// ([`NEVER`] if it stays on the stack) and its heap reason.
-    fn propagate(&self) -> (Vec<u32>, Vec<Option<HeapReason>>) {
+    fn propagate(&self) -> (Vec<u32>, Vec<Why>) {
         let nb = self.blocks.len();
         let mut time = vec![NEVER; nb];
-        let mut reason: Vec<Option<HeapReason>> = vec![None; nb];
+        let mut reason: Vec<Why> = vec![Why::default(); nb];
+        let escapes = |event: u32, via: u32| Why { event, via, tag: WhyTag::Escapes };
         let mut heap = BinaryHeap::new();
         for (b, blk) in self.blocks.iter().enumerate() {
             if blk.alloc_event == UNBORN {
                 continue;
             }
+            let at = |tag| Why { event: blk.alloc_event, via: Why::NO_BLOCK, tag };
             let r = match blk.at_alloc {
-                AtAlloc::Requested => Some((blk.alloc_event, HeapReason::Requested)),
-                AtAlloc::TooLarge => {
-                    Some((blk.alloc_event, HeapReason::TooLarge { limit: blk.cause.max_stack_bytes() }))
-                }
-                AtAlloc::NoFrame => Some((blk.alloc_event, HeapReason::Escapes { event: blk.alloc_event, via: None })),
-                AtAlloc::No => self.direct[b].map(|(e, _)| (e, HeapReason::Escapes { event: e, via: None })),
+                AtAlloc::Requested => Some((blk.alloc_event, at(WhyTag::Requested))),
+                AtAlloc::TooLarge => Some((blk.alloc_event, at(WhyTag::TooLarge))),
+                AtAlloc::NoFrame => Some((blk.alloc_event, escapes(blk.alloc_event, Why::NO_BLOCK))),
+                AtAlloc::No => self.direct[b].map(|(e, _)| (e, escapes(e, Why::NO_BLOCK))),
             };
             if let Some((t, r)) = r {
                 time[b] = t;
-                reason[b] = Some(r);
+                reason[b] = r;
                 heap.push(Reverse((t, b as u32)));
             }
         }
@@ -826,7 +1055,7 @@ impl<'t> Pass1<'t> {
                 let nt = t.max(i);
                 if nt < time[b as usize] {
                     time[b as usize] = nt;
-                    reason[b as usize] = Some(HeapReason::Escapes { event: i, via: Some(BlockIdx(c)) });
+                    reason[b as usize] = escapes(i, c);
                     heap.push(Reverse((nt, b)));
                 }
             }
@@ -836,7 +1065,7 @@ impl<'t> Pass1<'t> {
 
     /// The error for a `stack` block that escapes.
     fn stack_escape_error(&self, b: usize, reason: &Option<HeapReason>) -> TraceError {
-        let trace = self.trace;
+        let trace = self;
         let name = trace.block_name(BlockIdx(b as u32));
         let blk = &self.blocks[b];
         let Some(HeapReason::Escapes { event, via }) = reason else {
@@ -870,34 +1099,47 @@ impl<'t> Pass1<'t> {
             trace.pos(blk.alloc_event as usize),
             trace.pos(*event as usize)
         );
-        TraceError::invalid(trace.file(), trace.pos(*event as usize), msg)
+        TraceError::invalid(self.file.as_str(), trace.pos(*event as usize), msg)
     }
 
-    fn finish(self, reason: Vec<Option<HeapReason>>) -> Analysis {
-        let blocks = self
-            .blocks
+    fn into_prepared(mut self, reason: Vec<Why>) -> PreparedTrace {
+        // Same size and alignment: the collect reuses the table's memory.
+        let mut reason = reason.into_iter();
+        let blocks: Vec<BlockInfo> = std::mem::take(&mut self.blocks)
             .into_iter()
-            .zip(reason)
-            .map(|(b, heap_reason)| BlockInfo {
-                alloc_event: b.alloc_event,
-                goroutine: b.home_g,
+            .map(|b| BlockInfo {
                 size: b.size,
+                alloc_event: b.alloc_event,
                 ptr_slots: b.ptr_slots,
+                why: reason.next().unwrap_or_default(),
                 cause: b.cause,
                 requested: b.requested,
-                heap_reason,
             })
             .collect();
-        Analysis {
+        let mut blocks = blocks;
+        blocks.shrink_to_fit();
+        let mut programs = std::mem::take(&mut self.programs);
+        for p in &mut programs {
+            p.code.shrink_to_fit();
+            p.derefs.shrink_to_fit();
+        }
+        self.order.shrink_to_fit();
+        self.positions.shrink_to_fit();
+        PreparedTrace {
+            file: self.file,
+            globals: self.declared_globals,
             blocks,
             goroutines: self.goroutines,
-            event_goroutine: self.event_goroutine,
-            event_seq: self.event_seq,
-            dep_start: self.dep_start,
-            deps: self.deps,
-            deref_start: self.deref_start,
-            derefs: self.derefs,
-            is_dep_target: self.is_dep_target,
+            programs,
+            tags: self.tags,
+            events_by_kind: self.events_by_kind,
+            peak_goroutines: self.peak_goroutines,
+            order: self.order,
+            block_names: self.block_names,
+            positions: self.positions,
+            event_index: Default::default(),
+            deaths: Default::default(),
+            placements: Default::default(),
         }
     }
 }

@@ -215,7 +215,7 @@ mod tests {
         let t = build(&params(5, &[("old_objects", "2000"), ("updates", "20000")]));
         let a = analyze(&t).unwrap();
         let places = a.placements(false);
-        let d = death_times(&t, &a, &places);
+        let d = death_times(&a, &places);
         // Everything main allocated is old; workers' blocks are young.
         let main = a.goroutines[0].id;
         let first_update = t.events.iter().position(|e| e.g != main && !matches!(e.op, Op::Work { .. })).unwrap();
@@ -223,6 +223,7 @@ mod tests {
         let mut much_older = 0;
         let mut young = 0;
         let mut dead_soon = 0;
+        let derefs = a.derefs_by_event();
         for (i, e) in t.events.iter().enumerate() {
             let Op::Alloc { dst, block, .. } = &e.op else {
                 continue;
@@ -233,7 +234,7 @@ mod tests {
             young += 1;
             assert_eq!(places[block.0 as usize], Place::Heap);
             // The block holding the destination slot: the last one dereferenced.
-            let holder = *a.derefs_of(i).last().expect("stored into a slot");
+            let holder = *derefs[i].last().expect("stored into a slot");
             let born = a.blocks[holder.0 as usize].alloc_event as usize;
             assert!(!dst.path.is_empty());
             old_to_young += u64::from(born < first_update);

@@ -390,7 +390,8 @@ mod tests {
         assert!(writers.values().filter(|w| w.len() > 1).count() > 200, "most slots shared");
         // ... and read by goroutines that did not write them: cross-goroutine dependencies.
         let a = analyze(&t).unwrap();
-        let waits = (0..t.events.len()).filter(|&i| !a.deps_of(i).is_empty()).count();
+        let deps = a.deps_by_event();
+        let waits = (0..t.events.len()).filter(|&i| !deps[i].is_empty()).count();
         assert!(waits > 1000, "{waits} events wait for another goroutine");
         // Ring items on the heap, most of the rest on stacks.
         let place = a.placements(false);

@@ -278,18 +278,19 @@ mod tests {
         let t = build(&params(5, &[("stages", "5"), ("messages", "3000"), ("buffer", "8")]));
         let a = analyze(&t).unwrap();
         let places = a.placements(false);
-        let d = death_times(&t, &a, &places);
+        let d = death_times(&a, &places);
         // Dense goroutine index -> stage (main is none).
         let stage_of = |dense: u32| (a.goroutines[dense as usize].id.0 as usize).checked_sub(2);
         // Stage s+1 waits for stage s (a receive after the send into the same
         // slot) and stage s for stage s+1 (a send into a slot the receiver cleared).
         let mut waits = vec![vec![0u32; stages]; stages];
+        let deps = a.deps_by_event();
         for i in 0..t.events.len() {
-            let Some(me) = stage_of(a.event_goroutine[i]) else {
+            let Some(me) = stage_of(a.goroutine_of(i)) else {
                 continue;
             };
-            for dep in a.deps_of(i) {
-                assert_ne!(dep.goroutine, a.event_goroutine[i]);
+            for dep in &deps[i] {
+                assert_ne!(dep.goroutine, a.goroutine_of(i));
                 if let Some(other) = stage_of(dep.goroutine) {
                     waits[me][other] += 1;
                 }
@@ -307,9 +308,9 @@ mod tests {
             }
             headers += 1;
             assert_eq!(places[bi], Place::Heap, "a sent message escapes");
-            let from = stage_of(info.goroutine).unwrap();
+            let from = stage_of(a.goroutine_of(info.alloc_event as usize)).unwrap();
             let died = d.death[bi].expect("every message is dropped");
-            assert_eq!(stage_of(a.event_goroutine[died as usize]), Some(from + 1));
+            assert_eq!(stage_of(a.goroutine_of(died as usize)), Some(from + 1));
         }
         assert_eq!(headers, 3000 * (stages - 1));
         assert_eq!(t.events.iter().filter(|e| e.op == Op::Exit).count(), stages);

@@ -918,7 +918,7 @@ mod tests {
             assert_eq!(
                 place[e.block.0 as usize], e.place,
                 "{:?} (escaping run: {}) block {}: {:?}",
-                e.situation, e.escaping, e.block.0, a.blocks[e.block.0 as usize].heap_reason
+                e.situation, e.escaping, e.block.0, a.blocks[e.block.0 as usize].heap_reason()
             );
         }
         t
@@ -971,7 +971,7 @@ mod tests {
     fn escaping_runs_go_to_the_heap_and_the_others_stay_on_the_stack() {
         let p = params(5, &[("rounds", "3"), ("goroutines", "1"), ("goroutine_rounds", "2")]);
         let (t, log) = build(&p);
-        let place = analyze(&t).unwrap().placements(false);
+        let place = analyze(&t).unwrap().placements(false).to_vec();
         let first = |s: Situation, escaping: bool| {
             log.iter()
                 .filter(|e| e.situation == Some(s) && e.escaping == escaping)

@@ -1,0 +1,332 @@
+//! The prepared trace: what pass 1 makes of a trace, built once and shared
+//! read-only by every replay, the verifier, the oracle and the demographics.
+//!
+//! # Memory
+//!
+//! The design budget is about 30 bytes an event. Per event: its instruction
+//! in its goroutine's stream ([`super::code`], a few bytes), its goroutine in
+//! the trace order (2 bytes while the trace has at most 65,536 goroutines,
+//! else 4), its position (about 1 byte, [`super::positions`]), the blocks it
+//! dereferences (a varint each, for the verifier) and one bit saying whether
+//! another goroutine waits for it. Per block: its [`BlockInfo`]. What only
+//! some runs need is computed on first use and kept: the death times per
+//! placement ([`PreparedTrace::deaths`]) and each goroutine's events' trace
+//! indices ([`PreparedTrace::event_index`], for the verifier).
+
+use super::code::{read_block, Insn, Reader};
+use super::oracle::{death_times, Deaths};
+use super::positions::Positions;
+use super::{BlockInfo, Dep, GoroutineInfo, Place};
+use crate::model::BlockIdx;
+use std::sync::OnceLock;
+
+/// One goroutine's part of a prepared trace.
+#[derive(Clone, Debug, Default)]
+pub struct Program {
+    /// Its events as instructions ([`super::code`]), in order.
+    pub code: Vec<u8>,
+    /// The blocks its events dereference, in evaluation order (varints).
+    pub derefs: Vec<u8>,
+    /// Bit `seq`: another goroutine waits for its event `seq`.
+    dep_target: Vec<u64>,
+    /// Number of events.
+    pub steps: u32,
+}
+
+impl Program {
+    /// Does another goroutine wait for event `seq` (publish progress after it)?
+    #[inline]
+    pub fn is_dep_target(&self, seq: u32) -> bool {
+        self.dep_target.get(seq as usize / 64).is_some_and(|w| w >> (seq % 64) & 1 != 0)
+    }
+
+    pub(super) fn set_dep_target(&mut self, seq: u32) {
+        let w = seq as usize / 64;
+        if self.dep_target.len() <= w {
+            self.dep_target.resize(w + 1, 0);
+        }
+        self.dep_target[w] |= 1 << (seq % 64);
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.code.capacity() + self.derefs.capacity() + self.dep_target.capacity() * 8
+    }
+}
+
+/// The trace order: the dense goroutine index of each event.
+#[derive(Clone, Debug)]
+pub(super) enum Order {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+impl Default for Order {
+    fn default() -> Self {
+        Order::Narrow(Vec::new())
+    }
+}
+
+impl Order {
+    #[inline]
+    pub(super) fn push(&mut self, g: u32) {
+        match self {
+            Order::Narrow(v) if g <= u16::MAX as u32 => v.push(g as u16),
+            Order::Narrow(v) => {
+                let mut w: Vec<u32> = v.iter().map(|&x| x as u32).collect();
+                w.push(g);
+                *self = Order::Wide(w);
+            }
+            Order::Wide(v) => v.push(g),
+        }
+    }
+    #[inline]
+    pub(super) fn get(&self, i: usize) -> u32 {
+        match self {
+            Order::Narrow(v) => v[i] as u32,
+            Order::Wide(v) => v[i],
+        }
+    }
+    pub(super) fn len(&self) -> usize {
+        match self {
+            Order::Narrow(v) => v.len(),
+            Order::Wide(v) => v.len(),
+        }
+    }
+    pub(super) fn shrink_to_fit(&mut self) {
+        match self {
+            Order::Narrow(v) => v.shrink_to_fit(),
+            Order::Wide(v) => v.shrink_to_fit(),
+        }
+    }
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Order::Narrow(v) => v.capacity() * 2,
+            Order::Wide(v) => v.capacity() * 4,
+        }
+    }
+}
+
+/// A validated, analysed trace in its compact form. See the module comment.
+#[derive(Debug)]
+pub struct PreparedTrace {
+    /// The file the trace came from (`<memory>` when built in memory).
+    pub file: String,
+    /// Number of package-level pointer variables.
+    pub globals: u32,
+    /// Per [`BlockIdx`].
+    pub blocks: Vec<BlockInfo>,
+    /// Dense goroutine index -> info; index 0 is main (`g1`).
+    pub goroutines: Vec<GoroutineInfo>,
+    /// Per dense goroutine index: its instructions.
+    pub programs: Vec<Program>,
+    /// Interned span tags, by index.
+    pub tags: Vec<String>,
+    /// Events per [`super::demographics::EventKind`] (by its `index`).
+    pub events_by_kind: [u64; 10],
+    /// The most goroutines alive at once (main exists from the start).
+    pub peak_goroutines: u64,
+    pub(super) order: Order,
+    /// `Some` when some block's name differs from its index.
+    pub(super) block_names: Option<Vec<u64>>,
+    pub(super) positions: Positions,
+    pub(super) event_index: OnceLock<Vec<Vec<u32>>>,
+    pub(super) deaths: [OnceLock<Deaths>; 2],
+    pub(super) placements: [OnceLock<Vec<Place>>; 2],
+}
+
+impl PreparedTrace {
+    /// The dense index of the goroutine that allocated block `b`.
+    pub fn block_goroutine(&self, b: BlockIdx) -> u32 {
+        self.goroutine_of(self.blocks[b.0 as usize].alloc_event as usize)
+    }
+
+    /// Number of events.
+    pub fn events(&self) -> usize {
+        self.order.len()
+    }
+
+    /// The dense goroutine index of event `i`.
+    #[inline]
+    pub fn goroutine_of(&self, i: usize) -> u32 {
+        self.order.get(i)
+    }
+
+    /// The file name used in messages.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The position of event `i` for messages: its line or byte offset when
+    /// known, else its ordinal (`event 12`).
+    pub fn pos(&self, i: usize) -> String {
+        match self.positions.get(i) {
+            Some(p) => p.to_string(),
+            None => format!("event {}", i + 1),
+        }
+    }
+
+    /// `bN` as written in the trace.
+    pub fn block_name(&self, b: BlockIdx) -> String {
+        match &self.block_names {
+            Some(names) => match names.get(b.0 as usize) {
+                Some(n) => format!("b{n}"),
+                None => format!("b?{}", b.0),
+            },
+            None => format!("b{}", b.0),
+        }
+    }
+
+    /// Stack or heap for every block (computed on first use and kept). With
+    /// `no_stack` every block is heap.
+    pub fn placements(&self, no_stack: bool) -> &[Place] {
+        self.placements[no_stack as usize].get_or_init(|| {
+            self.blocks
+                .iter()
+                .map(|b| if no_stack || b.escapes() { Place::Heap } else { Place::Stack })
+                .collect()
+        })
+    }
+
+    /// The oracle's death times under the placements `no_stack` selects,
+    /// computed on first use and kept.
+    pub fn deaths(&self, no_stack: bool) -> &Deaths {
+        self.deaths[no_stack as usize].get_or_init(|| death_times(self, self.placements(no_stack)))
+    }
+
+    /// Per goroutine, the trace indices of its events (computed on first use
+    /// and kept: 4 bytes an event; the verifier uses it).
+    pub fn event_index(&self) -> &[Vec<u32>] {
+        self.event_index.get_or_init(|| {
+            let mut idx: Vec<Vec<u32>> =
+                self.programs.iter().map(|p| Vec::with_capacity(p.steps as usize)).collect();
+            for i in 0..self.events() {
+                idx[self.goroutine_of(i) as usize].push(i as u32);
+            }
+            idx
+        })
+    }
+
+    /// Goroutine `g`'s events, decoded in order: `(instruction, dependencies)`.
+    /// For tests and tools; the replayer decodes as it runs.
+    pub fn decode(&self, g: usize) -> Vec<(Insn<'_>, Vec<Dep>)> {
+        let p = &self.programs[g];
+        let mut r = Reader::default();
+        (0..p.steps)
+            .map(|_| {
+                let mut deps = Vec::new();
+                let insn = r.next(&p.code, |goroutine, seq| deps.push(Dep { goroutine, seq }));
+                (insn, deps)
+            })
+            .collect()
+    }
+
+    /// Event `i`'s ordinal within its goroutine's events (slow; for tests).
+    pub fn seq_of(&self, i: usize) -> u32 {
+        let g = self.goroutine_of(i) as usize;
+        self.event_index()[g].iter().position(|&e| e as usize == i).expect("event of its goroutine") as u32
+    }
+
+    /// Every event's dependencies, by trace index (decodes every program
+    /// once; for tests and tools).
+    pub fn deps_by_event(&self) -> Vec<Vec<Dep>> {
+        let mut out = vec![Vec::new(); self.events()];
+        for (g, idx) in self.event_index().iter().enumerate() {
+            for ((_, deps), &i) in self.decode(g).into_iter().zip(idx) {
+                out[i as usize] = deps;
+            }
+        }
+        out
+    }
+
+    /// Every event's dereferenced blocks, by trace index (for tests and tools).
+    pub fn derefs_by_event(&self) -> Vec<Vec<BlockIdx>> {
+        let mut out = vec![Vec::new(); self.events()];
+        for (g, idx) in self.event_index().iter().enumerate() {
+            let p = &self.programs[g];
+            let mut pos = 0usize;
+            for ((insn, _), &i) in self.decode(g).into_iter().zip(idx) {
+                out[i as usize] = (0..derefs_in(&insn)).map(|_| BlockIdx(read_block(&p.derefs, &mut pos))).collect();
+            }
+        }
+        out
+    }
+
+    /// The number of cross-goroutine dependencies in the whole trace.
+    pub fn dep_count(&self) -> usize {
+        (0..self.programs.len()).map(|g| self.decode(g).iter().map(|(_, d)| d.len()).sum::<usize>()).sum()
+    }
+
+    /// Event `i`'s dependencies (slow: decodes its goroutine; for tests).
+    pub fn deps_of(&self, i: usize) -> Vec<Dep> {
+        let g = self.goroutine_of(i) as usize;
+        let seq = self.event_index()[g].iter().position(|&e| e as usize == i).expect("event of its goroutine");
+        self.decode(g).swap_remove(seq).1
+    }
+
+    /// Does another goroutine wait for event `i`? (slow; for tests)
+    pub fn is_dep_target(&self, i: usize) -> bool {
+        let g = self.goroutine_of(i) as usize;
+        let seq = self.event_index()[g].iter().position(|&e| e as usize == i).expect("event of its goroutine");
+        self.programs[g].is_dep_target(seq as u32)
+    }
+
+    /// The blocks event `i` dereferences, in evaluation order (slow; for tests).
+    pub fn derefs_of(&self, i: usize) -> Vec<BlockIdx> {
+        let g = self.goroutine_of(i) as usize;
+        let seq = self.event_index()[g].iter().position(|&e| e as usize == i).expect("event of its goroutine");
+        let p = &self.programs[g];
+        let mut r = Reader::default();
+        let mut pos = 0usize;
+        for (k, _) in (0..p.steps).enumerate() {
+            let insn = r.next(&p.code, |_, _| {});
+            let n = derefs_in(&insn);
+            if k == seq {
+                return (0..n).map(|_| BlockIdx(read_block(&p.derefs, &mut pos))).collect();
+            }
+            for _ in 0..n {
+                read_block(&p.derefs, &mut pos);
+            }
+        }
+        unreachable!("seq is within the goroutine")
+    }
+
+    /// Bytes held by its parts: code, derefs, order, positions, blocks (for
+    /// measurements).
+    pub fn heap_breakdown(&self) -> [(&'static str, usize); 5] {
+        [
+            ("code", self.programs.iter().map(|p| p.code.capacity()).sum()),
+            ("derefs", self.programs.iter().map(|p| p.derefs.capacity()).sum()),
+            ("order", self.order.heap_bytes()),
+            ("positions", self.positions.heap_bytes()),
+            ("blocks", self.blocks.capacity() * std::mem::size_of::<BlockInfo>()),
+        ]
+    }
+
+    /// Bytes of memory the prepared trace holds (what was built at
+    /// preparation; not the death times and indices computed later).
+    pub fn heap_bytes(&self) -> usize {
+        self.programs.iter().map(Program::heap_bytes).sum::<usize>()
+            + self.order.heap_bytes()
+            + self.positions.heap_bytes()
+            + self.blocks.capacity() * std::mem::size_of::<BlockInfo>()
+            + self.block_names.as_ref().map_or(0, |n| n.capacity() * 8)
+            + self.goroutines.capacity() * std::mem::size_of::<GoroutineInfo>()
+    }
+}
+
+/// How many blocks an instruction dereferences: one per path step of every
+/// location it evaluates (see `docs/trace-format.md`, "Evaluation order").
+pub fn derefs_in(insn: &Insn<'_>) -> usize {
+    use crate::model::Src;
+    let src = |s: &Src| match s {
+        Src::Nil => 0,
+        Src::Loc(l) | Src::Interior(l, _) => l.path.len(),
+    };
+    match insn {
+        Insn::Call { args, .. } | Insn::Go { args, .. } => args.clone().map(|a| src(&a)).sum(),
+        Insn::Ret { copy: Some((s, d)) } => src(s) + d.path.len(),
+        Insn::Alloc { dst, .. } => dst.path.len(),
+        Insn::Set { dst, src: s } => dst.path.len() + src(s),
+        _ => 0,
+    }
+}
