@@ -641,10 +641,7 @@ fn check(path: &Path) -> i32 {
     let t = &prepared.trace;
     let t1 = Instant::now();
     let deaths = t.deaths(false);
-    if std::env::var_os("GCWB_TIMING").is_some() {
-        eprintln!("prepare {:.2} s, oracle {:.2} s, prepared {} bytes ({:.1} bytes/event)", prepared.load_ns as f64 / 1e9, t1.elapsed().as_secs_f64(), t.heap_bytes(), t.heap_bytes() as f64 / t.events().max(1) as f64);
-        eprintln!("{:?}", t.heap_breakdown());
-    }
+    let oracle_s = t1.elapsed().as_secs_f64();
     let c = prepared.counts(false);
     println!("{}: valid gctrace 1 ({:.1} ms)", path.display(), t0.elapsed().as_secs_f64() * 1e3);
     println!("  events           {}", t.events());
@@ -657,5 +654,13 @@ fn check(path: &Path) -> i32 {
         deaths.peak_live_heap_bytes,
         t.pos(deaths.peak_live_heap_event as usize)
     );
+    let load_s = prepared.load_ns as f64 / 1e9;
+    println!(
+        "  load             {load_s:.2} s ({:.1} M events/s); prepared trace {:.1} MB, {:.1} bytes an event",
+        t.events() as f64 / load_s.max(1e-9) / 1e6,
+        t.heap_bytes() as f64 / 1e6,
+        t.heap_bytes() as f64 / t.events().max(1) as f64
+    );
+    println!("  oracle           {oracle_s:.2} s");
     0
 }

@@ -165,9 +165,7 @@ pub struct Machine<'a> {
     globals: Vec<u64>,
     goroutines: Vec<Goroutine>,
     /// Per block: where its slots start in `slots` (valid once allocated).
-    slot_start: Vec<usize>,
-    /// Per block: its number of pointer slots.
-    slot_len: Vec<u32>,
+    slot_start: Vec<u32>,
     life: Vec<Life>,
     /// The slot arena.
     slots: Vec<u64>,
@@ -189,7 +187,6 @@ impl<'a> Machine<'a> {
             globals: vec![NIL; prepared.globals as usize],
             goroutines: vec![Goroutine::default(); prepared.goroutines.len().max(1)],
             slot_start: vec![0; n],
-            slot_len: prepared.blocks.iter().map(|b| b.ptr_slots).collect(),
             life: vec![Life::Unborn; n],
             slots: Vec::new(),
             root_words: prepared.globals as usize,
@@ -248,8 +245,8 @@ impl<'a> Machine<'a> {
                 let cell = self.cell(g, &dst);
                 let b = block;
                 let bi = b as usize;
-                self.slot_start[bi] = self.slots.len();
-                self.slots.resize(self.slots.len() + self.slot_len[bi] as usize, NIL);
+                self.slot_start[bi] = self.slots.len() as u32;
+                self.slots.resize(self.slots.len() + self.prepared.blocks[bi].ptr_slots as usize, NIL);
                 self.life[bi] = Life::Live;
                 if self.placements[bi] == Place::Stack && !self.goroutines[g].frames.is_empty() {
                     self.goroutines[g].stack_blocks.push(b);
@@ -295,7 +292,7 @@ impl<'a> Machine<'a> {
     #[inline(always)]
     fn slot_index(&self, v: u64, k: u32) -> usize {
         debug_assert_ne!(v, NIL, "validated: no nil dereference");
-        self.slot_start[block_of(v) as usize] + offset_of(v) as usize + k as usize
+        self.slot_start[block_of(v) as usize] as usize + offset_of(v) as usize + k as usize
     }
 
     #[inline(always)]
@@ -367,7 +364,7 @@ impl<'a> Machine<'a> {
 
     /// Pops `g`'s top frame: its locals go, and its stack blocks die.
     fn pop_frame<O: Observer>(&mut self, g: usize, obs: &mut O) {
-        let Machine { goroutines, slots, slot_start, slot_len, life, root_words, .. } = self;
+        let Machine { goroutines, slots, slot_start, life, root_words, prepared, .. } = self;
         let gr = &mut goroutines[g];
         let f = gr.frames.pop().expect("validated: ret needs a frame");
         for &v in &gr.locals[f.locals_start..] {
@@ -376,8 +373,8 @@ impl<'a> Machine<'a> {
         *root_words -= gr.locals.len() - f.locals_start;
         gr.locals.truncate(f.locals_start);
         for &b in &gr.stack_blocks[f.stack_start..] {
-            let s = slot_start[b as usize];
-            for &v in &slots[s..s + slot_len[b as usize] as usize] {
+            let s = slot_start[b as usize] as usize;
+            for &v in &slots[s..s + prepared.blocks[b as usize].ptr_slots as usize] {
                 obs.dropped(v);
             }
             life[b as usize] = Life::Popped;
@@ -398,8 +395,8 @@ impl<'a> Machine<'a> {
         if self.life[b as usize] == Life::Unborn {
             return &[];
         }
-        let s = self.slot_start[b as usize];
-        &self.slots[s..s + self.slot_len[b as usize] as usize]
+        let s = self.slot_start[b as usize] as usize;
+        &self.slots[s..s + self.prepared.blocks[b as usize].ptr_slots as usize]
     }
 
     /// Marks every reachable block: afterwards `marks[b] == epoch` exactly

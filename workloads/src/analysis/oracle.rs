@@ -67,6 +67,9 @@ use super::machine::{block_of, Machine, Observer, NIL};
 use super::{Place, PreparedTrace};
 use std::cmp::Reverse;
 
+/// A death time meaning "not dead (yet)".
+const ALIVE: u32 = u32::MAX;
+
 /// The least number of allocations between two reachability checks.
 pub const MIN_ALLOCS_BETWEEN_CHECKS: u64 = 1024;
 
@@ -101,7 +104,7 @@ pub fn death_times_with(prepared: &PreparedTrace, placements: &[Place], min_allo
     let n = prepared.blocks.len();
     let mut machine = Machine::new(prepared, placements);
     let mut st =
-        Stamps { event: 0, ts: vec![0; n], death: vec![None; n], placements, live_heap: Vec::new(), allocs_since: 0 };
+        Stamps { event: 0, ts: vec![0; n], death: vec![ALIVE; n], placements, live_heap: Vec::new(), allocs_since: 0 };
     let mut check = Checker { marks: vec![0; n], epoch: 0, stack: Vec::new(), dead: Vec::new() };
     for i in 0..prepared.events() {
         st.event = i as u32;
@@ -116,7 +119,10 @@ pub fn death_times_with(prepared: &PreparedTrace, placements: &[Place], min_allo
         }
     }
     check.run(&machine, &mut st);
-    summarize(prepared, placements, st.death)
+    drop((machine, check));
+    let Stamps { death, .. } = st;
+    let death = death.into_iter().map(|d| (d != ALIVE).then_some(d)).collect();
+    summarize(prepared, placements, death)
 }
 
 /// The observer keeping Merlin's timestamps.
@@ -124,7 +130,8 @@ struct Stamps<'p> {
     /// The event being applied.
     event: u32,
     ts: Vec<u32>,
-    death: Vec<Option<u32>>,
+    /// The death time, or [`ALIVE`] (4 bytes a block while the oracle runs).
+    death: Vec<u32>,
     placements: &'p [Place],
     /// Heap blocks allocated and not yet found dead.
     live_heap: Vec<u32>,
@@ -150,7 +157,7 @@ impl Observer for Stamps<'_> {
 
     #[inline]
     fn stack_died(&mut self, b: u32) {
-        self.death[b as usize] = Some(self.event);
+        self.death[b as usize] = self.event;
     }
 }
 
@@ -186,19 +193,19 @@ impl Checker {
         let ts = &st.ts;
         self.dead.sort_unstable_by_key(|&b| Reverse(ts[b as usize]));
         for &p in &self.dead {
-            if st.death[p as usize].is_some() {
+            if st.death[p as usize] != ALIVE {
                 continue;
             }
             let d = st.ts[p as usize];
-            st.death[p as usize] = Some(d);
+            st.death[p as usize] = d;
             self.stack.clear();
             self.stack.push(p);
             while let Some(x) = self.stack.pop() {
                 for &v in m.slots_of(x) {
                     if v != NIL {
                         let q = block_of(v) as usize;
-                        if self.marks[q] == dead_flag && st.death[q].is_none() {
-                            st.death[q] = Some(d);
+                        if self.marks[q] == dead_flag && st.death[q] == ALIVE {
+                            st.death[q] = d;
                             self.stack.push(q as u32);
                         }
                     }
@@ -219,9 +226,10 @@ fn summarize(prepared: &PreparedTrace, placements: &[Place], death: Vec<Option<u
         heap_bytes: 0,
         stack_bytes: 0,
     };
-    // Net change of the live heap after each event, in wrapping arithmetic
-    // (the running sum itself never wraps: it is a sum of live sizes).
-    let mut delta = vec![0u64; prepared.events()];
+    // The live heap changes only at births and deaths of heap blocks: walk
+    // both in event order (memory per heap block, not per event).
+    let mut born: Vec<u32> = Vec::new();
+    let mut dying: Vec<u32> = Vec::new();
     for (b, info) in prepared.blocks.iter().enumerate() {
         match placements[b] {
             Place::Stack => {
@@ -231,21 +239,38 @@ fn summarize(prepared: &PreparedTrace, placements: &[Place], death: Vec<Option<u
             Place::Heap => {
                 out.heap_blocks += 1;
                 out.heap_bytes += info.size;
-                if let Some(d) = delta.get_mut(info.alloc_event as usize) {
-                    *d = d.wrapping_add(info.size);
-                }
-                if let Some(e) = death[b] {
-                    delta[e as usize] = delta[e as usize].wrapping_sub(info.size);
+                born.push(b as u32);
+                if death[b].is_some() {
+                    dying.push(b as u32);
                 }
             }
         }
     }
+    let blocks = &prepared.blocks;
+    if !born.is_sorted_by_key(|&b| blocks[b as usize].alloc_event) {
+        born.sort_by_key(|&b| blocks[b as usize].alloc_event);
+    }
+    dying.sort_unstable_by_key(|&b| death[b as usize]);
+    let (mut i, mut j) = (0, 0);
     let mut cur = 0u64;
-    for (i, d) in delta.into_iter().enumerate() {
-        cur = cur.wrapping_add(d);
+    while i < born.len() {
+        let e = blocks[born[i] as usize].alloc_event;
+        // Deaths before this birth only lower the live heap.
+        while j < dying.len() && death[dying[j] as usize] < Some(e) {
+            cur -= blocks[dying[j] as usize].size;
+            j += 1;
+        }
+        while i < born.len() && blocks[born[i] as usize].alloc_event == e {
+            cur += blocks[born[i] as usize].size;
+            i += 1;
+        }
+        while j < dying.len() && death[dying[j] as usize] == Some(e) {
+            cur -= blocks[dying[j] as usize].size;
+            j += 1;
+        }
         if cur > out.peak_live_heap_bytes {
             out.peak_live_heap_bytes = cur;
-            out.peak_live_heap_event = i as u32;
+            out.peak_live_heap_event = e;
         }
     }
     out.death = death;

@@ -95,7 +95,11 @@
 //! between two writes leaves the same state, so a cut closed under these
 //! dependencies is still a state of the sequential trace. A spawned
 //! goroutine's first event needs no dependency: the replayer starts it at the
-//! `go`, which is ordered after everything its parent did before.
+//! `go`, which is ordered after everything its parent did before. For the
+//! same reason nothing is recorded while main is the only goroutine: every
+//! other goroutine's events run after the first `go`, so after all of main's
+//! events before it (and a single-goroutine trace never pays for the table of
+//! slot accesses).
 
 use super::code::{kind, Encoder, RawDep};
 use super::machine::{block_of, offset_of, pack, NIL};
@@ -267,8 +271,11 @@ pub struct Preparer {
     /// goroutine since it (flagged by [`MORE_READERS`] in `Access::read`);
     /// the latest read per goroutine.
     more_readers: HashMap<u64, Vec<u64>>,
-    /// First direct escape per block: (event, why).
-    direct: Vec<Option<(u32, Direct)>>,
+    /// First direct escape per block: its event ([`NEVER`]: none yet).
+    direct: Vec<u32>,
+    /// Why, for the blocks requested on the stack (only their error message
+    /// needs it).
+    direct_why: HashMap<u32, Direct>,
     /// Edges `(c, b, i)`: if c escapes, b escapes because of event i.
     edges: Vec<(u32, u32, u32)>,
 
@@ -331,7 +338,7 @@ impl Preparer {
         let nb = trace.block_names.len();
         self.block_table = Some(nb);
         self.blocks = vec![UNBORN_BLOCK; nb];
-        self.direct = vec![None; nb];
+        self.direct = vec![NEVER; nb];
         if trace.block_names.iter().enumerate().any(|(i, &n)| n != i as u64) {
             self.block_names = Some(trace.block_names.clone());
         }
@@ -358,6 +365,14 @@ impl Preparer {
                 format!("{} globals declared; gcwb supports at most {MAX_GLOBALS}", self.declared_globals),
             ));
         }
+        // The machine's state is not needed any more: give its memory back
+        // before the propagation needs its own.
+        self.slots = Vec::new();
+        self.slot_access = Vec::new();
+        self.more_readers = HashMap::new();
+        self.gors = Vec::new();
+        self.globals = Vec::new();
+        self.global_access = Vec::new();
         // Propagate escapes over what ran, so that a `stack` block escaping
         // before a later unsound event is the error reported.
         let (time, reason) = self.propagate();
@@ -448,6 +463,7 @@ impl Preparer {
             slot_access: Vec::new(),
             more_readers: HashMap::new(),
             direct: Vec::new(),
+            direct_why: HashMap::new(),
             edges: Vec::new(),
             event: 0,
             g: 0,
@@ -735,7 +751,7 @@ impl Preparer {
         }
         if bi >= self.blocks.len() {
             self.blocks.resize(bi + 1, UNBORN_BLOCK);
-            self.direct.resize(bi + 1, None);
+            self.direct.resize(bi + 1, NEVER);
         }
         self.note_name(bi);
         let blk = &self.blocks[bi];
@@ -781,11 +797,10 @@ impl Preparer {
         if start + n > u32::MAX as usize {
             return Err(format!("block {name}'s {ptr_slots} pointer slots exceed gcwb's 2^32 pointer slots in all"));
         }
-        if self.slots.try_reserve(n).is_err() || self.slot_access.try_reserve(n).is_err() {
+        if self.slots.try_reserve(n).is_err() {
             return Err(format!("block {name}'s {ptr_slots} pointer slots do not fit in memory"));
         }
         self.slots.resize(start + n, NIL);
-        self.slot_access.resize(start + n, Access::default());
         self.blocks[bi] = Block {
             slot_start: start as u32,
             ptr_slots,
@@ -824,11 +839,25 @@ impl Preparer {
 
     /// Records a read (`write == false`) or a write of `cell` by the current
     /// event, adding the dependencies on conflicting earlier accesses.
+    ///
+    /// While main is the only goroutine nothing is recorded: every later
+    /// event of another goroutine runs after the first `go`, so after all of
+    /// main's events before it, and a dependency on them would be redundant.
+    /// (The access table of the slots is grown only from then on: a
+    /// single-goroutine trace never pays for it.)
     #[inline]
     fn touch(&mut self, cell: Cell, write: bool) {
+        if self.gors.len() == 1 {
+            return;
+        }
         let (a, key) = match cell {
             Cell::Global(k) => (&mut self.global_access[k as usize], k as u64),
-            Cell::Slot { idx, .. } => (&mut self.slot_access[idx], idx as u64 | 1 << 62),
+            Cell::Slot { idx, .. } => {
+                if idx >= self.slot_access.len() {
+                    self.slot_access.resize(self.slots.len(), Access::default());
+                }
+                (&mut self.slot_access[idx], idx as u64 | 1 << 62)
+            }
             Cell::Local { .. } => return,
         };
         let me = ((self.g as u64 + 1) << 32) | self.seq as u64;
@@ -984,7 +1013,7 @@ impl Preparer {
                     } else {
                         // An edge can only make b escape later than a
                         // direct escape it already has: skip it then.
-                        if c != b && self.direct[b as usize].is_none() && bb.at_alloc == AtAlloc::No {
+                        if c != b && self.direct[b as usize] == NEVER && bb.at_alloc == AtAlloc::No {
                             self.edges.push((c, b, self.event as u32));
                         }
                         None
@@ -992,9 +1021,11 @@ impl Preparer {
                 }
             };
             if let Some(why) = why {
-                let d = &mut self.direct[b as usize];
-                if d.is_none() {
-                    *d = Some((self.event as u32, why));
+                if self.direct[b as usize] == NEVER {
+                    self.direct[b as usize] = self.event as u32;
+                    if bb.requested == Placement::Stack {
+                        self.direct_why.insert(b, why);
+                    }
                 }
             }
         }
@@ -1022,7 +1053,7 @@ impl Preparer {
                 AtAlloc::Requested => Some((blk.alloc_event, at(WhyTag::Requested))),
                 AtAlloc::TooLarge => Some((blk.alloc_event, at(WhyTag::TooLarge))),
                 AtAlloc::NoFrame => Some((blk.alloc_event, escapes(blk.alloc_event, Why::NO_BLOCK))),
-                AtAlloc::No => self.direct[b].map(|(e, _)| (e, escapes(e, Why::NO_BLOCK))),
+                AtAlloc::No => (self.direct[b] != NEVER).then(|| (self.direct[b], escapes(self.direct[b], Why::NO_BLOCK))),
             };
             if let Some((t, r)) = r {
                 time[b] = t;
@@ -1074,7 +1105,7 @@ impl Preparer {
         };
         let what = match via {
             Some(c) => format!("stored into {}, which escapes,", trace.block_name(*c)),
-            None => match self.direct[b].map(|(_, why)| why) {
+            None => match self.direct_why.get(&(b as u32)).copied() {
                 Some(Direct::Global(k)) => format!("stored into global G{k}"),
                 Some(Direct::Goroutine(h)) => {
                     format!("passed to goroutine {}", self.gors[h as usize].id)
