@@ -22,6 +22,7 @@ use crate::report::{alloc_counts, summary_row, AllocCounts, RunContext, SummaryR
 use collectors::{registry, Collector, GcConfig};
 use std::io::{self, IsTerminal};
 use std::path::PathBuf;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use workloads::analysis::{PreparedTrace, Preparer};
 use workloads::builder::EventSink;
@@ -100,22 +101,128 @@ pub fn collectors_named(spec: &str) -> Result<Vec<&'static registry::CollectorIn
 /// one line for the user (a malformed or unsound trace naming its file and
 /// line or byte offset, or a bad workload or parameter). With `progress`, a
 /// spinner on stderr counts the events (only when stderr is a terminal).
+///
+/// Reading (or generating) and analysing run as a pipeline on two threads:
+/// the reader hands batches of events to pass 1 through a bounded channel,
+/// so the load takes about the longer of the two instead of their sum.
 pub fn prepare(source: &TraceSource, progress: bool) -> Result<Prepared, String> {
     let t0 = Instant::now();
     let name = source.name();
     let mut preparer = Preparer::new(&name);
-    {
-        let mut sink = Progress::new(&mut preparer, progress && io::stderr().is_terminal());
-        match source {
-            TraceSource::File(path) => workloads::file::load_into(path, &mut sink).map_err(|e| e.to_string())?,
-            TraceSource::Workload { name, seed, set } => {
-                let (w, params) = workload_params(name, *seed, set)?;
-                (w.generate)(&params, &mut sink).map_err(|e| format!("{name}: {e}"))?;
+    let show = progress && io::stderr().is_terminal();
+    let (to_pass1, from_reader) = mpsc::sync_channel::<Batch>(PIPELINE_DEPTH);
+    let (recycle, recycled) = mpsc::channel::<Batch>();
+    let read = std::thread::scope(|scope| {
+        let pass1 = scope.spawn(|| {
+            let mut sink = Progress::new(&mut preparer, show);
+            for batch in from_reader {
+                batch.replay(&mut sink);
+                let _ = recycle.send(batch.emptied());
             }
+        });
+        let mut batcher = Batcher { out: to_pass1, recycled, batch: Batch::default(), pending: None };
+        let read = match source {
+            TraceSource::File(path) => workloads::file::load_into(path, &mut batcher).map_err(|e| e.to_string()),
+            TraceSource::Workload { name, seed, set } => workload_params(name, *seed, set).and_then(|(w, params)| {
+                (w.generate)(&params, &mut batcher).map_err(|e| format!("{name}: {e}"))
+            }),
+        };
+        batcher.flush();
+        drop(batcher);
+        if pass1.join().is_err() {
+            return Err("internal error: the analysis thread panicked".to_string());
         }
-    }
+        read
+    });
+    read?;
     let trace = preparer.finish().map_err(|e| e.to_string())?;
     Ok(Prepared { name, trace, load_ns: t0.elapsed().as_nanos() as u64 })
+}
+
+/// Events per batch handed from the reader to pass 1.
+const BATCH_EVENTS: usize = 4096;
+/// Batches in flight between the two threads.
+const PIPELINE_DEPTH: usize = 8;
+
+/// What a reader produced, in order: the start, then events with their
+/// sources, then the end.
+#[derive(Default)]
+struct Batch {
+    start: Option<u32>,
+    events: Vec<(Option<(SourcePos, Option<u64>)>, Event)>,
+    end: bool,
+}
+
+impl Batch {
+    fn replay(&self, sink: &mut dyn EventSink) {
+        if let Some(g) = self.start {
+            let _ = sink.start(g);
+        }
+        for (src, e) in &self.events {
+            if let Some((pos, name)) = src {
+                sink.source(*pos, *name);
+            }
+            let _ = sink.event(e);
+        }
+        if self.end {
+            let _ = sink.end();
+        }
+    }
+
+    fn emptied(mut self) -> Batch {
+        self.events.clear();
+        self.start = None;
+        self.end = false;
+        self
+    }
+
+    fn is_empty(&self) -> bool {
+        self.start.is_none() && self.events.is_empty() && !self.end
+    }
+}
+
+/// The reader's side of the pipeline: an [`EventSink`] that batches.
+struct Batcher {
+    out: mpsc::SyncSender<Batch>,
+    recycled: mpsc::Receiver<Batch>,
+    batch: Batch,
+    /// The source of the next event, when the reader gave one.
+    pending: Option<(SourcePos, Option<u64>)>,
+}
+
+impl Batcher {
+    fn flush(&mut self) {
+        if !self.batch.is_empty() {
+            let next = self.recycled.try_recv().unwrap_or_default();
+            let full = std::mem::replace(&mut self.batch, next);
+            // A closed channel means pass 1 is gone (it panicked): the join reports it.
+            let _ = self.out.send(full);
+        }
+    }
+}
+
+impl EventSink for Batcher {
+    fn start(&mut self, globals: u32) -> io::Result<()> {
+        self.batch.start = Some(globals);
+        Ok(())
+    }
+    #[inline]
+    fn event(&mut self, e: &Event) -> io::Result<()> {
+        self.batch.events.push((self.pending.take(), e.clone()));
+        if self.batch.events.len() >= BATCH_EVENTS {
+            self.flush();
+        }
+        Ok(())
+    }
+    fn end(&mut self) -> io::Result<()> {
+        self.batch.end = true;
+        self.flush();
+        Ok(())
+    }
+    #[inline]
+    fn source(&mut self, pos: SourcePos, block_name: Option<u64>) {
+        self.pending = Some((pos, block_name));
+    }
 }
 
 /// Passes events through to the preparer, ticking a spinner.

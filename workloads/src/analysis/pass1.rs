@@ -263,6 +263,8 @@ pub struct Preparer {
     gors: Vec<Goroutine>,
     /// Trace goroutine number -> dense index.
     gid: HashMap<u32, u32>,
+    /// The last lookup in `gid`.
+    last_gid: (u32, u32),
     blocks: Vec<Block>,
     /// The slot arena (values) and the last access per slot.
     slots: Vec<u64>,
@@ -458,6 +460,7 @@ impl Preparer {
             global_access: Vec::new(),
             gors: vec![main],
             gid: HashMap::from([(GoroutineId::MAIN.0, 0)]),
+            last_gid: (GoroutineId::MAIN.0, 0),
             blocks: Vec::new(),
             slots: Vec::new(),
             slot_access: Vec::new(),
@@ -509,9 +512,17 @@ impl Preparer {
     /// Applies and checks event `i`, then appends it to its goroutine's
     /// program.
     fn event(&mut self, i: usize, ev: &Event) -> Step<()> {
-        let g = match self.gid.get(&ev.g.0) {
-            Some(&g) => g,
-            None => return Err(format!("unknown goroutine {}", ev.g)),
+        // Consecutive events mostly come from one goroutine: skip the map then.
+        let g = if ev.g.0 == self.last_gid.0 {
+            self.last_gid.1
+        } else {
+            match self.gid.get(&ev.g.0) {
+                Some(&g) => {
+                    self.last_gid = (ev.g.0, g);
+                    g
+                }
+                None => return Err(format!("unknown goroutine {}", ev.g)),
+            }
         };
         if self.gors[g as usize].exited {
             return Err(format!("goroutine {} has exited", ev.g));
