@@ -6,7 +6,7 @@
 //! stop-the-world pauses, each 20 µs × 2^u long (u uniform in [0, 8): 20 µs
 //! to 5 ms, log-uniform), separated by gaps uniform in [1 ms, 19 ms] — a
 //! run of about three hours at about 92% utilization. The pauses are
-//! `Reduced::pause` intervals, what `Utilization::of_run` makes of a
+//! `Reduced::pause` intervals, what `summary::run_utilization` makes of a
 //! replay's pauses.
 //!
 //! Benchmarks (throughput in pauses, so criterion's `time` / 10^6 is the

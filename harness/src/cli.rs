@@ -11,15 +11,15 @@
 //! generator's own state.
 
 use crate::engine::{self, Prepared, RunSpec, TraceSource};
-use crate::replay::{ReplayOptions, RunResult};
-use crate::report::{write_run, RunOutputs, SummaryRow};
+use crate::options::{parse_card_bytes, parse_gogc, parse_memlimit, parse_pretenure_bytes, RunSettings};
+pub use crate::options::{Arch, Gogc, MemLimit};
+use crate::replay::RunResult;
 pub use crate::report::{ms, parse_bytes};
-use clap::{Parser, Subcommand, ValueEnum};
-use collectors::runtime::stack::{MAX_STACK_SETTING_32, MAX_STACK_SETTING_64};
-use collectors::runtime::StackLimit;
-use collectors::{registry, GcConfig};
+use crate::report::{write_run, RunOutputs, SummaryRow};
+use clap::{Parser, Subcommand};
+use collectors::registry;
 use std::fs::{self, File};
-use std::io::{self, IsTerminal};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -106,14 +106,6 @@ pub enum Command {
     /// Gather the cells of several `gcwb sweep` directories of one
     /// experiment (its shards) into one, then aggregate and draw.
     Merge(crate::sweep::MergeArgs),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Arch {
-    #[value(name = "64")]
-    Bits64,
-    #[value(name = "32")]
-    Bits32,
 }
 
 #[derive(clap::Args, Debug)]
@@ -210,24 +202,19 @@ pub struct GcArgs {
     pub pretenure_bytes: u64,
 }
 
-impl GcArgs {
-    /// `--procs`, or the machine's cores; at least 1.
-    pub fn procs(&self) -> usize {
-        self.procs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1)
-    }
-
-    /// The configuration every collector of the run is made with.
-    pub fn config(&self) -> GcConfig {
-        GcConfig {
-            procs: self.procs(),
-            gogc: self.gogc.0,
-            memory_limit: self.memlimit.0,
-            nursery_bytes: self.nursery,
-            tenure_age: self.tenure_age,
-            card_bytes: self.card_bytes,
-            pretenure_bytes: self.pretenure_bytes,
-            ..GcConfig::default()
-        }
+/// The run settings these options give.
+pub fn settings(gc: &GcArgs, stack: &StackArgs) -> RunSettings {
+    RunSettings {
+        procs: gc.procs,
+        gogc: gc.gogc,
+        memlimit: gc.memlimit,
+        nursery: gc.nursery,
+        tenure_age: gc.tenure_age,
+        card_bytes: gc.card_bytes,
+        pretenure_bytes: gc.pretenure_bytes,
+        no_stack: stack.no_stack,
+        arch: stack.arch,
+        max_stack: stack.max_stack,
     }
 }
 
@@ -244,64 +231,6 @@ pub struct StackArgs {
     /// Maximum goroutine stack in bytes (Go's debug.SetMaxStack).
     #[arg(long)]
     pub max_stack: Option<u64>,
-}
-
-impl StackArgs {
-    /// `--max-stack`, or the default of `--arch`.
-    pub fn limit(&self) -> StackLimit {
-        let setting = self.max_stack.unwrap_or(match self.arch {
-            Arch::Bits64 => MAX_STACK_SETTING_64,
-            Arch::Bits32 => MAX_STACK_SETTING_32,
-        });
-        StackLimit { setting }
-    }
-}
-
-/// GOGC: a percentage or off.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Gogc(pub Option<u32>);
-
-fn parse_gogc(s: &str) -> Result<Gogc, String> {
-    if s.eq_ignore_ascii_case("off") {
-        return Ok(Gogc(None));
-    }
-    s.parse::<u32>().map(|n| Gogc(Some(n))).map_err(|_| format!("expected a percentage or `off`, got `{s}`"))
-}
-
-/// GOMEMLIMIT: a byte count or off.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MemLimit(pub Option<u64>);
-
-/// Parses a GOMEMLIMIT value: digits with an optional unit (Go accepts B,
-/// KiB, MiB, GiB, TiB), or `off`.
-fn parse_memlimit(s: &str) -> Result<MemLimit, String> {
-    if s.eq_ignore_ascii_case("off") {
-        return Ok(MemLimit(None));
-    }
-    parse_bytes(s).map(|b| MemLimit(Some(b))).map_err(|e| format!("{e} (or `off`)"))
-}
-
-/// Parses a pretenuring threshold: a byte count up to the largest block a
-/// copy space takes.
-fn parse_pretenure_bytes(s: &str) -> Result<u64, String> {
-    use collectors::copy_space::MAX_OBJECT_BYTES;
-    let b = parse_bytes(s)?;
-    if b <= MAX_OBJECT_BYTES {
-        Ok(b)
-    } else {
-        Err(format!("expected at most {MAX_OBJECT_BYTES} bytes (the largest block a nursery takes), got {b}"))
-    }
-}
-
-/// Parses a card size: a byte count that is a power of two in range.
-fn parse_card_bytes(s: &str) -> Result<u64, String> {
-    use collectors::heap::{MAX_CARD_BYTES, MIN_CARD_BYTES};
-    let b = parse_bytes(s)?;
-    if b.is_power_of_two() && (MIN_CARD_BYTES..=MAX_CARD_BYTES).contains(&b) {
-        Ok(b)
-    } else {
-        Err(format!("expected a power of two from {MIN_CARD_BYTES} to {MAX_CARD_BYTES} bytes, got {b}"))
-    }
 }
 
 /// Runs the command line; returns the process exit code.
@@ -491,18 +420,6 @@ pub fn prepare(src: &TraceArgs, quiet: bool) -> Result<Prepared, String> {
     engine::prepare(&src.source(), !quiet)
 }
 
-/// The replayer's options for a run with these settings (a progress bar
-/// only when not `quiet` and stderr is a terminal).
-pub fn replay_options(gc: &GcArgs, stack: &StackArgs, verify: bool, quiet: bool) -> ReplayOptions {
-    ReplayOptions {
-        procs: gc.procs(),
-        verify,
-        no_stack: stack.no_stack,
-        stack_limit: stack.limit(),
-        progress: !quiet && std::io::stderr().is_terminal(),
-    }
-}
-
 /// The run of collector `info` these options describe.
 pub fn run_spec(
     info: &'static registry::CollectorInfo,
@@ -512,7 +429,7 @@ pub fn run_spec(
     quiet: bool,
     warmup: u32,
 ) -> RunSpec {
-    RunSpec { collector: info, gc: gc.config(), replay: replay_options(gc, stack, verify, quiet), warmup }
+    settings(gc, stack).spec(info, verify, quiet, warmup)
 }
 
 /// Prints the line that opens a replaying command: what the trace holds.
@@ -663,4 +580,24 @@ fn check(path: &Path) -> i32 {
     );
     println!("  oracle           {oracle_s:.2} s");
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Args;
+
+    /// The options `run` and `compare` take are exactly the settings a sweep
+    /// can set, with the same defaults.
+    #[test]
+    fn run_options_are_the_run_settings() {
+        let cmd = StackArgs::augment_args(GcArgs::augment_args(clap::Command::new("x").no_binary_name(true)));
+        let names: Vec<String> =
+            cmd.get_arguments().filter(|a| a.get_long().is_some()).map(|a| a.get_id().to_string()).collect();
+        assert_eq!(names, crate::options::SETTINGS);
+        let m = cmd.try_get_matches_from(Vec::<String>::new()).unwrap();
+        use clap::FromArgMatches;
+        let (gc, stack) = (GcArgs::from_arg_matches(&m).unwrap(), StackArgs::from_arg_matches(&m).unwrap());
+        assert_eq!(settings(&gc, &stack), RunSettings::default());
+    }
 }

@@ -123,9 +123,8 @@ pub fn prepare(source: &TraceSource, progress: bool) -> Result<Prepared, String>
         let mut batcher = Batcher { out: to_pass1, recycled, batch: Batch::default(), pending: None };
         let read = match source {
             TraceSource::File(path) => workloads::file::load_into(path, &mut batcher).map_err(|e| e.to_string()),
-            TraceSource::Workload { name, seed, set } => workload_params(name, *seed, set).and_then(|(w, params)| {
-                (w.generate)(&params, &mut batcher).map_err(|e| format!("{name}: {e}"))
-            }),
+            TraceSource::Workload { name, seed, set } => workload_params(name, *seed, set)
+                .and_then(|(w, params)| (w.generate)(&params, &mut batcher).map_err(|e| format!("{name}: {e}"))),
         };
         batcher.flush();
         drop(batcher);
@@ -149,9 +148,12 @@ const PIPELINE_DEPTH: usize = 8;
 #[derive(Default)]
 struct Batch {
     start: Option<u32>,
-    events: Vec<(Option<(SourcePos, Option<u64>)>, Event)>,
+    events: Vec<(Option<Source>, Event)>,
     end: bool,
 }
+
+/// Where an event came from: its position and, for an `alloc`, the block's name.
+type Source = (SourcePos, Option<u64>);
 
 impl Batch {
     fn replay(&self, sink: &mut dyn EventSink) {
@@ -187,7 +189,7 @@ struct Batcher {
     recycled: mpsc::Receiver<Batch>,
     batch: Batch,
     /// The source of the next event, when the reader gave one.
-    pending: Option<(SourcePos, Option<u64>)>,
+    pending: Option<Source>,
 }
 
 impl Batcher {
@@ -208,7 +210,11 @@ impl EventSink for Batcher {
     }
     #[inline]
     fn event(&mut self, e: &Event) -> io::Result<()> {
-        self.batch.events.push((self.pending.take(), e.clone()));
+        self.event_owned(e.clone())
+    }
+    #[inline]
+    fn event_owned(&mut self, e: Event) -> io::Result<()> {
+        self.batch.events.push((self.pending.take(), e));
         if self.batch.events.len() >= BATCH_EVENTS {
             self.flush();
         }
@@ -263,7 +269,7 @@ impl EventSink for Progress<'_> {
     #[inline]
     fn event(&mut self, e: &Event) -> io::Result<()> {
         self.events += 1;
-        if self.events % TICK_EVENTS == 0 {
+        if self.events.is_multiple_of(TICK_EVENTS) {
             if let Some(b) = &self.bar {
                 b.set_position(self.events);
             }

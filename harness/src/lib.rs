@@ -5,23 +5,32 @@
 //! - [`verify`]: checks every free and every access against the trace's
 //!   oracle;
 //! - [`metrics`]: pause, cycle and span records and their summaries;
+//! - [`mmu`]: minimum and bounded mutator utilization, pure mathematics
+//!   over intervals of reduced utilization;
+//! - [`summary`]: one replay summed up, the row of `summary.csv`;
+//! - [`columns`]: the registry of `summary.csv`'s (and `cycles.csv`'s)
+//!   columns: names, units, descriptions, which metrics are aggregated;
 //! - [`report`]: the CSV files a run writes;
 //! - [`charts`]: the charts drawn from those files (`gcwb plot`);
 //! - [`compare`]: `gcwb compare`, collectors side by side over repeated runs;
 //! - [`sweep`]: `gcwb sweep` and `gcwb merge`, matrices of runs from an
 //!   experiment file, resumable and sharded;
+//! - [`options`]: a run's settings, typed once (command line and sweep files);
 //! - [`engine`]: the run layer: `prepare` a trace once, `run` specs on it;
 //! - [`cli`]: the `gcwb` command, a thin face over the above.
 
 pub mod charts;
 pub mod cli;
+pub mod columns;
 pub mod compare;
 pub mod engine;
 pub mod import;
 pub mod metrics;
 pub mod mmu;
+pub mod options;
 pub mod replay;
 pub mod report;
 pub mod stats;
+pub mod summary;
 pub mod sweep;
 pub mod verify;

@@ -139,6 +139,25 @@ pub fn summarize_pauses(pauses: &[PauseRecord]) -> PauseSummary {
     s
 }
 
+/// Per-phase pause statistics (through an HdrHistogram, as in
+/// [`summarize_pauses`]), phases in the order they first occur; the final
+/// collection is left out, as in the summary.
+pub fn phase_summaries(pauses: &[PauseRecord]) -> Vec<(&'static str, PauseSummary)> {
+    let mut phases: Vec<&'static str> = Vec::new();
+    for p in pauses.iter().filter(|p| p.trigger != Some("final")) {
+        if !phases.contains(&p.phase) {
+            phases.push(p.phase);
+        }
+    }
+    phases
+        .into_iter()
+        .map(|phase| {
+            let of_phase: Vec<PauseRecord> = pauses.iter().filter(|p| p.phase == phase).cloned().collect();
+            (phase, summarize_pauses(&of_phase))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +183,26 @@ mod tests {
     #[test]
     fn no_pauses_summarise_to_zero() {
         assert_eq!(summarize_pauses(&[]), PauseSummary::default());
+    }
+
+    #[test]
+    fn phase_statistics_per_phase_in_order_of_first_occurrence_without_the_final_pause() {
+        let at = |gc: u64, phase: &'static str, start_ns: u64, duration_ns: u64, trigger: &'static str| PauseRecord {
+            gc,
+            phase,
+            trigger: Some(trigger),
+            start_ns,
+            duration_ns,
+            ttsp_ns: 0,
+        };
+        let ps = vec![
+            at(1, "sweep-term", 0, 100, "heap-goal"),
+            at(1, "mark-term", 10, 300, "heap-goal"),
+            at(2, "sweep-term", 20, 200, "heap-goal"),
+            at(3, "stw-full", 30, 9_000, "final"),
+        ];
+        let got: Vec<(&str, u64, u64, u64)> =
+            phase_summaries(&ps).into_iter().map(|(p, s)| (p, s.count, s.max_ns, s.total_ns)).collect();
+        assert_eq!(got, [("sweep-term", 2, 200, 300), ("mark-term", 1, 300, 300)]);
     }
 }

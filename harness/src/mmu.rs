@@ -11,8 +11,11 @@
 //!   of P workers: `1 - 1/P`);
 //! - [`Utilization`]: the run `[0, wall]` cut into disjoint pieces of
 //!   constant utilization, with prefix sums of the time lost to the mutator;
-//! - [`log_windows`]: the window sizes a curve is drawn at;
-//! - [`Utilization::of_run`]: a replay's pauses as a [`Utilization`].
+//! - [`log_windows`]: the window sizes a curve is drawn at.
+//!
+//! The module knows nothing of replays: its inputs are a run's length and
+//! plain intervals. Turning a replay's pauses and assists into those is
+//! the caller's job (for a replay, `crate::summary::run_utilization`).
 //!
 //! # Definitions (Cheng & Blelloch, PLDI 2001)
 //!
@@ -51,8 +54,6 @@
 //! only the final ratio is rounded to an `f64`. So `mmu(w)` is exactly `0.0`
 //! inside a pause, exactly `0.5` for a half-lost window, and BMU is never
 //! above MMU.
-
-use crate::replay::RunResult;
 
 /// Utilization fractions are multiples of `1/LOSS_DENOM`:
 /// `lcm(1, ..., 16)`, so that one of up to 16 workers (`1 - 1/P`) is exact.
@@ -198,26 +199,6 @@ impl Utilization {
             }
         }
         Utilization { wall_ns, edges, loss, lost, longest_full_ns }
-    }
-
-    /// A replay's utilization: every stop-the-world pause of the run, with
-    /// utilization 0, placed on the replay's own span `[0, wall_ns]`. The
-    /// final collection gcwb runs after the replay (trigger `final`) is a
-    /// measuring device and is left out, as in the summary's pause
-    /// statistics.
-    pub fn of_run(r: &RunResult) -> Utilization {
-        let at = |start_ns: u64| start_ns.saturating_sub(r.replay_start_ns);
-        let pauses = r.pauses.iter().filter(|p| p.trigger != Some("final")).map(|p| {
-            let start = at(p.start_ns);
-            Reduced::pause(start, start.saturating_add(p.duration_ns))
-        });
-        // An assist stalls one goroutine, so one of the `procs` workers.
-        let assist_util = 1.0 - 1.0 / r.procs.max(1) as f64;
-        let assists = r.assists.iter().map(|a| {
-            let start = at(a.start_ns);
-            Reduced { start_ns: start, end_ns: start.saturating_add(a.duration_ns), util: assist_util }
-        });
-        Utilization::new(r.wall_ns, pauses.chain(assists))
     }
 
     /// The length of the run.

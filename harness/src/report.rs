@@ -5,11 +5,15 @@
 //! plus one HdrHistogram interval log of pauses per collector,
 //! `pauses-<collector>.hlog` ([`pause_log`]). Each file is written to a
 //! temporary file and renamed into place so no result is ever half-written.
+//!
+//! The columns of `summary.csv` and `cycles.csv` are described, and their
+//! cells read, in [`crate::columns`]; the summary rows themselves are
+//! computed in [`crate::summary`].
 
-use crate::metrics::{new_histogram, summarize_pauses, PauseRecord};
-use crate::mmu::Utilization;
+use crate::columns::{self, cycles::CycleRow};
+use crate::metrics::{new_histogram, phase_summaries, PauseRecord};
 use crate::replay::RunResult;
-use collectors::Phase;
+use crate::summary::run_utilization;
 use hdrhistogram::serialization::interval_log::IntervalLogWriterBuilder;
 use hdrhistogram::serialization::V2DeflateSerializer;
 use hdrhistogram::Histogram;
@@ -19,6 +23,10 @@ use std::path::Path;
 use std::time::Duration;
 use workloads::analysis::{Analysis, Place};
 use workloads::model::Cause;
+
+/// A run's summary row and what it is computed from, where the run layer
+/// and the commands have always found them (they live in [`crate::summary`]).
+pub use crate::summary::{alloc_counts, summary_row, AllocCounts, RunContext, SummaryRow};
 
 /// Nanoseconds as milliseconds, `1.234 ms`.
 pub fn ms(ns: u64) -> String {
@@ -41,202 +49,6 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
     n.checked_mul(1 << shift).ok_or_else(|| format!("`{s}` is too large"))
 }
 
-/// One row of `summary.csv`: one replay of one trace by one collector.
-/// The first columns are the ones gcwb promises; more follow.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct SummaryRow {
-    pub trace: String,
-    pub collector: String,
-    pub procs: usize,
-    pub gogc: String,
-    pub events: u64,
-    pub wall_ns: u64,
-    pub events_per_s: f64,
-    pub allocs: u64,
-    pub alloc_bytes: u64,
-    pub heap_allocs: u64,
-    pub stack_allocs: u64,
-    pub gc_count: u64,
-    pub pause_count: u64,
-    pub pause_p50_ns: u64,
-    pub pause_p99_ns: u64,
-    pub pause_max_ns: u64,
-    pub pause_total_ns: u64,
-    pub ttsp_max_ns: u64,
-    pub peak_heap_bytes: u64,
-    pub final_live_bytes: u64,
-    pub stack_growths: u64,
-    pub max_stack_bytes: u64,
-    /// Empty when the run was not verified.
-    pub verify_errors: Option<u64>,
-    pub load_ns: u64,
-    pub heap_alloc_bytes: u64,
-    pub stack_alloc_bytes: u64,
-    pub final_live_objects: u64,
-    pub mark_total_ns: u64,
-    pub marked_bytes_total: u64,
-    pub no_stack: bool,
-    pub dispatches: u64,
-    pub dep_waits: u64,
-    /// `ok`, or what ended the run early.
-    pub status: String,
-    /// Minimum mutator utilization ([`crate::mmu`]) over windows of 1, 10
-    /// and 100 ms of the replay, the final collection left out. Empty when
-    /// the replay was shorter than the window: no such window fits in it.
-    pub mmu_1ms: Option<f64>,
-    pub mmu_10ms: Option<f64>,
-    pub mmu_100ms: Option<f64>,
-    /// The share of the processors' time during the replay that the
-    /// collector took from the mutator: the integral of `1 - utilization`
-    /// over the replay, divided by `wall_ns` (so `1 - MMU(wall_ns)`). A
-    /// stop-the-world pause takes all `procs` processors, so for
-    /// stop-the-world collectors this is `pause_total_ns × procs / (wall_ns ×
-    /// procs) = pause_total_ns / wall_ns`. Like Go's `GCCPUFraction`, but
-    /// over the replay only (the final collection left out).
-    pub gc_cpu_fraction: f64,
-    /// Pause percentiles per phase (empty when the collector has no pause
-    /// of that phase).
-    pub stw_full_p50_ns: Option<u64>,
-    pub stw_full_p99_ns: Option<u64>,
-    pub stw_full_max_ns: Option<u64>,
-    pub sweep_term_p50_ns: Option<u64>,
-    pub sweep_term_p99_ns: Option<u64>,
-    pub sweep_term_max_ns: Option<u64>,
-    pub mark_term_p50_ns: Option<u64>,
-    pub mark_term_p99_ns: Option<u64>,
-    pub mark_term_max_ns: Option<u64>,
-    /// Generational collections: minor and major pauses apart.
-    pub minor_count: u64,
-    pub minor_p50_ns: Option<u64>,
-    pub minor_p99_ns: Option<u64>,
-    pub minor_max_ns: Option<u64>,
-    pub major_count: u64,
-    pub major_p50_ns: Option<u64>,
-    pub major_p99_ns: Option<u64>,
-    pub major_max_ns: Option<u64>,
-    /// Mark assists: how many, and the goroutine time they took.
-    pub assist_count: u64,
-    pub assist_total_ns: u64,
-    /// CPU time the collector's threads spent marking (assists not
-    /// included), summed over the cycles.
-    pub mark_cpu_total_ns: u64,
-}
-
-/// How the trace's allocations split by cause and placement.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct AllocCounts {
-    pub allocs: u64,
-    pub bytes: u64,
-    pub heap_allocs: u64,
-    pub heap_bytes: u64,
-    pub stack_allocs: u64,
-    pub stack_bytes: u64,
-}
-
-/// Counts the trace's allocations (from the analysis, so it does not depend
-/// on the collector).
-pub fn alloc_counts(analysis: &Analysis, placements: &[Place]) -> AllocCounts {
-    let mut c = AllocCounts::default();
-    for (b, p) in analysis.blocks.iter().zip(placements) {
-        c.allocs += 1;
-        c.bytes += b.size;
-        match p {
-            Place::Heap => {
-                c.heap_allocs += 1;
-                c.heap_bytes += b.size;
-            }
-            Place::Stack => {
-                c.stack_allocs += 1;
-                c.stack_bytes += b.size;
-            }
-        }
-    }
-    c
-}
-
-/// Context of a run that the result itself does not carry.
-pub struct RunContext<'a> {
-    pub trace_name: &'a str,
-    pub gogc: Option<u32>,
-    pub no_stack: bool,
-    pub load_ns: u64,
-    pub counts: AllocCounts,
-}
-
-/// The summary row of one run.
-pub fn summary_row(ctx: &RunContext<'_>, r: &RunResult) -> SummaryRow {
-    let p = summarize_pauses(&r.pauses);
-    let util = Utilization::of_run(r);
-    let mmu = |window_ns: u64| (window_ns <= r.wall_ns).then(|| util.mmu(window_ns));
-    let gc_count = r.cycles.iter().filter(|c| c.trigger != Some(collectors::Trigger::Final)).count() as u64;
-    let phases = phase_summaries(&r.pauses);
-    let phase = |ph: Phase| phases.iter().find(|(name, _)| *name == ph.name()).map(|(_, s)| *s);
-    SummaryRow {
-        trace: ctx.trace_name.to_string(),
-        collector: r.collector.clone(),
-        procs: r.procs,
-        gogc: ctx.gogc.map_or("off".to_string(), |g| g.to_string()),
-        events: r.events,
-        wall_ns: r.wall_ns,
-        events_per_s: if r.wall_ns > 0 { r.events as f64 * 1e9 / r.wall_ns as f64 } else { 0.0 },
-        allocs: ctx.counts.allocs,
-        alloc_bytes: ctx.counts.bytes,
-        heap_allocs: ctx.counts.heap_allocs,
-        stack_allocs: ctx.counts.stack_allocs,
-        gc_count,
-        pause_count: p.count,
-        pause_p50_ns: p.p50_ns,
-        pause_p99_ns: p.p99_ns,
-        pause_max_ns: p.max_ns,
-        pause_total_ns: p.total_ns,
-        ttsp_max_ns: p.ttsp_max_ns,
-        peak_heap_bytes: r.peak_heap_bytes,
-        final_live_bytes: r.final_live_bytes,
-        stack_growths: r.stack_growths,
-        max_stack_bytes: r.max_stack_bytes,
-        verify_errors: r.violations.as_ref().map(|_| r.violation_count),
-        load_ns: ctx.load_ns,
-        heap_alloc_bytes: ctx.counts.heap_bytes,
-        stack_alloc_bytes: ctx.counts.stack_bytes,
-        final_live_objects: r.final_live_objects,
-        mark_total_ns: r.cycles.iter().map(|c| c.mark_ns).sum(),
-        marked_bytes_total: r.cycles.iter().map(|c| c.marked_bytes).sum(),
-        no_stack: ctx.no_stack,
-        dispatches: r.dispatches,
-        dep_waits: r.dep_waits,
-        status: match &r.fatal {
-            None => "ok".to_string(),
-            Some(crate::replay::Fatal::StackOverflow { .. }) => "stack-overflow".to_string(),
-            Some(crate::replay::Fatal::OutOfMemory { .. }) => "out-of-memory".to_string(),
-            Some(crate::replay::Fatal::Fault { .. }) => "fault".to_string(),
-        },
-        mmu_1ms: mmu(1_000_000),
-        mmu_10ms: mmu(10_000_000),
-        mmu_100ms: mmu(100_000_000),
-        gc_cpu_fraction: util.lost_fraction(),
-        stw_full_p50_ns: phase(Phase::StwFull).map(|s| s.p50_ns),
-        stw_full_p99_ns: phase(Phase::StwFull).map(|s| s.p99_ns),
-        stw_full_max_ns: phase(Phase::StwFull).map(|s| s.max_ns),
-        sweep_term_p50_ns: phase(Phase::SweepTerm).map(|s| s.p50_ns),
-        sweep_term_p99_ns: phase(Phase::SweepTerm).map(|s| s.p99_ns),
-        sweep_term_max_ns: phase(Phase::SweepTerm).map(|s| s.max_ns),
-        mark_term_p50_ns: phase(Phase::MarkTerm).map(|s| s.p50_ns),
-        mark_term_p99_ns: phase(Phase::MarkTerm).map(|s| s.p99_ns),
-        mark_term_max_ns: phase(Phase::MarkTerm).map(|s| s.max_ns),
-        minor_count: phase(Phase::Minor).map_or(0, |s| s.count),
-        minor_p50_ns: phase(Phase::Minor).map(|s| s.p50_ns),
-        minor_p99_ns: phase(Phase::Minor).map(|s| s.p99_ns),
-        minor_max_ns: phase(Phase::Minor).map(|s| s.max_ns),
-        major_count: phase(Phase::Major).map_or(0, |s| s.count),
-        major_p50_ns: phase(Phase::Major).map(|s| s.p50_ns),
-        major_p99_ns: phase(Phase::Major).map(|s| s.p99_ns),
-        major_max_ns: phase(Phase::Major).map(|s| s.max_ns),
-        assist_count: r.assists.len() as u64,
-        assist_total_ns: r.assists.iter().map(|a| a.duration_ns).sum(),
-        mark_cpu_total_ns: r.cycles.iter().map(|c| c.mark_cpu_ns).sum(),
-    }
-}
-
 #[derive(Serialize)]
 struct PauseRow<'a> {
     gc: u64,
@@ -257,31 +69,6 @@ struct AssistRow<'a> {
     start_ns: u64,
     duration_ns: u64,
     work_bytes: u64,
-}
-
-#[derive(Serialize)]
-struct CycleRow<'a> {
-    collector: &'a str,
-    gc: u64,
-    trigger: Option<&'a str>,
-    start_ns: u64,
-    end_ns: u64,
-    heap_live_before: u64,
-    marked_bytes: u64,
-    marked_objects: u64,
-    mark_ns: u64,
-    mark_cpu_ns: u64,
-    sweep_ns: u64,
-    freed_bytes: u64,
-    freed_objects: u64,
-    next_goal: u64,
-    heap_live_after: u64,
-    young_bytes: u64,
-    promoted_bytes: u64,
-    copied_bytes: u64,
-    /// (promoted + copied) / young, for minor collections; empty otherwise.
-    survival_rate: Option<f64>,
-    dirty_cards: u64,
 }
 
 #[derive(Serialize)]
@@ -367,6 +154,22 @@ fn csv_bytes<T: Serialize>(rows: impl IntoIterator<Item = T>, header: &[&str]) -
     w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))
 }
 
+/// `summary.csv`: one row per run, in the columns of [`columns::SUMMARY`].
+pub fn summary_csv(rows: &[SummaryRow]) -> std::io::Result<Vec<u8>> {
+    csv_bytes(rows.iter().map(columns::record), &columns::header())
+}
+
+/// `cycles.csv`: every collection of every run, in the columns of
+/// [`columns::cycles::CYCLES`].
+pub fn cycles_csv(runs: &[RunResult]) -> std::io::Result<Vec<u8>> {
+    csv_bytes(
+        runs.iter().flat_map(|r| {
+            r.cycles.iter().map(|record| columns::cycles::record(&CycleRow { collector: &r.collector, record }))
+        }),
+        &columns::cycles::header(),
+    )
+}
+
 /// Writes `bytes` to `path` via a temporary file in the same directory and
 /// a rename, so readers see the old file or the new one, never half of one.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -392,59 +195,11 @@ pub struct RunOutputs<'a> {
 /// Writes the CSV files of a run into `dir`. All files are rendered first,
 /// then each is renamed into place.
 pub fn write_run(dir: &Path, out: &RunOutputs<'_>) -> std::io::Result<()> {
-    let summary = csv_bytes(out.rows.iter(), &summary_header())?;
+    let summary = summary_csv(out.rows)?;
     let pauses = pauses_csv(
         out.runs.iter().flat_map(|r| r.pauses.iter().map(move |p| (r.collector.as_str(), p, Some(p.ttsp_ns)))),
     )?;
-    let cycles = csv_bytes(
-        out.runs.iter().flat_map(|r| {
-            r.cycles.iter().map(move |c| CycleRow {
-                collector: &r.collector,
-                gc: c.cycle,
-                trigger: c.trigger.map(|t| t.name()),
-                start_ns: c.start_ns,
-                end_ns: c.end_ns,
-                heap_live_before: c.heap_live_before,
-                marked_bytes: c.marked_bytes,
-                marked_objects: c.marked_objects,
-                mark_ns: c.mark_ns,
-                mark_cpu_ns: c.mark_cpu_ns,
-                sweep_ns: c.sweep_ns,
-                freed_bytes: c.freed_bytes,
-                freed_objects: c.freed_objects,
-                next_goal: c.next_goal,
-                heap_live_after: c.heap_live_after,
-                young_bytes: c.young_bytes,
-                promoted_bytes: c.promoted_bytes,
-                copied_bytes: c.copied_bytes,
-                survival_rate: (c.young_bytes > 0)
-                    .then(|| (c.promoted_bytes + c.copied_bytes) as f64 / c.young_bytes as f64),
-                dirty_cards: c.dirty_cards,
-            })
-        }),
-        &[
-            "collector",
-            "gc",
-            "trigger",
-            "start_ns",
-            "end_ns",
-            "heap_live_before",
-            "marked_bytes",
-            "marked_objects",
-            "mark_ns",
-            "mark_cpu_ns",
-            "sweep_ns",
-            "freed_bytes",
-            "freed_objects",
-            "next_goal",
-            "heap_live_after",
-            "young_bytes",
-            "promoted_bytes",
-            "copied_bytes",
-            "survival_rate",
-            "dirty_cards",
-        ],
-    )?;
+    let cycles = cycles_csv(out.runs)?;
     let spans = csv_bytes(
         out.runs.iter().flat_map(|r| {
             r.spans.iter().map(move |(tag, h)| SpanRow {
@@ -462,7 +217,7 @@ pub fn write_run(dir: &Path, out: &RunOutputs<'_>) -> std::io::Result<()> {
     let causes = csv_bytes(cause_rows(out.analysis, out.placements), &["cause", "placement", "count", "bytes"])?;
     let mmu = csv_bytes(
         out.runs.iter().flat_map(|r| {
-            let u = Utilization::of_run(r);
+            let u = run_utilization(r);
             u.mmu_curve(&u.default_windows()).into_iter().map(move |(window_ns, mmu, bmu)| MmuRow {
                 collector: &r.collector,
                 window_ns,
@@ -547,25 +302,6 @@ pub fn phases_csv<'a>(runs: impl Iterator<Item = (&'a str, &'a [PauseRecord])>) 
     )
 }
 
-/// Per-phase pause statistics (through an HdrHistogram, as in
-/// [`summarize_pauses`]), phases in the order they first occur; the final
-/// collection is left out, as in the summary.
-pub fn phase_summaries(pauses: &[PauseRecord]) -> Vec<(&'static str, crate::metrics::PauseSummary)> {
-    let mut phases: Vec<&'static str> = Vec::new();
-    for p in pauses.iter().filter(|p| p.trigger != Some("final")) {
-        if !phases.contains(&p.phase) {
-            phases.push(p.phase);
-        }
-    }
-    phases
-        .into_iter()
-        .map(|phase| {
-            let of_phase: Vec<PauseRecord> = pauses.iter().filter(|p| p.phase == phase).cloned().collect();
-            (phase, summarize_pauses(&of_phase))
-        })
-        .collect()
-}
-
 /// One interval of the pause logs: one second of replay time.
 pub const PAUSE_LOG_INTERVAL_NS: u64 = 1_000_000_000;
 
@@ -645,130 +381,27 @@ fn cause_rows(analysis: &Analysis, placements: &[Place]) -> Vec<CauseRow> {
     rows
 }
 
-/// The column names of `summary.csv`, in order.
-pub fn summary_header() -> Vec<&'static str> {
-    vec![
-        "trace",
-        "collector",
-        "procs",
-        "gogc",
-        "events",
-        "wall_ns",
-        "events_per_s",
-        "allocs",
-        "alloc_bytes",
-        "heap_allocs",
-        "stack_allocs",
-        "gc_count",
-        "pause_count",
-        "pause_p50_ns",
-        "pause_p99_ns",
-        "pause_max_ns",
-        "pause_total_ns",
-        "ttsp_max_ns",
-        "peak_heap_bytes",
-        "final_live_bytes",
-        "stack_growths",
-        "max_stack_bytes",
-        "verify_errors",
-        "load_ns",
-        "heap_alloc_bytes",
-        "stack_alloc_bytes",
-        "final_live_objects",
-        "mark_total_ns",
-        "marked_bytes_total",
-        "no_stack",
-        "dispatches",
-        "dep_waits",
-        "status",
-        "mmu_1ms",
-        "mmu_10ms",
-        "mmu_100ms",
-        "gc_cpu_fraction",
-        "stw_full_p50_ns",
-        "stw_full_p99_ns",
-        "stw_full_max_ns",
-        "sweep_term_p50_ns",
-        "sweep_term_p99_ns",
-        "sweep_term_max_ns",
-        "mark_term_p50_ns",
-        "mark_term_p99_ns",
-        "mark_term_max_ns",
-        "minor_count",
-        "minor_p50_ns",
-        "minor_p99_ns",
-        "minor_max_ns",
-        "major_count",
-        "major_p50_ns",
-        "major_p99_ns",
-        "major_max_ns",
-        "assist_count",
-        "assist_total_ns",
-        "mark_cpu_total_ns",
-    ]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 
+    use crate::summary::tests::{pause, row, run};
+
     const MS: u64 = 1_000_000;
     const S: u64 = 1_000_000_000;
-    /// Where the replay starts on the pause clock in these tests.
-    const T0: u64 = 7 * MS;
-
-    fn pause(gc: u64, phase: &'static str, at_ns: u64, duration_ns: u64, trigger: &'static str) -> PauseRecord {
-        PauseRecord { gc, phase, trigger: Some(trigger), start_ns: T0 + at_ns, duration_ns, ttsp_ns: 0 }
-    }
-
-    fn run(wall_ns: u64, pauses: Vec<PauseRecord>) -> RunResult {
-        RunResult {
-            collector: "test-gc".to_string(),
-            procs: 2,
-            events: 1000,
-            wall_ns,
-            replay_start_ns: T0,
-            started_at: std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
-            pauses,
-            assists: Vec::new(),
-            cycles: Vec::new(),
-            spans: Vec::new(),
-            dispatches: 0,
-            dep_waits: 0,
-            stack_growths: 0,
-            max_stack_bytes: 0,
-            peak_heap_bytes: 0,
-            final_live_objects: 0,
-            final_live_bytes: 0,
-            violations: None,
-            violation_count: 0,
-            freed_by_cycle: None,
-            fatal: None,
-        }
-    }
-
-    fn row(r: &RunResult) -> SummaryRow {
-        let ctx = RunContext {
-            trace_name: "t",
-            gogc: Some(100),
-            no_stack: false,
-            load_ns: 0,
-            counts: AllocCounts::default(),
-        };
-        summary_row(&ctx, r)
-    }
 
     #[test]
     fn summary_keeps_its_first_columns_and_appends_the_new_ones_in_header_order() {
-        let h = summary_header();
+        let h = columns::header();
         assert_eq!(h[22], "verify_errors");
         let status = h.iter().position(|c| *c == "status").unwrap();
         assert_eq!(h[status..status + 5], ["status", "mmu_1ms", "mmu_10ms", "mmu_100ms", "gc_cpu_fraction"]);
         assert_eq!(h[h.len() - 3..], ["assist_count", "assist_total_ns", "mark_cpu_total_ns"]);
         let r = run(200 * MS, vec![pause(1, "stw-full", 50 * MS, 2 * MS, "heap-goal")]);
-        let bytes = csv_bytes([row(&r)], &h).unwrap();
+        let bytes = summary_csv(&[row(&r)]).unwrap();
         let mut rd = csv::Reader::from_reader(&bytes[..]);
+        assert_eq!(rd.headers().unwrap(), h);
         let rec = rd.records().next().unwrap().unwrap();
         assert_eq!(rec.len(), h.len());
         let at = |name: &str| rec.get(h.iter().position(|c| *c == name).unwrap()).unwrap().to_string();
@@ -785,64 +418,20 @@ mod tests {
     }
 
     #[test]
-    fn assists_stall_one_worker_and_are_summed_in_the_summary() {
-        let mut r = run(200 * MS, vec![pause(1, "sweep-term", 50 * MS, MS / 10, "heap-goal")]);
-        // procs = 2: a 20 ms assist halves utilization while it runs.
-        r.assists = vec![
-            crate::metrics::AssistRecord {
-                gc: 1,
-                goroutine: 3,
-                start_ns: T0 + 100 * MS,
-                duration_ns: 20 * MS,
-                work_bytes: 1 << 20,
-            },
-            crate::metrics::AssistRecord {
-                gc: 1,
-                goroutine: 4,
-                start_ns: T0 + 150 * MS,
-                duration_ns: MS,
-                work_bytes: 1,
-            },
-        ];
-        let s = row(&r);
-        assert_eq!((s.assist_count, s.assist_total_ns), (2, 21 * MS));
-        assert_eq!(s.mmu_10ms, Some(0.5));
-        assert!(s.sweep_term_max_ns.is_some() && s.mark_term_max_ns.is_none());
-        // Lost: the pause (0.1 ms) and half of each assist (10.5 ms), of 200 ms.
-        assert!((s.gc_cpu_fraction - 10.6 / 200.0).abs() < 1e-9, "{}", s.gc_cpu_fraction);
-    }
-
-    #[test]
-    fn mmu_is_on_the_replay_clock_and_leaves_out_the_final_collection() {
-        // The pause at 0 on the replay clock (T0 on the pause clock) is a
-        // 4 ms stretch at the start; the final collection's 50 ms pause after
-        // the replay would otherwise dominate.
-        let r = run(
-            20 * MS,
-            vec![pause(1, "stw-full", 0, 4 * MS, "heap-goal"), pause(2, "stw-full", 20 * MS, 50 * MS, "final")],
-        );
-        let u = Utilization::of_run(&r);
-        assert_eq!(u.longest_full_pause_ns(), 4 * MS);
-        assert_eq!(u.worst_window(8 * MS), (0, 0.5));
-        let s = row(&r);
-        assert_eq!(s.mmu_1ms, Some(0.0));
-        assert_eq!(s.mmu_10ms, Some(0.6));
-        assert_eq!(s.mmu_100ms, None, "no 100 ms window fits in a 20 ms replay");
-        assert_eq!(s.gc_cpu_fraction, 0.2);
-        assert_eq!(s.gc_cpu_fraction, s.pause_total_ns as f64 / s.wall_ns as f64);
-    }
-
-    #[test]
-    fn phase_statistics_per_phase_in_order_of_first_occurrence_without_the_final_pause() {
-        let ps = vec![
-            pause(1, "sweep-term", 0, 100, "heap-goal"),
-            pause(1, "mark-term", 10, 300, "heap-goal"),
-            pause(2, "sweep-term", 20, 200, "heap-goal"),
-            pause(3, "stw-full", 30, 9_000, "final"),
-        ];
-        let got: Vec<(&str, u64, u64, u64)> =
-            phase_summaries(&ps).into_iter().map(|(p, s)| (p, s.count, s.max_ns, s.total_ns)).collect();
-        assert_eq!(got, [("sweep-term", 2, 200, 300), ("mark-term", 1, 300, 300)]);
+    fn cycles_are_written_in_the_registry_columns() {
+        let mut r = run(S, Vec::new());
+        r.cycles = vec![collectors::CycleRecord {
+            cycle: 1,
+            trigger: Some(collectors::Trigger::Final),
+            young_bytes: 8,
+            promoted_bytes: 1,
+            copied_bytes: 1,
+            ..Default::default()
+        }];
+        let text = String::from_utf8(cycles_csv(&[r]).unwrap()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], columns::cycles::header().join(","));
+        assert_eq!(lines[1], "test-gc,1,final,0,0,0,0,0,0,0,0,0,0,0,0,8,1,1,0.25,0");
     }
 
     #[test]

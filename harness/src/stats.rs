@@ -60,8 +60,7 @@ pub fn stats_for_trace(name: &str, prepared: &PreparedTrace) -> Stats {
     let placements = prepared.placements(false);
     let deaths = prepared.deaths(false);
     let d = demographics(prepared, placements, deaths);
-    let peak_heap_pos =
-        if d.events == 0 { "start".to_string() } else { prepared.pos(d.peak_live_heap_event as usize) };
+    let peak_heap_pos = if d.events == 0 { "start".to_string() } else { prepared.pos(d.peak_live_heap_event as usize) };
     Stats { name: name.to_string(), demographics: d, peak_heap_pos }
 }
 

@@ -173,7 +173,7 @@ impl<S: EventSink + ?Sized> EventFeed for SinkFeed<'_, S> {
     #[inline]
     fn push(&mut self, pos: SourcePos, block_name: Option<u64>, e: Event) -> io::Result<()> {
         self.0.source(pos, block_name);
-        self.0.event(&e)
+        self.0.event_owned(e)
     }
     fn end(&mut self) -> io::Result<()> {
         self.0.end()

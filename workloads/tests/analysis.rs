@@ -147,7 +147,7 @@ fn seed_example_puts_done_closure_x_y_on_the_heap_and_z_on_the_stack() {
 fn seed_example_death_times_follow_its_comments() {
     let (t, a) = seed();
     let p = a.placements(false);
-    let d = death_times(&a, &p);
+    let d = death_times(&a, p);
     let at = |text| Some(seed_line(&t, text) as u32);
     assert_eq!(d.death[seed_block(&t, 3)], at("g2 set G0 l2"), "x dies when p = &y");
     assert_eq!(d.death[seed_block(&t, 4)], at("g2 set G0 nil"), "y dies when p = nil");
@@ -194,7 +194,7 @@ fn seed_example_receive_depends_on_the_send() {
 fn seed_example_machine_explains_paths_and_kills_z_at_exit() {
     let (t, a) = seed();
     let p = a.placements(false);
-    let mut m = Machine::new(&a, &p);
+    let mut m = Machine::new(&a, p);
     let p_x = seed_line(&t, "g2 set G0 l1");
     for i in 0..=p_x {
         m.apply(i);
@@ -664,7 +664,7 @@ fn stack_block_dies_with_its_frame_and_heap_block_when_unreachable() {
     let a = ok(&t);
     let p = a.placements(false);
     assert_eq!(p, vec![Place::Stack, Place::Heap]);
-    let mut m = Machine::new(&a, &p);
+    let mut m = Machine::new(&a, p);
     for i in 0..6 {
         m.apply(i);
     }
@@ -675,9 +675,9 @@ fn stack_block_dies_with_its_frame_and_heap_block_when_unreachable() {
     assert!(!m.allocated(BlockIdx(0)) && m.allocated(BlockIdx(1)));
     m.apply(7);
     assert_eq!(m.reachable(), vec![false, false]);
-    let d = death_times(&a, &p);
+    let d = death_times(&a, p);
     assert_eq!(d.death, vec![Some(6), Some(7)]);
-    let d = death_times(&a, &a.placements(true));
+    let d = death_times(&a, a.placements(true));
     assert_eq!(d.death, vec![Some(6), Some(7)], "as a heap block b1 dies when its last reference goes");
 }
 
@@ -693,7 +693,7 @@ fn explain_path_goes_through_slots() {
     );
     let a = ok(&t);
     let p = a.placements(false);
-    let mut m = Machine::new(&a, &p);
+    let mut m = Machine::new(&a, p);
     (0..3).for_each(|i| m.apply(i));
     assert_eq!(m.explain_path(BlockIdx(2)).as_deref(), Some("G0 -> b1[slot 2] -> b2[slot 1] -> b3"));
 
@@ -709,7 +709,7 @@ fn explain_path_goes_through_slots() {
     let a = ok(&t);
     let p = a.placements(false);
     assert_eq!(p, vec![Place::Stack, Place::Heap]);
-    let mut m = Machine::new(&a, &p);
+    let mut m = Machine::new(&a, p);
     (0..4).for_each(|i| m.apply(i));
     assert_eq!(m.explain_path(BlockIdx(1)).as_deref(), Some("g1's stack: b1[slot 1] -> b2"));
     assert_eq!(m.reachable(), vec![true, true], "a stack block is a root while its frame lives");
@@ -735,7 +735,7 @@ fn a_cycle_dies_at_the_time_of_its_last_external_reference() {
     let a = ok(&t);
     let p = a.placements(false);
     for every in [0, 1, 1024] {
-        let d = death_times_with(&a, &p, every);
+        let d = death_times_with(&a, p, every);
         assert_eq!(d.death, vec![Some(6), Some(6), Some(8)], "check schedule {every}");
         assert_eq!(d.peak_live_heap_bytes, 24);
         assert_eq!(d.peak_live_heap_event, 4);
@@ -980,14 +980,13 @@ fn random_sound_trace(seed: u64, events: usize) -> Trace {
 /// Death times by brute force: apply the events one by one and recompute
 /// reachability after each. Also checks that the placements are sound at
 /// every step.
-fn brute_force(t: &Trace, a: &Analysis, p: &[Place]) -> Vec<Option<u32>> {
+fn brute_force(_t: &Trace, a: &Analysis, p: &[Place]) -> Vec<Option<u32>> {
     let n = a.blocks.len();
     let mut m = Machine::new(a, p);
     let mut death = vec![None; n];
     let mut seen = vec![false; n];
-    let derefs = a.derefs_by_event();
-    for i in 0..t.events.len() {
-        for &d in &derefs[i] {
+    for (i, derefs) in a.derefs_by_event().iter().enumerate() {
+        for &d in derefs {
             assert!(m.allocated(d), "event {i} dereferences block {} which is not allocated", d.0);
         }
         m.apply(i);
@@ -1031,12 +1030,12 @@ fn oracle_matches_brute_force_on_random_sound_traces() {
             let p = a.placements(no_stack);
             stacks += p.iter().filter(|&&x| x == Place::Stack).count();
             heaps += p.iter().filter(|&&x| x == Place::Heap).count();
-            let want = brute_force(&t, &a, &p);
+            let want = brute_force(&t, &a, p);
             for every in [0, 1, 7, 1024] {
-                let d = death_times_with(&a, &p, every);
+                let d = death_times_with(&a, p, every);
                 assert_eq!(d.death, want, "seed {seed}, no_stack {no_stack}, check schedule {every}");
             }
-            let d = death_times(&a, &p);
+            let d = death_times(&a, p);
             // The peak from a direct sweep over the brute-force deaths.
             let mut peak = 0;
             for i in 0..t.events.len() as u32 {
@@ -1061,7 +1060,7 @@ fn oracle_matches_brute_force_on_the_workload_generator() {
         let t = workloads::generate::random_trace(&cfg);
         let a = analyze(&t).unwrap_or_else(|e| panic!("seed {seed}: generated trace rejected: {e}"));
         let p = a.placements(false);
-        assert_eq!(death_times(&a, &p).death, brute_force(&t, &a, &p), "seed {seed}");
+        assert_eq!(death_times(&a, p).death, brute_force(&t, &a, p), "seed {seed}");
     }
 }
 
@@ -1107,11 +1106,11 @@ fn a_replay_in_any_order_that_keeps_the_dependencies_ends_in_the_same_state() {
         let a = ok(&t);
         for no_stack in [false, true] {
             let p = a.placements(no_stack);
-            let mut m = Machine::new(&a, &p);
+            let mut m = Machine::new(&a, p);
             (0..t.events.len()).for_each(|i| m.apply(i));
             let want = (snapshot(&m), m.reachable());
             for k in 0..3 {
-                assert_eq!(replay_shuffled(&t, &a, &p, seed * 10 + k), want, "seed {seed} schedule {k}");
+                assert_eq!(replay_shuffled(&t, &a, p, seed * 10 + k), want, "seed {seed} schedule {k}");
             }
         }
     }
@@ -1139,9 +1138,9 @@ fn speed_of_analyze_and_death_times_on_a_million_events() {
         let a = analyze(&t).expect("sound");
         let t1 = std::time::Instant::now();
         let p = a.placements(false);
-        let d = death_times(&a, &p);
+        let d = death_times(&a, p);
         let t2 = std::time::Instant::now();
-        let mut m = Machine::new(&a, &p);
+        let mut m = Machine::new(&a, p);
         for i in 0..t.events.len() {
             m.apply(i);
         }
@@ -1226,8 +1225,8 @@ proptest! {
             // A sound trace: the rest of the pipeline must not panic either.
             for no_stack in [false, true] {
                 let p = a.placements(no_stack);
-                let d = death_times(&a, &p);
-                let mut m = Machine::new(&a, &p);
+                let d = death_times(&a, p);
+                let mut m = Machine::new(&a, p);
                 for i in 0..t.events.len() {
                     m.apply(i);
                 }

@@ -1,10 +1,11 @@
 //! Reading what the charts draw from a results directory's CSV files, by
 //! column name (so columns may be added or reordered), each file optional.
-//! A malformed file is an error naming the file, the line and the column.
+//! A malformed file is an error naming the file, the line and the column
+//! ([`Table`]). Every chart module reads its data from here; this module
+//! imports none of them.
 
-use super::sweep::{self, SweepPoint};
+use super::table::Table;
 use super::ChartError;
-use csv::StringRecord;
 use std::path::{Path, PathBuf};
 
 /// One row of `pauses.csv`.
@@ -74,6 +75,47 @@ pub struct SummaryInfo {
     pub procs: Option<u64>,
     pub gogc: Option<String>,
     pub wall_ns: Option<u64>,
+}
+
+/// The columns `sweep.csv` must have.
+pub const SWEEP_COLUMNS: [&str; 6] = ["collector", "param", "value", "metric_median", "metric_min", "metric_max"];
+
+/// One row of `sweep.csv` (its format is [`super::sweep`]'s documentation).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepPoint {
+    pub collector: String,
+    pub param: String,
+    pub value: f64,
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+    pub metric: Option<String>,
+    pub workload: Option<String>,
+}
+
+/// Reads the rows of a `sweep.csv` table.
+fn sweep_points(t: &Table) -> Result<Vec<SweepPoint>, ChartError> {
+    let cols: Vec<usize> = SWEEP_COLUMNS.iter().map(|c| t.col(c)).collect::<Result<_, _>>()?;
+    let (metric, workload) = (t.opt_col("metric"), t.opt_col("workload"));
+    let mut out = Vec::new();
+    for r in &t.rows {
+        let (median, min, max) = (t.f64(r, cols[3])?, t.f64(r, cols[4])?, t.f64(r, cols[5])?);
+        if !(min <= median && median <= max) {
+            return Err(t.bad(r, cols[3], &format!("a median between metric_min ({min}) and metric_max ({max})")));
+        }
+        let opt = |c: Option<usize>| c.map(|c| t.text(r, c).to_string()).filter(|s| !s.is_empty());
+        out.push(SweepPoint {
+            collector: t.text(r, cols[0]).to_string(),
+            param: t.text(r, cols[1]).to_string(),
+            value: t.f64(r, cols[2])?,
+            median,
+            min,
+            max,
+            metric: opt(metric),
+            workload: opt(workload),
+        });
+    }
+    Ok(out)
 }
 
 /// Everything the charts of one directory draw from.
@@ -170,7 +212,7 @@ impl RunData {
             }
         }
         if let Some(t) = Table::read(&dir.join("sweep.csv"))? {
-            d.sweep = sweep::points(&t)?;
+            d.sweep = sweep_points(&t)?;
         }
         Ok(d)
     }
@@ -286,97 +328,6 @@ fn machine_from(text: &str) -> Option<String> {
     parts.extend(value("cpu"));
     parts.extend(value("memory"));
     (!parts.is_empty()).then(|| parts.join(", "))
-}
-
-/// A CSV file read whole: its header and its records (each knows its line).
-pub struct Table {
-    pub path: PathBuf,
-    header: StringRecord,
-    pub rows: Vec<StringRecord>,
-}
-
-impl Table {
-    /// Reads `path`; `None` when there is no such file.
-    pub fn read(path: &Path) -> Result<Option<Table>, ChartError> {
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(ChartError::Io { path: path.to_path_buf(), message: e.to_string() }),
-        };
-        let csv_error = |e: csv::Error| {
-            let line = e.position().map_or(1, |p| p.line());
-            let message = match e.kind() {
-                csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
-                    format!("expected {expected_len} fields as in the header, found {len}")
-                }
-                csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".to_string(),
-                _ => e.to_string(),
-            };
-            ChartError::Csv { path: path.to_path_buf(), line, message }
-        };
-        let mut rd = csv::ReaderBuilder::new().has_headers(true).from_reader(&bytes[..]);
-        let header = rd.headers().map_err(csv_error)?.clone();
-        let mut rows = Vec::new();
-        for r in rd.records() {
-            rows.push(r.map_err(csv_error)?);
-        }
-        Ok(Some(Table { path: path.to_path_buf(), header, rows }))
-    }
-
-    /// The index of column `name`, or an error naming the file.
-    pub fn col(&self, name: &str) -> Result<usize, ChartError> {
-        self.opt_col(name).ok_or_else(|| ChartError::Csv {
-            path: self.path.clone(),
-            line: 1,
-            message: format!("no `{name}` column in the header"),
-        })
-    }
-
-    pub fn opt_col(&self, name: &str) -> Option<usize> {
-        self.header.iter().position(|h| h.trim() == name)
-    }
-
-    fn name(&self, col: usize) -> &str {
-        self.header.get(col).unwrap_or("?")
-    }
-
-    /// The error for the cell of `rec` in `col`, which is not `expected`.
-    pub fn bad(&self, rec: &StringRecord, col: usize, expected: &str) -> ChartError {
-        ChartError::Csv {
-            path: self.path.clone(),
-            line: rec.position().map_or(0, |p| p.line()),
-            message: format!("column `{}`: expected {expected}, got `{}`", self.name(col), self.text(rec, col)),
-        }
-    }
-
-    pub fn text<'r>(&self, rec: &'r StringRecord, col: usize) -> &'r str {
-        rec.get(col).unwrap_or("").trim()
-    }
-
-    pub fn u64(&self, rec: &StringRecord, col: usize) -> Result<u64, ChartError> {
-        self.text(rec, col).parse().map_err(|_| self.bad(rec, col, "a whole number"))
-    }
-
-    /// An optional whole number: an empty cell is `None`.
-    pub fn opt_u64(&self, rec: &StringRecord, col: usize) -> Result<Option<u64>, ChartError> {
-        if self.text(rec, col).is_empty() {
-            Ok(None)
-        } else {
-            self.u64(rec, col).map(Some)
-        }
-    }
-
-    pub fn f64(&self, rec: &StringRecord, col: usize) -> Result<f64, ChartError> {
-        self.text(rec, col).parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| self.bad(rec, col, "a number"))
-    }
-
-    /// A share from 0 to 1.
-    fn share(&self, rec: &StringRecord, col: usize) -> Result<f64, ChartError> {
-        self.f64(rec, col)
-            .ok()
-            .filter(|v| (0.0..=1.0).contains(v))
-            .ok_or_else(|| self.bad(rec, col, "a share from 0 to 1"))
-    }
 }
 
 #[cfg(test)]

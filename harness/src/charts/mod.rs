@@ -15,10 +15,12 @@
 //!
 //! [`style`] holds what they share (the embedded font, one colour per
 //! collector, sizes, unit formatting, title block and legend); [`data`]
-//! reads the CSV files; [`text`] draws the PNGs' text. Each chart is a value implementing [`Chart`], drawn
-//! on any plotters backend; [`render`] draws it into PNG or SVG bytes and
-//! [`write_chart`] writes them through a temporary file and a rename.
-//! [`draw_dir`] draws every chart a directory has data for.
+//! reads the CSV files (each through a [`table::Table`]) into what the
+//! charts draw, and imports no chart; [`text`] draws the PNGs' text. Each
+//! chart is a value implementing [`Chart`], drawn on any plotters backend;
+//! [`render`] draws it into PNG or SVG bytes and [`write_chart`] writes
+//! them through a temporary file and a rename. [`draw_dir`] draws every
+//! chart a directory has data for.
 
 pub mod data;
 pub mod latency;
@@ -27,6 +29,7 @@ pub mod nines;
 pub mod pauses;
 pub mod style;
 pub mod sweep;
+pub mod table;
 pub mod text;
 pub mod timeline;
 

@@ -41,52 +41,11 @@
 //! the swept values. With up to 12 values, the x ticks are the values
 //! themselves.
 
-use super::data::Table;
+use super::data::SweepPoint;
 use super::style::{self, LegendEntry, LinearAxis, LogAxis, Marker, Palette, Titles};
-use super::{Chart, ChartError, DrawError};
+use super::{Chart, DrawError};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-
-/// The columns `sweep.csv` must have.
-pub const SWEEP_COLUMNS: [&str; 6] = ["collector", "param", "value", "metric_median", "metric_min", "metric_max"];
-
-/// One row of `sweep.csv`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SweepPoint {
-    pub collector: String,
-    pub param: String,
-    pub value: f64,
-    pub median: f64,
-    pub min: f64,
-    pub max: f64,
-    pub metric: Option<String>,
-    pub workload: Option<String>,
-}
-
-/// Reads the rows of a `sweep.csv` table.
-pub fn points(t: &Table) -> Result<Vec<SweepPoint>, ChartError> {
-    let cols: Vec<usize> = SWEEP_COLUMNS.iter().map(|c| t.col(c)).collect::<Result<_, _>>()?;
-    let (metric, workload) = (t.opt_col("metric"), t.opt_col("workload"));
-    let mut out = Vec::new();
-    for r in &t.rows {
-        let (median, min, max) = (t.f64(r, cols[3])?, t.f64(r, cols[4])?, t.f64(r, cols[5])?);
-        if !(min <= median && median <= max) {
-            return Err(t.bad(r, cols[3], &format!("a median between metric_min ({min}) and metric_max ({max})")));
-        }
-        let opt = |c: Option<usize>| c.map(|c| t.text(r, c).to_string()).filter(|s| !s.is_empty());
-        out.push(SweepPoint {
-            collector: t.text(r, cols[0]).to_string(),
-            param: t.text(r, cols[1]).to_string(),
-            value: t.f64(r, cols[2])?,
-            median,
-            min,
-            max,
-            metric: opt(metric),
-            workload: opt(workload),
-        });
-    }
-    Ok(out)
-}
 
 /// How a quantity is written, from its name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

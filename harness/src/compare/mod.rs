@@ -123,10 +123,8 @@ fn compare(a: &CompareArgs) -> Result<i32, String> {
     check_writable(&a.out)?;
     let placements = loaded.trace.placements(a.stack.no_stack);
     cli::print_loaded(&loaded, a.stack.no_stack);
-    let specs: Vec<engine::RunSpec> = chosen
-        .iter()
-        .map(|info| cli::run_spec(info, &a.gc, &a.stack, a.verify, a.quiet, a.warmup))
-        .collect();
+    let specs: Vec<engine::RunSpec> =
+        chosen.iter().map(|info| cli::run_spec(info, &a.gc, &a.stack, a.verify, a.quiet, a.warmup)).collect();
     for spec in &specs {
         engine::warm_up(&loaded, spec)?;
     }

@@ -13,9 +13,10 @@
 //! - `repeats`: the timed replays of the collector; `median_rep`: the
 //!   repetition (from 1) with the median wall time, whose files are the
 //!   folder's top-level ones.
-//! - For each metric of [`METRICS`] (named as `summary.csv` names its
-//!   columns), `<metric>_median`, `<metric>_min` and `<metric>_max` over
-//!   the repetitions: `min ≤ median ≤ max`. The median is the lower of the
+//! - For each metric of [`metrics`] (the `summary.csv` columns the
+//!   registry, [`crate::columns`], marks `aggregate`; named as there),
+//!   `<metric>_median`, `<metric>_min` and `<metric>_max` over the
+//!   repetitions: `min ≤ median ≤ max`. The median is the lower of the
 //!   two middle values for an even count, so it is always a measured value
 //!   (and `wall_ns_median` is `median_rep`'s wall time). The MMU columns
 //!   are over the repetitions that have a value (a replay shorter than the
@@ -31,49 +32,48 @@
 //! (`top_level`: whether this replay's files are the folder's top-level
 //! ones).
 
-use crate::report::SummaryRow;
+use crate::columns::{Column, SUMMARY};
+use crate::summary::SummaryRow;
+use std::sync::LazyLock;
 
-/// A metric of `summary.csv` that `compare.csv` gives the spread of.
-pub struct Metric {
-    /// Its column in `summary.csv`.
-    pub name: &'static str,
-    pub get: fn(&SummaryRow) -> Option<f64>,
-    /// A count or a duration (written without a fraction).
-    pub whole: bool,
-}
-
-macro_rules! metrics {
-    ($($name:ident: $kind:tt),* $(,)?) => {
-        &[$(Metric { name: stringify!($name), get: |r| metrics!(@get r.$name, $kind), whole: metrics!(@whole $kind) }),*]
-    };
-    (@get $v:expr, u64) => { Some($v as f64) };
-    (@get $v:expr, f64) => { Some($v) };
-    (@get $v:expr, opt) => { $v };
-    (@whole u64) => { true };
-    (@whole $other:tt) => { false };
-}
-
-/// The metrics of `compare.csv`, in column order.
-pub const METRICS: &[Metric] = metrics![
-    wall_ns: u64,
-    events_per_s: f64,
-    gc_count: u64,
-    pause_count: u64,
-    pause_p50_ns: u64,
-    pause_p99_ns: u64,
-    pause_max_ns: u64,
-    pause_total_ns: u64,
-    ttsp_max_ns: u64,
-    mmu_1ms: opt,
-    mmu_10ms: opt,
-    mmu_100ms: opt,
-    gc_cpu_fraction: f64,
-    peak_heap_bytes: u64,
-    final_live_bytes: u64,
-    assist_count: u64,
-    assist_total_ns: u64,
-    mark_cpu_total_ns: u64,
+/// The order `compare.csv` has always given its metrics, by `summary.csv`
+/// name. It differs from `summary.csv`'s own order (peak heap and final
+/// live bytes come after the MMU columns here), so it is kept to keep the
+/// file's columns where scripts expect them. It only orders: which columns
+/// are metrics is the registry's `aggregate` flag ([`crate::columns`]), and
+/// a metric not listed here follows these, in the registry's order.
+pub const COMPARE_ORDER: [&str; 18] = [
+    "wall_ns",
+    "events_per_s",
+    "gc_count",
+    "pause_count",
+    "pause_p50_ns",
+    "pause_p99_ns",
+    "pause_max_ns",
+    "pause_total_ns",
+    "ttsp_max_ns",
+    "mmu_1ms",
+    "mmu_10ms",
+    "mmu_100ms",
+    "gc_cpu_fraction",
+    "peak_heap_bytes",
+    "final_live_bytes",
+    "assist_count",
+    "assist_total_ns",
+    "mark_cpu_total_ns",
 ];
+
+/// The metrics of `compare.csv`, in column order: the registry's columns
+/// marked `aggregate`, ordered by [`COMPARE_ORDER`].
+pub fn metrics() -> &'static [&'static Column] {
+    static METRICS: LazyLock<Vec<&'static Column>> = LazyLock::new(|| {
+        let rank = |c: &Column| COMPARE_ORDER.iter().position(|n| *n == c.name).unwrap_or(COMPARE_ORDER.len());
+        let mut m: Vec<&'static Column> = SUMMARY.iter().filter(|c| c.aggregate).collect();
+        m.sort_by_key(|c| rank(c));
+        m
+    });
+    &METRICS
+}
 
 /// The median, minimum and maximum of a metric over the repetitions.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -111,16 +111,16 @@ pub struct CompareRow {
     pub gogc: String,
     /// The repetition (from 1) with the median wall time.
     pub median_rep: usize,
-    /// One per [`METRICS`] entry.
+    /// One per [`metrics`] entry.
     pub metrics: Vec<Option<Spread>>,
     pub verify_errors: Option<u64>,
     pub status: String,
 }
 
 impl CompareRow {
-    /// The spread of the metric `name` (a [`METRICS`] name).
+    /// The spread of the metric `name` (a [`metrics`] name).
     pub fn get(&self, name: &str) -> Option<Spread> {
-        METRICS.iter().position(|m| m.name == name).and_then(|i| self.metrics[i])
+        metrics().iter().position(|m| m.name == name).and_then(|i| self.metrics[i])
     }
 }
 
@@ -129,8 +129,10 @@ impl CompareRow {
 pub fn compare_row(reps: &[&SummaryRow]) -> CompareRow {
     let first = reps.first().expect("a collector is compared over at least one repetition");
     let walls: Vec<f64> = reps.iter().map(|r| r.wall_ns as f64).collect();
-    let metrics =
-        METRICS.iter().map(|m| spread(&reps.iter().filter_map(|r| (m.get)(r)).collect::<Vec<f64>>())).collect();
+    let metrics = metrics()
+        .iter()
+        .map(|m| spread(&reps.iter().filter_map(|r| (m.get)(r).number()).collect::<Vec<f64>>()))
+        .collect();
     let verified: Vec<u64> = reps.iter().filter_map(|r| r.verify_errors).collect();
     let mut bad: Vec<&str> = Vec::new();
     for r in reps.iter().filter(|r| r.status != "ok") {
@@ -155,7 +157,7 @@ pub fn compare_row(reps: &[&SummaryRow]) -> CompareRow {
 pub fn compare_header() -> Vec<String> {
     let mut h: Vec<String> =
         ["collector", "repeats", "trace", "procs", "gogc", "median_rep"].iter().map(|s| s.to_string()).collect();
-    for m in METRICS {
+    for m in metrics() {
         for stat in ["median", "min", "max"] {
             h.push(format!("{}_{stat}", m.name));
         }
@@ -186,9 +188,9 @@ pub fn compare_csv(rows: &[CompareRow]) -> std::io::Result<Vec<u8>> {
             r.gogc.clone(),
             r.median_rep.to_string(),
         ];
-        for (m, s) in METRICS.iter().zip(&r.metrics) {
+        for (m, s) in metrics().iter().zip(&r.metrics) {
             match s {
-                Some(s) => rec.extend([s.median, s.min, s.max].map(|v| number(v, m.whole))),
+                Some(s) => rec.extend([s.median, s.min, s.max].map(|v| number(v, m.kind.is_whole()))),
                 None => rec.extend(std::iter::repeat_n(String::new(), 3)),
             }
         }
@@ -295,7 +297,7 @@ mod tests {
         let mut rd = csv::Reader::from_reader(&bytes[..]);
         let h: Vec<String> = rd.headers().unwrap().iter().map(str::to_string).collect();
         assert_eq!(h, compare_header());
-        assert_eq!(h.len(), 6 + 3 * METRICS.len() + 2);
+        assert_eq!(h.len(), 6 + 3 * metrics().len() + 2);
         for name in ["wall_ns_median", "pause_p99_ns_min", "pause_p99_ns_max", "mmu_10ms_median", "peak_heap_bytes_max"]
         {
             assert!(h.iter().any(|c| c == name), "no {name} in {h:?}");
@@ -310,6 +312,33 @@ mod tests {
         assert_eq!(at("mmu_10ms_median"), "");
         assert_eq!(at("gc_cpu_fraction_max"), "0.25");
         assert_eq!(at("status"), "ok");
+    }
+
+    /// `compare.csv`'s columns as README.md documents them.
+    const DOCUMENTED: &str = "collector,repeats,trace,procs,gogc,median_rep,\
+        wall_ns_median,wall_ns_min,wall_ns_max,events_per_s_median,events_per_s_min,events_per_s_max,\
+        gc_count_median,gc_count_min,gc_count_max,pause_count_median,pause_count_min,pause_count_max,\
+        pause_p50_ns_median,pause_p50_ns_min,pause_p50_ns_max,pause_p99_ns_median,pause_p99_ns_min,\
+        pause_p99_ns_max,pause_max_ns_median,pause_max_ns_min,pause_max_ns_max,pause_total_ns_median,\
+        pause_total_ns_min,pause_total_ns_max,ttsp_max_ns_median,ttsp_max_ns_min,ttsp_max_ns_max,\
+        mmu_1ms_median,mmu_1ms_min,mmu_1ms_max,mmu_10ms_median,mmu_10ms_min,mmu_10ms_max,\
+        mmu_100ms_median,mmu_100ms_min,mmu_100ms_max,gc_cpu_fraction_median,gc_cpu_fraction_min,\
+        gc_cpu_fraction_max,peak_heap_bytes_median,peak_heap_bytes_min,peak_heap_bytes_max,\
+        final_live_bytes_median,final_live_bytes_min,final_live_bytes_max,assist_count_median,\
+        assist_count_min,assist_count_max,assist_total_ns_median,assist_total_ns_min,assist_total_ns_max,\
+        mark_cpu_total_ns_median,mark_cpu_total_ns_min,mark_cpu_total_ns_max,verify_errors,status";
+
+    #[test]
+    fn the_header_is_the_documented_one_and_its_metrics_come_from_the_registry() {
+        assert_eq!(compare_header().join(","), DOCUMENTED);
+        // Every name the order lists is a metric the registry aggregates,
+        // and every metric the registry aggregates is in the file.
+        for name in COMPARE_ORDER {
+            assert!(crate::columns::column(name).is_some_and(|c| c.aggregate), "{name}");
+        }
+        let aggregated = SUMMARY.iter().filter(|c| c.aggregate).count();
+        assert_eq!(metrics().len(), aggregated);
+        assert_eq!(metrics().iter().map(|m| m.name).collect::<Vec<_>>(), COMPARE_ORDER);
     }
 
     #[test]

@@ -87,7 +87,7 @@ pub fn render(rows: &[CompareRow]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::summary::METRICS;
+    use super::super::summary::metrics;
     use super::*;
 
     fn row(collector: &str, f: impl Fn(&str) -> Option<Spread>) -> CompareRow {
@@ -98,7 +98,7 @@ mod tests {
             procs: 2,
             gogc: "100".to_string(),
             median_rep: 1,
-            metrics: METRICS.iter().map(|m| f(m.name)).collect(),
+            metrics: metrics().iter().map(|m| f(m.name)).collect(),
             verify_errors: Some(0),
             status: "ok".to_string(),
         }

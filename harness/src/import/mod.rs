@@ -22,9 +22,9 @@
 //!   collector), trigger `explicit` for a forced cycle and empty otherwise;
 //!   a JVM pause gives one, its phase named after the pause (`young`,
 //!   `full`, `remark`, `mark-start`, `init-mark`, ...: see [`jvm_gc_log`]);
-//! - `phases.csv`: per-phase statistics ([`crate::report::phase_summaries`]);
+//! - `phases.csv`: per-phase statistics ([`crate::metrics::phase_summaries`]);
 //! - `summary.csv`: one row in `summary.csv`'s columns
-//!   ([`crate::report::summary_header`]), `collector` the `--label` (by
+//!   ([`crate::columns::header`]), `collector` the `--label` (by
 //!   default `go-runtime` for Go; for a JVM `jvm-g1`, `jvm-zgc`, ... from
 //!   the log's `Using ...` line). Filled in: `trace`, `collector`, `status`
 //!   `ok`, the pause statistics ([`crate::metrics::summarize_pauses`], as
@@ -52,8 +52,9 @@
 pub mod go_gctrace;
 pub mod jvm_gc_log;
 
-use crate::metrics::{summarize_pauses, PauseRecord, PauseSummary};
-use crate::report::{pauses_csv, phase_summaries, phases_csv, summary_header, write_atomically};
+use crate::columns::header as summary_header;
+use crate::metrics::{phase_summaries, summarize_pauses, PauseRecord, PauseSummary};
+use crate::report::{pauses_csv, phases_csv, write_atomically};
 use clap::ValueEnum;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

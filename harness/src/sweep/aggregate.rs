@@ -3,8 +3,10 @@
 //!
 //! - `cells.csv`: one row per finished cell, in run order: `cell`,
 //!   `workload`, each swept parameter (named as in the experiment file),
-//!   `collector`, `repetition`, then the cell's `summary.csv` columns that
-//!   are not already there. pandas and R read it directly.
+//!   `collector`, `repetition`, then the cells' `summary.csv` columns that
+//!   are not already there, in `summary.csv`'s order ([`crate::columns`];
+//!   a column only some other version of gcwb wrote comes last). pandas
+//!   and R read it directly.
 //! - `sweep.csv`: the format [`crate::charts::sweep`] documents and draws:
 //!   for each workload, swept parameter with two or more values, metric
 //!   and collector, one row per value of the parameter with the median
@@ -60,6 +62,7 @@ pub fn aggregate(e: &Experiment, cells: &[Cell], root: &Path) -> Result<usize, S
         }
         done.push((c, header.into_iter().zip(row).collect()));
     }
+    let columns = summary_columns(columns);
     let cells_csv = cells_csv(e, &done, &columns).map_err(|err| format!("cells.csv: {err}"))?;
     let sweep_csv = sweep_csv(e, &done).map_err(|err| format!("sweep.csv: {err}"))?;
     for (name, bytes) in [("cells.csv", cells_csv), ("sweep.csv", sweep_csv)] {
@@ -67,6 +70,17 @@ pub fn aggregate(e: &Experiment, cells: &[Cell], root: &Path) -> Result<usize, S
         write_atomically(&path, &bytes).map_err(|err| format!("{}: cannot write: {err}", path.display()))?;
     }
     Ok(done.len())
+}
+
+/// The cells' `summary.csv` columns (`found`, in the order first found) in
+/// the registry's order ([`crate::columns::SUMMARY`]), then any the
+/// registry does not know (a cell written by another version of gcwb).
+fn summary_columns(found: Vec<String>) -> Vec<String> {
+    let known = crate::columns::header();
+    let mut columns: Vec<String> =
+        known.iter().filter(|k| found.iter().any(|f| f == *k)).map(|k| k.to_string()).collect();
+    columns.extend(found.into_iter().filter(|f| !known.contains(&f.as_str())));
+    columns
 }
 
 /// The header and first row of a cell's `summary.csv`.
@@ -172,6 +186,18 @@ pub fn numeric(text: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn summary_columns_follow_the_registry_and_keep_unknown_ones_last() {
+        let found = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<String>>();
+        assert_eq!(
+            summary_columns(found(&["status", "future_ns", "trace", "wall_ns"])),
+            found(&["trace", "wall_ns", "status", "future_ns"])
+        );
+        let all = crate::columns::header();
+        assert_eq!(summary_columns(found(&all)), found(&all));
+        assert!(summary_columns(Vec::new()).is_empty());
+    }
 
     #[test]
     fn median_of_odd_and_even_counts() {

@@ -19,12 +19,10 @@ use workloads::generate as wl;
 /// The metrics charted when the file names none.
 pub const DEFAULT_METRICS: [&str; 3] = ["pause_p99_ns", "events_per_s", "peak_heap_bytes"];
 
-/// The `summary.csv` columns that are not numbers, so not metrics.
-const NOT_METRICS: [&str; 5] = ["trace", "collector", "gogc", "status", "no_stack"];
-
-/// The columns of `summary.csv` a sweep can chart.
+/// The columns of `summary.csv` a sweep can chart: its numeric columns
+/// ([`crate::columns::metric_names`]), in order.
 pub fn metric_names() -> Vec<&'static str> {
-    crate::report::summary_header().into_iter().filter(|c| !NOT_METRICS.contains(c)).collect()
+    crate::columns::metric_names()
 }
 
 /// A checked experiment.
@@ -448,6 +446,7 @@ mod tests {
         assert_eq!(e.collectors.len(), 1);
         assert_eq!((e.repetitions, e.seed, e.verify), (1, wl::DEFAULT_SEED, false));
         assert_eq!(e.metrics, DEFAULT_METRICS);
+        assert!(DEFAULT_METRICS.iter().all(|m| metric_names().contains(m)), "the defaults are summary.csv metrics");
         assert_eq!(e.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["gogc", "requests"]);
         assert_eq!(e.params[0].values, ["50", "off"]);
         assert_eq!(e.params[0].kind, ParamKind::Setting);

@@ -5,8 +5,9 @@
 //! [`write_run`], then `cell.toml`).
 //!
 //! Finished cells are skipped, so running a sweep again resumes it.
-//! Consecutive cells of one workload and workload parameters share the
-//! trace, loaded once. A progress bar on stderr (cells done, the current
+//! Each distinct trace (a workload and its parameters) is prepared once
+//! and shared by all its cells, across repetitions, as long as the kept
+//! traces fit in a quarter of the machine's memory ([`TraceCache`]). A progress bar on stderr (cells done, the current
 //! cell, ETA; hidden with `-q` or when stderr is not a terminal) sits
 //! under one line per finished cell on stdout.
 
@@ -14,9 +15,8 @@ use super::cells::{Cell, CellRecord};
 use super::experiment::{Experiment, Source};
 use super::settings;
 use super::store::{Store, CELL_FILE};
-use crate::cli;
 use crate::engine::{self, Prepared, TraceSource};
-use crate::report::{write_atomically, write_run, RunOutputs, SummaryRow};
+use crate::report::{ms, write_atomically, write_run, RunOutputs, SummaryRow};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -44,22 +44,17 @@ pub fn run_cells(e: &Experiment, cells: &[&Cell], store: &Store, quiet: bool) ->
         println!("{} of {} cells already finished: skipped", tally.skipped, cells.len());
     }
     let bar = progress_bar(todo.len(), quiet);
-    let mut trace: Option<((usize, Vec<String>), Prepared)> = None;
+    let mut traces = TraceCache::new(cache_budget_bytes());
     for (k, c) in todo.iter().enumerate() {
         bar.set_message(c.id.clone());
-        let key = c.trace_key(e);
-        if trace.as_ref().is_none_or(|(have, _)| *have != key) {
-            drop(trace.take()); // one trace in memory at a time
-            trace = Some((key, load(e, c)?));
-        }
-        let loaded = &trace.as_ref().expect("just loaded").1;
-        let (gc, stack) = settings::parse(&c.settings(e)).map_err(|m| format!("{}: {m}", c.id))?;
-        let spec = cli::run_spec(c.collector, &gc, &stack, e.verify, true, 0);
-        let placements = loaded.trace.placements(stack.no_stack);
+        let loaded = traces.get(c.trace_key(e), || load(e, c))?;
+        let settings = settings::parse(&c.settings(e)).map_err(|m| format!("{}: {m}", c.id))?;
+        let spec = settings.spec(c.collector, e.verify, true, 0);
+        let placements = loaded.trace.placements(settings.no_stack);
         let engine::RunRecord { row, result: r } = engine::run(loaded, &spec)?;
         let code = bar.suspend(|| {
             println!("[{}/{}] {}: {}", k + 1, todo.len(), c.id, brief(&row));
-            cli::report_problems(&r)
+            crate::cli::report_problems(&r)
         });
         tally.code = tally.code.max(code);
         let record = CellRecord::new(e, c, store.host().to_string()).to_toml()?;
@@ -80,6 +75,61 @@ pub fn run_cells(e: &Experiment, cells: &[&Cell], store: &Store, quiet: bool) ->
     }
     bar.finish_and_clear();
     Ok(tally)
+}
+
+/// The prepared traces of a sweep, each prepared once: the cells of one
+/// trace come back at every repetition (repetitions are outermost), so a
+/// trace is kept after its cells ran, as long as all kept traces fit in the
+/// budget; past it, the least recently used ones go (and would be prepared
+/// again if their cells came back).
+struct TraceCache {
+    budget: usize,
+    /// (key, trace, last use), most recently used last.
+    kept: Vec<((usize, Vec<String>), Prepared)>,
+    /// How many traces were prepared (for tests and the summary line).
+    prepared: usize,
+}
+
+impl TraceCache {
+    fn new(budget: usize) -> Self {
+        TraceCache { budget, kept: Vec::new(), prepared: 0 }
+    }
+
+    /// The trace with `key`, prepared by `prepare` unless kept.
+    fn get(
+        &mut self,
+        key: (usize, Vec<String>),
+        prepare: impl FnOnce() -> Result<Prepared, String>,
+    ) -> Result<&Prepared, String> {
+        if let Some(at) = self.kept.iter().position(|(k, _)| *k == key) {
+            let hit = self.kept.remove(at);
+            self.kept.push(hit);
+        } else {
+            // Make room first: the new trace's size is known only once it
+            // exists, so keep the others within the budget alone.
+            let p = prepare()?;
+            self.prepared += 1;
+            let need = p.trace.heap_bytes();
+            while !self.kept.is_empty() && self.bytes() + need > self.budget {
+                self.kept.remove(0);
+            }
+            self.kept.push((key, p));
+        }
+        Ok(&self.kept.last().expect("just pushed").1)
+    }
+
+    fn bytes(&self) -> usize {
+        self.kept.iter().map(|(_, p)| p.trace.heap_bytes()).sum()
+    }
+}
+
+/// How much memory the kept traces may take: a quarter of the machine's
+/// (the replays' heaps need the rest), or 2 GiB when it cannot be read.
+fn cache_budget_bytes() -> usize {
+    let total_kib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().find(|l| l.starts_with("MemTotal:"))?.split_whitespace().nth(1)?.parse::<usize>().ok());
+    total_kib.map_or(2 << 30, |k| k * 1024 / 4)
 }
 
 /// The trace `c` replays, named by its workload's label.
@@ -123,10 +173,46 @@ fn brief(r: &SummaryRow) -> String {
     };
     format!(
         "wall {}, {:.2} M events/s, {} GCs, pause p99 {}, peak heap {:.1} MiB{verify}{status}",
-        cli::ms(r.wall_ns),
+        ms(r.wall_ns),
         r.events_per_s / 1e6,
         r.gc_count,
-        cli::ms(r.pause_p99_ns),
+        ms(r.pause_p99_ns),
         r.peak_heap_bytes as f64 / f64::from(1 << 20),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny(events: u32) -> Prepared {
+        let set = vec![format!("events={events}")];
+        engine::prepare(&TraceSource::Workload { name: "queue".into(), seed: 1, set }, false).unwrap()
+    }
+
+    #[test]
+    fn each_trace_is_prepared_once_while_they_fit() {
+        let mut c = TraceCache::new(usize::MAX);
+        for _rep in 0..3 {
+            for k in 0..2 {
+                c.get((k, vec![]), || Ok(tiny(1000 + k as u32))).unwrap();
+            }
+        }
+        assert_eq!(c.prepared, 2, "two distinct traces over three repetitions");
+    }
+
+    #[test]
+    fn past_the_budget_the_least_recently_used_goes() {
+        let mut c = TraceCache::new(1);
+        for _rep in 0..2 {
+            for k in 0..2 {
+                let p = c.get((k, vec![]), || Ok(tiny(1000 + k as u32))).unwrap();
+                assert!(p.trace.events() > 0);
+            }
+        }
+        assert_eq!(c.prepared, 4, "one kept at a time");
+        assert_eq!(c.kept.len(), 1);
+        // A hit does not prepare again.
+        c.get((1, vec![]), || panic!("kept")).unwrap();
+    }
 }

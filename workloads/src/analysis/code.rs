@@ -63,16 +63,41 @@ pub const DEFAULT_FRAME_OVERHEAD: u64 = 16;
 /// (paths of up to two steps live inline); arguments decode lazily.
 #[derive(Clone, Debug)]
 pub enum Insn<'a> {
-    Call { locals: u32, frame_bytes: u64, args: Args<'a> },
-    Ret { copy: Option<(Src, Loc)> },
-    Alloc { dst: Loc, block: u32, size: u64, ptr_slots: u32 },
+    Call {
+        locals: u32,
+        frame_bytes: u64,
+        args: Args<'a>,
+    },
+    Ret {
+        copy: Option<(Src, Loc)>,
+    },
+    Alloc {
+        dst: Loc,
+        block: u32,
+        size: u64,
+        ptr_slots: u32,
+    },
     /// `child` is the dense goroutine index.
-    Go { child: u32, locals: u32, frame_bytes: u64, args: Args<'a> },
-    Set { dst: Loc, src: Src },
-    Work { ns: u64 },
+    Go {
+        child: u32,
+        locals: u32,
+        frame_bytes: u64,
+        args: Args<'a>,
+    },
+    Set {
+        dst: Loc,
+        src: Src,
+    },
+    Work {
+        ns: u64,
+    },
     /// `tag` is the interned tag index.
-    Begin { tag: u32 },
-    End { tag: u32 },
+    Begin {
+        tag: u32,
+    },
+    End {
+        tag: u32,
+    },
     Exit,
     Gc,
 }

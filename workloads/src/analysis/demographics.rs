@@ -460,7 +460,7 @@ mod tests {
         let trace = parse_text(src, "test.gct").expect("test trace parses");
         let analysis = analyze(&trace).expect("test trace is sound");
         let placements = analysis.placements(false);
-        let deaths = death_times(&analysis, &placements);
+        let deaths = death_times(&analysis, placements);
         Run { placements: placements.to_vec(), analysis, deaths }
     }
 
@@ -641,9 +641,9 @@ g1 alloc l0 b3 8 0 new heap        # 10
         let analysis = analyze(&trace).expect("generated traces are sound");
         for no_stack in [false, true] {
             let placements = analysis.placements(no_stack);
-            let deaths = death_times(&analysis, &placements);
-            let d = demographics(&analysis, &placements, &deaths);
-            let lt = lifetimes(&analysis, &placements, &deaths);
+            let deaths = death_times(&analysis, placements);
+            let d = demographics(&analysis, placements, &deaths);
+            let lt = lifetimes(&analysis, placements, &deaths);
             let mut sum = 0u128;
             for (b, info) in analysis.blocks.iter().enumerate() {
                 if placements[b] == Place::Heap {

@@ -102,9 +102,9 @@
 //! slot accesses).
 
 use super::code::{kind, Encoder, RawDep};
+use super::demographics::EventKind;
 use super::machine::{block_of, offset_of, pack, NIL};
 use super::positions::Positions;
-use super::demographics::EventKind;
 use super::prepared::{Order, PreparedTrace, Program};
 use super::{BlockInfo, Dep, GoroutineInfo, HeapReason, Why, WhyTag};
 use crate::builder::EventSink;
@@ -567,11 +567,7 @@ impl Preparer {
                         let v = self.eval(src)?;
                         self.pop_frame(g);
                         if self.gors[g as usize].frames.is_empty() {
-                            return Err(format!(
-                                "ret copies into {}, but {} has no caller frame",
-                                loc_text(dst),
-                                ev.g
-                            ));
+                            return Err(format!("ret copies into {}, but {} has no caller frame", loc_text(dst), ev.g));
                         }
                         self.write(dst, v)?;
                     }
@@ -928,7 +924,10 @@ impl Preparer {
             }
             Root::Global(k) => {
                 if k >= self.declared_globals {
-                    return Err(format!("global G{k} out of range: the trace declares {} globals", self.declared_globals));
+                    return Err(format!(
+                        "global G{k} out of range: the trace declares {} globals",
+                        self.declared_globals
+                    ));
                 }
                 Cell::Global(k)
             }
@@ -1064,7 +1063,9 @@ impl Preparer {
                 AtAlloc::Requested => Some((blk.alloc_event, at(WhyTag::Requested))),
                 AtAlloc::TooLarge => Some((blk.alloc_event, at(WhyTag::TooLarge))),
                 AtAlloc::NoFrame => Some((blk.alloc_event, escapes(blk.alloc_event, Why::NO_BLOCK))),
-                AtAlloc::No => (self.direct[b] != NEVER).then(|| (self.direct[b], escapes(self.direct[b], Why::NO_BLOCK))),
+                AtAlloc::No => {
+                    (self.direct[b] != NEVER).then(|| (self.direct[b], escapes(self.direct[b], Why::NO_BLOCK)))
+                }
             };
             if let Some((t, r)) = r {
                 time[b] = t;

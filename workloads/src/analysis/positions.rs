@@ -38,7 +38,7 @@ impl Positions {
         };
         self.lines.get_or_insert(lines);
         let i = self.deltas.len();
-        if i % CHECKPOINT_EVERY == 0 {
+        if i.is_multiple_of(CHECKPOINT_EVERY) {
             self.checkpoints.push(v);
             self.deltas.push(0);
         } else {

@@ -180,10 +180,7 @@ impl PreparedTrace {
     /// `no_stack` every block is heap.
     pub fn placements(&self, no_stack: bool) -> &[Place] {
         self.placements[no_stack as usize].get_or_init(|| {
-            self.blocks
-                .iter()
-                .map(|b| if no_stack || b.escapes() { Place::Heap } else { Place::Stack })
-                .collect()
+            self.blocks.iter().map(|b| if no_stack || b.escapes() { Place::Heap } else { Place::Stack }).collect()
         })
     }
 
@@ -197,8 +194,7 @@ impl PreparedTrace {
     /// and kept: 4 bytes an event; the verifier uses it).
     pub fn event_index(&self) -> &[Vec<u32>] {
         self.event_index.get_or_init(|| {
-            let mut idx: Vec<Vec<u32>> =
-                self.programs.iter().map(|p| Vec::with_capacity(p.steps as usize)).collect();
+            let mut idx: Vec<Vec<u32>> = self.programs.iter().map(|p| Vec::with_capacity(p.steps as usize)).collect();
             for i in 0..self.events() {
                 idx[self.goroutine_of(i) as usize].push(i as u32);
             }

@@ -53,6 +53,13 @@ pub trait EventSink {
     /// events are named by ordinal and their blocks by index).
     #[inline]
     fn source(&mut self, _pos: SourcePos, _block_name: Option<u64>) {}
+    /// [`EventSink::event`] for an event the caller no longer needs (the
+    /// parsers hand over what they decoded): a sink that keeps events takes
+    /// it without a clone.
+    #[inline]
+    fn event_owned(&mut self, e: Event) -> io::Result<()> {
+        self.event(&e)
+    }
 }
 
 impl<T: EventSink + ?Sized> EventSink for &mut T {
@@ -68,6 +75,10 @@ impl<T: EventSink + ?Sized> EventSink for &mut T {
     #[inline]
     fn source(&mut self, pos: SourcePos, block_name: Option<u64>) {
         (**self).source(pos, block_name)
+    }
+    #[inline]
+    fn event_owned(&mut self, e: Event) -> io::Result<()> {
+        (**self).event_owned(e)
     }
 }
 

@@ -85,7 +85,7 @@ mod tests {
         const MIN_HEAP_BYTES: u64 = 4 << 20;
         let a = analyze(trace).expect("the default workload is sound");
         let places = a.placements(false);
-        let deaths = oracle::death_times(&a, &places);
+        let deaths = oracle::death_times(&a, places);
         let mut freed_after = vec![0u64; trace.events.len()];
         for (b, info) in a.blocks.iter().enumerate() {
             if let (Place::Heap, Some(d)) = (places[b], deaths.death[b]) {

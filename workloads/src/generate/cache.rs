@@ -215,7 +215,7 @@ mod tests {
         let t = build(&params(5, &[("old_objects", "2000"), ("updates", "20000")]));
         let a = analyze(&t).unwrap();
         let places = a.placements(false);
-        let d = death_times(&a, &places);
+        let d = death_times(&a, places);
         // Everything main allocated is old; workers' blocks are young.
         let main = a.goroutines[0].id;
         let first_update = t.events.iter().position(|e| e.g != main && !matches!(e.op, Op::Work { .. })).unwrap();

@@ -188,7 +188,7 @@ mod tests {
     fn sizes_span_every_size_class_and_deaths_are_out_of_allocation_order() {
         let t = build(&params(5, &[("live_slots", "2000"), ("replacements", "50000"), ("large_fraction", "0.05")]));
         let a = analyze(&t).unwrap();
-        let d = death_times(&a, &a.placements(false));
+        let d = death_times(&a, a.placements(false));
         let mut octaves = [0u32; 19];
         for info in &a.blocks[2..] {
             octaves[info.size.ilog2() as usize] += 1;

@@ -197,7 +197,7 @@ mod tests {
         let t = build(&params(5, &[("nodes", "2000"), ("mutations", "40000"), ("replace_rate", "0.05")]));
         let a = analyze(&t).unwrap();
         let places = a.placements(false);
-        let d = death_times(&a, &places);
+        let d = death_times(&a, places);
         assert!(places.iter().all(|&p| p == Place::Heap));
         // Build: the root array (spine + 1 chunk) and the original nodes.
         let originals = 2..2 + n;

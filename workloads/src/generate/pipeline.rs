@@ -278,18 +278,17 @@ mod tests {
         let t = build(&params(5, &[("stages", "5"), ("messages", "3000"), ("buffer", "8")]));
         let a = analyze(&t).unwrap();
         let places = a.placements(false);
-        let d = death_times(&a, &places);
+        let d = death_times(&a, places);
         // Dense goroutine index -> stage (main is none).
         let stage_of = |dense: u32| (a.goroutines[dense as usize].id.0 as usize).checked_sub(2);
         // Stage s+1 waits for stage s (a receive after the send into the same
         // slot) and stage s for stage s+1 (a send into a slot the receiver cleared).
         let mut waits = vec![vec![0u32; stages]; stages];
-        let deps = a.deps_by_event();
-        for i in 0..t.events.len() {
+        for (i, deps) in a.deps_by_event().iter().enumerate() {
             let Some(me) = stage_of(a.goroutine_of(i)) else {
                 continue;
             };
-            for dep in &deps[i] {
+            for dep in deps {
                 assert_ne!(dep.goroutine, a.goroutine_of(i));
                 if let Some(other) = stage_of(dep.goroutine) {
                     waits[me][other] += 1;

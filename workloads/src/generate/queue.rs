@@ -150,7 +150,7 @@ mod tests {
         let t = build(&params(5, &[("capacity", "300"), ("events", "20000"), ("producers", "5")]));
         let a = analyze(&t).unwrap();
         let places = a.placements(false);
-        let d = death_times(&a, &places);
+        let d = death_times(&a, places);
         let main = a.goroutines[0].id;
         let mut ring = 0;
         let mut dead = 0;

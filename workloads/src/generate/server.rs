@@ -375,7 +375,7 @@ mod tests {
             build(&params(5, &[("goroutines", "6"), ("requests", "40"), ("cache_entries", "50"), ("hit_rate", "0.5")]));
         let a = analyze(&t).unwrap();
         let places = a.placements(false);
-        let d = death_times(&a, &places);
+        let d = death_times(&a, places);
         // Per goroutine: the open request's begin and the blocks it made.
         let mut open: HashMap<GoroutineId, (usize, Vec<BlockIdx>)> = HashMap::new();
         let (mut ends, mut checked, mut on_heap, mut entries) = (0, 0, 0, 0);

@@ -916,9 +916,13 @@ mod tests {
         assert_eq!(log.len(), place.len(), "every block is logged");
         for e in &log {
             assert_eq!(
-                place[e.block.0 as usize], e.place,
+                place[e.block.0 as usize],
+                e.place,
                 "{:?} (escaping run: {}) block {}: {:?}",
-                e.situation, e.escaping, e.block.0, a.blocks[e.block.0 as usize].heap_reason()
+                e.situation,
+                e.escaping,
+                e.block.0,
+                a.blocks[e.block.0 as usize].heap_reason()
             );
         }
         t

@@ -1,0 +1,343 @@
+//! One replay, summed up: the [`SummaryRow`] that is one line of
+//! `summary.csv`, computed from the replay's [`RunResult`] and the context
+//! the result does not carry ([`RunContext`]).
+//!
+//! This module only computes rows. Which fields are columns, in what order,
+//! in what unit and how each cell is written is said once, in
+//! [`crate::columns`]; [`crate::report`] writes the file from there.
+//! [`run_utilization`] is where a replay meets the pure mathematics of
+//! [`crate::mmu`]: it turns the run's pauses and assists into the plain
+//! intervals [`Utilization::new`] takes.
+
+use crate::metrics::{phase_summaries, summarize_pauses};
+use crate::mmu::{Reduced, Utilization};
+use crate::replay::{Fatal, RunResult};
+use collectors::Phase;
+use workloads::analysis::{Analysis, Place};
+
+/// One row of `summary.csv`: one replay of one trace by one collector.
+/// Its columns, their order and their units are [`crate::columns::SUMMARY`].
+#[derive(Clone, Debug, Default)]
+pub struct SummaryRow {
+    pub trace: String,
+    pub collector: String,
+    pub procs: usize,
+    pub gogc: String,
+    pub events: u64,
+    pub wall_ns: u64,
+    pub events_per_s: f64,
+    pub allocs: u64,
+    pub alloc_bytes: u64,
+    pub heap_allocs: u64,
+    pub stack_allocs: u64,
+    pub gc_count: u64,
+    pub pause_count: u64,
+    pub pause_p50_ns: u64,
+    pub pause_p99_ns: u64,
+    pub pause_max_ns: u64,
+    pub pause_total_ns: u64,
+    pub ttsp_max_ns: u64,
+    pub peak_heap_bytes: u64,
+    pub final_live_bytes: u64,
+    pub stack_growths: u64,
+    pub max_stack_bytes: u64,
+    /// Empty when the run was not verified.
+    pub verify_errors: Option<u64>,
+    pub load_ns: u64,
+    pub heap_alloc_bytes: u64,
+    pub stack_alloc_bytes: u64,
+    pub final_live_objects: u64,
+    pub mark_total_ns: u64,
+    pub marked_bytes_total: u64,
+    pub no_stack: bool,
+    pub dispatches: u64,
+    pub dep_waits: u64,
+    /// `ok`, or what ended the run early.
+    pub status: String,
+    /// Minimum mutator utilization ([`crate::mmu`]) over windows of 1, 10
+    /// and 100 ms of the replay, the final collection left out. Empty when
+    /// the replay was shorter than the window: no such window fits in it.
+    pub mmu_1ms: Option<f64>,
+    pub mmu_10ms: Option<f64>,
+    pub mmu_100ms: Option<f64>,
+    /// The share of the processors' time during the replay that the
+    /// collector took from the mutator: the integral of `1 - utilization`
+    /// over the replay, divided by `wall_ns` (so `1 - MMU(wall_ns)`). A
+    /// stop-the-world pause takes all `procs` processors, so for
+    /// stop-the-world collectors this is `pause_total_ns × procs / (wall_ns ×
+    /// procs) = pause_total_ns / wall_ns`. Like Go's `GCCPUFraction`, but
+    /// over the replay only (the final collection left out).
+    pub gc_cpu_fraction: f64,
+    /// Pause percentiles per phase (empty when the collector has no pause
+    /// of that phase).
+    pub stw_full_p50_ns: Option<u64>,
+    pub stw_full_p99_ns: Option<u64>,
+    pub stw_full_max_ns: Option<u64>,
+    pub sweep_term_p50_ns: Option<u64>,
+    pub sweep_term_p99_ns: Option<u64>,
+    pub sweep_term_max_ns: Option<u64>,
+    pub mark_term_p50_ns: Option<u64>,
+    pub mark_term_p99_ns: Option<u64>,
+    pub mark_term_max_ns: Option<u64>,
+    /// Generational collections: minor and major pauses apart.
+    pub minor_count: u64,
+    pub minor_p50_ns: Option<u64>,
+    pub minor_p99_ns: Option<u64>,
+    pub minor_max_ns: Option<u64>,
+    pub major_count: u64,
+    pub major_p50_ns: Option<u64>,
+    pub major_p99_ns: Option<u64>,
+    pub major_max_ns: Option<u64>,
+    /// Mark assists: how many, and the goroutine time they took.
+    pub assist_count: u64,
+    pub assist_total_ns: u64,
+    /// CPU time the collector's threads spent marking (assists not
+    /// included), summed over the cycles.
+    pub mark_cpu_total_ns: u64,
+}
+
+/// How the trace's allocations split by cause and placement.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AllocCounts {
+    pub allocs: u64,
+    pub bytes: u64,
+    pub heap_allocs: u64,
+    pub heap_bytes: u64,
+    pub stack_allocs: u64,
+    pub stack_bytes: u64,
+}
+
+/// Counts the trace's allocations (from the analysis, so it does not depend
+/// on the collector).
+pub fn alloc_counts(analysis: &Analysis, placements: &[Place]) -> AllocCounts {
+    let mut c = AllocCounts::default();
+    for (b, p) in analysis.blocks.iter().zip(placements) {
+        c.allocs += 1;
+        c.bytes += b.size;
+        match p {
+            Place::Heap => {
+                c.heap_allocs += 1;
+                c.heap_bytes += b.size;
+            }
+            Place::Stack => {
+                c.stack_allocs += 1;
+                c.stack_bytes += b.size;
+            }
+        }
+    }
+    c
+}
+
+/// Context of a run that the result itself does not carry.
+pub struct RunContext<'a> {
+    pub trace_name: &'a str,
+    pub gogc: Option<u32>,
+    pub no_stack: bool,
+    pub load_ns: u64,
+    pub counts: AllocCounts,
+}
+
+/// A replay's mutator utilization on its own span `[0, wall_ns]`: every
+/// stop-the-world pause at utilization 0, every mark assist as one of the
+/// `procs` workers stalled (`1 - 1/procs`). Pauses and assists are on the
+/// clock of [`crate::metrics::PauseRecord::start_ns`], so each is moved by
+/// `replay_start_ns` (one that started before the replay starts at 0). The
+/// final collection gcwb runs after the replay (trigger `final`) is a
+/// measuring device and is left out, as in the summary's pause statistics.
+pub fn run_utilization(r: &RunResult) -> Utilization {
+    let at = |start_ns: u64| start_ns.saturating_sub(r.replay_start_ns);
+    let pauses = r.pauses.iter().filter(|p| p.trigger != Some("final")).map(|p| {
+        let start = at(p.start_ns);
+        Reduced::pause(start, start.saturating_add(p.duration_ns))
+    });
+    // An assist stalls one goroutine, so one of the `procs` workers.
+    let assist_util = 1.0 - 1.0 / r.procs.max(1) as f64;
+    let assists = r.assists.iter().map(|a| {
+        let start = at(a.start_ns);
+        Reduced { start_ns: start, end_ns: start.saturating_add(a.duration_ns), util: assist_util }
+    });
+    Utilization::new(r.wall_ns, pauses.chain(assists))
+}
+
+/// The summary row of one run.
+pub fn summary_row(ctx: &RunContext<'_>, r: &RunResult) -> SummaryRow {
+    let p = summarize_pauses(&r.pauses);
+    let util = run_utilization(r);
+    let mmu = |window_ns: u64| (window_ns <= r.wall_ns).then(|| util.mmu(window_ns));
+    let gc_count = r.cycles.iter().filter(|c| c.trigger != Some(collectors::Trigger::Final)).count() as u64;
+    let phases = phase_summaries(&r.pauses);
+    let phase = |ph: Phase| phases.iter().find(|(name, _)| *name == ph.name()).map(|(_, s)| *s);
+    SummaryRow {
+        trace: ctx.trace_name.to_string(),
+        collector: r.collector.clone(),
+        procs: r.procs,
+        gogc: ctx.gogc.map_or("off".to_string(), |g| g.to_string()),
+        events: r.events,
+        wall_ns: r.wall_ns,
+        events_per_s: if r.wall_ns > 0 { r.events as f64 * 1e9 / r.wall_ns as f64 } else { 0.0 },
+        allocs: ctx.counts.allocs,
+        alloc_bytes: ctx.counts.bytes,
+        heap_allocs: ctx.counts.heap_allocs,
+        stack_allocs: ctx.counts.stack_allocs,
+        gc_count,
+        pause_count: p.count,
+        pause_p50_ns: p.p50_ns,
+        pause_p99_ns: p.p99_ns,
+        pause_max_ns: p.max_ns,
+        pause_total_ns: p.total_ns,
+        ttsp_max_ns: p.ttsp_max_ns,
+        peak_heap_bytes: r.peak_heap_bytes,
+        final_live_bytes: r.final_live_bytes,
+        stack_growths: r.stack_growths,
+        max_stack_bytes: r.max_stack_bytes,
+        verify_errors: r.violations.as_ref().map(|_| r.violation_count),
+        load_ns: ctx.load_ns,
+        heap_alloc_bytes: ctx.counts.heap_bytes,
+        stack_alloc_bytes: ctx.counts.stack_bytes,
+        final_live_objects: r.final_live_objects,
+        mark_total_ns: r.cycles.iter().map(|c| c.mark_ns).sum(),
+        marked_bytes_total: r.cycles.iter().map(|c| c.marked_bytes).sum(),
+        no_stack: ctx.no_stack,
+        dispatches: r.dispatches,
+        dep_waits: r.dep_waits,
+        status: match &r.fatal {
+            None => "ok".to_string(),
+            Some(Fatal::StackOverflow { .. }) => "stack-overflow".to_string(),
+            Some(Fatal::OutOfMemory { .. }) => "out-of-memory".to_string(),
+            Some(Fatal::Fault { .. }) => "fault".to_string(),
+        },
+        mmu_1ms: mmu(1_000_000),
+        mmu_10ms: mmu(10_000_000),
+        mmu_100ms: mmu(100_000_000),
+        gc_cpu_fraction: util.lost_fraction(),
+        stw_full_p50_ns: phase(Phase::StwFull).map(|s| s.p50_ns),
+        stw_full_p99_ns: phase(Phase::StwFull).map(|s| s.p99_ns),
+        stw_full_max_ns: phase(Phase::StwFull).map(|s| s.max_ns),
+        sweep_term_p50_ns: phase(Phase::SweepTerm).map(|s| s.p50_ns),
+        sweep_term_p99_ns: phase(Phase::SweepTerm).map(|s| s.p99_ns),
+        sweep_term_max_ns: phase(Phase::SweepTerm).map(|s| s.max_ns),
+        mark_term_p50_ns: phase(Phase::MarkTerm).map(|s| s.p50_ns),
+        mark_term_p99_ns: phase(Phase::MarkTerm).map(|s| s.p99_ns),
+        mark_term_max_ns: phase(Phase::MarkTerm).map(|s| s.max_ns),
+        minor_count: phase(Phase::Minor).map_or(0, |s| s.count),
+        minor_p50_ns: phase(Phase::Minor).map(|s| s.p50_ns),
+        minor_p99_ns: phase(Phase::Minor).map(|s| s.p99_ns),
+        minor_max_ns: phase(Phase::Minor).map(|s| s.max_ns),
+        major_count: phase(Phase::Major).map_or(0, |s| s.count),
+        major_p50_ns: phase(Phase::Major).map(|s| s.p50_ns),
+        major_p99_ns: phase(Phase::Major).map(|s| s.p99_ns),
+        major_max_ns: phase(Phase::Major).map(|s| s.max_ns),
+        assist_count: r.assists.len() as u64,
+        assist_total_ns: r.assists.iter().map(|a| a.duration_ns).sum(),
+        mark_cpu_total_ns: r.cycles.iter().map(|c| c.mark_cpu_ns).sum(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::metrics::PauseRecord;
+    use std::time::Duration;
+
+    const MS: u64 = 1_000_000;
+    /// Where the replay starts on the pause clock in these tests.
+    pub(crate) const T0: u64 = 7 * MS;
+
+    /// A pause `at_ns` into the replay.
+    pub(crate) fn pause(
+        gc: u64,
+        phase: &'static str,
+        at_ns: u64,
+        duration_ns: u64,
+        trigger: &'static str,
+    ) -> PauseRecord {
+        PauseRecord { gc, phase, trigger: Some(trigger), start_ns: T0 + at_ns, duration_ns, ttsp_ns: 0 }
+    }
+
+    /// A replay of `wall_ns` by `test-gc` on 2 procs with these pauses.
+    pub(crate) fn run(wall_ns: u64, pauses: Vec<PauseRecord>) -> RunResult {
+        RunResult {
+            collector: "test-gc".to_string(),
+            procs: 2,
+            events: 1000,
+            wall_ns,
+            replay_start_ns: T0,
+            started_at: std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            pauses,
+            assists: Vec::new(),
+            cycles: Vec::new(),
+            spans: Vec::new(),
+            dispatches: 0,
+            dep_waits: 0,
+            stack_growths: 0,
+            max_stack_bytes: 0,
+            peak_heap_bytes: 0,
+            final_live_objects: 0,
+            final_live_bytes: 0,
+            violations: None,
+            violation_count: 0,
+            freed_by_cycle: None,
+            fatal: None,
+        }
+    }
+
+    /// The summary row of `r` on trace `t` at GOGC 100.
+    pub(crate) fn row(r: &RunResult) -> SummaryRow {
+        let ctx = RunContext {
+            trace_name: "t",
+            gogc: Some(100),
+            no_stack: false,
+            load_ns: 0,
+            counts: AllocCounts::default(),
+        };
+        summary_row(&ctx, r)
+    }
+
+    #[test]
+    fn assists_stall_one_worker_and_are_summed_in_the_summary() {
+        let mut r = run(200 * MS, vec![pause(1, "sweep-term", 50 * MS, MS / 10, "heap-goal")]);
+        // procs = 2: a 20 ms assist halves utilization while it runs.
+        r.assists = vec![
+            crate::metrics::AssistRecord {
+                gc: 1,
+                goroutine: 3,
+                start_ns: T0 + 100 * MS,
+                duration_ns: 20 * MS,
+                work_bytes: 1 << 20,
+            },
+            crate::metrics::AssistRecord {
+                gc: 1,
+                goroutine: 4,
+                start_ns: T0 + 150 * MS,
+                duration_ns: MS,
+                work_bytes: 1,
+            },
+        ];
+        let s = row(&r);
+        assert_eq!((s.assist_count, s.assist_total_ns), (2, 21 * MS));
+        assert_eq!(s.mmu_10ms, Some(0.5));
+        assert!(s.sweep_term_max_ns.is_some() && s.mark_term_max_ns.is_none());
+        // Lost: the pause (0.1 ms) and half of each assist (10.5 ms), of 200 ms.
+        assert!((s.gc_cpu_fraction - 10.6 / 200.0).abs() < 1e-9, "{}", s.gc_cpu_fraction);
+    }
+
+    #[test]
+    fn mmu_is_on_the_replay_clock_and_leaves_out_the_final_collection() {
+        // The pause at 0 on the replay clock (T0 on the pause clock) is a
+        // 4 ms stretch at the start; the final collection's 50 ms pause after
+        // the replay would otherwise dominate.
+        let r = run(
+            20 * MS,
+            vec![pause(1, "stw-full", 0, 4 * MS, "heap-goal"), pause(2, "stw-full", 20 * MS, 50 * MS, "final")],
+        );
+        let u = run_utilization(&r);
+        assert_eq!(u.longest_full_pause_ns(), 4 * MS);
+        assert_eq!(u.worst_window(8 * MS), (0, 0.5));
+        let s = row(&r);
+        assert_eq!(s.mmu_1ms, Some(0.0));
+        assert_eq!(s.mmu_10ms, Some(0.6));
+        assert_eq!(s.mmu_100ms, None, "no 100 ms window fits in a 20 ms replay");
+        assert_eq!(s.gc_cpu_fraction, 0.2);
+        assert_eq!(s.gc_cpu_fraction, s.pause_total_ns as f64 / s.wall_ns as f64);
+    }
+}

@@ -1,0 +1,113 @@
+//! The run layer: one prepared trace shared by every collector, repetition
+//! and verified replay gives what preparing it anew each time gives; and a
+//! trace prepared from text, from binary, from the generator and from an
+//! in-memory trace is the same prepared trace.
+
+mod common;
+
+use common::*;
+use harness::engine::{self, Prepared, RunRecord, TraceSource};
+use harness::options::RunSettings;
+use workloads::analysis::PreparedTrace;
+
+/// The parts of a replay that do not depend on timing: what was replayed
+/// and what the trace leaves live, and the verifier's verdict.
+fn deterministic(r: &RunRecord) -> (u64, u64, u64, u64, u64, u64, u64, u64, Option<u64>, String) {
+    let row = &r.row;
+    (
+        row.events,
+        row.allocs,
+        row.heap_allocs,
+        row.stack_allocs,
+        row.alloc_bytes,
+        row.final_live_bytes,
+        row.final_live_objects,
+        row.max_stack_bytes,
+        row.verify_errors,
+        row.status.clone(),
+    )
+}
+
+fn spec(collector: &str, procs: usize) -> engine::RunSpec {
+    let mut s = RunSettings::default();
+    s.set("procs", &procs.to_string()).unwrap();
+    let info = collectors::registry::find(collector).expect("registered");
+    let mut spec = s.spec(info, true, true, 0);
+    spec.gc.min_heap_goal = 256 << 10; // collect often even on a small trace
+    spec
+}
+
+fn random_source() -> TraceSource {
+    TraceSource::Workload {
+        name: "random".to_string(),
+        seed: 7,
+        set: vec!["events=40000".to_string(), "goroutines=6".to_string()],
+    }
+}
+
+#[test]
+fn one_prepared_trace_replays_as_a_fresh_one_for_every_collector_and_repetition() {
+    let shared = engine::prepare(&random_source(), false).expect("prepares");
+    for collector in collectors::registry::names() {
+        for procs in [1, 3] {
+            let s = spec(collector, procs);
+            let fresh = engine::prepare(&random_source(), false).expect("prepares");
+            let want = deterministic(&engine::run(&fresh, &s).expect("runs"));
+            assert_eq!(want.8, Some(0), "{collector}: the fresh replay verifies clean");
+            assert_eq!(want.9, "ok", "{collector}");
+            for rep in 0..2 {
+                let got = deterministic(&engine::run(&shared, &s).expect("runs"));
+                assert_eq!(got, want, "{collector}, procs {procs}, repetition {rep} on the shared prepared trace");
+            }
+        }
+    }
+    // What verified replays need was computed once and kept.
+    let t = &shared.trace;
+    assert!(std::ptr::eq(t.deaths(false), t.deaths(false)));
+    assert!(std::ptr::eq(t.event_index(), t.event_index()));
+}
+
+/// Everything a prepared trace holds that replays read.
+fn fingerprint(t: &PreparedTrace) -> impl PartialEq + std::fmt::Debug {
+    let programs: Vec<(Vec<u8>, Vec<u8>, u32)> =
+        t.programs.iter().map(|p| (p.code.clone(), p.derefs.clone(), p.steps)).collect();
+    let order: Vec<u32> = (0..t.events()).map(|i| t.goroutine_of(i)).collect();
+    let blocks: Vec<String> = t.blocks.iter().map(|b| format!("{b:?}")).collect();
+    (programs, order, blocks, t.tags.clone(), t.globals, t.deaths(false).death.clone())
+}
+
+#[test]
+fn text_binary_generator_and_memory_prepare_the_same_trace() {
+    let dir = tmp();
+    let args = ["gen", "random", "--seed", "7", "--set", "events=40000", "--set", "goroutines=6"];
+    ok_in(dir.path(), &[&args[..], &["-o", "r.gct"]].concat());
+    ok_in(dir.path(), &[&args[..], &["-o", "r.gctb"]].concat());
+    let from = |src: TraceSource| -> Prepared { engine::prepare(&src, false).expect("prepares") };
+    let generated = from(random_source());
+    let text = from(TraceSource::File(dir.path().join("r.gct")));
+    let binary = from(TraceSource::File(dir.path().join("r.gctb")));
+    let trace = workloads::file::load(&dir.path().join("r.gctb")).unwrap();
+    let memory = workloads::analysis::analyze(&trace).unwrap();
+    let want = fingerprint(&generated.trace);
+    assert_eq!(fingerprint(&text.trace), want, "text");
+    assert_eq!(fingerprint(&binary.trace), want, "binary");
+    assert_eq!(fingerprint(&memory), want, "in memory");
+    assert!(generated.trace.events() > 30_000);
+    // Positions follow the source: lines for text, byte offsets for binary.
+    assert!(text.trace.pos(0).starts_with("line "), "{}", text.trace.pos(0));
+    assert!(binary.trace.pos(0).starts_with("byte offset "), "{}", binary.trace.pos(0));
+    assert!(generated.trace.pos(0).starts_with("event "), "{}", generated.trace.pos(0));
+}
+
+#[test]
+fn a_bad_source_is_one_line() {
+    let e = engine::prepare(&TraceSource::Workload { name: "nope".into(), seed: 1, set: vec![] }, false).unwrap_err();
+    assert!(e.contains("unknown workload `nope`") && !e.contains('\n'), "{e}");
+    let e = engine::prepare(&TraceSource::File("/no/such/file.gctb".into()), false).unwrap_err();
+    assert!(e.contains("/no/such/file.gctb") && !e.contains('\n'), "{e}");
+    let dir = tmp();
+    let p = dir.path().join("esc.gct");
+    std::fs::write(&p, "gctrace 1\nglobals 1\ng1 call 1\ng1 alloc l0 b0 16 1 new stack\ng1 set G0 l0\n").unwrap();
+    let e = engine::prepare(&TraceSource::File(p), false).unwrap_err();
+    assert!(e.contains("esc.gct: line 5: stack block b0"), "{e}");
+}
