@@ -17,8 +17,11 @@
 //!   experiment file, resumable and sharded;
 //! - [`options`]: a run's settings, typed once (command line and sweep files);
 //! - [`engine`]: the run layer: `prepare` a trace once, `run` specs on it;
+//! - [`args`]: the option groups the replaying commands share, and what
+//!   they print about a trace and its replays;
 //! - [`cli`]: the `gcwb` command, a thin face over the above.
 
+pub mod args;
 pub mod charts;
 pub mod cli;
 pub mod columns;

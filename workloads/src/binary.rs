@@ -30,9 +30,9 @@
 //! The syntactic rules (frame sizes, block shapes, tags, goroutine ids,
 //! unique block names) are the text format's, shared from [`crate::text`].
 
-use crate::builder::{EventSink, MemorySink};
 use crate::error::{Result, TraceError};
 use crate::model::{Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace, FORMAT_VERSION};
+use crate::sink::{EventSink, MemorySink};
 use crate::text::{
     annotate, block_name_for_writing, check_alloc_shape, check_event, check_frame, check_goroutine, check_tag, named,
     sink_error, BlockInterner, EventFeed, SinkFeed,

@@ -9,9 +9,9 @@
 //! streams a trace into any [`EventSink`] instead of building it in memory.
 
 use crate::binary::{self, MAGIC, READ_CHUNK_BYTES};
-use crate::builder::{EventSink, MemorySink};
 use crate::error::{Result, TraceError};
 use crate::model::Trace;
+use crate::sink::{EventSink, MemorySink};
 use crate::text::{self, EventFeed, SinkFeed};
 use std::fs::{self, File};
 use std::io::{self, BufReader, Read, Write};

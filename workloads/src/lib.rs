@@ -10,6 +10,9 @@
 //!   decides stack or heap for `auto` blocks (escape analysis), derives the
 //!   cross-goroutine dependencies a parallel replay must keep, and computes the
 //!   oracle's exact death time of every block;
+//! - [`sink`]: [`sink::EventSink`], where every producer of events writes
+//!   (parsers, the builder) and what consumes them implements (the analysis,
+//!   the writers, [`sink::MemorySink`]);
 //! - [`builder`]: the trace builder, which writes sound traces from Rust event
 //!   by event, refusing what a Go program could not do, and streams them to a
 //!   sink (an in-memory [`model::Trace`], a `.gct` or a `.gctb` file);
@@ -26,6 +29,7 @@ pub mod error;
 pub mod file;
 pub mod generate;
 pub mod model;
+pub mod sink;
 pub mod text;
 
 pub use error::{Result, TraceError};

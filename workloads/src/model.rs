@@ -17,6 +17,11 @@ use std::fmt;
 /// The text format's version number (`gctrace 1`) and the binary format's.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// The most package-level pointer variables a trace may declare (16 Mi: far
+/// beyond any real program's, and small enough that the state vectors sized
+/// by it cannot exhaust memory).
+pub const MAX_GLOBALS: u32 = 1 << 24;
+
 /// Bytes per pointer slot (a 64-bit word).
 pub const WORD_BYTES: u64 = 8;
 

@@ -31,11 +31,11 @@
 //! Parsing is a single pass over the lines with no per-token allocation: the
 //! loader benchmark (`benches/load.rs`) reads several million events a second.
 
-use crate::builder::{EventSink, MemorySink};
 use crate::error::{Result, TraceError};
 use crate::model::{
     BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace, FORMAT_VERSION, WORD_BYTES,
 };
+use crate::sink::{EventSink, MemorySink};
 use smallvec::SmallVec;
 use std::collections::hash_map::{Entry, HashMap};
 use std::fmt;

@@ -35,7 +35,7 @@
 pub mod summary;
 pub mod table;
 
-use crate::cli::{self, GcArgs, StackArgs, TraceArgs};
+use crate::args::{self, GcArgs, StackArgs, TraceArgs};
 use crate::engine::{self, Prepared};
 use crate::replay::RunResult;
 use crate::report::{write_atomically, write_run, RunOutputs, SummaryRow};
@@ -112,19 +112,19 @@ pub fn compare_command(a: &CompareArgs) -> i32 {
 }
 
 fn compare(a: &CompareArgs) -> Result<i32, String> {
-    let chosen = cli::collectors_named(&a.collectors)?;
+    let chosen = args::collectors_named(&a.collectors)?;
     if let Some(twice) = chosen.iter().enumerate().find(|(i, c)| chosen[..*i].iter().any(|d| d.name == c.name)) {
         return Err(format!(
             "collector `{}` is named twice in --collectors (expected each at most once)",
             twice.1.name
         ));
     }
-    let loaded = cli::prepare(&a.source, a.quiet)?;
+    let loaded = args::prepare(&a.source, a.quiet)?;
     check_writable(&a.out)?;
     let placements = loaded.trace.placements(a.stack.no_stack);
-    cli::print_loaded(&loaded, a.stack.no_stack);
+    args::print_loaded(&loaded, a.stack.no_stack);
     let specs: Vec<engine::RunSpec> =
-        chosen.iter().map(|info| cli::run_spec(info, &a.gc, &a.stack, a.verify, a.quiet, a.warmup)).collect();
+        chosen.iter().map(|info| args::run_spec(info, &a.gc, &a.stack, a.verify, a.quiet, a.warmup)).collect();
     for spec in &specs {
         engine::warm_up(&loaded, spec)?;
     }
@@ -136,8 +136,8 @@ fn compare(a: &CompareArgs) -> Result<i32, String> {
         let mut rep = Rep { order, rows: Vec::new(), runs: Vec::new() };
         for &c in &rep.order {
             let recorded = engine::run(&loaded, &engine::RunSpec { warmup: 0, ..specs[c].clone() })?;
-            cli::print_row(&recorded.row);
-            code = code.max(cli::report_problems(&recorded.result));
+            args::print_row(&recorded.row);
+            code = code.max(args::report_problems(&recorded.result));
             rep.rows.push(recorded.row);
             rep.runs.push(recorded.result);
         }

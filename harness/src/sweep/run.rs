@@ -54,7 +54,7 @@ pub fn run_cells(e: &Experiment, cells: &[&Cell], store: &Store, quiet: bool) ->
         let engine::RunRecord { row, result: r } = engine::run(loaded, &spec)?;
         let code = bar.suspend(|| {
             println!("[{}/{}] {}: {}", k + 1, todo.len(), c.id, brief(&row));
-            crate::cli::report_problems(&r)
+            crate::args::report_problems(&r)
         });
         tally.code = tally.code.max(code);
         let record = CellRecord::new(e, c, store.host().to_string()).to_toml()?;

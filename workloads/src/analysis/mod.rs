@@ -34,11 +34,12 @@ mod pass1;
 pub mod positions;
 mod prepared;
 
-pub use pass1::{Preparer, MAX_GLOBALS};
+pub use crate::model::MAX_GLOBALS;
+pub use pass1::Preparer;
 pub use prepared::{derefs_in, PreparedTrace, Program};
 
-use crate::builder::EventSink;
 use crate::model::{BlockIdx, Cause, GoroutineId, Placement, Trace};
+use crate::sink::EventSink;
 use crate::Result;
 
 /// The result of the analyses: the prepared trace (the name the analyses'

@@ -107,9 +107,11 @@ use super::machine::{block_of, offset_of, pack, NIL};
 use super::positions::Positions;
 use super::prepared::{Order, PreparedTrace, Program};
 use super::{BlockInfo, Dep, GoroutineInfo, HeapReason, Why, WhyTag};
-use crate::builder::EventSink;
 use crate::error::{Result, TraceError};
-use crate::model::{BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace, WORD_BYTES};
+use crate::model::{
+    BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace, MAX_GLOBALS, WORD_BYTES,
+};
+use crate::sink::EventSink;
 use smallvec::SmallVec;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -293,11 +295,6 @@ pub struct Preparer {
     programs: Vec<Program>,
     order: Order,
 }
-
-/// The most package-level pointer variables a trace may declare (16 Mi: far
-/// beyond any real program's, and small enough that the state vectors sized
-/// by it cannot exhaust memory).
-pub const MAX_GLOBALS: u32 = 1 << 24;
 
 impl EventSink for Preparer {
     fn start(&mut self, globals: u32) -> io::Result<()> {

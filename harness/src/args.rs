@@ -1,0 +1,213 @@
+//! The command line's shared option groups and what the replaying commands
+//! (`run`, `compare`, `sweep`) do with them: which trace ([`TraceArgs`]),
+//! the collectors' and stacks' settings ([`GcArgs`], [`StackArgs`], turned
+//! into [`RunSettings`] and run specs), and the lines they print about a
+//! trace and its replays. The commands sit above this module; it knows
+//! nothing of them.
+
+use crate::engine::{self, Prepared, RunSpec, TraceSource};
+use crate::options::{
+    parse_card_bytes, parse_gogc, parse_memlimit, parse_pretenure_bytes, Arch, Gogc, MemLimit, RunSettings,
+};
+use crate::replay::RunResult;
+use crate::report::{ms, parse_bytes, SummaryRow};
+use collectors::registry;
+use std::path::PathBuf;
+
+/// The trace a replaying command (`run`, `compare`) loads: a file, or a
+/// built-in workload with its parameters and seed.
+#[derive(clap::Args, Debug)]
+pub struct TraceArgs {
+    /// The trace to replay (.gct or .gctb). Without it, the built-in workload
+    /// named by --workload.
+    pub trace: Option<PathBuf>,
+    /// A built-in workload (see `gcwb workloads`).
+    #[arg(long, default_value = "default", conflicts_with = "trace")]
+    pub workload: String,
+    /// Seed for a generated workload.
+    #[arg(long, default_value_t = workloads::generate::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Set a parameter of the built-in workload, e.g. `--set events=5000000`
+    /// (repeatable; see `gcwb workloads`).
+    #[arg(long = "set", value_name = "KEY=VALUE", conflicts_with = "trace")]
+    pub set: Vec<String>,
+}
+
+impl TraceArgs {
+    /// The trace these options name.
+    pub fn source(&self) -> TraceSource {
+        match &self.trace {
+            Some(p) => TraceSource::File(p.clone()),
+            None => TraceSource::Workload { name: self.workload.clone(), seed: self.seed, set: self.set.clone() },
+        }
+    }
+}
+
+/// The collectors' settings, shared by the replaying commands (`run`,
+/// `compare`): [`GcArgs::config`] turns them into a [`GcConfig`].
+#[derive(clap::Args, Debug)]
+pub struct GcArgs {
+    /// Worker threads (GOMAXPROCS); default: the machine's cores.
+    #[arg(long)]
+    pub procs: Option<usize>,
+    /// GOGC percent, or `off`.
+    #[arg(long, default_value = "100", value_parser = parse_gogc)]
+    pub gogc: Gogc,
+    /// Soft memory limit on the heap, like GOMEMLIMIT: bytes, with an
+    /// optional unit B, KiB, MiB, GiB or TiB (`512MiB`), or `off`.
+    #[arg(long, default_value = "off", value_parser = parse_memlimit)]
+    pub memlimit: MemLimit,
+    /// Generational collectors' nursery: bytes allocated between minor
+    /// collections (`8MiB`; units as --memlimit). Default: `generational`
+    /// a quarter of the old generation's goal, 4 MiB to 64 MiB; `sticky`
+    /// 4 MiB (Go's minimum heap goal).
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub nursery: Option<u64>,
+    /// Minor collections a survivor stays in the copying collector's
+    /// survivor space before promotion to the old generation (0: promote at
+    /// the first survival; at most 15, as HotSpot's MaxTenuringThreshold).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=15))]
+    pub tenure_age: u32,
+    /// Bytes per card of the generational collectors' card-marking barrier:
+    /// a power of two from 64 to 65536.
+    #[arg(long, value_name = "BYTES", default_value_t = collectors::heap::CARD_BYTES, value_parser = parse_card_bytes)]
+    pub card_bytes: u64,
+    /// Blocks larger than this skip the copying collector's nursery and are
+    /// allocated in the old generation (at most 32KiB).
+    #[arg(long, value_name = "BYTES", default_value = "32KiB", value_parser = parse_pretenure_bytes)]
+    pub pretenure_bytes: u64,
+}
+
+/// The run settings these options give.
+pub fn settings(gc: &GcArgs, stack: &StackArgs) -> RunSettings {
+    RunSettings {
+        procs: gc.procs,
+        gogc: gc.gogc,
+        memlimit: gc.memlimit,
+        nursery: gc.nursery,
+        tenure_age: gc.tenure_age,
+        card_bytes: gc.card_bytes,
+        pretenure_bytes: gc.pretenure_bytes,
+        no_stack: stack.no_stack,
+        arch: stack.arch,
+        max_stack: stack.max_stack,
+    }
+}
+
+/// How the replayer places blocks and bounds goroutine stacks, shared by
+/// the replaying commands (`run`, `compare`).
+#[derive(clap::Args, Debug)]
+pub struct StackArgs {
+    /// Put every block on the heap (no stack allocation).
+    #[arg(long)]
+    pub no_stack: bool,
+    /// Word size: sets the default maximum stack (64: 1 GB, 32: 250 MB).
+    #[arg(long, value_enum, default_value = "64")]
+    pub arch: Arch,
+    /// Maximum goroutine stack in bytes (Go's debug.SetMaxStack).
+    #[arg(long)]
+    pub max_stack: Option<u64>,
+}
+
+/// The collectors `spec` names (see [`engine::collectors_named`]).
+pub fn collectors_named(spec: &str) -> Result<Vec<&'static registry::CollectorInfo>, String> {
+    engine::collectors_named(spec)
+}
+
+/// Prepares the trace `src` names, with a spinner unless `quiet`.
+pub fn prepare(src: &TraceArgs, quiet: bool) -> Result<Prepared, String> {
+    engine::prepare(&src.source(), !quiet)
+}
+
+/// The run of collector `info` these options describe.
+pub fn run_spec(
+    info: &'static registry::CollectorInfo,
+    gc: &GcArgs,
+    stack: &StackArgs,
+    verify: bool,
+    quiet: bool,
+    warmup: u32,
+) -> RunSpec {
+    settings(gc, stack).spec(info, verify, quiet, warmup)
+}
+
+/// Prints the line that opens a replaying command: what the trace holds.
+pub fn print_loaded(p: &Prepared, no_stack: bool) {
+    let c = p.counts(no_stack);
+    println!(
+        "{}: {} events, {} goroutines, {} blocks ({} heap, {} stack); loaded in {:.1} ms",
+        p.name,
+        p.trace.events(),
+        p.trace.goroutines.len(),
+        c.allocs,
+        c.heap_allocs,
+        c.stack_allocs,
+        p.load_ns as f64 / 1e6
+    );
+}
+
+/// Prints a replay's fatal error and its first 20 verifier violations to
+/// stderr; returns its exit code: 2 when the program died, 1 when the
+/// verifier found violations, else 0. A command's code is the largest of
+/// its replays'.
+pub fn report_problems(r: &RunResult) -> i32 {
+    let mut code = 0;
+    if let Some(f) = &r.fatal {
+        eprintln!("{f}");
+        code = 2;
+    }
+    if let Some(v) = &r.violations {
+        for x in v.iter().take(20) {
+            eprintln!("verify: {x}");
+        }
+        if r.violation_count > 20 {
+            eprintln!("verify: ... and {} more", r.violation_count - 20);
+        }
+        if r.violation_count > 0 {
+            code = code.max(1);
+        }
+    }
+    code
+}
+
+/// Prints one replay's line: throughput, wall time, GCs, pauses, heap, verdict.
+pub fn print_row(r: &SummaryRow) {
+    let verify = match r.verify_errors {
+        Some(0) => ", verified: clean".to_string(),
+        Some(n) => format!(", verified: {n} VIOLATIONS"),
+        None => String::new(),
+    };
+    println!(
+        "  {:<12} {:>8.2} M events/s  wall {}  GCs {:>4}  pause p50 {} p99 {} max {}  peak heap {:.1} MiB  final live {:.1} MiB{verify}{}",
+        r.collector,
+        r.events_per_s / 1e6,
+        ms(r.wall_ns),
+        r.gc_count,
+        ms(r.pause_p50_ns),
+        ms(r.pause_p99_ns),
+        ms(r.pause_max_ns),
+        r.peak_heap_bytes as f64 / (1 << 20) as f64,
+        r.final_live_bytes as f64 / (1 << 20) as f64,
+        if r.status == "ok" { String::new() } else { format!("  [{}]", r.status) },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Args;
+
+    /// The options `run` and `compare` take are exactly the settings a sweep
+    /// can set, with the same defaults.
+    #[test]
+    fn run_options_are_the_run_settings() {
+        let cmd = StackArgs::augment_args(GcArgs::augment_args(clap::Command::new("x").no_binary_name(true)));
+        let names: Vec<String> =
+            cmd.get_arguments().filter(|a| a.get_long().is_some()).map(|a| a.get_id().to_string()).collect();
+        assert_eq!(names, crate::options::SETTINGS);
+        let m = cmd.try_get_matches_from(Vec::<String>::new()).unwrap();
+        use clap::FromArgMatches;
+        let (gc, stack) = (GcArgs::from_arg_matches(&m).unwrap(), StackArgs::from_arg_matches(&m).unwrap());
+        assert_eq!(settings(&gc, &stack), RunSettings::default());
+    }
+}
