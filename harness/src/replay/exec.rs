@@ -13,9 +13,9 @@ use super::{EventAt, Fault, Replay};
 use collectors::runtime::Stack;
 use collectors::{Address, Mutator};
 use std::sync::atomic::{AtomicU64, Ordering};
-use workloads::analysis::code::{read_block, Insn};
+use workloads::analysis::code::{read_block, Insn, LocRef, SrcRef};
 use workloads::analysis::Place;
-use workloads::model::{Loc, Root, Src, WORD_BYTES};
+use workloads::model::{Root, WORD_BYTES};
 
 /// A resolved location.
 enum SlotRef<'s> {
@@ -91,14 +91,14 @@ impl Replay<'_> {
     fn resolve<'s>(
         &'s self,
         stack: Option<&'s Stack>,
-        loc: &Loc,
+        loc: &LocRef<'_>,
         frame: usize,
         ev: EventAt,
         d: &mut Option<Derefs<'_>>,
     ) -> Result<SlotRef<'s>, Fault> {
         let root = self.root_slot(stack, loc.root, frame, ev)?;
         let mut slot = if matches!(loc.root, Root::Global(_)) { SlotRef::Global(root) } else { SlotRef::Plain(root) };
-        for &k in &loc.path {
+        for k in loc.path() {
             let v = self.load(&slot, ev)?;
             if v == 0 {
                 return Err(self.fault(ev, "nil dereference"));
@@ -121,18 +121,18 @@ impl Replay<'_> {
     fn eval(
         &self,
         stack: Option<&Stack>,
-        src: &Src,
+        src: &SrcRef<'_>,
         frame: usize,
         ev: EventAt,
         d: &mut Option<Derefs<'_>>,
     ) -> Result<Address, Fault> {
         match src {
-            Src::Nil => Ok(0),
-            Src::Loc(l) => {
+            SrcRef::Nil => Ok(0),
+            SrcRef::Loc(l) => {
                 let s = self.resolve(stack, l, frame, ev, d)?;
                 self.load(&s, ev)
             }
-            Src::Interior(l, k) => {
+            SrcRef::Interior(l, k) => {
                 let s = self.resolve(stack, l, frame, ev, d)?;
                 Ok(self.load(&s, ev)?.wrapping_add(*k as u64 * WORD_BYTES))
             }
@@ -154,14 +154,14 @@ impl Replay<'_> {
         g: usize,
         st: &mut GoroutineState,
         m: &mut Mutator,
-        insn: Insn<'_>,
+        insn: &Insn<'_>,
         ev: EventAt,
     ) -> Result<After, Fault> {
         let mut d = self.verifier.as_ref().map(|_| Derefs {
             event: ev,
             stream: &self.prepared.programs[g].derefs,
             pos: st.deref_pos,
-            expected: workloads::analysis::derefs_in(&insn),
+            expected: workloads::analysis::derefs_in(insn),
             done: 0,
         });
         let mut after = After::default();
@@ -169,11 +169,11 @@ impl Replay<'_> {
             Insn::Set { dst, src } => {
                 let stack = st.stack.as_ref();
                 let top = stack.map_or(0, |s| s.depth().saturating_sub(1));
-                let v = self.eval(stack, &src, top, ev, &mut d)?;
-                let slot = self.resolve(stack, &dst, top, ev, &mut d)?;
+                let v = self.eval(stack, src, top, ev, &mut d)?;
+                let slot = self.resolve(stack, dst, top, ev, &mut d)?;
                 self.store(slot, v, m);
             }
-            Insn::Alloc { dst, block, size, ptr_slots } => {
+            &Insn::Alloc { ref dst, block, size, ptr_slots } => {
                 let b = block as usize;
                 // Allocate first (a stack allocation may move the stack), then
                 // resolve the destination in the (possibly moved) stack.
@@ -192,15 +192,15 @@ impl Replay<'_> {
                 };
                 let stack = st.stack.as_ref();
                 let top = stack.map_or(0, |s| s.depth().saturating_sub(1));
-                let slot = self.resolve(stack, &dst, top, ev, &mut d)?;
+                let slot = self.resolve(stack, dst, top, ev, &mut d)?;
                 self.store(slot, addr, m);
             }
-            Insn::Call { locals, frame_bytes, args } => {
+            &Insn::Call { locals, frame_bytes, ref args } => {
                 let stack = st.stack.as_mut().ok_or_else(|| self.fault(ev, "call on a goroutine with no stack"))?;
                 stack.push_frame(locals, frame_bytes).map_err(|e| self.stack_overflow(g, ev, e))?;
                 let stack = st.stack.as_ref();
                 let depth = stack.map_or(0, |s| s.depth());
-                for (i, a) in args.enumerate() {
+                for (i, a) in (*args).enumerate() {
                     let v = self.eval(stack, &a, depth - 2, ev, &mut d)?;
                     if let Some(w) = stack.and_then(|s| s.local_at(depth - 1, i as u32)) {
                         w.store(v, Ordering::Relaxed);
@@ -208,7 +208,7 @@ impl Replay<'_> {
                 }
             }
             Insn::Ret { copy } => {
-                let value = match &copy {
+                let value = match copy {
                     Some((src, _)) => {
                         let stack = st.stack.as_ref();
                         let top = stack.map_or(0, |s| s.depth().saturating_sub(1));
@@ -223,11 +223,11 @@ impl Replay<'_> {
                 if let (Some((_, dst)), Some(v)) = (copy, value) {
                     let stack = st.stack.as_ref();
                     let top = stack.map_or(0, |s| s.depth().saturating_sub(1));
-                    let slot = self.resolve(stack, &dst, top, ev, &mut d)?;
+                    let slot = self.resolve(stack, dst, top, ev, &mut d)?;
                     self.store(slot, v, m);
                 }
             }
-            Insn::Go { child, locals, frame_bytes, args } => {
+            &Insn::Go { child, locals, frame_bytes, ref args } => {
                 let c = child as usize;
                 if c >= self.goroutines.len() {
                     return Err(self.fault(ev, "unknown goroutine"));
@@ -235,7 +235,7 @@ impl Replay<'_> {
                 let stack = st.stack.as_ref();
                 let top = stack.map_or(0, |s| s.depth().saturating_sub(1));
                 let mut values = Vec::with_capacity(args.len());
-                for a in args {
+                for a in *args {
                     values.push(self.eval(stack, &a, top, ev, &mut d)?);
                 }
                 let mut cst = self.goroutines[c].state.lock();
@@ -252,10 +252,10 @@ impl Replay<'_> {
             }
             // Run by the worker loop, which can release the goroutine to park mid-work.
             Insn::Work { .. } => {}
-            Insn::Begin { tag } => {
+            &Insn::Begin { tag } => {
                 st.spans.push((tag, self.now()));
             }
-            Insn::End { tag } => {
+            &Insn::End { tag } => {
                 let t = tag;
                 if let Some(pos) = st.spans.iter().rposition(|&(x, _)| x == t) {
                     let (_, start) = st.spans.remove(pos);

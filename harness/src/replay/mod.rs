@@ -428,7 +428,7 @@ impl<'a> Replay<'a> {
                 }
                 Default::default()
             } else {
-                match self.exec(g, &mut st, m, insn, EventAt { g, seq: pc }) {
+                match self.exec(g, &mut st, m, &insn, EventAt { g, seq: pc }) {
                     Ok(a) => a,
                     Err(f) => {
                         drop(st);

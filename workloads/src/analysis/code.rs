@@ -34,7 +34,6 @@
 //! never do anything unsafe).
 
 use crate::model::{Loc, Root, Src};
-use smallvec::SmallVec;
 
 /// Instruction kinds (the low 4 bits of the head byte).
 pub mod kind {
@@ -59,9 +58,88 @@ const HAS_FRAME_BYTES: u8 = 0x20;
 /// frame pointer), as documented on [`crate::model::Op::Call`].
 pub const DEFAULT_FRAME_OVERHEAD: u64 = 16;
 
-/// One decoded instruction. Locations and sources are small owned values
-/// (paths of up to two steps live inline); arguments decode lazily.
+/// A location as the stream holds it: its root, and its path steps still
+/// encoded (decoded as they are followed, so decoding an instruction copies
+/// nothing and allocates nothing).
+#[derive(Clone, Copy, Debug)]
+pub struct LocRef<'a> {
+    pub root: Root,
+    /// The encoded path steps (`steps` varints).
+    path: &'a [u8],
+    steps: u32,
+}
+
+impl<'a> LocRef<'a> {
+    /// The slot offsets of the path, in order.
+    #[inline]
+    pub fn path(&self) -> Path<'a> {
+        Path { bytes: self.path, pos: 0, left: self.steps }
+    }
+
+    /// How many steps the path has (each dereferences a block).
+    #[inline]
+    pub fn steps(&self) -> usize {
+        self.steps as usize
+    }
+
+    /// The owned location.
+    pub fn to_loc(&self) -> Loc {
+        Loc { root: self.root, path: self.path().collect() }
+    }
+}
+
+/// The steps of a [`LocRef`]'s path.
 #[derive(Clone, Debug)]
+pub struct Path<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    left: u32,
+}
+
+impl Iterator for Path<'_> {
+    type Item = u32;
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        Some(read_u32(self.bytes, &mut self.pos))
+    }
+}
+
+/// A source as the stream holds it (see [`LocRef`]).
+#[derive(Clone, Copy, Debug)]
+pub enum SrcRef<'a> {
+    Nil,
+    Loc(LocRef<'a>),
+    /// `loc@k`.
+    Interior(LocRef<'a>, u32),
+}
+
+impl SrcRef<'_> {
+    /// The location it reads, if any.
+    #[inline]
+    pub fn loc(&self) -> Option<&LocRef<'_>> {
+        match self {
+            SrcRef::Nil => None,
+            SrcRef::Loc(l) | SrcRef::Interior(l, _) => Some(l),
+        }
+    }
+
+    /// The owned source.
+    pub fn to_src(&self) -> Src {
+        match self {
+            SrcRef::Nil => Src::Nil,
+            SrcRef::Loc(l) => Src::Loc(l.to_loc()),
+            SrcRef::Interior(l, k) => Src::Interior(l.to_loc(), *k),
+        }
+    }
+}
+
+/// One decoded instruction: plain values and views into the stream (nothing
+/// owned, nothing to drop); arguments decode lazily.
+#[derive(Clone, Copy, Debug)]
 pub enum Insn<'a> {
     Call {
         locals: u32,
@@ -69,10 +147,10 @@ pub enum Insn<'a> {
         args: Args<'a>,
     },
     Ret {
-        copy: Option<(Src, Loc)>,
+        copy: Option<(SrcRef<'a>, LocRef<'a>)>,
     },
     Alloc {
-        dst: Loc,
+        dst: LocRef<'a>,
         block: u32,
         size: u64,
         ptr_slots: u32,
@@ -85,8 +163,8 @@ pub enum Insn<'a> {
         args: Args<'a>,
     },
     Set {
-        dst: Loc,
-        src: Src,
+        dst: LocRef<'a>,
+        src: SrcRef<'a>,
     },
     Work {
         ns: u64,
@@ -103,7 +181,7 @@ pub enum Insn<'a> {
 }
 
 /// The arguments of a `call` or `go`, decoded one by one.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Args<'a> {
     bytes: &'a [u8],
     pos: usize,
@@ -120,10 +198,10 @@ impl Args<'_> {
     }
 }
 
-impl Iterator for Args<'_> {
-    type Item = Src;
+impl<'a> Iterator for Args<'a> {
+    type Item = SrcRef<'a>;
     #[inline]
-    fn next(&mut self) -> Option<Src> {
+    fn next(&mut self) -> Option<SrcRef<'a>> {
         if self.left == 0 {
             return None;
         }
@@ -240,32 +318,41 @@ fn read_u32(b: &[u8], pos: &mut usize) -> u32 {
     read_varint(b, pos) as u32
 }
 
-#[inline]
-fn read_loc(b: &[u8], pos: &mut usize) -> Loc {
+/// Skips one varint.
+#[inline(always)]
+fn skip_varint(b: &[u8], pos: &mut usize) {
+    while b[*pos] >= 0x80 {
+        *pos += 1;
+    }
+    *pos += 1;
+}
+
+#[inline(always)]
+fn read_loc<'a>(b: &'a [u8], pos: &mut usize) -> LocRef<'a> {
     let head = read_varint(b, pos);
     let k = (head >> 3) as u32;
     let root = if head & 4 != 0 { Root::Global(k) } else { Root::Local(k) };
-    let mut n = (head & 3) as usize;
+    let mut n = (head & 3) as u32;
     if n == 3 {
-        n = read_varint(b, pos) as usize;
+        n = read_u32(b, pos);
     }
-    let mut path = SmallVec::new();
+    let start = *pos;
     for _ in 0..n {
-        path.push(read_u32(b, pos));
+        skip_varint(b, pos);
     }
-    Loc { root, path }
+    LocRef { root, path: &b[start..*pos], steps: n }
 }
 
-#[inline]
-fn read_src(b: &[u8], pos: &mut usize) -> Src {
+#[inline(always)]
+fn read_src<'a>(b: &'a [u8], pos: &mut usize) -> SrcRef<'a> {
     let tag = b[*pos];
     *pos += 1;
     match tag {
-        0 => Src::Nil,
-        1 => Src::Loc(read_loc(b, pos)),
+        0 => SrcRef::Nil,
+        1 => SrcRef::Loc(read_loc(b, pos)),
         _ => {
             let l = read_loc(b, pos);
-            Src::Interior(l, read_u32(b, pos))
+            SrcRef::Interior(l, read_u32(b, pos))
         }
     }
 }
@@ -373,7 +460,7 @@ mod tests {
         let mut deps = Vec::new();
         match r.next(&buf, |g, s| deps.push((g, s))) {
             Insn::Call { locals: 3, frame_bytes: 4096, args } => {
-                let a: Vec<Src> = args.collect();
+                let a: Vec<Src> = args.map(|a| a.to_src()).collect();
                 assert_eq!(a, vec![Src::Nil, l(1).slot(2).into(), interior(gl(300).slot(1).slot(2).slot(3), 9)]);
             }
             other => panic!("{other:?}"),
@@ -381,7 +468,7 @@ mod tests {
         assert_eq!(deps, vec![(3, 70000)]);
         match r.next(&buf, |_, _| panic!("no deps")) {
             Insn::Alloc { dst, block, size, ptr_slots } => {
-                assert_eq!((dst, block, size, ptr_slots), (l(0).slot(5), 1_000_000, 1 << 40, 7));
+                assert_eq!((dst.to_loc(), block, size, ptr_slots), (l(0).slot(5), 1_000_000, 1 << 40, 7));
             }
             other => panic!("{other:?}"),
         }

@@ -56,9 +56,9 @@
 //! the semantics.
 //! [`Machine::apply`] uses the no-op observer `()`, which compiles away.
 
-use super::code::{Insn, Reader};
+use super::code::{Insn, LocRef, Reader, SrcRef};
 use super::{Place, PreparedTrace};
-use crate::model::{BlockIdx, Loc, Root, Src};
+use crate::model::{BlockIdx, Root};
 use smallvec::SmallVec;
 use std::collections::VecDeque;
 use std::fmt::Write as _;
@@ -307,7 +307,7 @@ impl<'a> Machine<'a> {
     /// Resolves `loc` in goroutine `g`'s top frame, reading the slots on
     /// the way.
     #[inline]
-    fn cell(&self, g: usize, loc: &Loc) -> Cell {
+    fn cell(&self, g: usize, loc: &LocRef<'_>) -> Cell {
         let start = match loc.root {
             Root::Local(_) => self.top_start(g),
             Root::Global(_) => 0,
@@ -317,12 +317,12 @@ impl<'a> Machine<'a> {
 
     /// Like [`Machine::cell`] with the frame given by where its locals start.
     #[inline]
-    fn cell_at(&self, g: usize, frame_start: usize, loc: &Loc) -> Cell {
+    fn cell_at(&self, g: usize, frame_start: usize, loc: &LocRef<'_>) -> Cell {
         let mut cell = match loc.root {
             Root::Local(k) => Cell::Local(frame_start + k as usize),
             Root::Global(k) => Cell::Global(k as usize),
         };
-        for &k in &loc.path {
+        for k in loc.path() {
             let v = self.get(g, cell);
             cell = Cell::Slot(self.slot_index(v, k));
         }
@@ -330,24 +330,22 @@ impl<'a> Machine<'a> {
     }
 
     #[inline]
-    fn eval(&self, g: usize, src: &Src) -> u64 {
-        let start = match src {
-            Src::Loc(Loc { root: Root::Local(_), .. }) | Src::Interior(Loc { root: Root::Local(_), .. }, _) => {
-                self.top_start(g)
-            }
+    fn eval(&self, g: usize, src: &SrcRef<'_>) -> u64 {
+        let start = match src.loc() {
+            Some(LocRef { root: Root::Local(_), .. }) => self.top_start(g),
             _ => 0,
         };
         self.eval_at(g, start, src)
     }
 
     #[inline]
-    fn eval_at(&self, g: usize, frame_start: usize, src: &Src) -> u64 {
+    fn eval_at(&self, g: usize, frame_start: usize, src: &SrcRef<'_>) -> u64 {
         match src {
-            Src::Nil => NIL,
-            Src::Loc(loc) => self.get(g, self.cell_at(g, frame_start, loc)),
+            SrcRef::Nil => NIL,
+            SrcRef::Loc(loc) => self.get(g, self.cell_at(g, frame_start, loc)),
             // Pass 1 checked that the new offset is inside the block, so it
             // fits the low 32 bits.
-            Src::Interior(loc, k) => self.get(g, self.cell_at(g, frame_start, loc)) + *k as u64,
+            SrcRef::Interior(loc, k) => self.get(g, self.cell_at(g, frame_start, loc)) + *k as u64,
         }
     }
 

@@ -313,16 +313,13 @@ impl PreparedTrace {
 /// How many blocks an instruction dereferences: one per path step of every
 /// location it evaluates (see `docs/trace-format.md`, "Evaluation order").
 pub fn derefs_in(insn: &Insn<'_>) -> usize {
-    use crate::model::Src;
-    let src = |s: &Src| match s {
-        Src::Nil => 0,
-        Src::Loc(l) | Src::Interior(l, _) => l.path.len(),
-    };
+    use super::code::SrcRef;
+    let src = |s: &SrcRef<'_>| s.loc().map_or(0, |l| l.steps());
     match insn {
-        Insn::Call { args, .. } | Insn::Go { args, .. } => args.clone().map(|a| src(&a)).sum(),
-        Insn::Ret { copy: Some((s, d)) } => src(s) + d.path.len(),
-        Insn::Alloc { dst, .. } => dst.path.len(),
-        Insn::Set { dst, src: s } => dst.path.len() + src(s),
+        Insn::Call { args, .. } | Insn::Go { args, .. } => args.map(|a| src(&a)).sum(),
+        Insn::Ret { copy: Some((s, d)) } => src(s) + d.steps(),
+        Insn::Alloc { dst, .. } => dst.steps(),
+        Insn::Set { dst, src: s } => dst.steps() + src(s),
         _ => 0,
     }
 }
