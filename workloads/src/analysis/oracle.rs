@@ -106,9 +106,9 @@ pub fn death_times_with(prepared: &PreparedTrace, placements: &[Place], min_allo
     let mut st =
         Stamps { event: 0, ts: vec![0; n], death: vec![ALIVE; n], placements, live_heap: Vec::new(), allocs_since: 0 };
     let mut check = Checker { marks: vec![0; n], epoch: 0, stack: Vec::new(), dead: Vec::new() };
-    for i in 0..prepared.events() {
+    for (i, g) in prepared.order().enumerate() {
         st.event = i as u32;
-        machine.apply_observed(prepared.goroutine_of(i) as usize, &mut st);
+        machine.apply_observed(g as usize, &mut st);
         let due = if min_allocs == 0 {
             true
         } else {

@@ -1163,7 +1163,7 @@ impl Preparer {
             p.code.shrink_to_fit();
             p.derefs.shrink_to_fit();
         }
-        self.order.shrink_to_fit();
+        self.order.compact();
         self.positions.shrink_to_fit();
         PreparedTrace {
             file: self.file,

@@ -53,11 +53,16 @@ impl Program {
     }
 }
 
-/// The trace order: the dense goroutine index of each event.
+/// The trace order: the dense goroutine index of each event, one `u16` (or
+/// `u32`) an event while it is built; [`Order::compact`] turns it into runs
+/// when a goroutine usually runs many events in a row (a single-goroutine
+/// trace is then one run).
 #[derive(Clone, Debug)]
 pub(super) enum Order {
     Narrow(Vec<u16>),
     Wide(Vec<u32>),
+    /// Run `k` is goroutine `gs[k]` from event `starts[k]` to the next start.
+    Runs { starts: Vec<u32>, gs: Vec<u32>, len: usize },
 }
 
 impl Default for Order {
@@ -70,6 +75,7 @@ impl Order {
     #[inline]
     pub(super) fn push(&mut self, g: u32) {
         match self {
+            Order::Runs { .. } => unreachable!("runs are made once the order is complete"),
             Order::Narrow(v) if g <= u16::MAX as u32 => v.push(g as u16),
             Order::Narrow(v) => {
                 let mut w: Vec<u32> = v.iter().map(|&x| x as u32).collect();
@@ -84,24 +90,79 @@ impl Order {
         match self {
             Order::Narrow(v) => v[i] as u32,
             Order::Wide(v) => v[i],
+            Order::Runs { starts, gs, len } => {
+                assert!(i < *len, "event {i} of {len}");
+                gs[starts.partition_point(|&s| s as usize <= i) - 1]
+            }
         }
     }
     pub(super) fn len(&self) -> usize {
         match self {
             Order::Narrow(v) => v.len(),
             Order::Wide(v) => v.len(),
+            Order::Runs { len, .. } => *len,
         }
     }
-    pub(super) fn shrink_to_fit(&mut self) {
+
+    /// Every event's goroutine, in trace order.
+    pub(super) fn iter(&self) -> Box<dyn Iterator<Item = u32> + '_> {
+        match self {
+            Order::Narrow(v) => Box::new(v.iter().map(|&g| g as u32)),
+            Order::Wide(v) => Box::new(v.iter().copied()),
+            Order::Runs { starts, gs, len } => Box::new((0..starts.len()).flat_map(move |k| {
+                let end = starts.get(k + 1).map_or(*len, |&e| e as usize);
+                std::iter::repeat_n(gs[k], end - starts[k] as usize)
+            })),
+        }
+    }
+
+    /// Switches to runs when they take less memory (8 bytes a run against
+    /// 2 or 4 an event), else gives back the spare capacity.
+    pub(super) fn compact(&mut self) {
+        let len = self.len();
+        let width = match self {
+            Order::Narrow(_) => 2,
+            Order::Wide(_) => 4,
+            Order::Runs { .. } => return,
+        };
+        let mut runs = 0usize;
+        let mut prev = None;
+        for g in self.iter() {
+            if prev != Some(g) {
+                runs += 1;
+                prev = Some(g);
+            }
+        }
+        if runs * 8 >= len * width {
+            self.shrink_to_fit();
+            return;
+        }
+        let (mut starts, mut gs) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+        let mut prev = None;
+        for (i, g) in self.iter().enumerate() {
+            if prev != Some(g) {
+                starts.push(i as u32);
+                gs.push(g);
+                prev = Some(g);
+            }
+        }
+        *self = Order::Runs { starts, gs, len };
+    }
+    fn shrink_to_fit(&mut self) {
         match self {
             Order::Narrow(v) => v.shrink_to_fit(),
             Order::Wide(v) => v.shrink_to_fit(),
+            Order::Runs { starts, gs, .. } => {
+                starts.shrink_to_fit();
+                gs.shrink_to_fit();
+            }
         }
     }
     fn heap_bytes(&self) -> usize {
         match self {
             Order::Narrow(v) => v.capacity() * 2,
             Order::Wide(v) => v.capacity() * 4,
+            Order::Runs { starts, gs, .. } => starts.capacity() * 4 + gs.capacity() * 4,
         }
     }
 }
@@ -145,10 +206,16 @@ impl PreparedTrace {
         self.order.len()
     }
 
-    /// The dense goroutine index of event `i`.
+    /// The dense goroutine index of event `i` (a binary search when the
+    /// order is kept as runs: walk [`PreparedTrace::order`] to visit all).
     #[inline]
     pub fn goroutine_of(&self, i: usize) -> u32 {
         self.order.get(i)
+    }
+
+    /// Every event's dense goroutine index, in trace order.
+    pub fn order(&self) -> impl Iterator<Item = u32> + '_ {
+        self.order.iter()
     }
 
     /// The file name used in messages.
@@ -195,8 +262,8 @@ impl PreparedTrace {
     pub fn event_index(&self) -> &[Vec<u32>] {
         self.event_index.get_or_init(|| {
             let mut idx: Vec<Vec<u32>> = self.programs.iter().map(|p| Vec::with_capacity(p.steps as usize)).collect();
-            for i in 0..self.events() {
-                idx[self.goroutine_of(i) as usize].push(i as u32);
+            for (i, g) in self.order().enumerate() {
+                idx[g as usize].push(i as u32);
             }
             idx
         })
@@ -321,5 +388,34 @@ pub fn derefs_in(insn: &Insn<'_>) -> usize {
         Insn::Alloc { dst, .. } => dst.steps(),
         Insn::Set { dst, src: s } => dst.steps() + src(s),
         _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Order;
+
+    fn order_of(gs: &[u32]) -> Order {
+        let mut o = Order::default();
+        for &g in gs {
+            o.push(g);
+        }
+        o
+    }
+
+    #[test]
+    fn runs_give_back_every_events_goroutine() {
+        let long: Vec<u32> = (0..1000).map(|i| if (200..700).contains(&i) { 3 } else { i / 500 }).collect();
+        let interleaved: Vec<u32> = (0..1000).map(|i| i % 7).collect();
+        for (gs, runs) in [(long, true), (interleaved, false), (vec![], false), (vec![70_000, 70_000, 1], false)] {
+            let mut o = order_of(&gs);
+            o.compact();
+            assert_eq!(matches!(o, Order::Runs { .. }), runs, "{:?}", &gs[..gs.len().min(8)]);
+            assert_eq!(o.len(), gs.len());
+            assert_eq!(o.iter().collect::<Vec<_>>(), gs);
+            for (i, &g) in gs.iter().enumerate() {
+                assert_eq!(o.get(i), g, "event {i}");
+            }
+        }
     }
 }
