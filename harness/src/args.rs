@@ -170,13 +170,19 @@ pub fn report_problems(r: &RunResult) -> i32 {
     code
 }
 
-/// Prints one replay's line: throughput, wall time, GCs, pauses, heap, verdict.
-pub fn print_row(r: &SummaryRow) {
-    let verify = match r.verify_errors {
+/// The verifier's verdict on a replay, to end its line: `, verified:
+/// clean`, `, verified: N VIOLATIONS`, or nothing when it was not verified.
+pub fn verdict(r: &SummaryRow) -> String {
+    match r.verify_errors {
         Some(0) => ", verified: clean".to_string(),
         Some(n) => format!(", verified: {n} VIOLATIONS"),
         None => String::new(),
-    };
+    }
+}
+
+/// Prints one replay's line: throughput, wall time, GCs, pauses, heap, verdict.
+pub fn print_row(r: &SummaryRow) {
+    let verify = verdict(r);
     println!(
         "  {:<12} {:>8.2} M events/s  wall {}  GCs {:>4}  pause p50 {} p99 {} max {}  peak heap {:.1} MiB  final live {:.1} MiB{verify}{}",
         r.collector,

@@ -166,11 +166,7 @@ fn progress_bar(len: usize, quiet: bool) -> ProgressBar {
 /// One finished cell, in a line.
 fn brief(r: &SummaryRow) -> String {
     let status = if r.status == "ok" { String::new() } else { format!(" [{}]", r.status) };
-    let verify = match r.verify_errors {
-        Some(0) => ", verified: clean".to_string(),
-        Some(n) => format!(", verified: {n} VIOLATIONS"),
-        None => String::new(),
-    };
+    let verify = crate::args::verdict(r);
     format!(
         "wall {}, {:.2} M events/s, {} GCs, pause p99 {}, peak heap {:.1} MiB{verify}{status}",
         ms(r.wall_ns),
