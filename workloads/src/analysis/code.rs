@@ -16,11 +16,11 @@
 //! head    u8      kind (low 4 bits) | HAS_DEPS (0x10) | HAS_FRAME_BYTES (0x20)
 //! [deps]  varint n, then n × (varint goroutine, varint seq)     if HAS_DEPS
 //! body    by kind:
-//!   CALL      varint locals, [varint frame_bytes], varint nargs, nargs × src
+//!   CALL      varint locals, [varint frame_bytes], varint nargs, [varint args_bytes, nargs × src]
 //!   RET       -
 //!   RET_COPY  src, loc
 //!   ALLOC     loc, varint block, varint size, varint ptr_slots
-//!   GO        varint child (dense), varint locals, [varint frame_bytes], varint nargs, nargs × src
+//!   GO        varint child (dense), varint locals, [varint frame_bytes], varint nargs, [varint args_bytes, nargs × src]
 //!   SET       loc, src
 //!   WORK      varint ns
 //!   BEGIN/END varint tag (interned)
@@ -28,6 +28,8 @@
 //! loc     varint head = k << 3 | global << 2 | min(path len, 3); [varint len if ≥ 3]; path × varint
 //! src     u8 0 (nil) | 1 loc | 2 loc, varint k (`loc@k`)
 //! ```
+//! `args_bytes` (present when `nargs > 0`) is the size of the encoded
+//! arguments, so the decoder steps over them without decoding them twice.
 //! Varints are unsigned LEB128. The encoder is the only writer and the
 //! input was validated before it was encoded, so the decoder trusts it (a
 //! corrupt stream can make it return nonsense or panic on a bounds check,
@@ -292,8 +294,15 @@ impl Encoder<'_> {
             self.varint(b);
         }
         self.varint(args.len() as u64);
-        for a in args {
-            self.src(a);
+        if !args.is_empty() {
+            // The arguments' size first: encode them, then move them behind it.
+            let at = self.buf.len();
+            for a in args {
+                self.src(a);
+            }
+            let encoded: Vec<u8> = self.buf.drain(at..).collect();
+            self.varint(encoded.len() as u64);
+            self.buf.extend_from_slice(&encoded);
         }
     }
 }
@@ -357,13 +366,6 @@ fn read_src<'a>(b: &'a [u8], pos: &mut usize) -> SrcRef<'a> {
     }
 }
 
-/// Skips `n` encoded sources.
-fn skip_srcs(b: &[u8], pos: &mut usize, n: u32) {
-    for _ in 0..n {
-        read_src(b, pos);
-    }
-}
-
 /// A cursor over one goroutine's instruction stream.
 #[derive(Clone, Debug, Default)]
 pub struct Reader {
@@ -395,8 +397,9 @@ impl Reader {
                 let frame_bytes =
                     if with_bytes { read_varint(b, pos) } else { DEFAULT_FRAME_OVERHEAD + 8 * u64::from(locals) };
                 let nargs = read_u32(b, pos);
+                let len = if nargs == 0 { 0 } else { read_varint(b, pos) as usize };
                 let start = *pos;
-                skip_srcs(b, pos, nargs);
+                *pos += len;
                 let args = Args { bytes: &b[..*pos], pos: start, left: nargs };
                 match child {
                     Some(child) => Insn::Go { child, locals, frame_bytes, args },
