@@ -113,13 +113,16 @@ pub fn prepare(source: &TraceSource, progress: bool) -> Result<Prepared, String>
     let (to_pass1, from_reader) = mpsc::sync_channel::<Batch>(PIPELINE_DEPTH);
     let (recycle, recycled) = mpsc::channel::<Batch>();
     let read = std::thread::scope(|scope| {
-        let pass1 = scope.spawn(|| {
+        let pass1 = std::thread::Builder::new().name("gcwb-pass1".into()).spawn_scoped(scope, || {
             let mut sink = Progress::new(&mut preparer, show);
             for batch in from_reader {
                 batch.replay(&mut sink);
                 let _ = recycle.send(batch.emptied());
             }
         });
+        let Ok(pass1) = pass1 else {
+            return Err("cannot start the analysis thread".to_string());
+        };
         let mut batcher = Batcher { out: to_pass1, recycled, batch: Batch::default(), pending: None };
         let read = match source {
             TraceSource::File(path) => workloads::file::load_into(path, &mut batcher).map_err(|e| e.to_string()),

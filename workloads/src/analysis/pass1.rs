@@ -759,15 +759,23 @@ impl Preparer {
         }
         self.note_name(bi);
         let blk = &self.blocks[bi];
-        let name = self.block_name(b);
+        // The block is named only in a message: formatting its name for
+        // every block would cost more than the rest of the allocation.
         if blk.alloc_event != UNBORN {
-            return Err(format!("block {name} is allocated twice (first at {})", self.pos(blk.alloc_event as usize)));
+            return Err(format!(
+                "block {} is allocated twice (first at {})",
+                self.block_name(b),
+                self.pos(blk.alloc_event as usize)
+            ));
         }
         if size == 0 {
-            return Err(format!("block {name} has size 0 (SIZE must be at least 1)"));
+            return Err(format!("block {} has size 0 (SIZE must be at least 1)", self.block_name(b)));
         }
         if ptr_slots as u64 * WORD_BYTES > size {
-            return Err(format!("block {name} is {size} bytes, too small for {ptr_slots} pointer slots"));
+            return Err(format!(
+                "block {} is {size} bytes, too small for {ptr_slots} pointer slots",
+                self.block_name(b)
+            ));
         }
         let gr = &self.gors[self.g as usize];
         let depth = gr.frames.len() as u32;
@@ -785,13 +793,18 @@ impl Preparer {
             match at_alloc {
                 AtAlloc::TooLarge => {
                     return Err(format!(
-                        "stack block {name} is {size} bytes, over Go's {limit}-byte limit for stack objects of \
+                        "stack block {} is {size} bytes, over Go's {limit}-byte limit for stack objects of \
                          cause {}",
+                        self.block_name(b),
                         cause.name()
                     ))
                 }
                 AtAlloc::NoFrame => {
-                    return Err(format!("stack block {name} has no frame to live in: {} has no frame", gr.id))
+                    return Err(format!(
+                        "stack block {} has no frame to live in: {} has no frame",
+                        self.block_name(b),
+                        gr.id
+                    ))
                 }
                 _ => {}
             }
@@ -799,10 +812,13 @@ impl Preparer {
         let start = self.slots.len();
         let n = ptr_slots as usize;
         if start + n > u32::MAX as usize {
-            return Err(format!("block {name}'s {ptr_slots} pointer slots exceed gcwb's 2^32 pointer slots in all"));
+            return Err(format!(
+                "block {}'s {ptr_slots} pointer slots exceed gcwb's 2^32 pointer slots in all",
+                self.block_name(b)
+            ));
         }
         if self.slots.try_reserve(n).is_err() {
-            return Err(format!("block {name}'s {ptr_slots} pointer slots do not fit in memory"));
+            return Err(format!("block {}'s {ptr_slots} pointer slots do not fit in memory", self.block_name(b)));
         }
         self.slots.resize(start + n, NIL);
         self.blocks[bi] = Block {

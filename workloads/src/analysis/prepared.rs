@@ -62,7 +62,11 @@ pub(super) enum Order {
     Narrow(Vec<u16>),
     Wide(Vec<u32>),
     /// Run `k` is goroutine `gs[k]` from event `starts[k]` to the next start.
-    Runs { starts: Vec<u32>, gs: Vec<u32>, len: usize },
+    Runs {
+        starts: Vec<u32>,
+        gs: Vec<u32>,
+        len: usize,
+    },
 }
 
 impl Default for Order {
