@@ -44,7 +44,7 @@ impl TraceArgs {
 }
 
 /// The collectors' settings, shared by the replaying commands (`run`,
-/// `compare`): [`GcArgs::config`] turns them into a [`GcConfig`].
+/// `compare`): [`settings`] turns them into [`RunSettings`].
 #[derive(clap::Args, Debug)]
 pub struct GcArgs {
     /// Worker threads (GOMAXPROCS); default: the machine's cores.

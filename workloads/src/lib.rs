@@ -4,7 +4,7 @@
 //! - [`model`]: the in-memory trace (goroutines, frames, allocations with their
 //!   Go cause, pointer stores, work, request spans);
 //! - [`text`] and [`binary`]: the `.gct` text format v1 and the `.gctb` binary
-//!   form, lossless in both directions; [`file`] loads, saves and converts by
+//!   form, lossless in both directions; [`mod@file`] loads, saves and converts by
 //!   extension, atomically;
 //! - [`analysis`]: the sequential abstract machine that validates a trace,
 //!   decides stack or heap for `auto` blocks (escape analysis), derives the

@@ -20,7 +20,7 @@ pub trait EventSink {
     fn end(&mut self) -> io::Result<()>;
     /// Where the next event comes from, for a sink fed by a parser: its
     /// line or byte offset, and for an `alloc` the block's name as written
-    /// (`N` of `bN`; the event's [`BlockIdx`] is its dense index). Called
+    /// (`N` of `bN`; the event's [`BlockIdx`](crate::model::BlockIdx) is its dense index). Called
     /// just before [`EventSink::event`]; generators never call it (their
     /// events are named by ordinal and their blocks by index).
     #[inline]

@@ -67,7 +67,7 @@ pub struct CompareArgs {
     #[command(flatten)]
     pub stack: StackArgs,
     /// Directory for compare.csv, runs.csv, the median runs' files and
-    /// reps/<r>/.
+    /// `reps/<r>/`.
     #[arg(short, long)]
     pub out: PathBuf,
     /// No progress bar.

@@ -7,7 +7,7 @@
 //! Finished cells are skipped, so running a sweep again resumes it.
 //! Each distinct trace (a workload and its parameters) is prepared once
 //! and shared by all its cells, across repetitions, as long as the kept
-//! traces fit in a quarter of the machine's memory ([`TraceCache`]). A progress bar on stderr (cells done, the current
+//! traces fit in a quarter of the machine's memory (`TraceCache`). A progress bar on stderr (cells done, the current
 //! cell, ETA; hidden with `-q` or when stderr is not a terminal) sits
 //! under one line per finished cell on stdout.
 

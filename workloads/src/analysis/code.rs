@@ -6,7 +6,7 @@
 //! costs 88 plus its heap parts; nothing is cloned or allocated to run it.
 //! Compared with the binary file format ([`crate::binary`]) the encoding
 //! drops what a goroutine's own stream implies (the goroutine id), uses the
-//! dense numbers the analysis assigned (goroutine indices, [`BlockIdx`]es,
+//! dense numbers the analysis assigned (goroutine indices, [`BlockIdx`](crate::model::BlockIdx)es,
 //! interned span tags), and carries the event's cross-goroutine
 //! dependencies inline, so the replayer reads one stream per goroutine.
 //!

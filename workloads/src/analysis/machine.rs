@@ -177,7 +177,7 @@ pub struct Machine<'a> {
 impl<'a> Machine<'a> {
     /// A machine in the trace's initial state: globals nil, main with no
     /// frame, no block allocated. `placements` has one entry per block
-    /// ([`Analysis::placements`]).
+    /// ([`PreparedTrace::placements`]).
     pub fn new(prepared: &'a PreparedTrace, placements: &'a [Place]) -> Machine<'a> {
         assert_eq!(placements.len(), prepared.blocks.len(), "one placement per block");
         let n = prepared.blocks.len();

@@ -91,7 +91,7 @@ pub struct Deaths {
 }
 
 /// Exact death times of every block of a trace validated by
-/// [`super::analyze`], under `placements` ([`Analysis::placements`]).
+/// [`super::analyze`], under `placements` ([`PreparedTrace::placements`]).
 pub fn death_times(prepared: &PreparedTrace, placements: &[Place]) -> Deaths {
     death_times_with(prepared, placements, MIN_ALLOCS_BETWEEN_CHECKS)
 }

@@ -17,7 +17,7 @@
 //! proportional to the live goroutines and frames, not to the trace, so a
 //! generator can stream 100 M events to a file.
 //!
-//! Events go to an [`EventSink`]: [`MemorySink`] (an in-memory [`Trace`]),
+//! Events go to an [`EventSink`]: [`MemorySink`] (an in-memory [`Trace`](crate::model::Trace)),
 //! [`TextSink`] or [`BinarySink`] (written as they come).
 
 //!
