@@ -249,7 +249,7 @@ impl<'p> Progress<'p> {
         let bar = show.then(|| {
             let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
             bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} loading: {human_pos} events ({per_sec}, {elapsed})")
+                indicatif::ProgressStyle::with_template("{spinner} loading: {human_pos} events ({elapsed})")
                     .expect("valid template"),
             );
             bar.enable_steady_tick(Duration::from_millis(200));
