@@ -12,6 +12,9 @@
 //! trace, i.e. allocating and filling the same ~100 MB of events without
 //! decoding anything (its bytes/s are those of the binary encoding, for
 //! comparison).
+//!
+//! The `prepare` group times what every command now does with a trace:
+//! stream it into pass 1 (see [`prepare`]).
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
@@ -184,5 +187,56 @@ fn load(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, load);
+/// Preparing a sound trace (the generated binary-trees workload at depth
+/// 11: 1.9 M events, four workers) from its binary encoding: the streaming
+/// path every command takes (`parse_binary_into` a `Preparer`: validation,
+/// escape analysis, dependencies and the compact instruction streams in one
+/// pass, no `Event` kept) against the previous one (`parse_binary` into a
+/// `Trace`, then `analyze` it). Single-threaded both: the two-thread pipeline
+/// of `gcwb` is not measured here.
+fn prepare(c: &mut Criterion) {
+    let w = workloads::generate::find("binary-trees").expect("registered");
+    let mut params = w.defaults(1);
+    params.set_pair(w.params, "max_depth=11").expect("a valid depth");
+    let trace = workloads::generate::generate_trace(w.name, &params).expect("registered").expect("generates");
+    let n = trace.events.len();
+    let mut binary = Vec::new();
+    workloads::binary::write_binary(&trace, &mut binary).expect("in memory");
+    drop(trace);
+    let prepared = prepare_binary(&binary);
+    eprintln!(
+        "binary-trees: {n} events, binary {:.1} bytes/event, prepared {:.1} bytes/event",
+        binary.len() as f64 / n as f64,
+        prepared.heap_bytes() as f64 / n as f64
+    );
+    drop(prepared);
+    let mut group = c.benchmark_group("prepare");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(10));
+    group.throughput(Throughput::ElementsAndBytes { elements: n as u64, bytes: binary.len() as u64 });
+    let label = format!("{}k_events", n / 1000);
+    group.bench_function(BenchmarkId::new("stream_into_preparer", &label), |b| {
+        b.iter_batched(|| (), |()| prepare_binary(black_box(&binary)), BatchSize::PerIteration)
+    });
+    group.bench_function(BenchmarkId::new("parse_then_analyze", &label), |b| {
+        b.iter_batched(
+            || (),
+            |()| {
+                let t = parse_binary(black_box(&binary), "bench.gctb").expect("valid");
+                workloads::analysis::analyze(&t).expect("sound")
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+fn prepare_binary(binary: &[u8]) -> workloads::analysis::PreparedTrace {
+    let mut p = workloads::analysis::Preparer::new("bench.gctb");
+    workloads::binary::parse_binary_into(binary, "bench.gctb", &mut p).expect("valid");
+    p.finish().expect("sound")
+}
+
+criterion_group!(benches, load, prepare);
 criterion_main!(benches);
