@@ -1264,3 +1264,26 @@ fn a_write_waits_for_every_goroutines_read_since_the_last_write() {
     w.sort();
     assert_eq!(w, vec![Dep { goroutine: 1, seq: 1 }, Dep { goroutine: 2, seq: 0 }]);
 }
+
+/// Block names as written survive the streaming path into the prepared
+/// trace and its messages, whether the trace is parsed straight into pass 1
+/// or parsed into a `Trace` first.
+#[test]
+fn sparse_block_names_survive_streaming_preparation() {
+    let ok_text = "gctrace 1\nglobals 1\ng1 call 2\ng1 alloc l0 b10 16 1 new heap\ng1 alloc l1 b3 16 1 new auto\n";
+    let mut p = workloads::analysis::Preparer::new("s.gct");
+    workloads::text::parse_text_into(ok_text, "s.gct", &mut p).unwrap();
+    let streamed = p.finish().unwrap();
+    let parsed = analyze(&parse_text(ok_text, "s.gct").unwrap()).unwrap();
+    for a in [&streamed, &parsed] {
+        assert_eq!((a.block_name(BlockIdx(0)), a.block_name(BlockIdx(1))), ("b10".into(), "b3".into()));
+        assert_eq!(a.pos(1), "line 4");
+    }
+    let bad = format!("{ok_text}g1 set l0.0 l1\ng1 set G0 l0\n");
+    let bad = bad.replace("new auto", "new stack");
+    let mut p = workloads::analysis::Preparer::new("s.gct");
+    workloads::text::parse_text_into(&bad, "s.gct", &mut p).unwrap();
+    let e = p.finish().unwrap_err().to_string();
+    assert_eq!(e, err(&parse_text(&bad, "s.gct").unwrap()));
+    assert_eq!(e, "s.gct: line 6: stack block b3 (allocated at line 5) escapes: stored into heap block b10 at line 6");
+}
