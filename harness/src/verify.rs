@@ -322,14 +322,15 @@ impl<'a> Verifier<'a> {
     /// Event `seq` of goroutine `g` (dense index) dereferenced heap block
     /// `b` through pointer value `v`.
     pub fn check_access(&self, (g, seq): (usize, u32), b: BlockIdx, v: u64) {
-        let ev = self.event_index[g][seq as usize] as usize;
+        // The event's trace index, looked up only for a message.
+        let ev = || self.event_index[g][seq as usize] as usize;
         let bi = b.0 as usize;
         if self.ledger.freed[bi].load(Ordering::Relaxed) {
             self.report(Violation {
                 kind: ViolationKind::FreedAccessed,
                 block: self.prepared.block_name(b),
                 cycle: None,
-                at: Some(self.at(ev)),
+                at: Some(self.at(ev())),
                 detail: format!("the program dereferences it after the collector freed it; {}", self.died(bi)),
             });
             return;
@@ -341,7 +342,7 @@ impl<'a> Verifier<'a> {
                 kind: ViolationKind::WrongBlock,
                 block: self.prepared.block_name(b),
                 cycle: None,
-                at: Some(self.at(ev)),
+                at: Some(self.at(ev())),
                 detail: format!(
                     "the slot holds {v:#x}, but the block is at {base:#x} ({size} bytes): its memory was reused"
                 ),
