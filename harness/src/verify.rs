@@ -32,6 +32,7 @@
 use parking_lot::Mutex;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use workloads::analysis::machine::Machine;
@@ -127,7 +128,7 @@ pub struct Verifier<'a> {
 /// push, and the host keeps the checking out of its pause times.
 struct FreeLedger {
     /// Heap address -> block, for blocks the collector has not freed.
-    live_at: Mutex<HashMap<u64, u32>>,
+    live_at: Mutex<HashMap<u64, u32, BuildHasherDefault<AddrHasher>>>,
     /// Block -> its heap address now (0: never allocated on the heap).
     block_addr: Vec<AtomicU64>,
     /// Moves that made no sense, checked at [`Verifier::settle`]: the cycle,
@@ -139,6 +140,32 @@ struct FreeLedger {
     /// Frees not yet checked: the cycle, and the block (or the address, if
     /// no block was there).
     pending: Mutex<Vec<(u64, Result<u32, u64>)>>,
+}
+
+/// Hashes heap addresses for the ledger's map: a multiply and a rotate
+/// (Fibonacci hashing of the word index). The default SipHash cost more than
+/// the rest of a verified allocation or free; addresses are not chosen by an
+/// adversary, so a keyed hash buys nothing here.
+#[derive(Default)]
+struct AddrHasher(u64);
+
+impl Hasher for AddrHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    #[inline]
+    fn write_u64(&mut self, addr: u64) {
+        self.0 = (addr >> 3).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0.rotate_left(32)
+    }
 }
 
 impl collectors::ObjectSink for FreeLedger {
@@ -184,7 +211,7 @@ impl<'a> Verifier<'a> {
                 cycle: 0,
             }),
             ledger: Arc::new(FreeLedger {
-                live_at: Mutex::new(HashMap::new()),
+                live_at: Mutex::new(HashMap::default()),
                 block_addr: (0..n).map(|_| AtomicU64::new(0)).collect(),
                 bad_moves: Mutex::new(Vec::new()),
                 freed: (0..n).map(|_| AtomicBool::new(false)).collect(),
