@@ -7,7 +7,8 @@
 
 use crate::engine::{self, Prepared, RunSpec, TraceSource};
 use crate::options::{
-    parse_card_bytes, parse_gogc, parse_memlimit, parse_pretenure_bytes, Arch, Gogc, MemLimit, RunSettings,
+    parse_card_bytes, parse_gogc, parse_memlimit, parse_pretenure_bytes, parse_procs, parse_tenure_age, Arch, Gogc,
+    MemLimit, RunSettings,
 };
 use crate::replay::RunResult;
 use crate::report::{ms, parse_bytes, SummaryRow};
@@ -48,7 +49,7 @@ impl TraceArgs {
 #[derive(clap::Args, Debug)]
 pub struct GcArgs {
     /// Worker threads (GOMAXPROCS); default: the machine's cores.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_procs)]
     pub procs: Option<usize>,
     /// GOGC percent, or `off`.
     #[arg(long, default_value = "100", value_parser = parse_gogc)]
@@ -66,7 +67,7 @@ pub struct GcArgs {
     /// Minor collections a survivor stays in the copying collector's
     /// survivor space before promotion to the old generation (0: promote at
     /// the first survival; at most 15, as HotSpot's MaxTenuringThreshold).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=15))]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = parse_tenure_age)]
     pub tenure_age: u32,
     /// Bytes per card of the generational collectors' card-marking barrier:
     /// a power of two from 64 to 65536.

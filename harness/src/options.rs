@@ -89,6 +89,14 @@ pub fn parse_card_bytes(s: &str) -> Result<u64, String> {
     }
 }
 
+/// Parses a worker count (GOMAXPROCS): at least 1.
+pub fn parse_procs(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("expected a number of workers of at least 1, got `{s}`")),
+    }
+}
+
 /// Parses a tenuring age: 0 to 15 (HotSpot's MaxTenuringThreshold range).
 pub fn parse_tenure_age(s: &str) -> Result<u32, String> {
     match s.parse::<u32>() {
@@ -138,10 +146,7 @@ impl RunSettings {
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
         let bad = |m: String| format!("invalid value `{value}` for --{}: {m}", key.replace('_', "-"));
         match key {
-            "procs" => match value.parse::<usize>() {
-                Ok(n) if n >= 1 => self.procs = Some(n),
-                _ => return Err(bad(format!("expected a number of workers of at least 1, got `{value}`"))),
-            },
+            "procs" => self.procs = Some(parse_procs(value).map_err(bad)?),
             "gogc" => self.gogc = parse_gogc(value).map_err(bad)?,
             "memlimit" => self.memlimit = parse_memlimit(value).map_err(bad)?,
             "nursery" => self.nursery = Some(parse_bytes(value).map_err(bad)?),

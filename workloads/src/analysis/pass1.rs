@@ -104,7 +104,7 @@
 use super::code::{kind, Encoder, RawDep};
 use super::demographics::EventKind;
 use super::machine::{block_of, offset_of, pack, NIL};
-use super::positions::Positions;
+use super::positions::Sources;
 use super::prepared::{Order, PreparedTrace, Program};
 use super::{BlockInfo, Dep, GoroutineInfo, HeapReason, Why, WhyTag};
 use crate::error::{Result, TraceError};
@@ -250,9 +250,8 @@ pub struct Preparer {
     /// The size of the block table of an in-memory trace (its
     /// `block_names`): an `alloc` beyond it is an error.
     block_table: Option<usize>,
-    /// `Some` once a block's name differs from its index.
-    block_names: Option<Vec<u64>>,
-    positions: Positions,
+    /// Events' positions and blocks' names as the source gave them.
+    sources: Sources,
     tags: Vec<String>,
     tag_ids: HashMap<String, u32>,
     events_by_kind: [u64; 10],
@@ -308,7 +307,7 @@ impl EventSink for Preparer {
 
     #[inline]
     fn source(&mut self, pos: SourcePos, block_name: Option<u64>) {
-        self.positions.push(pos);
+        self.sources.positions.push(pos);
         self.pending_name = block_name;
     }
 
@@ -339,7 +338,7 @@ impl Preparer {
         self.blocks = vec![UNBORN_BLOCK; nb];
         self.direct = vec![NEVER; nb];
         if trace.block_names.iter().enumerate().any(|(i, &n)| n != i as u64) {
-            self.block_names = Some(trace.block_names.clone());
+            self.sources.block_names = Some(trace.block_names.clone());
         }
         for (i, e) in trace.events.iter().enumerate() {
             if let Some(&pos) = trace.positions.get(i) {
@@ -446,8 +445,7 @@ impl Preparer {
             fail: None,
             pending_name: None,
             block_table: None,
-            block_names: None,
-            positions: Positions::default(),
+            sources: Sources::default(),
             tags: Vec::new(),
             tag_ids: HashMap::new(),
             events_by_kind: [0; 10],
@@ -478,21 +476,12 @@ impl Preparer {
 
     /// The position of event `i` for messages.
     fn pos(&self, i: usize) -> String {
-        match self.positions.get(i) {
-            Some(p) => p.to_string(),
-            None => format!("event {}", i + 1),
-        }
+        self.sources.pos(i)
     }
 
     /// `bN` as written in the trace.
     fn block_name(&self, b: BlockIdx) -> String {
-        match &self.block_names {
-            Some(names) => match names.get(b.0 as usize) {
-                Some(n) => format!("b{n}"),
-                None => format!("b?{}", b.0),
-            },
-            None => format!("b{}", b.0),
-        }
+        self.sources.block_name(b)
     }
 
     /// The interned index of a span tag.
@@ -839,13 +828,13 @@ impl Preparer {
     /// differs from its index).
     fn note_name(&mut self, bi: usize) {
         let name = self.pending_name.take();
-        match (&mut self.block_names, name) {
+        match (&mut self.sources.block_names, name) {
             (None, None) => {}
             (None, Some(n)) if n == bi as u64 => {}
             (None, Some(n)) => {
                 let mut names: Vec<u64> = (0..self.blocks.len() as u64).collect();
                 names[bi] = n;
-                self.block_names = Some(names);
+                self.sources.block_names = Some(names);
             }
             (Some(names), n) => {
                 if names.len() < self.blocks.len() {
@@ -1180,7 +1169,7 @@ impl Preparer {
             p.derefs.shrink_to_fit();
         }
         self.order.compact();
-        self.positions.shrink_to_fit();
+        self.sources.positions.shrink_to_fit();
         PreparedTrace {
             file: self.file,
             globals: self.declared_globals,
@@ -1191,8 +1180,7 @@ impl Preparer {
             events_by_kind: self.events_by_kind,
             peak_goroutines: self.peak_goroutines,
             order: self.order,
-            block_names: self.block_names,
-            positions: self.positions,
+            sources: self.sources,
             event_index: Default::default(),
             deaths: Default::default(),
             placements: Default::default(),

@@ -9,8 +9,44 @@
 //! sums at most that many bytes. Traces built in memory have no positions
 //! and events are named by ordinal (`event 12`).
 
-use crate::model::SourcePos;
+use crate::model::{BlockIdx, SourcePos};
 use std::collections::HashMap;
+
+/// How messages name a trace's events and blocks: each event's position,
+/// and the blocks' names as written (`None` while every name is its index).
+/// Pass 1 builds it as the trace streams in; the prepared trace keeps it.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    pub(crate) positions: Positions,
+    pub(crate) block_names: Option<Vec<u64>>,
+}
+
+impl Sources {
+    /// The position of event `i`: its line or byte offset when known, else
+    /// its ordinal (`event 12`).
+    pub fn pos(&self, i: usize) -> String {
+        match self.positions.get(i) {
+            Some(p) => p.to_string(),
+            None => format!("event {}", i + 1),
+        }
+    }
+
+    /// `bN` as written in the trace.
+    pub fn block_name(&self, b: BlockIdx) -> String {
+        match &self.block_names {
+            Some(names) => match names.get(b.0 as usize) {
+                Some(n) => format!("b{n}"),
+                None => format!("b?{}", b.0),
+            },
+            None => format!("b{}", b.0),
+        }
+    }
+
+    /// Bytes of memory held.
+    pub fn heap_bytes(&self) -> usize {
+        self.positions.heap_bytes() + self.block_names.as_ref().map_or(0, |n| n.capacity() * 8)
+    }
+}
 
 /// Every this many events the index keeps the absolute position.
 pub const CHECKPOINT_EVERY: usize = 256;

@@ -15,7 +15,7 @@
 
 use super::code::{read_block, Insn, Reader};
 use super::oracle::{death_times, Deaths};
-use super::positions::Positions;
+use super::positions::Sources;
 use super::{BlockInfo, Dep, GoroutineInfo, Place};
 use crate::model::BlockIdx;
 use std::sync::OnceLock;
@@ -191,9 +191,8 @@ pub struct PreparedTrace {
     /// The most goroutines alive at once (main exists from the start).
     pub peak_goroutines: u64,
     pub(super) order: Order,
-    /// `Some` when some block's name differs from its index.
-    pub(super) block_names: Option<Vec<u64>>,
-    pub(super) positions: Positions,
+    /// Events' positions and blocks' names, for messages.
+    pub(super) sources: Sources,
     pub(super) event_index: OnceLock<Vec<Vec<u32>>>,
     pub(super) deaths: [OnceLock<Deaths>; 2],
     pub(super) placements: [OnceLock<Vec<Place>>; 2],
@@ -230,21 +229,12 @@ impl PreparedTrace {
     /// The position of event `i` for messages: its line or byte offset when
     /// known, else its ordinal (`event 12`).
     pub fn pos(&self, i: usize) -> String {
-        match self.positions.get(i) {
-            Some(p) => p.to_string(),
-            None => format!("event {}", i + 1),
-        }
+        self.sources.pos(i)
     }
 
     /// `bN` as written in the trace.
     pub fn block_name(&self, b: BlockIdx) -> String {
-        match &self.block_names {
-            Some(names) => match names.get(b.0 as usize) {
-                Some(n) => format!("b{n}"),
-                None => format!("b?{}", b.0),
-            },
-            None => format!("b{}", b.0),
-        }
+        self.sources.block_name(b)
     }
 
     /// Stack or heap for every block (computed on first use and kept). With
@@ -326,21 +316,18 @@ impl PreparedTrace {
     /// Event `i`'s dependencies (slow: decodes its goroutine; for tests).
     pub fn deps_of(&self, i: usize) -> Vec<Dep> {
         let g = self.goroutine_of(i) as usize;
-        let seq = self.event_index()[g].iter().position(|&e| e as usize == i).expect("event of its goroutine");
-        self.decode(g).swap_remove(seq).1
+        self.decode(g).swap_remove(self.seq_of(i) as usize).1
     }
 
     /// Does another goroutine wait for event `i`? (slow; for tests)
     pub fn is_dep_target(&self, i: usize) -> bool {
-        let g = self.goroutine_of(i) as usize;
-        let seq = self.event_index()[g].iter().position(|&e| e as usize == i).expect("event of its goroutine");
-        self.programs[g].is_dep_target(seq as u32)
+        self.programs[self.goroutine_of(i) as usize].is_dep_target(self.seq_of(i))
     }
 
     /// The blocks event `i` dereferences, in evaluation order (slow; for tests).
     pub fn derefs_of(&self, i: usize) -> Vec<BlockIdx> {
         let g = self.goroutine_of(i) as usize;
-        let seq = self.event_index()[g].iter().position(|&e| e as usize == i).expect("event of its goroutine");
+        let seq = self.seq_of(i) as usize;
         let p = &self.programs[g];
         let mut r = Reader::default();
         let mut pos = 0usize;
@@ -364,7 +351,7 @@ impl PreparedTrace {
             ("code", self.programs.iter().map(|p| p.code.capacity()).sum()),
             ("derefs", self.programs.iter().map(|p| p.derefs.capacity()).sum()),
             ("order", self.order.heap_bytes()),
-            ("positions", self.positions.heap_bytes()),
+            ("positions", self.sources.positions.heap_bytes()),
             ("blocks", self.blocks.capacity() * std::mem::size_of::<BlockInfo>()),
         ]
     }
@@ -374,9 +361,8 @@ impl PreparedTrace {
     pub fn heap_bytes(&self) -> usize {
         self.programs.iter().map(Program::heap_bytes).sum::<usize>()
             + self.order.heap_bytes()
-            + self.positions.heap_bytes()
+            + self.sources.heap_bytes()
             + self.blocks.capacity() * std::mem::size_of::<BlockInfo>()
-            + self.block_names.as_ref().map_or(0, |n| n.capacity() * 8)
             + self.goroutines.capacity() * std::mem::size_of::<GoroutineInfo>()
     }
 }
