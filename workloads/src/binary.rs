@@ -31,7 +31,7 @@
 //! unique block names) are the text format's, shared from [`crate::text`].
 
 use crate::error::{Result, TraceError};
-use crate::model::{Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace, FORMAT_VERSION};
+use crate::model::{Args, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace, FORMAT_VERSION};
 use crate::sink::{EventSink, MemorySink};
 use crate::text::{
     annotate, block_name_for_writing, check_alloc_shape, check_event, check_frame, check_goroutine, check_tag, named,
@@ -885,14 +885,14 @@ impl<'a> Decoder<'a> {
     }
 
     /// `locals [bytes] nargs args...` of `call` and `go`.
-    fn frame(&mut self, with_bytes: bool) -> Decoded<(u32, Option<u64>, Vec<Src>)> {
+    fn frame(&mut self, with_bytes: bool) -> Decoded<(u32, Option<u64>, Args)> {
         let locals = self.varint_u32("N")?;
         let frame_bytes = if with_bytes { Some(self.varint("BYTES")?) } else { None };
         let nargs = self.varint("the argument count")?;
         let nargs = usize::try_from(nargs).unwrap_or(usize::MAX);
         check_frame(locals, frame_bytes, nargs).map_err(|msg| self.invalid_at(self.record_start, msg))?;
         // Each argument takes at least one byte: never reserve more than that.
-        let mut args = Vec::with_capacity(nargs.min(self.buf.len() - self.pos));
+        let mut args = Args::with_capacity(nargs.min(self.buf.len() - self.pos));
         for _ in 0..nargs {
             args.push(self.src("ARG")?);
         }

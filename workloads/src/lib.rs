@@ -33,4 +33,4 @@ pub mod sink;
 pub mod text;
 
 pub use error::{Result, TraceError};
-pub use model::{BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace};
+pub use model::{Args, BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace};

@@ -204,12 +204,16 @@ pub enum Src {
     Interior(Loc, u32),
 }
 
+/// The arguments of a `call` or `go`. Most calls pass at most one pointer,
+/// so one is held inline: decoding a trace then allocates nothing per call.
+pub type Args = SmallVec<[Src; 1]>;
+
 /// What one event does. See `docs/trace-format.md` for the full semantics.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Op {
     /// Push a frame of `locals` pointer locals (all nil, then filled from
     /// `args` in order). `frame_bytes` defaults to `16 + 8 * locals`.
-    Call { locals: u32, frame_bytes: Option<u64>, args: Vec<Src> },
+    Call { locals: u32, frame_bytes: Option<u64>, args: Args },
     /// Pop the top frame; if `copy` is given, first evaluate `.0` in the
     /// callee's frame and store it into `.1` in the caller's frame.
     Ret { copy: Option<(Src, Loc)> },
@@ -218,7 +222,7 @@ pub enum Op {
     Alloc { dst: Loc, block: BlockIdx, size: u64, ptr_slots: u32, cause: Cause, placement: Placement },
     /// Start goroutine `child` with one frame of `locals` locals filled from
     /// the parent's `args`.
-    Go { child: GoroutineId, locals: u32, frame_bytes: Option<u64>, args: Vec<Src> },
+    Go { child: GoroutineId, locals: u32, frame_bytes: Option<u64>, args: Args },
     /// `dst <- src`.
     Set { dst: Loc, src: Src },
     /// Compute for `ns` nanoseconds without allocating.

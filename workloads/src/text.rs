@@ -473,10 +473,12 @@ impl<'a, I: Iterator<Item = &'a str>> Args<'_, I> {
 
 /// `N [BYTES] [ARG...]` of `call` and `go`: a token right after N that starts
 /// with a digit is BYTES, every other token is an argument source.
-fn parse_frame<'a, I: Iterator<Item = &'a str>>(a: &mut Args<'_, I>) -> Result<(u32, Option<u64>, Vec<Src>), String> {
+fn parse_frame<'a, I: Iterator<Item = &'a str>>(
+    a: &mut Args<'_, I>,
+) -> Result<(u32, Option<u64>, crate::model::Args), String> {
     let locals = parse_u32(a.need("N")?, "N")?;
     let mut frame_bytes = None;
-    let mut args = Vec::new();
+    let mut args = crate::model::Args::new();
     let mut next = a.toks.next();
     if let Some(t) = next {
         if t.as_bytes()[0].is_ascii_digit() {
@@ -1215,12 +1217,20 @@ mod tests {
         let t = parse_ok("g1 call 2 l0 G1\ng1 call 2 24\ng1 call 2 100 nil l0.1\n");
         assert_eq!(
             t.events[0].op,
-            Op::Call { locals: 2, frame_bytes: None, args: vec![Src::Loc(Loc::local(0)), Src::Loc(Loc::global(1))] }
+            Op::Call {
+                locals: 2,
+                frame_bytes: None,
+                args: smallvec::smallvec![Src::Loc(Loc::local(0)), Src::Loc(Loc::global(1))]
+            }
         );
-        assert_eq!(t.events[1].op, Op::Call { locals: 2, frame_bytes: Some(24), args: vec![] });
+        assert_eq!(t.events[1].op, Op::Call { locals: 2, frame_bytes: Some(24), args: crate::model::Args::new() });
         assert_eq!(
             t.events[2].op,
-            Op::Call { locals: 2, frame_bytes: Some(100), args: vec![Src::Nil, Src::Loc(Loc::local(0).slot(1))] }
+            Op::Call {
+                locals: 2,
+                frame_bytes: Some(100),
+                args: smallvec::smallvec![Src::Nil, Src::Loc(Loc::local(0).slot(1))]
+            }
         );
     }
 

@@ -59,7 +59,7 @@ fn s(loc: Loc) -> Src {
     Src::Loc(loc)
 }
 fn call(locals: u32, args: Vec<Src>) -> Op {
-    Op::Call { locals, frame_bytes: None, args }
+    Op::Call { locals, frame_bytes: None, args: args.into() }
 }
 fn ret() -> Op {
     Op::Ret { copy: None }
@@ -68,7 +68,7 @@ fn ret_copy(src: Src, dst: Loc) -> Op {
     Op::Ret { copy: Some((src, dst)) }
 }
 fn go(child: u32, locals: u32, args: Vec<Src>) -> Op {
-    Op::Go { child: GoroutineId(child), locals, frame_bytes: None, args }
+    Op::Go { child: GoroutineId(child), locals, frame_bytes: None, args: args.into() }
 }
 fn set(dst: Loc, src: Src) -> Op {
     Op::Set { dst, src }
@@ -567,12 +567,12 @@ fn every_unsound_event_is_an_error_with_its_line() {
         ),
         (
             0,
-            vec![ev(1, Op::Call { locals: 3, frame_bytes: Some(16), args: vec![] })],
+            vec![ev(1, Op::Call { locals: 3, frame_bytes: Some(16), args: workloads::Args::new() })],
             "t.gct: line 1: call frame of 16 bytes is too small for its 3 locals (24 bytes)",
         ),
         (
             0,
-            vec![ev(1, Op::Call { locals: 1, frame_bytes: Some(600_000_000), args: vec![] }); 2],
+            vec![ev(1, Op::Call { locals: 1, frame_bytes: Some(600_000_000), args: workloads::Args::new() }); 2],
             "t.gct: line 2: stack overflow: g1's frames would need 1200000000 bytes, over Go's 1000000000-byte stack \
              limit (maxstacksize)",
         ),
@@ -1192,12 +1192,12 @@ fn arb_op() -> impl Strategy<Value = Op> {
     let placement = prop_oneof![Just(Placement::Auto), Just(Placement::Heap), Just(Placement::Stack)];
     let tag = prop_oneof![Just("a".to_string()), Just("b".to_string())];
     prop_oneof![
-        4 => (0u32..5, bytes.clone(), args()).prop_map(|(locals, frame_bytes, args)| Op::Call { locals, frame_bytes, args }),
+        4 => (0u32..5, bytes.clone(), args()).prop_map(|(locals, frame_bytes, args)| Op::Call { locals, frame_bytes, args: args.into() }),
         2 => proptest::option::of((arb_src(), arb_loc())).prop_map(|copy| Op::Ret { copy }),
         5 => (arb_loc(), 0u32..6, size, 0u32..5, cause, placement).prop_map(|(dst, b, size, ptr_slots, cause, placement)| {
             Op::Alloc { dst, block: BlockIdx(b), size, ptr_slots, cause, placement }
         }),
-        2 => (1u32..5, 0u32..4, bytes, args()).prop_map(|(c, locals, frame_bytes, args)| Op::Go { child: GoroutineId(c), locals, frame_bytes, args }),
+        2 => (1u32..5, 0u32..4, bytes, args()).prop_map(|(c, locals, frame_bytes, args)| Op::Go { child: GoroutineId(c), locals, frame_bytes, args: args.into() }),
         6 => (arb_loc(), arb_src()).prop_map(|(dst, src)| Op::Set { dst, src }),
         1 => Just(Op::Work { ns: 3 }),
         1 => tag.clone().prop_map(|tag| Op::Begin { tag }),

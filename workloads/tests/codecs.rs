@@ -80,14 +80,22 @@ fn every_op_trace() -> Trace {
     let g1 = GoroutineId(1);
     let g2 = GoroutineId(2);
     let mut events = vec![
-        Event { g: g1, op: Op::Call { locals: 4, frame_bytes: None, args: vec![] } },
+        Event { g: g1, op: Op::Call { locals: 4, frame_bytes: None, args: workloads::Args::new() } },
         Event {
             g: g1,
-            op: Op::Call { locals: 3, frame_bytes: Some(64), args: vec![Src::Loc(Loc::local(0)), Src::Nil] },
+            op: Op::Call {
+                locals: 3,
+                frame_bytes: Some(64),
+                args: smallvec::smallvec![Src::Loc(Loc::local(0)), Src::Nil],
+            },
         },
         Event {
             g: g1,
-            op: Op::Call { locals: 2, frame_bytes: None, args: vec![Src::Interior(Loc::global(1).slot(2), 3)] },
+            op: Op::Call {
+                locals: 2,
+                frame_bytes: None,
+                args: smallvec::smallvec![Src::Interior(Loc::global(1).slot(2), 3)],
+            },
         },
     ];
     let mut block = 0;
@@ -112,8 +120,14 @@ fn every_op_trace() -> Trace {
         Event { g: g1, op: Op::Set { dst: Loc::global(1).slot(7), src: Src::Loc(Loc::global(0).slot(0)) } },
         Event { g: g1, op: Op::Ret { copy: Some((Src::Interior(Loc::local(0).slot(1), 0), Loc::local(2).slot(3))) } },
         Event { g: g1, op: Op::Ret { copy: None } },
-        Event { g: g1, op: Op::Go { child: g2, locals: 2, frame_bytes: None, args: vec![Src::Loc(Loc::local(3))] } },
-        Event { g: g1, op: Op::Go { child: GoroutineId(3), locals: 1, frame_bytes: Some(8), args: vec![] } },
+        Event {
+            g: g1,
+            op: Op::Go { child: g2, locals: 2, frame_bytes: None, args: smallvec::smallvec![Src::Loc(Loc::local(3))] },
+        },
+        Event {
+            g: g1,
+            op: Op::Go { child: GoroutineId(3), locals: 1, frame_bytes: Some(8), args: workloads::Args::new() },
+        },
         Event { g: g2, op: Op::Begin { tag: "rpc/GetUser".into() } },
         Event { g: g2, op: Op::Work { ns: 1_500 } },
         Event { g: g2, op: Op::Work { ns: u64::MAX } },
@@ -226,7 +240,7 @@ fn arb_tag() -> impl Strategy<Value = String> {
 /// Any syntactically valid op; `Alloc`'s block is filled in afterwards.
 fn arb_op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        arb_frame().prop_map(|(locals, frame_bytes, args)| Op::Call { locals, frame_bytes, args }),
+        arb_frame().prop_map(|(locals, frame_bytes, args)| Op::Call { locals, frame_bytes, args: args.into() }),
         prop::option::of((arb_src(), arb_loc())).prop_map(|copy| Op::Ret { copy }),
         (arb_loc(), 0u32..6, prop_oneof![0u64..100, Just(u64::MAX / 16)], 0..Cause::ALL.len(), 0usize..3).prop_map(
             |(dst, ptr_slots, extra, cause, placement)| Op::Alloc {
@@ -242,7 +256,7 @@ fn arb_op() -> impl Strategy<Value = Op> {
             child,
             locals,
             frame_bytes,
-            args
+            args: args.into()
         }),
         (arb_loc(), arb_src()).prop_map(|(dst, src)| Op::Set { dst, src }),
         prop_oneof![0u64..1000, any::<u64>()].prop_map(|ns| Op::Work { ns }),

@@ -403,7 +403,7 @@ impl<S: EventSink> Builder<S> {
         if let Err(m) = check_frame(locals, frame_bytes, args, caller, self.globals, "caller's") {
             return Err(self.invalid(g, format_args!("call: {m}")));
         }
-        self.emit(g, Op::Call { locals, frame_bytes, args: args.to_vec() })?;
+        self.emit(g, Op::Call { locals, frame_bytes, args: args.into() })?;
         self.live.get_mut(&g.0).expect("checked above").frames.push(locals);
         Ok(())
     }
@@ -520,7 +520,7 @@ impl<S: EventSink> Builder<S> {
             return Err(self.invalid(parent, "go: out of goroutine ids"));
         }
         let child = GoroutineId(self.next_g);
-        self.emit(parent, Op::Go { child, locals, frame_bytes, args: args.to_vec() })?;
+        self.emit(parent, Op::Go { child, locals, frame_bytes, args: args.into() })?;
         self.next_g += 1;
         let mut frames = Vec::with_capacity(4);
         frames.push(locals);
@@ -626,7 +626,7 @@ mod tests {
         Trace {
             globals: 2,
             events: vec![
-                ev(1, Op::Call { locals: 3, frame_bytes: None, args: vec![] }),
+                ev(1, Op::Call { locals: 3, frame_bytes: None, args: crate::model::Args::new() }),
                 ev(
                     1,
                     Op::Alloc {
@@ -645,7 +645,7 @@ mod tests {
                         child: GoroutineId(2),
                         locals: 2,
                         frame_bytes: None,
-                        args: vec![src(Loc::local(0)), Src::Nil],
+                        args: smallvec::smallvec![src(Loc::local(0)), Src::Nil],
                     },
                 ),
                 ev(2, Op::Begin { tag: "req/1".into() }),
@@ -661,7 +661,14 @@ mod tests {
                     },
                 ),
                 ev(2, Op::Set { dst: Loc::local(0).slot(1), src: Src::Interior(Loc::local(1), 1) }),
-                ev(2, Op::Call { locals: 1, frame_bytes: Some(64), args: vec![src(Loc::local(0).slot(1))] }),
+                ev(
+                    2,
+                    Op::Call {
+                        locals: 1,
+                        frame_bytes: Some(64),
+                        args: smallvec::smallvec![src(Loc::local(0).slot(1))],
+                    },
+                ),
                 ev(
                     2,
                     Op::Alloc {

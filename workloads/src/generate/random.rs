@@ -48,7 +48,7 @@
 //! analysis will later put on a stack, so it is an upper bound on the heap.
 
 use crate::builder::{BuildError, EventSink};
-use crate::model::{BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, Src, Trace, WORD_BYTES};
+use crate::model::{Args, BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, Src, Trace, WORD_BYTES};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use smallvec::SmallVec;
@@ -813,7 +813,7 @@ impl<'c> Gen<'c> {
         });
         let bytes = FRAME_HEADER_BYTES + WORD_BYTES * n as u64;
         self.gors[0].push_frame(n, bytes);
-        self.emit(0, Op::Call { locals: n, frame_bytes: None, args: Vec::new() });
+        self.emit(0, Op::Call { locals: n, frame_bytes: None, args: Args::new() });
         for k in 0..self.keep_trees {
             self.alloc_node(0, Loc::global(k), Target::Global(k));
         }
@@ -992,9 +992,9 @@ impl<'c> Gen<'c> {
     }
 
     /// Up to three arguments evaluated in the current top frame.
-    fn pick_args(&mut self, gi: usize, locals: u32, at_least: u32) -> (Vec<Src>, SmallVec<[Val; 3]>) {
+    fn pick_args(&mut self, gi: usize, locals: u32, at_least: u32) -> (Args, SmallVec<[Val; 3]>) {
         let nargs = self.rng.random_range(at_least.min(locals)..=locals.min(3));
-        let mut args = Vec::with_capacity(nargs as usize);
+        let mut args = Args::with_capacity(nargs as usize);
         let mut vals = SmallVec::new();
         for _ in 0..nargs {
             let (s, v) = self.pick_src(gi);
@@ -1054,7 +1054,7 @@ impl<'c> Gen<'c> {
         let (args, vals) = if from_locals {
             let n = self.gors[gi].top().1 as u32;
             let nargs = self.rng.random_range(1..=3u32.min(locals).min(n));
-            let mut args = Vec::new();
+            let mut args = Args::new();
             let mut vals = SmallVec::<[Val; 3]>::new();
             for _ in 0..nargs {
                 let k = self.below(n);

@@ -218,7 +218,7 @@ fn plan_request(p: &Params, rng: &mut ChaCha8Rng, shards: u64, plan: &mut VecDeq
     plan.push_back(Op::Call {
         locals: HANDLER_LOCALS,
         frame_bytes: Some(HANDLER_FRAME_BYTES),
-        args: vec![l(L_CONN).into()],
+        args: smallvec::smallvec![l(L_CONN).into()],
     });
     // r := &Request{}; c.cur = r; r.Header = make(map[string]any)
     plan.push_back(alloc(req(), REQ_BYTES, REQ_SLOTS, Cause::New));
