@@ -61,7 +61,7 @@ fn synthetic_events() -> Vec<Event> {
     for child in 2..=GOROUTINES {
         events.push(Event {
             g: GoroutineId(1),
-            op: Op::Go { child: GoroutineId(child), locals: LOCALS, frame_bytes: None, args: Args::new() },
+            op: Op::Go { child: GoroutineId(child), locals: LOCALS, frame_bytes: None, args: workloads::Args::new() },
         });
     }
     while events.len() < EVENTS {
