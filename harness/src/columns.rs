@@ -247,6 +247,12 @@ pub static SUMMARY: &[Column] = &[
     metric!(assist_count, Count, "mark assists: goroutines stalled to mark for their allocation"),
     metric!(assist_total_ns, Ns, "goroutine time the mark assists took"),
     metric!(mark_cpu_total_ns, Ns, "CPU time the collector's threads spent marking, assists not included"),
+    metric!(span_count, Count, "request spans (`begin`..`end`) of every tag"),
+    metric!(span_p50_ns, Ns, "median request latency (running + paused + assisting; replayer waits left out); empty without spans"),
+    metric!(span_p99_ns, Ns, "99th-percentile request latency"),
+    metric!(span_p999_ns, Ns, "99.9th-percentile request latency"),
+    metric!(span_metered_p99_ns, Ns, "99th-percentile metered request latency (DaCapo, 100 ms smoothing window)"),
+    metric!(span_wall_p99_ns, Ns, "99th-percentile wall time from `begin` to `end`, replayer waits included"),
 ];
 
 /// `summary.csv`'s header: the names of [`SUMMARY`], in order.
@@ -282,7 +288,8 @@ mod tests {
         dispatches,dep_waits,status,mmu_1ms,mmu_10ms,mmu_100ms,gc_cpu_fraction,stw_full_p50_ns,stw_full_p99_ns,\
         stw_full_max_ns,sweep_term_p50_ns,sweep_term_p99_ns,sweep_term_max_ns,mark_term_p50_ns,mark_term_p99_ns,\
         mark_term_max_ns,minor_count,minor_p50_ns,minor_p99_ns,minor_max_ns,major_count,major_p50_ns,\
-        major_p99_ns,major_max_ns,assist_count,assist_total_ns,mark_cpu_total_ns";
+        major_p99_ns,major_max_ns,assist_count,assist_total_ns,mark_cpu_total_ns,span_count,span_p50_ns,span_p99_ns,\
+        span_p999_ns,span_metered_p99_ns,span_wall_p99_ns";
 
     #[test]
     fn the_header_is_the_documented_list() {

@@ -4,7 +4,9 @@
 //!   collector, stopping the world at safepoints and recording every pause;
 //! - [`verify`]: checks every free and every access against the trace's
 //!   oracle;
-//! - [`metrics`]: pause, cycle and span records and their summaries;
+//! - [`metrics`]: pause, assist and cycle records and their summaries;
+//! - [`latency`]: request spans: where their time went, the latency a
+//!   service would feel, DaCapo's metered latency;
 //! - [`mmu`]: minimum and bounded mutator utilization, pure mathematics
 //!   over intervals of reduced utilization;
 //! - [`summary`]: one replay summed up, the row of `summary.csv`;
@@ -28,6 +30,7 @@ pub mod columns;
 pub mod compare;
 pub mod engine;
 pub mod import;
+pub mod latency;
 pub mod metrics;
 pub mod mmu;
 pub mod options;

@@ -1,11 +1,12 @@
-//! What a replay records: pauses, mark assists, cycles and request-span
-//! latencies, and the summaries computed from them.
+//! What a replay records: pauses, mark assists and cycles, and the
+//! summaries computed from them. (Request spans are kept by their
+//! goroutines: see [`crate::latency`].)
 //!
 //! A [`PauseRecord`] is one stop-the-world interval (its phase, start,
 //! duration and time-to-safepoint); a [`CycleRecord`] one collection. They
 //! are kept apart because a concurrent cycle has two pauses and a
 //! generational run many minor cycles per major one. Pause and span
-//! distributions go into HdrHistograms (nanoseconds, 3 significant digits).
+//! distributions (and span latencies) go into HdrHistograms (nanoseconds, 3 significant digits).
 
 use collectors::CycleRecord;
 use hdrhistogram::Histogram;
@@ -57,18 +58,11 @@ pub struct Metrics {
     pauses: Mutex<Vec<PauseRecord>>,
     assists: Mutex<Vec<AssistRecord>>,
     cycles: Mutex<Vec<CycleRecord>>,
-    spans: Mutex<Vec<Histogram<u64>>>,
 }
 
 impl Metrics {
-    /// Metrics for a trace with `tags` distinct span tags.
-    pub fn new(tags: usize) -> Metrics {
-        Metrics {
-            pauses: Mutex::new(Vec::new()),
-            assists: Mutex::new(Vec::new()),
-            cycles: Mutex::new(Vec::new()),
-            spans: Mutex::new((0..tags).map(|_| new_histogram()).collect()),
-        }
+    pub fn new() -> Metrics {
+        Metrics { pauses: Mutex::new(Vec::new()), assists: Mutex::new(Vec::new()), cycles: Mutex::new(Vec::new()) }
     }
 
     pub fn record_pause(&self, p: PauseRecord) {
@@ -90,21 +84,15 @@ impl Metrics {
         self.cycles.lock().push(c);
     }
 
-    pub fn record_span(&self, tag: u32, ns: u64) {
-        if let Some(h) = self.spans.lock().get_mut(tag as usize) {
-            h.saturating_record(ns.max(1));
-        }
-    }
-
-    /// The pauses (with their cycle's trigger), cycles and span histograms.
-    pub fn take(&self) -> (Vec<PauseRecord>, Vec<CycleRecord>, Vec<Histogram<u64>>) {
+    /// The pauses (with their cycle's trigger) and cycles.
+    pub fn take(&self) -> (Vec<PauseRecord>, Vec<CycleRecord>) {
         let cycles = std::mem::take(&mut *self.cycles.lock());
         let mut pauses = std::mem::take(&mut *self.pauses.lock());
         for p in &mut pauses {
             p.trigger = cycles.iter().find(|c| c.cycle == p.gc).and_then(|c| c.trigger).map(|t| t.name());
         }
         pauses.sort_by_key(|p| p.start_ns);
-        (pauses, cycles, std::mem::take(&mut *self.spans.lock()))
+        (pauses, cycles)
     }
 }
 

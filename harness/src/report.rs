@@ -1,6 +1,6 @@
 //! Results on disk: `summary.csv`, `pauses.csv`, `assists.csv`, `cycles.csv`,
-//! `spans.csv`, `span_percentiles.csv`, `causes.csv`, `mmu.csv` and
-//! `phases.csv`, in a form pandas and R read
+//! `spans.csv`, `span_percentiles.csv`, `span_log.csv` ([`spans`]),
+//! `causes.csv`, `mmu.csv` and `phases.csv`, in a form pandas and R read
 //! directly (a header row, plain numbers, empty cells for missing values),
 //! plus one HdrHistogram interval log of pauses per collector,
 //! `pauses-<collector>.hlog` ([`pause_log`]). Each file is written to a
@@ -9,6 +9,10 @@
 //! The columns of `summary.csv` and `cycles.csv` are described, and their
 //! cells read, in [`crate::columns`]; the summary rows themselves are
 //! computed in [`crate::summary`].
+
+mod spans;
+
+pub use spans::{span_percentiles_csv, SPAN_PERCENTILES};
 
 use crate::columns::{self, cycles::CycleRow};
 use crate::metrics::{new_histogram, phase_summaries, PauseRecord};
@@ -69,53 +73,6 @@ struct AssistRow<'a> {
     start_ns: u64,
     duration_ns: u64,
     work_bytes: u64,
-}
-
-#[derive(Serialize)]
-struct SpanRow<'a> {
-    collector: &'a str,
-    tag: &'a str,
-    count: u64,
-    p50_ns: u64,
-    p99_ns: u64,
-    p999_ns: u64,
-    max_ns: u64,
-}
-
-/// The percentiles of each span tag's latency in `span_percentiles.csv`: a
-/// "nines" ladder, so a percentile chart has points all along its tail
-/// (0 is the minimum, 100 the maximum).
-pub const SPAN_PERCENTILES: [f64; 11] = [0.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99, 100.0];
-
-#[derive(Serialize)]
-struct SpanPercentileRow<'a> {
-    collector: &'a str,
-    tag: &'a str,
-    percentile: f64,
-    latency_ns: u64,
-}
-
-/// `span_percentiles.csv`: for each run and span tag with requests, the
-/// latency at each of [`SPAN_PERCENTILES`] (columns `collector,tag,
-/// percentile,latency_ns`; HdrHistogram's values, 3 significant digits).
-pub fn span_percentiles_csv(runs: &[RunResult]) -> std::io::Result<Vec<u8>> {
-    csv_bytes(
-        runs.iter().flat_map(|r| {
-            r.spans.iter().filter(|(_, h)| !h.is_empty()).flat_map(move |(tag, h)| {
-                SPAN_PERCENTILES.iter().map(move |&percentile| SpanPercentileRow {
-                    collector: &r.collector,
-                    tag,
-                    percentile,
-                    latency_ns: match percentile {
-                        p if p <= 0.0 => h.min(),
-                        p if p >= 100.0 => h.max(),
-                        p => h.value_at_quantile(p / 100.0),
-                    },
-                })
-            })
-        }),
-        &["collector", "tag", "percentile", "latency_ns"],
-    )
 }
 
 #[derive(Serialize)]
@@ -200,20 +157,6 @@ pub fn write_run(dir: &Path, out: &RunOutputs<'_>) -> std::io::Result<()> {
         out.runs.iter().flat_map(|r| r.pauses.iter().map(move |p| (r.collector.as_str(), p, Some(p.ttsp_ns)))),
     )?;
     let cycles = cycles_csv(out.runs)?;
-    let spans = csv_bytes(
-        out.runs.iter().flat_map(|r| {
-            r.spans.iter().map(move |(tag, h)| SpanRow {
-                collector: &r.collector,
-                tag,
-                count: h.len(),
-                p50_ns: h.value_at_quantile(0.5),
-                p99_ns: h.value_at_quantile(0.99),
-                p999_ns: h.value_at_quantile(0.999),
-                max_ns: h.max(),
-            })
-        }),
-        &["collector", "tag", "count", "p50_ns", "p99_ns", "p999_ns", "max_ns"],
-    )?;
     let causes = csv_bytes(cause_rows(out.analysis, out.placements), &["cause", "placement", "count", "bytes"])?;
     let mmu = csv_bytes(
         out.runs.iter().flat_map(|r| {
@@ -246,8 +189,9 @@ pub fn write_run(dir: &Path, out: &RunOutputs<'_>) -> std::io::Result<()> {
         ("assists.csv".to_string(), assists),
         ("pauses.csv".to_string(), pauses),
         ("cycles.csv".to_string(), cycles),
-        ("spans.csv".to_string(), spans),
+        ("spans.csv".to_string(), spans::spans_csv(out.runs)?),
         ("span_percentiles.csv".to_string(), span_percentiles_csv(out.runs)?),
+        ("span_log.csv".to_string(), spans::span_log_csv(out.runs)?),
         ("causes.csv".to_string(), causes),
         ("mmu.csv".to_string(), mmu),
         ("phases.csv".to_string(), phases),
@@ -384,6 +328,7 @@ fn cause_rows(analysis: &Analysis, placements: &[Place]) -> Vec<CauseRow> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::latency::{SpanRecord, TimeSplit};
     use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 
     use crate::summary::tests::{pause, row, run};
@@ -397,7 +342,9 @@ mod tests {
         assert_eq!(h[22], "verify_errors");
         let status = h.iter().position(|c| *c == "status").unwrap();
         assert_eq!(h[status..status + 5], ["status", "mmu_1ms", "mmu_10ms", "mmu_100ms", "gc_cpu_fraction"]);
-        assert_eq!(h[h.len() - 3..], ["assist_count", "assist_total_ns", "mark_cpu_total_ns"]);
+        let assists = h.iter().position(|c| *c == "assist_count").unwrap();
+        assert_eq!(h[assists..assists + 3], ["assist_count", "assist_total_ns", "mark_cpu_total_ns"]);
+        assert_eq!(h[h.len() - 2..], ["span_metered_p99_ns", "span_wall_p99_ns"]);
         let r = run(200 * MS, vec![pause(1, "stw-full", 50 * MS, 2 * MS, "heap-goal")]);
         let bytes = summary_csv(&[row(&r)]).unwrap();
         let mut rd = csv::Reader::from_reader(&bytes[..]);
@@ -437,27 +384,47 @@ mod tests {
     #[test]
     fn span_percentiles_climb_the_nines_ladder_for_each_tag_with_requests() {
         let mut r = run(S, Vec::new());
-        let mut h = new_histogram();
-        for v in 1..=10_000u64 {
-            h.record(v * 1000).unwrap();
-        }
-        r.spans = vec![("req".to_string(), h), ("idle".to_string(), new_histogram())];
+        // 10,000 requests 1 ms apart of 1 .. 10 µs; half of each one's wall
+        // time was spent waiting on another goroutine.
+        r.span_records = (1..=10_000u64)
+            .map(|v| SpanRecord {
+                tag: 0,
+                goroutine: 1,
+                start_ns: v * MS,
+                wall_ns: 2 * v * 1000,
+                split: TimeSplit { dep_wait_ns: v * 1000, ..TimeSplit::default() },
+            })
+            .collect();
+        r.spans = vec![("req".to_string(), new_histogram()), ("idle".to_string(), new_histogram())];
         let bytes = span_percentiles_csv(&[r]).unwrap();
         let mut rd = csv::Reader::from_reader(&bytes[..]);
-        assert_eq!(rd.headers().unwrap(), vec!["collector", "tag", "percentile", "latency_ns"]);
-        let rows: Vec<(String, f64, u64)> = rd
+        assert_eq!(
+            rd.headers().unwrap(),
+            vec!["collector", "tag", "percentile", "latency_ns", "wall_ns", "metered_100ms_ns", "metered_full_ns"]
+        );
+        let rows: Vec<(String, f64, u64, u64, u64)> = rd
             .records()
             .map(|r| r.unwrap())
-            .map(|r| (r[1].to_string(), r[2].parse().unwrap(), r[3].parse().unwrap()))
+            .map(|r| {
+                (
+                    r[1].to_string(),
+                    r[2].parse().unwrap(),
+                    r[3].parse().unwrap(),
+                    r[4].parse().unwrap(),
+                    r[5].parse().unwrap(),
+                )
+            })
             .collect();
         assert_eq!(rows.len(), SPAN_PERCENTILES.len(), "the tag without requests has no rows");
         assert!(rows.iter().all(|r| r.0 == "req"));
-        assert_eq!((rows[0].1, rows[0].2), (0.0, 1000));
+        assert_eq!((rows[0].1, rows[0].2, rows[0].3), (0.0, 1000, 2000));
         assert_eq!(rows[10].1, 100.0);
         assert!(rows[10].2 >= 10_000_000 && rows[10].2 < 10_010_000, "the max, to 3 digits: {}", rows[10].2);
         let p999 = rows.iter().find(|r| r.1 == 99.9).unwrap().2 as f64;
         assert!((p999 / 9_990_000.0 - 1.0).abs() < 1e-3, "{p999}");
         assert!(rows.windows(2).all(|w| w[0].2 <= w[1].2));
+        // Evenly started requests: metered is the latency.
+        assert!(rows.iter().all(|r| r.4 == r.2), "{rows:?}");
     }
 
     #[test]

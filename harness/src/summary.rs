@@ -9,7 +9,8 @@
 //! [`crate::mmu`]: it turns the run's pauses and assists into the plain
 //! intervals [`Utilization::new`] takes.
 
-use crate::metrics::{phase_summaries, summarize_pauses};
+use crate::metrics::{new_histogram, phase_summaries, summarize_pauses};
+use hdrhistogram::Histogram;
 use crate::mmu::{Reduced, Utilization};
 use crate::replay::{Fatal, RunResult};
 use collectors::Phase;
@@ -94,6 +95,15 @@ pub struct SummaryRow {
     /// CPU time the collector's threads spent marking (assists not
     /// included), summed over the cycles.
     pub mark_cpu_total_ns: u64,
+    /// Request spans of every tag together ([`crate::latency`]): how many,
+    /// the headline latency's percentiles, DaCapo's metered p99 (100 ms
+    /// window) and the wall-time p99 (replayer waits included).
+    pub span_count: u64,
+    pub span_p50_ns: Option<u64>,
+    pub span_p99_ns: Option<u64>,
+    pub span_p999_ns: Option<u64>,
+    pub span_metered_p99_ns: Option<u64>,
+    pub span_wall_p99_ns: Option<u64>,
 }
 
 /// How the trace's allocations split by cause and placement.
@@ -163,6 +173,7 @@ pub fn run_utilization(r: &RunResult) -> Utilization {
 pub fn summary_row(ctx: &RunContext<'_>, r: &RunResult) -> SummaryRow {
     let p = summarize_pauses(&r.pauses);
     let util = run_utilization(r);
+    let spans = AllSpans::of(r);
     let mmu = |window_ns: u64| (window_ns <= r.wall_ns).then(|| util.mmu(window_ns));
     let gc_count = r.cycles.iter().filter(|c| c.trigger != Some(collectors::Trigger::Final)).count() as u64;
     let phases = phase_summaries(&r.pauses);
@@ -230,6 +241,40 @@ pub fn summary_row(ctx: &RunContext<'_>, r: &RunResult) -> SummaryRow {
         assist_count: r.assists.len() as u64,
         assist_total_ns: r.assists.iter().map(|a| a.duration_ns).sum(),
         mark_cpu_total_ns: r.cycles.iter().map(|c| c.mark_cpu_ns).sum(),
+        span_count: spans.count,
+        span_p50_ns: spans.quantile(&spans.latency, 0.50),
+        span_p99_ns: spans.quantile(&spans.latency, 0.99),
+        span_p999_ns: spans.quantile(&spans.latency, 0.999),
+        span_metered_p99_ns: spans.quantile(&spans.metered, 0.99),
+        span_wall_p99_ns: spans.quantile(&spans.wall, 0.99),
+    }
+}
+
+/// A run's spans of every tag, merged.
+struct AllSpans {
+    count: u64,
+    latency: Histogram<u64>,
+    metered: Histogram<u64>,
+    wall: Histogram<u64>,
+}
+
+impl AllSpans {
+    fn of(r: &RunResult) -> AllSpans {
+        let tags: Vec<String> = r.spans.iter().map(|(t, _)| t.clone()).collect();
+        let mut all =
+            AllSpans { count: 0, latency: new_histogram(), metered: new_histogram(), wall: new_histogram() };
+        for t in crate::latency::summarize(&tags, &r.span_records) {
+            all.count += t.count;
+            // Same bounds and precision: adding never fails.
+            let _ = all.latency.add(&t.latency);
+            let _ = all.metered.add(&t.metered_100ms);
+            let _ = all.wall.add(&t.wall);
+        }
+        all
+    }
+
+    fn quantile(&self, h: &Histogram<u64>, q: f64) -> Option<u64> {
+        (self.count > 0).then(|| h.value_at_quantile(q))
     }
 }
 
@@ -267,6 +312,7 @@ pub(crate) mod tests {
             assists: Vec::new(),
             cycles: Vec::new(),
             spans: Vec::new(),
+            span_records: Vec::new(),
             dispatches: 0,
             dep_waits: 0,
             stack_growths: 0,

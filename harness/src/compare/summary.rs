@@ -42,7 +42,7 @@ use std::sync::LazyLock;
 /// file's columns where scripts expect them. It only orders: which columns
 /// are metrics is the registry's `aggregate` flag ([`crate::columns`]), and
 /// a metric not listed here follows these, in the registry's order.
-pub const COMPARE_ORDER: [&str; 18] = [
+pub const COMPARE_ORDER: [&str; 24] = [
     "wall_ns",
     "events_per_s",
     "gc_count",
@@ -61,6 +61,12 @@ pub const COMPARE_ORDER: [&str; 18] = [
     "assist_count",
     "assist_total_ns",
     "mark_cpu_total_ns",
+    "span_count",
+    "span_p50_ns",
+    "span_p99_ns",
+    "span_p999_ns",
+    "span_metered_p99_ns",
+    "span_wall_p99_ns",
 ];
 
 /// The metrics of `compare.csv`, in column order: the registry's columns
@@ -326,7 +332,11 @@ mod tests {
         gc_cpu_fraction_max,peak_heap_bytes_median,peak_heap_bytes_min,peak_heap_bytes_max,\
         final_live_bytes_median,final_live_bytes_min,final_live_bytes_max,assist_count_median,\
         assist_count_min,assist_count_max,assist_total_ns_median,assist_total_ns_min,assist_total_ns_max,\
-        mark_cpu_total_ns_median,mark_cpu_total_ns_min,mark_cpu_total_ns_max,verify_errors,status";
+        mark_cpu_total_ns_median,mark_cpu_total_ns_min,mark_cpu_total_ns_max,span_count_median,span_count_min,\
+        span_count_max,span_p50_ns_median,span_p50_ns_min,span_p50_ns_max,span_p99_ns_median,span_p99_ns_min,\
+        span_p99_ns_max,span_p999_ns_median,span_p999_ns_min,span_p999_ns_max,span_metered_p99_ns_median,\
+        span_metered_p99_ns_min,span_metered_p99_ns_max,span_wall_p99_ns_median,span_wall_p99_ns_min,\
+        span_wall_p99_ns_max,verify_errors,status";
 
     #[test]
     fn the_header_is_the_documented_one_and_its_metrics_come_from_the_registry() {

@@ -8,8 +8,9 @@
 //! `docs/trace-format.md` fixes, so that the verifier's list of expected
 //! dereferences lines up with what happens here.
 
-use super::goroutine::GoroutineState;
+use super::goroutine::{GoroutineState, OpenSpan};
 use super::{EventAt, Fault, Replay};
+use crate::latency::SpanRecord;
 use collectors::runtime::Stack;
 use collectors::{Address, Mutator};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -253,13 +254,20 @@ impl Replay<'_> {
             // Run by the worker loop, which can release the goroutine to park mid-work.
             Insn::Work { .. } => {}
             &Insn::Begin { tag } => {
-                st.spans.push((tag, self.now()));
+                let open = OpenSpan { tag, start_ns: self.now(), time_at_start: st.time };
+                st.spans.push(open);
             }
             &Insn::End { tag } => {
-                let t = tag;
-                if let Some(pos) = st.spans.iter().rposition(|&(x, _)| x == t) {
-                    let (_, start) = st.spans.remove(pos);
-                    self.metrics.record_span(t, self.now().saturating_sub(start));
+                if let Some(pos) = st.spans.iter().rposition(|s| s.tag == tag) {
+                    let open = st.spans.remove(pos);
+                    let record = SpanRecord {
+                        tag,
+                        goroutine: g as u32,
+                        start_ns: open.start_ns,
+                        wall_ns: self.now().saturating_sub(open.start_ns),
+                        split: st.time.since(open.time_at_start),
+                    };
+                    st.closed_spans.push(record);
                 }
             }
             Insn::Exit => {

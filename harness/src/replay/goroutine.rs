@@ -1,10 +1,21 @@
 //! A trace goroutine's replay state: its stack, where it is in its event
-//! list, and its open request spans.
+//! list, its open request spans and where its time went
+//! ([`crate::latency`]).
 
 use super::scheduler::Progress;
+use crate::latency::{SpanRecord, TimeSplit};
 use collectors::runtime::{Stack, StackLimit};
 use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use workloads::analysis::code::Reader;
+
+/// An open `begin` span.
+pub struct OpenSpan {
+    pub tag: u32,
+    pub start_ns: u64,
+    /// The goroutine's [`GoroutineState::time`] at `begin`.
+    pub time_at_start: TimeSplit,
+}
 
 /// What a worker holds (locked) while it runs the goroutine.
 pub struct GoroutineState {
@@ -19,8 +30,14 @@ pub struct GoroutineState {
     /// (followed only under `--verify`).
     pub deref_pos: usize,
     pub exited: bool,
-    /// Open `begin` spans: (tag index, start ns).
-    pub spans: Vec<(u32, u64)>,
+    /// Open `begin` spans, innermost last.
+    pub spans: Vec<OpenSpan>,
+    /// Closed spans, in the order they ended.
+    pub closed_spans: Vec<SpanRecord>,
+    /// Time not spent running since the goroutine started, cumulatively.
+    pub time: TimeSplit,
+    /// When it parked to wait for another goroutine (until it runs again).
+    pub dep_wait_since: Option<u64>,
     /// Stack statistics of exited goroutines are folded in here.
     pub growths: u64,
     pub peak_stack_bytes: u64,
@@ -34,7 +51,12 @@ pub struct Goroutine {
     /// the world runs: the worker running it hands the state over at its
     /// next event boundary (a fair unlock) instead of at the end of its
     /// time slice.
-    pub scan_wanted: std::sync::atomic::AtomicBool,
+    pub scan_wanted: AtomicBool,
+    /// When it was last made runnable, and the world's stopped time
+    /// ([`super::StwClock`]) then: written before it enters the run queue,
+    /// read by the worker that takes it.
+    pub ready_at_ns: AtomicU64,
+    pub ready_stw_ns: AtomicU64,
 }
 
 impl Goroutine {
@@ -47,11 +69,16 @@ impl Goroutine {
                 deref_pos: 0,
                 exited: false,
                 spans: Vec::new(),
+                closed_spans: Vec::new(),
+                time: TimeSplit::default(),
+                dep_wait_since: None,
                 growths: 0,
                 peak_stack_bytes: 0,
             }),
             progress: Progress::new(),
-            scan_wanted: std::sync::atomic::AtomicBool::new(false),
+            scan_wanted: AtomicBool::new(false),
+            ready_at_ns: AtomicU64::new(0),
+            ready_stw_ns: AtomicU64::new(0),
         }
     }
 }

@@ -14,12 +14,13 @@ mod exec;
 mod goroutine;
 mod scheduler;
 
+use crate::latency::SpanRecord;
 use crate::metrics::{AssistRecord, Metrics, PauseRecord};
 use crate::verify::{Verifier, Violation};
 use collectors::host::RootVisitor;
 use collectors::runtime::{Globals, StackLimit, StackOverflow};
 use collectors::{Collector, CycleRecord, Heap, HeapError, Host, Phase, RootSet, Stopped, Trigger};
-use goroutine::Goroutine;
+use goroutine::{Goroutine, GoroutineState};
 use parking_lot::Mutex;
 use scheduler::{Next, Scheduler};
 use smallvec::SmallVec;
@@ -108,9 +109,9 @@ pub struct RunResult {
     pub events: u64,
     pub wall_ns: u64,
     /// Where the replay's span `[0, wall_ns]` starts on the clock of
-    /// [`PauseRecord::start_ns`] and the cycle records (that clock starts
-    /// while the replay is set up, before the first event): a pause starts
-    /// `start_ns - replay_start_ns` into the replay.
+    /// [`PauseRecord::start_ns`], the cycle, assist and span records: 0, as
+    /// that clock starts with the replay (kept for records made on other
+    /// clocks, e.g. tests').
     pub replay_start_ns: u64,
     /// Wall-clock time when the replay started.
     pub started_at: std::time::SystemTime,
@@ -118,8 +119,11 @@ pub struct RunResult {
     /// Mark assists: mutator stalls (not stop-the-world pauses).
     pub assists: Vec<AssistRecord>,
     pub cycles: Vec<CycleRecord>,
-    /// Request latency per span tag.
+    /// Request latency per span tag: the headline latency of
+    /// [`crate::latency`] (wall time less the replayer's waits).
     pub spans: Vec<(String, hdrhistogram::Histogram<u64>)>,
+    /// Every closed span with where its time went, by start time.
+    pub span_records: Vec<SpanRecord>,
     /// Scheduling: goroutines dispatched to workers, and waits on another
     /// goroutine's progress (the trace's cross-goroutine dependencies).
     pub dispatches: u64,
@@ -163,11 +167,43 @@ pub(crate) struct Replay<'a> {
     background: Mutex<(bool, bool)>,
     background_cv: parking_lot::Condvar,
     background_alive: AtomicBool,
+    /// Time the world has been stopped, for span accounting.
+    stw_clock: StwClock,
+}
+
+/// The total time the world has been stopped so far: how much of a
+/// goroutine's wait in the run queue a stop-the-world explains.
+#[derive(Default)]
+struct StwClock {
+    /// (completed stops' total, start of the one in force).
+    state: Mutex<(u64, Option<u64>)>,
+}
+
+impl StwClock {
+    fn stopped(&self, start_ns: u64) {
+        self.state.lock().1 = Some(start_ns);
+    }
+
+    fn restarted(&self, end_ns: u64) {
+        let mut s = self.state.lock();
+        if let Some(start) = s.1.take() {
+            s.0 += end_ns.saturating_sub(start);
+        }
+    }
+
+    /// Stopped time up to `now_ns` (not before the last reading's `now_ns`).
+    fn reading(&self, now_ns: u64) -> u64 {
+        let s = self.state.lock();
+        s.0 + s.1.map_or(0, |start| now_ns.saturating_sub(start))
+    }
 }
 
 /// Replays a prepared trace against `collector`.
 pub fn replay(prepared: &PreparedTrace, collector: &dyn Collector, opts: &ReplayOptions) -> RunResult {
     let placements = prepared.placements(opts.no_stack);
+    // Built before the clock starts: the replay's timestamps count from its
+    // start, not from the verifier's set-up.
+    let verifier = opts.verify.then(|| Verifier::new(prepared, opts.no_stack));
     let r = Replay {
         prepared,
         placements,
@@ -177,16 +213,17 @@ pub fn replay(prepared: &PreparedTrace, collector: &dyn Collector, opts: &Replay
         opts,
         globals: Globals::new(prepared.globals as usize),
         goroutines: prepared.goroutines.iter().map(|_| Goroutine::new()).collect(),
-        metrics: Metrics::new(prepared.tags.len()),
+        metrics: Metrics::new(),
         sched: Scheduler::new(prepared.goroutines.len()),
         clock: Instant::now(),
-        verifier: opts.verify.then(|| Verifier::new(prepared, opts.no_stack)),
+        verifier,
         fatal: Mutex::new(None),
         events_done: AtomicU64::new(0),
         verify_ns: AtomicU64::new(0),
         background: Mutex::new((false, false)),
         background_cv: parking_lot::Condvar::new(),
         background_alive: AtomicBool::new(false),
+        stw_clock: StwClock::default(),
     };
     r.run()
 }
@@ -230,17 +267,49 @@ impl<'a> Replay<'a> {
         self.sched.park();
     }
 
-    fn run(self) -> RunResult {
+    /// Makes goroutine `g` runnable, stamping when (for span accounting).
+    fn make_ready(&self, g: usize) {
+        self.stamp_ready(g);
+        self.sched.ready(g);
+    }
+
+    fn stamp_ready(&self, g: usize) {
+        let now = self.now();
+        let gor = &self.goroutines[g];
+        gor.ready_at_ns.store(now, Ordering::Relaxed);
+        gor.ready_stw_ns.store(self.stw_clock.reading(now), Ordering::Relaxed);
+    }
+
+    /// A worker took goroutine `g` (whose state `st` it holds): charge the
+    /// time since it left a worker to dep-wait, queued, or — while the world
+    /// was stopped — paused.
+    fn account_dispatch(&self, g: usize, st: &mut GoroutineState) {
+        let now = self.now();
+        let gor = &self.goroutines[g];
+        let ready_at = gor.ready_at_ns.load(Ordering::Relaxed);
+        if let Some(since) = st.dep_wait_since.take() {
+            st.time.dep_wait_ns += ready_at.saturating_sub(since);
+        }
+        let queued = now.saturating_sub(ready_at);
+        let stopped = self.stw_clock.reading(now).saturating_sub(gor.ready_stw_ns.load(Ordering::Relaxed)).min(queued);
+        st.time.paused_ns += stopped;
+        st.time.queued_ns += queued - stopped;
+    }
+
+    fn run(mut self) -> RunResult {
         self.goroutines[0].state.lock().start(self.opts.stack_limit);
-        self.sched.ready(0);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.opts.procs.max(1))
             .thread_name(|i| format!("mutator-{i}"))
             .build()
             .expect("cannot start mutator worker threads");
-        let finished = AtomicBool::new(false);
-        let t0 = self.now();
+        // The replay's clock starts now, with the workers ready: every
+        // timestamp counts from the start of the replay.
+        self.clock = Instant::now();
         let started_at = std::time::SystemTime::now();
+        let t0 = 0;
+        self.make_ready(0);
+        let finished = AtomicBool::new(false);
         std::thread::scope(|scope| {
             if self.opts.progress {
                 scope.spawn(|| self.show_progress(&finished));
@@ -274,8 +343,15 @@ impl<'a> Replay<'a> {
             stack_growths += st.total_growths();
             max_stack_bytes = max_stack_bytes.max(st.max_stack_bytes());
         }
-        let (pauses, cycles, span_hists) = self.metrics.take();
+        let (pauses, cycles) = self.metrics.take();
         let assists = self.metrics.take_assists();
+        let mut span_records: Vec<SpanRecord> =
+            self.goroutines.iter_mut().flat_map(|g| std::mem::take(&mut g.state.get_mut().closed_spans)).collect();
+        span_records.sort_by_key(|s| (s.start_ns, s.goroutine));
+        let spans = crate::latency::summarize(&self.prepared.tags, &span_records)
+            .into_iter()
+            .map(|t| (t.tag, t.latency))
+            .collect();
         RunResult {
             collector: self.collector.name().to_string(),
             procs: self.opts.procs,
@@ -286,7 +362,8 @@ impl<'a> Replay<'a> {
             pauses,
             assists,
             cycles,
-            spans: self.prepared.tags.iter().cloned().zip(span_hists).collect(),
+            spans,
+            span_records,
             dispatches: self.sched.dispatches.load(Ordering::Relaxed),
             dep_waits: self.sched.dep_waits.load(Ordering::Relaxed),
             stack_growths,
@@ -357,6 +434,7 @@ impl<'a> Replay<'a> {
         let gor = &self.goroutines[g];
         m.goroutine = g;
         let mut st = gor.state.lock();
+        self.account_dispatch(g, &mut st);
         let slice_start = self.now();
         let mut unpublished = 0u32;
         'events: loop {
@@ -367,15 +445,19 @@ impl<'a> Replay<'a> {
                     self.sched.release(false);
                     return;
                 }
+                let t = self.now();
                 self.safepoint();
                 st = gor.state.lock();
+                st.time.paused_ns += self.now() - t;
                 continue;
             }
             if gor.scan_wanted.load(Ordering::Relaxed) {
                 // Stop for a concurrent stack scan: hand the goroutine to the
                 // waiting scanner, then take it back.
+                let t = self.now();
                 parking_lot::MutexGuard::unlock_fair(st);
                 st = gor.state.lock();
+                st.time.paused_ns += self.now() - t;
                 continue;
             }
             let pc = st.pc;
@@ -391,6 +473,9 @@ impl<'a> Replay<'a> {
             for &(dg, dseq) in &deps {
                 let p = &self.goroutines[dg as usize].progress;
                 if !p.reached(dseq) {
+                    // Stamped before parking: once parked, another worker
+                    // may wake and take the goroutine at once.
+                    st.dep_wait_since = Some(self.now());
                     drop(st);
                     self.events_done.fetch_add(unpublished as u64, Ordering::Relaxed);
                     unpublished = 0;
@@ -398,6 +483,7 @@ impl<'a> Replay<'a> {
                         return;
                     }
                     st = gor.state.lock();
+                    st.dep_wait_since = None;
                     continue 'events;
                 }
             }
@@ -414,12 +500,17 @@ impl<'a> Replay<'a> {
                         drop(st);
                         self.safepoint();
                         st = gor.state.lock();
-                        t = self.now();
+                        let now = self.now();
+                        st.time.paused_ns += now - t;
+                        t = now;
                         continue;
                     }
                     if gor.scan_wanted.load(Ordering::Relaxed) {
                         parking_lot::MutexGuard::unlock_fair(st);
                         st = gor.state.lock();
+                        let now = self.now();
+                        st.time.paused_ns += now - t;
+                        t = now;
                     }
                     std::hint::spin_loop();
                     let now = self.now();
@@ -445,11 +536,11 @@ impl<'a> Replay<'a> {
             if prog.is_dep_target(pc) {
                 gor.progress.done.store(st.pc, Ordering::SeqCst);
                 if gor.progress.has_waiters.load(Ordering::SeqCst) {
-                    self.sched.wake(g, st.pc, &gor.progress);
+                    self.sched.wake(g, st.pc, &gor.progress, |w| self.stamp_ready(w));
                 }
             }
             if let Some(c) = after.spawned {
-                self.sched.ready(c);
+                self.make_ready(c);
             }
             if m.assist_bytes > 0 {
                 // A mark assist: this goroutine stalls while it marks, in
@@ -464,25 +555,31 @@ impl<'a> Replay<'a> {
                     }
                     work_bytes += step;
                 }
+                let duration_ns = self.now() - start_ns;
                 if work_bytes > 0 {
                     self.metrics.record_assist(AssistRecord {
                         gc: self.collector.cycles() + 1,
                         goroutine: g,
                         start_ns,
-                        duration_ns: self.now() - start_ns,
+                        duration_ns,
                         work_bytes,
                     });
                 }
                 st = gor.state.lock();
+                st.time.assist_ns += duration_ns;
             }
             let trigger = if after.gc { Some(Trigger::Explicit) } else { m.gc_wanted.take() };
             if let Some(trigger) = trigger {
                 m.gc_wanted = None;
                 drop(st);
+                // The goroutine that triggers a collection runs its start
+                // (Go's gcStart): stopped by the collector meanwhile.
+                let t = self.now();
                 self.sched.leave();
                 self.collector.collect(self, trigger);
                 self.sched.resume();
                 st = gor.state.lock();
+                st.time.paused_ns += self.now() - t;
             }
             if unpublished >= CHECK_EVERY_EVENTS {
                 self.events_done.fetch_add(unpublished as u64, Ordering::Relaxed);
@@ -490,7 +587,7 @@ impl<'a> Replay<'a> {
                 if self.now() - slice_start > TIME_SLICE_NS && st.pc < steps {
                     drop(st);
                     self.sched.requeue();
-                    self.sched.ready(g);
+                    self.make_ready(g);
                     return;
                 }
             }
@@ -533,6 +630,7 @@ impl Host for Replay<'_> {
         if !self.sched.stop_the_world() {
             return None;
         }
+        self.stw_clock.stopped(requested_ns);
         let ttsp_ns = self.now() - requested_ns;
         if let Some(v) = &self.verifier {
             let t = self.now();
@@ -551,6 +649,7 @@ impl Host for Replay<'_> {
         }
         let end = self.now();
         let verify_ns = self.verify_ns.swap(0, Ordering::Relaxed);
+        self.stw_clock.restarted(end);
         self.sched.start_the_world();
         self.metrics.record_pause(PauseRecord {
             gc: stopped.cycle,

@@ -164,7 +164,9 @@ impl Scheduler {
     }
 
     /// Goroutine `h` published progress `done`: requeue those waiting for it.
-    pub fn wake(&self, h: usize, done: u32, progress: &Progress) {
+    /// `on_wake` is called (under the scheduler's lock) for each of them
+    /// just before it enters the run queue.
+    pub fn wake(&self, h: usize, done: u32, progress: &Progress, mut on_wake: impl FnMut(usize)) {
         let mut s = self.inner.lock();
         let mut i = 0;
         let mut woke = false;
@@ -172,6 +174,7 @@ impl Scheduler {
             let (g, seq) = s.waiters[h][i];
             if done > seq {
                 s.waiters[h].swap_remove(i);
+                on_wake(g);
                 s.runq.push_back(g);
                 woke = true;
             } else {
