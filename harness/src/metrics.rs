@@ -54,6 +54,7 @@ pub struct AssistRecord {
 }
 
 /// Where a replay's workers record.
+#[derive(Default)]
 pub struct Metrics {
     pauses: Mutex<Vec<PauseRecord>>,
     assists: Mutex<Vec<AssistRecord>>,
@@ -61,10 +62,6 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new() -> Metrics {
-        Metrics { pauses: Mutex::new(Vec::new()), assists: Mutex::new(Vec::new()), cycles: Mutex::new(Vec::new()) }
-    }
-
     pub fn record_pause(&self, p: PauseRecord) {
         self.pauses.lock().push(p);
     }

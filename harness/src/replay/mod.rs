@@ -213,7 +213,7 @@ pub fn replay(prepared: &PreparedTrace, collector: &dyn Collector, opts: &Replay
         opts,
         globals: Globals::new(prepared.globals as usize),
         goroutines: prepared.goroutines.iter().map(|_| Goroutine::new()).collect(),
-        metrics: Metrics::new(),
+        metrics: Metrics::default(),
         sched: Scheduler::new(prepared.goroutines.len()),
         clock: Instant::now(),
         verifier,
