@@ -107,10 +107,18 @@ pub struct NinesChart {
 impl Chart for NinesChart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
         let body = style::titled(root, &self.titles, &self.kind)?;
+        self.draw_body(&body)
+    }
+}
+
+impl NinesChart {
+    /// Draws the legend and the plot (no title) on `body`: the chart, or
+    /// one panel of a faceted one.
+    pub fn draw_body<DB: DrawingBackend>(&self, body: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
         let mut entries: Vec<LegendEntry> =
             self.series.iter().map(|s| LegendEntry::styled(s.label.clone(), s.color, s.line, s.marker)).collect();
         entries.extend(self.notes.iter().cloned());
-        let plot = style::with_legend(&body, &entries)?;
+        let plot = style::with_legend(body, &entries)?;
 
         let values = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.1));
         let (min, max) = values.fold((f64::MAX, 0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));

@@ -438,6 +438,19 @@ impl Titles {
     }
 }
 
+/// Draws a panel's caption (e.g. one facet's name) centred at the top of
+/// `area`, and returns the area below it.
+pub fn captioned<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    caption: &str,
+) -> Result<DrawingArea<DB, Shift>, DrawError> {
+    let (w, _) = area.dim_in_pixel();
+    let room = w.saturating_sub(2 * MARGIN_PX as u32);
+    let h = fitted_text(area, caption, SUBTITLE_PX, true, &TEXT, (w as i32 / 2, 4), room)? as i32;
+    let (_, body) = area.split_vertically(h + 8);
+    Ok(body)
+}
+
 /// Draws `text` centred at `(x, y)` (its top), in `style` shrunk (down to
 /// [`MIN_TITLE_PX`]) and then cut short with "…" until it fits `width`.
 fn fitted_text<DB: DrawingBackend>(
