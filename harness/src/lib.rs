@@ -10,6 +10,8 @@
 //! - [`summary`]: one replay summed up, the row of `summary.csv`;
 //! - [`columns`]: the registry of `summary.csv`'s (and `cycles.csv`'s)
 //!   columns: names, units, descriptions, which metrics are aggregated;
+//! - [`spread`]: a metric's statistics over repetitions (median, mean, 95%
+//!   confidence interval);
 //! - [`report`]: the CSV files a run writes;
 //! - [`charts`]: the charts drawn from those files (`gcwb plot`);
 //! - [`compare`]: `gcwb compare`, collectors side by side over repeated runs;
@@ -33,6 +35,7 @@ pub mod mmu;
 pub mod options;
 pub mod replay;
 pub mod report;
+pub mod spread;
 pub mod stats;
 pub mod summary;
 pub mod sweep;
