@@ -13,6 +13,8 @@
 //! - [`spread`]: a metric's statistics over repetitions (median, mean, 95%
 //!   confidence interval);
 //! - [`report`]: the CSV files a run writes;
+//! - [`provenance`]: `run.toml`, what produced a results folder, and the
+//!   clean-up of an earlier run's files there;
 //! - [`charts`]: the charts drawn from those files (`gcwb plot`);
 //! - [`compare`]: `gcwb compare`, collectors side by side over repeated runs;
 //! - [`sweep`]: `gcwb sweep` and `gcwb merge`, matrices of runs from an
@@ -33,6 +35,7 @@ pub mod import;
 pub mod metrics;
 pub mod mmu;
 pub mod options;
+pub mod provenance;
 pub mod replay;
 pub mod report;
 pub mod spread;

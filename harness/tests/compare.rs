@@ -213,7 +213,13 @@ fn an_even_count_takes_the_mean_of_the_middle_two_and_stale_repetitions_are_remo
     compare_server(dir.path(), &["--repeat", "3", "--no-charts"]);
     let out = dir.path().join("out");
     assert!(out.join("reps/3/summary.csv").is_file());
-    compare_server(dir.path(), &["--repeat", "2", "--no-charts"]);
+    // Another command into the same folder: said on stderr.
+    let mut args: Vec<&str> = vec!["compare"];
+    args.extend(SERVER);
+    args.extend(["--collectors", TWO, "--procs", "2", "-q", "--out", "out", "--repeat", "2", "--no-charts"]);
+    let o = gcwb_in(dir.path(), &args);
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&args, &o));
+    assert!(stderr(&o).starts_with("gcwb: warning: out: holds the results of another command"), "{}", stderr(&o));
     let reps: Vec<String> = tree(&out.join("reps")).into_iter().filter(|f| f.ends_with('/')).collect();
     assert_eq!(reps, ["1/", "2/"], "reps/3 of the earlier compare is gone");
     assert!(!out.join("pause-percentiles.png").exists(), "--no-charts draws nothing");
