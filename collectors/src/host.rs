@@ -163,6 +163,11 @@ pub struct CycleRecord {
     pub promoted_bytes: u64,
     pub copied_bytes: u64,
     pub dirty_cards: u64,
+    /// CPU time the collector's own threads spent marking while the
+    /// mutators ran (a concurrent mark's background workers: Go's dedicated
+    /// mark workers); part of `mark_cpu_ns`. Zero for a stop-the-world
+    /// collection.
+    pub background_mark_cpu_ns: u64,
 }
 
 /// The program a collector runs inside.

@@ -13,6 +13,7 @@
 use crate::args::{collectors_named, prepare, print_loaded, print_row, report_problems, run_spec};
 pub use crate::args::{GcArgs, StackArgs, TraceArgs};
 use crate::engine::{self, TraceSource};
+use crate::provenance;
 use crate::replay::RunResult;
 use crate::report::{write_run, RunOutputs, SummaryRow};
 use clap::{Parser, Subcommand};
@@ -48,9 +49,10 @@ pub enum Command {
     Run(RunArgs),
     /// Replay one trace with several collectors, each --repeat times
     /// (collectors alternating between repetitions), and write compare.csv
-    /// (per collector: the median, min and max of each metric over the
-    /// repetitions), the median repetition's run files and charts, and
-    /// every repetition's files under reps/.
+    /// (per collector: the median, min, max, mean and 95% confidence
+    /// interval of each metric over the repetitions), the median
+    /// repetition's run files and charts, every repetition's files under
+    /// reps/, and run.toml.
     Compare(crate::compare::CompareArgs),
     /// Validate a trace and print what it contains, or its first error.
     Check {
@@ -329,7 +331,22 @@ fn run(a: &RunArgs) -> i32 {
             return 2;
         }
     };
+    let argv = provenance::current_argv();
+    let out_dir = match provenance::OutDir::check(&a.out, &argv) {
+        Ok(d) => d,
+        Err(msg) => {
+            eprintln!("gcwb: {msg}");
+            return 2;
+        }
+    };
     print_loaded(&prepared, a.stack.no_stack);
+    let run_toml = provenance::RunToml::new(
+        "run",
+        argv,
+        provenance::TraceToml::describe(&a.source.source(), &prepared),
+        chosen.iter().map(|c| c.name.to_string()).collect(),
+        provenance::SettingsToml::new(&crate::args::settings(&a.gc, &a.stack), a.verify, a.warmup),
+    );
     let mut rows: Vec<SummaryRow> = Vec::new();
     let mut runs: Vec<RunResult> = Vec::new();
     let mut code = 0;
@@ -353,12 +370,13 @@ fn run(a: &RunArgs) -> i32 {
         analysis: &prepared.trace,
         placements: prepared.trace.placements(a.stack.no_stack),
     };
-    if let Err(e) = write_run(&a.out, &out) {
+    out_dir.clear();
+    if let Err(e) = write_run(&a.out, &out).and_then(|()| run_toml.write(&a.out)) {
         eprintln!("gcwb: cannot write results to {}: {e}", a.out.display());
         return 2;
     }
     println!(
-        "results in {}/ (summary.csv, pauses.csv, assists.csv, cycles.csv, spans.csv, span_percentiles.csv, causes.csv, mmu.csv, phases.csv, pauses-<collector>.hlog)",
+        "results in {}/ (summary.csv, pauses.csv, assists.csv, cycles.csv, spans.csv, span_percentiles.csv, causes.csv, mmu.csv, phases.csv, pauses-<collector>.hlog, run.toml)",
         a.out.display()
     );
     if !a.no_charts {

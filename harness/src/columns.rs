@@ -8,8 +8,10 @@
 //! the columns reads them from here:
 //!
 //! - [`crate::report`] writes `summary.csv` with [`header`] and [`record`];
-//! - [`crate::compare::summary`] gives the median, min and max over the
-//!   repetitions of every column marked `aggregate` (`compare.csv`);
+//! - [`crate::compare::summary`] gives the statistics of [`Stat`] (median,
+//!   min, max, mean, 95% confidence interval; [`crate::spread`]) over the
+//!   repetitions of every column marked `aggregate` (`compare.csv`), each
+//!   written by [`stat_text`];
 //! - [`crate::sweep::experiment`] accepts as a sweep metric every numeric
 //!   column ([`metric_names`]), and [`crate::sweep::aggregate`] lays out
 //!   `cells.csv` in this order;
@@ -18,13 +20,14 @@
 //! So adding a measurement is one field of [`SummaryRow`] (and the line of
 //! [`crate::summary::summary_row`] that computes it) plus one entry here: it
 //! is then a column of `summary.csv` and `cells.csv`, a metric a sweep can
-//! chart and, with `aggregate`, a spread in `compare.csv`. New columns go
+//! chart and, with `aggregate`, its [`Stat`]s in `compare.csv`. New columns go
 //! at the end: scripts read the first ones by position.
 //!
 //! [`cycles`] is the same for `cycles.csv`.
 
 pub mod cycles;
 
+use crate::spread::Spread;
 use crate::summary::SummaryRow;
 use serde::{Serialize, Serializer};
 
@@ -152,6 +155,79 @@ impl From<&Option<f64>> for Value {
     }
 }
 
+/// A statistic of an aggregated metric over repetitions ([`crate::spread`]):
+/// `compare.csv` has the column `<metric>_<suffix>` of each, `sweep.csv`
+/// the column `metric_<suffix>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stat {
+    Median,
+    Min,
+    Max,
+    Mean,
+    Ci95Low,
+    Ci95High,
+}
+
+impl Stat {
+    /// The statistics the files have always had, in their order.
+    pub const FIRST: [Stat; 3] = [Stat::Median, Stat::Min, Stat::Max];
+    /// The statistics added after them (the files keep their first columns
+    /// where scripts expect them, so these come after).
+    pub const ADDED: [Stat; 3] = [Stat::Mean, Stat::Ci95Low, Stat::Ci95High];
+
+    /// The column name's suffix.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Stat::Median => "median",
+            Stat::Min => "min",
+            Stat::Max => "max",
+            Stat::Mean => "mean",
+            Stat::Ci95Low => "ci95_low",
+            Stat::Ci95High => "ci95_high",
+        }
+    }
+
+    /// What it is, in one line.
+    pub fn about(self) -> &'static str {
+        match self {
+            Stat::Median => "the median over the repetitions (for an even count the mean of the two middle values)",
+            Stat::Min => "the smallest value",
+            Stat::Max => "the largest value",
+            Stat::Mean => "the mean over the repetitions",
+            Stat::Ci95Low => {
+                "the low end of the mean's 95% confidence interval (Student's t); empty for one repetition"
+            }
+            Stat::Ci95High => "the high end of the mean's 95% confidence interval; empty for one repetition",
+        }
+    }
+
+    /// Its value in `s`; `None` for an interval of a single value.
+    pub fn of(self, s: &Spread) -> Option<f64> {
+        match self {
+            Stat::Median => Some(s.median),
+            Stat::Min => Some(s.min),
+            Stat::Max => Some(s.max),
+            Stat::Mean => Some(s.mean),
+            Stat::Ci95Low => s.ci95.map(|c| c.0),
+            Stat::Ci95High => s.ci95.map(|c| c.1),
+        }
+    }
+}
+
+/// A statistic `v` of a metric of kind `kind`, as `compare.csv` writes it:
+/// nanoseconds and bytes as whole numbers (a fraction of either is below
+/// what is measured); a count's min and max whole, its other statistics
+/// (a median of two, a mean) to two decimals; ratios and rates in their
+/// shortest round-trip form.
+pub fn stat_text(kind: Kind, stat: Stat, v: f64) -> String {
+    match kind {
+        Kind::Ns | Kind::Bytes => format!("{v:.0}"),
+        Kind::Count if matches!(stat, Stat::Min | Stat::Max) => format!("{v:.0}"),
+        Kind::Count => format!("{}", (v * 100.0).round() / 100.0 + 0.0),
+        _ => format!("{v}"),
+    }
+}
+
 /// One column of `summary.csv`.
 pub struct Column {
     /// The CSV header.
@@ -159,7 +235,7 @@ pub struct Column {
     pub kind: Kind,
     /// What it measures, in one line.
     pub about: &'static str,
-    /// A metric `compare.csv` gives the median, min and max of.
+    /// A metric `compare.csv` gives the [`Stat`]s of.
     pub aggregate: bool,
     /// Its cell in a row.
     pub get: fn(&SummaryRow) -> Value,
@@ -226,7 +302,7 @@ pub static SUMMARY: &[Column] = &[
     metric!(mmu_1ms, Ratio, "minimum mutator utilization over 1 ms windows; empty when the replay is shorter"),
     metric!(mmu_10ms, Ratio, "minimum mutator utilization over 10 ms windows; empty when the replay is shorter"),
     metric!(mmu_100ms, Ratio, "minimum mutator utilization over 100 ms windows; empty when the replay is shorter"),
-    metric!(gc_cpu_fraction, Ratio, "share of the processors' time the collector took from the mutator"),
+    metric!(gc_cpu_fraction, Ratio, "share of the processors' time the collector took from the mutator (mutator time lost / wall)"),
     column!(stw_full_p50_ns, Ns, "median stop-the-world collection pause; empty without one"),
     column!(stw_full_p99_ns, Ns, "99th-percentile stop-the-world collection pause"),
     column!(stw_full_max_ns, Ns, "longest stop-the-world collection pause"),
@@ -247,6 +323,13 @@ pub static SUMMARY: &[Column] = &[
     metric!(assist_count, Count, "mark assists: goroutines stalled to mark for their allocation"),
     metric!(assist_total_ns, Ns, "goroutine time the mark assists took"),
     metric!(mark_cpu_total_ns, Ns, "CPU time the collector's threads spent marking, assists not included"),
+    metric!(background_mark_cpu_ns, Ns, "CPU time the background mark workers spent marking while the mutators ran"),
+    metric!(background_thread_cpu_ns, Ns, "CPU time of the replayer's background thread (a concurrent cycle's driver and sweeper)"),
+    metric!(
+        gc_cpu_used_fraction,
+        Ratio,
+        "the collector's CPU time (pauses × procs, assists, background marking) over wall × procs, as Go's gctrace % counts it"
+    ),
     metric!(span_count, Count, "request spans (`begin`..`end`) of every tag"),
     metric!(span_p50_ns, Ns, "median request latency (running + paused + assisting; replayer waits left out); empty without spans"),
     metric!(span_p99_ns, Ns, "99th-percentile request latency"),
@@ -288,8 +371,9 @@ mod tests {
         dispatches,dep_waits,status,mmu_1ms,mmu_10ms,mmu_100ms,gc_cpu_fraction,stw_full_p50_ns,stw_full_p99_ns,\
         stw_full_max_ns,sweep_term_p50_ns,sweep_term_p99_ns,sweep_term_max_ns,mark_term_p50_ns,mark_term_p99_ns,\
         mark_term_max_ns,minor_count,minor_p50_ns,minor_p99_ns,minor_max_ns,major_count,major_p50_ns,\
-        major_p99_ns,major_max_ns,assist_count,assist_total_ns,mark_cpu_total_ns,span_count,span_p50_ns,span_p99_ns,\
-        span_p999_ns,span_metered_p99_ns,span_wall_p99_ns";
+        major_p99_ns,major_max_ns,assist_count,assist_total_ns,mark_cpu_total_ns,background_mark_cpu_ns,\
+        background_thread_cpu_ns,gc_cpu_used_fraction,span_count,span_p50_ns,span_p99_ns,span_p999_ns,\
+        span_metered_p99_ns,span_wall_p99_ns";
 
     #[test]
     fn the_header_is_the_documented_list() {
@@ -352,6 +436,23 @@ mod tests {
         assert_eq!([at("mmu_1ms"), at("mmu_10ms"), at("mmu_100ms")], ["0.0", "0.8", ""]);
         assert_eq!(at("gc_cpu_fraction"), "1e-7");
         assert_eq!([at("stw_full_max_ns"), at("sweep_term_max_ns")], ["2000000", ""]);
+    }
+
+    #[test]
+    fn statistics_are_written_whole_where_a_fraction_means_nothing() {
+        assert_eq!(stat_text(Kind::Ns, Stat::Median, 250.5), "250");
+        assert_eq!(stat_text(Kind::Bytes, Stat::Ci95Low, -119.13), "-119");
+        assert_eq!(stat_text(Kind::Count, Stat::Max, 4.0), "4");
+        assert_eq!(stat_text(Kind::Count, Stat::Median, 3.5), "3.5");
+        assert_eq!(stat_text(Kind::Count, Stat::Mean, 10.0 / 3.0), "3.33");
+        assert_eq!(stat_text(Kind::Count, Stat::Mean, -0.001), "0");
+        assert_eq!(stat_text(Kind::Ratio, Stat::Mean, 0.125), "0.125");
+        let s = crate::spread::spread(&[1.0, 3.0]).unwrap();
+        let names: Vec<&str> = Stat::FIRST.iter().chain(&Stat::ADDED).map(|st| st.suffix()).collect();
+        assert_eq!(names, ["median", "min", "max", "mean", "ci95_low", "ci95_high"]);
+        let one = crate::spread::Spread::single(2.0);
+        assert_eq!([Stat::Ci95Low, Stat::Ci95High].map(|st| st.of(&one)), [None, None], "no interval of one value");
+        assert_eq!((Stat::Median.of(&s), Stat::Ci95High.of(&s).is_some()), (Some(2.0), true));
     }
 
     #[test]

@@ -12,7 +12,11 @@
 //! - [`summary`]: one replay summed up, the row of `summary.csv`;
 //! - [`columns`]: the registry of `summary.csv`'s (and `cycles.csv`'s)
 //!   columns: names, units, descriptions, which metrics are aggregated;
+//! - [`spread`]: a metric's statistics over repetitions (median, mean, 95%
+//!   confidence interval);
 //! - [`report`]: the CSV files a run writes;
+//! - [`provenance`]: `run.toml`, what produced a results folder, and the
+//!   clean-up of an earlier run's files there;
 //! - [`charts`]: the charts drawn from those files (`gcwb plot`);
 //! - [`compare`]: `gcwb compare`, collectors side by side over repeated runs;
 //! - [`sweep`]: `gcwb sweep` and `gcwb merge`, matrices of runs from an
@@ -34,8 +38,10 @@ pub mod latency;
 pub mod metrics;
 pub mod mmu;
 pub mod options;
+pub mod provenance;
 pub mod replay;
 pub mod report;
+pub mod spread;
 pub mod stats;
 pub mod summary;
 pub mod sweep;

@@ -344,6 +344,8 @@ mod tests {
         assert_eq!(h[status..status + 5], ["status", "mmu_1ms", "mmu_10ms", "mmu_100ms", "gc_cpu_fraction"]);
         let assists = h.iter().position(|c| *c == "assist_count").unwrap();
         assert_eq!(h[assists..assists + 3], ["assist_count", "assist_total_ns", "mark_cpu_total_ns"]);
+        let used = h.iter().position(|c| *c == "background_mark_cpu_ns").unwrap();
+        assert_eq!(h[used..used + 3], ["background_mark_cpu_ns", "background_thread_cpu_ns", "gc_cpu_used_fraction"]);
         assert_eq!(h[h.len() - 2..], ["span_metered_p99_ns", "span_wall_p99_ns"]);
         let r = run(200 * MS, vec![pause(1, "stw-full", 50 * MS, 2 * MS, "heap-goal")]);
         let bytes = summary_csv(&[row(&r)]).unwrap();
@@ -378,7 +380,7 @@ mod tests {
         let text = String::from_utf8(cycles_csv(&[r]).unwrap()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], columns::cycles::header().join(","));
-        assert_eq!(lines[1], "test-gc,1,final,0,0,0,0,0,0,0,0,0,0,0,0,8,1,1,0.25,0");
+        assert_eq!(lines[1], "test-gc,1,final,0,0,0,0,0,0,0,0,0,0,0,0,8,1,1,0.25,0,0");
     }
 
     #[test]

@@ -10,10 +10,10 @@
 //! intervals [`Utilization::new`] takes.
 
 use crate::metrics::{new_histogram, phase_summaries, summarize_pauses};
-use hdrhistogram::Histogram;
 use crate::mmu::{Reduced, Utilization};
 use crate::replay::{Fatal, RunResult};
 use collectors::Phase;
+use hdrhistogram::Histogram;
 use workloads::analysis::{Analysis, Place};
 
 /// One row of `summary.csv`: one replay of one trace by one collector.
@@ -66,8 +66,11 @@ pub struct SummaryRow {
     /// over the replay, divided by `wall_ns` (so `1 - MMU(wall_ns)`). A
     /// stop-the-world pause takes all `procs` processors, so for
     /// stop-the-world collectors this is `pause_total_ns × procs / (wall_ns ×
-    /// procs) = pause_total_ns / wall_ns`. Like Go's `GCCPUFraction`, but
-    /// over the replay only (the final collection left out).
+    /// procs) = pause_total_ns / wall_ns`. Over the replay only (the final
+    /// collection left out). Work the collector does beside the mutators
+    /// (background marking) takes nothing from them and is not counted:
+    /// Go's `GCCPUFraction`, which counts it, is
+    /// [`SummaryRow::gc_cpu_used_fraction`].
     pub gc_cpu_fraction: f64,
     /// Pause percentiles per phase (empty when the collector has no pause
     /// of that phase).
@@ -95,6 +98,20 @@ pub struct SummaryRow {
     /// CPU time the collector's threads spent marking (assists not
     /// included), summed over the cycles.
     pub mark_cpu_total_ns: u64,
+    /// CPU time the collector's background mark workers spent marking while
+    /// the mutators ran ([`collectors::CycleRecord::background_mark_cpu_ns`]),
+    /// summed over the cycles of the replay (the final collection left out).
+    pub background_mark_cpu_ns: u64,
+    /// CPU time of the replayer's background thread, on which a concurrent
+    /// collector drives its cycle (mark termination, background sweep).
+    pub background_thread_cpu_ns: u64,
+    /// The collector's CPU time over all the processors' time, as Go's
+    /// gctrace percentage and `GCCPUFraction` count it: every stop-the-world
+    /// pause on all `procs` processors, the mark assists, and the background
+    /// mark workers' CPU time, over `wall_ns × procs` (the final collection
+    /// left out). Unlike [`SummaryRow::gc_cpu_fraction`] it counts work the
+    /// collector did beside the mutators, not only the time it took from them.
+    pub gc_cpu_used_fraction: f64,
     /// Request spans of every tag together ([`crate::latency`]): how many,
     /// the headline latency's percentiles, DaCapo's metered p99 (100 ms
     /// window) and the wall-time p99 (replayer waits included).
@@ -178,6 +195,15 @@ pub fn summary_row(ctx: &RunContext<'_>, r: &RunResult) -> SummaryRow {
     let gc_count = r.cycles.iter().filter(|c| c.trigger != Some(collectors::Trigger::Final)).count() as u64;
     let phases = phase_summaries(&r.pauses);
     let phase = |ph: Phase| phases.iter().find(|(name, _)| *name == ph.name()).map(|(_, s)| *s);
+    let assist_total_ns: u64 = r.assists.iter().map(|a| a.duration_ns).sum();
+    let background_mark_cpu_ns: u64 = r
+        .cycles
+        .iter()
+        .filter(|c| c.trigger != Some(collectors::Trigger::Final))
+        .map(|c| c.background_mark_cpu_ns)
+        .sum();
+    let procs = r.procs.max(1) as f64;
+    let gc_cpu_used_ns = p.total_ns as f64 * procs + assist_total_ns as f64 + background_mark_cpu_ns as f64;
     SummaryRow {
         trace: ctx.trace_name.to_string(),
         collector: r.collector.clone(),
@@ -239,8 +265,11 @@ pub fn summary_row(ctx: &RunContext<'_>, r: &RunResult) -> SummaryRow {
         major_p99_ns: phase(Phase::Major).map(|s| s.p99_ns),
         major_max_ns: phase(Phase::Major).map(|s| s.max_ns),
         assist_count: r.assists.len() as u64,
-        assist_total_ns: r.assists.iter().map(|a| a.duration_ns).sum(),
+        assist_total_ns,
         mark_cpu_total_ns: r.cycles.iter().map(|c| c.mark_cpu_ns).sum(),
+        background_mark_cpu_ns,
+        background_thread_cpu_ns: r.background_thread_cpu_ns,
+        gc_cpu_used_fraction: if r.wall_ns > 0 { gc_cpu_used_ns / (r.wall_ns as f64 * procs) } else { 0.0 },
         span_count: spans.count,
         span_p50_ns: spans.quantile(&spans.latency, 0.50),
         span_p99_ns: spans.quantile(&spans.latency, 0.99),
@@ -261,8 +290,7 @@ struct AllSpans {
 impl AllSpans {
     fn of(r: &RunResult) -> AllSpans {
         let tags: Vec<String> = r.spans.iter().map(|(t, _)| t.clone()).collect();
-        let mut all =
-            AllSpans { count: 0, latency: new_histogram(), metered: new_histogram(), wall: new_histogram() };
+        let mut all = AllSpans { count: 0, latency: new_histogram(), metered: new_histogram(), wall: new_histogram() };
         for t in crate::latency::summarize(&tags, &r.span_records) {
             all.count += t.count;
             // Same bounds and precision: adding never fails.
@@ -324,6 +352,7 @@ pub(crate) mod tests {
             violation_count: 0,
             freed_by_cycle: None,
             fatal: None,
+            background_thread_cpu_ns: 0,
         }
     }
 
@@ -365,6 +394,38 @@ pub(crate) mod tests {
         assert!(s.sweep_term_max_ns.is_some() && s.mark_term_max_ns.is_none());
         // Lost: the pause (0.1 ms) and half of each assist (10.5 ms), of 200 ms.
         assert!((s.gc_cpu_fraction - 10.6 / 200.0).abs() < 1e-9, "{}", s.gc_cpu_fraction);
+        // Used, as Go counts it: the pause on both procs (0.2 ms) and the
+        // assists (21 ms), of 2 × 200 ms.
+        assert!((s.gc_cpu_used_fraction - 21.2 / 400.0).abs() < 1e-9, "{}", s.gc_cpu_used_fraction);
+    }
+
+    #[test]
+    fn background_mark_workers_count_in_the_cpu_used_not_in_the_time_lost() {
+        // A concurrent cycle: two 1 ms pauses, 60 ms of background marking
+        // beside the mutators; and the final collection's, left out.
+        let mut r = run(
+            100 * MS,
+            vec![
+                pause(1, "sweep-term", 10 * MS, MS, "heap-goal"),
+                pause(1, "mark-term", 80 * MS, MS, "heap-goal"),
+                pause(2, "sweep-term", 100 * MS, MS, "final"),
+            ],
+        );
+        let cycle = |n: u64, trigger, bg: u64| collectors::CycleRecord {
+            cycle: n,
+            trigger: Some(trigger),
+            mark_cpu_ns: bg + MS / 2,
+            background_mark_cpu_ns: bg,
+            ..collectors::CycleRecord::default()
+        };
+        r.cycles = vec![cycle(1, collectors::Trigger::HeapGoal, 60 * MS), cycle(2, collectors::Trigger::Final, 9 * MS)];
+        r.background_thread_cpu_ns = 3 * MS;
+        let s = row(&r);
+        assert_eq!(s.background_mark_cpu_ns, 60 * MS);
+        assert_eq!(s.background_thread_cpu_ns, 3 * MS);
+        assert!((s.gc_cpu_fraction - 2.0 / 100.0).abs() < 1e-12, "lost: the pauses only: {}", s.gc_cpu_fraction);
+        // Used: 2 ms of pauses on 2 procs, 60 ms of marking, of 2 × 100 ms.
+        assert!((s.gc_cpu_used_fraction - 64.0 / 200.0).abs() < 1e-12, "{}", s.gc_cpu_used_fraction);
     }
 
     #[test]

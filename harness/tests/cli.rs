@@ -462,8 +462,16 @@ fn failed_run_leaves_existing_results_unchanged() {
         assert_eq!(names, ["pauses.csv", "summary.csv"], "files appeared in OUT after {}", describe(args, &o));
     }
 
-    // A good run then replaces both, and leaves no temporaries behind.
-    ok_in(dir.path(), &["run", "-q", "--procs", "2", seed, "--out", "OUT"]);
+    // A good run then replaces both (saying that it replaces results of an
+    // earlier command), and leaves no temporaries behind.
+    let args = ["run", "-q", "--procs", "2", seed, "--out", "OUT"];
+    let o = gcwb_in(dir.path(), &args);
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&args, &o));
+    assert!(
+        stderr(&o).starts_with("gcwb: warning: OUT: holds the results of an earlier gcwb command"),
+        "{}",
+        describe(&args, &o)
+    );
     assert_ne!(std::fs::read(out.join("summary.csv")).unwrap(), summary);
     assert_ne!(std::fs::read(out.join("pauses.csv")).unwrap(), pauses);
     assert_eq!(tmp_files(&out), Vec::<String>::new());

@@ -140,6 +140,18 @@ fn collectors_alternate_and_compare_csv_spans_their_repetitions() {
             filled += 1;
             let (med, min, max) = (f64_of(row, &med), f64_of(row, &min), f64_of(row, &max));
             assert!(min <= med && med <= max, "{c} {m}: min {min} median {med} max {max}");
+            // Mean and its 95% interval (none when only one repetition had
+            // a value: an MMU window longer than the other replays).
+            let mean = f64_of(row, &format!("{m}_mean"));
+            let slack = 0.5 + 1e-9 * max.abs(); // whole numbers are rounded
+            assert!(min - slack <= mean && mean <= max + slack, "{c} {m}: mean {mean} outside [{min}, {max}]");
+            let (lo, hi) = (format!("{m}_ci95_low"), format!("{m}_ci95_high"));
+            if col(row, &lo).is_empty() {
+                assert!(col(row, &hi).is_empty() && min == max, "{c} {m}: no interval, yet several values");
+            } else {
+                let (lo, hi) = (f64_of(row, &lo), f64_of(row, &hi));
+                assert!(lo <= mean + slack && mean <= hi + slack, "{c} {m}: mean {mean} outside [{lo}, {hi}]");
+            }
         }
         assert!(filled >= 10, "{c}: only {filled} metrics filled in {row:?}");
         assert!(f64_of(row, "pause_count_min") >= 1.0, "{c} collected: {row:?}");
@@ -196,12 +208,18 @@ fn collectors_alternate_and_compare_csv_spans_their_repetitions() {
 }
 
 #[test]
-fn an_even_count_takes_the_lower_median_and_stale_repetitions_are_removed() {
+fn an_even_count_takes_the_mean_of_the_middle_two_and_stale_repetitions_are_removed() {
     let dir = tmp();
     compare_server(dir.path(), &["--repeat", "3", "--no-charts"]);
     let out = dir.path().join("out");
     assert!(out.join("reps/3/summary.csv").is_file());
-    compare_server(dir.path(), &["--repeat", "2", "--no-charts"]);
+    // Another command into the same folder: said on stderr.
+    let mut args: Vec<&str> = vec!["compare"];
+    args.extend(SERVER);
+    args.extend(["--collectors", TWO, "--procs", "2", "-q", "--out", "out", "--repeat", "2", "--no-charts"]);
+    let o = gcwb_in(dir.path(), &args);
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&args, &o));
+    assert!(stderr(&o).starts_with("gcwb: warning: out: holds the results of another command"), "{}", stderr(&o));
     let reps: Vec<String> = tree(&out.join("reps")).into_iter().filter(|f| f.ends_with('/')).collect();
     assert_eq!(reps, ["1/", "2/"], "reps/3 of the earlier compare is gone");
     assert!(!out.join("pause-percentiles.png").exists(), "--no-charts draws nothing");
@@ -215,7 +233,10 @@ fn an_even_count_takes_the_lower_median_and_stale_repetitions_are_removed() {
             })
             .collect();
         let lower = *walls.iter().min().unwrap();
-        assert_eq!(col(row, "wall_ns_median").parse::<u64>().unwrap(), lower, "{c}: the lower median");
+        let mean = (walls[0] + walls[1]) as f64 / 2.0;
+        let median = f64_of(row, "wall_ns_median");
+        assert!((median - mean).abs() <= 0.5, "{c}: the median of two is their mean {mean}, not {median}");
+        assert!((f64_of(row, "wall_ns_mean") - mean).abs() <= 0.5, "{c}: the mean");
         assert_eq!(col(row, "wall_ns_min").parse::<u64>().unwrap(), lower);
         let median_rep: usize = col(row, "median_rep").parse().unwrap();
         assert_eq!(walls[median_rep - 1], lower, "{c}: median_rep is the faster repetition");

@@ -172,7 +172,8 @@ fn a_gctrace_log_becomes_a_runs_csv_files() {
         ("peak_heap_bytes", &(47u64 << 20).to_string()),
         ("final_live_bytes", &(22u64 << 20).to_string()),
         ("status", "ok"),
-        ("gc_cpu_fraction", "0.02"),
+        ("gc_cpu_used_fraction", "0.02"),
+        ("gc_cpu_fraction", ""),
         ("gogc", ""),
         ("events", ""),
         ("wall_ns", ""),
@@ -451,6 +452,7 @@ fn every_real_jvm_log_imports_with_its_pauses_phases_and_summary() {
             ("wall_ns", ""),
             ("ttsp_max_ns", ""),
             ("gc_cpu_fraction", ""),
+            ("gc_cpu_used_fraction", ""),
             ("mark_total_ns", ""),
         ];
         for (name, value) in expect {

@@ -163,7 +163,10 @@ fn a_sweep_writes_every_cell_and_aggregates_them() {
             "metric",
             "workload",
             "fixed",
-            "repetitions"
+            "repetitions",
+            "metric_mean",
+            "metric_ci95_low",
+            "metric_ci95_high"
         ]
     );
     // gogc: 100 and 50 (not off); requests: 400 and 800; 2 collectors, 3 metrics.
@@ -201,6 +204,10 @@ fn a_sweep_writes_every_cell_and_aggregates_them() {
         ys.sort_by(f64::total_cmp);
         assert_eq!(ys.len(), 3);
         assert_eq!((min, median, max), (ys[0], ys[1], ys[2]), "{r:?}");
+        let mean = ys.iter().sum::<f64>() / 3.0;
+        assert!((num(r, "metric_mean") - mean).abs() <= 1e-9 * mean.abs().max(1.0), "{r:?}");
+        let (lo, hi) = (num(r, "metric_ci95_low"), num(r, "metric_ci95_high"));
+        assert!((lo + hi) / 2.0 - mean <= 1e-6 * mean.abs().max(1.0) && lo <= mean && mean <= hi, "{r:?}");
     }
     assert_eq!(keys.len(), sweep.rows.len(), "one row per collector, parameter value and metric");
 
@@ -280,6 +287,21 @@ fn a_second_run_resumes_and_partial_cells_are_never_read() {
     let cells = read_csv(&out.join("cells.csv"));
     assert_eq!(cells.rows.len(), 8);
     assert!(cells.rows.iter().all(|r| col(r, "status") == "ok" && !col(r, "cell").starts_with('.')));
+
+    // Two repetitions: sweep.csv's median is their mean, not the smaller.
+    for r in &read_csv(&out.join("sweep.csv")).rows {
+        let (metric, collector, value) = (col(r, "metric"), col(r, "collector"), col(r, "value"));
+        let ys: Vec<f64> = cells
+            .rows
+            .iter()
+            .filter(|c| col(c, "collector") == collector && col(c, "gogc") == value)
+            .map(|c| num(c, metric))
+            .collect();
+        assert_eq!(ys.len(), 2, "{r:?}");
+        let mean = (ys[0] + ys[1]) / 2.0;
+        assert!((num(r, "metric_median") - mean).abs() <= 1e-9 * mean.abs().max(1.0), "{r:?}: {ys:?}");
+        assert!((num(r, "metric_mean") - mean).abs() <= 1e-9 * mean.abs().max(1.0), "{r:?}: {ys:?}");
+    }
 }
 
 #[test]

@@ -530,7 +530,8 @@ impl Collector for Concurrent {
             }
             self.marking.store(true, Ordering::Relaxed);
         }
-        let (root_bytes, mut mark_cpu_ns) = self.mark_concurrently(host, cycle);
+        let (root_bytes, background_mark_cpu_ns) = self.mark_concurrently(host, cycle);
+        let mut mark_cpu_ns = background_mark_cpu_ns;
 
         // Mark termination: drain what the barrier shaded, barrier off, pace
         // the next cycle, start the concurrent sweep.
@@ -576,6 +577,7 @@ impl Collector for Concurrent {
             freed_bytes: 0,
             freed_objects: 0,
             next_goal: goal,
+            background_mark_cpu_ns,
             ..Default::default()
         });
         self.in_cycle.store(false, Ordering::Release);

@@ -195,6 +195,8 @@ impl Sticky {
             promoted_bytes: if major { 0 } else { marked.bytes },
             copied_bytes: 0,
             dirty_cards,
+            // Stop-the-world: no marking beside the mutators.
+            background_mark_cpu_ns: 0,
         });
     }
 }

@@ -24,7 +24,10 @@
 //! - `value`: the parameter's value, a number.
 //! - `metric_median`, `metric_min`, `metric_max`: the metric over the
 //!   repetitions of that cell (`min ≤ median ≤ max`; with one repetition,
-//!   all three equal).
+//!   all three equal; the median of an even count is the mean of the two
+//!   middle values). A sweep also writes `metric_mean`, `metric_ci95_low`
+//!   and `metric_ci95_high` ([`crate::sweep::aggregate`]); the chart does
+//!   not draw them.
 //! - `metric` (optional): the metric's name as `summary.csv` names its
 //!   columns (`pause_p99_ns`, `events_per_s`, `peak_heap_bytes`,
 //!   `mmu_10ms`, …). The suffix gives the unit: `_ns` a duration, `_bytes`

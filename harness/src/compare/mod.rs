@@ -14,18 +14,25 @@
 //! rename ([`crate::report::write_atomically`]). Nothing is written before
 //! the last replay ends, so a compare refused (bad input; an output
 //! directory that cannot be made, found before any replay) or stopped
-//! before then leaves the directory's files as they were:
+//! before then leaves the directory's files as they were. Then the result
+//! files of an earlier run there are removed
+//! ([`crate::provenance::OutDir`]; a warning says so when they were
+//! another command's), and it writes:
 //! - `reps/<r>/`: repetition r's run files exactly as `gcwb run` writes
-//!   them (`summary.csv`, `pauses.csv`, …), rows in the order they ran;
-//!   `reps/<k>/` left by an earlier compare with more repetitions is
-//!   removed;
+//!   them (`summary.csv`, `pauses.csv`, …, `run.toml` with `repetition =
+//!   r`), rows in the order they ran; `reps/<k>/` left by an earlier
+//!   compare with more repetitions is removed;
 //! - the run files at the top level: for each collector, those of its
-//!   repetition with the median wall time (the lower median for an even
-//!   count), so `gcwb plot` and the charts work on the folder unchanged;
+//!   repetition with the median wall time (for an even count the lower of
+//!   the two middle ones), so `gcwb plot` and the charts work on the
+//!   folder unchanged;
 //! - `runs.csv`: every timed replay in the order it ran
 //!   (`order,rep,position,collector,wall_ns,events_per_s,pause_p99_ns,status,top_level`);
-//! - `compare.csv` ([`summary`]), written last: one row per collector, the
-//!   median, min and max of each metric over the repetitions.
+//! - `compare.csv` ([`summary`]): one row per collector, the median, min,
+//!   max, mean and 95% confidence interval of each metric over the
+//!   repetitions;
+//! - `run.toml` ([`crate::provenance`]), written last: the command, the
+//!   build, the machine, the trace and every setting.
 //!
 //! Then it draws the charts of the top-level files (unless `--no-charts`)
 //! and prints the [`table`]. Exit codes as `gcwb run`'s: 1 when a verified
@@ -37,6 +44,7 @@ pub mod table;
 
 use crate::args::{self, GcArgs, StackArgs, TraceArgs};
 use crate::engine::{self, Prepared};
+use crate::provenance;
 use crate::replay::RunResult;
 use crate::report::{write_atomically, write_run, RunOutputs, SummaryRow};
 use collectors::registry::CollectorInfo;
@@ -120,9 +128,19 @@ fn compare(a: &CompareArgs) -> Result<i32, String> {
         ));
     }
     let loaded = args::prepare(&a.source, a.quiet)?;
+    let argv = provenance::current_argv();
+    let out_dir = provenance::OutDir::check(&a.out, &argv)?;
     check_writable(&a.out)?;
     let placements = loaded.trace.placements(a.stack.no_stack);
     args::print_loaded(&loaded, a.stack.no_stack);
+    let mut run_toml = provenance::RunToml::new(
+        "compare",
+        argv,
+        provenance::TraceToml::describe(&a.source.source(), &loaded),
+        chosen.iter().map(|c| c.name.to_string()).collect(),
+        provenance::SettingsToml::new(&args::settings(&a.gc, &a.stack), a.verify, a.warmup),
+    );
+    run_toml.repeat = Some(a.repeat);
     let specs: Vec<engine::RunSpec> =
         chosen.iter().map(|info| args::run_spec(info, &a.gc, &a.stack, a.verify, a.quiet, a.warmup)).collect();
     for spec in &specs {
@@ -154,10 +172,19 @@ fn compare(a: &CompareArgs) -> Result<i32, String> {
         .collect();
 
     let cannot_write = |dir: &Path, e: std::io::Error| format!("cannot write results to {}: {e}", dir.display());
+    out_dir.clear();
     let reps_dir = a.out.join("reps");
     for (r, rep) in reps.iter().enumerate() {
         let dir = reps_dir.join((r + 1).to_string());
-        write_run(&dir, &outputs(&loaded, placements, &rep.rows, &rep.runs)).map_err(|e| cannot_write(&dir, e))?;
+        let rep_toml = provenance::RunToml {
+            written_by: "compare repetition".to_string(),
+            repetition: Some(r + 1),
+            collectors: names(&chosen, &rep.order).iter().map(|n| n.to_string()).collect(),
+            ..run_toml.clone()
+        };
+        write_run(&dir, &outputs(&loaded, placements, &rep.rows, &rep.runs))
+            .and_then(|()| rep_toml.write(&dir))
+            .map_err(|e| cannot_write(&dir, e))?;
     }
     let runs_csv = summary::runs_csv(reps.iter().enumerate().flat_map(|(r, rep)| {
         let compared = &compared;
@@ -180,6 +207,7 @@ fn compare(a: &CompareArgs) -> Result<i32, String> {
     write_run(&a.out, &outputs(&loaded, placements, &top_rows, &top_runs)).map_err(|e| cannot_write(&a.out, e))?;
     write_atomically(&a.out.join("runs.csv"), &runs_csv).map_err(|e| cannot_write(&a.out, e))?;
     write_atomically(&a.out.join("compare.csv"), &compare_csv).map_err(|e| cannot_write(&a.out, e))?;
+    run_toml.write(&a.out).map_err(|e| cannot_write(&a.out, e))?;
     remove_stale_reps(&reps_dir, a.repeat);
 
     println!(

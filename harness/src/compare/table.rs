@@ -57,7 +57,7 @@ fn ranged(s: Option<Spread>, scale: f64, unit: &str, fmt: impl Fn(f64) -> String
 fn duration(s: Option<Spread>, range: bool) -> String {
     let Some(mut s) = s else { return DASH.to_string() };
     if !range {
-        s = Spread { median: s.median, min: s.median, max: s.median };
+        s = Spread { min: s.median, max: s.median, ..s };
     }
     let (scale, unit) = match s.median {
         m if m >= 1e9 => (1e9, " s"),
@@ -105,7 +105,7 @@ mod tests {
     }
 
     fn s(median: f64, min: f64, max: f64) -> Option<Spread> {
-        Some(Spread { median, min, max })
+        Some(Spread { median, min, max, mean: median, ci95: None })
     }
 
     #[test]

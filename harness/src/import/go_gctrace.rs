@@ -141,9 +141,11 @@ pub fn parse_log(input: impl BufRead) -> Result<GcLog, LogError> {
 /// last cycle), `gc_count`, `peak_heap_bytes` (the largest heap at a
 /// cycle's start or end), `final_live_bytes` (the last cycle's marked heap),
 /// `marked_bytes_total`, `mark_total_ns` (the concurrent mark's wall-clock
-/// time), `assist_total_ns` (the assists' CPU time) and `gc_cpu_fraction`
-/// (Go's `GCCPUFraction` at the last cycle, in whole percent). A log without
-/// a gctrace line is an error.
+/// time), `assist_total_ns` (the assists' CPU time),
+/// `background_mark_cpu_ns` (the background mark workers' CPU time, idle
+/// marking not included) and `gc_cpu_used_fraction` (Go's `GCCPUFraction`
+/// at the last cycle, in whole percent; `gc_cpu_fraction`, the mutator time
+/// lost, is not in the log). A log without a gctrace line is an error.
 pub fn imported(log: GcLog) -> Result<super::Imported, String> {
     if log.cycles.is_empty() {
         return Err(format!(
@@ -193,11 +195,12 @@ pub fn summary_facts(cycles: &[GcCycle]) -> Vec<(&'static str, String)> {
         ("mark_total_ns", sum(|c| c.mark_ns)),
         ("marked_bytes_total", sum(|c| mib(c.heap_live_mb))),
         ("assist_total_ns", sum(|c| c.cpu_assist_ns)),
+        ("background_mark_cpu_ns", sum(|c| c.cpu_background_ns)),
     ];
     if let Some(c) = cycles.last() {
         facts.push(("procs", c.procs.to_string()));
         facts.push(("final_live_bytes", mib(c.heap_live_mb).to_string()));
-        facts.push(("gc_cpu_fraction", (c.cpu_percent as f64 / 100.0).to_string()));
+        facts.push(("gc_cpu_used_fraction", (c.cpu_percent as f64 / 100.0).to_string()));
     }
     facts
 }

@@ -34,8 +34,13 @@
 //!   `gc_count`, `peak_heap_bytes` (the largest heap at a cycle's start or
 //!   end), `final_live_bytes` (the last cycle's marked heap),
 //!   `marked_bytes_total`, `mark_total_ns` (the concurrent mark's
-//!   wall-clock time), `gc_cpu_fraction` (Go's `GCCPUFraction` at the last
-//!   cycle, in whole percent) and `assist_total_ns` (Go's assist CPU time);
+//!   wall-clock time), `gc_cpu_used_fraction` (Go's `GCCPUFraction` at the
+//!   last cycle, in whole percent: the share of all processors' time since
+//!   the program started that the collector used, background mark workers
+//!   included — the column a run fills the same way; `gc_cpu_fraction`, the
+//!   mutator time lost, stays empty), `assist_total_ns` (Go's assist CPU
+//!   time) and `background_mark_cpu_ns` (its background mark workers' CPU
+//!   time, idle marking not included);
 //!   heap sizes are Go's whole MiB (truncated), times as exact as Go
 //!   printed them (two significant digits). For a JVM log: see
 //!   [`jvm_gc_log::imported`]. Every other column — the trace's events and
@@ -303,7 +308,8 @@ mod tests {
         "mark_total_ns",
         "marked_bytes_total",
         "status",
-        "gc_cpu_fraction",
+        "gc_cpu_used_fraction",
+        "background_mark_cpu_ns",
     ];
 
     const LOG: &str = "\
@@ -330,7 +336,9 @@ gc 2 @0.250s 3%: 0.15+12+0.28 ms clock, 0.30+0.40/11/0.070+0.57 ms cpu, 7->8->3 
         assert_eq!(at("final_live_bytes"), (3u64 << 20).to_string());
         assert_eq!(at("marked_bytes_total"), (4u64 << 20).to_string());
         assert_eq!(at("mark_total_ns"), "13200000");
-        assert_eq!(at("gc_cpu_fraction"), "0.03");
+        assert_eq!(at("gc_cpu_used_fraction"), "0.03");
+        assert_eq!(at("gc_cpu_fraction"), "", "the mutator time lost: not in the log");
+        assert_eq!(at("background_mark_cpu_ns"), (1_000_000 + 11_000_000).to_string());
         for (column, value) in header.iter().zip(&rec) {
             assert_eq!(value.is_empty(), !filled_here(column), "column {column} = {value:?}");
         }

@@ -141,6 +141,9 @@ pub struct RunResult {
     /// Under `--verify`: per block, the cycle that freed it (0: never freed).
     pub freed_by_cycle: Option<Vec<u64>>,
     pub fatal: Option<Fatal>,
+    /// CPU time of the background thread the collector's background work
+    /// ran on ([`Host::request_background`]) during the replay.
+    pub background_thread_cpu_ns: u64,
 }
 
 /// The shared state of one replay.
@@ -167,6 +170,8 @@ pub(crate) struct Replay<'a> {
     background: Mutex<(bool, bool)>,
     background_cv: parking_lot::Condvar,
     background_alive: AtomicBool,
+    /// The background thread's CPU time, stored when it ends.
+    background_thread_cpu_ns: AtomicU64,
     /// Time the world has been stopped, for span accounting.
     stw_clock: StwClock,
 }
@@ -224,6 +229,7 @@ pub fn replay(prepared: &PreparedTrace, collector: &dyn Collector, opts: &Replay
         background_cv: parking_lot::Condvar::new(),
         background_alive: AtomicBool::new(false),
         stw_clock: StwClock::default(),
+        background_thread_cpu_ns: AtomicU64::new(0),
     };
     r.run()
 }
@@ -375,6 +381,7 @@ impl<'a> Replay<'a> {
             violation_count,
             freed_by_cycle,
             fatal,
+            background_thread_cpu_ns: self.background_thread_cpu_ns.load(Ordering::Relaxed),
         }
     }
 
@@ -400,8 +407,10 @@ impl<'a> Replay<'a> {
 
     /// The thread the collector's background work runs on (like Go's
     /// dedicated mark workers): runs each request, finishes a pending one
-    /// after the mutators are done, then ends.
+    /// after the mutators are done, then ends, storing the CPU time it
+    /// used (its own thread's clock, `CLOCK_THREAD_CPUTIME_ID`).
     fn background_thread(&self) {
+        let cpu0 = collectors::cpu_time::thread_cpu_ns();
         loop {
             let mut b = self.background.lock();
             while !b.0 && !b.1 {
@@ -413,8 +422,10 @@ impl<'a> Replay<'a> {
                 self.collector.background(self);
                 continue;
             }
-            return;
+            break;
         }
+        let cpu_ns = collectors::cpu_time::thread_cpu_ns().saturating_sub(cpu0);
+        self.background_thread_cpu_ns.store(cpu_ns, Ordering::Relaxed);
     }
 
     /// One P: take runnable goroutines and run them until nothing is left.

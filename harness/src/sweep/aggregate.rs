@@ -10,8 +10,11 @@
 //! - `sweep.csv`: the format [`crate::charts::sweep`] documents and draws:
 //!   for each workload, swept parameter with two or more values, metric
 //!   and collector, one row per value of the parameter with the median
-//!   (of an even count, the lower middle value), min and max of the metric
-//!   over the repetitions. In a matrix of several
+//!   (of an even count, the mean of the two middle values), min and max of
+//!   the metric over the repetitions, then (after `repetitions`) its mean
+//!   and the mean's 95% confidence interval (`metric_mean`,
+//!   `metric_ci95_low`, `metric_ci95_high`; Student's t, empty for one
+//!   repetition): the statistics of [`crate::spread`]. In a matrix of several
 //!   parameters, the rows of one parameter hold every other swept parameter
 //!   at its *first* listed value (list the baseline first); column `fixed`
 //!   says which (`gogc=100 procs=2`) and `repetitions` how many cells the
@@ -23,12 +26,15 @@
 
 use super::cells::Cell;
 use super::experiment::{number_text, Experiment};
+use crate::columns::Stat;
 use crate::report::write_atomically;
+use crate::spread::spread;
 use std::collections::HashMap;
 use std::path::Path;
 
-/// The columns of `sweep.csv`.
-pub const SWEEP_HEADER: [&str; 10] = [
+/// The columns of `sweep.csv`: the statistics as `metric_<stat>`
+/// ([`Stat::suffix`]), the ones added since the file's first version last.
+pub const SWEEP_HEADER: [&str; 13] = [
     "collector",
     "param",
     "value",
@@ -39,6 +45,9 @@ pub const SWEEP_HEADER: [&str; 10] = [
     "workload",
     "fixed",
     "repetitions",
+    "metric_mean",
+    "metric_ci95_low",
+    "metric_ci95_high",
 ];
 
 /// One finished cell's `summary.csv` row, column → value.
@@ -130,7 +139,7 @@ fn sweep_csv(e: &Experiment, done: &[(&Cell, Summary)]) -> csv::Result<Vec<u8>> 
                 for collector in &e.collectors {
                     for (vi, v) in p.values.iter().enumerate() {
                         let Some(x) = numeric(v) else { continue };
-                        let mut ys: Vec<f64> = done
+                        let ys: Vec<f64> = done
                             .iter()
                             .filter(|(c, _)| {
                                 c.workload == wi
@@ -141,18 +150,22 @@ fn sweep_csv(e: &Experiment, done: &[(&Cell, Summary)]) -> csv::Result<Vec<u8>> 
                             .filter_map(|(_, s)| s.get(metric).and_then(|m| m.parse::<f64>().ok()))
                             .filter(|y| y.is_finite())
                             .collect();
-                        let Some((median, min, max)) = median_min_max(&mut ys) else { continue };
+                        let Some(s) = spread(&ys) else { continue };
+                        let stat = |st: Stat| st.of(&s).map_or(String::new(), number_text);
                         w.write_record([
                             collector.name.to_string(),
                             p.name.clone(),
                             number_text(x),
-                            number_text(median),
-                            number_text(min),
-                            number_text(max),
+                            stat(Stat::Median),
+                            stat(Stat::Min),
+                            stat(Stat::Max),
                             metric.clone(),
                             workload.label.clone(),
                             fixed.clone(),
                             ys.len().to_string(),
+                            stat(Stat::Mean),
+                            stat(Stat::Ci95Low),
+                            stat(Stat::Ci95High),
                         ])?;
                     }
                 }
@@ -160,17 +173,6 @@ fn sweep_csv(e: &Experiment, done: &[(&Cell, Summary)]) -> csv::Result<Vec<u8>> 
         }
     }
     w.into_inner().map_err(|e| csv::Error::from(std::io::Error::other(e.to_string())))
-}
-
-/// The median (for an even count the lower middle value, as `gcwb
-/// compare` takes it: always a measured value), min and max.
-pub fn median_min_max(ys: &mut [f64]) -> Option<(f64, f64, f64)> {
-    if ys.is_empty() {
-        return None;
-    }
-    ys.sort_by(f64::total_cmp);
-    let n = ys.len();
-    Some((ys[(n - 1) / 2], ys[0], ys[n - 1]))
 }
 
 /// A swept value as a number: a plain number, or a byte size with a unit
@@ -197,13 +199,6 @@ mod tests {
         let all = crate::columns::header();
         assert_eq!(summary_columns(found(&all)), found(&all));
         assert!(summary_columns(Vec::new()).is_empty());
-    }
-
-    #[test]
-    fn median_of_odd_and_even_counts() {
-        assert_eq!(median_min_max(&mut [3.0, 1.0, 2.0]), Some((2.0, 1.0, 3.0)));
-        assert_eq!(median_min_max(&mut [4.0, 1.0, 2.0, 10.0]), Some((2.0, 1.0, 10.0)));
-        assert_eq!(median_min_max(&mut []), None);
     }
 
     #[test]

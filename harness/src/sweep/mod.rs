@@ -54,7 +54,8 @@
 //!
 //! `DIR/cells/<id>/` per finished cell ([`cells`]: its id, run order and
 //! `cell.toml`; [`store`]: the directory), holding what `gcwb run` writes
-//! for one collector (no charts); `DIR/experiment.toml`, a copy of the
+//! for one collector (no charts; with its `run.toml`, [`crate::provenance`]);
+//! `DIR/experiment.toml`, a copy of the
 //! experiment file; `DIR/cells.csv` and `DIR/sweep.csv` ([`aggregate`]:
 //! in a matrix, each parameter's `sweep.csv` rows hold the others at their
 //! first value); the charts `sweep*.png` (`--no-charts` skips them; `gcwb

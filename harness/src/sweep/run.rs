@@ -2,7 +2,9 @@
 //! order, replayed with `gcwb run`'s own pieces ([`crate::cli`]'s `load`,
 //! `replay_options`, `run_context`, `replay_recorded`) and written whole
 //! into its directory ([`Store::commit`]: the run's CSV files through
-//! [`write_run`], then `cell.toml`).
+//! [`write_run`], `run.toml` ([`crate::provenance`]: the sweep's command
+//! line, the build, the machine, the cell's trace — a file's checksum
+//! computed once per file — and every setting), then `cell.toml`).
 //!
 //! Finished cells are skipped, so running a sweep again resumes it.
 //! Each distinct trace (a workload and its parameters) is prepared once
@@ -16,8 +18,10 @@ use super::experiment::{Experiment, Source};
 use super::settings;
 use super::store::{Store, CELL_FILE};
 use crate::engine::{self, Prepared, TraceSource};
+use crate::provenance::{self, FileDigest, RunToml, SettingsToml, TraceToml};
 use crate::report::{ms, write_atomically, write_run, RunOutputs, SummaryRow};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::time::Duration;
 
@@ -45,9 +49,16 @@ pub fn run_cells(e: &Experiment, cells: &[&Cell], store: &Store, quiet: bool) ->
     }
     let bar = progress_bar(todo.len(), quiet);
     let mut traces = TraceCache::new(cache_budget_bytes());
+    let argv = provenance::current_argv();
+    let mut digests: HashMap<std::path::PathBuf, Option<FileDigest>> = HashMap::new();
     for (k, c) in todo.iter().enumerate() {
         bar.set_message(c.id.clone());
         let loaded = traces.get(c.trace_key(e), || load(e, c))?;
+        let source = source(e, c);
+        let digest = match &source {
+            TraceSource::File(path) => *digests.entry(path.clone()).or_insert_with(|| FileDigest::of(path).ok()),
+            TraceSource::Workload { .. } => None,
+        };
         let settings = settings::parse(&c.settings(e)).map_err(|m| format!("{}: {m}", c.id))?;
         let spec = settings.spec(c.collector, e.verify, true, 0);
         let placements = loaded.trace.placements(settings.no_stack);
@@ -58,6 +69,15 @@ pub fn run_cells(e: &Experiment, cells: &[&Cell], store: &Store, quiet: bool) ->
         });
         tally.code = tally.code.max(code);
         let record = CellRecord::new(e, c, store.host().to_string()).to_toml()?;
+        let mut run_toml = RunToml::new(
+            "sweep cell",
+            argv.clone(),
+            TraceToml::new(&source, loaded, digest),
+            vec![c.collector.name.to_string()],
+            SettingsToml::new(&settings, e.verify, 0),
+        );
+        run_toml.cell = Some(c.id.clone());
+        run_toml.repetition = Some(c.repetition as usize);
         store
             .commit(&c.id, |dir| {
                 let out = RunOutputs {
@@ -67,6 +87,7 @@ pub fn run_cells(e: &Experiment, cells: &[&Cell], store: &Store, quiet: bool) ->
                     placements,
                 };
                 write_run(dir, &out)?;
+                run_toml.write(dir)?;
                 write_atomically(&dir.join(CELL_FILE), record.as_bytes())
             })
             .map_err(|err| format!("{}: cannot write cell {}: {err}", store.root.display(), c.id))?;
@@ -132,18 +153,22 @@ fn cache_budget_bytes() -> usize {
     total_kib.map_or(2 << 30, |k| k * 1024 / 4)
 }
 
-/// The trace `c` replays, named by its workload's label.
-fn load(e: &Experiment, c: &Cell) -> Result<Prepared, String> {
-    let w = &e.workloads[c.workload];
-    let src = match &w.source {
+/// Where the trace `c` replays comes from.
+fn source(e: &Experiment, c: &Cell) -> TraceSource {
+    match &e.workloads[c.workload].source {
         Source::Builtin { name, set } => TraceSource::Workload {
             name: name.to_string(),
             seed: e.seed,
             set: set.iter().cloned().chain(c.workload_sets(e)).collect(),
         },
         Source::File(path) => TraceSource::File(path.clone()),
-    };
-    let mut loaded = engine::prepare(&src, false).map_err(|m| format!("workload `{}`: {m}", w.label))?;
+    }
+}
+
+/// The trace `c` replays, named by its workload's label.
+fn load(e: &Experiment, c: &Cell) -> Result<Prepared, String> {
+    let w = &e.workloads[c.workload];
+    let mut loaded = engine::prepare(&source(e, c), false).map_err(|m| format!("workload `{}`: {m}", w.label))?;
     loaded.name = w.label.clone();
     Ok(loaded)
 }

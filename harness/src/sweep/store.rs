@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! DIR/experiment.toml      the experiment file, byte for byte
-//! DIR/cells/<id>/          one finished cell: its run's CSV files and cell.toml
+//! DIR/cells/<id>/          one finished cell: its run's CSV files, run.toml and cell.toml
 //! DIR/cells/.partial.<host>.<pid>.<id>/   a cell being written
 //! DIR/cells.csv, DIR/sweep.csv, DIR/sweep*.png   the aggregates (aggregate.rs)
 //! ```
