@@ -1365,7 +1365,9 @@ done
     fn no_prefix_of_a_line_panics() {
         let real = include_str!("../../tests/data/jvm/g1-jdk17.log");
         let odd = "[0.1s][info][gc] GC(7) y: Pause Mark Start (Ma(jor)) 24µM->4M(25µ6M) 3.4µs\n\
-                   [2024-02-29T23:59:59.900+0100][µ][gc,µ] GC(µ) Pause µ (µ) 1µs\n";
+                   [2024-02-29T23:59:59.900+0100][µ][gc,µ] GC(µ) Pause µ (µ) 1µs\n\
+                   [0.2s][info][gc] Allocation Stall (µ (x)) 12.5µs\n\
+                   [0.2s][info][gc,stats]     1µ of  µ5 ms (µ%): <µ>\n";
         let mut pauses = 0;
         for line in real.lines().chain(odd.lines()) {
             for (i, _) in line.char_indices().chain(std::iter::once((line.len(), ' '))) {
@@ -1375,6 +1377,11 @@ done
             }
         }
         assert!(pauses > 70, "the whole pause lines parse: {pauses}");
+        let stall = "[0.211s][info][gc       ] Allocation Stall (main) 16.672ms";
+        assert_eq!(parse_log(stall.as_bytes()).unwrap().stalls.len(), 1);
+        for (i, _) in stall.char_indices().filter(|(i, _)| *i > 0) {
+            assert!(parse_log(&stall.as_bytes()[..i]).map_or(true, |log| log.stalls.is_empty()), "{i}");
+        }
     }
 
     #[test]
