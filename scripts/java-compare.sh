@@ -6,14 +6,17 @@
 #   runs scripts/java/Alloc.java (binary trees built and dropped next to a
 #   bounded map of live ones, one System.gc() halfway) for RUN_SECONDS with
 #   -Xmx$HEAP -XX:+Use<GC>GC -Xlog:$XLOG, the log to <out>/jvm-<gc>/gc.log,
-#   and turns it into gcwb's CSV files with `gcwb import --format jvm-gc-log`
-#   (collector labels jvm-serial, jvm-parallel, jvm-g1, jvm-zgc[-gen],
+#   and turns it into gcwb's CSV files with `gcwb import --format jvm-gc-log
+#   --procs 1` (Alloc runs on one thread, so a thread's stall stops it;
+#   collector labels jvm-serial, jvm-parallel, jvm-g1, jvm-zgc[-gen],
 #   jvm-shenandoah);
 # then replays gcwb's WORKLOAD (default binary-trees; empty: none) under
-# every gcwb collector into <out>/gcwb/, and merges everything into <out>/all/
-# (summary.csv, pauses.csv and phases.csv of both; cycles.csv and mmu.csv of
-# gcwb's run) with its charts drawn by `gcwb plot`. COMMAND.txt records the
-# command, the machine, the JVM and every command run.
+# every gcwb collector into <out>/gcwb/, merges every directory's
+# summary.csv, pauses.csv, phases.csv, cycles.csv, assists.csv (ZGC's
+# allocation and relocation stalls) and mmu.csv into <out>/all/, and draws
+# them on one set of charts there (`gcwb plot DIR... --out <out>/all`; the
+# JVMs' series dashed). COMMAND.txt records the command, the machine, the
+# JVM and every command run.
 #
 # The two programs are alike in shape, not the same program: compare pause
 # distributions, not absolute numbers.
@@ -113,7 +116,7 @@ for gc in $JVM_GCS; do
     log "$gc: ${RUN_SECONDS} s of Alloc, -Xmx$HEAP"
     run "$JAVA" "-Xmx$HEAP" "-XX:+Use${gc}GC" "-Xlog:$XLOG:file=$dir/gc.log:uptime,level,tags" -cp "$tmp" Alloc \
         "$RUN_SECONDS" "$LIVE_MB" >"$dir/stdout.txt" 2>&1 || die "the JVM failed (see $dir/stdout.txt)"
-    run "$GCWB" import --format jvm-gc-log "$dir/gc.log" --out "$dir" >"$dir/import.txt" ||
+    run "$GCWB" import --format jvm-gc-log --procs 1 "$dir/gc.log" --out "$dir" >"$dir/import.txt" ||
         die "gcwb import failed on $dir/gc.log"
     sed -n '2,$p' "$dir/import.txt" | grep -v '^results in' >&2 || true
     dirs+=("$dir")
@@ -124,10 +127,9 @@ if [[ -n $WORKLOAD ]]; then
     run "$GCWB" run -q --workload "$WORKLOAD" --collector all --no-charts --out "$OUT/gcwb" >"$OUT/gcwb.txt" ||
         die "gcwb run failed"
     dirs+=("$OUT/gcwb")
-    cp "$OUT/gcwb/cycles.csv" "$OUT/gcwb/mmu.csv" "$OUT/all/" 2>/dev/null || true
 fi
 ((${#dirs[@]})) || die "nothing was measured"
-for file in summary.csv pauses.csv phases.csv; do merge "$file" "${dirs[@]}"; done
-run "$GCWB" plot "$OUT/all" >&2 || die "gcwb plot failed"
+for file in summary.csv pauses.csv phases.csv cycles.csv assists.csv mmu.csv; do merge "$file" "${dirs[@]}"; done
+run "$GCWB" plot "${dirs[@]}" --out "$OUT/all" >&2 || die "gcwb plot failed"
 log "results in $OUT/all/ (phases.csv: every collector's pause phases)"
 column -s, -t <"$OUT/all/phases.csv" >&2 2>/dev/null || cat "$OUT/all/phases.csv" >&2

@@ -331,11 +331,17 @@ pub static SUMMARY: &[Column] = &[
         "the collector's CPU time (pauses × procs, assists, background marking) over wall × procs, as Go's gctrace % counts it"
     ),
     metric!(span_count, Count, "request spans (`begin`..`end`) of every tag"),
-    metric!(span_p50_ns, Ns, "median request latency (running + paused + assisting; replayer waits left out); empty without spans"),
+    metric!(
+        span_p50_ns,
+        Ns,
+        "median request latency (running + paused + assisting; replayer waits left out); empty without spans"
+    ),
     metric!(span_p99_ns, Ns, "99th-percentile request latency"),
     metric!(span_p999_ns, Ns, "99.9th-percentile request latency"),
     metric!(span_metered_p99_ns, Ns, "99th-percentile metered request latency (DaCapo, 100 ms smoothing window)"),
     metric!(span_wall_p99_ns, Ns, "99th-percentile wall time from `begin` to `end`, replayer waits included"),
+    column!(assist_max_ns, Ns, "longest single mark assist (of an import: thread stall); empty without one"),
+    column!(imported_from, Text, "the log format `gcwb import` read (`go-gctrace`, `jvm-gc-log`); empty for a replay"),
 ];
 
 /// `summary.csv`'s header: the names of [`SUMMARY`], in order.
@@ -373,7 +379,7 @@ mod tests {
         mark_term_max_ns,minor_count,minor_p50_ns,minor_p99_ns,minor_max_ns,major_count,major_p50_ns,\
         major_p99_ns,major_max_ns,assist_count,assist_total_ns,mark_cpu_total_ns,background_mark_cpu_ns,\
         background_thread_cpu_ns,gc_cpu_used_fraction,span_count,span_p50_ns,span_p99_ns,span_p999_ns,\
-        span_metered_p99_ns,span_wall_p99_ns";
+        span_metered_p99_ns,span_wall_p99_ns,assist_max_ns,imported_from";
 
     #[test]
     fn the_header_is_the_documented_list() {
@@ -458,10 +464,10 @@ mod tests {
     #[test]
     fn metrics_are_the_numeric_columns_and_aggregates_are_metrics() {
         let names = metric_names();
-        for not in ["trace", "collector", "gogc", "status", "no_stack"] {
+        for not in ["trace", "collector", "gogc", "status", "no_stack", "imported_from"] {
             assert!(!names.contains(&not), "{not}");
         }
-        assert_eq!(names.len(), SUMMARY.len() - 5);
+        assert_eq!(names.len(), SUMMARY.len() - 6);
         assert!(SUMMARY.iter().filter(|c| c.aggregate).all(|c| c.kind.is_numeric()));
         // A unit in the name (which the charts read it by) agrees with the kind.
         for c in SUMMARY.iter() {

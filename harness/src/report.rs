@@ -16,6 +16,7 @@ pub use spans::{span_percentiles_csv, SPAN_PERCENTILES};
 
 use crate::columns::{self, cycles::CycleRow};
 use crate::metrics::{new_histogram, phase_summaries, PauseRecord};
+use crate::mmu::Utilization;
 use crate::replay::RunResult;
 use crate::summary::run_utilization;
 use hdrhistogram::serialization::interval_log::IntervalLogWriterBuilder;
@@ -65,14 +66,32 @@ struct PauseRow<'a> {
     collector: &'a str,
 }
 
-#[derive(Serialize)]
-struct AssistRow<'a> {
-    collector: &'a str,
-    gc: u64,
-    goroutine: usize,
-    start_ns: u64,
-    duration_ns: u64,
-    work_bytes: u64,
+/// One row of `assists.csv`: a mutator thread held up by the collector —
+/// a gcwb goroutine's mark assist, or an imported runtime's thread stall
+/// (ZGC's `Allocation Stall`). Cells a source does not know are `None`
+/// (written empty).
+#[derive(Clone, Debug, Serialize)]
+pub struct AssistRow<'a> {
+    pub collector: &'a str,
+    pub gc: Option<u64>,
+    pub goroutine: Option<usize>,
+    pub start_ns: u64,
+    pub duration_ns: u64,
+    pub work_bytes: Option<u64>,
+    /// `mark-assist` for gcwb; an import's stall kind (`allocation-stall`,
+    /// `relocation-stall`).
+    pub kind: &'a str,
+    /// The stalled thread's name in an imported log; empty for gcwb.
+    pub thread: &'a str,
+}
+
+/// The columns of `assists.csv`.
+pub const ASSISTS_HEADER: [&str; 8] =
+    ["collector", "gc", "goroutine", "start_ns", "duration_ns", "work_bytes", "kind", "thread"];
+
+/// `assists.csv` from its rows.
+pub fn assists_csv<'a>(rows: impl IntoIterator<Item = AssistRow<'a>>) -> std::io::Result<Vec<u8>> {
+    csv_bytes(rows, &ASSISTS_HEADER)
 }
 
 #[derive(Serialize)]
@@ -158,32 +177,20 @@ pub fn write_run(dir: &Path, out: &RunOutputs<'_>) -> std::io::Result<()> {
     )?;
     let cycles = cycles_csv(out.runs)?;
     let causes = csv_bytes(cause_rows(out.analysis, out.placements), &["cause", "placement", "count", "bytes"])?;
-    let mmu = csv_bytes(
-        out.runs.iter().flat_map(|r| {
-            let u = run_utilization(r);
-            u.mmu_curve(&u.default_windows()).into_iter().map(move |(window_ns, mmu, bmu)| MmuRow {
-                collector: &r.collector,
-                window_ns,
-                mmu,
-                bmu,
-            })
-        }),
-        &["collector", "window_ns", "mmu", "bmu"],
-    )?;
+    let mmu = mmu_csv(out.runs.iter().map(|r| (r.collector.as_str(), run_utilization(r))))?;
     let phases = phases_csv(out.runs.iter().map(|r| (r.collector.as_str(), r.pauses.as_slice())))?;
-    let assists = csv_bytes(
-        out.runs.iter().flat_map(|r| {
-            r.assists.iter().map(move |a| AssistRow {
-                collector: &r.collector,
-                gc: a.gc,
-                goroutine: a.goroutine,
-                start_ns: a.start_ns,
-                duration_ns: a.duration_ns,
-                work_bytes: a.work_bytes,
-            })
-        }),
-        &["collector", "gc", "goroutine", "start_ns", "duration_ns", "work_bytes"],
-    )?;
+    let assists = assists_csv(out.runs.iter().flat_map(|r| {
+        r.assists.iter().map(move |a| AssistRow {
+            collector: &r.collector,
+            gc: Some(a.gc),
+            goroutine: Some(a.goroutine),
+            start_ns: a.start_ns,
+            duration_ns: a.duration_ns,
+            work_bytes: Some(a.work_bytes),
+            kind: "mark-assist",
+            thread: "",
+        })
+    }))?;
     let mut files = vec![
         ("summary.csv".to_string(), summary),
         ("assists.csv".to_string(), assists),
@@ -204,6 +211,22 @@ pub fn write_run(dir: &Path, out: &RunOutputs<'_>) -> std::io::Result<()> {
         write_atomically(&dir.join(name), &bytes)?;
     }
     Ok(())
+}
+
+/// `mmu.csv`: each collector's MMU and BMU curve at the default windows
+/// ([`crate::mmu::Utilization::default_windows`]).
+pub fn mmu_csv<'a>(runs: impl Iterator<Item = (&'a str, Utilization)>) -> std::io::Result<Vec<u8>> {
+    csv_bytes(
+        runs.flat_map(|(collector, u)| {
+            u.mmu_curve(&u.default_windows()).into_iter().map(move |(window_ns, mmu, bmu)| MmuRow {
+                collector,
+                window_ns,
+                mmu,
+                bmu,
+            })
+        }),
+        &["collector", "window_ns", "mmu", "bmu"],
+    )
 }
 
 /// The columns of `pauses.csv`.
@@ -346,7 +369,9 @@ mod tests {
         assert_eq!(h[assists..assists + 3], ["assist_count", "assist_total_ns", "mark_cpu_total_ns"]);
         let used = h.iter().position(|c| *c == "background_mark_cpu_ns").unwrap();
         assert_eq!(h[used..used + 3], ["background_mark_cpu_ns", "background_thread_cpu_ns", "gc_cpu_used_fraction"]);
-        assert_eq!(h[h.len() - 2..], ["span_metered_p99_ns", "span_wall_p99_ns"]);
+        let metered = h.iter().position(|c| *c == "span_metered_p99_ns").unwrap();
+        assert_eq!(h[metered + 1], "span_wall_p99_ns");
+        assert_eq!(h[h.len() - 2..], ["assist_max_ns", "imported_from"]);
         let r = run(200 * MS, vec![pause(1, "stw-full", 50 * MS, 2 * MS, "heap-goal")]);
         let bytes = summary_csv(&[row(&r)]).unwrap();
         let mut rd = csv::Reader::from_reader(&bytes[..]);

@@ -121,6 +121,11 @@ pub struct SummaryRow {
     pub span_p999_ns: Option<u64>,
     pub span_metered_p99_ns: Option<u64>,
     pub span_wall_p99_ns: Option<u64>,
+    /// The longest single mark assist; `None` without one.
+    pub assist_max_ns: Option<u64>,
+    /// The log format an imported row was read from; empty for a replay
+    /// (an import writes its own row: [`crate::import`]).
+    pub imported_from: String,
 }
 
 /// How the trace's allocations split by cause and placement.
@@ -164,26 +169,62 @@ pub struct RunContext<'a> {
     pub counts: AllocCounts,
 }
 
-/// A replay's mutator utilization on its own span `[0, wall_ns]`: every
-/// stop-the-world pause at utilization 0, every mark assist as one of the
-/// `procs` workers stalled (`1 - 1/procs`). Pauses and assists are on the
-/// clock of [`crate::metrics::PauseRecord::start_ns`], so each is moved by
+/// A replay's mutator utilization on its own span `[0, wall_ns]`
+/// ([`mutator_utilization`]): every stop-the-world pause at utilization 0,
+/// every mark assist as one of the `procs` workers stalled (`1 - 1/procs`).
+/// Pauses and assists are on the clock of
+/// [`crate::metrics::PauseRecord::start_ns`], so each is moved by
 /// `replay_start_ns` (one that started before the replay starts at 0). The
 /// final collection gcwb runs after the replay (trigger `final`) is a
 /// measuring device and is left out, as in the summary's pause statistics.
 pub fn run_utilization(r: &RunResult) -> Utilization {
     let at = |start_ns: u64| start_ns.saturating_sub(r.replay_start_ns);
-    let pauses = r.pauses.iter().filter(|p| p.trigger != Some("final")).map(|p| {
-        let start = at(p.start_ns);
-        Reduced::pause(start, start.saturating_add(p.duration_ns))
+    let pauses = r.pauses.iter().filter(|p| p.trigger != Some("final")).map(|p| (at(p.start_ns), p.duration_ns));
+    let assists = r.assists.iter().map(|a| (at(a.start_ns), a.duration_ns));
+    mutator_utilization(r.wall_ns, r.procs, pauses, assists, std::iter::empty())
+}
+
+/// Worker time lost to the collector, known only as a total over an
+/// interval (Go's assist CPU time per cycle, Shenandoah's pacing per
+/// report): `lost_ns` of one worker's time somewhere in `[start_ns,
+/// end_ns]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LostTotal {
+    pub start_ns: u64,
+    pub end_ns: u64,
+    pub lost_ns: u64,
+}
+
+/// The mutator's utilization over `[0, wall_ns]` of a program whose work
+/// runs on `procs` workers: each stop-the-world pause `(start_ns,
+/// duration_ns)` at utilization 0; each stall of one worker (a mark assist,
+/// a JVM thread's allocation stall) as one of the `procs` workers stopped
+/// (`1 - 1/procs`) while it lasts; each [`LostTotal`] spread evenly over
+/// its interval (`1 - lost/(interval × procs)`). The one model of lost
+/// mutator time, for replays ([`run_utilization`]) and imported logs
+/// alike; [`crate::mmu`] does the mathematics.
+pub fn mutator_utilization(
+    wall_ns: u64,
+    procs: usize,
+    pauses: impl IntoIterator<Item = (u64, u64)>,
+    stalls: impl IntoIterator<Item = (u64, u64)>,
+    totals: impl IntoIterator<Item = LostTotal>,
+) -> Utilization {
+    let procs = procs.max(1) as f64;
+    let pauses = pauses.into_iter().map(|(start, d)| Reduced::pause(start, start.saturating_add(d)));
+    // A stall holds up one worker of `procs`.
+    let stalled = 1.0 - 1.0 / procs;
+    let stalls = stalls.into_iter().map(move |(start, d)| Reduced {
+        start_ns: start,
+        end_ns: start.saturating_add(d),
+        util: stalled,
     });
-    // An assist stalls one goroutine, so one of the `procs` workers.
-    let assist_util = 1.0 - 1.0 / r.procs.max(1) as f64;
-    let assists = r.assists.iter().map(|a| {
-        let start = at(a.start_ns);
-        Reduced { start_ns: start, end_ns: start.saturating_add(a.duration_ns), util: assist_util }
+    let totals = totals.into_iter().filter(|t| t.end_ns > t.start_ns).map(move |t| Reduced {
+        start_ns: t.start_ns,
+        end_ns: t.end_ns,
+        util: 1.0 - (t.lost_ns as f64 / (t.end_ns - t.start_ns) as f64).min(1.0) / procs,
     });
-    Utilization::new(r.wall_ns, pauses.chain(assists))
+    Utilization::new(wall_ns, pauses.chain(stalls).chain(totals))
 }
 
 /// The summary row of one run.
@@ -276,6 +317,8 @@ pub fn summary_row(ctx: &RunContext<'_>, r: &RunResult) -> SummaryRow {
         span_p999_ns: spans.quantile(&spans.latency, 0.999),
         span_metered_p99_ns: spans.quantile(&spans.metered, 0.99),
         span_wall_p99_ns: spans.quantile(&spans.wall, 0.99),
+        assist_max_ns: r.assists.iter().map(|a| a.duration_ns).max(),
+        imported_from: String::new(),
     }
 }
 
@@ -389,7 +432,7 @@ pub(crate) mod tests {
             },
         ];
         let s = row(&r);
-        assert_eq!((s.assist_count, s.assist_total_ns), (2, 21 * MS));
+        assert_eq!((s.assist_count, s.assist_total_ns, s.assist_max_ns), (2, 21 * MS, Some(20 * MS)));
         assert_eq!(s.mmu_10ms, Some(0.5));
         assert!(s.sweep_term_max_ns.is_some() && s.mark_term_max_ns.is_none());
         // Lost: the pause (0.1 ms) and half of each assist (10.5 ms), of 200 ms.

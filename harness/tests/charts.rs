@@ -514,3 +514,109 @@ fn run_draws_its_charts_unless_told_not_to() {
         .count();
     assert_eq!(pngs, 0);
 }
+
+// ---------------------------------------------------------------------------
+// Several directories on one chart; imported logs
+// ---------------------------------------------------------------------------
+
+/// Writes what `gcwb import` writes of a short log into `dir`: a summary row
+/// naming its format, three pauses, cycles without a marked heap (a JVM
+/// log's), stalls and an MMU curve.
+fn write_import(dir: &Path, label: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    let w = |name: &str, text: String| std::fs::write(dir.join(name), text).unwrap();
+    w(
+        "summary.csv",
+        format!("trace,collector,procs,gogc,wall_ns,pause_count,imported_from\ngc.log,{label},,,,3,jvm-gc-log\n"),
+    );
+    let mut pauses = String::from("gc,phase,start_ns,duration_ns,ttsp_ns,trigger,collector\n");
+    let mut cycles = String::from(
+        "collector,gc,trigger,start_ns,end_ns,heap_live_before,marked_bytes,marked_objects,mark_ns,mark_cpu_ns,\
+         sweep_ns,freed_bytes,freed_objects,next_goal,heap_live_after,young_bytes,promoted_bytes,copied_bytes,\
+         survival_rate,dirty_cards\n",
+    );
+    for k in 0..3u64 {
+        let at = 10 * MS + k * 15 * MS;
+        pauses += &format!("{k},mark-start,{at},{},,warmup,{label}\n", 10 * US);
+        cycles += &format!("{label},{k},warmup,{at},{},{},,,,,,,,,{},,,,,\n", at + 5 * MS, 60 << 20, 20 << 20);
+    }
+    w("pauses.csv", pauses);
+    w("cycles.csv", cycles);
+    let mut mmu = String::from("collector,window_ns,mmu,bmu\n");
+    for i in 0..=16 {
+        let window = 100_000.0 * 10f64.powf(i as f64 / 8.0);
+        let u = (1.0 - 5e6 / window).max(0.0);
+        mmu += &format!("{label},{},{u},{u}\n", window.round());
+    }
+    w("mmu.csv", mmu);
+}
+
+#[test]
+fn imported_series_are_dashed_with_square_markers_and_their_heap_is_drawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let (run, zgc) = (dir.path().join("run"), dir.path().join("zgc"));
+    std::fs::create_dir_all(&run).unwrap();
+    write_fixture(&run);
+    write_import(&zgc, "jvm-zgc");
+    let data = RunData::read_all(&[run, zgc]).unwrap();
+    assert_eq!(data.imported(), ["jvm-zgc"]);
+    let palette = charts::Palette::for_names(data.collectors().iter().map(String::as_str))
+        .imported(data.imported().iter().map(String::as_str));
+    let titles = data.titles();
+
+    let pauses = charts::pauses::chart(&data, &palette, &titles).unwrap();
+    let style = |label: &str| {
+        let s = pauses.series.iter().find(|s| s.label.starts_with(label)).unwrap();
+        (s.line, s.marker)
+    };
+    assert_eq!(style("jvm-zgc"), (charts::style::Line::Dashed, charts::style::Marker::Square));
+    assert_eq!(style("mark-sweep"), (charts::style::Line::Solid, charts::style::Marker::Circle));
+    let mmu = charts::mmu::chart(&data, &palette, &titles).unwrap();
+    let line = |name: &str| mmu.curves.iter().find(|c| c.collector == name).unwrap().line;
+    assert_eq!((line("jvm-zgc"), line("concurrent")), (charts::style::Line::Dashed, charts::style::Line::Solid));
+    // The import's cycles have no marked bytes: the heap after each is its
+    // `heap_live_after`.
+    let timeline = charts::timeline::chart(&data, &palette, &titles).unwrap();
+    let panel = timeline.panels.iter().find(|p| p.collector == "jvm-zgc").unwrap();
+    assert!(panel.imported);
+    assert_eq!(panel.heap[..2], [(10.0 * MS as f64, (60u64 << 20) as f64), (15.0 * MS as f64, (20u64 << 20) as f64)]);
+}
+
+#[test]
+fn plot_of_several_directories_draws_one_set_of_charts_with_clashing_names_prefixed() {
+    let dir = tempfile::tempdir().unwrap();
+    for d in ["run", "rerun"] {
+        std::fs::create_dir_all(dir.path().join(d)).unwrap();
+        write_fixture(&dir.path().join(d));
+    }
+    write_import(&dir.path().join("zgc"), "jvm-zgc");
+    let o = gcwb(dir.path(), &["plot", "run", "zgc", "rerun", "--out", "all", "--format", "svg"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let expect: [(&str, &[&str]); 3] = [
+        (
+            "pause-percentiles",
+            &[
+                "run/mark-sweep (12 pauses)",
+                "rerun/mark-sweep (12 pauses)",
+                "rerun/concurrent (16 pauses)",
+                "jvm-zgc (3 pauses)",
+                "dashed, squares: imported runtime logs",
+            ],
+        ),
+        ("mmu", &["run/none", "rerun/concurrent", "jvm-zgc", "dashed: imported runtime logs", "BMU"]),
+        (
+            "pause-timeline",
+            &["jvm-zgc (imported log)", "run/concurrent", "heap in use (right axis)", "jvm-zgc: mark-start"],
+        ),
+    ];
+    for (stem, texts) in expect {
+        let path = dir.path().join("all").join(format!("{stem}.svg"));
+        let doc = svg(&path);
+        for t in texts {
+            doc.has_text(&path, t);
+        }
+    }
+    // Several directories need somewhere to draw.
+    assert_bad_input(&gcwb(dir.path(), &["plot", "run", "zgc"]), &["plotting 2 directories needs --out DIR"]);
+    assert_bad_input(&gcwb(dir.path(), &["plot", "run", "nowhere", "--out", "x"]), &["nowhere: no such directory"]);
+}

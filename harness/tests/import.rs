@@ -121,7 +121,7 @@ fn a_gctrace_log_becomes_a_runs_csv_files() {
     let run = a_run(dir.path());
 
     // The same columns as a run's, in the same order.
-    for file in ["summary.csv", "pauses.csv", "phases.csv"] {
+    for file in RUN_FILES {
         assert_eq!(read_csv(&go.join(file)).headers, read_csv(&run.join(file)).headers, "{file}");
     }
     let names: Vec<String> =
@@ -173,20 +173,55 @@ fn a_gctrace_log_becomes_a_runs_csv_files() {
         ("final_live_bytes", &(22u64 << 20).to_string()),
         ("status", "ok"),
         ("gc_cpu_used_fraction", "0.02"),
-        ("gc_cpu_fraction", ""),
         ("gogc", ""),
         ("events", ""),
         ("wall_ns", ""),
         ("ttsp_max_ns", ""),
         ("verify_errors", ""),
-        ("mmu_1ms", ""),
+        ("imported_from", "go-gctrace"),
+        ("assist_count", ""),
+        ("assist_max_ns", ""),
     ];
     for (name, value) in expect {
         assert_eq!(col(s, name), value, "summary column {name}");
     }
     let max: u64 = col(s, "pause_max_ns").parse().unwrap();
     assert!((450_000..=450_000 + 450).contains(&max), "pause_max_ns {max}: 450 µs to 3 significant digits");
+    // The mutator time the pauses and assists took (gcwb's meaning of the
+    // column) is well under the CPU Go's gctrace says the collector used.
+    let lost: f64 = col(s, "gc_cpu_fraction").parse().unwrap();
+    assert!(lost > 0.0 && lost < 0.02, "gc_cpu_fraction {lost}");
+    // The MMU of the pauses and the assists' CPU time (spread over each
+    // cycle's mark, on 2 P): gc 3's 0.80 ms of assists in a 1.4 ms mark
+    // and its 0.094 ms pause leave 1 ms windows under 60%.
+    let mmu: Vec<f64> = ["mmu_1ms", "mmu_10ms", "mmu_100ms"].iter().map(|c| col(s, c).parse().unwrap()).collect();
+    assert!(mmu[0] < 0.6 && mmu[0] <= mmu[1] && mmu[1] <= mmu[2] && mmu[2] < 1.0, "{mmu:?}");
+    let curve = read_csv(&go.join("mmu.csv")).rows;
+    assert!(curve.len() > 20 && curve.iter().all(|r| col(r, "collector") == "go1.19"), "mmu.csv");
+    assert!(read_csv(&go.join("assists.csv")).rows.is_empty(), "a gctrace tells no single assist");
+
+    // One cycles.csv row per cycle: the heap at its start (`A` of
+    // `A->B->C MB`), marked live (`C`), and the goal the next cycle ran
+    // under.
+    let cycles = read_csv(&go.join("cycles.csv")).rows;
+    let got: Vec<[&str; 8]> = cycles
+        .iter()
+        .map(|r| {
+            ["gc", "trigger", "start_ns", "end_ns", "heap_live_before", "marked_bytes", "next_goal", "heap_live_after"]
+                .map(|c| col(r, c))
+        })
+        .collect();
+    let mib = |n: u64| (n << 20).to_string();
+    assert_eq!(got.len(), 6);
+    assert_eq!(got[0], ["1", "", "1000000", "2761000", &mib(3), &mib(3), &mib(7), ""]);
+    assert_eq!(got[4], ["5", "explicit", "55000000", "57414000", &mib(31), &mib(26), &mib(52), ""]);
+    assert_eq!(got[5][6], "", "the last cycle's next goal is unknown");
+    assert_eq!(col(&cycles[5], "mark_ns"), "12000000");
+    assert_eq!(col(&cycles[5], "mark_cpu_ns"), "11000000", "background and idle workers, not the assists");
 }
+
+/// The files a run writes that an import writes too, in the run's columns.
+const RUN_FILES: [&str; 6] = ["summary.csv", "pauses.csv", "phases.csv", "cycles.csv", "assists.csv", "mmu.csv"];
 
 #[test]
 fn the_log_can_come_from_standard_input() {
@@ -263,6 +298,8 @@ struct JvmCase {
     procs: &'static str,
     /// (gc, phase, start_ns, duration_ns, trigger) of some pauses.
     pauses: &'static [(&'static str, &'static str, &'static str, &'static str, &'static str)],
+    /// ZGC's `Allocation Stall` and `Relocation Stall` lines.
+    stalls: usize,
 }
 
 const MIB: u64 = 1 << 20;
@@ -283,6 +320,7 @@ const JVM_CASES: &[JvmCase] = &[
             ("0", "young", "46278000", "1722000", "allocation-failure"),
             ("14", "full", "86163000", "8837000", "explicit"),
         ],
+        stalls: 0,
     },
     JvmCase {
         // [102ms][info][gc] GC(0) Pause Young (Allocation Failure) 16M->1M(61M) 5.358ms
@@ -301,6 +339,7 @@ const JVM_CASES: &[JvmCase] = &[
             ("75", "full", "365029000", "73971000", "explicit"),
             ("122", "full", "601763000", "50237000", "ergonomics"),
         ],
+        stalls: 0,
     },
     JvmCase {
         // [0.089s][info][gc       ] GC(0) Pause Young (Normal) (G1 Evacuation Pause) 6M->1M(64M) 3.920ms
@@ -321,6 +360,7 @@ const JVM_CASES: &[JvmCase] = &[
             ("42", "remark", "544774000", "1226000", ""),
             ("56", "mixed", "568987000", "1013000", "g1-evacuation-pause"),
         ],
+        stalls: 0,
     },
     JvmCase {
         // [0.199s][info][gc,phases] GC(0) Pause Mark Start 0.007ms
@@ -338,6 +378,7 @@ const JVM_CASES: &[JvmCase] = &[
             ("0", "mark-start", "198993000", "7000", "allocation-stall"),
             ("14", "relocate-start", "783996000", "4000", "allocation-stall"),
         ],
+        stalls: 23,
     },
     JvmCase {
         // [166876857ns][info][gc] GC(0) Pause Init Mark (unload classes) 0.015ms
@@ -357,6 +398,7 @@ const JVM_CASES: &[JvmCase] = &[
         final_live_bytes: None,
         procs: "",
         pauses: &[("0", "init-mark", "166861857", "15000", ""), ("15", "degenerated", "1007561655", "32047000", "")],
+        stalls: 0,
     },
     JvmCase {
         // [0.158s][info][gc,phases] GC(0) Y: Pause Mark Start (Major) 0.013ms
@@ -380,6 +422,7 @@ const JVM_CASES: &[JvmCase] = &[
             ("0", "young-mark-start", "157987000", "13000", "warmup"),
             ("10", "old-relocate-start", "421992000", "8000", "explicit"),
         ],
+        stalls: 12,
     },
 ];
 
@@ -391,8 +434,16 @@ fn every_real_jvm_log_imports_with_its_pauses_phases_and_summary() {
         let path = jvm_log(case.file);
         let out = dir.path().join(case.file);
         let args = ["import", "--format", "jvm-gc-log", &path, "--out", out.to_str().unwrap()];
-        let o = ok_in(dir.path(), &args, None);
+        let o = gcwb_in(dir.path(), &args, None);
         let ctx = describe(&args, &o);
+        assert_eq!(o.status.code(), Some(0), "{ctx}");
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        if case.stalls > 0 {
+            // The log does not say how many processors ran the program.
+            assert!(stderr.lines().count() == 1 && stderr.contains("give --procs N"), "{ctx}");
+        } else {
+            assert!(stderr.is_empty(), "{ctx}");
+        }
         let stdout = String::from_utf8_lossy(&o.stdout);
         let pause_count: usize = case.phases.iter().map(|(_, n)| n).sum();
         assert!(
@@ -401,7 +452,7 @@ fn every_real_jvm_log_imports_with_its_pauses_phases_and_summary() {
         );
         assert!(stdout.contains(&format!(" {} other lines skipped", case.program_lines)), "program lines, {ctx}");
 
-        for file in ["summary.csv", "pauses.csv", "phases.csv"] {
+        for file in RUN_FILES {
             assert_eq!(read_csv(&out.join(file)).headers, read_csv(&run.join(file)).headers, "{}: {file}", case.file);
         }
         let pauses = read_csv(&out.join("pauses.csv")).rows;
@@ -451,15 +502,46 @@ fn every_real_jvm_log_imports_with_its_pauses_phases_and_summary() {
             ("events", ""),
             ("wall_ns", ""),
             ("ttsp_max_ns", ""),
-            ("gc_cpu_fraction", ""),
             ("gc_cpu_used_fraction", ""),
             ("mark_total_ns", ""),
+            ("imported_from", "jvm-gc-log"),
         ];
         for (name, value) in expect {
             assert_eq!(col(s, name), value, "{}: summary column {name}", case.file);
         }
         let total: u64 = pauses.iter().map(|p| col(p, "duration_ns").parse::<u64>().unwrap()).sum();
         assert_eq!(col(s, "pause_total_ns"), total.to_string(), "{}", case.file);
+        let lost: f64 = col(s, "gc_cpu_fraction").parse().unwrap();
+        assert!(lost > 0.0 && lost < 1.0, "{}: gc_cpu_fraction {lost}", case.file);
+        assert!(!read_csv(&out.join("mmu.csv")).rows.is_empty(), "{}: mmu.csv", case.file);
+
+        // Stalls, one row each in assists.csv.
+        let stalls = read_csv(&out.join("assists.csv")).rows;
+        assert_eq!(stalls.len(), case.stalls, "{}", case.file);
+        assert_eq!(col(s, "assist_count"), if case.stalls > 0 { case.stalls.to_string() } else { String::new() });
+
+        // A cycles.csv row for every collection with a pause, most with the
+        // heap when they ended.
+        let cycles = read_csv(&out.join("cycles.csv")).rows;
+        for p in &pauses {
+            assert!(
+                cycles.iter().any(|c| col(c, "gc") == col(p, "gc")),
+                "{}: GC({}) has no cycle",
+                case.file,
+                col(p, "gc")
+            );
+        }
+        let with_heap = cycles.iter().filter(|c| !col(c, "heap_live_after").is_empty()).count();
+        assert!(
+            with_heap * 10 >= cycles.len() * 9,
+            "{}: {with_heap} of {} cycles with a heap",
+            case.file,
+            cycles.len()
+        );
+        for c in &cycles {
+            let (start, end): (u64, u64) = (col(c, "start_ns").parse().unwrap(), col(c, "end_ns").parse().unwrap());
+            assert!(start <= end, "{}: cycle {}", case.file, col(c, "gc"));
+        }
     }
 }
 
@@ -632,6 +714,158 @@ fn plot_draws_an_imported_jvm_log() {
     for phase in ["young", "remark", "cleanup", "mixed", "full"] {
         assert!(timeline.contains(phase), "the timeline's legend names phase {phase}");
     }
+    // The heap the log prints, from its cycles.csv, and its MMU curve.
+    assert!(timeline.contains("heap in use (right axis)"), "the timeline draws the heap");
+    assert!(timeline.contains("jvm-g1 (imported log)"));
+    assert!(out.contains("mmu.svg"), "{out}");
     ok_in(dir.path(), &["plot", "g1"], None);
     assert!(dir.path().join("g1").join("pause-timeline.png").is_file());
+}
+
+#[test]
+fn plot_puts_gcwb_runs_and_imported_logs_on_one_chart() {
+    let dir = tmp();
+    a_run(dir.path());
+    for (log, out) in [("zgc-jdk17.log", "zgc"), ("g1-jdk17.log", "g1")] {
+        let path = jvm_log(log);
+        ok_in(dir.path(), &["import", "--format", "jvm-gc-log", &path, "--out", out, "--procs", "1"], None);
+    }
+    std::fs::write(dir.path().join("go.log"), LOG).unwrap();
+    ok_in(dir.path(), &["import", "--format", "go-gctrace", "go.log", "--out", "go"], None);
+    let args = ["plot", "run", "zgc", "g1", "go", "--out", "all", "--format", "svg"];
+    let o = ok_in(dir.path(), &args, None);
+    let out = String::from_utf8_lossy(&o.stdout);
+    for chart in ["pause-percentiles", "mmu", "pause-timeline"] {
+        assert!(out.contains(&format!("all/{chart}.svg")), "{chart}: {out}");
+        let svg = std::fs::read_to_string(dir.path().join("all").join(format!("{chart}.svg"))).unwrap();
+        for collector in ["concurrent", "jvm-zgc", "jvm-g1", "go-runtime"] {
+            assert!(svg.contains(collector), "{chart} names {collector}");
+        }
+        assert!(svg.contains("imported"), "{chart} tells the imported logs apart");
+    }
+    // gcwb's collector and the imports in different colours.
+    let svg = std::fs::read_to_string(dir.path().join("all").join("mmu.svg")).unwrap();
+    for rgb in ["#D55E00", "#008CB4"] {
+        assert!(svg.to_uppercase().contains(rgb), "mmu.svg has no {rgb}");
+    }
+}
+
+#[test]
+fn zgc_stalls_are_thread_stalls_in_assists_the_summary_and_the_mmu() {
+    let dir = tmp();
+    let path = jvm_log("zgc-jdk17.log");
+    // The real log: 45 pauses of at most 18 µs, and 23 stalls of the main
+    // thread, the longest 61.291 ms.
+    let args = ["import", "--format", "jvm-gc-log", &path, "--out", "one"];
+    let o = gcwb_in(dir.path(), &args, None);
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&args, &o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("45 pauses in 15 GC cycles"), "{}", describe(&args, &o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains(", 23 thread stalls, "), "{}", describe(&args, &o));
+    let stalls = read_csv(&dir.path().join("one").join("assists.csv")).rows;
+    assert_eq!(stalls.len(), 23);
+    assert!(stalls.iter().all(|r| col(r, "thread") == "main" && col(r, "collector") == "jvm-zgc"));
+    assert!(stalls.iter().all(|r| col(r, "gc").is_empty() && col(r, "goroutine").is_empty()));
+    let kinds = |k: &str| stalls.iter().filter(|r| col(r, "kind") == k).count();
+    assert_eq!((kinds("allocation-stall"), kinds("relocation-stall")), (19, 4));
+    // `[0.211s][info][gc       ] Allocation Stall (main) 16.672ms`: logged as it ends.
+    assert!(stalls.iter().any(|r| (col(r, "start_ns"), col(r, "duration_ns")) == ("194328000", "16672000")));
+    let starts: Vec<u64> = stalls.iter().map(|r| col(r, "start_ns").parse().unwrap()).collect();
+    assert!(starts.windows(2).all(|w| w[0] <= w[1]), "in the order they began");
+    let total: u64 = stalls.iter().map(|r| col(r, "duration_ns").parse::<u64>().unwrap()).sum();
+
+    // The summary's worst interruption is the stall, not the 18 µs pause;
+    // with no processor count in the log a stall stops the program.
+    let s = &read_csv(&dir.path().join("one").join("summary.csv")).rows[0];
+    assert!(col(s, "pause_max_ns").parse::<u64>().unwrap() < 20_000);
+    assert_eq!((col(s, "assist_count"), col(s, "assist_max_ns")), ("23", "61291000"));
+    assert_eq!(col(s, "assist_total_ns"), total.to_string());
+    assert_eq!((col(s, "mmu_1ms"), col(s, "mmu_10ms")), ("0.0", "0.0"));
+    let mmu = read_csv(&dir.path().join("one").join("mmu.csv")).rows;
+    let at_50ms = mmu.iter().find(|r| col(r, "window_ns") == "50118723").expect("a 50 ms window");
+    assert_eq!(col(at_50ms, "mmu"), "0.0", "inside the 61 ms stall");
+
+    // Run on two processors, a stall holds up one of them.
+    let args = ["import", "--format", "jvm-gc-log", &path, "--out", "two", "--procs", "2"];
+    ok_in(dir.path(), &args, None);
+    let s = &read_csv(&dir.path().join("two").join("summary.csv")).rows[0];
+    assert_eq!(col(s, "procs"), "2");
+    let mmu_10ms: f64 = col(s, "mmu_10ms").parse().unwrap();
+    assert!((0.49..=0.5).contains(&mmu_10ms), "half, less a pause in the window: {mmu_10ms}");
+}
+
+/// A JVM log written for a test in unified logging's format: ZGC stall
+/// lines as `ZStatCriticalPhase` prints them (thread names with spaces and
+/// parentheses), and a Shenandoah pacing report as `-Xlog:gc+stats`
+/// prints it (`ShenandoahPacer::print_cycle_on`).
+const STALLS_LOG: &str = "\
+[0.010s][info][gc] Using Shenandoah
+[0.100s][info][gc] GC(0) Concurrent reset 0.100ms
+[0.101s][info][gc] GC(0) Pause Init Mark 0.500ms
+[0.150s][info][gc] GC(0) Pause Final Mark 1.000ms
+[0.160s][info][gc] GC(0) Concurrent cleanup 40M->10M(64M) 0.050ms
+[0.160s][info][gc,stats] Allocation pacing accrued:
+[0.160s][info][gc,stats]      30 of   150 ms ( 20.0%): main
+[0.160s][info][gc,stats]      15 of   150 ms ( 10.0%): pool-1-thread-2 (worker)
+[0.160s][info][gc,stats]      45 of   150 ms ( 30.0%): <total>
+[0.160s][info][gc,stats]       8 of   150 ms (  5.0%): <average total>
+[0.160s][info][gc,stats]
+[0.200s][info][gc] Allocation Stall (Thread (7) of pool) 12.500ms
+[0.250s][info][gc] Relocation Stall (main) 0.250ms
+[0.300s][info][gc] GC(1) Pause Full (Allocation Failure) 60M->20M(64M) 20.000ms
+";
+
+#[test]
+fn stall_lines_and_pacing_reports_of_a_hand_written_log() {
+    let dir = tmp();
+    let args = ["import", "--format", "jvm-gc-log", "-", "--out", "jvm", "--procs", "4"];
+    let o = ok_in(dir.path(), &args, Some(STALLS_LOG));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(
+            "3 pauses in 2 GC cycles (`Using Shenandoah`, line 1), 2 thread stalls, 2 threads' pacing totals, "
+        ),
+        "{out}"
+    );
+    let jvm = dir.path().join("jvm");
+    let stalls = read_csv(&jvm.join("assists.csv")).rows;
+    let got: Vec<[&str; 4]> =
+        stalls.iter().map(|r| ["kind", "thread", "start_ns", "duration_ns"].map(|c| col(r, c))).collect();
+    assert_eq!(
+        got,
+        [
+            ["allocation-stall", "Thread (7) of pool", "187500000", "12500000"],
+            ["relocation-stall", "main", "249750000", "250000"],
+        ]
+    );
+    // Pacing totals count in the assist time and the MMU, not as single
+    // stalls: 45 ms of threads' time within the 150 ms before the report.
+    let s = &read_csv(&jvm.join("summary.csv")).rows[0];
+    assert_eq!((col(s, "assist_count"), col(s, "assist_max_ns")), ("2", "12500000"));
+    assert_eq!(col(s, "assist_total_ns"), (12_500_000u64 + 250_000 + 45_000_000).to_string());
+    assert_eq!(col(s, "procs"), "4");
+    // Lost: the pauses (21.5 ms), a quarter of the stalls (3.1875 ms) and
+    // of the paced 45 ms (11.25 ms, spread over its 150 ms, less the 1.5 ms
+    // of pauses in them, where nothing more is lost: 0.1125 ms), of the
+    // log's 300 ms.
+    let lost: f64 = col(s, "gc_cpu_fraction").parse().unwrap();
+    assert!((lost - 35.825 / 300.0).abs() < 1e-9, "{lost}");
+    // The cycles: the full collection's heap; the concurrent cycle's
+    // cleanup ends it, so its heap after.
+    let cycles = read_csv(&jvm.join("cycles.csv")).rows;
+    let got: Vec<[&str; 5]> = cycles
+        .iter()
+        .map(|r| ["gc", "start_ns", "end_ns", "heap_live_before", "heap_live_after"].map(|c| col(r, c)))
+        .collect();
+    let mib = |n: u64| (n << 20).to_string();
+    assert_eq!(
+        got,
+        [["0", "99900000", "160000000", "", &mib(10)], ["1", "280000000", "300000000", &mib(60), &mib(20)]]
+    );
+
+    // A line that starts like a stall but does not parse names its line.
+    let bad = STALLS_LOG.replace("Relocation Stall (main) 0.250ms", "Relocation Stall (main) soon");
+    let args = ["import", "--format", "jvm-gc-log", "-", "--out", "bad"];
+    let o = gcwb_in(dir.path(), &args, Some(&bad));
+    assert_input_error(&args, &o, "gcwb: -: line 13: ", &["expected the stall's duration", "found `soon`"]);
+    assert!(!dir.path().join("bad").exists());
 }

@@ -102,8 +102,9 @@ fn check_metrics(out: &Path) {
     let assists = rows(&out.join("assists.csv"));
     assert_eq!(
         header(&out.join("assists.csv")),
-        ["collector", "gc", "goroutine", "start_ns", "duration_ns", "work_bytes"]
+        ["collector", "gc", "goroutine", "start_ns", "duration_ns", "work_bytes", "kind", "thread"]
     );
+    assert!(assists.iter().all(|a| a["kind"] == "mark-assist" && a["thread"].is_empty()), "gcwb's assists");
     let pauses = rows(&out.join("pauses.csv"));
     let mmu = rows(&out.join("mmu.csv"));
     assert_eq!(header(&out.join("mmu.csv")), ["collector", "window_ns", "mmu", "bmu"]);

@@ -34,8 +34,10 @@ pub struct Cycle {
     pub trigger: Option<String>,
     pub start_ns: u64,
     pub end_ns: u64,
-    pub heap_live_before: u64,
-    pub marked_bytes: u64,
+    /// Empty in an imported log that does not print the heap.
+    pub heap_live_before: Option<u64>,
+    /// Empty in an imported JVM log (it does not print what was marked).
+    pub marked_bytes: Option<u64>,
     /// The heap in use when the cycle ended, when `cycles.csv` has a
     /// `heap_live_after` column (a generational collector's minor cycle
     /// marks only the young objects, so `marked_bytes` is not the heap).
@@ -75,6 +77,8 @@ pub struct SummaryInfo {
     pub procs: Option<u64>,
     pub gogc: Option<String>,
     pub wall_ns: Option<u64>,
+    /// The log format of a `gcwb import`'s row; `None` for a replay.
+    pub imported_from: Option<String>,
 }
 
 /// The columns `sweep.csv` must have.
@@ -143,6 +147,7 @@ impl RunData {
         if let Some(t) = Table::read(&dir.join("summary.csv"))? {
             let (trace, collector) = (t.col("trace")?, t.col("collector")?);
             let (procs, gogc, wall) = (t.opt_col("procs"), t.opt_col("gogc"), t.opt_col("wall_ns"));
+            let imported_from = t.opt_col("imported_from");
             for r in &t.rows {
                 d.summary.push(SummaryInfo {
                     trace: t.text(r, trace).to_string(),
@@ -150,6 +155,7 @@ impl RunData {
                     procs: procs.map(|c| t.opt_u64(r, c)).transpose()?.flatten(),
                     gogc: gogc.map(|c| t.text(r, c).to_string()).filter(|s| !s.is_empty()),
                     wall_ns: wall.map(|c| t.opt_u64(r, c)).transpose()?.flatten(),
+                    imported_from: imported_from.map(|c| t.text(r, c).to_string()).filter(|s| !s.is_empty()),
                 });
             }
         }
@@ -177,8 +183,8 @@ impl RunData {
                     trigger: trigger.map(|c| t.text(r, c).to_string()).filter(|s| !s.is_empty()),
                     start_ns: t.u64(r, start)?,
                     end_ns: t.u64(r, end)?,
-                    heap_live_before: t.u64(r, before)?,
-                    marked_bytes: t.u64(r, marked)?,
+                    heap_live_before: t.opt_u64(r, before)?,
+                    marked_bytes: t.opt_u64(r, marked)?,
                     heap_live_after: after.map(|c| t.opt_u64(r, c)).transpose()?.flatten(),
                 });
             }
@@ -236,6 +242,81 @@ impl RunData {
             }
         }
         names
+    }
+
+    /// The collectors imported from another runtime's log (`gcwb import`),
+    /// whose series the charts draw apart from gcwb's.
+    pub fn imported(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for s in self.summary.iter().filter(|s| s.imported_from.is_some()) {
+            if !names.contains(&s.collector) {
+                names.push(s.collector.clone());
+            }
+        }
+        names
+    }
+
+    /// Reads each of `dirs` and puts them on one set of charts
+    /// ([`RunData::merge`]).
+    pub fn read_all(dirs: &[PathBuf]) -> Result<RunData, ChartError> {
+        let mut parts = Vec::with_capacity(dirs.len());
+        for dir in dirs {
+            if !dir.is_dir() {
+                return Err(ChartError::NoDir(dir.clone()));
+            }
+            parts.push(RunData::read(dir)?);
+        }
+        Ok(RunData::merge(parts))
+    }
+
+    /// Several directories' data as one, so one chart shows every
+    /// collector of all of them (gcwb runs and imported logs alike). A
+    /// collector name found in more than one directory is renamed in each,
+    /// `<dir>/<name>` (the directory's last component; its whole path when
+    /// two share that), so every series stays its own. The machine line is
+    /// kept when every directory that has one agrees; the directory is the
+    /// first one's.
+    pub fn merge(parts: Vec<RunData>) -> RunData {
+        if parts.len() == 1 {
+            return parts.into_iter().next().expect("one part");
+        }
+        let short: Vec<String> = parts.iter().map(|p| dir_name(&p.dir)).collect();
+        let prefix: Vec<String> = parts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                if short.iter().filter(|s| **s == short[i]).count() > 1 {
+                    p.dir.display().to_string()
+                } else {
+                    short[i].clone()
+                }
+            })
+            .collect();
+        let names: Vec<Vec<String>> = parts.iter().map(RunData::collectors).collect();
+        let clashes = |name: &String| names.iter().filter(|n| n.contains(name)).count() > 1;
+        let machines: Vec<&String> = parts.iter().filter_map(|p| p.machine.as_ref()).collect();
+        let machine = machines.first().filter(|m| machines.iter().all(|x| x == *m)).map(|m| (*m).clone());
+        let mut out = RunData { dir: parts[0].dir.clone(), machine, ..RunData::default() };
+        for (i, mut p) in parts.into_iter().enumerate() {
+            let rename = |c: &mut String| {
+                if clashes(c) {
+                    *c = format!("{}/{c}", prefix[i]);
+                }
+            };
+            p.summary.iter_mut().for_each(|s| rename(&mut s.collector));
+            p.pauses.iter_mut().for_each(|x| rename(&mut x.collector));
+            p.cycles.iter_mut().for_each(|x| rename(&mut x.collector));
+            p.mmu.iter_mut().for_each(|x| rename(&mut x.collector));
+            p.spans.iter_mut().for_each(|x| rename(&mut x.collector));
+            p.sweep.iter_mut().for_each(|x| rename(&mut x.collector));
+            out.summary.append(&mut p.summary);
+            out.pauses.append(&mut p.pauses);
+            out.cycles.append(&mut p.cycles);
+            out.mmu.append(&mut p.mmu);
+            out.spans.append(&mut p.spans);
+            out.sweep.append(&mut p.sweep);
+        }
+        out
     }
 
     /// What names this directory's charts: the trace(s) from `summary.csv`

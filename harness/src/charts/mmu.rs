@@ -1,9 +1,10 @@
 //! Chart 2, `mmu`: minimum mutator utilization, from `mmu.csv` — for each
 //! window size (log x axis), the smallest share of the processors' time
-//! the mutator had in any window of that size (0 to 1), one solid line per
-//! collector; the bounded (monotone) variant, BMU, as a dashed line of the
-//! same colour. A collector whose curve reaches 1 only at large windows
-//! stalls the program for that long.
+//! the mutator had in any window of that size (0 to 1), one line per
+//! collector (solid; dashed for a runtime's imported log,
+//! [`Palette::line`]); the bounded (monotone) variant, BMU, as a dotted
+//! line of the same colour. A collector whose curve reaches 1 only at large
+//! windows stalls the program for that long.
 
 use super::data::RunData;
 use super::style::{self, LegendEntry, LinearAxis, LogAxis, Marker, Palette, Titles};
@@ -16,6 +17,8 @@ use plotters::prelude::*;
 pub struct Curve {
     pub collector: String,
     pub color: RGBColor,
+    /// The MMU line's style: dashed for an imported log.
+    pub line: style::Line,
     pub mmu: Vec<(f64, f64)>,
     pub bmu: Vec<(f64, f64)>,
 }
@@ -38,6 +41,7 @@ pub fn chart(data: &RunData, palette: &Palette, titles: &Titles) -> Option<MmuCh
         rows.sort_by_key(|m| m.window_ns);
         curves.push(Curve {
             color: palette.color(&name),
+            line: palette.line(&name),
             mmu: rows.iter().map(|m| (m.window_ns.max(1) as f64, m.mmu)).collect(),
             bmu: rows.iter().map(|m| (m.window_ns.max(1) as f64, m.bmu)).collect(),
             collector: name,
@@ -50,10 +54,13 @@ impl Chart for MmuChart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
         let body = style::titled(root, &self.titles, "Minimum mutator utilization")?;
         let mut entries: Vec<LegendEntry> =
-            self.curves.iter().map(|c| LegendEntry::line(&c.collector, c.color)).collect();
+            self.curves.iter().map(|c| LegendEntry::styled(&c.collector, c.color, c.line, Marker::None)).collect();
         entries.push(LegendEntry::note(""));
         entries.push(LegendEntry::line("MMU", style::TEXT));
-        entries.push(LegendEntry::styled("BMU", style::TEXT, style::Line::Dashed, Marker::None));
+        entries.push(LegendEntry::styled("BMU", style::TEXT, style::Line::Dotted, Marker::None));
+        if self.curves.iter().any(|c| c.line == style::Line::Dashed) {
+            entries.push(LegendEntry::note("dashed: imported runtime logs"));
+        }
         let plot = style::with_legend(&body, &entries)?;
 
         let windows = self.curves.iter().flat_map(|c| c.mmu.iter().map(|p| p.0));
@@ -79,8 +86,8 @@ impl Chart for MmuChart {
             .y_desc("mutator utilization (share of CPU)")
             .draw()?;
         for c in &self.curves {
-            style::plot_line(&mut chart, &c.bmu, c.color, style::Line::Dashed)?;
-            style::plot_line(&mut chart, &c.mmu, c.color, style::Line::Solid)?;
+            style::plot_line(&mut chart, &c.bmu, c.color, style::Line::Dotted)?;
+            style::plot_line(&mut chart, &c.mmu, c.color, c.line)?;
         }
         Ok(())
     }

@@ -1,5 +1,7 @@
 //! Publication-quality charts of a run, drawn from its CSV files alone (so
-//! they can be redrawn without rerunning: `gcwb plot DIR`), as PNG or SVG.
+//! they can be redrawn without rerunning: `gcwb plot DIR`), as PNG or SVG;
+//! several directories — gcwb runs and imported runtime logs — on one set
+//! of charts with `gcwb plot DIR1 DIR2 ... --out DIR` ([`RunData::merge`]).
 //!
 //! The charts, one module each:
 //! - [`pauses`]: the pause-time percentile distribution (`pause-percentiles`),
@@ -159,7 +161,9 @@ pub fn draw_dir(dir: &Path, out: &Path, format: Format) -> Result<Vec<PathBuf>, 
 /// chart of the same format already in `out` that the data no longer
 /// supports is removed.
 pub fn draw_data(data: &RunData, out: &Path, format: Format) -> Result<Vec<PathBuf>, ChartError> {
-    let palette = Palette::for_names(data.collectors().iter().map(String::as_str));
+    let imported = data.imported();
+    let palette =
+        Palette::for_names(data.collectors().iter().map(String::as_str)).imported(imported.iter().map(String::as_str));
     let titles = data.titles();
     let mut written = Vec::new();
     let mut emit = |chart: &dyn Fn(&Path) -> Result<(), ChartError>, stem: &str| {
@@ -200,26 +204,40 @@ pub const RUN_CHARTS: [&str; 4] = ["pause-percentiles", "mmu", "pause-timeline",
 /// `gcwb plot`'s arguments.
 #[derive(clap::Args, Debug)]
 pub struct PlotArgs {
-    /// A results directory: what `gcwb run` or `gcwb import` wrote, or a
-    /// directory holding a sweep.csv.
-    pub dir: PathBuf,
+    /// Results directories: what `gcwb run` or `gcwb import` wrote, or a
+    /// directory holding a sweep.csv. Several are drawn on one set of
+    /// charts (a collector name found in more than one becomes
+    /// `<dir>/<name>`; imported logs dashed).
+    #[arg(value_name = "DIR", required = true)]
+    pub dirs: Vec<PathBuf>,
     /// Image format.
     #[arg(long, value_enum, default_value = "png")]
     pub format: Format,
-    /// Where to write the charts (default: DIR).
+    /// Where to write the charts (default: DIR; required with several).
     #[arg(short, long)]
     pub out: Option<PathBuf>,
 }
 
 /// `gcwb plot`: redraws every chart it can from the CSV files in the
-/// directory and prints what it wrote. Exit code 2, with one line on
-/// stderr, when the directory is missing, a CSV file is malformed (the line
-/// names the file and the line) or there is nothing to draw.
+/// directories (several merged, [`RunData::merge`]) and prints what it
+/// wrote. Exit code 2, with one line on stderr, when a directory is
+/// missing, a CSV file is malformed (the line names the file and the line),
+/// several directories are given without `--out`, or there is nothing to
+/// draw.
 pub fn plot_command(a: &PlotArgs) -> i32 {
-    let out = a.out.as_deref().unwrap_or(&a.dir);
-    match draw_dir(&a.dir, out, a.format) {
+    let out = match (&a.out, &a.dirs[..]) {
+        (Some(out), _) => out.as_path(),
+        (None, [dir]) => dir.as_path(),
+        (None, _) => {
+            eprintln!("gcwb: plotting {} directories needs --out DIR for the charts", a.dirs.len());
+            return 2;
+        }
+    };
+    let drawn = RunData::read_all(&a.dirs).and_then(|data| draw_data(&data, out, a.format));
+    match drawn {
         Ok(written) if written.is_empty() => {
-            eprintln!("gcwb: {}", ChartError::NothingToDraw(a.dir.clone()));
+            let dirs: Vec<String> = a.dirs.iter().map(|d| d.display().to_string()).collect();
+            eprintln!("gcwb: {}", ChartError::NothingToDraw(PathBuf::from(dirs.join(", "))));
             2
         }
         Ok(written) => {

@@ -4,13 +4,15 @@
 //! one step line per collector through every pause (the exact empirical
 //! distribution, not a histogram's buckets), a dot at the maximum. The
 //! final collection, which runs after the replay, is left out, as in
-//! `summary.csv`. A collector with no pauses is named in the legend.
+//! `summary.csv`. A collector with no pauses is named in the legend; one
+//! imported from another runtime's log is dashed, its maximum a square
+//! ([`Palette::line`]).
 //!
 //! [`nines`]: super::nines
 
 use super::data::RunData;
 use super::nines::{nines_for, step_curve, NinesChart, Series};
-use super::style::{self, LegendEntry, Line, Marker, Palette, Titles};
+use super::style::{self, LegendEntry, Line, Palette, Titles};
 
 /// The pause percentile chart of `data`, or `None` when no collector paused.
 pub fn chart(data: &RunData, palette: &Palette, titles: &Titles) -> Option<NinesChart> {
@@ -43,12 +45,13 @@ pub fn chart(data: &RunData, palette: &Palette, titles: &Titles) -> Option<Nines
         series.push(Series {
             label: format!("{name} ({count} pause{})", if count == 1 { "" } else { "s" }),
             color: palette.color(&name),
-            line: Line::Solid,
-            marker: Marker::Circle,
+            line: palette.line(&name),
+            marker: palette.marker(&name),
             points: step_curve(&v, top),
             mark_every_point: false,
         });
     }
+    notes.extend(palette.imported_note().filter(|_| series.iter().any(|s| s.line == Line::Dashed)));
     Some(NinesChart {
         kind: "Pause time percentiles".to_string(),
         titles: titles.clone(),

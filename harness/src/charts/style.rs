@@ -111,9 +111,16 @@ const OTHERS: [RGBColor; 6] = [
 /// always get their fixed colour; the others get the remaining colours in
 /// the order of their names, so every chart drawn from one directory (which
 /// shares one palette) colours a collector alike.
+///
+/// Collectors imported from another runtime's log ([`Palette::imported`])
+/// are also drawn apart by shape, so they read as such at a glance and in
+/// grey print: a dashed line ([`Palette::line`]) and square markers
+/// ([`Palette::marker`]) where gcwb's collectors have solid lines and
+/// round ones.
 #[derive(Clone, Debug, Default)]
 pub struct Palette {
     colors: Vec<(String, RGBColor)>,
+    imported: Vec<String>,
 }
 
 impl Palette {
@@ -136,13 +143,54 @@ impl Palette {
             };
             colors.push((name.to_string(), c));
         }
-        Palette { colors }
+        Palette { colors, imported: Vec::new() }
     }
 
     /// The colour of `name` (a name the palette was not made for gets a
     /// neutral grey).
     pub fn color(&self, name: &str) -> RGBColor {
         self.colors.iter().find(|(n, _)| n == name).map_or(NEUTRAL, |(_, c)| *c)
+    }
+
+    /// The same palette, with `names` marked as imported logs.
+    pub fn imported<'a>(mut self, names: impl IntoIterator<Item = &'a str>) -> Palette {
+        self.imported.extend(names.into_iter().map(str::to_string));
+        self
+    }
+
+    /// Is `name` an imported log's collector?
+    pub fn is_imported(&self, name: &str) -> bool {
+        self.imported.iter().any(|n| n == name)
+    }
+
+    /// Does any of the charted collectors come from an imported log?
+    pub fn has_imported(&self) -> bool {
+        !self.imported.is_empty()
+    }
+
+    /// The line `name`'s series is drawn with: dashed for an imported log,
+    /// solid for gcwb's collectors.
+    pub fn line(&self, name: &str) -> Line {
+        if self.is_imported(name) {
+            Line::Dashed
+        } else {
+            Line::Solid
+        }
+    }
+
+    /// The marker of `name`'s points: a square for an imported log, a
+    /// circle for gcwb's collectors.
+    pub fn marker(&self, name: &str) -> Marker {
+        if self.is_imported(name) {
+            Marker::Square
+        } else {
+            Marker::Circle
+        }
+    }
+
+    /// The legend's note on the imported logs' style, when there are some.
+    pub fn imported_note(&self) -> Option<LegendEntry> {
+        self.has_imported().then(|| LegendEntry::note("dashed, squares: imported runtime logs"))
     }
 }
 
@@ -817,5 +865,15 @@ mod tests {
         assert_ne!(b.color("alpha"), b.color("zeta"));
         assert_eq!(b.color("go1.19"), GO);
         assert_eq!(b.color("unknown"), NEUTRAL);
+    }
+
+    #[test]
+    fn imported_logs_are_dashed_with_square_markers_and_keep_their_colour() {
+        let plain = Palette::for_names(["concurrent", "jvm-zgc"]);
+        let p = plain.clone().imported(["jvm-zgc"]);
+        assert_eq!((p.line("jvm-zgc"), p.marker("jvm-zgc")), (Line::Dashed, Marker::Square));
+        assert_eq!((p.line("concurrent"), p.marker("concurrent")), (Line::Solid, Marker::Circle));
+        assert_eq!(p.color("jvm-zgc"), plain.color("jvm-zgc"));
+        assert!(p.imported_note().is_some() && plain.imported_note().is_none());
     }
 }

@@ -8,10 +8,12 @@
 //! them, on the right y axis, the heap in use from `cycles.csv` as the
 //! familiar sawtooth: the live heap when each cycle starts
 //! (`heap_live_before` at `start_ns`), what survived it (`marked_bytes` at
-//! `end_ns`, or `heap_live_after` when the file has that column), and
-//! straight growth in between. The final collection, after
-//! the replay, is left out. A collector with neither pauses nor cycles (the
-//! `none` baseline) gets no panel; the legend says so.
+//! `end_ns`, or `heap_live_after` when the file has that value), and
+//! straight growth in between; a cell an imported log left empty is a
+//! point not drawn. The final collection, after the replay, is left out. A
+//! collector with neither pauses nor cycles (the `none` baseline) gets no
+//! panel; the legend says so. A collector imported from another runtime's
+//! log is captioned so.
 
 use super::data::RunData;
 use super::style::{self, LegendEntry, LinearAxis, LogAxis, Marker, Palette, Titles};
@@ -29,6 +31,8 @@ const PANEL_PX: u32 = 330;
 #[derive(Clone, Debug)]
 pub struct Panel {
     pub collector: String,
+    /// Imported from another runtime's log (`gcwb import`).
+    pub imported: bool,
     pub color: RGBColor,
     /// The collector's pause phases, in order of first appearance (each
     /// gets its own marker shape).
@@ -73,8 +77,12 @@ pub fn chart(data: &RunData, palette: &Palette, titles: &Titles) -> Option<Timel
         cycles.sort_by_key(|c| c.start_ns);
         let mut heap = Vec::new();
         for c in &cycles {
-            heap.push((c.start_ns as f64, c.heap_live_before as f64));
-            heap.push((c.end_ns.max(c.start_ns) as f64, c.heap_live_after.unwrap_or(c.marked_bytes) as f64));
+            if let Some(before) = c.heap_live_before {
+                heap.push((c.start_ns as f64, before as f64));
+            }
+            if let Some(after) = c.heap_live_after.or(c.marked_bytes) {
+                heap.push((c.end_ns.max(c.start_ns) as f64, after as f64));
+            }
             end_ns = end_ns.max(c.end_ns as f64);
         }
         if pauses.is_empty() && heap.is_empty() {
@@ -86,7 +94,8 @@ pub fn chart(data: &RunData, palette: &Palette, titles: &Titles) -> Option<Timel
         if let Some(w) = data.summary.iter().find(|s| s.collector == name).and_then(|s| s.wall_ns) {
             end_ns = end_ns.max(w as f64);
         }
-        panels.push(Panel { color: palette.color(&name), collector: name, phases, pauses, heap });
+        let imported = palette.is_imported(&name);
+        panels.push(Panel { color: palette.color(&name), collector: name, imported, phases, pauses, heap });
     }
     (!panels.is_empty()).then(|| TimelineChart { titles: titles.clone(), panels, without, end_ns })
 }
@@ -149,8 +158,10 @@ impl Chart for TimelineChart {
             let height = inner + if last { x_area } else { tick_only };
             let (area, below) = if last { (rest.clone(), rest.clone()) } else { rest.split_vertically(height) };
             rest = below;
+            let caption =
+                if panel.imported { format!("{} (imported log)", panel.collector) } else { panel.collector.clone() };
             let mut chart = ChartBuilder::on(&area)
-                .caption(&panel.collector, style::bold(style::LEGEND_PX).color(&panel.color))
+                .caption(&caption, style::bold(style::LEGEND_PX).color(&panel.color))
                 .margin_top(4)
                 .margin_left(style::MARGIN_PX)
                 .margin_right(style::MARGIN_PX)

@@ -174,7 +174,60 @@ pub fn imported(log: GcLog) -> Result<super::Imported, String> {
             log.other_lines
         ),
         warnings,
+        cycles: cycles(&log.cycles),
+        stalls: Vec::new(),
+        lost_totals: assists(&log.cycles),
+        end_ns: log.cycles.iter().map(end_ns).max().unwrap_or(0),
+        procs: log.cycles.last().map(|c| c.procs as usize),
+        format: "go-gctrace",
     })
+}
+
+/// The end of a cycle: its start and its three phases' wall-clock times.
+fn end_ns(c: &GcCycle) -> u64 {
+    c.start_ns.saturating_add(c.sweep_term_ns).saturating_add(c.mark_ns).saturating_add(c.mark_term_ns)
+}
+
+/// The collections as `cycles.csv` rows: from the cycle's start to the end
+/// of mark termination, `heap_live_before` the heap at its start (`A` of
+/// `A->B->C MB`), `marked_bytes` the heap marked live (`C`), `mark_ns` the
+/// concurrent mark's wall-clock time, `mark_cpu_ns` the background and idle
+/// mark workers' CPU time (assists left out, as for a run), and
+/// `next_goal` the goal the next line prints (`# MB goal` is the goal the
+/// cycle ran under, set when the one before ended; the last cycle's is
+/// unknown). Heap sizes are Go's whole MiB. `heap_live_after` stays empty:
+/// the line's `B` is the heap when marking ended, before the sweep.
+pub fn cycles(cycles: &[GcCycle]) -> Vec<super::ImportedCycle> {
+    cycles
+        .iter()
+        .enumerate()
+        .map(|(i, c)| super::ImportedCycle {
+            gc: c.gc,
+            trigger: c.forced.then_some("explicit"),
+            start_ns: c.start_ns,
+            end_ns: end_ns(c),
+            heap_live_before: Some(mib(c.heap_start_mb)),
+            marked_bytes: Some(mib(c.heap_live_mb)),
+            mark_ns: Some(c.mark_ns),
+            mark_cpu_ns: Some(c.cpu_background_ns.saturating_add(c.cpu_idle_ns)),
+            next_goal: cycles.get(i + 1).map(|n| mib(n.goal_mb)),
+            heap_live_after: None,
+        })
+        .collect()
+}
+
+/// The mark assists' CPU time of each cycle, as time lost by one worker
+/// somewhere in the concurrent mark (the gctrace gives a cycle's total,
+/// not each assist).
+pub fn assists(cycles: &[GcCycle]) -> Vec<crate::summary::LostTotal> {
+    cycles
+        .iter()
+        .filter(|c| c.cpu_assist_ns > 0 && c.mark_ns > 0)
+        .map(|c| {
+            let start_ns = c.start_ns.saturating_add(c.sweep_term_ns);
+            crate::summary::LostTotal { start_ns, end_ns: start_ns.saturating_add(c.mark_ns), lost_ns: c.cpu_assist_ns }
+        })
+        .collect()
 }
 
 /// MiB as bytes.

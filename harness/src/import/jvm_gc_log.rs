@@ -65,23 +65,34 @@
 //! give the heap's peak and after a full collection its live heap
 //! ([`imported`]).
 //!
-//! Not pauses, and skipped: concurrent phases, ZGC's `Allocation Stall
-//! (main) 12.679ms` and `Relocation Stall` (one thread waiting for memory,
-//! not a stopped world) and the per-phase details of `gc,phases`. The time
-//! to safepoint (`-Xlog:safepoint`) is not read: `ttsp_ns` stays empty.
+//! Not pauses: concurrent phases (skipped, but their times and heap
+//! transitions give the collection's `cycles.csv` row, see
+//! [`imported`]) and the per-phase details of `gc,phases`. ZGC's
+//! `[gc] Allocation Stall (main) 12.679ms` and `Relocation Stall (main)
+//! 1.593ms` lines (`ZStatCriticalPhase::register_end`, zStat.cpp: name,
+//! thread, duration, logged when the thread resumes) are one thread waiting
+//! for memory, not a stopped world: they are thread stalls
+//! ([`JvmStall`]), like gcwb's mark assists. Shenandoah's pacing shows
+//! only under `-Xlog:gc+stats`, as each thread's total since the last
+//! report (`ShenandoahPacer::print_cycle_on`: `Allocation pacing accrued:`,
+//! then `     29 of    56 ms ( 51.4%): main` per thread): those totals
+//! are read too ([`JvmPacing`]); its `Pause Degenerated GC` is a
+//! stop-the-world pause (above). The time to safepoint
+//! (`-Xlog:safepoint`) is not read: `ttsp_ns` stays empty.
 //!
 //! **Errors.** Lines that are not the GC log's — the program's own output
 //! on a shared stream, other tags — are skipped. A line that starts like a
 //! pause line (decorations ending in a `gc` tag set, then `GC(N) Pause`)
-//! but does not parse is an error naming its line and what was expected,
-//! since a pause silently dropped would bias the statistics; so is a second
+//! or a stall line (`[gc] Allocation Stall (`) but does not parse is an
+//! error naming its line and what was expected, since a pause or stall
+//! silently dropped would bias the statistics; so is a second
 //! `Using ...` line (the logs of two runs). A log without a single pause is
 //! an error too ([`imported`]): ZGC's plain `-Xlog:gc` prints only
 //! `GC(0) Garbage Collection (Warmup) 10M(5%)->8M(4%)`, without its pauses.
 
 use super::LogError;
 use crate::metrics::PauseRecord;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::BufRead;
 use std::sync::Mutex;
 
@@ -122,10 +133,66 @@ pub struct JvmCollector {
     pub line: usize,
 }
 
+/// A mutator thread's stall, as its line tells it (ZGC's `Allocation Stall
+/// (main) 12.679ms`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JvmStall {
+    pub line: usize,
+    /// `allocation-stall` or `relocation-stall`.
+    pub kind: &'static str,
+    pub thread: String,
+    /// When the line was logged — the stall's end.
+    pub end_ns: u64,
+    pub duration_ns: u64,
+}
+
+/// One thread's line of a Shenandoah pacing report: `paced_ns` of its time
+/// spent paced in the `window_ns` before the report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JvmPacing {
+    pub line: usize,
+    pub thread: String,
+    pub end_ns: u64,
+    pub window_ns: u64,
+    pub paced_ns: u64,
+}
+
+/// What the log shows of one collection (one `GC(N)` id): the first and
+/// last moment of its lines, its first and last heap transition, a cause.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CycleSpan {
+    pub start_ns: u64,
+    pub end_ns: u64,
+    pub first_heap: Option<HeapAt>,
+    pub last_heap: Option<HeapAt>,
+    pub trigger: Option<&'static str>,
+}
+
+/// A heap transition of a collection, and the line that printed it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeapAt {
+    pub heap: Heap,
+    /// The line's span: a pause's, or the time a line ending in a duration
+    /// covers (else just its time).
+    pub start_ns: u64,
+    pub end_ns: u64,
+    /// The cycle's summary line (ZGC's `Garbage Collection (...)
+    /// 64M(100%)->6M(9%)`: the heap at mark start and at relocation end).
+    pub whole_cycle: bool,
+}
+
 /// A parsed log: its pauses in order, and what else it held.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct JvmLog {
     pub pauses: Vec<JvmPause>,
+    /// Mutator threads' stalls (ZGC), in order.
+    pub stalls: Vec<JvmStall>,
+    /// Threads' lines of Shenandoah's pacing reports (`-Xlog:gc+stats`).
+    pub pacing: Vec<JvmPacing>,
+    /// Each collection's lines, by id.
+    pub cycle_spans: BTreeMap<u64, CycleSpan>,
+    /// The time of the last line with one.
+    pub last_ns: u64,
     pub collector: Option<JvmCollector>,
     /// Pause start markers skipped (`[gc,start] GC(3) Pause Young ...`).
     pub start_lines: usize,
@@ -150,7 +217,7 @@ pub struct JvmLog {
 impl JvmLog {
     /// Every line of the log.
     pub fn lines(&self) -> usize {
-        self.pauses.len() + self.start_lines + self.gc_lines + self.other_lines
+        self.pauses.len() + self.stalls.len() + self.start_lines + self.gc_lines + self.other_lines
     }
 }
 
@@ -189,6 +256,8 @@ struct Parser {
     log: JvmLog,
     /// The first wall-clock time of the GC log, when it has no uptime.
     wall_origin: Option<u64>,
+    /// Inside a pacing report (after `Allocation pacing accrued:`).
+    in_pacing_report: bool,
 }
 
 impl Parser {
@@ -205,37 +274,58 @@ impl Parser {
             return Ok(());
         }
         let clock = self.clock(&decorations[..decorations.len() - 1]);
+        if let Some(t) = clock {
+            self.log.last_ns = self.log.last_ns.max(t);
+        }
+        let in_pacing_report = std::mem::take(&mut self.in_pacing_report);
         if looks_like_pause(msg) {
             if tags.contains(&"start") {
                 self.log.start_lines += 1;
+                if let (Some((gc, _)), Some(t)) = (gc_id(msg), clock) {
+                    self.cycle_span(gc, t, t);
+                }
                 return Ok(());
             }
-            let end_ns = clock.ok_or_else(|| LogError {
-                line,
-                msg: format!(
-                    "expected a time decoration before the tags (uptime `[0.234s]`, uptimemillis `[234ms]`, \
-                     uptimenanos `[234000000ns]`, time or timemillis), found `{}`: log with \
-                     -Xlog:gc:<output>:uptime,level,tags",
-                    decorations.iter().map(|d| format!("[{d}]")).collect::<String>()
-                ),
-            })?;
+            let end_ns = clock.ok_or_else(|| no_clock(line, &decorations))?;
             let mut pause = parse_pause(msg).map_err(|msg| LogError { line, msg })?;
             pause.line = line;
             pause.end_ns = end_ns;
-            if let Some(h) = pause.heap {
-                self.heap(h);
+            let start_ns = end_ns.saturating_sub(pause.duration_ns);
+            self.cycle_span(pause.gc, start_ns, end_ns);
+            if let Some(heap) = pause.heap {
+                self.heap(heap);
+                self.cycle_heap(pause.gc, HeapAt { heap, start_ns, end_ns, whole_cycle: false });
             }
+            let span = self.log.cycle_spans.get_mut(&pause.gc).expect("just added");
+            span.trigger = span.trigger.or(pause.trigger);
             self.log.pauses.push(pause);
             return Ok(());
         }
+        if tags[..] == ["gc"] {
+            if let Some(stall) = parse_stall(msg) {
+                let (kind, thread, duration_ns) = stall.map_err(|msg| LogError { line, msg })?;
+                let end_ns = clock.ok_or_else(|| no_clock(line, &decorations))?;
+                let thread = thread.to_string();
+                self.log.stalls.push(JvmStall { line, kind, thread, end_ns, duration_ns });
+                return Ok(());
+            }
+        }
         self.log.gc_lines += 1;
+        // Every line of a collection tells when it ran: its time, less the
+        // duration it ends with (`Concurrent Mark 5.413ms`).
+        let mut span = None;
+        if let (Some((gc, rest)), Some(t)) = (gc_id(msg), clock) {
+            let took = rest.rsplit(' ').next().and_then(parse_duration).unwrap_or(0);
+            span = Some((t.saturating_sub(took), t));
+            self.cycle_span(gc, t.saturating_sub(took), t);
+        }
         match tags[..] {
             ["gc"] => {
                 if let Some(name) = msg.strip_prefix("Using ") {
                     return self.using(line, name);
                 }
                 if let Some((gc, rest)) = gc_id(msg) {
-                    self.cycle_line(gc, rest);
+                    self.cycle_line(gc, rest, span);
                 }
             }
             ["gc", "init"] => {
@@ -243,9 +333,45 @@ impl Parser {
                     self.log.cpus = Some(cpus);
                 }
             }
+            ["gc", "stats"] => {
+                let msg = msg.trim();
+                if msg == "Allocation pacing accrued:" {
+                    self.in_pacing_report = true;
+                } else if in_pacing_report {
+                    if let (Some((paced_ns, window_ns, thread)), Some(end_ns)) = (parse_pacing(msg), clock) {
+                        // `<total>`, `<average total>`, ...: sums, not threads.
+                        if !(thread.starts_with('<') && thread.ends_with('>')) && paced_ns > 0 {
+                            let thread = thread.to_string();
+                            self.log.pacing.push(JvmPacing { line, thread, end_ns, window_ns, paced_ns });
+                        }
+                        self.in_pacing_report = true;
+                    }
+                }
+            }
             _ => {}
         }
         Ok(())
+    }
+
+    /// Widens collection `gc`'s span to `[start_ns, end_ns]`.
+    fn cycle_span(&mut self, gc: u64, start_ns: u64, end_ns: u64) {
+        let span = self.log.cycle_spans.entry(gc).or_insert(CycleSpan {
+            start_ns,
+            end_ns,
+            first_heap: None,
+            last_heap: None,
+            trigger: None,
+        });
+        span.start_ns = span.start_ns.min(start_ns);
+        span.end_ns = span.end_ns.max(end_ns);
+    }
+
+    /// A heap transition of collection `gc` (whose span exists).
+    fn cycle_heap(&mut self, gc: u64, h: HeapAt) {
+        if let Some(span) = self.log.cycle_spans.get_mut(&gc) {
+            span.first_heap.get_or_insert(h);
+            span.last_heap = Some(h);
+        }
     }
 
     /// A line that is not the GC log's; noted when it `may_be_stray` and
@@ -289,19 +415,76 @@ impl Parser {
         Ok(())
     }
 
-    /// Another `[gc] GC(N) ...` line: a ZGC cycle's cause, heap transitions.
-    fn cycle_line(&mut self, gc: u64, rest: &str) {
+    /// Another `[gc] GC(N) ...` line, logged over `span`: a ZGC cycle's
+    /// cause, heap transitions.
+    fn cycle_line(&mut self, gc: u64, rest: &str, span: Option<(u64, u64)>) {
+        let mut whole_cycle = false;
         for kind in ["Garbage Collection (", "Major Collection (", "Minor Collection ("] {
             if let Some((cause, _)) = rest.strip_prefix(kind).and_then(close_paren) {
+                whole_cycle = true;
                 if let Some(t) = trigger_name(cause) {
                     self.log.cycle_causes.entry(gc).or_insert(t);
                 }
             }
         }
-        for h in rest.split(' ').filter(|t| t.contains("->")).filter_map(parse_heap) {
-            self.heap(h);
+        for heap in rest.split(' ').filter(|t| t.contains("->")).filter_map(parse_heap) {
+            self.heap(heap);
+            if let Some((start_ns, end_ns)) = span {
+                self.cycle_heap(gc, HeapAt { heap, start_ns, end_ns, whole_cycle });
+            }
         }
     }
+}
+
+/// The error for a pause or stall line without a time decoration.
+fn no_clock(line: usize, decorations: &[&str]) -> LogError {
+    LogError {
+        line,
+        msg: format!(
+            "expected a time decoration before the tags (uptime `[0.234s]`, uptimemillis `[234ms]`, \
+             uptimenanos `[234000000ns]`, time or timemillis), found `{}`: log with \
+             -Xlog:gc:<output>:uptime,level,tags",
+            decorations.iter().map(|d| format!("[{d}]")).collect::<String>()
+        ),
+    }
+}
+
+/// ZGC's stalls of a mutator thread, by the name it logs them under
+/// (`ZStatCriticalPhase`s of zPageAllocator.cpp and zRelocate.cpp), and
+/// their kind.
+const STALLS: [(&str, &str); 2] = [("Allocation Stall", "allocation-stall"), ("Relocation Stall", "relocation-stall")];
+
+/// A stall line's message (ZGC: `ZStatCriticalPhase::register_end` logs
+/// `"%s (%s) %.3fms"` — name, thread, duration — at `Info, gc`, without a
+/// `GC(N)`, when the thread resumes): its kind, thread and duration. `None`
+/// when the message is not a stall's; an error when it starts like one
+/// (`Allocation Stall (`) but does not parse, since a stall dropped would
+/// hide a thread's wait.
+fn parse_stall(msg: &str) -> Option<Result<(&'static str, &str, u64), String>> {
+    let (name, kind) = STALLS.iter().find(|(name, _)| msg.strip_prefix(name).is_some_and(|r| r.starts_with(" (")))?;
+    let r = &msg[name.len() + 2..];
+    let Some((thread, duration)) = r.trim_end().rsplit_once(") ") else {
+        return Some(Err(format!(
+            "expected `{name} (<thread>) <duration>` (like `{name} (main) 12.679ms`), found `{msg}`"
+        )));
+    };
+    match parse_duration(duration) {
+        Some(ns) => Some(Ok((kind, thread, ns))),
+        None => Some(Err(format!(
+            "expected the stall's duration at the end of the line (like `12.679ms`), found `{duration}`"
+        ))),
+    }
+}
+
+/// A thread's line of a Shenandoah pacing report (`ShenandoahPacer::
+/// print_cycle_on`: `"%5.0f of %5.0f ms (%5.1f%%): %s"`, paced and elapsed
+/// milliseconds, the share, the thread), trimmed: (paced ns, elapsed ns,
+/// thread).
+fn parse_pacing(msg: &str) -> Option<(u64, u64, &str)> {
+    let (paced, r) = msg.split_once(" of ")?;
+    let (window, r) = r.trim_start().split_once(" ms (")?;
+    let (_, thread) = r.split_once("%): ")?;
+    Some((decimal_ns(paced.trim(), 1_000_000)?, decimal_ns(window.trim(), 1_000_000)?, thread))
 }
 
 /// The bracketed decorations at the start of `text` and the message after
@@ -737,7 +920,10 @@ pub fn label(log: &JvmLog) -> &'static str {
 }
 
 /// What a parsed log gives `gcwb import` ([`super::Imported`]): the pauses
-/// ([`pauses`]), the label ([`label`]) and the summary cells the log tells:
+/// ([`pauses`]), the collections (`imported_cycles`), the thread stalls
+/// (start = the line's time less the duration) and pacing totals, the
+/// log's last time, the label ([`label`]) and the summary cells the log
+/// tells:
 /// `gc_count` (the collections with a pause: distinct ids),
 /// `peak_heap_bytes` (the largest heap occupancy of any heap transition,
 /// when one is printed), `final_live_bytes` (the heap after the last full
@@ -786,9 +972,29 @@ pub fn imported(log: JvmLog) -> Result<super::Imported, String> {
         Some(c) => format!("`Using {}`, line {}", c.name, c.line),
         None => "no `Using ...` line".to_string(),
     };
+    let mut held_up = String::new();
+    if !log.stalls.is_empty() {
+        held_up += &format!(", {} thread stalls", log.stalls.len());
+    }
+    if !log.pacing.is_empty() {
+        held_up += &format!(", {} threads' pacing totals", log.pacing.len());
+    }
+    let end_ns = pauses.iter().map(|p| p.start_ns + p.duration_ns).fold(log.last_ns, u64::max);
+    let mut stalls: Vec<super::ThreadStall> = log
+        .stalls
+        .iter()
+        .map(|s| super::ThreadStall {
+            kind: s.kind,
+            thread: s.thread.clone(),
+            start_ns: s.end_ns.saturating_sub(s.duration_ns),
+            duration_ns: s.duration_ns,
+        })
+        .collect();
+    // Logged as they end; written in the order they began.
+    stalls.sort_by_key(|s| s.start_ns);
     Ok(super::Imported {
         description: format!(
-            "{} pauses in {cycles} GC cycles ({named}), {} other GC log lines and {} other lines skipped",
+            "{} pauses in {cycles} GC cycles ({named}){held_up}, {} other GC log lines and {} other lines skipped",
             pauses.len(),
             log.start_lines + log.gc_lines,
             log.other_lines
@@ -797,7 +1003,56 @@ pub fn imported(log: JvmLog) -> Result<super::Imported, String> {
         facts,
         default_label: label(&log).to_string(),
         warnings,
+        cycles: imported_cycles(&log),
+        stalls,
+        lost_totals: log
+            .pacing
+            .iter()
+            .map(|p| crate::summary::LostTotal {
+                start_ns: p.end_ns.saturating_sub(p.window_ns),
+                end_ns: p.end_ns,
+                lost_ns: p.paced_ns,
+            })
+            .collect(),
+        end_ns,
+        procs: log.cpus.map(|c| c as usize),
+        format: "jvm-gc-log",
     })
+}
+
+/// How far from a cycle's first (last) moment a heap transition may be and
+/// still tell the heap when the cycle started (ended): the `uptime`
+/// decoration's resolution.
+const CLOCK_SLACK_NS: u64 = 1_000_000;
+
+/// The collections as `cycles.csv` rows, by id: from the first to the last
+/// moment any of its lines shows (a line ending in a duration,
+/// `Concurrent Mark 5.413ms`, began that long before it was logged), its
+/// cause, and the heap where a heap transition tells it: `heap_live_before`
+/// from the first transition when that is at the cycle's start (a young or
+/// full collection's pause, `24M->4M(256M)`) or is the cycle's summary
+/// (ZGC's `Garbage Collection (...) 64M(100%)->6M(9%)`: the heap at mark
+/// start), `heap_live_after` from the last when that is at its end (or the
+/// summary); a transition in the middle of a cycle (G1's `Pause Remark`,
+/// Shenandoah's first `Concurrent cleanup`) tells neither. What the log
+/// does not print (marked bytes, the next goal, ...) is empty.
+fn imported_cycles(log: &JvmLog) -> Vec<super::ImportedCycle> {
+    log.cycle_spans
+        .iter()
+        .map(|(&gc, span)| {
+            let at_start = |h: &&HeapAt| h.whole_cycle || h.start_ns <= span.start_ns + CLOCK_SLACK_NS;
+            let at_end = |h: &&HeapAt| h.whole_cycle || h.end_ns + CLOCK_SLACK_NS >= span.end_ns;
+            super::ImportedCycle {
+                gc,
+                trigger: log.cycle_causes.get(&gc).copied().or(span.trigger),
+                start_ns: span.start_ns,
+                end_ns: span.end_ns,
+                heap_live_before: span.first_heap.as_ref().filter(at_start).map(|h| h.heap.before),
+                heap_live_after: span.last_heap.as_ref().filter(at_end).map(|h| h.heap.after),
+                ..super::ImportedCycle::default()
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -1110,7 +1365,9 @@ done
     fn no_prefix_of_a_line_panics() {
         let real = include_str!("../../tests/data/jvm/g1-jdk17.log");
         let odd = "[0.1s][info][gc] GC(7) y: Pause Mark Start (Ma(jor)) 24µM->4M(25µ6M) 3.4µs\n\
-                   [2024-02-29T23:59:59.900+0100][µ][gc,µ] GC(µ) Pause µ (µ) 1µs\n";
+                   [2024-02-29T23:59:59.900+0100][µ][gc,µ] GC(µ) Pause µ (µ) 1µs\n\
+                   [0.2s][info][gc] Allocation Stall (µ (x)) 12.5µs\n\
+                   [0.2s][info][gc,stats]     1µ of  µ5 ms (µ%): <µ>\n";
         let mut pauses = 0;
         for line in real.lines().chain(odd.lines()) {
             for (i, _) in line.char_indices().chain(std::iter::once((line.len(), ' '))) {
@@ -1120,6 +1377,11 @@ done
             }
         }
         assert!(pauses > 70, "the whole pause lines parse: {pauses}");
+        let stall = "[0.211s][info][gc       ] Allocation Stall (main) 16.672ms";
+        assert_eq!(parse_log(stall.as_bytes()).unwrap().stalls.len(), 1);
+        for (i, _) in stall.char_indices().filter(|(i, _)| *i > 0) {
+            assert!(parse_log(&stall.as_bytes()[..i]).map_or(true, |log| log.stalls.is_empty()), "{i}");
+        }
     }
 
     #[test]

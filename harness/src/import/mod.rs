@@ -12,9 +12,10 @@
 //!   (scripts/java-compare.sh runs scripts/java/Alloc.java and imports its
 //!   log).
 //!
-//! Each format's parser turns its log into one [`Imported`] — the pauses
-//! and the summary cells the log tells — and everything after that is
-//! shared. The import writes, into `--out`:
+//! Each format's parser turns its log into one [`Imported`] — the pauses,
+//! the collections, the threads the collector held up and the summary
+//! cells the log tells — and everything after that is shared. The import
+//! writes, into `--out`:
 //!
 //! - `pauses.csv`: every stop-the-world pause, start times on the program's
 //!   clock (since it started), `ttsp_ns` empty. A Go cycle gives two,
@@ -23,16 +24,41 @@
 //!   a JVM pause gives one, its phase named after the pause (`young`,
 //!   `full`, `remark`, `mark-start`, `init-mark`, ...: see [`jvm_gc_log`]);
 //! - `phases.csv`: per-phase statistics ([`crate::metrics::phase_summaries`]);
+//! - `cycles.csv`: one row per collection in a run's columns, filled where
+//!   the log tells ([`derived::cycles_csv`]): its start and end, trigger,
+//!   and heap sizes — for a gctrace the heap at the start, the marked heap,
+//!   the mark's time and the next goal ([`go_gctrace::cycles`]); for a JVM
+//!   the heap before and after the collection ([`jvm_gc_log`]) — so the
+//!   pause timeline draws the heap;
+//! - `assists.csv`: the mutator threads the collector held up, one row
+//!   each, in a run's columns (`kind` and `thread` filled, the goroutine
+//!   and work empty): ZGC's `Allocation Stall` and `Relocation Stall`
+//!   lines (a thread waiting for memory, not a stopped world). A gctrace
+//!   tells no single assist, so a Go import's file is empty;
+//! - `mmu.csv`: minimum and bounded mutator utilization over `[0, the
+//!   log's last time]`, from the pauses and the held-up threads by the
+//!   model gcwb's runs use ([`crate::summary::mutator_utilization`]): a
+//!   pause stops all `procs` workers, a stall one of them (one thread's
+//!   overlapping stalls count once), and time a log gives only as a total
+//!   over an interval — Go's assist CPU time per cycle, spread over its
+//!   mark; Shenandoah's pacing per thread per report (`-Xlog:gc+stats`),
+//!   spread over the report's interval — evenly. `procs` is `--procs`,
+//!   else the log's (Go's `N P`, a JVM's available CPUs under
+//!   `-Xlog:gc*`), else 1, with a warning when there are stalls;
 //! - `summary.csv`: one row in `summary.csv`'s columns
 //!   ([`crate::columns::header`]), `collector` the `--label` (by
 //!   default `go-runtime` for Go; for a JVM `jvm-g1`, `jvm-zgc`, ... from
-//!   the log's `Using ...` line). Filled in: `trace`, `collector`, `status`
-//!   `ok`, the pause statistics ([`crate::metrics::summarize_pauses`], as
-//!   for a run), where `summary.csv` has them the per-phase pause columns
-//!   (`sweep_term_p99_ns`, ...), and what the log tells
-//!   ([`Imported::facts`]). For a gctrace: `procs` (of the last cycle),
-//!   `gc_count`, `peak_heap_bytes` (the largest heap at a cycle's start or
-//!   end), `final_live_bytes` (the last cycle's marked heap),
+//!   the log's `Using ...` line), `imported_from` the format. Filled in:
+//!   `trace`, `collector`, `status` `ok`, the pause statistics
+//!   ([`crate::metrics::summarize_pauses`], as for a run), where
+//!   `summary.csv` has them the per-phase pause columns
+//!   (`sweep_term_p99_ns`, ...), `mmu_1ms`, `mmu_10ms`, `mmu_100ms` (when
+//!   the log is that long), the stalls' `assist_count`, `assist_max_ns` and
+//!   `assist_total_ns` (with the reported totals) when the log has any
+//!   ([`derived::facts`]), and what the log tells ([`Imported::facts`]).
+//!   For a gctrace: `procs` (of the last cycle), `gc_count`,
+//!   `peak_heap_bytes` (the largest heap at a cycle's start or end),
+//!   `final_live_bytes` (the last cycle's marked heap),
 //!   `marked_bytes_total`, `mark_total_ns` (the concurrent mark's
 //!   wall-clock time), `gc_cpu_used_fraction` (Go's `GCCPUFraction` at the
 //!   last cycle, in whole percent: the share of all processors' time since
@@ -43,8 +69,9 @@
 //!   time, idle marking not included);
 //!   heap sizes are Go's whole MiB (truncated), times as exact as Go
 //!   printed them (two significant digits). For a JVM log: see
-//!   [`jvm_gc_log::imported`]. Every other column — the trace's events and
-//!   allocations, wall time, GOGC, time to safepoint, MMU — stays empty: the
+//!   [`jvm_gc_log::imported`]; its `gc_cpu_fraction` is the MMU model's
+//!   lost share, as for a run. Every other column — the trace's events and
+//!   allocations, wall time, GOGC, time to safepoint — stays empty: the
 //!   log does not tell it.
 //!
 //! Every file is rendered first and then written atomically
@@ -54,13 +81,16 @@
 //! line and what was expected, and a log without a single GC line is an
 //! error too (not an empty chart).
 
+pub mod derived;
 pub mod go_gctrace;
 pub mod jvm_gc_log;
 
 use crate::columns::header as summary_header;
 use crate::metrics::{phase_summaries, summarize_pauses, PauseRecord, PauseSummary};
-use crate::report::{pauses_csv, phases_csv, write_atomically};
+use crate::report::{mmu_csv, pauses_csv, phases_csv, write_atomically};
+use crate::summary::LostTotal;
 use clap::ValueEnum;
+pub use derived::{ImportedCycle, ThreadStall};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
@@ -85,9 +115,15 @@ pub struct ImportArgs {
     pub format: ImportFormat,
     /// The log (`-`: standard input).
     pub log: PathBuf,
-    /// Directory for the CSV files (summary.csv, pauses.csv, phases.csv).
+    /// Directory for the CSV files (summary.csv, pauses.csv, phases.csv,
+    /// cycles.csv, assists.csv, mmu.csv).
     #[arg(short, long)]
     pub out: PathBuf,
+    /// The threads the program ran its work on, as gcwb's procs: a thread's
+    /// stall holds up one of them in the MMU [default: the log's (Go's
+    /// `N P`; a JVM's `CPUs: ... N available` under -Xlog:gc*), else 1].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub procs: Option<u16>,
     /// The `collector` column, e.g. go1.19 [default: go-runtime for a
     /// gctrace; for a JVM log jvm-g1, jvm-zgc, ... after its `Using ...`
     /// line, else jvm].
@@ -120,6 +156,21 @@ pub struct Imported {
     /// Warnings, one line each, for standard error once the files are
     /// written.
     pub warnings: Vec<String>,
+    /// The collections, in order (`cycles.csv`).
+    pub cycles: Vec<ImportedCycle>,
+    /// Mutator threads held up by the collector, logged one by one
+    /// (`assists.csv`).
+    pub stalls: Vec<ThreadStall>,
+    /// Mutator time the log reports only as totals over intervals (Go's
+    /// assist CPU time per cycle, Shenandoah's pacing per report).
+    pub lost_totals: Vec<LostTotal>,
+    /// The last moment the log shows, on the pauses' clock: the MMU's
+    /// span is `[0, end_ns]`.
+    pub end_ns: u64,
+    /// The processors the log says the program ran on.
+    pub procs: Option<usize>,
+    /// The log format, for the summary's `imported_from`.
+    pub format: &'static str,
 }
 
 /// What a malformed log is: the line (1-based, 0 for the file as a whole)
@@ -156,15 +207,29 @@ pub fn for_each_line(
 /// code (0, or 2 with one line on stderr).
 pub fn import_command(a: &ImportArgs) -> i32 {
     let name = a.log.display().to_string();
-    let imported = match read(a.format, &a.log) {
+    let mut imported = match read(a.format, &a.log) {
         Ok(i) => i,
         Err(msg) => {
             eprintln!("gcwb: {name}: {msg}");
             return 2;
         }
     };
+    let procs = match (a.procs, imported.procs) {
+        (Some(p), _) => usize::from(p),
+        (None, Some(p)) => p,
+        (None, None) => {
+            if !imported.stalls.is_empty() || !imported.lost_totals.is_empty() {
+                imported.warnings.push(
+                    "the log does not say how many processors the program ran on (-Xlog:gc* prints `CPUs: ...`): \
+                     its thread stalls are counted as stopping the whole program in the MMU; give --procs N"
+                        .to_string(),
+                );
+            }
+            1
+        }
+    };
     let label = a.label.as_deref().unwrap_or(&imported.default_label);
-    let files = match render(&name, label, &imported) {
+    let files = match render(&name, label, &imported, procs, a.procs.is_some()) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("gcwb: cannot render the results: {e}");
@@ -225,22 +290,48 @@ fn with_input<T>(path: &Path, parse: impl FnOnce(&mut dyn BufRead) -> T) -> Resu
     }
 }
 
-/// The files of an import, named, rendered in memory.
-fn render(trace: &str, label: &str, imported: &Imported) -> std::io::Result<Vec<(&'static str, Vec<u8>)>> {
+/// The files of an import, named, rendered in memory: the program ran on
+/// `procs` workers (given by `--procs` when `procs_given`).
+fn render(
+    trace: &str,
+    label: &str,
+    imported: &Imported,
+    procs: usize,
+    procs_given: bool,
+) -> std::io::Result<Vec<(&'static str, Vec<u8>)>> {
+    let util = derived::utilization(imported, procs);
+    // `--procs` overrides the log; the log's own cells come before what is
+    // derived here (Go's `gc_cpu_fraction` is Go's own).
+    let mut facts: Vec<(&'static str, String)> = Vec::new();
+    if procs_given {
+        facts.push(("procs", procs.to_string()));
+    }
+    facts.extend(imported.facts.iter().cloned());
+    facts.extend(derived::facts(imported, &util));
+    facts.push(("imported_from", imported.format.to_string()));
+    let row = Imported { facts, ..imported.clone() };
     let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
     w.write_record(summary_header())?;
-    w.write_record(summary_record(trace, label, imported))?;
+    w.write_record(summary_record(trace, label, &row))?;
     let summary = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
     // No log format tells the time to safepoint: empty.
     let pauses = &imported.pauses;
     let pause_rows = pauses_csv(pauses.iter().map(|p| (label, p, None)))?;
     let phases = phases_csv(std::iter::once((label, &pauses[..])))?;
-    Ok(vec![("summary.csv", summary), ("pauses.csv", pause_rows), ("phases.csv", phases)])
+    Ok(vec![
+        ("summary.csv", summary),
+        ("pauses.csv", pause_rows),
+        ("phases.csv", phases),
+        ("cycles.csv", derived::cycles_csv(label, &imported.cycles)?),
+        ("assists.csv", derived::stalls_csv(label, &imported.stalls)?),
+        ("mmu.csv", mmu_csv(std::iter::once((label, util)))?),
+    ])
 }
 
 /// The summary row of an import, one cell per column of
 /// [`summary_header`], in its order: what the log tells, empty elsewhere
-/// (so a column added to `summary.csv` later is simply empty here).
+/// (so a column added to `summary.csv` later is simply empty here). A
+/// column among the facts twice takes its first value.
 pub fn summary_record(trace: &str, label: &str, imported: &Imported) -> Vec<String> {
     summary_record_for(&summary_header(), trace, label, imported)
 }
@@ -370,7 +461,7 @@ gc 2 @0.250s 3%: 0.15+12+0.28 ms clock, 0.30+0.40/11/0.070+0.57 ms cpu, 7->8->3 
     #[test]
     fn the_files_have_a_runs_columns_and_empty_cells_for_what_is_unknown() {
         let imported = go_gctrace::imported(go_gctrace::parse_log(LOG.as_bytes()).unwrap()).unwrap();
-        let files = render("go.log", "go-runtime", &imported).unwrap();
+        let files = render("go.log", "go-runtime", &imported, 2, false).unwrap();
         let text = |name: &str| String::from_utf8(files.iter().find(|(f, _)| *f == name).unwrap().1.clone()).unwrap();
         assert_eq!(
             text("pauses.csv"),
