@@ -372,8 +372,9 @@ impl Heap {
         self.inner.allocate_black.load(Ordering::Relaxed)
     }
 
-    /// Gives `cache`'s spans back to the central lists (its unused slots
-    /// stop counting in `heap_live`) and flushes its allocation counts.
+    /// Gives `cache`'s spans back to the central lists (for any cache to
+    /// allocate from) and publishes what it allocated to `heap_live` and the
+    /// allocation counts.
     pub fn flush_cache(&self, cache: &mut AllocCache) {
         cache.flush();
     }
@@ -412,8 +413,9 @@ impl Heap {
         self.inner.peak_inuse.load(Ordering::Relaxed)
     }
 
-    /// Objects allocated so far (caches report theirs when they refill or
-    /// are flushed, so this lags a little behind).
+    /// Objects allocated so far (caches publish theirs every
+    /// [`PUBLISH_BYTES`], at refills and when flushed, so this lags a little
+    /// behind).
     pub fn objects_allocated(&self) -> u64 {
         self.inner.objects_allocated.load(Ordering::Relaxed)
     }
