@@ -50,10 +50,29 @@ impl Default for Capabilities {
 /// Go's minimum heap goal: 4 MiB (`heapMinimum` in runtime/mgcpacer.go).
 pub const MIN_HEAP_GOAL_BYTES: u64 = 4 << 20;
 
+/// The most workers (GOMAXPROCS) a run may have: 1024. Go's runtime had
+/// such a bound, `_MaxGomaxprocs` (a fixed array of Ps: 256, later 1024),
+/// until Go 1.10. gcwb keeps one so that a mistyped value is refused
+/// rather than tried: it is above the hardware threads of the machines
+/// gcwb models, and idle workers cost nothing, so it limits no experiment.
+pub const MAX_PROCS: usize = 1024;
+
+/// Threads a collector gives parallel GC work for `procs` workers: one per
+/// worker, as Go runs a mark worker per P, but no more than the machine has
+/// hardware threads (or two, whichever is more, so that marking is
+/// parallel even on one core): more could not mark any faster, and every
+/// parallel phase would wake them all, so the pause would time the
+/// operating system's scheduler, not the collector.
+pub fn gc_threads(procs: usize) -> usize {
+    let hardware = std::thread::available_parallelism().map_or(1, |n| n.get());
+    procs.clamp(1, hardware.max(2))
+}
+
 /// Settings common to every collector.
 #[derive(Clone, Debug)]
 pub struct GcConfig {
-    /// Parallel GC workers (like GOMAXPROCS).
+    /// Workers (GOMAXPROCS, at most [`MAX_PROCS`]); parallel GC work runs
+    /// on [`gc_threads`] of them.
     pub procs: usize,
     /// GOGC percent; `None` is `GOGC=off` (collect only when asked).
     pub gogc: Option<u32>,
@@ -98,7 +117,7 @@ impl GcConfig {
 impl Default for GcConfig {
     fn default() -> Self {
         GcConfig {
-            procs: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            procs: std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_PROCS),
             gogc: Some(100),
             min_heap_goal: MIN_HEAP_GOAL_BYTES,
             heap_reserve_bytes: crate::heap::DEFAULT_RESERVE_BYTES,

@@ -65,11 +65,12 @@ pub struct ParallelMarker {
 }
 
 impl ParallelMarker {
-    /// A marker with `procs` worker threads (at least one).
+    /// A marker for `procs` workers: [`crate::collector::gc_threads`]
+    /// threads.
     pub fn new(procs: usize, name: &str) -> ParallelMarker {
         let name = name.to_string();
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(procs.max(1))
+            .num_threads(crate::collector::gc_threads(procs))
             .thread_name(move |i| format!("{name}-gc-{i}"))
             .build()
             .expect("cannot start GC worker threads");

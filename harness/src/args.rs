@@ -48,7 +48,9 @@ impl TraceArgs {
 /// `compare`): [`settings`] turns them into [`RunSettings`].
 #[derive(clap::Args, Debug)]
 pub struct GcArgs {
-    /// Worker threads (GOMAXPROCS); default: the machine's cores.
+    /// Worker threads (GOMAXPROCS), 1 to 1024 (like Go's old
+    /// `_MaxGomaxprocs`; idle workers cost nothing); default: the machine's
+    /// cores.
     #[arg(long, value_parser = parse_procs)]
     pub procs: Option<usize>,
     /// GOGC percent, or `off`.

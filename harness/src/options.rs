@@ -12,6 +12,7 @@
 use crate::engine::RunSpec;
 use crate::replay::ReplayOptions;
 use crate::report::parse_bytes;
+use collectors::collector::MAX_PROCS;
 use collectors::runtime::stack::{MAX_STACK_SETTING_32, MAX_STACK_SETTING_64};
 use collectors::runtime::StackLimit;
 use collectors::{registry, GcConfig};
@@ -89,11 +90,11 @@ pub fn parse_card_bytes(s: &str) -> Result<u64, String> {
     }
 }
 
-/// Parses a worker count (GOMAXPROCS): at least 1.
+/// Parses a worker count (GOMAXPROCS): 1 to [`MAX_PROCS`].
 pub fn parse_procs(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(n) if n >= 1 => Ok(n),
-        _ => Err(format!("expected a number of workers of at least 1, got `{s}`")),
+    match s.parse::<u64>() {
+        Ok(n) if (1..=MAX_PROCS as u64).contains(&n) => Ok(n as usize),
+        _ => Err(format!("expected a number of workers from 1 to {MAX_PROCS} (the most gcwb runs), got `{s}`")),
     }
 }
 
@@ -176,9 +177,9 @@ impl RunSettings {
         Ok(())
     }
 
-    /// `procs`, or the machine's cores; at least 1.
+    /// `procs`, or the machine's cores; 1 to [`MAX_PROCS`].
     pub fn procs(&self) -> usize {
-        self.procs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1)
+        self.procs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).clamp(1, MAX_PROCS)
     }
 
     /// The configuration every collector of the run is made with.
@@ -246,7 +247,9 @@ mod tests {
         assert!(s.set("no_stack", "yes").unwrap_err().contains("true or false"));
         assert!(s.set("tenure_age", "16").unwrap_err().contains("0 to 15"));
         assert!(s.set("card_bytes", "100").unwrap_err().contains("power of two"));
-        assert!(s.set("procs", "0").unwrap_err().contains("at least 1"));
+        assert!(s.set("procs", "0").unwrap_err().contains("from 1 to 1024"));
+        assert!(s.set("procs", "1025").unwrap_err().contains("from 1 to 1024"));
+        assert!(s.set("procs", "4294967296").unwrap_err().contains("from 1 to 1024"));
         assert_eq!(s, RunSettings::default(), "a refused value changes nothing");
     }
 }

@@ -19,7 +19,7 @@ fn small(name: &str) -> Vec<(&'static str, &'static str)> {
         }
         "binary-trees" => vec![("max_depth", "8")],
         "recursion" => vec![("depth", "2000")],
-        "churn" => vec![("goroutines", "300")],
+        "churn" => vec![("goroutines", "300"), ("allocs", "60")],
         "server" => vec![("goroutines", "8"), ("requests", "40"), ("work_ns", "0"), ("cache_entries", "512")],
         "queue" => vec![("capacity", "2000"), ("events", "40000"), ("work_ns", "0")],
         "cache" => vec![("old_objects", "2000"), ("updates", "20000"), ("work_ns", "0")],

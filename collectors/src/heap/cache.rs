@@ -10,7 +10,7 @@
 //! written and its alloc bit set with a plain load and store. No lock and no
 //! read-modify-write: while a cache holds a span, it is the only writer of
 //! that span's alloc bits (other caches cannot take a span that is not on a
-//! central list, and the sweeper runs only while no one allocates), so
+//! central list, and no sweep touches it: see below), so
 //! `Relaxed` is enough for the load; the store is `Release` so that a marker
 //! that sees the bit (`Acquire`) also sees the zeroed words and metadata —
 //! on x86-64 both are plain moves.
@@ -18,17 +18,32 @@
 //! When the word runs out, the next words of the same span are scanned (the
 //! semi-fast path, still lock-free); when the span is full, the cache gives
 //! it back and *refills* from the class's central partial list or with a
-//! fresh span. Refill is where `heap_live` grows by the span's free bytes and
-//! where the trigger is checked (Go's `mcache.refill`).
+//! fresh span (Go's `mcache.refill`). While a concurrent sweep is under way,
+//! a refill that finds no partial span sweeps a few spans itself before it
+//! takes fresh pages (Go's lazy sweeping in `mcentral.cacheSpan`).
 //!
-//! After a sweep, a cache's copies are stale (the sweep may have freed slots
-//! in the spans it holds). Every sweep bumps the heap's sweep epoch; the fast
-//! path compares it with the cache's and, on a mismatch, the slow path
-//! reloads every held span from its swept alloc bits, starting from slot 0 —
-//! after sweeping it, if a concurrent sweep has not yet (`sweeper.rs`).
-//! While a concurrent sweep is under way, a refill that finds no partial
-//! span sweeps a few spans itself before it takes fresh pages (Go's lazy
-//! sweeping in `mcentral.cacheSpan`).
+//! **Accounting.** A cache counts what it allocates locally and *publishes*
+//! it every [`PUBLISH_BYTES`] (and at every refill and flush): the bytes go
+//! to `heap_live`, where the trigger is checked, and the slots it has
+//! reached in each span it allocated from go to the heap's in-use figure
+//! (`HeapInner::touch`). A span's free slots are never counted as live or
+//! in use just because a cache holds the span. Go's `mcache.refill` counts
+//! them (conservatively, the whole span at once); with P workers each
+//! holding a span of every class it uses, that is up to P × classes × 8 KiB
+//! the program never allocated — at 64 workers more than the 4 MiB minimum
+//! goal, so a collection found the heap at its next goal as soon as it
+//! ended. Here what is not yet published is at most [`PUBLISH_BYTES`] per
+//! cache, and only caches that allocated since their last publish have any.
+//!
+//! **A sweep takes every span back.** Every sweep bumps the heap's sweep
+//! epoch, with the world stopped; from then on the spans the caches held
+//! belong to the sweep, like any other span (it frees, lists or releases
+//! them). A cache notices the new epoch on its next allocation (the fast
+//! path compares epochs) and drops its copies without touching the spans —
+//! Go's `mcache.prepareForSweep` releasing every mcache at mark termination,
+//! with the "stale span" case of `releaseAll` as the only case. What it
+//! allocated but had not published is still published: the sweep subtracts
+//! what it frees, so `heap_live` comes out exact either way.
 
 use super::bitmap::{valid_mask, WORD_BITS};
 use super::size_classes::{size_to_class, SpanClass, MAX_SMALL_BYTES, NUM_SPAN_CLASSES};
@@ -36,6 +51,17 @@ use super::span::{SideTables, Span, SpanId};
 use super::{Address, HeapError, HeapInner, WORD_BYTES};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+
+/// Bytes a cache allocates before it publishes them to `heap_live` (and
+/// the slots it reached to the in-use figure). The trigger is checked at
+/// each publish, so a collection starts at most this much late per cache
+/// that allocated since its last publish; the cost is a few atomic adds
+/// every 4 KiB (about 60 small blocks), against Go's every span (8 KiB
+/// and up).
+pub const PUBLISH_BYTES: u64 = 4 << 10;
+
+/// Words of the bitmask of span classes with unpublished slots.
+const CLASS_MASK_WORDS: usize = NUM_SPAN_CLASSES.div_ceil(64);
 
 /// A cache's state for one span class.
 #[derive(Clone, Copy)]
@@ -53,14 +79,26 @@ struct CachedSpan {
     word: u32,
     /// Slots in the span.
     nelems: u32,
+    /// One past the highest slot this cache has taken (slots are taken in
+    /// increasing order while it holds the span).
+    reached: u32,
     /// The held span, 0 for none.
     id: SpanId,
     /// Blocks must be zeroed when allocated.
     needzero: bool,
 }
 
-const EMPTY: CachedSpan =
-    CachedSpan { free: 0, base: 0, elem: 0, tables: std::ptr::null(), word: 0, nelems: 0, id: 0, needzero: true };
+const EMPTY: CachedSpan = CachedSpan {
+    free: 0,
+    base: 0,
+    elem: 0,
+    tables: std::ptr::null(),
+    word: 0,
+    nelems: 0,
+    reached: 0,
+    id: 0,
+    needzero: true,
+};
 
 /// A mutator worker's allocation cache. Owned by one thread at a time
 /// (`Send`, not `Sync`); made by [`crate::heap::Heap::new_cache`].
@@ -70,14 +108,16 @@ const EMPTY: CachedSpan =
 /// (like [`Heap::flush_cache`](crate::heap::Heap::flush_cache)).
 pub struct AllocCache {
     heap: Arc<HeapInner>,
-    /// The heap's sweep epoch this cache's copies are valid for.
+    /// The heap's sweep epoch this cache's spans are valid for.
     epoch: u64,
-    /// Set when an allocation through this cache made heap_live reach the
-    /// trigger; cleared by `take_trigger`.
+    /// Set when a publish by this cache made heap_live reach the trigger;
+    /// cleared by `take_trigger`.
     pub(crate) trigger_hit: bool,
-    /// Objects and bytes allocated since the last flush of the counts.
+    /// Objects and bytes allocated since the last publish.
     objects: u64,
     bytes: u64,
+    /// Span classes whose `reached` has moved since the last publish.
+    unpublished: [u64; CLASS_MASK_WORDS],
     slots: [CachedSpan; NUM_SPAN_CLASSES],
 }
 
@@ -90,7 +130,15 @@ unsafe impl Send for AllocCache {}
 impl AllocCache {
     pub(crate) fn new(heap: Arc<HeapInner>) -> AllocCache {
         let epoch = heap.sweep_epoch.load(Ordering::Relaxed);
-        AllocCache { heap, epoch, trigger_hit: false, objects: 0, bytes: 0, slots: [EMPTY; NUM_SPAN_CLASSES] }
+        AllocCache {
+            heap,
+            epoch,
+            trigger_hit: false,
+            objects: 0,
+            bytes: 0,
+            unpublished: [0; CLASS_MASK_WORDS],
+            slots: [EMPTY; NUM_SPAN_CLASSES],
+        }
     }
 
     /// Did an allocation through this cache reach the heap's trigger since
@@ -98,6 +146,15 @@ impl AllocCache {
     #[inline]
     pub fn take_trigger(&mut self) -> bool {
         std::mem::take(&mut self.trigger_hit)
+    }
+
+    /// Spans this cache holds now (none after a sweep, until it allocates
+    /// again).
+    pub fn spans_held(&self) -> usize {
+        if self.epoch != self.heap.sweep_epoch.load(Ordering::Relaxed) {
+            return 0;
+        }
+        self.slots.iter().filter(|e| e.id != 0).count()
     }
 
     /// Is this cache `heap`'s, and up to date with its last sweep?
@@ -116,17 +173,19 @@ impl AllocCache {
     /// the fast path.
     #[inline(always)]
     pub(crate) fn take(&mut self, heap: &HeapInner, spc: SpanClass, size: u64, ptr_slots: u32) -> Address {
-        let e = &mut self.slots[spc.index()];
+        let i = spc.index();
+        let e = &mut self.slots[i];
         debug_assert!(e.free != 0 && e.id != 0);
         let bit = e.free.trailing_zeros();
         e.free &= e.free - 1;
         let idx = e.word * WORD_BITS + bit;
+        e.reached = idx + 1;
         let addr = e.base + idx as u64 * e.elem;
         // SAFETY: `tables` was taken from the held span in `load_span`. Side
         // tables are owned by the arena inside `heap` (kept alive by this
         // cache's Arc) and never freed before it; the span is held by this
-        // cache, so the sweeper does not release it and its tables stay its
-        // own. Access is atomic.
+        // cache, so no sweep releases it and its tables stay its own. Access
+        // is atomic.
         let t = unsafe { &*e.tables };
         if e.needzero {
             heap.zero(addr, size.div_ceil(WORD_BYTES));
@@ -134,8 +193,13 @@ impl AllocCache {
         t.meta[idx as usize].store(SideTables::pack(size, ptr_slots), Ordering::Relaxed);
         let w = &t.alloc.words()[e.word as usize];
         w.store(w.load(Ordering::Relaxed) | (1 << bit), Ordering::Release);
+        let elem = e.elem;
         self.objects += 1;
-        self.bytes += e.elem;
+        self.bytes += elem;
+        self.unpublished[i / 64] |= 1 << (i % 64);
+        if self.bytes >= PUBLISH_BYTES {
+            self.publish();
+        }
         addr
     }
 
@@ -174,6 +238,7 @@ impl AllocCache {
             tables: t,
             word: 0,
             nelems,
+            reached: 0,
             id,
             // From now on blocks are handed out: later users must zero.
             needzero: span.needzero.swap(true, Ordering::Relaxed),
@@ -183,65 +248,81 @@ impl AllocCache {
         }
     }
 
-    /// After a sweep: restart every held span from its swept alloc bits
-    /// (sweeping it first if a concurrent sweep has not yet).
-    fn resync(&mut self, epoch: u64) {
-        for e in self.slots.iter_mut().filter(|e| e.id != 0) {
-            self.heap.ensure_swept(e.id);
-            // SAFETY: as in `take`.
-            let t = unsafe { &*e.tables };
-            e.word = 0;
-            e.free = !t.alloc.words()[0].load(Ordering::Relaxed) & valid_mask(e.nelems, 0);
-            // The sweep may have freed blocks: their memory is dirty.
-            e.needzero = true;
-        }
+    /// A sweep took the spans back: forget them (without touching them:
+    /// they may be listed, held by another cache, or released by now).
+    /// What was allocated stays to be published.
+    fn drop_stale_spans(&mut self, epoch: u64) {
+        self.slots = [EMPTY; NUM_SPAN_CLASSES];
+        // The sweep read the slots reached from the alloc bits.
+        self.unpublished = [0; CLASS_MASK_WORDS];
         self.epoch = epoch;
     }
 
-    /// Adds this cache's allocation counts to the heap's totals.
-    fn flush_counts(&mut self) {
-        self.heap.objects_allocated.fetch_add(std::mem::take(&mut self.objects), Ordering::Relaxed);
-        self.heap.bytes_allocated.fetch_add(std::mem::take(&mut self.bytes), Ordering::Relaxed);
+    /// Publishes what this cache allocated since the last publish: objects
+    /// and bytes to the heap's totals and `heap_live` (raising the trigger
+    /// flag if that reached the trigger), and the slots reached in each
+    /// span it allocated from to the in-use figure.
+    #[cold]
+    #[inline(never)]
+    fn publish(&mut self) {
+        let heap = &*self.heap;
+        if self.epoch == heap.sweep_epoch.load(Ordering::Relaxed) {
+            for (w, bits) in self.unpublished.iter_mut().enumerate() {
+                while *bits != 0 {
+                    let e = &self.slots[w * 64 + bits.trailing_zeros() as usize];
+                    *bits &= *bits - 1;
+                    if let Some(span) = heap.spans.get(e.id) {
+                        heap.touch(span, e.reached);
+                    }
+                }
+            }
+        }
+        let (objects, bytes) = (std::mem::take(&mut self.objects), std::mem::take(&mut self.bytes));
+        heap.objects_allocated.fetch_add(objects, Ordering::Relaxed);
+        heap.bytes_allocated.fetch_add(bytes, Ordering::Relaxed);
+        if heap.add_live(bytes) {
+            self.trigger_hit = true;
+        }
     }
 
-    /// Gives the span of class `spc` back: its free slots stop counting in
-    /// heap_live, and it goes on the partial list if it has any.
+    /// Gives the span of class `spc` back: on the partial list if it has
+    /// free slots. The cache is current (no sweep since it took the span).
     fn give_back(&mut self, spc: SpanClass) {
-        let e = std::mem::replace(&mut self.slots[spc.index()], EMPTY);
+        let i = spc.index();
+        let e = std::mem::replace(&mut self.slots[i], EMPTY);
+        self.unpublished[i / 64] &= !(1 << (i % 64));
         if e.id == 0 {
             return;
         }
         let heap = &*self.heap;
         let span = heap.spans.get(e.id).expect("a cached span exists");
+        heap.touch(span, e.reached);
         let t = span.tables().expect("a cached span has side tables");
-        let free = span.nelems().saturating_sub(t.alloc.count());
-        heap.sub_live(free as u64 * span.elem());
-        span.cached.store(false, Ordering::Relaxed);
-        if free > 0 {
+        if t.alloc.count() < span.nelems() {
             heap.central.push(spc, e.id, &heap.spans);
         }
     }
 
-    /// Gives every span back and flushes the counts.
+    /// Gives every span back (unless a sweep has taken them already) and
+    /// publishes what was allocated.
     pub(crate) fn flush(&mut self) {
-        // Spans held across a sweep are swept before they are given back.
         let epoch = self.heap.sweep_epoch.load(Ordering::Relaxed);
         if self.epoch != epoch {
-            self.resync(epoch);
+            self.drop_stale_spans(epoch);
         }
         for i in 0..NUM_SPAN_CLASSES {
             self.give_back(SpanClass(i as u8));
         }
-        self.flush_counts();
+        self.publish();
     }
 }
 
 impl std::fmt::Debug for AllocCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AllocCache")
-            .field("spans_held", &self.slots.iter().filter(|e| e.id != 0).count())
+            .field("spans_held", &self.spans_held())
             .field("trigger_hit", &self.trigger_hit)
-            .field("unflushed_objects", &self.objects)
+            .field("unpublished_bytes", &self.bytes)
             .finish()
     }
 }
@@ -274,7 +355,7 @@ impl HeapInner {
         );
         let epoch = self.sweep_epoch.load(Ordering::Relaxed);
         if cache.epoch != epoch {
-            cache.resync(epoch);
+            cache.drop_stale_spans(epoch);
         }
         if size > MAX_SMALL_BYTES {
             return self.alloc_large(cache, size, ptr_slots);
@@ -291,10 +372,10 @@ impl HeapInner {
     }
 
     /// Swaps the cache's full span of class `spc` for one with free slots
-    /// (Go's `mcache.refill`).
+    /// (Go's `mcache.refill`), and publishes the cache's allocation.
     fn refill(&self, cache: &mut AllocCache, spc: SpanClass, size: u64) -> Result<(), HeapError> {
         cache.give_back(spc);
-        let (id, span, t, free) = loop {
+        let (id, span, t) = loop {
             // A partial span, else one found by sweeping (while a
             // concurrent sweep is under way), else fresh pages.
             let listed = self.central.pop(spc, &self.spans).or_else(|| self.sweep_for(spc));
@@ -303,18 +384,13 @@ impl HeapInner {
                 None => self.new_small_span(spc, size)?,
             };
             let t = span.tables().expect("an in-use span has side tables");
-            let free = span.nelems().saturating_sub(t.alloc.count());
-            if free > 0 {
-                break (id, span, t, free);
+            if t.alloc.count() < span.nelems() {
+                break (id, span, t);
             }
         };
-        span.cached.store(true, Ordering::Relaxed);
         self.note_young(id, span);
-        if self.add_live(free as u64 * span.elem()) {
-            cache.trigger_hit = true;
-        }
         cache.load_span(spc, id, span, t);
-        cache.flush_counts();
+        cache.publish();
         Ok(())
     }
 }

@@ -115,7 +115,8 @@ impl HeapInner {
             self.pages.lock().free(run.start, run.npages);
             return Err(HeapError::OutOfMemory { requested: elem, reserved: self.len });
         };
-        self.add_inuse(run.npages * PAGE_BYTES);
+        // Nothing is in use until a slot holds a block (`HeapInner::touch`;
+        // a large span's one slot does at once, in `alloc_large`).
         Ok((id, span))
     }
 
@@ -146,21 +147,21 @@ impl HeapInner {
     /// Only the sweeper calls this (no cache holds them, no marker runs).
     pub(crate) fn release_spans(&self, ids: &[SpanId]) {
         let mut runs = Vec::with_capacity(ids.len());
+        let mut inuse_bytes = 0;
         for &id in ids {
             let span = self.spans.get(id).expect("releasing a span that exists");
             let first = (span.start() - self.base) / PAGE_BYTES;
             let n = span.npages();
             self.page_table.set(first, n, 0);
             runs.push((first, n));
+            inuse_bytes += span.inuse_bytes(span.touched.load(Ordering::Relaxed));
         }
         self.spans.free_spans(ids);
         let mut pages = self.pages.lock();
-        let mut bytes = 0;
         for (first, n) in runs {
             pages.free(first, n);
-            bytes += n * PAGE_BYTES;
         }
         drop(pages);
-        self.inuse.fetch_sub(bytes, std::sync::atomic::Ordering::Relaxed);
+        self.inuse.fetch_sub(inuse_bytes, Ordering::Relaxed);
     }
 }

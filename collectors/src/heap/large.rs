@@ -31,6 +31,7 @@ impl HeapInner {
         // Release: whoever sees the alloc bit sees the zeroed block.
         t.alloc.words()[0].store(1, Ordering::Release);
         self.publish_span(id, span);
+        self.touch(span, 1);
         self.note_young(id, span);
         if self.add_live(elem) {
             cache.trigger_hit = true;

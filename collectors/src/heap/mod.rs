@@ -32,7 +32,8 @@
 //! 7. **Sweep** ([`Heap::sweep`]): after marking, every allocated but
 //!    unmarked object is freed (alloc bits := mark bits), mark bits cleared;
 //!    empty spans return their pages, partially free ones go back on their
-//!    class's partial list, and spans a cache holds stay with it. Or
+//!    class's partial list — those the caches held too: a sweep takes them
+//!    back (Go's `mcache.prepareForSweep`). Or
 //!    concurrently ([`Heap::start_concurrent_sweep`], `sweeper.rs`): span by
 //!    span while mutators run, lazily by allocation and by a background
 //!    sweeper, with Go's sweep generations.
@@ -42,11 +43,15 @@
 //!    that manage their own memory (the copying nursery,
 //!    [`crate::copy_space`]).
 //!
-//! Accounting follows Go's `heapLive`: a span's free slots count as live
-//! from the moment a cache takes it (they are the cache's to fill without
-//! asking again), and the unused part is subtracted when it gives it back.
-//! Crossing the trigger ([`Heap::set_trigger`]) raises a flag in the cache
-//! that crossed it ([`AllocCache::take_trigger`]).
+//! Accounting: `heap_live` (Go's `heapLive`, what the pacer reads) is the
+//! bytes of allocated blocks — size-class bytes, whole spans for large
+//! blocks. Caches publish what they allocate in small quanta (`cache.rs`),
+//! sweeps subtract what they free; crossing the trigger
+//! ([`Heap::set_trigger`]) raises a flag in the cache whose publish crossed
+//! it ([`AllocCache::take_trigger`]). Unlike Go, the free slots of a span a
+//! cache holds count neither as live nor as in use
+//! ([`Heap::inuse_bytes`]): with many workers they would be much of a
+//! small heap.
 //!
 //! # Concurrency contract
 //! - [`Heap::alloc`] may run on many threads at once, each with its own
@@ -56,7 +61,9 @@
 //!   stores may run on many GC and mutator threads at once, also while
 //!   others allocate.
 //! - [`Heap::sweep`] must run with no allocation and no marking running (the
-//!   world stopped). It does not need caches to be flushed.
+//!   world stopped). It does not need caches to be flushed: every sweep
+//!   takes the spans the caches hold back (each cache drops them at its next
+//!   allocation), as Go releases every mcache at mark termination.
 //!
 //! Every word of heap memory and every metadata word is accessed through
 //! atomics, and all metadata lives for as long as the heap, so breaking the
@@ -76,7 +83,7 @@ mod span;
 mod sweep;
 mod sweeper;
 
-pub use cache::AllocCache;
+pub use cache::{AllocCache, PUBLISH_BYTES};
 pub use cards::{CARD_BYTES, MAX_CARD_BYTES, MIN_CARD_BYTES};
 pub use object::ObjectRef;
 pub use size_classes::{
@@ -172,13 +179,16 @@ pub(crate) struct HeapInner {
     pub(crate) young_spans: Mutex<Vec<span::SpanId>>,
     /// Keep `young_spans` (only a sticky generational collector asks).
     pub(crate) track_young: std::sync::atomic::AtomicBool,
-    /// Go's heapLive, in bytes.
+    /// Go's heapLive, in bytes: a wrapping sum of what caches published and
+    /// sweeps freed, read as signed ([`HeapInner::live`]). A sweep may free
+    /// a block before its cache has published it, so the sum can dip below
+    /// zero for a moment.
     pub(crate) heap_live: AtomicU64,
     /// `heap_live` at which allocating caches raise their trigger flag.
     pub(crate) trigger: AtomicU64,
     /// New objects are born marked (see [`Heap::set_allocate_black`]).
     pub(crate) allocate_black: std::sync::atomic::AtomicBool,
-    /// Bytes of pages in in-use spans (Go's HeapInuse), and its peak.
+    /// Bytes of heap memory in use ([`Heap::inuse_bytes`]), and its peak.
     pub(crate) inuse: AtomicU64,
     pub(crate) peak_inuse: AtomicU64,
     /// Totals flushed from caches.
@@ -186,23 +196,45 @@ pub(crate) struct HeapInner {
     pub(crate) bytes_allocated: AtomicU64,
 }
 
+/// The value of a `heap_live` sum: negative (a free counted before its
+/// allocation was published) reads as 0.
+#[inline]
+fn live_bytes(raw: u64) -> u64 {
+    (raw as i64).max(0) as u64
+}
+
 impl HeapInner {
     /// Adds `bytes` to `heap_live`; true if that reached the trigger.
     #[inline]
     pub(crate) fn add_live(&self, bytes: u64) -> bool {
-        let now = self.heap_live.fetch_add(bytes, Ordering::Relaxed) + bytes;
-        now >= self.trigger.load(Ordering::Relaxed)
+        let now = self.heap_live.fetch_add(bytes, Ordering::Relaxed).wrapping_add(bytes);
+        live_bytes(now) >= self.trigger.load(Ordering::Relaxed)
     }
 
-    /// Subtracts `bytes` from `heap_live` (saturating: it is a statistic).
+    /// Subtracts `bytes` (freed) from `heap_live`.
     pub(crate) fn sub_live(&self, bytes: u64) {
-        let _ = self.heap_live.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| Some(v.saturating_sub(bytes)));
+        self.heap_live.fetch_sub(bytes, Ordering::Relaxed);
     }
 
-    /// Counts `bytes` of pages as in use.
+    /// `heap_live` now.
+    #[inline]
+    pub(crate) fn live(&self) -> u64 {
+        live_bytes(self.heap_live.load(Ordering::Relaxed))
+    }
+
+    /// Counts `bytes` more as in use.
     pub(crate) fn add_inuse(&self, bytes: u64) {
         let now = self.inuse.fetch_add(bytes, Ordering::Relaxed) + bytes;
         self.peak_inuse.fetch_max(now, Ordering::Relaxed);
+    }
+
+    /// Slots `0..upto` of `span` have held a block: the ones not counted
+    /// yet become in use ([`span::Span::inuse_bytes`]).
+    pub(crate) fn touch(&self, span: &span::Span, upto: u32) {
+        let before = span.touched.fetch_max(upto, Ordering::Relaxed);
+        if upto > before {
+            self.add_inuse(span.inuse_bytes(upto) - span.inuse_bytes(before));
+        }
     }
 
     /// The page index of `a`, if it is inside the reservation.
@@ -340,8 +372,9 @@ impl Heap {
         self.inner.allocate_black.load(Ordering::Relaxed)
     }
 
-    /// Gives `cache`'s spans back to the central lists (its unused slots
-    /// stop counting in `heap_live`) and flushes its allocation counts.
+    /// Gives `cache`'s spans back to the central lists (for any cache to
+    /// allocate from) and publishes what it allocated to `heap_live` and the
+    /// allocation counts.
     pub fn flush_cache(&self, cache: &mut AllocCache) {
         cache.flush();
     }
@@ -358,12 +391,19 @@ impl Heap {
     }
 
     /// Go's heapLive: bytes of allocated blocks (size-class bytes; whole
-    /// spans for large blocks) plus the free slots of spans held by caches.
+    /// spans for large blocks), as far as the caches have published them
+    /// (each lags by less than [`PUBLISH_BYTES`]). Unlike Go, not the
+    /// free slots of the spans caches hold.
     pub fn heap_live(&self) -> u64 {
-        self.inner.heap_live.load(Ordering::Relaxed)
+        self.inner.live()
     }
 
-    /// Bytes of pages in in-use spans (Go's HeapInuse).
+    /// Bytes of heap memory in use: the pages of in-use spans (Go's
+    /// HeapInuse) less the slots of small spans that have never held a
+    /// block — capacity a cache took but did not use, like the free part
+    /// of a fresh span, and its tail past the last slot until that slot has
+    /// been used — plus the touched pages of regions. It grows with what is
+    /// allocated, not with the number of caches.
     pub fn inuse_bytes(&self) -> u64 {
         self.inner.inuse.load(Ordering::Relaxed)
     }
@@ -373,8 +413,9 @@ impl Heap {
         self.inner.peak_inuse.load(Ordering::Relaxed)
     }
 
-    /// Objects allocated so far (caches report theirs when they refill or
-    /// are flushed, so this lags a little behind).
+    /// Objects allocated so far (caches publish theirs every
+    /// [`PUBLISH_BYTES`], at refills and when flushed, so this lags a little
+    /// behind).
     pub fn objects_allocated(&self) -> u64 {
         self.inner.objects_allocated.load(Ordering::Relaxed)
     }

@@ -95,8 +95,10 @@ pub(crate) struct Span {
     class: AtomicU32,
     /// Holds blocks (false while the span is on the arena's free list).
     in_use: AtomicBool,
-    /// Owned by an allocation cache right now.
-    pub(crate) cached: AtomicBool,
+    /// Slots `0..touched` have held a block since the span was set up;
+    /// the slots past it are capacity never allocated, which the heap's
+    /// in-use figure leaves out ([`Span::inuse_bytes`]).
+    pub(crate) touched: AtomicU32,
     /// Its memory may be dirty: blocks must be zeroed when allocated
     /// (Go's `mspan.needzero`). False only for never-used pages.
     pub(crate) needzero: AtomicBool,
@@ -165,6 +167,15 @@ impl Span {
         self.in_use.load(Ordering::Acquire)
     }
 
+    /// Bytes of the span in use when its slots `0..touched` have held a
+    /// block: those slots, and the tail past its last slot (too small for
+    /// a block) once the last slot has.
+    pub(crate) fn inuse_bytes(&self, touched: u32) -> u64 {
+        let (nelems, elem) = (self.nelems(), self.elem());
+        let tail = if touched >= nelems { self.bytes() - nelems as u64 * elem } else { 0 };
+        touched.min(nelems) as u64 * elem + tail
+    }
+
     /// The side tables, or `None` for a span never set up.
     #[inline(always)]
     pub(crate) fn tables(&self) -> Option<&SideTables> {
@@ -196,7 +207,7 @@ impl Span {
         self.nelems.store(shape.nelems, Ordering::Relaxed);
         self.div_mul.store(shape.div_mul, Ordering::Relaxed);
         self.class.store(shape.class.0 as u32, Ordering::Relaxed);
-        self.cached.store(false, Ordering::Relaxed);
+        self.touched.store(0, Ordering::Relaxed);
         self.needzero.store(shape.needzero, Ordering::Relaxed);
         self.sweepgen.store(shape.sweepgen, Ordering::Relaxed);
         self.listed.store(false, Ordering::Relaxed);

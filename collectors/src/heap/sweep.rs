@@ -3,17 +3,17 @@
 //!
 //! For every in-use span, one pass over its bitmap words: the objects that
 //! are allocated but not marked are freed (`alloc := alloc & mark`, each one
-//! reported once), the mark bits are cleared. Then the span's fate:
-//! - held by a cache: it stays there; the cache notices the new sweep epoch
-//!   and restarts from slot 0 of the swept bits (no flush needed);
+//! reported once), the mark bits are cleared. Every sweep first bumps the
+//! heap's sweep epoch, which takes the spans caches hold back from them
+//! (`cache.rs`), so no span is a cache's here. Then the span's fate:
 //! - nothing left alive: its pages go back to the page heap;
 //! - some slots free: it goes on its class's partial list (the lists are
 //!   rebuilt from scratch here);
 //! - full: it waits on no list until a later sweep frees something.
 //!
-//! `heap_live` is then recomputed exactly: live bytes of every span no cache
-//! holds, plus the whole of every cached span (its live blocks and the free
-//! slots its cache may fill without asking again — Go's refill accounting).
+//! What it frees leaves `heap_live`. The highest allocated slot of each
+//! span is recorded as reached (`HeapInner::touch`): a cache that lost the
+//! span to the sweep may not have published it.
 //!
 //! Must run with no allocation and no marking in progress (the world
 //! stopped). [`Heap::sweep_parallel`] spreads the spans over rayon's threads.
@@ -60,8 +60,6 @@ const SWEEP_BATCH_SPANS: usize = 512;
 /// The outcome of sweeping a run of spans.
 pub(crate) struct Swept {
     pub(crate) stats: SweepStats,
-    /// Its contribution to heap_live.
-    live_accounted: u64,
     /// Spans with free slots no cache holds, with their class index.
     pub(crate) partial: Vec<(u8, SpanId)>,
     /// Spans with nothing alive.
@@ -70,32 +68,41 @@ pub(crate) struct Swept {
 
 impl Swept {
     pub(crate) fn new() -> Swept {
-        Swept { stats: SweepStats::default(), live_accounted: 0, partial: Vec::new(), empty: Vec::new() }
+        Swept { stats: SweepStats::default(), partial: Vec::new(), empty: Vec::new() }
     }
 
     fn merge(mut self, o: Swept) -> Swept {
         self.stats.add(&o.stats);
-        self.live_accounted += o.live_accounted;
         self.partial.extend(o.partial);
         self.empty.extend(o.empty);
         self
     }
 }
 
-/// Sweeps one span, reporting each freed object to `report`.
-pub(crate) fn sweep_span(id: SpanId, span: &Span, out: &mut Swept, report: &mut impl FnMut(Address)) {
-    sweep_span_keeping(id, span, out, report, false);
+/// Sweeps one span of `heap`, reporting each freed object to `report`.
+pub(crate) fn sweep_span(heap: &HeapInner, id: SpanId, span: &Span, out: &mut Swept, report: &mut impl FnMut(Address)) {
+    sweep_span_keeping(heap, id, span, out, report, false);
 }
 
 /// [`sweep_span`], leaving the mark bits set when `keep_marks` (sticky mark
 /// bits: survivors stay marked, i.e. old).
-fn sweep_span_keeping(id: SpanId, span: &Span, out: &mut Swept, report: &mut impl FnMut(Address), keep_marks: bool) {
+fn sweep_span_keeping(
+    heap: &HeapInner,
+    id: SpanId,
+    span: &Span,
+    out: &mut Swept,
+    report: &mut impl FnMut(Address),
+    keep_marks: bool,
+) {
     let Some(t) = span.tables() else { return };
     let (nelems, elem, start) = (span.nelems(), span.elem(), span.start());
     let (alloc, mark) = (t.alloc.words(), t.mark.words());
-    let (mut freed, mut live) = (0u64, 0u64);
+    let (mut freed, mut live, mut reached) = (0u64, 0u64, 0u32);
     for (w, (a, m)) in alloc.iter().zip(mark).enumerate().take(nelems.div_ceil(64) as usize) {
         let allocated = a.load(Ordering::Relaxed);
+        if allocated != 0 {
+            reached = w as u32 * 64 + 64 - allocated.leading_zeros();
+        }
         let marks = m.load(Ordering::Relaxed);
         let kept = allocated & marks;
         let mut dead = allocated & !marks;
@@ -113,6 +120,7 @@ fn sweep_span_keeping(id: SpanId, span: &Span, out: &mut Swept, report: &mut imp
         }
         live += kept.count_ones() as u64;
     }
+    heap.touch(span, reached);
     if freed > 0 {
         span.needzero.store(true, Ordering::Relaxed);
     }
@@ -122,16 +130,11 @@ fn sweep_span_keeping(id: SpanId, span: &Span, out: &mut Swept, report: &mut imp
     s.freed_bytes += freed * elem;
     s.live_objects += live;
     s.live_bytes += live * elem;
-    if span.cached.load(Ordering::Relaxed) {
-        out.live_accounted += nelems as u64 * elem;
-    } else if live == 0 {
+    if live == 0 {
         out.empty.push(id);
         s.spans_released += 1;
-    } else {
-        out.live_accounted += live * elem;
-        if live < nelems as u64 {
-            out.partial.push((span.class().0, id));
-        }
+    } else if live < nelems as u64 {
+        out.partial.push((span.class().0, id));
     }
 }
 
@@ -144,14 +147,14 @@ impl HeapInner {
         let mut out = Swept::new();
         for &id in ids {
             if let Some(span) = self.spans.get(id) {
-                sweep_span_keeping(id, span, &mut out, report, keep_marks);
+                sweep_span_keeping(self, id, span, &mut out, report, keep_marks);
             }
         }
         out
     }
 
     /// Applies a sweep's outcome: new partial lists, released spans, and
-    /// the recomputed heap_live.
+    /// the freed bytes taken off heap_live.
     fn finish_sweep(&self, out: Swept) -> SweepStats {
         let mut lists = vec![Vec::new(); NUM_SPAN_CLASSES];
         for &(spc, id) in out.partial.iter().rev() {
@@ -159,15 +162,16 @@ impl HeapInner {
         }
         self.central.replace_all(lists, &self.spans);
         self.release_spans(&out.empty);
-        self.heap_live.store(out.live_accounted, Ordering::Relaxed);
+        self.sub_live(out.stats.freed_bytes);
         out.stats
     }
 }
 
 impl Heap {
     /// Frees every allocated, unmarked object (reporting each to `on_free`,
-    /// once), clears all mark bits, returns empty spans' pages, and
-    /// recomputes `heap_live`. Call with the world stopped, after marking.
+    /// once), clears all mark bits, returns empty spans' pages, and takes
+    /// the freed bytes off `heap_live`. Call with the world stopped, after
+    /// marking.
     pub fn sweep(&self, on_free: Option<&mut dyn FnMut(Address)>) -> SweepStats {
         let inner = &*self.inner;
         inner.finish_concurrent_sweep();
@@ -194,15 +198,12 @@ impl Heap {
             Some(f) => inner.sweep_ids_keeping(&ids, &mut |a| f(a), true),
             None => inner.sweep_ids_keeping(&ids, &mut |_| {}, true),
         };
-        // Every span is swept: only those caches hold stay young.
-        inner.young_spans.lock().retain(|&id| {
-            let Some(span) = inner.spans.get(id) else { return false };
-            let keep = span.in_use() && span.cached.load(Ordering::Relaxed) && span.young.load(Ordering::Relaxed);
-            if !keep {
+        // Every span is swept, none is a cache's: nothing is young now.
+        for id in std::mem::take(&mut *inner.young_spans.lock()) {
+            if let Some(span) = inner.spans.get(id) {
                 span.young.store(false, Ordering::Relaxed);
             }
-            keep
-        });
+        }
         inner.finish_sweep(out)
     }
 
@@ -211,7 +212,8 @@ impl Heap {
     /// ([`Heap::track_young_spans`]): no other span holds an unmarked
     /// (young) block. So a minor collection sweeps the nursery's spans, not
     /// the heap. Freed bytes leave `heap_live`; spans left empty return
-    /// their pages; spans with free slots go back on their class's list.
+    /// their pages; spans with free slots go back on their class's list
+    /// (the caches lose theirs, as at every sweep).
     pub fn sweep_young_keeping_marks(&self, on_free: Option<&mut dyn FnMut(Address)>) -> SweepStats {
         let inner = &*self.inner;
         inner.finish_concurrent_sweep();
@@ -222,21 +224,14 @@ impl Heap {
             None => Box::new(|_| {}),
         };
         let mut total = SweepStats::default();
-        let mut still_young = Vec::new();
         for id in ids {
             let Some(span) = inner.spans.get(id) else { continue };
             if !span.in_use() || !span.young.swap(false, Ordering::Relaxed) {
                 continue; // released since, or listed twice
             }
             let mut out = Swept::new();
-            sweep_span_keeping(id, span, &mut out, &mut report, true);
+            sweep_span_keeping(inner, id, span, &mut out, &mut report, true);
             total.add(&out.stats);
-            if span.cached.load(Ordering::Relaxed) {
-                // Its cache goes on allocating into it: young still.
-                span.young.store(true, Ordering::Relaxed);
-                still_young.push(id);
-                continue;
-            }
             inner.sub_live(out.stats.freed_bytes);
             if !out.empty.is_empty() {
                 inner.central.remove(span.class(), id, &inner.spans);
@@ -245,7 +240,6 @@ impl Heap {
                 inner.central.push(span.class(), id, &inner.spans);
             }
         }
-        inner.young_spans.lock().extend(still_young);
         total
     }
 

@@ -16,12 +16,11 @@
 //! - A span is swept exactly once per generation: claiming is a CAS from
 //!   `sg - 2` to `sg - 1`.
 //! - Nobody allocates from an unswept span. Starting a sweep empties the
-//!   central partial lists (only swept spans are put back on them), and the
-//!   spans caches hold are swept before the cache hands out a slot again:
-//!   the sweep bumps the heap's sweep epoch, so each cache's next
-//!   allocation takes the slow path, which makes sure of every span it
-//!   holds ([`HeapInner::ensure_swept`]: sweep it, or wait for the thread
-//!   sweeping it).
+//!   central partial lists (only swept spans are put back on them) and
+//!   takes back the spans caches hold: it bumps the heap's sweep epoch, so
+//!   each cache drops its spans at its next allocation and refills with
+//!   swept ones (from the lists, by sweeping, or fresh). A span a cache
+//!   holds is therefore always swept, and no sweeper claims it.
 //! - A freed object is reported ([`ObjectSink`]) before its span is put back
 //!   where anyone can allocate from it, so whoever tracks addresses (the
 //!   verifier) hears of the free before it can see the memory handed out
@@ -31,9 +30,9 @@
 //!   for sweepers still at work; a concurrent collector calls it before the
 //!   next cycle's sweep termination, as Go's `gcStart` does.
 //!
-//! Accounting: a swept span no cache holds gives its freed bytes back to
-//! `heap_live`; a cached span counts whole anyway (see `cache.rs`). Large
-//! blocks are spans of one slot and are freed the same way.
+//! Accounting: a swept span gives its freed bytes back to `heap_live`
+//! (see `cache.rs`). Large blocks are spans of one slot and are freed the
+//! same way.
 
 use super::size_classes::SpanClass;
 use super::span::{Span, SpanId};
@@ -142,13 +141,11 @@ impl HeapInner {
             let sink = self.sweeper.sink.read();
             let cycle = self.sweeper.cycle.load(Ordering::Relaxed);
             match sink.as_deref() {
-                Some(s) => sweep_span(id, span, &mut out, &mut |a| s.on_free(cycle, a)),
-                None => sweep_span(id, span, &mut out, &mut |_| {}),
+                Some(s) => sweep_span(self, id, span, &mut out, &mut |a| s.on_free(cycle, a)),
+                None => sweep_span(self, id, span, &mut out, &mut |_| {}),
             }
         }
-        if !span.cached.load(Ordering::Relaxed) {
-            self.sub_live(out.stats.freed_bytes);
-        }
+        self.sub_live(out.stats.freed_bytes);
         span.sweepgen.store(sg, Ordering::Release);
         for &(spc, pid) in &out.partial {
             self.central.push(SpanClass(spc), pid, &self.spans);
@@ -176,25 +173,6 @@ impl HeapInner {
         }
         sw.active.fetch_sub(1, Ordering::AcqRel);
         swept
-    }
-
-    /// Makes sure span `id` is swept: sweeps it here if nobody has, waits if
-    /// someone is sweeping it. For spans a cache holds, before it allocates
-    /// from them again.
-    pub(crate) fn ensure_swept(&self, id: SpanId) {
-        let Some(span) = self.spans.get(id) else { return };
-        let sg = self.sweeper.generation();
-        if span.sweepgen.load(Ordering::Acquire) == sg {
-            return;
-        }
-        self.sweeper.active.fetch_add(1, Ordering::AcqRel);
-        if HeapInner::claim(span, sg) {
-            self.sweep_claimed(id, span, sg);
-        }
-        self.sweeper.active.fetch_sub(1, Ordering::AcqRel);
-        while span.sweepgen.load(Ordering::Acquire) != sg {
-            std::thread::yield_now();
-        }
     }
 
     /// For a refill of class `spc` that found no partial span: sweeps up to

@@ -15,7 +15,8 @@
 //! 2. **Concurrent mark**, on the host's background thread
 //!    ([`Host::request_background`]; `collect` returns after step 1):
 //!    background mark workers (the collector's own threads, a quarter of
-//!    `procs`, at least one) scan the globals, then each goroutine's stack
+//!    `procs`, at least one, at most [`crate::collector::gc_threads`]) scan
+//!    the globals, then each goroutine's stack
 //!    one at a time — stopping only that goroutine — then trace the heap
 //!    from a shared grey queue, while the mutators run. A mutator that
 //!    allocates while marking runs into debt; past [`ASSIST_CHUNK_BYTES`] it
@@ -161,7 +162,8 @@ impl Concurrent {
         let goal = pacer.goal(0, 0);
         let trigger = pacer.concurrent_trigger(goal, 0, None);
         heap.set_trigger(if pacer.collects_on_its_own() { trigger } else { u64::MAX });
-        let workers = ((config.procs as f64 * BACKGROUND_UTILIZATION).round() as usize).max(1);
+        let workers =
+            crate::collector::gc_threads(((config.procs as f64 * BACKGROUND_UTILIZATION).round() as usize).max(1));
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(workers)
             .thread_name(|i| format!("concurrent-mark-{i}"))

@@ -304,25 +304,39 @@ impl<'a> Replay<'a> {
 
     fn run(mut self) -> RunResult {
         self.goroutines[0].state.lock().start(self.opts.stack_limit);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(self.opts.procs.max(1))
-            .thread_name(|i| format!("mutator-{i}"))
-            .build()
-            .expect("cannot start mutator worker threads");
-        // The replay's clock starts now, with the workers ready: every
-        // timestamp counts from the start of the replay.
+        // Up to `procs` workers, each a thread started when a goroutine is
+        // runnable and every worker is busy (see `scheduler`).
+        self.sched.allow_workers(self.opts.procs.clamp(1, collectors::collector::MAX_PROCS));
+        // The replay's clock starts now: every timestamp counts from the
+        // start of the replay.
         self.clock = Instant::now();
         let started_at = std::time::SystemTime::now();
         let t0 = 0;
         self.make_ready(0);
         let finished = AtomicBool::new(false);
+        let stopped = Mutex::new(Vec::new());
         std::thread::scope(|scope| {
             if self.opts.progress {
                 scope.spawn(|| self.show_progress(&finished));
             }
             self.background_alive.store(true, Ordering::SeqCst);
             scope.spawn(|| self.background_thread());
-            pool.broadcast(|_| self.worker());
+            let mut workers = Vec::new();
+            while let Some(n) = self.sched.workers_to_start() {
+                for _ in 0..n {
+                    let (id, stopped, replay) = (workers.len(), &stopped, &self);
+                    let worker = std::thread::Builder::new()
+                        .name(format!("mutator-{id}"))
+                        .spawn_scoped(scope, move || replay.worker(id, stopped))
+                        .expect("cannot start a mutator worker thread");
+                    workers.push(worker);
+                }
+            }
+            for w in workers {
+                if let Err(panic) = w.join() {
+                    std::panic::resume_unwind(panic);
+                }
+            }
             finished.store(true, Ordering::Relaxed);
             let mut b = self.background.lock();
             b.1 = true;
@@ -330,6 +344,11 @@ impl<'a> Replay<'a> {
         });
         self.background_alive.store(false, Ordering::SeqCst);
         let wall_ns = self.now() - t0;
+        // Every worker and the background thread have stopped: the caches
+        // give their spans back with no collection under way.
+        for mut m in stopped.into_inner() {
+            self.collector.release_mutator(&mut m);
+        }
         let fatal = self.fatal.lock().clone();
         if fatal.is_none() {
             self.collector.collect(&self, Trigger::Final);
@@ -428,13 +447,18 @@ impl<'a> Replay<'a> {
         self.background_thread_cpu_ns.store(cpu_ns, Ordering::Relaxed);
     }
 
-    /// One P: take runnable goroutines and run them until nothing is left.
-    fn worker(&self) {
-        let mut m = self.collector.new_mutator();
-        while let Next::Run(g) = self.sched.next() {
-            self.run_goroutine(g, &mut m);
+    /// One P, worker number `id`: take runnable goroutines and run them
+    /// until nothing is left. Its mutator context (the allocation cache) is
+    /// made at its first goroutine, so a worker that never runs one holds no
+    /// spans; when it stops, the context goes to `stopped`, to be released
+    /// once no other thread can be collecting.
+    fn worker(&self, id: usize, stopped: &Mutex<Vec<collectors::Mutator>>) {
+        let mut m = None;
+        while let Next::Run(g) = self.sched.next(id) {
+            let m = m.get_or_insert_with(|| self.collector.new_mutator());
+            self.run_goroutine(g, m);
         }
-        self.collector.release_mutator(&mut m);
+        stopped.lock().extend(m);
     }
 
     /// Runs goroutine `g` until it waits, finishes, or its slice ends. The

@@ -2,11 +2,26 @@
 //! the stop-the-world protocol.
 //!
 //! Like Go's scheduler in miniature: runnable goroutines wait in one run
-//! queue; each of the P workers (rayon threads, like Go's Ps) takes one and
-//! runs its events until it must wait for another goroutine (a dependency
-//! derived from the trace), finishes, exits, or has run for a time slice; a
-//! waiting goroutine yields its worker and is put back on the queue by the
-//! goroutine it waits for.
+//! queue; each of the P workers (threads, like Go's Ps with their Ms) takes
+//! one and runs its events until it must wait for another goroutine (a
+//! dependency derived from the trace), finishes, exits, or has run for a
+//! time slice; a waiting goroutine yields its worker and is put back on the
+//! queue by the goroutine it waits for.
+//!
+//! Idle workers cost nothing, so `--procs` can be far above the goroutines
+//! that run at once. Workers are started on demand, as Go starts an M only
+//! when a goroutine is runnable and every running one is busy (`wakep`,
+//! `startm`): the host starts one thread whenever [`Scheduler::workers_to_start`]
+//! says so, up to the limit it set. A worker with nothing to run sleeps on
+//! its own (`thread::park`), on a stack of idle workers. A goroutine made
+//! runnable wakes one — the most recently idle, as Go's idle-P list is LIFO
+//! — unless a worker is already *spinning* (between goroutines, about to
+//! look at the run queue: Go's `nmspinning`), and a spinning worker that
+//! finds a goroutine wakes the next one if more are queued, as Go's
+//! `resetspinning` does. So no more workers run than goroutines are
+//! runnable at once; the same few keep running, and the others — and their
+//! allocation caches — stay asleep. No wake-up reaches every worker except
+//! at the end of the replay.
 //!
 //! Stop-the-world: the requester raises `attention` (checked by every
 //! running worker between events — a safepoint) and waits until no worker is
@@ -21,11 +36,14 @@
 //! the scheduler lock, sets the producer's `has_waiters` flag and re-checks
 //! the producer's progress (SeqCst); the producer publishes its progress
 //! (SeqCst) before reading `has_waiters` — one of the two always sees the
-//! other.
+//! other. An idle worker is told to look again under the lock (its `woken`
+//! flag) before it is unparked, and an unpark that comes before the park is
+//! not lost.
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::thread::Thread;
 
 /// Progress a goroutine publishes for those that depend on it.
 pub struct Progress {
@@ -60,6 +78,24 @@ struct Inner {
     aborted: bool,
     /// `waiters[h]`: goroutines waiting for goroutine h to reach a seq.
     waiters: Vec<Vec<(usize, u32)>>,
+    /// Workers with nothing to run, asleep; the most recently idle last.
+    idle: Vec<(usize, Thread)>,
+    /// `woken[w]`: idle worker w was taken off `idle` and told to look again.
+    woken: Vec<bool>,
+    /// Workers between goroutines that will look at `runq` before they
+    /// sleep: released ones, woken ones, new ones.
+    spinning: usize,
+    /// Workers started or asked for, and the most there may be.
+    workers: usize,
+    max_workers: usize,
+    /// Workers asked for that the host has not started yet.
+    to_start: usize,
+}
+
+impl Inner {
+    fn finished(&self) -> bool {
+        self.aborted || self.unfinished == 0
+    }
 }
 
 /// The scheduler shared by all workers.
@@ -71,7 +107,11 @@ pub struct Scheduler {
     /// Raised to ask running workers to come to a safepoint (stop or abort).
     attention: AtomicBool,
     inner: Mutex<Inner>,
+    /// The stop-the-world protocol: a requester waiting for the running
+    /// workers, workers parked at a safepoint or waiting to rejoin.
     cv: Condvar,
+    /// The host waiting to be asked for workers.
+    spawn_cv: Condvar,
 }
 
 /// What a worker should do next.
@@ -81,7 +121,8 @@ pub enum Next {
 }
 
 impl Scheduler {
-    /// A scheduler for `goroutines` goroutines, of which `total` will run.
+    /// A scheduler for `goroutines` goroutines, with one worker until
+    /// [`Scheduler::allow_workers`] allows more.
     pub fn new(goroutines: usize) -> Scheduler {
         Scheduler {
             dep_waits: std::sync::atomic::AtomicU64::new(0),
@@ -95,9 +136,69 @@ impl Scheduler {
                 unfinished: goroutines,
                 aborted: false,
                 waiters: vec![Vec::new(); goroutines],
+                idle: Vec::new(),
+                woken: Vec::new(),
+                spinning: 0,
+                workers: 0,
+                max_workers: 1,
+                to_start: 0,
             }),
             cv: Condvar::new(),
+            spawn_cv: Condvar::new(),
         }
+    }
+
+    /// Allows up to `n` workers (at least one), started as goroutines need
+    /// them.
+    pub fn allow_workers(&self, n: usize) {
+        self.inner.lock().max_workers = n.max(1);
+    }
+
+    /// For the host: blocks until workers are wanted, and returns how many
+    /// to start now (numbered on from those started before), or `None` once
+    /// the replay is over.
+    pub fn workers_to_start(&self) -> Option<usize> {
+        let mut s = self.inner.lock();
+        loop {
+            if s.finished() {
+                return None;
+            }
+            if s.to_start > 0 {
+                return Some(std::mem::take(&mut s.to_start));
+            }
+            self.spawn_cv.wait(&mut s);
+        }
+    }
+
+    /// A goroutine became runnable: unless a worker is spinning already,
+    /// wake an idle worker, or ask for a new one if every worker is busy and
+    /// the limit allows.
+    fn find_worker(&self, s: &mut Inner) {
+        if s.spinning > 0 {
+            return;
+        }
+        if let Some((w, thread)) = s.idle.pop() {
+            s.woken[w] = true;
+            s.spinning += 1;
+            thread.unpark();
+        } else if s.workers < s.max_workers {
+            s.workers += 1;
+            s.to_start += 1;
+            s.spinning += 1;
+            self.spawn_cv.notify_one();
+        }
+    }
+
+    /// The replay is over (or aborted): every idle worker and the host wake
+    /// to finish.
+    fn wake_everyone(&self, s: &mut Inner) {
+        for (w, thread) in std::mem::take(&mut s.idle) {
+            s.woken[w] = true;
+            s.spinning += 1;
+            thread.unpark();
+        }
+        self.spawn_cv.notify_all();
+        self.cv.notify_all();
     }
 
     /// Should the running worker come to a safepoint?
@@ -114,42 +215,65 @@ impl Scheduler {
     pub fn ready(&self, g: usize) {
         let mut s = self.inner.lock();
         s.runq.push_back(g);
-        self.cv.notify_one();
+        self.find_worker(&mut s);
     }
 
-    /// Blocks until a goroutine is runnable (and the world is not stopped),
+    /// For worker number `w` (spinning: new, woken, or just released):
+    /// blocks until a goroutine is runnable (and the world is not stopped),
     /// or everything is finished. The returned goroutine counts as running.
-    pub fn next(&self) -> Next {
+    pub fn next(&self, w: usize) -> Next {
         let mut s = self.inner.lock();
         loop {
-            if s.aborted || s.unfinished == 0 {
+            debug_assert!(s.spinning > 0, "a worker looks for work without being counted as spinning");
+            s.spinning = s.spinning.saturating_sub(1);
+            if s.finished() {
                 return Next::Finished;
             }
             if !s.stw {
                 if let Some(g) = s.runq.pop_front() {
                     s.running += 1;
                     self.dispatches.fetch_add(1, Ordering::Relaxed);
+                    if !s.runq.is_empty() {
+                        self.find_worker(&mut s);
+                    }
                     return Next::Run(g);
                 }
             }
-            self.cv.wait(&mut s);
+            self.sleep_idle(&mut s, w);
+        }
+    }
+
+    /// Worker `w` has nothing to run: sleep until woken.
+    fn sleep_idle(&self, s: &mut MutexGuard<'_, Inner>, w: usize) {
+        if s.woken.len() <= w {
+            s.woken.resize(w + 1, false);
+        }
+        s.woken[w] = false;
+        s.idle.push((w, std::thread::current()));
+        while !s.woken[w] {
+            MutexGuard::unlocked(s, std::thread::park);
         }
     }
 
     /// The worker stopped running its goroutine: `finished` if the goroutine
-    /// has no events left.
+    /// has no events left. The worker's next call is [`Scheduler::next`].
     pub fn release(&self, finished: bool) {
         let mut s = self.inner.lock();
         s.running -= 1;
+        s.spinning += 1;
         if finished {
             s.unfinished -= 1;
+            if s.unfinished == 0 {
+                self.wake_everyone(&mut s);
+            }
         }
         self.cv.notify_all();
     }
 
     /// The running worker's goroutine `g` must wait until goroutine `h` has
     /// completed its event `seq`. Returns true if it is parked (the worker
-    /// no longer runs it and is released), false if it may go on at once.
+    /// no longer runs it and is released: its next call is
+    /// [`Scheduler::next`]), false if it may go on at once.
     pub fn wait_for(&self, g: usize, h: usize, seq: u32, progress: &Progress) -> bool {
         let mut s = self.inner.lock();
         progress.has_waiters.store(true, Ordering::SeqCst);
@@ -159,6 +283,7 @@ impl Scheduler {
         s.waiters[h].push((g, seq));
         self.dep_waits.fetch_add(1, Ordering::Relaxed);
         s.running -= 1;
+        s.spinning += 1;
         self.cv.notify_all();
         true
     }
@@ -169,23 +294,19 @@ impl Scheduler {
     pub fn wake(&self, h: usize, done: u32, progress: &Progress, mut on_wake: impl FnMut(usize)) {
         let mut s = self.inner.lock();
         let mut i = 0;
-        let mut woke = false;
         while i < s.waiters[h].len() {
             let (g, seq) = s.waiters[h][i];
             if done > seq {
                 s.waiters[h].swap_remove(i);
                 on_wake(g);
                 s.runq.push_back(g);
-                woke = true;
+                self.find_worker(&mut s);
             } else {
                 i += 1;
             }
         }
         if s.waiters[h].is_empty() {
             progress.has_waiters.store(false, Ordering::SeqCst);
-        }
-        if woke {
-            self.cv.notify_all();
         }
     }
 
@@ -245,13 +366,16 @@ impl Scheduler {
         true
     }
 
-    /// Restarts the world.
+    /// Restarts the world; goroutines made runnable meanwhile get workers.
     pub fn start_the_world(&self) {
         let mut s = self.inner.lock();
         s.stw = false;
         s.epoch += 1;
         self.attention.store(s.aborted, Ordering::SeqCst);
         self.cv.notify_all();
+        for _ in 0..s.runq.len() {
+            self.find_worker(&mut s);
+        }
     }
 
     /// Ends the replay early (a fatal error): every worker finishes.
@@ -259,6 +383,37 @@ impl Scheduler {
         let mut s = self.inner.lock();
         s.aborted = true;
         self.attention.store(true, Ordering::SeqCst);
-        self.cv.notify_all();
+        self.wake_everyone(&mut s);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workers_start_one_at_a_time_only_while_goroutines_wait_for_one() {
+        let s = Scheduler::new(3);
+        s.allow_workers(1000);
+        s.ready(0);
+        s.ready(1);
+        assert_eq!(s.workers_to_start(), Some(1), "one worker for the first goroutine");
+        // Worker 0 starts, takes goroutine 0, and — one more is queued —
+        // asks for the next worker.
+        assert!(matches!(s.next(0), Next::Run(0)));
+        assert_eq!(s.workers_to_start(), Some(1));
+        assert!(matches!(s.next(1), Next::Run(1)));
+        // Worker 1 releases goroutine 1 and is about to look for work: a
+        // goroutine made runnable now is left to it, no new worker.
+        s.release(true);
+        s.ready(2);
+        assert_eq!(s.inner.lock().to_start, 0, "a spinning worker takes it");
+        assert!(matches!(s.next(1), Next::Run(2)));
+        s.release(true);
+        assert_eq!(s.inner.lock().workers, 2, "two workers for 1000 allowed");
+        // Worker 0 finishes the last goroutine: everyone is done.
+        s.release(true);
+        assert!(matches!(s.next(0), Next::Finished));
+        assert_eq!(s.workers_to_start(), None);
     }
 }

@@ -79,6 +79,16 @@ pub const MAX_NURSERY_BYTES: u64 = 64 << 20;
 /// The default nursery is this fraction (1/N) of the old generation's goal.
 const NURSERY_GOAL_DIVISOR: u64 = 4;
 
+/// A worker's nursery buffer is this fraction (1/N) of the nursery (512 B
+/// to 32 KiB), whatever `--procs` is: only workers that allocate hold one.
+/// (It used to shrink with `procs`, so that `procs` buffers were at most a
+/// quarter of the nursery; but small buffers waste their tails — a block
+/// that does not fit leaves the rest unused — so 64 workers collected a
+/// fifth more often than one.) What the buffers of the workers that
+/// allocate hold unused when the nursery fills is lost to it: at most a
+/// 32nd of the nursery each.
+const NURSERY_BUFFERS: u64 = 32;
+
 /// Each survivor space is this fraction (1/N) of the nursery.
 const SURVIVOR_DIVISOR: u64 = 4;
 
@@ -156,11 +166,12 @@ impl Generational {
         let pacer = config.pacer();
         let major_goal = pacer.goal(0, 0);
         heap.set_trigger(if pacer.collects_on_its_own() { major_goal } else { u64::MAX });
-        let procs = config.procs.max(1) as u64;
+        let marker = ParallelMarker::new(config.procs, "generational");
         let g = Generational {
-            gc_caches: Mutex::new((0..config.procs.max(1)).map(|_| heap.new_cache()).collect()),
+            // One per GC thread (the evacuation's workers).
+            gc_caches: Mutex::new((0..marker.workers()).map(|_| heap.new_cache()).collect()),
             pretenure_bytes: config.pretenure_bytes.min(PRETENURE_BYTES).min(nursery / 2),
-            buffer_bytes: (nursery / (4 * procs)).clamp(512, 32 << 10),
+            buffer_bytes: (nursery / NURSERY_BUFFERS).clamp(512, 32 << 10),
             fixed_nursery: config.nursery_bytes.is_some(),
             min_nursery: nursery,
             heap,
@@ -168,7 +179,7 @@ impl Generational {
             survivors,
             from_survivor: AtomicUsize::new(0),
             pacer,
-            marker: ParallelMarker::new(config.procs, "generational"),
+            marker,
             faults,
             tenure_age: config.tenure_age,
             nursery_full: AtomicBool::new(false),
@@ -247,9 +258,8 @@ impl Generational {
                 &mut caches,
                 self.survivor_bytes.load(Ordering::Relaxed),
             );
-            // Hand the partly filled spans back: a cached span counts whole
-            // in `heap_live` (see `heap/cache.rs`), which would make a small
-            // old generation look much bigger than it is.
+            // Hand the partly filled spans back (the mutators allocate from
+            // them next) and publish what the promotions allocated.
             for cache in caches.iter_mut() {
                 self.heap.flush_cache(cache);
             }
