@@ -7,13 +7,13 @@
 
 use crate::engine::{self, Prepared, RunSpec, TraceSource};
 use crate::options::{
-    parse_card_bytes, parse_gogc, parse_memlimit, parse_pretenure_bytes, parse_procs, parse_tenure_age, Arch, Gogc,
-    MemLimit, RunSettings,
+    parse_card_bytes, parse_gogc, parse_memlimit, parse_nursery, parse_pretenure_bytes, parse_procs, parse_tenure_age,
+    Arch, Gogc, MemLimit, RunSettings,
 };
 use crate::replay::RunResult;
-use crate::report::{ms, parse_bytes, SummaryRow};
+use crate::report::{ms, SummaryRow};
 use collectors::registry;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The trace a replaying command (`run`, `compare`) loads: a file, or a
 /// built-in workload with its parameters and seed.
@@ -61,8 +61,8 @@ pub struct GcArgs {
     /// Generational collectors' nursery: bytes allocated between minor
     /// collections (`8MiB`; units as --memlimit). Default: `generational`
     /// a quarter of the old generation's goal, 4 MiB to 64 MiB; `sticky`
-    /// 4 MiB (Go's minimum heap goal).
-    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    /// 4 MiB (Go's minimum heap goal). At least 8KiB (one heap page).
+    #[arg(long, value_name = "BYTES", value_parser = parse_nursery)]
     pub nursery: Option<u64>,
     /// Minor collections a survivor stays in the copying collector's
     /// survivor space before promotion to the old generation (0: promote at
@@ -113,6 +113,21 @@ pub struct StackArgs {
 /// The collectors `spec` names (see [`engine::collectors_named`]).
 pub fn collectors_named(spec: &str) -> Result<Vec<&'static registry::CollectorInfo>, String> {
     engine::collectors_named(spec)
+}
+
+/// Fails early, before a trace is loaded or replayed, when results could
+/// not be written into `dir`: a file in the way, a parent that is not a
+/// directory, no permission. Creates `dir` (as writing the results would)
+/// and creates and removes one empty probe file in it.
+pub fn check_writable(dir: &Path) -> Result<(), String> {
+    let fail = |e: std::io::Error| format!("cannot write results to {}: {e}", dir.display());
+    if dir.exists() && !dir.is_dir() {
+        return Err(format!("cannot write results to {}: it exists and is not a directory", dir.display()));
+    }
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let probe = dir.join(format!(".gcwb-probe.{}.tmp", std::process::id()));
+    std::fs::File::create(&probe).map_err(fail)?;
+    std::fs::remove_file(&probe).map_err(fail)
 }
 
 /// Prepares the trace `src` names, with a spinner unless `quiet`.
