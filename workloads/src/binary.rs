@@ -34,8 +34,8 @@ use crate::error::{Result, TraceError};
 use crate::model::{Args, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace, FORMAT_VERSION};
 use crate::sink::{EventSink, MemorySink};
 use crate::text::{
-    annotate, block_name_for_writing, check_alloc_shape, check_event, check_frame, check_goroutine, check_tag, named,
-    sink_error, BlockInterner, EventFeed, SinkFeed,
+    annotate, block_name_for_writing, check_alloc_shape, check_event, check_frame, check_globals, check_goroutine,
+    check_tag, named, sink_error, BlockInterner, EventFeed, SinkFeed,
 };
 use smallvec::SmallVec;
 use std::io::{self, Read, Write};
@@ -642,7 +642,9 @@ impl<'a> Decoder<'a> {
             ));
         }
         self.pos = 8;
-        self.varint_u32("globals")
+        let globals = self.varint_u32("globals")?;
+        check_globals(globals).map_err(|msg| self.invalid_at(8, msg))?;
+        Ok(globals)
     }
 
     /// One record: an event (its file offset, its block name for an `alloc`,
@@ -994,6 +996,15 @@ mod tests {
         let mut bytes = ONE_ALLOC_BYTES.to_vec();
         bytes[4] = 2;
         assert_error(&bytes, 4, "unsupported binary trace version 2 (this gcwb reads version 1)");
+    }
+
+    #[test]
+    fn globals_over_the_limit_are_reported_at_offset_8() {
+        // globals 2^32 - 1, a valid u32 varint, over gcwb's 2^24.
+        let mut bytes = ONE_ALLOC_BYTES[..8].to_vec();
+        bytes.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f]);
+        bytes.extend_from_slice(&ONE_ALLOC_BYTES[9..]);
+        assert_error(&bytes, 8, "4294967295 globals; gcwb supports at most 16777216");
     }
 
     #[test]
