@@ -253,10 +253,10 @@ impl<'p> Progress<'p> {
     fn new(inner: &'p mut Preparer, show: bool) -> Self {
         let bar = show.then(|| {
             let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} loading: {human_pos} events ({elapsed})")
+            bar.set_style(crate::progress::with_rate(
+                indicatif::ProgressStyle::with_template("{spinner} loading: {human_pos} events ({elapsed}){rate}")
                     .expect("valid template"),
-            );
+            ));
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
