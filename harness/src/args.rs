@@ -117,17 +117,22 @@ pub fn collectors_named(spec: &str) -> Result<Vec<&'static registry::CollectorIn
 
 /// Fails early, before a trace is loaded or replayed, when results could
 /// not be written into `dir`: a file in the way, a parent that is not a
-/// directory, no permission. Creates `dir` (as writing the results would)
-/// and creates and removes one empty probe file in it.
+/// directory, no permission. Leaves nothing behind: it creates and removes
+/// one empty probe file in `dir`, or, when `dir` does not exist yet, in the
+/// nearest ancestor that does (where writing the results would create it).
 pub fn check_writable(dir: &Path) -> Result<(), String> {
-    let fail = |e: std::io::Error| format!("cannot write results to {}: {e}", dir.display());
-    if dir.exists() && !dir.is_dir() {
-        return Err(format!("cannot write results to {}: it exists and is not a directory", dir.display()));
+    let fail = |why: String| format!("cannot write results to {}: {why}", dir.display());
+    let mut existing = dir;
+    while !existing.as_os_str().is_empty() && !existing.exists() {
+        existing = existing.parent().unwrap_or(Path::new(""));
     }
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    let probe = dir.join(format!(".gcwb-probe.{}.tmp", std::process::id()));
-    std::fs::File::create(&probe).map_err(fail)?;
-    std::fs::remove_file(&probe).map_err(fail)
+    let existing = if existing.as_os_str().is_empty() { Path::new(".") } else { existing };
+    if !existing.is_dir() {
+        return Err(fail(format!("{} is not a directory", existing.display())));
+    }
+    let probe = existing.join(format!(".gcwb-probe.{}.tmp", std::process::id()));
+    std::fs::File::create(&probe).map_err(|e| fail(e.to_string()))?;
+    std::fs::remove_file(&probe).map_err(|e| fail(e.to_string()))
 }
 
 /// Prepares the trace `src` names, with a spinner unless `quiet`.
