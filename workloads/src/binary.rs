@@ -123,12 +123,14 @@ struct Encoder {
 }
 
 impl Encoder {
-    fn new(globals: u32) -> Encoder {
+    /// The header; more globals than a reader takes are refused.
+    fn new(globals: u32) -> io::Result<Encoder> {
+        check_globals(globals).map_err(|msg| io::Error::new(io::ErrorKind::InvalidInput, msg))?;
         let mut enc = Encoder { buf: Vec::with_capacity(WRITE_CHUNK_BYTES + 256), prev_g: 1, blocks: 0, events: 0 };
         enc.buf.extend_from_slice(&MAGIC);
         enc.buf.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
         enc.varint(u64::from(globals));
-        enc
+        Ok(enc)
     }
 
     #[inline]
@@ -262,7 +264,7 @@ impl Encoder {
 /// An event the format cannot express is an [`io::ErrorKind::InvalidInput`]
 /// error naming the event.
 pub fn write_binary<W: Write>(trace: &Trace, mut w: W) -> io::Result<()> {
-    let mut enc = Encoder::new(trace.globals);
+    let mut enc = Encoder::new(trace.globals)?;
     for (i, e) in trace.events.iter().enumerate() {
         let name = match &e.op {
             Op::Alloc { block, .. } => block_name_for_writing(trace, *block, i)?,
@@ -289,7 +291,7 @@ pub struct BinaryWriter<W: Write> {
 impl<W: Write> BinaryWriter<W> {
     /// Starts a trace with `globals` package-level pointer variables.
     pub fn new(w: W, globals: u32) -> io::Result<Self> {
-        Ok(BinaryWriter { out: w, enc: Encoder::new(globals) })
+        Ok(BinaryWriter { out: w, enc: Encoder::new(globals)? })
     }
 
     /// Writes one event record; an event the format cannot express is an

@@ -948,6 +948,7 @@ pub(crate) fn annotate(err: io::Error, trace: &Trace, event: usize) -> io::Error
 }
 
 fn write_header<W: Write>(out: &mut W, globals: u32) -> io::Result<()> {
+    check_globals(globals).map_err(|msg| io::Error::new(io::ErrorKind::InvalidInput, msg))?;
     writeln!(out, "gctrace {FORMAT_VERSION}")?;
     if globals > 0 {
         writeln!(out, "globals {globals}")?;
@@ -1485,6 +1486,9 @@ mod tests {
         assert!(e.contains("event 1: goroutine ids start at 1"), "{e}");
         // Nothing of the refused events reached the output.
         assert_eq!(w.finish().unwrap(), b"gctrace 1\n");
+        // Nor is a header the reader would refuse written.
+        let e = TextWriter::new(Vec::new(), MAX_GLOBALS + 1).err().expect("refused");
+        assert!(e.to_string().contains("supports at most 16777216"), "{e}");
     }
 
     #[test]
