@@ -7,13 +7,13 @@
 
 use crate::engine::{self, Prepared, RunSpec, TraceSource};
 use crate::options::{
-    parse_card_bytes, parse_gogc, parse_memlimit, parse_pretenure_bytes, parse_procs, parse_tenure_age, Arch, Gogc,
-    MemLimit, RunSettings,
+    parse_card_bytes, parse_gogc, parse_memlimit, parse_nursery, parse_pretenure_bytes, parse_procs, parse_tenure_age,
+    Arch, Gogc, MemLimit, RunSettings,
 };
 use crate::replay::RunResult;
-use crate::report::{ms, parse_bytes, SummaryRow};
+use crate::report::{ms, SummaryRow};
 use collectors::registry;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The trace a replaying command (`run`, `compare`) loads: a file, or a
 /// built-in workload with its parameters and seed.
@@ -63,8 +63,8 @@ pub struct GcArgs {
     /// Generational collectors' nursery: bytes allocated between minor
     /// collections (`8MiB`; units as --memlimit). Default: `generational`
     /// a quarter of the old generation's goal, 4 MiB to 64 MiB; `sticky`
-    /// 4 MiB (Go's minimum heap goal).
-    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    /// 4 MiB (Go's minimum heap goal). At least 8KiB (one heap page).
+    #[arg(long, value_name = "BYTES", value_parser = parse_nursery)]
     pub nursery: Option<u64>,
     /// Minor collections a survivor stays in the copying collector's
     /// survivor space before promotion to the old generation (0: promote at
@@ -115,6 +115,26 @@ pub struct StackArgs {
 /// The collectors `spec` names (see [`engine::collectors_named`]).
 pub fn collectors_named(spec: &str) -> Result<Vec<&'static registry::CollectorInfo>, String> {
     engine::collectors_named(spec)
+}
+
+/// Fails early, before a trace is loaded or replayed, when results could
+/// not be written into `dir`: a file in the way, a parent that is not a
+/// directory, no permission. Leaves nothing behind: it creates and removes
+/// one empty probe file in `dir`, or, when `dir` does not exist yet, in the
+/// nearest ancestor that does (where writing the results would create it).
+pub fn check_writable(dir: &Path) -> Result<(), String> {
+    let fail = |why: String| format!("cannot write results to {}: {why}", dir.display());
+    let mut existing = dir;
+    while !existing.as_os_str().is_empty() && !existing.exists() {
+        existing = existing.parent().unwrap_or(Path::new(""));
+    }
+    let existing = if existing.as_os_str().is_empty() { Path::new(".") } else { existing };
+    if !existing.is_dir() {
+        return Err(fail(format!("{} is not a directory", existing.display())));
+    }
+    let probe = existing.join(format!(".gcwb-probe.{}.tmp", std::process::id()));
+    std::fs::File::create(&probe).map_err(|e| fail(e.to_string()))?;
+    std::fs::remove_file(&probe).map_err(|e| fail(e.to_string()))
 }
 
 /// Prepares the trace `src` names, with a spinner unless `quiet`.

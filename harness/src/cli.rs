@@ -10,7 +10,7 @@
 //! writes them, so a trace of any length takes no more memory than the
 //! generator's own state.
 
-use crate::args::{collectors_named, prepare, print_loaded, print_row, report_problems, run_spec};
+use crate::args::{check_writable, collectors_named, prepare, print_loaded, print_row, report_problems, run_spec};
 pub use crate::args::{GcArgs, StackArgs, TraceArgs};
 use crate::engine::{self, TraceSource};
 use crate::provenance;
@@ -81,8 +81,8 @@ pub enum Command {
         /// Workload name (see `gcwb workloads`).
         name: String,
         /// Output file (.gct or .gctb).
-        #[arg(short, long)]
-        output: PathBuf,
+        #[arg(short, long = "out", visible_alias = "output", value_name = "FILE")]
+        out: PathBuf,
         /// Random seed.
         #[arg(long, default_value_t = workloads::generate::DEFAULT_SEED)]
         seed: u64,
@@ -168,7 +168,7 @@ pub fn main_with(cli: Cli) -> i32 {
             }
             0
         }
-        Command::Gen { name, output, seed, set } => gen(&name, seed, &set, &output),
+        Command::Gen { name, out, seed, set } => gen(&name, seed, &set, &out),
         Command::Stats { trace, out } => crate::stats::stats_command(&trace, out.as_deref()),
         Command::Import(a) => crate::import::import_command(&a),
         Command::Plot(a) => crate::charts::plot_command(&a),
@@ -324,6 +324,10 @@ fn run(a: &RunArgs) -> i32 {
             return 2;
         }
     };
+    if let Err(msg) = check_writable(&a.out) {
+        eprintln!("gcwb: {msg}");
+        return 2;
+    }
     let prepared = match prepare(&a.source, a.quiet) {
         Ok(p) => p,
         Err(msg) => {
@@ -399,7 +403,12 @@ fn check(path: &Path) -> i32 {
     let deaths = t.deaths(false);
     let oracle_s = t1.elapsed().as_secs_f64();
     let c = prepared.counts(false);
-    println!("{}: valid gctrace 1 ({:.1} ms)", path.display(), t0.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "{}: valid gcwb trace (format version {}) ({:.1} ms)",
+        path.display(),
+        workloads::model::FORMAT_VERSION,
+        t0.elapsed().as_secs_f64() * 1e3
+    );
     println!("  events           {}", t.events());
     println!("  goroutines       {}", t.goroutines.len());
     println!("  globals          {}", t.globals);

@@ -83,18 +83,23 @@ pub fn workload_params(name: &str, seed: u64, sets: &[String]) -> Result<(&'stat
 
 /// The collectors `spec` names: one name, a comma-separated list, or
 /// `all` (every registered collector, in registry order). The error names
-/// the unknown collector and lists the valid ones.
+/// the unknown collector and lists the valid ones, or names the collector
+/// listed twice (it would replay twice and write two rows of one name).
 pub fn collectors_named(spec: &str) -> Result<Vec<&'static registry::CollectorInfo>, String> {
     if spec == "all" {
         return Ok(registry::COLLECTORS.iter().collect());
     }
-    spec.split(',')
-        .map(|n| {
-            registry::find(n.trim()).ok_or_else(|| {
-                format!("unknown collector `{}` (expected one of: {}, or all)", n.trim(), registry::names().join(", "))
-            })
-        })
-        .collect()
+    let mut chosen: Vec<&'static registry::CollectorInfo> = Vec::new();
+    for n in spec.split(',').map(str::trim) {
+        let info = registry::find(n).ok_or_else(|| {
+            format!("unknown collector `{n}` (expected one of: {}, or all)", registry::names().join(", "))
+        })?;
+        if chosen.iter().any(|c| c.name == info.name) {
+            return Err(format!("collector `{}` is named twice (expected each at most once)", info.name));
+        }
+        chosen.push(info);
+    }
+    Ok(chosen)
 }
 
 /// Streams `source` into pass 1 and returns the prepared trace; the error is
@@ -248,10 +253,10 @@ impl<'p> Progress<'p> {
     fn new(inner: &'p mut Preparer, show: bool) -> Self {
         let bar = show.then(|| {
             let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} loading: {human_pos} events ({elapsed})")
+            bar.set_style(crate::progress::with_rate(
+                indicatif::ProgressStyle::with_template("{spinner} loading: {human_pos} events ({elapsed}){rate}")
                     .expect("valid template"),
-            );
+            ));
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });

@@ -25,7 +25,8 @@
 //! - [`engine`]: the run layer: `prepare` a trace once, `run` specs on it;
 //! - [`args`]: the option groups the replaying commands share, and what
 //!   they print about a trace and its replays;
-//! - [`cli`]: the `gcwb` command, a thin face over the above.
+//! - [`cli`]: the `gcwb` command, a thin face over the above;
+//! - [`progress`]: what the progress bars show besides their counts.
 
 pub mod args;
 pub mod charts;
@@ -38,6 +39,7 @@ pub mod latency;
 pub mod metrics;
 pub mod mmu;
 pub mod options;
+pub mod progress;
 pub mod provenance;
 pub mod replay;
 pub mod report;

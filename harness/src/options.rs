@@ -90,6 +90,23 @@ pub fn parse_card_bytes(s: &str) -> Result<u64, String> {
     }
 }
 
+/// Parses a nursery size: a byte count from one heap page (8 KiB: a
+/// smaller nursery would hold no span at all, and 0 would mean a minor
+/// collection at every allocation) to half the heap's reservation (the
+/// nursery, its two survivor spaces and the old generation share it).
+pub fn parse_nursery(s: &str) -> Result<u64, String> {
+    use collectors::heap::{DEFAULT_RESERVE_BYTES, PAGE_BYTES};
+    let b = parse_bytes(s)?;
+    let max = DEFAULT_RESERVE_BYTES / 2;
+    if (PAGE_BYTES..=max).contains(&b) {
+        Ok(b)
+    } else {
+        Err(format!(
+            "expected a nursery from {PAGE_BYTES} bytes (one heap page) to {max} bytes (half the heap's reservation), got {b}"
+        ))
+    }
+}
+
 /// Parses a worker count (GOMAXPROCS): 1 to [`MAX_PROCS`].
 pub fn parse_procs(s: &str) -> Result<usize, String> {
     match s.parse::<u64>() {
@@ -150,7 +167,7 @@ impl RunSettings {
             "procs" => self.procs = Some(parse_procs(value).map_err(bad)?),
             "gogc" => self.gogc = parse_gogc(value).map_err(bad)?,
             "memlimit" => self.memlimit = parse_memlimit(value).map_err(bad)?,
-            "nursery" => self.nursery = Some(parse_bytes(value).map_err(bad)?),
+            "nursery" => self.nursery = Some(parse_nursery(value).map_err(bad)?),
             "tenure_age" => self.tenure_age = parse_tenure_age(value).map_err(bad)?,
             "card_bytes" => self.card_bytes = parse_card_bytes(value).map_err(bad)?,
             "pretenure_bytes" => self.pretenure_bytes = parse_pretenure_bytes(value).map_err(bad)?,
@@ -250,6 +267,10 @@ mod tests {
         assert!(s.set("procs", "0").unwrap_err().contains("from 1 to 1024"));
         assert!(s.set("procs", "1025").unwrap_err().contains("from 1 to 1024"));
         assert!(s.set("procs", "4294967296").unwrap_err().contains("from 1 to 1024"));
+        assert!(s.set("nursery", "0").unwrap_err().contains("one heap page"), "a nursery of 0 bytes is refused");
+        assert!(s.set("nursery", "8191").is_err() && s.set("nursery", "1TiB").is_err());
         assert_eq!(s, RunSettings::default(), "a refused value changes nothing");
+        s.set("nursery", "8KiB").unwrap();
+        assert_eq!(s.nursery, Some(8192));
     }
 }

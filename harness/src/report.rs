@@ -148,16 +148,68 @@ pub fn cycles_csv(runs: &[RunResult]) -> std::io::Result<Vec<u8>> {
 
 /// Writes `bytes` to `path` via a temporary file in the same directory and
 /// a rename, so readers see the old file or the new one, never half of one.
+/// On any error (a full disk while writing or syncing, a failed rename) the
+/// temporary is removed: nothing is left behind but the old file.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomically_with(path, |f| f.write_all(bytes))
+}
+
+/// [`write_atomically`] with the temporary's contents written by `write`.
+fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
+    let written = write(&mut f).and_then(|()| f.sync_all());
     drop(f);
-    std::fs::rename(&tmp, path)
+    let renamed = written.and_then(|()| std::fs::rename(&tmp, path));
+    if renamed.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    renamed
+}
+
+#[cfg(test)]
+mod atomic_write_tests {
+    use super::*;
+
+    /// Lists the files in `dir`.
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_failed_atomic_write_leaves_the_old_file_and_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("causes.csv");
+        std::fs::write(&path, "old\n").unwrap();
+        // The disk fills up halfway through the write.
+        let e = write_atomically_with(&path, |f| {
+            f.write_all(b"half of the ")?;
+            Err(std::io::Error::from(std::io::ErrorKind::StorageFull))
+        })
+        .unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::StorageFull);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old\n");
+        assert_eq!(names_in(dir.path()), ["causes.csv"], "the temporary is removed");
+        // The rename fails: a non-empty directory is in the way.
+        let blocked = dir.path().join("summary.csv");
+        std::fs::create_dir(&blocked).unwrap();
+        std::fs::write(blocked.join("x"), "").unwrap();
+        assert!(write_atomically(&blocked, b"new").is_err());
+        assert_eq!(names_in(dir.path()), ["causes.csv", "summary.csv"], "the temporary is removed");
+        // And a write that succeeds replaces the file.
+        write_atomically(&path, b"new\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
+        assert_eq!(names_in(dir.path()), ["causes.csv", "summary.csv"]);
+    }
 }
 
 /// Everything a `gcwb run` writes.

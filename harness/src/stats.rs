@@ -69,6 +69,10 @@ pub fn stats_for_trace(name: &str, prepared: &PreparedTrace) -> Stats {
 /// code: 0, or 2 for a trace that cannot be read or is unsound (one line
 /// `gcwb: <message>` on stderr) or results that cannot be written.
 pub fn stats_command(path: &Path, out: Option<&Path>) -> i32 {
+    if let Some(Err(msg)) = out.map(crate::args::check_writable) {
+        eprintln!("gcwb: {msg}");
+        return 2;
+    }
     let prepared = match crate::engine::prepare(&crate::engine::TraceSource::File(path.to_path_buf()), true) {
         Ok(p) => p,
         Err(msg) => {

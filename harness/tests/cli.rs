@@ -790,7 +790,7 @@ fn collectors_and_workloads_are_listed() {
 fn check_report(dir: &Path, file: &str) -> HashMap<String, String> {
     let o = ok_in(dir, &["check", file]);
     let text = stdout(&o);
-    assert!(text.lines().next().unwrap_or("").contains("valid gctrace 1"), "{text}");
+    assert!(text.lines().next().unwrap_or("").contains("valid gcwb trace (format version 1)"), "{text}");
     text.lines()
         .skip(1)
         .filter_map(|l| {

@@ -34,8 +34,8 @@ use crate::error::{Result, TraceError};
 use crate::model::{Args, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace, FORMAT_VERSION};
 use crate::sink::{EventSink, MemorySink};
 use crate::text::{
-    annotate, block_name_for_writing, check_alloc_shape, check_event, check_frame, check_goroutine, check_tag, named,
-    sink_error, BlockInterner, EventFeed, SinkFeed,
+    annotate, block_name_for_writing, check_alloc_shape, check_event, check_frame, check_globals, check_goroutine,
+    check_tag, named, sink_error, BlockInterner, EventFeed, SinkFeed,
 };
 use smallvec::SmallVec;
 use std::io::{self, Read, Write};
@@ -123,12 +123,14 @@ struct Encoder {
 }
 
 impl Encoder {
-    fn new(globals: u32) -> Encoder {
+    /// The header; more globals than a reader takes are refused.
+    fn new(globals: u32) -> io::Result<Encoder> {
+        check_globals(globals).map_err(|msg| io::Error::new(io::ErrorKind::InvalidInput, msg))?;
         let mut enc = Encoder { buf: Vec::with_capacity(WRITE_CHUNK_BYTES + 256), prev_g: 1, blocks: 0, events: 0 };
         enc.buf.extend_from_slice(&MAGIC);
         enc.buf.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
         enc.varint(u64::from(globals));
-        enc
+        Ok(enc)
     }
 
     #[inline]
@@ -262,7 +264,7 @@ impl Encoder {
 /// An event the format cannot express is an [`io::ErrorKind::InvalidInput`]
 /// error naming the event.
 pub fn write_binary<W: Write>(trace: &Trace, mut w: W) -> io::Result<()> {
-    let mut enc = Encoder::new(trace.globals);
+    let mut enc = Encoder::new(trace.globals)?;
     for (i, e) in trace.events.iter().enumerate() {
         let name = match &e.op {
             Op::Alloc { block, .. } => block_name_for_writing(trace, *block, i)?,
@@ -289,7 +291,7 @@ pub struct BinaryWriter<W: Write> {
 impl<W: Write> BinaryWriter<W> {
     /// Starts a trace with `globals` package-level pointer variables.
     pub fn new(w: W, globals: u32) -> io::Result<Self> {
-        Ok(BinaryWriter { out: w, enc: Encoder::new(globals) })
+        Ok(BinaryWriter { out: w, enc: Encoder::new(globals)? })
     }
 
     /// Writes one event record; an event the format cannot express is an
@@ -642,7 +644,9 @@ impl<'a> Decoder<'a> {
             ));
         }
         self.pos = 8;
-        self.varint_u32("globals")
+        let globals = self.varint_u32("globals")?;
+        check_globals(globals).map_err(|msg| self.invalid_at(8, msg))?;
+        Ok(globals)
     }
 
     /// One record: an event (its file offset, its block name for an `alloc`,
@@ -994,6 +998,15 @@ mod tests {
         let mut bytes = ONE_ALLOC_BYTES.to_vec();
         bytes[4] = 2;
         assert_error(&bytes, 4, "unsupported binary trace version 2 (this gcwb reads version 1)");
+    }
+
+    #[test]
+    fn globals_over_the_limit_are_reported_at_offset_8() {
+        // globals 2^32 - 1, a valid u32 varint, over gcwb's 2^24.
+        let mut bytes = ONE_ALLOC_BYTES[..8].to_vec();
+        bytes.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f]);
+        bytes.extend_from_slice(&ONE_ALLOC_BYTES[9..]);
+        assert_error(&bytes, 8, "4294967295 globals; gcwb supports at most 16777216");
     }
 
     #[test]

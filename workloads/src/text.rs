@@ -33,7 +33,8 @@
 
 use crate::error::{Result, TraceError};
 use crate::model::{
-    BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace, FORMAT_VERSION, WORD_BYTES,
+    BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace, FORMAT_VERSION, MAX_GLOBALS,
+    WORD_BYTES,
 };
 use crate::sink::{EventSink, MemorySink};
 use smallvec::SmallVec;
@@ -249,6 +250,7 @@ impl<'f, F: EventFeed + ?Sized> TextParser<'f, F> {
     /// Handles line `line_no` (1-based), which may still end in `\n` / `\r\n`.
     #[inline]
     fn line(&mut self, line_no: u64, line: &str) -> Result<()> {
+        check_no_lone_cr(line).map_err(|msg| self.error_at(line_no, msg))?;
         if line_no == 1 {
             return self.header(line);
         }
@@ -328,7 +330,7 @@ impl<'f, F: EventFeed + ?Sized> TextParser<'f, F> {
             );
         }
         let mut args = Args { toks: &mut toks, usage: "globals N" };
-        let n = args.need("N").and_then(|t| parse_u32(t, "N"));
+        let n = args.need("N").and_then(|t| parse_u32(t, "N")).and_then(|n| check_globals(n).map(|()| n));
         let n = n.and_then(|n| args.done().map(|()| n)).map_err(|msg| self.error_at(line_no, msg))?;
         self.globals = n;
         self.globals_line = Some(line_no);
@@ -668,6 +670,31 @@ fn parse_src(tok: &str, what: &str) -> Result<Src, String> {
 }
 
 /// Tokens quoted in messages are cut to a readable length.
+/// A `\r` may only end a line (before its `\n`, or at the end of the
+/// file): anywhere else it is an error, not whitespace, because a file with
+/// CR-only line endings (classic Mac OS) is one long line to this reader,
+/// and with a `#` on its first line it would read as a header followed by a
+/// comment — an empty trace.
+#[inline]
+fn check_no_lone_cr(line: &str) -> Result<(), String> {
+    let body = line.strip_suffix('\n').unwrap_or(line);
+    let body = body.strip_suffix('\r').unwrap_or(body);
+    match body.as_bytes().iter().position(|&b| b == b'\r') {
+        None => Ok(()),
+        Some(i) => Err(lone_cr(i)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn lone_cr(at: usize) -> String {
+    format!(
+        "carriage return (\\r) inside a line, at column {}: lines end in \\n or \\r\\n \
+         (a file with CR-only line endings must be converted first)",
+        at + 1
+    )
+}
+
 fn truncate_for_message(s: &str) -> String {
     const MAX_CHARS: usize = 60;
     if s.chars().count() <= MAX_CHARS {
@@ -681,6 +708,15 @@ fn truncate_for_message(s: &str) -> String {
 // ---------------------------------------------------------------------------
 // Rules shared with the binary codec
 // ---------------------------------------------------------------------------
+
+/// A trace declares at most [`MAX_GLOBALS`] globals.
+pub(crate) fn check_globals(n: u32) -> Result<(), String> {
+    if n <= MAX_GLOBALS {
+        Ok(())
+    } else {
+        Err(format!("{n} globals; gcwb supports at most {MAX_GLOBALS}"))
+    }
+}
 
 /// Goroutine ids start at 1 (`g1` is main).
 pub(crate) fn check_goroutine(id: u32) -> Result<(), String> {
@@ -912,6 +948,7 @@ pub(crate) fn annotate(err: io::Error, trace: &Trace, event: usize) -> io::Error
 }
 
 fn write_header<W: Write>(out: &mut W, globals: u32) -> io::Result<()> {
+    check_globals(globals).map_err(|msg| io::Error::new(io::ErrorKind::InvalidInput, msg))?;
     writeln!(out, "gctrace {FORMAT_VERSION}")?;
     if globals > 0 {
         writeln!(out, "globals {globals}")?;
@@ -1266,6 +1303,31 @@ mod tests {
     }
 
     #[test]
+    fn cr_only_line_endings_are_refused_not_read_as_one_comment() {
+        // With a comment on the header line, a CR-only file was one line:
+        // the header, then a comment swallowing every event.
+        let cr_only = "gctrace 1 # cr only\rglobals 1\rg1 call 1\rg1 exit\r";
+        for e in [parse_text(cr_only, "t.gct").unwrap_err(), read_text(cr_only.as_bytes(), "t.gct").unwrap_err()] {
+            assert_eq!(
+                e.to_string(),
+                "t.gct: line 1: carriage return (\\r) inside a line, at column 20: lines end in \\n or \\r\\n \
+                 (a file with CR-only line endings must be converted first)"
+            );
+        }
+        assert_error("g1 call 1\rg1 exit\n", 2, "carriage return (\\r) inside a line, at column 10");
+        assert_error("g1 exit # a comment\rwith a CR\n", 2, "at column 20");
+        // A `\r` ending a line, with or without its `\n`, is still fine.
+        assert_eq!(parse_text("gctrace 1\r\ng1 call 1\r\ng1 exit\r", "t.gct").unwrap().events.len(), 2);
+    }
+
+    #[test]
+    fn globals_over_the_limit_are_refused_on_their_line() {
+        assert_eq!(parse_ok(&format!("globals {MAX_GLOBALS}\n")).globals, MAX_GLOBALS);
+        assert_error("globals 4294967295\n", 2, "4294967295 globals; gcwb supports at most 16777216");
+        assert_error(&format!("globals {}\n", MAX_GLOBALS + 1), 2, "supports at most");
+    }
+
+    #[test]
     fn invalid_utf8_names_the_line() {
         let bytes = b"gctrace 1\ng1 exit\ng1 begin \xff\xfe\n";
         let e = read_text(&bytes[..], "t.gct").unwrap_err().to_string();
@@ -1424,6 +1486,9 @@ mod tests {
         assert!(e.contains("event 1: goroutine ids start at 1"), "{e}");
         // Nothing of the refused events reached the output.
         assert_eq!(w.finish().unwrap(), b"gctrace 1\n");
+        // Nor is a header the reader would refuse written.
+        let e = TextWriter::new(Vec::new(), MAX_GLOBALS + 1).err().expect("refused");
+        assert!(e.to_string().contains("supports at most 16777216"), "{e}");
     }
 
     #[test]

@@ -277,7 +277,7 @@ fn splitmix64(mut z: u64) -> u64 {
 
 fn arb_trace() -> impl Strategy<Value = Trace> {
     (
-        prop_oneof![0u32..4, any::<u32>()],
+        prop_oneof![0u32..4, 0..=workloads::model::MAX_GLOBALS],
         prop::collection::vec((arb_goroutine(), arb_op()), 0..80),
         0u8..3,
         any::<u64>(),

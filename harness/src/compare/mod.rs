@@ -121,16 +121,10 @@ pub fn compare_command(a: &CompareArgs) -> i32 {
 
 fn compare(a: &CompareArgs) -> Result<i32, String> {
     let chosen = args::collectors_named(&a.collectors)?;
-    if let Some(twice) = chosen.iter().enumerate().find(|(i, c)| chosen[..*i].iter().any(|d| d.name == c.name)) {
-        return Err(format!(
-            "collector `{}` is named twice in --collectors (expected each at most once)",
-            twice.1.name
-        ));
-    }
+    args::check_writable(&a.out)?;
     let loaded = args::prepare(&a.source, a.quiet)?;
     let argv = provenance::current_argv();
     let out_dir = provenance::OutDir::check(&a.out, &argv)?;
-    check_writable(&a.out)?;
     let placements = loaded.trace.placements(a.stack.no_stack);
     args::print_loaded(&loaded, a.stack.no_stack);
     let mut run_toml = provenance::RunToml::new(
@@ -241,16 +235,6 @@ fn row_of(rep: &Rep, c: usize) -> (&SummaryRow, usize) {
 
 fn names(chosen: &[&CollectorInfo], order: &[usize]) -> Vec<&'static str> {
     order.iter().map(|&c| chosen[c].name).collect()
-}
-
-/// Fails early, before any replay, when `dir` cannot be made or written
-/// into (a file in the way, no permission).
-fn check_writable(dir: &Path) -> Result<(), String> {
-    let fail = |e: std::io::Error| format!("cannot write results to {}: {e}", dir.display());
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    let probe = dir.join(format!(".gcwb-compare-probe.{}.tmp", std::process::id()));
-    std::fs::File::create(&probe).map_err(fail)?;
-    std::fs::remove_file(&probe).map_err(fail)
 }
 
 /// Removes `reps/<k>/` for every k above `repeat`: an earlier compare's,

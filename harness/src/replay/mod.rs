@@ -409,13 +409,11 @@ impl<'a> Replay<'a> {
             Some(self.prepared.events() as u64),
             indicatif::ProgressDrawTarget::stderr(),
         );
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{prefix:>12} [{bar:40}] {human_pos}/{human_len} events ({per_sec}, {eta})",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
+        bar.set_style(crate::progress::with_rate(
+            indicatif::ProgressStyle::with_template("{prefix:>12} [{bar:40}] {human_pos}/{human_len} events{rate}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        ));
         bar.set_prefix(self.collector.name().to_string());
         while !finished.load(Ordering::Relaxed) {
             bar.set_position(self.events_done.load(Ordering::Relaxed));

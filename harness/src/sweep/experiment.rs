@@ -190,13 +190,7 @@ fn collectors_of(src: &Src<'_>, v: Option<&Spanned<Value>>) -> Result<Vec<&'stat
     if names.len() > 1 && names.contains(&"all") {
         return Err(src.at(v, "collectors: \"all\" cannot be listed with other collectors"));
     }
-    let chosen = collectors_named(&names.join(",")).map_err(|m| src.at(v, format!("collectors: {m}")))?;
-    for (i, c) in chosen.iter().enumerate() {
-        if chosen[..i].iter().any(|d| d.name == c.name) {
-            return Err(src.at(v, format!("collectors: `{}` is listed twice", c.name)));
-        }
-    }
-    Ok(chosen)
+    collectors_named(&names.join(",")).map_err(|m| src.at(v, format!("collectors: {m}")))
 }
 
 fn metrics_of(src: &Src<'_>, v: Option<&Spanned<Vec<Spanned<String>>>>) -> Result<Vec<String>, String> {

@@ -101,12 +101,16 @@ use store::Store;
 
 /// `gcwb sweep`'s arguments.
 #[derive(clap::Args, Debug)]
+#[command(
+    override_usage = "gcwb sweep <EXPERIMENT> --out <DIR> [OPTIONS]\n       gcwb sweep <EXPERIMENT> --list [--shard <I/N>]"
+)]
 pub struct SweepArgs {
     /// The experiment file (TOML; examples in scripts/experiments/).
     pub experiment: PathBuf,
-    /// The results directory: created if need be; a directory holding
-    /// finished cells of this experiment is resumed.
-    #[arg(short, long, required_unless_present = "list")]
+    /// The results directory (required, except with --list): created if
+    /// need be; a directory holding finished cells of this experiment is
+    /// resumed.
+    #[arg(short, long, value_name = "DIR", required_unless_present = "list")]
     pub out: Option<PathBuf>,
     /// Run only the I-th of N shards (1-based): every N-th group of cells.
     #[arg(long, value_name = "I/N", value_parser = cells::parse_shard)]

@@ -46,6 +46,8 @@ use crate::builder::{BuildError, Builder, EventSink, NIL};
 use crate::model::{Cause, Placement};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// One line of `gcwb workloads`.
 pub const SUMMARY: &str =
@@ -82,9 +84,56 @@ const MAX_RUN: u32 = 4;
 
 /// An old object a worker is busy with, and which of its young fields it
 /// filled (bit k: slot k).
+#[derive(Clone, Copy)]
 struct Active {
     obj: u64,
     filled: u8,
+}
+
+/// A worker's `active` old objects, drawn as they are first used: each is
+/// a uniformly random old object, independent of the others, so drawing
+/// it at its first use is drawing it at the start. Only the entries used so
+/// far are held — at most one per update written — so the generator's
+/// memory follows the trace it writes, not `workers × active`.
+struct ActiveSet {
+    size: u64,
+    used: HashMap<u64, Active, BuildHasherDefault<IndexHasher>>,
+}
+
+impl ActiveSet {
+    fn new(size: u64) -> Self {
+        ActiveSet { size, used: HashMap::default() }
+    }
+
+    /// A random one of the set's objects.
+    fn pick(&mut self, rng: &mut ChaCha8Rng, olds: u64) -> &mut Active {
+        let i = rng.random_range(0..self.size);
+        self.used.entry(i).or_insert_with(|| Active { obj: rng.random_range(0..olds), filled: 0 })
+    }
+
+    /// Entries held.
+    #[cfg(test)]
+    fn held(&self) -> usize {
+        self.used.len()
+    }
+}
+
+/// Hashes set indices (random integers) with one multiplication.
+#[derive(Default)]
+struct IndexHasher(u64);
+
+impl Hasher for IndexHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = x.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
 
 /// Writes the `cache` trace for `p` to `sink`.
@@ -93,7 +142,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
     let updates = p.get_u64("updates");
     let young_bytes = p.get_u64("young_bytes");
     let workers = p.get_u64("workers") as usize;
-    let active = p.get_u64("active") as usize;
+    let active = p.get_u64("active");
     let work_ns = p.get_u64("work_ns");
     let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
     let mut b = Builder::new(sink, 1)?;
@@ -111,8 +160,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
     for w in 0..workers {
         let g = b.go(main, 1, &[])?;
         let share = updates / workers as u64 + u64::from((w as u64) < updates % workers as u64);
-        let set: Vec<Active> = (0..active).map(|_| Active { obj: rng.random_range(0..olds), filled: 0 }).collect();
-        ws.push((g, share, set));
+        ws.push((g, share, ActiveSet::new(active)));
     }
 
     let young_slots = FIRST_YOUNG_SLOT..OLD_SLOTS;
@@ -126,7 +174,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
                 break;
             }
             *left -= 1;
-            let a = &mut set[rng.random_range(0..active)];
+            let a = set.pick(&mut rng, olds);
             let k = rng.random_range(young_slots.clone());
             // s.last[k] = &Event{...}: an old-to-young store.
             let field = table_slot(a.obj).slot(k);
@@ -138,7 +186,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
             }
             if rng.random_ratio(1, RETIRE_ODDS) {
                 // The session closes: its young fields go, another takes its place.
-                let a = &mut set[rng.random_range(0..active)];
+                let a = set.pick(&mut rng, olds);
                 for k in young_slots.clone().filter(|k| a.filled & (1 << k) != 0) {
                     b.set(g, table_slot(a.obj).slot(k), NIL)?;
                 }
@@ -169,6 +217,17 @@ mod tests {
 
     fn build(p: &Params) -> Trace {
         crate::generate::common::build(generate, p)
+    }
+
+    #[test]
+    fn an_active_set_holds_only_the_objects_it_handed_out() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut set = ActiveSet::new(1_000_000);
+        for _ in 0..10 {
+            let a = set.pick(&mut rng, 50);
+            assert!(a.obj < 50);
+        }
+        assert!(set.held() <= 10, "{} entries held for 10 picks", set.held());
     }
 
     #[test]

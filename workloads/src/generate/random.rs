@@ -764,10 +764,15 @@ impl<'c> Gen<'c> {
 
     // -- the program -------------------------------------------------------
 
+    /// Writes the program; stops early once the sink has refused an event
+    /// (a full disk: generating the rest would only be thrown away).
     fn run(&mut self) {
         self.setup();
-        while self.emitted < self.cfg.events {
+        while self.emitted < self.cfg.events && self.io_error.is_none() {
             self.interleave_run();
+        }
+        if self.io_error.is_some() {
+            return;
         }
         // Closing phase: every spawned goroutine closes its spans and exits,
         // while g1 keeps running; then g1 winds down alone.
@@ -775,7 +780,7 @@ impl<'c> Gen<'c> {
         for g in &mut self.gors[1..] {
             g.task = Task::Closing;
         }
-        while self.gors.len() > 1 {
+        while self.gors.len() > 1 && self.io_error.is_none() {
             self.interleave_run();
         }
         self.finale();

@@ -50,8 +50,10 @@
 //! Every cache slot is filled before the servers start and only ever
 //! overwritten with a new entry, so a hit can always read its entry; the
 //! blocks of one request live in the handler's frame and the request struct,
-//! so the generator plans one request of a goroutine at a time and
-//! interleaves the goroutines' events in short runs.
+//! so the generator makes each goroutine's request a few events at a time,
+//! as they are written ([`Request`]), and interleaves the goroutines' events
+//! in short runs. Its memory is a few events and two counters per
+//! goroutine, not `goroutines × allocs_per_request` planned events.
 
 use super::common::jitter;
 use super::params::{ParamSpec, Params};
@@ -129,12 +131,49 @@ const L_BODY: u32 = 4;
 /// A goroutine emits 1 to this many events before the next one's turn.
 const MAX_RUN: u32 = 8;
 
-/// One server goroutine: the requests it has left and the events planned
-/// for the current one.
+/// One server goroutine: the requests it has left, the one it is serving,
+/// and the next few events of that one.
 struct Server {
     g: GoroutineId,
     left: u64,
-    plan: VecDeque<Op>,
+    request: Option<Request>,
+    /// Made but not written yet: one step of the request (at most ten events).
+    next: VecDeque<Op>,
+}
+
+/// How far a goroutine is in its current request: the blocks allocated so
+/// far and the header entries set. The request's events are made one step
+/// at a time ([`Server::next_op`]), drawing from the generator's random
+/// numbers in the order a whole request would.
+struct Request {
+    made: u64,
+    header: u32,
+}
+
+impl Server {
+    /// The goroutine's next event, or `None` when it has served every request.
+    fn next_op(&mut self, p: &Params, rng: &mut ChaCha8Rng, shards: u64) -> Option<Op> {
+        let allocs = p.get_u64("allocs_per_request");
+        loop {
+            if let Some(op) = self.next.pop_front() {
+                return Some(op);
+            }
+            match &mut self.request {
+                None => {
+                    if self.left == 0 {
+                        return None;
+                    }
+                    self.left -= 1;
+                    self.request = Some(start_request(&mut self.next));
+                }
+                Some(r) if r.made < allocs => request_step(r, allocs, rng, &mut self.next),
+                Some(_) => {
+                    finish_request(p, rng, shards, &mut self.next);
+                    self.request = None;
+                }
+            }
+        }
+    }
 }
 
 /// Writes the `server` trace for `p` to `sink`.
@@ -165,7 +204,7 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
         b.alloc(main, l(0), CONN_BYTES, CONN_SLOTS, Cause::New, Placement::Auto)?;
         b.alloc(main, l(0).slot(1), READ_BUFFER_BYTES, 0, Cause::MakeSlice, Placement::Auto)?;
         let g = b.go(main, 1, &[l(0).into()])?;
-        servers.push(Server { g, left: requests, plan: VecDeque::new() });
+        servers.push(Server { g, left: requests, request: None, next: VecDeque::new() });
     }
     b.set(main, l(0), NIL)?;
 
@@ -175,16 +214,11 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
         let sv = &mut servers[turn];
         let mut exited = false;
         for _ in 0..rng.random_range(1..=MAX_RUN) {
-            if sv.plan.is_empty() {
-                if sv.left == 0 {
-                    b.exit(sv.g)?;
-                    exited = true;
-                    break;
-                }
-                sv.left -= 1;
-                plan_request(p, &mut rng, shards, &mut sv.plan);
-            }
-            let op = sv.plan.pop_front().expect("planned above");
+            let Some(op) = sv.next_op(p, &mut rng, shards) else {
+                b.exit(sv.g)?;
+                exited = true;
+                break;
+            };
             emit(&mut b, sv.g, op)?;
         }
         if exited {
@@ -197,23 +231,26 @@ pub fn generate(p: &Params, sink: &mut dyn EventSink) -> Result<(), BuildError> 
     Ok(())
 }
 
-/// Appends the events of one request to `plan`.
-fn plan_request(p: &Params, rng: &mut ChaCha8Rng, shards: u64, plan: &mut VecDeque<Op>) {
-    let allocs = p.get_u64("allocs_per_request");
-    let work_ns = p.get_u64("work_ns");
-    let entries = p.get_u64("cache_entries");
-    let req = || l(L_REQ);
-    let bucket = || l(L_REQ).slot(REQ_HEADER).slot(0);
-    let alloc = |dst: Loc, size: u64, slots: u32, cause: Cause| Op::Alloc {
-        dst,
-        block: BlockIdx(0),
-        size,
-        ptr_slots: slots,
-        cause,
-        placement: Placement::Auto,
-    };
-    let set = |dst: Loc, src: Src| Op::Set { dst, src };
+fn req() -> Loc {
+    l(L_REQ)
+}
 
+/// `r.Header`'s bucket array.
+fn bucket() -> Loc {
+    l(L_REQ).slot(REQ_HEADER).slot(0)
+}
+
+fn alloc(dst: Loc, size: u64, slots: u32, cause: Cause) -> Op {
+    Op::Alloc { dst, block: BlockIdx(0), size, ptr_slots: slots, cause, placement: Placement::Auto }
+}
+
+fn set(dst: Loc, src: Src) -> Op {
+    Op::Set { dst, src }
+}
+
+/// Appends a request's first events (the span, the handler's frame, the
+/// request and its header map: three blocks) to `plan`.
+fn start_request(plan: &mut VecDeque<Op>) -> Request {
     plan.push_back(Op::Begin { tag: TAG.into() });
     plan.push_back(Op::Call {
         locals: HANDLER_LOCALS,
@@ -225,43 +262,52 @@ fn plan_request(p: &Params, rng: &mut ChaCha8Rng, shards: u64, plan: &mut VecDeq
     plan.push_back(set(l(L_CONN).slot(CONN_CUR), req().into()));
     plan.push_back(alloc(req().slot(REQ_HEADER), HMAP_BYTES, 1, Cause::MakeMap));
     plan.push_back(alloc(bucket(), BUCKET_BYTES, BUCKET_SLOTS, Cause::MakeMap));
-    let mut made = 3;
-    let mut header = 0;
-    while made < allocs {
-        made += 1;
-        match rng.random_range(0..8u32) {
-            0..=2 => {
-                // r.Header[a+b] = any(n)
-                let k = header % BUCKET_KEYS;
-                header += 1;
-                plan.push_back(alloc(bucket().slot(k), log_size(rng, STRING_LOG2), 0, Cause::Concat));
-                if made < allocs {
-                    made += 1;
-                    plan.push_back(alloc(bucket().slot(BUCKET_KEYS + k), IFACE_BYTES, 0, Cause::Iface));
-                }
+    Request { made: 3, header: 0 }
+}
+
+/// Appends one step of the request's body (one or two blocks, and the
+/// stores that keep them) to `plan`; `r.made < allocs`.
+fn request_step(r: &mut Request, allocs: u64, rng: &mut ChaCha8Rng, plan: &mut VecDeque<Op>) {
+    r.made += 1;
+    match rng.random_range(0..8u32) {
+        0..=2 => {
+            // r.Header[a+b] = any(n)
+            let k = r.header % BUCKET_KEYS;
+            r.header += 1;
+            plan.push_back(alloc(bucket().slot(k), log_size(rng, STRING_LOG2), 0, Cause::Concat));
+            if r.made < allocs {
+                r.made += 1;
+                plan.push_back(alloc(bucket().slot(BUCKET_KEYS + k), IFACE_BYTES, 0, Cause::Iface));
             }
-            3 => plan.push_back(alloc(req().slot(REQ_URL), log_size(rng, STRING_LOG2), 0, Cause::Conv)),
-            4 => plan.push_back(alloc(l(L_TMP), log_size(rng, STRING_LOG2), 0, Cause::Conv)),
-            5 => {
-                plan.push_back(alloc(l(L_BODY), log_size(rng, BODY_LOG2), 0, Cause::MakeSlice));
-                if rng.random_bool(0.5) {
-                    plan.push_back(set(req().slot(REQ_BODY), l(L_BODY).into()));
-                }
+        }
+        3 => plan.push_back(alloc(req().slot(REQ_URL), log_size(rng, STRING_LOG2), 0, Cause::Conv)),
+        4 => plan.push_back(alloc(l(L_TMP), log_size(rng, STRING_LOG2), 0, Cause::Conv)),
+        5 => {
+            plan.push_back(alloc(l(L_BODY), log_size(rng, BODY_LOG2), 0, Cause::MakeSlice));
+            if rng.random_bool(0.5) {
+                plan.push_back(set(req().slot(REQ_BODY), l(L_BODY).into()));
             }
-            6 => {
-                let f = REQ_MISC + rng.random_range(0..REQ_SLOTS - REQ_MISC);
-                plan.push_back(alloc(req().slot(f), log_size(rng, STRING_LOG2), 0, Cause::Itoa));
-            }
-            _ => {
-                // done := func() { ... r ... }, kept in r now and then.
-                plan.push_back(alloc(l(L_TMP), CLOSURE_BYTES, 2, Cause::Closure));
-                plan.push_back(set(l(L_TMP).slot(1), req().into()));
-                if rng.random_bool(0.25) {
-                    plan.push_back(set(req().slot(REQ_SLOTS - 1), l(L_TMP).into()));
-                }
+        }
+        6 => {
+            let f = REQ_MISC + rng.random_range(0..REQ_SLOTS - REQ_MISC);
+            plan.push_back(alloc(req().slot(f), log_size(rng, STRING_LOG2), 0, Cause::Itoa));
+        }
+        _ => {
+            // done := func() { ... r ... }, kept in r now and then.
+            plan.push_back(alloc(l(L_TMP), CLOSURE_BYTES, 2, Cause::Closure));
+            plan.push_back(set(l(L_TMP).slot(1), req().into()));
+            if rng.random_bool(0.25) {
+                plan.push_back(set(req().slot(REQ_SLOTS - 1), l(L_TMP).into()));
             }
         }
     }
+}
+
+/// Appends a request's last events (work, the cache lookup, the response,
+/// the return and the span's end) to `plan`.
+fn finish_request(p: &Params, rng: &mut ChaCha8Rng, shards: u64, plan: &mut VecDeque<Op>) {
+    let work_ns = p.get_u64("work_ns");
+    let entries = p.get_u64("cache_entries");
     if let Some(ns) = jitter(rng, work_ns / 2) {
         plan.push_back(Op::Work { ns });
     }
