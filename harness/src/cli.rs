@@ -380,7 +380,7 @@ fn run(a: &RunArgs) -> i32 {
         return 2;
     }
     println!(
-        "results in {}/ (summary.csv, pauses.csv, assists.csv, cycles.csv, spans.csv, span_percentiles.csv, causes.csv, mmu.csv, phases.csv, pauses-<collector>.hlog, run.toml)",
+        "results in {}/ (summary.csv, pauses.csv, assists.csv, cycles.csv, spans.csv, span_percentiles.csv, span_log.csv.gz, causes.csv, mmu.csv, phases.csv, pauses-<collector>.hlog, run.toml)",
         a.out.display()
     );
     if !a.no_charts {

@@ -372,7 +372,7 @@ pub fn is_result_file(name: &str) -> bool {
         "cycles.csv",
         "spans.csv",
         "span_percentiles.csv",
-        "span_log.csv",
+        "span_log.csv.gz",
         "causes.csv",
         "mmu.csv",
         "phases.csv",

@@ -1,5 +1,5 @@
 //! Results on disk: `summary.csv`, `pauses.csv`, `assists.csv`, `cycles.csv`,
-//! `spans.csv`, `span_percentiles.csv`, `span_log.csv` ([`spans`]),
+//! `spans.csv`, `span_percentiles.csv`, `span_log.csv.gz` ([`spans`]),
 //! `causes.csv`, `mmu.csv` and `phases.csv`, in a form pandas and R read
 //! directly (a header row, plain numbers, empty cells for missing values),
 //! plus one HdrHistogram interval log of pauses per collector,
@@ -250,7 +250,7 @@ pub fn write_run(dir: &Path, out: &RunOutputs<'_>) -> std::io::Result<()> {
         ("cycles.csv".to_string(), cycles),
         ("spans.csv".to_string(), spans::spans_csv(out.runs)?),
         ("span_percentiles.csv".to_string(), span_percentiles_csv(out.runs)?),
-        ("span_log.csv".to_string(), spans::span_log_csv(out.runs)?),
+        ("span_log.csv.gz".to_string(), spans::span_log_csv_gz(out.runs)?),
         ("causes.csv".to_string(), causes),
         ("mmu.csv".to_string(), mmu),
         ("phases.csv".to_string(), phases),

@@ -1,7 +1,8 @@
 //! The request-span files of a run: `spans.csv` (per collector and tag:
 //! latency percentiles and where the time went), `span_percentiles.csv`
-//! (a percentile ladder of each latency kind) and `span_log.csv` (every
-//! span). What the latencies mean is in [`crate::latency`].
+//! (a percentile ladder of each latency kind) and `span_log.csv.gz` (every
+//! span, gzipped: a server run has hundreds of thousands; pandas and R read
+//! it as it is). What the latencies mean is in [`crate::latency`].
 
 use super::csv_bytes;
 use crate::latency::{self, TagLatency};
@@ -172,8 +173,17 @@ struct SpanLogRow<'a> {
     metered_full_ns: u64,
 }
 
-/// `span_log.csv`: every span of every run, by tag and start time, with the
-/// split of its time and its metered latencies.
+/// `span_log.csv.gz`: every span of every run, by tag and start time, with
+/// the split of its time and its metered latencies; gzipped.
+pub fn span_log_csv_gz(runs: &[RunResult]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let csv = span_log_csv(runs)?;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&csv)?;
+    gz.finish()
+}
+
+/// The CSV text of `span_log.csv.gz`.
 pub fn span_log_csv(runs: &[RunResult]) -> std::io::Result<Vec<u8>> {
     let mut rows = Vec::new();
     for r in runs {
@@ -217,4 +227,35 @@ pub fn span_log_csv(runs: &[RunResult]) -> std::io::Result<Vec<u8>> {
             "metered_full_ns",
         ],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::latency::{SpanRecord, TimeSplit};
+    use crate::summary::tests::run;
+    use std::io::Read;
+
+    #[test]
+    fn the_span_log_is_gzipped_csv_with_a_row_per_span_and_its_split() {
+        let mut r = run(1_000_000_000, Vec::new());
+        r.spans = vec![("req".to_string(), crate::metrics::new_histogram())];
+        r.span_records = (0..3u64)
+            .map(|i| SpanRecord {
+                tag: 0,
+                goroutine: i as u32,
+                start_ns: i * 1000,
+                wall_ns: 500,
+                split: TimeSplit { paused_ns: 100, assist_ns: 0, dep_wait_ns: 50, queued_ns: 50 },
+            })
+            .collect();
+        let gz = span_log_csv_gz(&[r]).unwrap();
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&gz[..]).read_to_string(&mut text).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        assert!(lines[0].starts_with("collector,tag,goroutine,start_ns,wall_ns,latency_ns,running_ns,paused_ns"));
+        // wall 500 = latency 400 (running 300 + paused 100) + dep-wait 50 + queued 50.
+        assert_eq!(lines[1], "test-gc,req,0,0,500,400,300,100,0,50,50,400,400");
+    }
 }
