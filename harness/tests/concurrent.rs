@@ -5,9 +5,16 @@
 //! moving pointers between shared boxes and their own locals, a cycle every
 //! 50 operations) — those hold under any interleaving; each deliberately
 //! broken variant caught on the first run of a trace replayed in the one
-//! interleaving that exposes it (a [`Schedule`] holds the marker and the
-//! goroutines at the steps that matter); mark assists made to happen by a
-//! schedule and recorded only while marking; the soft memory limit obeyed.
+//! interleaving that exposes it (a [`Schedule`] holds the collector and the
+//! goroutines at the steps that matter), and by a shuffle stress trace
+//! replayed in one fixed interleaving ([`Lockstep`]); mark assists made to
+//! happen by a schedule and recorded only while marking; the soft memory
+//! limit obeyed.
+//!
+//! No test here retries, searches seeds or times its mutators against a
+//! slowed collector: an outcome that matters is either forced by a
+//! schedule, a fact of a fixed interleaving, or true under any
+//! interleaving (the comment at each such assertion says why).
 
 mod common;
 use collectors::cycle_hooks::CycleStep;
