@@ -12,10 +12,13 @@
 //! - [`mark`] and [`pacer`]: what collectors share — parallel marking, and
 //!   Go's heap goal, trigger and assist arithmetic;
 //! - the collectors themselves, one module each, and [`registry`], which
-//!   names them.
+//!   names them;
+//! - [`cycle_hooks`]: where a test can hold a concurrent collector between
+//!   the steps of its cycle, to drive an interleaving.
 pub mod collector;
 pub mod copy_space;
 pub mod cpu_time;
+pub mod cycle_hooks;
 pub mod heap;
 pub mod host;
 pub mod mark;

@@ -231,6 +231,7 @@ impl RunSettings {
             no_stack: self.no_stack,
             stack_limit: self.stack_limit(),
             progress: !quiet && std::io::stderr().is_terminal(),
+            ..ReplayOptions::default()
         }
     }
 

@@ -1,5 +1,14 @@
-//! Helpers shared by the harness's integration tests.
-#![allow(dead_code)]
+//! Helpers shared by the harness's integration tests; [`schedule`] and
+//! [`lockstep`]: interleavings a test drives.
+#![allow(dead_code, unused_imports)]
+
+// By path: this file is also built as a test crate of its own.
+#[path = "common/lockstep.rs"]
+mod lockstep;
+#[path = "common/schedule.rs"]
+mod schedule;
+pub use lockstep::*;
+pub use schedule::*;
 
 use collectors::mark::MarkFaults;
 use collectors::plans::mark_sweep::MarkSweep;
@@ -9,6 +18,7 @@ use rand::{RngExt, SeedableRng};
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
 use workloads::analysis::{analyze, Analysis};
 use workloads::model::Trace;
 use workloads::text::parse_text;
@@ -40,6 +50,31 @@ pub fn verified(procs: usize) -> ReplayOptions {
 
 pub fn run(_trace: &Trace, analysis: &Analysis, c: &dyn Collector, procs: usize) -> RunResult {
     replay(analysis, c, &verified(procs))
+}
+
+/// A verified replay whose goroutines follow `schedule` (the collector must
+/// have it too, for the marker's side).
+pub fn run_scheduled(analysis: &Analysis, c: &dyn Collector, procs: usize, schedule: &Arc<Schedule>) -> RunResult {
+    let hooks: Arc<dyn harness::replay::hooks::ReplayHooks> = schedule.clone();
+    let r = replay(analysis, c, &ReplayOptions { hooks: Some(hooks), ..verified(procs) });
+    schedule.assert_followed();
+    r
+}
+
+/// A verified replay on one worker with no time slice: the events run in an
+/// order that is a function of the trace alone (a goroutine runs until it
+/// waits for another or ends; the run queue is first in, first out), so a
+/// stop-the-world collector's triggers, what it finds live and what it
+/// frees are the same on every run, whatever the machine's load.
+pub fn run_in_fixed_order(analysis: &Analysis, c: &dyn Collector) -> RunResult {
+    replay(analysis, c, &ReplayOptions { time_slice_ns: None, ..verified(1) })
+}
+
+/// [`run_in_fixed_order`] in lockstep with a concurrent collector that has
+/// `lockstep` as its hooks: the whole replay in one fixed interleaving.
+pub fn run_in_lockstep(analysis: &Analysis, c: &dyn Collector, lockstep: &Arc<Lockstep>) -> RunResult {
+    let hooks: Arc<dyn harness::replay::hooks::ReplayHooks> = lockstep.clone();
+    replay(analysis, c, &ReplayOptions { time_slice_ns: None, hooks: Some(hooks), ..verified(1) })
 }
 
 /// The names of the kinds of violation a run found.
@@ -91,9 +126,23 @@ pub fn col<'a>(row: &'a HashMap<String, String>, name: &str) -> &'a str {
 
 /// Boxes (2 slots) held by globals; items (1 slot) in the boxes' slots;
 /// workers shuffle items between boxes and each other through their
-/// locals. A shadow of which locals and slots are non-nil keeps every
-/// dereference sound.
+/// locals, and every 50 operations one asks for a collection (`gc`). A
+/// shadow of which locals and slots are non-nil keeps every dereference
+/// sound.
 pub fn shuffle_trace(seed: u64, workers: u32, ops: u32) -> String {
+    shuffle_trace_collecting(seed, workers, ops, false)
+}
+
+/// [`shuffle_trace`], but every 50 operations a worker allocates (and
+/// drops) a 64 KiB pointer-free block instead of asking for a collection:
+/// with a 64 KiB minimum goal, that crosses the trigger, so the cycles
+/// start from allocation — concurrently with the other goroutines even on
+/// one worker.
+pub fn shuffle_trace_allocating(seed: u64, workers: u32, ops: u32) -> String {
+    shuffle_trace_collecting(seed, workers, ops, true)
+}
+
+fn shuffle_trace_collecting(seed: u64, workers: u32, ops: u32, by_allocation: bool) -> String {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     const BOXES: u32 = 4;
     const LOCALS: u32 = 3;
@@ -117,7 +166,14 @@ pub fn shuffle_trace(seed: u64, workers: u32, ops: u32) -> String {
         let w = rng.random_range(0..workers) as usize;
         let g = w + 2;
         if k % 50 == 25 {
-            s += &format!("g{g} gc\n");
+            if by_allocation {
+                let l = rng.random_range(0..LOCALS) as usize;
+                b += 1;
+                s += &format!("g{g} alloc l{l} b{b} 65536 0 new heap\ng{g} set l{l} nil\n");
+                held[w][l] = false;
+            } else {
+                s += &format!("g{g} gc\n");
+            }
             continue;
         }
         let l = rng.random_range(0..LOCALS) as usize;

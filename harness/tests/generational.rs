@@ -7,6 +7,13 @@
 //! for the copying collector interior pointers not fixed up and stack
 //! blocks' slots not forwarded — caught. (Every workload runs under both in
 //! `workloads.rs`.)
+//!
+//! Cleanliness is checked on several workers: it must hold under any
+//! interleaving. What a test counts (minor and major collections, dirty
+//! cards, bytes moved) or needs to happen (a broken variant caught) is
+//! checked on a replay in a fixed order (one worker, no time slice, one GC
+//! thread: [`run_in_fixed_order`]), where it is a fact of the trace and the
+//! settings, the same on every run.
 
 mod common;
 use collectors::plans::generational::{GenFaults, Generational};
@@ -30,14 +37,15 @@ fn sticky_is_clean_on_random_traces_with_minor_and_major_collections() {
     for seed in 1..=8 {
         let t = random_trace(&RandomConfig { seed, events: 40_000, goroutines: 8, ..RandomConfig::default() });
         let a = workloads::analysis::analyze(&t).unwrap();
-        // A 16 KiB nursery: with four workers each caching whole spans
-        // (counted in full by `heap_live`), a 64 KiB one sometimes gives
-        // only two minor collections on a loaded machine.
-        let cfg = GcConfig { min_heap_goal: 64 << 10, nursery_bytes: Some(16 << 10), ..config(4) };
-        let r = run(&t, &a, &Sticky::new(&cfg).unwrap(), 4);
+        let sticky = |procs| {
+            let cfg = GcConfig { min_heap_goal: 64 << 10, nursery_bytes: Some(16 << 10), ..config(procs) };
+            Sticky::new(&cfg).unwrap()
+        };
+        assert_clean(&run(&t, &a, &sticky(4), 4));
+        let r = run_in_fixed_order(&a, &sticky(1));
         assert_clean(&r);
         assert!(phases(&r, "minor") >= 3, "seed {seed}: {} minor collections", phases(&r, "minor"));
-        assert!(phases(&r, "major") >= 1 || seed > 4, "seed {seed}: no major collection");
+        assert!(phases(&r, "major") >= 1, "seed {seed}: no major collection");
     }
 }
 
@@ -66,7 +74,8 @@ fn old_to_young() -> (workloads::Trace, workloads::analysis::Analysis) {
 #[test]
 fn sticky_without_its_barrier_or_without_scanning_dirty_cards_is_caught() {
     let (t, a) = old_to_young();
-    let clean = run(&t, &a, sticky(StickyFaults::default(), 2).as_ref(), 2);
+    assert_clean(&run(&t, &a, sticky(StickyFaults::default(), 2).as_ref(), 2));
+    let clean = run_in_fixed_order(&a, sticky(StickyFaults::default(), 1).as_ref());
     assert_clean(&clean);
     assert!(phases(&clean, "minor") >= 3, "{} minor collections", phases(&clean, "minor"));
     // Per minor collection: the remembered set scanned, and survivors no
@@ -81,7 +90,7 @@ fn sticky_without_its_barrier_or_without_scanning_dirty_cards_is_caught() {
         StickyFaults { no_barrier: true, ..Default::default() },
         StickyFaults { skip_dirty_cards: true, ..Default::default() },
     ] {
-        let r = run(&t, &a, sticky(faults, 2).as_ref(), 2);
+        let r = run_in_fixed_order(&a, sticky(faults, 1).as_ref());
         assert!(kinds(&r).contains(&"reachable block freed"), "{faults:?} escaped the verifier: {:?}", kinds(&r));
     }
 }
@@ -110,10 +119,11 @@ fn copying_generational_is_clean_on_random_traces_with_one_page_nurseries() {
         let t = random_trace(&RandomConfig { seed, events: 40_000, goroutines: 8, ..RandomConfig::default() });
         let a = workloads::analysis::analyze(&t).unwrap();
         let tenure_age = (seed % 3) as u32;
-        let r = run(&t, &a, copying(GenFaults::default(), 4, 8 << 10, tenure_age).as_ref(), 4);
+        assert_clean(&run(&t, &a, copying(GenFaults::default(), 4, 8 << 10, tenure_age).as_ref(), 4));
+        let r = run_in_fixed_order(&a, copying(GenFaults::default(), 1, 8 << 10, tenure_age).as_ref());
         assert_clean(&r);
         assert!(phases(&r, "minor") >= 3, "seed {seed}: {} minor collections", phases(&r, "minor"));
-        assert!(phases(&r, "major") >= 1 || seed > 4, "seed {seed}: no major collection");
+        assert!(phases(&r, "major") >= 1, "seed {seed}: no major collection");
         for c in minor_cycles(&r) {
             assert!(
                 c.copied_bytes + c.promoted_bytes <= c.young_bytes,
@@ -144,7 +154,8 @@ fn copying_generational_is_clean_on_shuffle_stress_traces() {
 #[test]
 fn copying_generational_without_its_barrier_or_without_scanning_dirty_cards_is_caught() {
     let (t, a) = old_to_young();
-    let clean = run(&t, &a, copying(GenFaults::default(), 2, 16 << 10, 1).as_ref(), 2);
+    assert_clean(&run(&t, &a, copying(GenFaults::default(), 2, 16 << 10, 1).as_ref(), 2));
+    let clean = run_in_fixed_order(&a, copying(GenFaults::default(), 1, 16 << 10, 1).as_ref());
     assert_clean(&clean);
     let minors = minor_cycles(&clean);
     assert!(minors.len() >= 3, "{} minor collections", minors.len());
@@ -152,8 +163,8 @@ fn copying_generational_without_its_barrier_or_without_scanning_dirty_cards_is_c
     // Cards from 64 bytes to 64 KiB: the same program, the same verdict;
     // bigger cards, fewer of them dirty.
     let dirty = |card_bytes: u64| {
-        let cfg = GcConfig { min_heap_goal: 64 << 10, nursery_bytes: Some(16 << 10), card_bytes, ..config(2) };
-        let r = run(&t, &a, &Generational::new(&cfg).unwrap(), 2);
+        let cfg = GcConfig { min_heap_goal: 64 << 10, nursery_bytes: Some(16 << 10), card_bytes, ..config(1) };
+        let r = run_in_fixed_order(&a, &Generational::new(&cfg).unwrap());
         assert_clean(&r);
         minor_cycles(&r).iter().map(|c| c.dirty_cards).sum::<u64>()
     };
@@ -163,7 +174,7 @@ fn copying_generational_without_its_barrier_or_without_scanning_dirty_cards_is_c
         GenFaults { no_barrier: true, ..Default::default() },
         GenFaults { skip_dirty_cards: true, ..Default::default() },
     ] {
-        let r = run(&t, &a, copying(faults, 2, 16 << 10, 1).as_ref(), 2);
+        let r = run_in_fixed_order(&a, copying(faults, 1, 16 << 10, 1).as_ref());
         assert!(!kinds(&r).is_empty(), "{faults:?} escaped the verifier");
     }
 }
@@ -196,18 +207,20 @@ fn the_targeted_moving_traces_are_clean_and_each_moving_fault_is_caught_by_its_o
 
 #[test]
 fn every_broken_copying_variant_is_caught_on_random_traces() {
-    for faults in [
-        GenFaults { no_barrier: true, ..Default::default() },
-        GenFaults { skip_dirty_cards: true, ..Default::default() },
-        GenFaults { interior_not_fixed: true, ..Default::default() },
-        GenFaults { stack_blocks_not_forwarded: true, ..Default::default() },
-    ] {
-        let caught = (1..=16).find(|&seed| {
-            let t = random_trace(&RandomConfig { seed, events: 20_000, goroutines: 4, ..RandomConfig::default() });
-            let a = workloads::analysis::analyze(&t).unwrap();
-            !kinds(&run(&t, &a, copying(faults, 2, 8 << 10, 1).as_ref(), 2)).is_empty()
-        });
-        assert!(caught.is_some(), "{faults:?} escaped the verifier on 16 random traces");
+    // In a fixed order each is caught on every one of seeds 1..=16 (tried
+    // once); the test keeps two. The same trace, the same verdict, every run.
+    for seed in 1..=2 {
+        let t = random_trace(&RandomConfig { seed, events: 20_000, goroutines: 4, ..RandomConfig::default() });
+        let a = workloads::analysis::analyze(&t).unwrap();
+        for faults in [
+            GenFaults { no_barrier: true, ..Default::default() },
+            GenFaults { skip_dirty_cards: true, ..Default::default() },
+            GenFaults { interior_not_fixed: true, ..Default::default() },
+            GenFaults { stack_blocks_not_forwarded: true, ..Default::default() },
+        ] {
+            let r = run_in_fixed_order(&a, copying(faults, 1, 8 << 10, 1).as_ref());
+            assert!(!kinds(&r).is_empty(), "seed {seed}: {faults:?} escaped the verifier");
+        }
     }
 }
 
@@ -216,8 +229,8 @@ fn the_pretenuring_threshold_decides_what_the_nursery_takes() {
     let t = random_trace(&RandomConfig { seed: 3, events: 40_000, goroutines: 8, ..RandomConfig::default() });
     let a = workloads::analysis::analyze(&t).unwrap();
     let young = |pretenure_bytes: u64| {
-        let cfg = GcConfig { min_heap_goal: 64 << 10, nursery_bytes: Some(16 << 10), pretenure_bytes, ..config(2) };
-        let r = run(&t, &a, &Generational::new(&cfg).unwrap(), 2);
+        let cfg = GcConfig { min_heap_goal: 64 << 10, nursery_bytes: Some(16 << 10), pretenure_bytes, ..config(1) };
+        let r = run_in_fixed_order(&a, &Generational::new(&cfg).unwrap());
         assert_clean(&r);
         (phases(&r, "minor"), minor_cycles(&r).iter().map(|c| c.young_bytes).sum::<u64>())
     };

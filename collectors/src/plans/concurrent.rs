@@ -52,16 +52,20 @@
 //!
 //! Checked by the verifier on random traces and every workload
 //! (`harness/tests/concurrent.rs`, `harness/tests/workloads.rs`), which
-//! catches the deliberately broken variants of [`ConcurrentFaults`]; the
-//! protocol itself is model-checked in `collectors/tests/barrier_model.rs`.
+//! catches each deliberately broken variant of [`ConcurrentFaults`] on a
+//! trace replayed in the one interleaving that exposes it (held there by
+//! [`CycleHooks`] at the collector's steps and the replayer's hooks at the
+//! mutators' events); the protocol itself is model-checked in
+//! `collectors/tests/barrier_model.rs`.
 
 use crate::collector::{Capabilities, Collector, GcConfig, Mutator};
+use crate::cycle_hooks::{CycleHooks, CycleStep};
 use crate::heap::{Address, Heap, HeapError};
 use crate::host::{CycleRecord, Host, Phase, RootKind, Slot, Trigger};
 use crate::pacer::Pacer;
 use crossbeam_deque::{Injector, Steal};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// Share of `procs` given to background mark workers
 /// (`gcBackgroundUtilization`, runtime/mgcpacer.go).
@@ -95,8 +99,9 @@ pub struct ConcurrentFaults {
     pub scan_stacks_before_barrier: bool,
     /// Not a bug: make background marking slow (a pause of this many
     /// microseconds per object and per stack scanned) so that mutators run
-    /// many events while marking is under way — the window in which barrier
-    /// bugs can show.
+    /// many events while marking is under way — more interleavings for a
+    /// stress test to try. (A test that needs one interleaving drives it
+    /// with [`CycleHooks`] instead.)
     pub slow_mark_us: u64,
 }
 
@@ -106,6 +111,8 @@ pub struct Concurrent {
     pacer: Pacer,
     pool: rayon::ThreadPool,
     faults: ConcurrentFaults,
+    /// Called around each step of a cycle, if set (tests).
+    hooks: Option<Arc<dyn CycleHooks>>,
     /// The barrier is on (between sweep and mark termination).
     marking: AtomicBool,
     /// A cycle is between its trigger and its mark termination.
@@ -174,6 +181,7 @@ impl Concurrent {
             pacer,
             pool,
             faults,
+            hooks: None,
             marking: AtomicBool::new(false),
             in_cycle: AtomicBool::new(false),
             cycles: AtomicU64::new(0),
@@ -189,6 +197,28 @@ impl Concurrent {
             pending: parking_lot::Mutex::new(None),
             sweeping: parking_lot::Mutex::new(None),
         })
+    }
+
+    /// The same collector, calling `hooks` around each step of its cycles,
+    /// so a test can hold it at a step boundary.
+    #[doc(hidden)]
+    pub fn with_cycle_hooks(mut self, hooks: Arc<dyn CycleHooks>) -> Concurrent {
+        self.hooks = Some(hooks);
+        self
+    }
+
+    #[inline]
+    fn before(&self, cycle: u64, step: CycleStep) {
+        if let Some(h) = &self.hooks {
+            h.before(cycle, step);
+        }
+    }
+
+    #[inline]
+    fn after(&self, cycle: u64, step: CycleStep) {
+        if let Some(h) = &self.hooks {
+            h.after(cycle, step);
+        }
     }
 
     /// Greys the white heap object `v` points into, on the shared queue.
@@ -338,26 +368,37 @@ impl Concurrent {
                     bytes += self.shade(s.load(Ordering::Relaxed));
                 };
                 if t == 0 {
+                    self.before(cycle, CycleStep::Globals);
+                    if self.faults.scan_stacks_before_barrier {
+                        // The broken variant's barrier, on only now.
+                        self.marking.store(true, Ordering::Relaxed);
+                    }
                     roots.scan_globals(&mut visit);
+                    self.after(cycle, CycleStep::Globals);
                 } else {
                     let g = t - 1;
+                    self.before(cycle, CycleStep::Stack(g));
                     // Stacks already black this cycle (started during marking,
                     // or scanned early) are not scanned again.
-                    if self.epoch(g).is_some_and(|e| e.load(Ordering::Acquire) == cycle) {
-                        continue;
+                    if self.epoch(g).is_none_or(|e| e.load(Ordering::Acquire) != cycle) {
+                        self.slow();
+                        roots.scan_stack(g, true, &mut visit);
+                        if let Some(e) = self.epoch(g) {
+                            e.store(cycle, Ordering::Release);
+                        }
                     }
-                    self.slow();
-                    roots.scan_stack(g, true, &mut visit);
-                    if let Some(e) = self.epoch(g) {
-                        e.store(cycle, Ordering::Release);
-                    }
+                    self.after(cycle, CycleStep::Stack(g));
                 }
             }
+            // Roots first (Go's markroot jobs), then the heap. (The roots'
+            // work is reported in the heap step: for a hook, nothing the
+            // mutators can see changes between steps.)
+            self.before(cycle, CycleStep::Heap);
             self.marked.fetch_add(bytes, Ordering::Relaxed);
             self.scan_done.fetch_add(slots * crate::heap::WORD_BYTES, Ordering::Relaxed);
             root_slots.fetch_add(slots, Ordering::Relaxed);
-            // Roots first (Go's markroot jobs), then the heap.
             self.drain(u64::MAX);
+            self.after(cycle, CycleStep::Heap);
             cpu_ns.fetch_add(crate::cpu_time::thread_cpu_ns().saturating_sub(cpu0), Ordering::Relaxed);
         });
         (root_slots.into_inner() * crate::heap::WORD_BYTES, cpu_ns.into_inner())
@@ -399,8 +440,10 @@ impl Concurrent {
         let cycle = self.cycles.load(Ordering::Relaxed) + 1;
 
         // Sweep termination: barrier on, allocate black.
+        self.before(cycle, CycleStep::SweepTermination);
         let Some(stw) = host.stop_the_world(cycle, Phase::SweepTerm) else {
             self.in_cycle.store(false, Ordering::Release);
+            self.after(cycle, CycleStep::SweepTermination);
             return None;
         };
         let start_ns = stw.requested_ns;
@@ -419,6 +462,7 @@ impl Concurrent {
         self.heap.set_allocate_black(!self.faults.allocate_white);
         host.start_the_world(stw);
         self.pending.lock().replace(Pending { cycle, trigger, start_ns, heap_live_before });
+        self.after(cycle, CycleStep::SweepTermination);
         Some(cycle)
     }
 }
@@ -519,9 +563,11 @@ impl Collector for Concurrent {
         // Concurrent mark.
         let t_mark = host.now_ns();
         if self.faults.scan_stacks_before_barrier {
-            // The broken variant: stacks first, barrier after.
+            // The broken variant: stacks first, the barrier on only when the
+            // globals are scanned (in `mark_concurrently`).
             let roots = host.roots();
             for g in 0..roots.stack_count() {
+                self.before(cycle, CycleStep::Stack(g));
                 self.slow();
                 roots.scan_stack(g, false, &mut |s, _| {
                     self.shade(s.load(Ordering::Relaxed));
@@ -529,14 +575,15 @@ impl Collector for Concurrent {
                 if let Some(e) = self.epoch(g) {
                     e.store(cycle, Ordering::Release);
                 }
+                self.after(cycle, CycleStep::Stack(g));
             }
-            self.marking.store(true, Ordering::Relaxed);
         }
         let (root_bytes, background_mark_cpu_ns) = self.mark_concurrently(host, cycle);
         let mut mark_cpu_ns = background_mark_cpu_ns;
 
         // Mark termination: drain what the barrier shaded, barrier off, pace
         // the next cycle, start the concurrent sweep.
+        self.before(cycle, CycleStep::MarkTermination);
         let stw = loop {
             if let Some(s) = host.stop_the_world(cycle, Phase::MarkTerm) {
                 break s;
@@ -583,11 +630,13 @@ impl Collector for Concurrent {
             ..Default::default()
         });
         self.in_cycle.store(false, Ordering::Release);
+        self.after(cycle, CycleStep::MarkTermination);
 
         // Background sweeping (Go's bgsweep), then the cycle's record — unless
         // a new cycle's trigger got there first (it finishes the sweep).
         // One span at a time, yielding the processor in between: the
         // sweeper runs beside the mutators, not instead of them.
+        self.before(cycle, CycleStep::Sweep);
         while self.heap.sweep_one() {
             std::thread::yield_now();
         }
@@ -595,6 +644,7 @@ impl Collector for Concurrent {
             self.finish_sweep(host);
             self.in_cycle.store(false, Ordering::Release);
         }
+        self.after(cycle, CycleStep::Sweep);
     }
 
     fn cycles(&self) -> u64 {

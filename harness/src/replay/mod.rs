@@ -8,10 +8,13 @@
 //! trace. Every event boundary is a safepoint. The replayer is the
 //! collector's [`Host`]: it stops and restarts the world, hands over roots
 //! (globals, then one goroutine stack at a time), and records every pause.
-//! Under `--verify` it also feeds the [`crate::verify::Verifier`].
+//! Under `--verify` it also feeds the [`crate::verify::Verifier`]. Tests
+//! can hold goroutines at event boundaries ([`hooks`]) to replay one chosen
+//! interleaving.
 
 mod exec;
 mod goroutine;
+pub mod hooks;
 mod scheduler;
 
 use crate::latency::SpanRecord;
@@ -21,10 +24,12 @@ use collectors::host::RootVisitor;
 use collectors::runtime::{Globals, StackLimit, StackOverflow};
 use collectors::{Collector, CycleRecord, Heap, HeapError, Host, Phase, RootSet, Stopped, Trigger};
 use goroutine::{Goroutine, GoroutineState};
+use hooks::ReplayHooks;
 use parking_lot::Mutex;
 use scheduler::{Next, Scheduler};
 use smallvec::SmallVec;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use workloads::analysis::code::Insn;
 use workloads::analysis::{Place, PreparedTrace};
@@ -32,8 +37,8 @@ use workloads::model::GoroutineId;
 
 /// Go's scheduler preempts a goroutine that has run for 10 ms
 /// (`forcePreemptNS` in runtime/proc.go); a replayed goroutine yields its
-/// worker after the same slice.
-const TIME_SLICE_NS: u64 = 10_000_000;
+/// worker after the same slice (by default: [`ReplayOptions::time_slice_ns`]).
+pub const TIME_SLICE_NS: u64 = 10_000_000;
 /// How often (in events) a running goroutine checks its time slice and
 /// publishes progress for the progress bar.
 const CHECK_EVERY_EVENTS: u32 = 256;
@@ -50,6 +55,13 @@ pub struct ReplayOptions {
     pub stack_limit: StackLimit,
     /// Show a progress bar on stderr (hidden when stderr is not a terminal).
     pub progress: bool,
+    /// A running goroutine yields its worker after this long (checked every
+    /// few hundred events); `None`: only when it waits or ends. With one
+    /// worker and no time slice the order in which events run is a function
+    /// of the trace alone, not of the clock.
+    pub time_slice_ns: Option<u64>,
+    /// Called before every event (tests: to drive an interleaving).
+    pub hooks: Option<Arc<dyn ReplayHooks>>,
 }
 
 impl Default for ReplayOptions {
@@ -60,6 +72,8 @@ impl Default for ReplayOptions {
             no_stack: false,
             stack_limit: StackLimit::default(),
             progress: false,
+            time_slice_ns: Some(TIME_SLICE_NS),
+            hooks: None,
         }
     }
 }
@@ -273,6 +287,18 @@ impl<'a> Replay<'a> {
         self.sched.park();
     }
 
+    /// Runs `hooks` before event `seq` of goroutine `g`, whose state the
+    /// caller has unlocked: at a safepoint, out of the running set (the world
+    /// may stop meanwhile, and the goroutine's stack be scanned), back in it
+    /// once the hook returns and no stop is in force. Returns the time held.
+    fn hold(&self, hooks: &dyn ReplayHooks, g: usize, seq: u32) -> u64 {
+        let t = self.now();
+        self.sched.leave();
+        hooks.before_event(g, seq);
+        self.sched.resume();
+        self.now() - t
+    }
+
     /// Makes goroutine `g` runnable, stamping when (for span accounting).
     fn make_ready(&self, g: usize) {
         self.stamp_ready(g);
@@ -336,6 +362,9 @@ impl<'a> Replay<'a> {
                 if let Err(panic) = w.join() {
                     std::panic::resume_unwind(panic);
                 }
+            }
+            if let Some(hooks) = &self.opts.hooks {
+                hooks.mutators_done();
             }
             finished.store(true, Ordering::Relaxed);
             let mut b = self.background.lock();
@@ -496,6 +525,9 @@ impl<'a> Replay<'a> {
             let pc = st.pc;
             if pc >= steps {
                 drop(st);
+                if let Some(hooks) = &self.opts.hooks {
+                    self.hold(hooks.as_ref(), g, pc);
+                }
                 self.events_done.fetch_add(unpublished as u64, Ordering::Relaxed);
                 self.sched.release(true);
                 return;
@@ -519,6 +551,12 @@ impl<'a> Replay<'a> {
                     st.dep_wait_since = None;
                     continue 'events;
                 }
+            }
+            if let Some(hooks) = &self.opts.hooks {
+                drop(st);
+                let held = self.hold(hooks.as_ref(), g, pc);
+                st = gor.state.lock();
+                st.time.dep_wait_ns += held;
             }
             let after = if let Insn::Work { ns } = insn {
                 // Spin for `ns`, parking (without the goroutine) if the world stops:
@@ -617,7 +655,8 @@ impl<'a> Replay<'a> {
             if unpublished >= CHECK_EVERY_EVENTS {
                 self.events_done.fetch_add(unpublished as u64, Ordering::Relaxed);
                 unpublished = 0;
-                if self.now() - slice_start > TIME_SLICE_NS && st.pc < steps {
+                let slice_over = self.opts.time_slice_ns.is_some_and(|slice| self.now() - slice_start > slice);
+                if slice_over && st.pc < steps {
                     drop(st);
                     self.sched.requeue();
                     self.make_ready(g);
