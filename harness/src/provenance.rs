@@ -393,17 +393,22 @@ pub struct OutDir {
     pub dir: PathBuf,
 }
 
+/// The file that marks a folder as a sweep's (`gcwb sweep` copies its
+/// experiment there): named here, below the sweep, so that the check of an
+/// `--out` folder needs nothing from the commands above it.
+pub const SWEEP_EXPERIMENT_FILE: &str = "experiment.toml";
+
 impl OutDir {
     /// Looks at `dir` before a command run as `argv` writes into it:
     /// refuses a sweep's folder; warns on stderr when it holds results of
     /// another command. The error is one line.
     pub fn check(dir: &Path, argv: &[String]) -> Result<OutDir, String> {
-        if dir.join(crate::sweep::store::EXPERIMENT_FILE).is_file() {
+        if dir.join(SWEEP_EXPERIMENT_FILE).is_file() {
             return Err(format!(
                 "{}: holds a sweep's results ({}): use another --out (its cells would be mixed with this command's \
                  files)",
                 dir.display(),
-                crate::sweep::store::EXPERIMENT_FILE
+                SWEEP_EXPERIMENT_FILE
             ));
         }
         if let Some(other) = other_results(dir, argv) {

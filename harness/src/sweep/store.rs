@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 /// The name of a finished cell's description file.
 pub const CELL_FILE: &str = "cell.toml";
 /// The experiment file's copy in a results directory.
-pub const EXPERIMENT_FILE: &str = "experiment.toml";
+pub const EXPERIMENT_FILE: &str = crate::provenance::SWEEP_EXPERIMENT_FILE;
 const PARTIAL: &str = ".partial.";
 
 /// An open results directory.
