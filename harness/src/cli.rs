@@ -44,8 +44,9 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Replay a trace (or a built-in workload) against one or every collector
-    /// and write summary.csv, pauses.csv, cycles.csv, spans.csv, causes.csv,
-    /// and the charts (PNG; see `gcwb plot`).
+    /// and write summary.csv, pauses.csv, cycles.csv, the request-span files
+    /// (spans.csv, span_percentiles.csv, span_log.csv.gz), causes.csv,
+    /// mmu.csv, run.toml and the charts (PNG; see `gcwb plot`).
     Run(RunArgs),
     /// Replay one trace with several collectors, each --repeat times
     /// (collectors alternating between repetitions), and write compare.csv
@@ -91,13 +92,14 @@ pub enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
     },
-    /// Turn another runtime's GC log into gcwb's summary.csv, pauses.csv and
-    /// phases.csv (`--format go-gctrace`: a Go program's GODEBUG=gctrace=1
-    /// output; `--format jvm-gc-log`: a JVM's -Xlog:gc / -Xlog:gc* log).
+    /// Turn another runtime's GC log into gcwb's summary.csv, pauses.csv,
+    /// phases.csv, cycles.csv, assists.csv (thread stalls) and mmu.csv
+    /// (`--format go-gctrace`: a Go program's GODEBUG=gctrace=1 output;
+    /// `--format jvm-gc-log`: a JVM's -Xlog:gc / -Xlog:gc* log).
     Import(crate::import::ImportArgs),
-    /// Redraw the charts of a results directory from its CSV files alone (no
-    /// rerun): pause-percentiles, mmu, pause-timeline, request-latency and
-    /// sweep, each when the directory has its data.
+    /// Redraw the charts of one or several results directories from their
+    /// CSV files alone (no rerun): pause-percentiles, mmu, pause-timeline,
+    /// request-latency and sweep, each when there is data for it.
     Plot(crate::charts::PlotArgs),
     /// Run a matrix of replays described by an experiment file (TOML:
     /// workloads × swept parameters × collectors × repetitions), one
