@@ -12,7 +12,7 @@
 
 mod spans;
 
-pub use spans::{span_percentiles_csv, SPAN_PERCENTILES};
+pub use spans::{span_percentiles_csv, summaries as span_summaries, SPAN_PERCENTILES};
 
 use crate::columns::{self, cycles::CycleRow};
 use crate::metrics::{new_histogram, phase_summaries, PauseRecord};
@@ -243,13 +243,14 @@ pub fn write_run(dir: &Path, out: &RunOutputs<'_>) -> std::io::Result<()> {
             thread: "",
         })
     }))?;
+    let span_summaries = span_summaries(out.runs);
     let mut files = vec![
         ("summary.csv".to_string(), summary),
         ("assists.csv".to_string(), assists),
         ("pauses.csv".to_string(), pauses),
         ("cycles.csv".to_string(), cycles),
-        ("spans.csv".to_string(), spans::spans_csv(out.runs)?),
-        ("span_percentiles.csv".to_string(), span_percentiles_csv(out.runs)?),
+        ("spans.csv".to_string(), spans::spans_csv(&span_summaries)?),
+        ("span_percentiles.csv".to_string(), span_percentiles_csv(&span_summaries)?),
         ("span_log.csv.gz".to_string(), spans::span_log_csv_gz(out.runs)?),
         ("causes.csv".to_string(), causes),
         ("mmu.csv".to_string(), mmu),
@@ -474,8 +475,9 @@ mod tests {
                 split: TimeSplit { dep_wait_ns: v * 1000, ..TimeSplit::default() },
             })
             .collect();
-        r.spans = vec![("req".to_string(), new_histogram()), ("idle".to_string(), new_histogram())];
-        let bytes = span_percentiles_csv(&[r]).unwrap();
+        r.span_tags = vec!["req".to_string(), "idle".to_string()];
+        let runs = [r];
+        let bytes = span_percentiles_csv(&span_summaries(&runs)).unwrap();
         let mut rd = csv::Reader::from_reader(&bytes[..]);
         assert_eq!(
             rd.headers().unwrap(),

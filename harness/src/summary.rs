@@ -332,9 +332,8 @@ struct AllSpans {
 
 impl AllSpans {
     fn of(r: &RunResult) -> AllSpans {
-        let tags: Vec<String> = r.spans.iter().map(|(t, _)| t.clone()).collect();
         let mut all = AllSpans { count: 0, latency: new_histogram(), metered: new_histogram(), wall: new_histogram() };
-        for t in crate::latency::summarize(&tags, &r.span_records) {
+        for t in crate::latency::summarize(&r.span_tags, &r.span_records) {
             all.count += t.count;
             // Same bounds and precision: adding never fails.
             let _ = all.latency.add(&t.latency);
@@ -382,7 +381,7 @@ pub(crate) mod tests {
             pauses,
             assists: Vec::new(),
             cycles: Vec::new(),
-            spans: Vec::new(),
+            span_tags: Vec::new(),
             span_records: Vec::new(),
             dispatches: 0,
             dep_waits: 0,

@@ -133,10 +133,10 @@ pub struct RunResult {
     /// Mark assists: mutator stalls (not stop-the-world pauses).
     pub assists: Vec<AssistRecord>,
     pub cycles: Vec<CycleRecord>,
-    /// Request latency per span tag: the headline latency of
-    /// [`crate::latency`] (wall time less the replayer's waits).
-    pub spans: Vec<(String, hdrhistogram::Histogram<u64>)>,
-    /// Every closed span with where its time went, by start time.
+    /// The trace's span tags: [`SpanRecord::tag`] indexes them.
+    pub span_tags: Vec<String>,
+    /// Every closed span with where its time went, by start time (the
+    /// figures are [`crate::latency`]'s).
     pub span_records: Vec<SpanRecord>,
     /// Scheduling: goroutines dispatched to workers, and waits on another
     /// goroutine's progress (the trace's cross-goroutine dependencies).
@@ -402,10 +402,6 @@ impl<'a> Replay<'a> {
         let mut span_records: Vec<SpanRecord> =
             self.goroutines.iter_mut().flat_map(|g| std::mem::take(&mut g.state.get_mut().closed_spans)).collect();
         span_records.sort_by_key(|s| (s.start_ns, s.goroutine));
-        let spans = crate::latency::summarize(&self.prepared.tags, &span_records)
-            .into_iter()
-            .map(|t| (t.tag, t.latency))
-            .collect();
         RunResult {
             collector: self.collector.name().to_string(),
             procs: self.opts.procs,
@@ -416,7 +412,7 @@ impl<'a> Replay<'a> {
             pauses,
             assists,
             cycles,
-            spans,
+            span_tags: self.prepared.tags.clone(),
             span_records,
             dispatches: self.sched.dispatches.load(Ordering::Relaxed),
             dep_waits: self.sched.dep_waits.load(Ordering::Relaxed),

@@ -24,12 +24,15 @@ fn at(h: &Histogram<u64>, p: f64) -> u64 {
     }
 }
 
-/// The latency summaries of every run's spans, with the run.
-fn summaries(runs: &[RunResult]) -> impl Iterator<Item = (&RunResult, TagLatency)> {
-    runs.iter().flat_map(|r| {
-        let tags: Vec<String> = r.spans.iter().map(|(t, _)| t.clone()).collect();
-        latency::summarize(&tags, &r.span_records).into_iter().map(move |t| (r, t))
-    })
+/// The latency summary of each span tag of each run, with the run:
+/// computed once, read by [`spans_csv`] and [`span_percentiles_csv`].
+pub type Summaries<'r> = Vec<(&'r RunResult, TagLatency)>;
+
+/// The [`Summaries`] of `runs`.
+pub fn summaries(runs: &[RunResult]) -> Summaries<'_> {
+    runs.iter()
+        .flat_map(|r| latency::summarize(&r.span_tags, &r.span_records).into_iter().map(move |t| (r, t)))
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -88,10 +91,9 @@ const SPANS_HEADER: [&str; 23] = [
 /// `spans.csv`: per run and tag, the headline latency's percentiles (the
 /// first columns, as always), wall and metered percentiles, and the mean
 /// split of a span's time.
-pub fn spans_csv(runs: &[RunResult]) -> std::io::Result<Vec<u8>> {
-    let rows: Vec<(&RunResult, TagLatency)> = summaries(runs).collect();
+pub fn spans_csv(summaries: &Summaries<'_>) -> std::io::Result<Vec<u8>> {
     csv_bytes(
-        rows.iter().map(|(r, t)| {
+        summaries.iter().map(|(r, t)| {
             let s = t.split;
             let wall = t.running_ns + s.paused_ns + s.assist_ns + s.dep_wait_ns + s.queued_ns;
             SpanRow {
@@ -138,10 +140,9 @@ struct SpanPercentileRow<'a> {
 /// `span_percentiles.csv`: for each run and span tag with requests, each
 /// latency kind at each of [`SPAN_PERCENTILES`] (HdrHistogram's values, 3
 /// significant digits). `latency_ns` is the headline latency.
-pub fn span_percentiles_csv(runs: &[RunResult]) -> std::io::Result<Vec<u8>> {
-    let rows: Vec<(&RunResult, TagLatency)> = summaries(runs).filter(|(_, t)| t.count > 0).collect();
+pub fn span_percentiles_csv(summaries: &Summaries<'_>) -> std::io::Result<Vec<u8>> {
     csv_bytes(
-        rows.iter().flat_map(|(r, t)| {
+        summaries.iter().filter(|(_, t)| t.count > 0).flat_map(|(r, t)| {
             SPAN_PERCENTILES.iter().map(move |&p| SpanPercentileRow {
                 collector: &r.collector,
                 tag: &t.tag,
@@ -187,8 +188,7 @@ pub fn span_log_csv_gz(runs: &[RunResult]) -> std::io::Result<Vec<u8>> {
 pub fn span_log_csv(runs: &[RunResult]) -> std::io::Result<Vec<u8>> {
     let mut rows = Vec::new();
     for r in runs {
-        let tags: Vec<&str> = r.spans.iter().map(|(t, _)| t.as_str()).collect();
-        for (tag, spans) in tags.iter().zip(latency::by_tag(tags.len(), &r.span_records)) {
+        for (tag, spans) in r.span_tags.iter().zip(latency::by_tag(r.span_tags.len(), &r.span_records)) {
             let (short, full) = latency::metered_both(&spans);
             for ((s, metered_100ms_ns), metered_full_ns) in spans.iter().zip(short).zip(full) {
                 rows.push(SpanLogRow {
@@ -239,7 +239,7 @@ mod tests {
     #[test]
     fn the_span_log_is_gzipped_csv_with_a_row_per_span_and_its_split() {
         let mut r = run(1_000_000_000, Vec::new());
-        r.spans = vec![("req".to_string(), crate::metrics::new_histogram())];
+        r.span_tags = vec!["req".to_string()];
         r.span_records = (0..3u64)
             .map(|i| SpanRecord {
                 tag: 0,
