@@ -95,7 +95,7 @@ impl Host for BenchHost {
     fn now_ns(&self) -> u64 {
         self.t0.elapsed().as_nanos() as u64
     }
-    fn request_background(&self) -> bool {
+    fn request_background(&self, _work: collectors::background::Work) -> bool {
         true
     }
 }
@@ -195,7 +195,7 @@ fn barrier(c: &mut Criterion) {
                 });
             }
             // Finish the pending cycle (mark, mark termination, sweep).
-            c.background(&host);
+            while let collectors::background::SliceEnd::Yielded(_) = c.background_slice(&host, &|| false) {}
         }
         c.release_mutator(&mut m);
     }

@@ -7,6 +7,7 @@
 //! collectors lives behind this trait; everything shared (the heap, marking,
 //! sweeping) lives beside it and collectors compose it.
 
+use crate::background::SliceEnd;
 use crate::heap::{Address, AllocCache, Heap, HeapError};
 use crate::host::{Host, Trigger};
 use crate::pacer::Pacer;
@@ -248,19 +249,25 @@ pub trait Collector: Send + Sync {
 
     /// A mark assist: the worker `m` does (some of) the marking its
     /// allocation owes ([`Mutator::assist_bytes`], which it lowers by what
-    /// it paid). Returns the bytes of marking it did; the host calls again,
-    /// between safepoint checks, while some is owed and the last call did
-    /// some (0 with debt left means "not now": the host runs the goroutine
-    /// on and asks again later). The default forgives the debt.
-    fn assist(&self, m: &mut Mutator) -> u64 {
+    /// it paid), returning early if `host` asks for a stop
+    /// ([`Host::stop_requested`]). Returns the bytes of marking it did; the
+    /// host calls again, between safepoint checks, while some is owed and
+    /// the last call did some (0 with debt left means "not now": the host
+    /// runs the goroutine on and asks again later). The default forgives the
+    /// debt.
+    fn assist(&self, _host: &dyn Host, m: &mut Mutator) -> u64 {
         m.assist_bytes = 0;
         0
     }
 
-    /// Background GC work the collector asked for with
-    /// [`Host::request_background`], run by the host on its own thread while
-    /// the mutators run. The default does nothing.
-    fn background(&self, _host: &dyn Host) {}
+    /// One slice of the background work the collector asked for with
+    /// [`Host::request_background`], run by the host on one of its workers
+    /// while the mutators run (see [`crate::background`]): work in small
+    /// units until `should_yield()` is true or none is left. The default has
+    /// none.
+    fn background_slice(&self, _host: &dyn Host, _should_yield: &dyn Fn() -> bool) -> SliceEnd {
+        SliceEnd::Done
+    }
 
     /// Runs a collection cycle started by `trigger`.
     fn collect(&self, host: &dyn Host, trigger: Trigger);

@@ -199,11 +199,21 @@ pub trait Host: Sync {
     /// A cycle finished.
     fn on_cycle(&self, _record: &CycleRecord) {}
 
-    /// Asks the host to call [`crate::Collector::background`] soon on a
-    /// thread of its own, concurrently with the mutators (a concurrent
-    /// collector's mark workers). Returns false if the host has no such
-    /// thread (then the collector does the work itself, now).
-    fn request_background(&self) -> bool {
+    /// The collector has background work of kind `work` (see
+    /// [`crate::background`]): the host runs it in slices of
+    /// [`crate::Collector::background_slice`] on its workers, beside the
+    /// mutators, until a slice reports [`crate::background::SliceEnd::Done`].
+    /// Returns false if the host has no workers to run it on (then the
+    /// collector does the work itself, now).
+    fn request_background(&self, _work: crate::background::Work) -> bool {
+        false
+    }
+
+    /// Is a stop-the-world requested or in force? Collector work that runs
+    /// beside the mutators on their workers (a background slice, a mark
+    /// assist) polls it between small units of work and returns early, so
+    /// that a stop never waits long for it.
+    fn stop_requested(&self) -> bool {
         false
     }
 }

@@ -9,12 +9,14 @@
 //!   (globals, and one goroutine stack at a time), stopping the world, and
 //!   where to report pauses, cycles and frees;
 //! - [`collector`]: the [`collector::Collector`] trait and its capabilities;
-//! - [`mark`] and [`pacer`]: what collectors share — parallel marking, and
-//!   Go's heap goal, trigger and assist arithmetic;
+//! - [`mark`], [`pacer`] and [`background`]: what collectors share —
+//!   parallel marking; Go's heap goal, trigger and assist arithmetic; and
+//!   how work beside the mutators is run on the mutators' own workers;
 //! - the collectors themselves, one module each, and [`registry`], which
 //!   names them;
 //! - [`cycle_hooks`]: where a test can hold a concurrent collector between
 //!   the steps of its cycle, to drive an interleaving.
+pub mod background;
 pub mod collector;
 pub mod copy_space;
 pub mod cpu_time;

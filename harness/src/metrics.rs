@@ -53,11 +53,29 @@ pub struct AssistRecord {
     pub work_bytes: u64,
 }
 
+/// One slice of the collector's background work on a worker (see
+/// `collectors::background`): Go's mark worker running on a P.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GcSliceRecord {
+    /// The cycle under way when it started (the one marking, or the last
+    /// one, whose sweep it did).
+    pub gc: u64,
+    /// The worker (P) it ran on.
+    pub worker: usize,
+    /// Dedicated, fractional or idle.
+    pub mode: collectors::background::Mode,
+    /// Replay clock at its start, its length and its thread CPU time.
+    pub start_ns: u64,
+    pub duration_ns: u64,
+    pub cpu_ns: u64,
+}
+
 /// Where a replay's workers record.
 #[derive(Default)]
 pub struct Metrics {
     pauses: Mutex<Vec<PauseRecord>>,
     assists: Mutex<Vec<AssistRecord>>,
+    gc_slices: Mutex<Vec<GcSliceRecord>>,
     cycles: Mutex<Vec<CycleRecord>>,
 }
 
@@ -74,6 +92,17 @@ impl Metrics {
     pub fn take_assists(&self) -> Vec<AssistRecord> {
         let mut a = std::mem::take(&mut *self.assists.lock());
         a.sort_by_key(|a| a.start_ns);
+        a
+    }
+
+    pub fn record_gc_slice(&self, r: GcSliceRecord) {
+        self.gc_slices.lock().push(r);
+    }
+
+    /// The background slices, in time order.
+    pub fn take_gc_slices(&self) -> Vec<GcSliceRecord> {
+        let mut a = std::mem::take(&mut *self.gc_slices.lock());
+        a.sort_by_key(|a| (a.start_ns, a.worker));
         a
     }
 

@@ -181,7 +181,12 @@ pub fn run_utilization(r: &RunResult) -> Utilization {
     let at = |start_ns: u64| start_ns.saturating_sub(r.replay_start_ns);
     let pauses = r.pauses.iter().filter(|p| p.trigger != Some("final")).map(|p| (at(p.start_ns), p.duration_ns));
     let assists = r.assists.iter().map(|a| (at(a.start_ns), a.duration_ns));
-    mutator_utilization(r.wall_ns, r.procs, pauses, assists, std::iter::empty())
+    // As in Go's MMU (internal/trace/gc.go, MutatorUtilization with
+    // UtilBackground, which skips "GC (idle)" workers): a worker running a
+    // dedicated or fractional slice of background marking is a P the
+    // mutator lost; an idle slice ran on a P nothing else wanted.
+    let slices = r.gc_slices.iter().filter(|s| s.mode.takes_mutator_time()).map(|s| (at(s.start_ns), s.duration_ns));
+    mutator_utilization(r.wall_ns, r.procs, pauses, assists.chain(slices), std::iter::empty())
 }
 
 /// Worker time lost to the collector, known only as a total over an
@@ -395,6 +400,7 @@ pub(crate) mod tests {
             freed_by_cycle: None,
             fatal: None,
             background_thread_cpu_ns: 0,
+            gc_slices: Vec::new(),
         }
     }
 

@@ -53,10 +53,12 @@ pub fn run(_trace: &Trace, analysis: &Analysis, c: &dyn Collector, procs: usize)
 }
 
 /// A verified replay whose goroutines follow `schedule` (the collector must
-/// have it too, for the marker's side).
+/// have it too, for the marker's side). The collector's background work
+/// runs on a thread of its own, so that the schedule can hold it between
+/// steps while the workers run the mutators' events.
 pub fn run_scheduled(analysis: &Analysis, c: &dyn Collector, procs: usize, schedule: &Arc<Schedule>) -> RunResult {
     let hooks: Arc<dyn harness::replay::hooks::ReplayHooks> = schedule.clone();
-    let r = replay(analysis, c, &ReplayOptions { hooks: Some(hooks), ..verified(procs) });
+    let r = replay(analysis, c, &ReplayOptions { hooks: Some(hooks), gc_on_own_thread: true, ..verified(procs) });
     schedule.assert_followed();
     r
 }
@@ -71,10 +73,13 @@ pub fn run_in_fixed_order(analysis: &Analysis, c: &dyn Collector) -> RunResult {
 }
 
 /// [`run_in_fixed_order`] in lockstep with a concurrent collector that has
-/// `lockstep` as its hooks: the whole replay in one fixed interleaving.
+/// `lockstep` as its hooks: the whole replay in one fixed interleaving (the
+/// collector's background work on a thread of its own, beside the one
+/// worker).
 pub fn run_in_lockstep(analysis: &Analysis, c: &dyn Collector, lockstep: &Arc<Lockstep>) -> RunResult {
     let hooks: Arc<dyn harness::replay::hooks::ReplayHooks> = lockstep.clone();
-    replay(analysis, c, &ReplayOptions { time_slice_ns: None, hooks: Some(hooks), ..verified(1) })
+    let opts = ReplayOptions { time_slice_ns: None, hooks: Some(hooks), gc_on_own_thread: true, ..verified(1) };
+    replay(analysis, c, &opts)
 }
 
 /// The names of the kinds of violation a run found.

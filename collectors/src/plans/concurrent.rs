@@ -12,24 +12,27 @@
 //!    (Go's `gcStart`), then:
 //! 1. **Sweep termination** (stop the world): turn the write barrier on and
 //!    make allocation black; restart the world.
-//! 2. **Concurrent mark**, on the host's background thread
-//!    ([`Host::request_background`]; `collect` returns after step 1):
-//!    background mark workers (the collector's own threads, a quarter of
-//!    `procs`, at least one, at most [`crate::collector::gc_threads`]) scan
-//!    the globals, then each goroutine's stack
-//!    one at a time — stopping only that goroutine — then trace the heap
-//!    from a shared grey queue, while the mutators run. A mutator that
+//! 2. **Concurrent mark**, in background slices on the host's own workers
+//!    ([`Host::request_background`], [`crate::background`]: Go's dedicated,
+//!    fractional and idle mark workers at 25% of `procs`; `collect` returns
+//!    after step 1): root jobs — the globals, then each goroutine's stack
+//!    one at a time, stopping only that goroutine — then the heap from a
+//!    shared grey queue, while the mutators run. Every slice polls its
+//!    host's `should_yield` every few microseconds and gives its grey
+//!    objects back when it stops. A mutator that
 //!    allocates while marking runs into debt; past [`ASSIST_CHUNK_BYTES`] it
 //!    pays by marking in proportion (a *mark assist*, at its next event
 //!    boundary: [`Collector::assist`]), at the pacer's assist ratio — the
 //!    marking left over the heap runway left — so marking ends before the
 //!    heap reaches the goal.
-//! 3. **Mark termination** (stop the world): drain what the barrier shaded
+//! 3. **Mark termination** (stop the world), run by the slice that leaves
+//!    the mark last with every root job done and nothing grey: wait for
+//!    every other slice to have stopped, drain what the barrier shaded
 //!    meanwhile, turn the barrier off, set the next goal and trigger, and
 //!    start a concurrent sweep ([`Heap::start_concurrent_sweep`]: O(1), no
 //!    span is visited); restart the world.
-//! 4. **Concurrent sweep**: spans are swept lazily by allocation and by the
-//!    background thread (Go's `bgsweep`); the cycle's record is written
+//! 4. **Concurrent sweep**: spans are swept lazily by allocation and by
+//!    background slices on idle workers (Go's `bgsweep`); the cycle's record is written
 //!    when the sweep is done. An explicit `runtime.GC()` (and gcwb's final
 //!    collection) waits for a running cycle, runs a whole one and sweeps
 //!    everything before it returns, as Go's does.
@@ -58,6 +61,7 @@
 //! mutators' events); the protocol itself is model-checked in
 //! `collectors/tests/barrier_model.rs`.
 
+use crate::background::{SliceEnd, Work};
 use crate::collector::{Capabilities, Collector, GcConfig, Mutator};
 use crate::cycle_hooks::{CycleHooks, CycleStep};
 use crate::heap::{Address, Heap, HeapError};
@@ -66,10 +70,6 @@ use crate::pacer::Pacer;
 use crossbeam_deque::{Injector, Steal};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
-
-/// Share of `procs` given to background mark workers
-/// (`gcBackgroundUtilization`, runtime/mgcpacer.go).
-const BACKGROUND_UTILIZATION: f64 = 0.25;
 
 /// A mutator's allocation debt is settled by an assist once it reaches this
 /// many bytes (Go's `gcOverAssistWork` batches assists likewise).
@@ -85,6 +85,10 @@ const LOCAL_GREY_MAX: usize = 1024;
 
 /// Grey objects a marker scans between reports of its progress to the pacer.
 const PROGRESS_EVERY_OBJECTS: u32 = 256;
+
+/// Grey objects a marker scans between polls of whether to stop (a stop
+/// the world, the end of its slice): a few microseconds of marking.
+const YIELD_EVERY_OBJECTS: u32 = 32;
 
 /// Deliberate bugs, for tests of the verifier. All off by default.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -109,7 +113,6 @@ pub struct ConcurrentFaults {
 pub struct Concurrent {
     heap: Heap,
     pacer: Pacer,
-    pool: rayon::ThreadPool,
     faults: ConcurrentFaults,
     /// Called around each step of a cycle, if set (tests).
     hooks: Option<Arc<dyn CycleHooks>>,
@@ -141,18 +144,45 @@ pub struct Concurrent {
     /// the barrier always shades for it and marking always scans it — safe,
     /// only less precise.
     scanned: OnceLock<Box<[AtomicU64]>>,
-    /// The cycle whose marking the background work is to do.
+    /// The cycle past sweep termination whose concurrent mark is under way.
     pending: parking_lot::Mutex<Option<Pending>>,
+    /// That cycle's number while its concurrent mark is under way (0: none):
+    /// what a background slice reads to know there is marking to do.
+    mark_cycle: AtomicU64,
+    /// Its root jobs (the globals, then one per stack): how many there are,
+    /// the next to claim, how many are done, and the root slots they read.
+    root_jobs: AtomicUsize,
+    next_root: AtomicUsize,
+    roots_done: AtomicUsize,
+    root_slots: AtomicU64,
+    /// Background slices marking now. Mark termination waits for none (each
+    /// gives its grey objects back to the shared queue before it leaves).
+    markers: AtomicUsize,
+    /// CPU time background slices spent marking this cycle.
+    background_cpu_ns: AtomicU64,
     /// The last cycle's record, waiting for its sweep to finish.
     sweeping: parking_lot::Mutex<Option<CycleRecord>>,
 }
 
+/// How a slice's part in the concurrent mark ended.
+enum MarkEnd {
+    /// Told to stop, with marking left.
+    Yielded,
+    /// Nothing left for this slice; others are still marking.
+    Empty,
+    /// This slice ran mark termination: the sweep is next.
+    Terminated,
+    /// No mark is under way.
+    NoMark,
+}
+
 /// A cycle past sweep termination, waiting for its background mark.
 struct Pending {
-    cycle: u64,
     trigger: Trigger,
     start_ns: u64,
     heap_live_before: u64,
+    /// Host clock when the concurrent mark started.
+    mark_start_ns: u64,
 }
 
 impl Concurrent {
@@ -169,17 +199,9 @@ impl Concurrent {
         let goal = pacer.goal(0, 0);
         let trigger = pacer.concurrent_trigger(goal, 0, None);
         heap.set_trigger(if pacer.collects_on_its_own() { trigger } else { u64::MAX });
-        let workers =
-            crate::collector::gc_threads(((config.procs as f64 * BACKGROUND_UTILIZATION).round() as usize).max(1));
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(workers)
-            .thread_name(|i| format!("concurrent-mark-{i}"))
-            .build()
-            .expect("cannot start GC worker threads");
         Ok(Concurrent {
             heap,
             pacer,
-            pool,
             faults,
             hooks: None,
             marking: AtomicBool::new(false),
@@ -195,6 +217,13 @@ impl Concurrent {
             grey: Injector::new(),
             scanned: OnceLock::new(),
             pending: parking_lot::Mutex::new(None),
+            mark_cycle: AtomicU64::new(0),
+            root_jobs: AtomicUsize::new(0),
+            next_root: AtomicUsize::new(0),
+            roots_done: AtomicUsize::new(0),
+            root_slots: AtomicU64::new(0),
+            markers: AtomicUsize::new(0),
+            background_cpu_ns: AtomicU64::new(0),
             sweeping: parking_lot::Mutex::new(None),
         })
     }
@@ -260,12 +289,19 @@ impl Concurrent {
     }
 
     /// One step of an assist: at most [`ASSIST_STEP_BYTES`] of the debt.
-    fn assist_step(&self, m: &mut Mutator) -> u64 {
+    fn assist_step(&self, host: &dyn Host, m: &mut Mutator) -> u64 {
         // At most one step of it now, so the host reaches a safepoint soon;
-        // the rest is owed at the next call. Nothing grey left: paid.
+        // the rest is owed at the next call. Nothing grey left: paid. Cut
+        // short by a stop request: what is left stays owed.
         let step = m.assist_bytes.min(ASSIST_STEP_BYTES);
-        let done = self.drain(step);
-        m.assist_bytes = if done < step { 0 } else { m.assist_bytes - step };
+        let (done, stopped) = self.drain(step, &|| host.stop_requested());
+        m.assist_bytes = if stopped {
+            m.assist_bytes - done.min(m.assist_bytes)
+        } else if done < step {
+            0
+        } else {
+            m.assist_bytes - step
+        };
         done
     }
 
@@ -295,21 +331,28 @@ impl Concurrent {
         }
     }
 
-    /// Scans grey objects until there are none or `budget` bytes of scan
-    /// work (pointer words read, as Go's `scanWork` counts) are done;
-    /// returns the scan work done. Both it and the bytes newly marked go to
-    /// the pacer's counters as they accrue.
+    /// Scans grey objects until there are none, `budget` bytes of scan
+    /// work (pointer words read, as Go's `scanWork` counts) are done, or
+    /// `should_yield()` (polled every [`YIELD_EVERY_OBJECTS`] objects) says
+    /// stop; returns the scan work done and whether it was told to stop.
+    /// Both the work and the bytes newly marked go to the pacer's counters
+    /// as they accrue.
     ///
     /// The children an object greys go on this thread's own stack (Go's
     /// per-P `gcWork` buffers), not the shared queue: no contention per
     /// object, and no waiting on another thread's half-finished push. When
     /// the stack grows past [`LOCAL_GREY_MAX`], half of it is shared; what
-    /// is left when the budget runs out goes back to the shared queue.
-    fn drain(&self, budget: u64) -> u64 {
+    /// is left when it stops goes back to the shared queue.
+    fn drain(&self, budget: u64, should_yield: &dyn Fn() -> bool) -> (u64, bool) {
         let mut local: Vec<Address> = Vec::new();
         let (mut work, mut marked, mut objects) = (0, 0, 0u32);
         let (mut work_reported, mut marked_reported) = (0, 0);
+        let mut stopped = false;
         while work < budget {
+            if objects.is_multiple_of(YIELD_EVERY_OBJECTS) && should_yield() {
+                stopped = true;
+                break;
+            }
             let a = match local.pop() {
                 Some(a) => a,
                 None => match self.grey.steal() {
@@ -343,65 +386,224 @@ impl Concurrent {
         }
         self.scan_done.fetch_add(work - work_reported, Ordering::Relaxed);
         self.marked.fetch_add(marked - marked_reported, Ordering::Relaxed);
-        work
+        (work, stopped)
     }
 
-    /// The concurrent phase: globals, then each stack (stopping only its
-    /// goroutine), then the heap, on the background workers. Returns the
-    /// bytes of root slots scanned and the workers' CPU time.
-    fn mark_concurrently(&self, host: &dyn Host, cycle: u64) -> (u64, u64) {
+    /// Root job `t` of cycle `cycle`: 0 is the globals, `1 + g` goroutine
+    /// g's stack (stopping only that goroutine; a stack already black this
+    /// cycle — started during marking, or scanned early — is not scanned
+    /// again).
+    fn root_job(&self, host: &dyn Host, cycle: u64, t: usize) {
         let roots = host.roots();
-        let tasks = 1 + roots.stack_count();
-        let next = AtomicUsize::new(0);
-        let root_slots = AtomicU64::new(0);
-        let cpu_ns = AtomicU64::new(0);
-        self.pool.broadcast(|_| {
-            let cpu0 = crate::cpu_time::thread_cpu_ns();
-            let (mut bytes, mut slots) = (0, 0);
-            loop {
-                let t = next.fetch_add(1, Ordering::Relaxed);
-                if t >= tasks {
-                    break;
-                }
-                let mut visit = |s: &Slot, _: RootKind| {
-                    slots += 1;
-                    bytes += self.shade(s.load(Ordering::Relaxed));
-                };
-                if t == 0 {
-                    self.before(cycle, CycleStep::Globals);
-                    if self.faults.scan_stacks_before_barrier {
-                        // The broken variant's barrier, on only now.
-                        self.marking.store(true, Ordering::Relaxed);
-                    }
-                    roots.scan_globals(&mut visit);
-                    self.after(cycle, CycleStep::Globals);
-                } else {
-                    let g = t - 1;
+        let (mut bytes, mut slots) = (0, 0);
+        let mut visit = |s: &Slot, _: RootKind| {
+            slots += 1;
+            bytes += self.shade(s.load(Ordering::Relaxed));
+        };
+        if t == 0 {
+            if self.faults.scan_stacks_before_barrier {
+                // The broken variant: stacks first, the barrier on only
+                // once they are scanned.
+                for g in 0..roots.stack_count() {
                     self.before(cycle, CycleStep::Stack(g));
-                    // Stacks already black this cycle (started during marking,
-                    // or scanned early) are not scanned again.
-                    if self.epoch(g).is_none_or(|e| e.load(Ordering::Acquire) != cycle) {
-                        self.slow();
-                        roots.scan_stack(g, true, &mut visit);
-                        if let Some(e) = self.epoch(g) {
-                            e.store(cycle, Ordering::Release);
-                        }
+                    self.slow();
+                    roots.scan_stack(g, false, &mut visit);
+                    if let Some(e) = self.epoch(g) {
+                        e.store(cycle, Ordering::Release);
                     }
                     self.after(cycle, CycleStep::Stack(g));
                 }
+                self.marking.store(true, Ordering::Relaxed);
             }
-            // Roots first (Go's markroot jobs), then the heap. (The roots'
-            // work is reported in the heap step: for a hook, nothing the
-            // mutators can see changes between steps.)
-            self.before(cycle, CycleStep::Heap);
-            self.marked.fetch_add(bytes, Ordering::Relaxed);
-            self.scan_done.fetch_add(slots * crate::heap::WORD_BYTES, Ordering::Relaxed);
-            root_slots.fetch_add(slots, Ordering::Relaxed);
-            self.drain(u64::MAX);
-            self.after(cycle, CycleStep::Heap);
-            cpu_ns.fetch_add(crate::cpu_time::thread_cpu_ns().saturating_sub(cpu0), Ordering::Relaxed);
+            self.before(cycle, CycleStep::Globals);
+            roots.scan_globals(&mut visit);
+            self.after(cycle, CycleStep::Globals);
+        } else {
+            let g = t - 1;
+            self.before(cycle, CycleStep::Stack(g));
+            if self.epoch(g).is_none_or(|e| e.load(Ordering::Acquire) != cycle) {
+                self.slow();
+                roots.scan_stack(g, true, &mut visit);
+                if let Some(e) = self.epoch(g) {
+                    e.store(cycle, Ordering::Release);
+                }
+            }
+            self.after(cycle, CycleStep::Stack(g));
+        }
+        self.marked.fetch_add(bytes, Ordering::Relaxed);
+        self.scan_done.fetch_add(slots * crate::heap::WORD_BYTES, Ordering::Relaxed);
+        self.root_slots.fetch_add(slots, Ordering::Relaxed);
+    }
+
+    /// One slice's share of the concurrent mark: root jobs while any are
+    /// unclaimed (Go's markroot jobs), then the heap from the shared grey
+    /// queue. The slice that leaves last, with every root job done and
+    /// nothing grey, runs mark termination. Returns what is left: marking
+    /// (told to stop), nothing for a slice (others still marking, or no
+    /// mark under way), or — mark termination done — the sweep.
+    fn mark_slice(&self, host: &dyn Host, should_yield: &dyn Fn() -> bool) -> MarkEnd {
+        let cycle = self.mark_cycle.load(Ordering::SeqCst);
+        if cycle == 0 {
+            return MarkEnd::NoMark;
+        }
+        // Enter, then check the mark is still on: mark termination turns it
+        // off before it waits for the markers, so each side sees the other
+        // (both SeqCst).
+        self.markers.fetch_add(1, Ordering::SeqCst);
+        if self.mark_cycle.load(Ordering::SeqCst) != cycle {
+            self.markers.fetch_sub(1, Ordering::SeqCst);
+            return MarkEnd::NoMark;
+        }
+        let cpu0 = crate::cpu_time::thread_cpu_ns();
+        let jobs = self.root_jobs.load(Ordering::Relaxed);
+        let mut stopped = false;
+        loop {
+            while self.next_root.load(Ordering::Relaxed) < jobs {
+                if should_yield() {
+                    stopped = true;
+                    break;
+                }
+                let t = self.next_root.fetch_add(1, Ordering::Relaxed);
+                if t >= jobs {
+                    break;
+                }
+                self.root_job(host, cycle, t);
+                self.roots_done.fetch_add(1, Ordering::SeqCst);
+            }
+            if !stopped {
+                self.before(cycle, CycleStep::Heap);
+                stopped = self.drain(u64::MAX, should_yield).1;
+                self.after(cycle, CycleStep::Heap);
+            }
+            let cpu = crate::cpu_time::thread_cpu_ns().saturating_sub(cpu0);
+            let last = self.markers.fetch_sub(1, Ordering::SeqCst) == 1;
+            if stopped {
+                self.background_cpu_ns.fetch_add(cpu, Ordering::Relaxed);
+                return MarkEnd::Yielded;
+            }
+            if !last || self.roots_done.load(Ordering::SeqCst) < jobs {
+                // Others still mark (or finish a root job): the last of
+                // them terminates.
+                self.background_cpu_ns.fetch_add(cpu, Ordering::Relaxed);
+                return MarkEnd::Empty;
+            }
+            if !self.grey.is_empty() {
+                // The barrier shaded more since this slice looked: mark on.
+                self.markers.fetch_add(1, Ordering::SeqCst);
+                if self.mark_cycle.load(Ordering::SeqCst) == cycle {
+                    continue;
+                }
+                self.markers.fetch_sub(1, Ordering::SeqCst);
+                self.background_cpu_ns.fetch_add(cpu, Ordering::Relaxed);
+                return MarkEnd::NoMark;
+            }
+            self.background_cpu_ns.fetch_add(cpu, Ordering::Relaxed);
+            // Only one slice turns the mark off and terminates it.
+            if self.mark_cycle.compare_exchange(cycle, 0, Ordering::SeqCst, Ordering::SeqCst).is_err() {
+                return MarkEnd::NoMark;
+            }
+            self.mark_termination(host, cycle);
+            return MarkEnd::Terminated;
+        }
+    }
+
+    /// Sweeps spans in the background (Go's `bgsweep`) until told to stop;
+    /// the last span swept, reports the cycle — unless a new cycle's
+    /// trigger got there first (it finishes the sweep). Returns whether
+    /// sweeping is left.
+    fn sweep_slice(&self, host: &dyn Host, should_yield: &dyn Fn() -> bool) -> bool {
+        let Some(cycle) = self.sweeping.lock().as_ref().map(|r| r.cycle) else { return false };
+        self.before(cycle, CycleStep::Sweep);
+        let mut left = true;
+        while !should_yield() {
+            if !self.heap.sweep_one() {
+                left = false;
+                break;
+            }
+        }
+        if !left && self.in_cycle.compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+            self.finish_sweep(host);
+            self.in_cycle.store(false, Ordering::Release);
+        }
+        self.after(cycle, CycleStep::Sweep);
+        left
+    }
+
+    /// Does the background work of the cycle under way on this thread,
+    /// until cycle `cycle`'s mark is terminated (a host with no workers to
+    /// run it, an explicit collection, or a thread that must wait for the
+    /// cycle anyway). Slices stop for every stop the world; the thread
+    /// yields its processor while another slice finishes.
+    fn help_until_marked(&self, host: &dyn Host, cycle: u64) {
+        while self.cycles.load(Ordering::Acquire) < cycle {
+            self.background_slice(host, &|| host.stop_requested());
+            if self.cycles.load(Ordering::Acquire) < cycle {
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    /// Mark termination (stop the world): wait for the slices still
+    /// marking to give their grey objects back, drain what is left (the
+    /// barrier's shades), turn the barrier off, pace the next cycle, start
+    /// the concurrent sweep. The caller turned `mark_cycle` off.
+    fn mark_termination(&self, host: &dyn Host, cycle: u64) {
+        let Some(Pending { trigger, start_ns, heap_live_before, mark_start_ns }) = self.pending.lock().take() else {
+            return;
+        };
+        self.before(cycle, CycleStep::MarkTermination);
+        let stw = loop {
+            if let Some(s) = host.stop_the_world(cycle, Phase::MarkTerm) {
+                break s;
+            }
+        };
+        // Every other slice polls its stop every few microseconds.
+        while self.markers.load(Ordering::SeqCst) > 0 {
+            std::hint::spin_loop();
+        }
+        let cpu0 = crate::cpu_time::thread_cpu_ns();
+        self.drain(u64::MAX, &|| false);
+        let background_mark_cpu_ns = self.background_cpu_ns.load(Ordering::Relaxed);
+        let mark_cpu_ns = background_mark_cpu_ns + crate::cpu_time::thread_cpu_ns().saturating_sub(cpu0);
+        let mark_ns = host.now_ns() - mark_start_ns;
+        self.marking.store(false, Ordering::Relaxed);
+        self.heap.set_allocate_black(false);
+        let heap_live = self.heap.heap_live();
+        // Marked: what tracing shaded plus what was allocated black meanwhile.
+        let allocated = heap_live.saturating_sub(heap_live_before);
+        let marked = self.marked.load(Ordering::Relaxed) + allocated;
+        let root_bytes = self.root_slots.load(Ordering::Relaxed) * crate::heap::WORD_BYTES;
+        let goal = self.pacer.goal(marked, root_bytes);
+        let next_trigger = self.pacer.concurrent_trigger(goal, marked, Some(allocated));
+        self.goal.store(goal, Ordering::Relaxed);
+        self.trigger.store(next_trigger, Ordering::Relaxed);
+        self.scan_expected.store(self.scan_done.load(Ordering::Relaxed), Ordering::Relaxed);
+        // Until the sweep is done heap_live still counts the garbage it will
+        // free: raise the trigger by that much meanwhile.
+        let garbage = heap_live.saturating_sub(marked);
+        self.heap.set_trigger(next_trigger.saturating_add(garbage));
+        self.heap.start_concurrent_sweep(cycle, host.object_sink());
+        self.sweeping.lock().replace(CycleRecord {
+            cycle,
+            trigger: Some(trigger),
+            start_ns,
+            end_ns: host.now_ns(),
+            heap_live_before,
+            marked_bytes: marked,
+            marked_objects: 0,
+            mark_ns,
+            mark_cpu_ns,
+            sweep_ns: 0,
+            freed_bytes: 0,
+            freed_objects: 0,
+            next_goal: goal,
+            background_mark_cpu_ns,
+            ..Default::default()
         });
-        (root_slots.into_inner() * crate::heap::WORD_BYTES, cpu_ns.into_inner())
+        self.cycles.store(cycle, Ordering::Release);
+        host.start_the_world(stw);
+        self.in_cycle.store(false, Ordering::Release);
+        self.after(cycle, CycleStep::MarkTermination);
     }
 
     /// Finishes the last cycle's concurrent sweep (sweeping what is left on
@@ -429,6 +631,9 @@ impl Concurrent {
             if !wait {
                 return None; // a cycle is already running
             }
+            // Help it along (with one worker, nobody else would), then
+            // look again.
+            self.background_slice(host, &|| host.stop_requested());
             std::thread::yield_now();
         }
         // Go's gcStart: sweep what the last cycle left before marking.
@@ -460,8 +665,15 @@ impl Concurrent {
             self.marking.store(true, Ordering::Relaxed);
         }
         self.heap.set_allocate_black(!self.faults.allocate_white);
+        self.root_jobs.store(1 + host.roots().stack_count(), Ordering::Relaxed);
+        self.next_root.store(0, Ordering::Relaxed);
+        self.roots_done.store(0, Ordering::Relaxed);
+        self.root_slots.store(0, Ordering::Relaxed);
+        self.background_cpu_ns.store(0, Ordering::Relaxed);
+        let mark_start_ns = host.now_ns();
+        self.pending.lock().replace(Pending { trigger, start_ns, heap_live_before, mark_start_ns });
+        self.mark_cycle.store(cycle, Ordering::SeqCst);
         host.start_the_world(stw);
-        self.pending.lock().replace(Pending { cycle, trigger, start_ns, heap_live_before });
         self.after(cycle, CycleStep::SweepTermination);
         Some(cycle)
     }
@@ -500,7 +712,7 @@ impl Collector for Concurrent {
         Ok(a)
     }
 
-    fn assist(&self, m: &mut Mutator) -> u64 {
+    fn assist(&self, host: &dyn Host, m: &mut Mutator) -> u64 {
         if !self.marking.load(Ordering::Relaxed) {
             m.assist_bytes = 0;
             return 0;
@@ -511,7 +723,7 @@ impl Collector for Concurrent {
             self.assisting.fetch_sub(1, Ordering::AcqRel);
             return 0;
         }
-        let done = self.assist_step(m);
+        let done = self.assist_step(host, m);
         self.assisting.fetch_sub(1, Ordering::AcqRel);
         done
     }
@@ -547,104 +759,29 @@ impl Collector for Concurrent {
         // Like Go's runtime.GC(), an explicit (or the final) collection waits
         // for a running cycle, then runs a whole one and its sweep.
         let whole = trigger != Trigger::HeapGoal;
-        if self.start_cycle(host, trigger, whole).is_none() {
-            return;
-        }
-        if whole || !host.request_background() {
-            self.background(host);
+        let Some(cycle) = self.start_cycle(host, trigger, whole) else { return };
+        if whole || !host.request_background(Work::Mark) {
+            self.help_until_marked(host, cycle);
         }
         if whole {
             self.finish_sweep(host);
         }
     }
 
-    fn background(&self, host: &dyn Host) {
-        let Some(Pending { cycle, trigger, start_ns, heap_live_before }) = self.pending.lock().take() else { return };
-        // Concurrent mark.
-        let t_mark = host.now_ns();
-        if self.faults.scan_stacks_before_barrier {
-            // The broken variant: stacks first, the barrier on only when the
-            // globals are scanned (in `mark_concurrently`).
-            let roots = host.roots();
-            for g in 0..roots.stack_count() {
-                self.before(cycle, CycleStep::Stack(g));
-                self.slow();
-                roots.scan_stack(g, false, &mut |s, _| {
-                    self.shade(s.load(Ordering::Relaxed));
-                });
-                if let Some(e) = self.epoch(g) {
-                    e.store(cycle, Ordering::Release);
-                }
-                self.after(cycle, CycleStep::Stack(g));
+    fn background_slice(&self, host: &dyn Host, should_yield: &dyn Fn() -> bool) -> SliceEnd {
+        loop {
+            match self.mark_slice(host, should_yield) {
+                MarkEnd::Yielded => return SliceEnd::Yielded(Work::Mark),
+                MarkEnd::Empty => return SliceEnd::Done,
+                MarkEnd::Terminated | MarkEnd::NoMark => {}
+            }
+            if !self.sweep_slice(host, should_yield) {
+                return SliceEnd::Done;
+            }
+            if should_yield() {
+                return SliceEnd::Yielded(Work::Sweep);
             }
         }
-        let (root_bytes, background_mark_cpu_ns) = self.mark_concurrently(host, cycle);
-        let mut mark_cpu_ns = background_mark_cpu_ns;
-
-        // Mark termination: drain what the barrier shaded, barrier off, pace
-        // the next cycle, start the concurrent sweep.
-        self.before(cycle, CycleStep::MarkTermination);
-        let stw = loop {
-            if let Some(s) = host.stop_the_world(cycle, Phase::MarkTerm) {
-                break s;
-            }
-        };
-        let cpu0 = crate::cpu_time::thread_cpu_ns();
-        self.drain(u64::MAX);
-        mark_cpu_ns += crate::cpu_time::thread_cpu_ns().saturating_sub(cpu0);
-        let mark_ns = host.now_ns() - t_mark;
-        self.marking.store(false, Ordering::Relaxed);
-        self.heap.set_allocate_black(false);
-        let heap_live = self.heap.heap_live();
-        // Marked: what tracing shaded plus what was allocated black meanwhile.
-        let allocated = heap_live.saturating_sub(heap_live_before);
-        let marked = self.marked.load(Ordering::Relaxed) + allocated;
-        let goal = self.pacer.goal(marked, root_bytes);
-        let next_trigger = self.pacer.concurrent_trigger(goal, marked, Some(allocated));
-        self.goal.store(goal, Ordering::Relaxed);
-        self.trigger.store(next_trigger, Ordering::Relaxed);
-        self.scan_expected.store(self.scan_done.load(Ordering::Relaxed), Ordering::Relaxed);
-        // Until the sweep is done heap_live still counts the garbage it will
-        // free: raise the trigger by that much meanwhile.
-        let garbage = heap_live.saturating_sub(marked);
-        self.heap.set_trigger(next_trigger.saturating_add(garbage));
-        self.heap.start_concurrent_sweep(cycle, host.object_sink());
-        self.cycles.store(cycle, Ordering::Relaxed);
-        let end_ns = host.now_ns();
-        host.start_the_world(stw);
-        self.sweeping.lock().replace(CycleRecord {
-            cycle,
-            trigger: Some(trigger),
-            start_ns,
-            end_ns,
-            heap_live_before,
-            marked_bytes: marked,
-            marked_objects: 0,
-            mark_ns,
-            mark_cpu_ns,
-            sweep_ns: 0,
-            freed_bytes: 0,
-            freed_objects: 0,
-            next_goal: goal,
-            background_mark_cpu_ns,
-            ..Default::default()
-        });
-        self.in_cycle.store(false, Ordering::Release);
-        self.after(cycle, CycleStep::MarkTermination);
-
-        // Background sweeping (Go's bgsweep), then the cycle's record — unless
-        // a new cycle's trigger got there first (it finishes the sweep).
-        // One span at a time, yielding the processor in between: the
-        // sweeper runs beside the mutators, not instead of them.
-        self.before(cycle, CycleStep::Sweep);
-        while self.heap.sweep_one() {
-            std::thread::yield_now();
-        }
-        if self.in_cycle.compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
-            self.finish_sweep(host);
-            self.in_cycle.store(false, Ordering::Release);
-        }
-        self.after(cycle, CycleStep::Sweep);
     }
 
     fn cycles(&self) -> u64 {

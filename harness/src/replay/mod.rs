@@ -18,15 +18,16 @@ pub mod hooks;
 mod scheduler;
 
 use crate::latency::SpanRecord;
-use crate::metrics::{AssistRecord, Metrics, PauseRecord};
+use crate::metrics::{AssistRecord, GcSliceRecord, Metrics, PauseRecord};
 use crate::verify::{Verifier, Violation};
+use collectors::background::{SliceEnd, Work};
 use collectors::host::RootVisitor;
 use collectors::runtime::{Globals, StackLimit, StackOverflow};
 use collectors::{Collector, CycleRecord, Heap, HeapError, Host, Phase, RootSet, Stopped, Trigger};
 use goroutine::{Goroutine, GoroutineState};
 use hooks::ReplayHooks;
 use parking_lot::Mutex;
-use scheduler::{Next, Scheduler};
+use scheduler::{Next, Scheduler, Slice};
 use smallvec::SmallVec;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -62,6 +63,12 @@ pub struct ReplayOptions {
     pub time_slice_ns: Option<u64>,
     /// Called before every event (tests: to drive an interleaving).
     pub hooks: Option<Arc<dyn ReplayHooks>>,
+    /// Run the collector's background work on a thread of its own, in
+    /// slices that never yield, instead of on the workers. For tests that
+    /// hold the collector between the steps of its cycle while the one
+    /// worker runs the mutators (`harness/tests/common/lockstep.rs`); a
+    /// measurement never uses it.
+    pub gc_on_own_thread: bool,
 }
 
 impl Default for ReplayOptions {
@@ -74,6 +81,7 @@ impl Default for ReplayOptions {
             progress: false,
             time_slice_ns: Some(TIME_SLICE_NS),
             hooks: None,
+            gc_on_own_thread: false,
         }
     }
 }
@@ -155,9 +163,12 @@ pub struct RunResult {
     /// Under `--verify`: per block, the cycle that freed it (0: never freed).
     pub freed_by_cycle: Option<Vec<u64>>,
     pub fatal: Option<Fatal>,
-    /// CPU time of the background thread the collector's background work
-    /// ran on ([`Host::request_background`]) during the replay.
+    /// CPU time the collector's background work took during the replay
+    /// ([`Host::request_background`]): its slices on the workers (or its own
+    /// thread's, under [`ReplayOptions::gc_on_own_thread`]).
     pub background_thread_cpu_ns: u64,
+    /// The slices of the collector's background work, in time order.
+    pub gc_slices: Vec<GcSliceRecord>,
 }
 
 /// The shared state of one replay.
@@ -179,12 +190,15 @@ pub(crate) struct Replay<'a> {
     events_done: AtomicU64,
     /// Time the verifier spent inside the current pause (not counted as pause).
     verify_ns: AtomicU64,
-    /// The collector's background work ([`Host::request_background`]):
-    /// (requested, replay finished), and whether the thread is there.
+    /// The workers are there to run the collector's background work
+    /// ([`Host::request_background`]); false before they start and once they
+    /// have finished (the collector then does it itself).
+    workers_alive: AtomicBool,
+    /// Under [`ReplayOptions::gc_on_own_thread`], that thread's requests:
+    /// (requested, replay finished).
     background: Mutex<(bool, bool)>,
     background_cv: parking_lot::Condvar,
-    background_alive: AtomicBool,
-    /// The background thread's CPU time, stored when it ends.
+    /// CPU time of the background work so far.
     background_thread_cpu_ns: AtomicU64,
     /// Time the world has been stopped, for span accounting.
     stw_clock: StwClock,
@@ -239,9 +253,9 @@ pub fn replay(prepared: &PreparedTrace, collector: &dyn Collector, opts: &Replay
         fatal: Mutex::new(None),
         events_done: AtomicU64::new(0),
         verify_ns: AtomicU64::new(0),
+        workers_alive: AtomicBool::new(false),
         background: Mutex::new((false, false)),
         background_cv: parking_lot::Condvar::new(),
-        background_alive: AtomicBool::new(false),
         stw_clock: StwClock::default(),
         background_thread_cpu_ns: AtomicU64::new(0),
     };
@@ -345,8 +359,10 @@ impl<'a> Replay<'a> {
             if self.opts.progress {
                 scope.spawn(|| self.show_progress(&finished));
             }
-            self.background_alive.store(true, Ordering::SeqCst);
-            scope.spawn(|| self.background_thread());
+            self.workers_alive.store(true, Ordering::SeqCst);
+            if self.opts.gc_on_own_thread {
+                scope.spawn(|| self.background_thread());
+            }
             let mut workers = Vec::new();
             while let Some(n) = self.sched.workers_to_start() {
                 for _ in 0..n {
@@ -366,12 +382,20 @@ impl<'a> Replay<'a> {
             if let Some(hooks) = &self.opts.hooks {
                 hooks.mutators_done();
             }
+            self.workers_alive.store(false, Ordering::SeqCst);
+            if !self.opts.gc_on_own_thread {
+                // Background work still under way when the mutators are
+                // done (a mark, a sweep) is finished here, within the replay.
+                let cpu0 = collectors::cpu_time::thread_cpu_ns();
+                while let SliceEnd::Yielded(_) = self.collector.background_slice(&self, &|| false) {}
+                let cpu_ns = collectors::cpu_time::thread_cpu_ns().saturating_sub(cpu0);
+                self.background_thread_cpu_ns.fetch_add(cpu_ns, Ordering::Relaxed);
+            }
             finished.store(true, Ordering::Relaxed);
             let mut b = self.background.lock();
             b.1 = true;
             self.background_cv.notify_all();
         });
-        self.background_alive.store(false, Ordering::SeqCst);
         let wall_ns = self.now() - t0;
         // Every worker and the background thread have stopped: the caches
         // give their spans back with no collection under way.
@@ -426,6 +450,7 @@ impl<'a> Replay<'a> {
             freed_by_cycle,
             fatal,
             background_thread_cpu_ns: self.background_thread_cpu_ns.load(Ordering::Relaxed),
+            gc_slices: self.metrics.take_gc_slices(),
         }
     }
 
@@ -447,10 +472,11 @@ impl<'a> Replay<'a> {
         bar.finish_and_clear();
     }
 
-    /// The thread the collector's background work runs on (like Go's
-    /// dedicated mark workers): runs each request, finishes a pending one
-    /// after the mutators are done, then ends, storing the CPU time it
-    /// used (its own thread's clock, `CLOCK_THREAD_CPUTIME_ID`).
+    /// Under [`ReplayOptions::gc_on_own_thread`], the thread the
+    /// collector's background work runs on: each request's slices, without
+    /// yielding, until one says it is done; a request still pending when
+    /// the mutators are done is run too. Then it ends, adding the CPU time
+    /// it used (`CLOCK_THREAD_CPUTIME_ID`).
     fn background_thread(&self) {
         let cpu0 = collectors::cpu_time::thread_cpu_ns();
         loop {
@@ -461,32 +487,55 @@ impl<'a> Replay<'a> {
             if b.0 {
                 b.0 = false;
                 drop(b);
-                self.collector.background(self);
+                while let SliceEnd::Yielded(_) = self.collector.background_slice(self, &|| false) {}
                 continue;
             }
             break;
         }
         let cpu_ns = collectors::cpu_time::thread_cpu_ns().saturating_sub(cpu0);
-        self.background_thread_cpu_ns.store(cpu_ns, Ordering::Relaxed);
+        self.background_thread_cpu_ns.fetch_add(cpu_ns, Ordering::Relaxed);
     }
 
-    /// One P, worker number `id`: take runnable goroutines and run them
-    /// until nothing is left. Its mutator context (the allocation cache) is
-    /// made at its first goroutine, so a worker that never runs one holds no
-    /// spans; when it stops, the context goes to `stopped`, to be released
-    /// once no other thread can be collecting.
+    /// One P, worker number `id`: take runnable goroutines and slices of
+    /// the collector's background work and run them until nothing is left.
+    /// Its mutator context (the allocation cache) is made at its first
+    /// goroutine, so a worker that never runs one holds no spans; when it
+    /// stops, the context goes to `stopped`, to be released once no other
+    /// thread can be collecting.
     fn worker(&self, id: usize, stopped: &Mutex<Vec<collectors::Mutator>>) {
         let mut m = None;
-        while let Next::Run(g) = self.sched.next(id) {
-            let m = m.get_or_insert_with(|| self.collector.new_mutator());
-            self.run_goroutine(g, m);
+        loop {
+            match self.sched.next(id, || self.now()) {
+                Next::Run(g) => {
+                    let m = m.get_or_insert_with(|| self.collector.new_mutator());
+                    self.run_goroutine(id, g, m);
+                }
+                Next::Background(slice) => self.run_slice(id, &slice),
+                Next::Finished => break,
+            }
         }
         stopped.lock().extend(m);
     }
 
+    /// Runs one slice of the collector's background work on worker `id`,
+    /// outside the running set (a stop the world does not wait for it: the
+    /// slice stops at its next poll), and records it.
+    fn run_slice(&self, id: usize, slice: &Slice) {
+        let start_ns = self.now();
+        let cpu0 = collectors::cpu_time::thread_cpu_ns();
+        let gc = self.collector.cycles() + 1;
+        let end =
+            self.collector.background_slice(self, &|| self.sched.slice_should_yield(slice, start_ns, || self.now()));
+        let duration_ns = self.now() - start_ns;
+        let cpu_ns = collectors::cpu_time::thread_cpu_ns().saturating_sub(cpu0);
+        self.background_thread_cpu_ns.fetch_add(cpu_ns, Ordering::Relaxed);
+        self.sched.slice_done(id, slice, duration_ns, end);
+        self.metrics.record_gc_slice(GcSliceRecord { gc, worker: id, mode: slice.mode, start_ns, duration_ns, cpu_ns });
+    }
+
     /// Runs goroutine `g` until it waits, finishes, or its slice ends. The
     /// worker leaves the running set on return.
-    fn run_goroutine(&self, g: usize, m: &mut collectors::Mutator) {
+    fn run_goroutine(&self, w: usize, g: usize, m: &mut collectors::Mutator) {
         let prog = &self.prepared.programs[g];
         let steps = prog.steps;
         let gor = &self.goroutines[g];
@@ -506,7 +555,18 @@ impl<'a> Replay<'a> {
                 let t = self.now();
                 self.safepoint();
                 st = gor.state.lock();
-                st.time.paused_ns += self.now() - t;
+                let now = self.now();
+                st.time.paused_ns += now - t;
+                // The world restarts with marking to do: as in Go, where
+                // every P goes through the scheduler then, a dedicated or
+                // fractional slice takes the worker first.
+                if self.sched.mark_slice_due(w, now) && st.pc < steps {
+                    drop(st);
+                    self.events_done.fetch_add(unpublished as u64, Ordering::Relaxed);
+                    self.sched.requeue();
+                    self.make_ready(g);
+                    return;
+                }
                 continue;
             }
             if gor.scan_wanted.load(Ordering::Relaxed) {
@@ -616,7 +676,7 @@ impl<'a> Replay<'a> {
                 let start_ns = self.now();
                 let mut work_bytes = 0;
                 while m.assist_bytes > 0 && !self.sched.attention() {
-                    let step = self.collector.assist(m);
+                    let step = self.collector.assist(self, m);
                     if step == 0 {
                         break; // paid, or not now (the debt stays)
                     }
@@ -651,8 +711,9 @@ impl<'a> Replay<'a> {
             if unpublished >= CHECK_EVERY_EVENTS {
                 self.events_done.fetch_add(unpublished as u64, Ordering::Relaxed);
                 unpublished = 0;
-                let slice_over = self.opts.time_slice_ns.is_some_and(|slice| self.now() - slice_start > slice);
-                if slice_over && st.pc < steps {
+                let now = self.now();
+                let slice_over = self.opts.time_slice_ns.is_some_and(|slice| now - slice_start > slice);
+                if (slice_over || self.sched.mark_slice_due(w, now)) && st.pc < steps {
                     drop(st);
                     self.sched.requeue();
                     self.make_ready(g);
@@ -741,13 +802,24 @@ impl Host for Replay<'_> {
         self.metrics.record_cycle(record.clone());
     }
 
-    fn request_background(&self) -> bool {
-        let mut b = self.background.lock();
-        if !self.background_alive.load(Ordering::SeqCst) || b.1 {
+    fn request_background(&self, work: Work) -> bool {
+        if !self.workers_alive.load(Ordering::SeqCst) {
             return false;
         }
-        b.0 = true;
-        self.background_cv.notify_all();
+        if self.opts.gc_on_own_thread {
+            let mut b = self.background.lock();
+            if b.1 {
+                return false;
+            }
+            b.0 = true;
+            self.background_cv.notify_all();
+            return true;
+        }
+        self.sched.request_background(work, self.now());
         true
+    }
+
+    fn stop_requested(&self) -> bool {
+        self.sched.attention()
     }
 }

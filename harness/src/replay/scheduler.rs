@@ -40,10 +40,16 @@
 //! flag) before it is unparked, and an unpark that comes before the park is
 //! not lost.
 
+use collectors::background::{Mode, SliceEnd, Work, WorkerPlan};
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::thread::Thread;
+
+/// Spins (each a `spin_loop` hint, tens of nanoseconds) a stop the world
+/// waits for the running workers before it sleeps on the condition
+/// variable: about 50 µs.
+const STOP_SPINS: u32 = 20_000;
 
 /// Progress a goroutine publishes for those that depend on it.
 pub struct Progress {
@@ -90,6 +96,54 @@ struct Inner {
     max_workers: usize,
     /// Workers asked for that the host has not started yet.
     to_start: usize,
+    /// The collector's background work (see [`collectors::background`]).
+    gc: GcWork,
+}
+
+/// The collector's background work as the scheduler hands it out: Go's
+/// `findRunnableGCWorker`, with dedicated, fractional and idle workers.
+struct GcWork {
+    /// The work wanted (none: no slice is handed out).
+    wanted: Option<Work>,
+    /// Bumped by every request and every slice that left work: a slice that
+    /// found nothing to do clears `wanted` only if nothing changed since it
+    /// started.
+    generation: u64,
+    plan: WorkerPlan,
+    /// Dedicated slices running now.
+    dedicated: usize,
+    /// When the mark under way started, and each worker's time in
+    /// fractional slices since.
+    mark_start_ns: u64,
+    fractional_ns: Vec<u64>,
+}
+
+impl GcWork {
+    /// The kind of slice worker `w` should run now ahead of any goroutine
+    /// (a dedicated or a fractional one), if any; counts a dedicated one.
+    fn ahead_of_goroutines(&mut self, w: usize, now_ns: u64) -> Option<Mode> {
+        if self.wanted != Some(Work::Mark) {
+            return None;
+        }
+        if self.dedicated < self.plan.dedicated {
+            self.dedicated += 1;
+            return Some(Mode::Dedicated);
+        }
+        let done = self.fractional_ns.get(w).copied().unwrap_or(0);
+        self.plan.fractional_due(done, now_ns.saturating_sub(self.mark_start_ns)).then_some(Mode::Fractional)
+    }
+}
+
+/// A background slice a worker was given: how, and the work generation it
+/// started in (handed back to [`Scheduler::slice_done`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Slice {
+    pub mode: Mode,
+    generation: u64,
+    /// For a fractional slice: the worker's fractional time before it, and
+    /// when marking started.
+    pub fractional_before_ns: u64,
+    pub mark_start_ns: u64,
 }
 
 impl Inner {
@@ -112,11 +166,22 @@ pub struct Scheduler {
     cv: Condvar,
     /// The host waiting to be asked for workers.
     spawn_cv: Condvar,
+    /// Marking is wanted: a worker running a goroutine looks, at its
+    /// periodic checks, whether to switch to a dedicated or fractional slice.
+    mark_wanted: AtomicBool,
+    /// Goroutines in the run queue: an idle slice stops when one waits.
+    runnable: AtomicUsize,
+    /// `running`, readable without the lock: a stop the world spins on it
+    /// before it sleeps.
+    running_now: AtomicUsize,
+    plan: WorkerPlan,
 }
 
 /// What a worker should do next.
 pub enum Next {
     Run(usize),
+    /// Run a slice of the collector's background work.
+    Background(Slice),
     Finished,
 }
 
@@ -142,16 +207,153 @@ impl Scheduler {
                 workers: 0,
                 max_workers: 1,
                 to_start: 0,
+                gc: GcWork {
+                    wanted: None,
+                    generation: 0,
+                    plan: WorkerPlan::for_procs(1),
+                    dedicated: 0,
+                    mark_start_ns: 0,
+                    fractional_ns: Vec::new(),
+                },
             }),
             cv: Condvar::new(),
             spawn_cv: Condvar::new(),
+            mark_wanted: AtomicBool::new(false),
+            runnable: AtomicUsize::new(0),
+            running_now: AtomicUsize::new(0),
+            plan: WorkerPlan::for_procs(1),
         }
     }
 
+    fn running_up(&self, s: &mut Inner) {
+        s.running += 1;
+        self.running_now.store(s.running, Ordering::SeqCst);
+    }
+
+    fn running_down(&self, s: &mut Inner) {
+        s.running -= 1;
+        self.running_now.store(s.running, Ordering::SeqCst);
+    }
+
     /// Allows up to `n` workers (at least one), started as goroutines need
+    /// them; the collector's background work is split among them by Go's
+    /// plan for `n` processors.
+    pub fn allow_workers(&mut self, n: usize) {
+        let n = n.max(1);
+        self.plan = WorkerPlan::for_procs(n);
+        let s = self.inner.get_mut();
+        s.max_workers = n;
+        s.gc.plan = self.plan;
+        s.gc.fractional_ns = vec![0; n];
+    }
+
+    /// The collector has background work of kind `work` (at `now_ns`):
+    /// hand out slices of it, waking idle workers (or starting one) to take
     /// them.
-    pub fn allow_workers(&self, n: usize) {
-        self.inner.lock().max_workers = n.max(1);
+    pub fn request_background(&self, work: Work, now_ns: u64) {
+        let mut s = self.inner.lock();
+        if s.finished() {
+            return;
+        }
+        let gc = &mut s.gc;
+        gc.generation += 1;
+        if work == Work::Mark && gc.wanted != Some(Work::Mark) {
+            gc.mark_start_ns = now_ns;
+            gc.fractional_ns.iter_mut().for_each(|f| *f = 0);
+        }
+        if gc.wanted != Some(Work::Mark) {
+            gc.wanted = Some(work);
+        }
+        self.mark_wanted.store(gc.wanted == Some(Work::Mark), Ordering::SeqCst);
+        self.wake_for_background(&mut s);
+    }
+
+    /// Wakes workers for background work: for marking every idle worker
+    /// (each marks until a goroutine is runnable), for sweeping one; a new
+    /// worker if none is idle and the limit allows.
+    fn wake_for_background(&self, s: &mut Inner) {
+        let Some(work) = s.gc.wanted else { return };
+        let mut woke = false;
+        while let Some((w, thread)) = s.idle.pop() {
+            s.woken[w] = true;
+            s.spinning += 1;
+            thread.unpark();
+            woke = true;
+            if work == Work::Sweep {
+                break;
+            }
+        }
+        if !woke && s.workers < s.max_workers && !s.stw {
+            s.workers += 1;
+            s.to_start += 1;
+            s.spinning += 1;
+            self.spawn_cv.notify_one();
+        }
+    }
+
+    /// Should the worker `w`, running a goroutine, give it up for a
+    /// dedicated or fractional slice now? Cheap while no mark is under way.
+    #[inline]
+    pub fn mark_slice_due(&self, w: usize, now_ns: u64) -> bool {
+        if !self.mark_wanted.load(Ordering::Relaxed) {
+            return false;
+        }
+        let s = self.inner.lock();
+        let gc = &s.gc;
+        gc.wanted == Some(Work::Mark)
+            && (gc.dedicated < gc.plan.dedicated
+                || gc.plan.fractional_due(
+                    gc.fractional_ns.get(w).copied().unwrap_or(0),
+                    now_ns.saturating_sub(gc.mark_start_ns),
+                ))
+    }
+
+    /// Should a running slice stop now? For a stop the world always; a
+    /// fractional slice once its worker's share overshoots the goal
+    /// (`now_ns`, and its start `start_ns`); an idle one once a goroutine
+    /// is runnable. Lock-free.
+    #[inline]
+    pub fn slice_should_yield(&self, slice: &Slice, start_ns: u64, now_ns: impl Fn() -> u64) -> bool {
+        if self.attention() {
+            return true;
+        }
+        match slice.mode {
+            Mode::Dedicated => false,
+            Mode::Idle => self.runnable.load(Ordering::Relaxed) > 0,
+            Mode::Fractional => {
+                let now = now_ns();
+                let done = slice.fractional_before_ns + now.saturating_sub(start_ns);
+                self.plan.fractional_over(done, now.saturating_sub(slice.mark_start_ns))
+            }
+        }
+    }
+
+    /// Worker `w`'s slice ended after `ran_ns`, leaving `end`.
+    pub fn slice_done(&self, w: usize, slice: &Slice, ran_ns: u64, end: SliceEnd) {
+        let mut s = self.inner.lock();
+        let gc = &mut s.gc;
+        match slice.mode {
+            Mode::Dedicated => gc.dedicated -= 1,
+            Mode::Fractional => {
+                if let Some(f) = gc.fractional_ns.get_mut(w) {
+                    *f += ran_ns;
+                }
+            }
+            Mode::Idle => {}
+        }
+        match end {
+            SliceEnd::Yielded(work) => {
+                gc.generation += 1;
+                gc.wanted = Some(work);
+            }
+            SliceEnd::Done => {
+                if gc.generation == slice.generation {
+                    gc.wanted = None;
+                }
+            }
+        }
+        self.mark_wanted.store(gc.wanted == Some(Work::Mark), Ordering::SeqCst);
+        s.spinning += 1;
     }
 
     /// For the host: blocks until workers are wanted, and returns how many
@@ -215,13 +417,18 @@ impl Scheduler {
     pub fn ready(&self, g: usize) {
         let mut s = self.inner.lock();
         s.runq.push_back(g);
+        self.runnable.store(s.runq.len(), Ordering::Relaxed);
         self.find_worker(&mut s);
     }
 
     /// For worker number `w` (spinning: new, woken, or just released):
     /// blocks until a goroutine is runnable (and the world is not stopped),
     /// or everything is finished. The returned goroutine counts as running.
-    pub fn next(&self, w: usize) -> Next {
+    ///
+    /// A dedicated or fractional slice of marking comes before any
+    /// goroutine, background work after them all (Go's `schedule`: a GC
+    /// worker first, an idle mark worker when the run queue is empty).
+    pub fn next(&self, w: usize, now_ns: impl Fn() -> u64) -> Next {
         let mut s = self.inner.lock();
         loop {
             debug_assert!(s.spinning > 0, "a worker looks for work without being counted as spinning");
@@ -230,13 +437,27 @@ impl Scheduler {
                 return Next::Finished;
             }
             if !s.stw {
+                let generation = s.gc.generation;
+                let slice = |mode, gc: &GcWork| Slice {
+                    mode,
+                    generation,
+                    fractional_before_ns: gc.fractional_ns.get(w).copied().unwrap_or(0),
+                    mark_start_ns: gc.mark_start_ns,
+                };
+                if let Some(mode) = s.gc.ahead_of_goroutines(w, now_ns()) {
+                    return Next::Background(slice(mode, &s.gc));
+                }
                 if let Some(g) = s.runq.pop_front() {
-                    s.running += 1;
+                    self.runnable.store(s.runq.len(), Ordering::Relaxed);
+                    self.running_up(&mut s);
                     self.dispatches.fetch_add(1, Ordering::Relaxed);
                     if !s.runq.is_empty() {
                         self.find_worker(&mut s);
                     }
                     return Next::Run(g);
+                }
+                if s.gc.wanted.is_some() {
+                    return Next::Background(slice(Mode::Idle, &s.gc));
                 }
             }
             self.sleep_idle(&mut s, w);
@@ -259,7 +480,7 @@ impl Scheduler {
     /// has no events left. The worker's next call is [`Scheduler::next`].
     pub fn release(&self, finished: bool) {
         let mut s = self.inner.lock();
-        s.running -= 1;
+        self.running_down(&mut s);
         s.spinning += 1;
         if finished {
             s.unfinished -= 1;
@@ -282,7 +503,7 @@ impl Scheduler {
         }
         s.waiters[h].push((g, seq));
         self.dep_waits.fetch_add(1, Ordering::Relaxed);
-        s.running -= 1;
+        self.running_down(&mut s);
         s.spinning += 1;
         self.cv.notify_all();
         true
@@ -300,6 +521,7 @@ impl Scheduler {
                 s.waiters[h].swap_remove(i);
                 on_wake(g);
                 s.runq.push_back(g);
+                self.runnable.store(s.runq.len(), Ordering::Relaxed);
                 self.find_worker(&mut s);
             } else {
                 i += 1;
@@ -314,20 +536,20 @@ impl Scheduler {
     /// until it restarts.
     pub fn park(&self) {
         let mut s = self.inner.lock();
-        s.running -= 1;
+        self.running_down(&mut s);
         self.cv.notify_all();
         let epoch = s.epoch;
         while s.stw && s.epoch == epoch && !s.aborted {
             self.cv.wait(&mut s);
         }
-        s.running += 1;
+        self.running_up(&mut s);
     }
 
     /// A running worker leaves the running set to act at a safepoint (start a
     /// collection); [`Scheduler::resume`] brings it back.
     pub fn leave(&self) {
         let mut s = self.inner.lock();
-        s.running -= 1;
+        self.running_down(&mut s);
         self.cv.notify_all();
     }
 
@@ -338,7 +560,7 @@ impl Scheduler {
         while s.stw && !s.aborted {
             self.cv.wait(&mut s);
         }
-        s.running += 1;
+        self.running_up(&mut s);
     }
 
     /// The running worker gives up its goroutine at the end of a time slice
@@ -360,6 +582,19 @@ impl Scheduler {
         }
         s.stw = true;
         self.attention.store(true, Ordering::SeqCst);
+        // Workers check for the request between events, a few hundred
+        // nanoseconds apart: spin a little before sleeping, so that the
+        // stop is seen the moment the last one arrives, not a wake-up later.
+        if s.running > 0 {
+            MutexGuard::unlocked(&mut s, || {
+                for _ in 0..STOP_SPINS {
+                    if self.running_now.load(Ordering::SeqCst) == 0 {
+                        break;
+                    }
+                    std::hint::spin_loop();
+                }
+            });
+        }
         while s.running > 0 {
             self.cv.wait(&mut s);
         }
@@ -376,6 +611,7 @@ impl Scheduler {
         for _ in 0..s.runq.len() {
             self.find_worker(&mut s);
         }
+        self.wake_for_background(&mut s);
     }
 
     /// Ends the replay early (a fatal error): every worker finishes.
@@ -393,27 +629,27 @@ mod tests {
 
     #[test]
     fn workers_start_one_at_a_time_only_while_goroutines_wait_for_one() {
-        let s = Scheduler::new(3);
+        let mut s = Scheduler::new(3);
         s.allow_workers(1000);
         s.ready(0);
         s.ready(1);
         assert_eq!(s.workers_to_start(), Some(1), "one worker for the first goroutine");
         // Worker 0 starts, takes goroutine 0, and — one more is queued —
         // asks for the next worker.
-        assert!(matches!(s.next(0), Next::Run(0)));
+        assert!(matches!(s.next(0, || 0), Next::Run(0)));
         assert_eq!(s.workers_to_start(), Some(1));
-        assert!(matches!(s.next(1), Next::Run(1)));
+        assert!(matches!(s.next(1, || 0), Next::Run(1)));
         // Worker 1 releases goroutine 1 and is about to look for work: a
         // goroutine made runnable now is left to it, no new worker.
         s.release(true);
         s.ready(2);
         assert_eq!(s.inner.lock().to_start, 0, "a spinning worker takes it");
-        assert!(matches!(s.next(1), Next::Run(2)));
+        assert!(matches!(s.next(1, || 0), Next::Run(2)));
         s.release(true);
         assert_eq!(s.inner.lock().workers, 2, "two workers for 1000 allowed");
         // Worker 0 finishes the last goroutine: everyone is done.
         s.release(true);
-        assert!(matches!(s.next(0), Next::Finished));
+        assert!(matches!(s.next(0, || 0), Next::Finished));
         assert_eq!(s.workers_to_start(), None);
     }
 }
