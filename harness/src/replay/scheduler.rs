@@ -46,10 +46,12 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::thread::Thread;
 
-/// Spins (each a `spin_loop` hint, tens of nanoseconds) a stop the world
-/// waits for the running workers before it sleeps on the condition
-/// variable: about 50 µs.
-const STOP_SPINS: u32 = 20_000;
+/// How long a stop the world spins waiting for the running workers before
+/// it sleeps on the condition variable. Long enough for a worker between
+/// events (it checks every few hundred nanoseconds), short enough that on a
+/// machine with more runnable threads than cores the spinning requester
+/// does not keep a descheduled worker off the processor for long.
+const STOP_SPIN: std::time::Duration = std::time::Duration::from_micros(20);
 
 /// Progress a goroutine publishes for those that depend on it.
 pub struct Progress {
@@ -587,11 +589,17 @@ impl Scheduler {
         // stop is seen the moment the last one arrives, not a wake-up later.
         if s.running > 0 {
             MutexGuard::unlocked(&mut s, || {
-                for _ in 0..STOP_SPINS {
-                    if self.running_now.load(Ordering::SeqCst) == 0 {
+                let start = std::time::Instant::now();
+                'spin: loop {
+                    for _ in 0..64 {
+                        if self.running_now.load(Ordering::SeqCst) == 0 {
+                            break 'spin;
+                        }
+                        std::hint::spin_loop();
+                    }
+                    if start.elapsed() > STOP_SPIN {
                         break;
                     }
-                    std::hint::spin_loop();
                 }
             });
         }
