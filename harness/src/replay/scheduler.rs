@@ -53,6 +53,13 @@ use std::thread::Thread;
 /// does not keep a descheduled worker off the processor for long.
 const STOP_SPIN: std::time::Duration = std::time::Duration::from_micros(20);
 
+/// A fractional slice marks at least this long before its share is
+/// checked (Go's fractional worker checks only every `idleCheckThreshold`
+/// units of scan work): early in a mark, when little time has passed, any
+/// slice overshoots the share at once, and the worker would otherwise
+/// switch back and forth without marking.
+const MIN_FRACTIONAL_SLICE_NS: u64 = 20_000;
+
 /// Progress a goroutine publishes for those that depend on it.
 pub struct Progress {
     /// Events completed (published after events other goroutines wait for).
@@ -324,8 +331,11 @@ impl Scheduler {
             Mode::Idle => self.runnable.load(Ordering::Relaxed) > 0,
             Mode::Fractional => {
                 let now = now_ns();
-                let done = slice.fractional_before_ns + now.saturating_sub(start_ns);
-                self.plan.fractional_over(done, now.saturating_sub(slice.mark_start_ns))
+                let ran = now.saturating_sub(start_ns);
+                ran >= MIN_FRACTIONAL_SLICE_NS
+                    && self
+                        .plan
+                        .fractional_over(slice.fractional_before_ns + ran, now.saturating_sub(slice.mark_start_ns))
             }
         }
     }
