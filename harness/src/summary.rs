@@ -67,9 +67,11 @@ pub struct SummaryRow {
     /// stop-the-world pause takes all `procs` processors, so for
     /// stop-the-world collectors this is `pause_total_ns × procs / (wall_ns ×
     /// procs) = pause_total_ns / wall_ns`. Over the replay only (the final
-    /// collection left out). Work the collector does beside the mutators
-    /// (background marking) takes nothing from them and is not counted:
-    /// Go's `GCCPUFraction`, which counts it, is
+    /// collection left out). Background work takes a processor from the
+    /// mutator only on a dedicated or fractional slice (one of `procs`
+    /// workers while it runs, as [`run_utilization`] counts it); an idle
+    /// slice, or a collector's own thread, takes nothing and is not
+    /// counted: the collector's CPU time, which counts it, is
     /// [`SummaryRow::gc_cpu_used_fraction`].
     pub gc_cpu_fraction: f64,
     /// Pause percentiles per phase (empty when the collector has no pause
@@ -99,11 +101,15 @@ pub struct SummaryRow {
     /// included), summed over the cycles.
     pub mark_cpu_total_ns: u64,
     /// CPU time the collector's background mark workers spent marking while
-    /// the mutators ran ([`collectors::CycleRecord::background_mark_cpu_ns`]),
-    /// summed over the cycles of the replay (the final collection left out).
+    /// the mutators ran ([`collectors::CycleRecord::background_mark_cpu_ns`]:
+    /// for the concurrent collector its mark slices of every mode, mark
+    /// termination left out), summed over the cycles of the replay (the
+    /// final collection left out).
     pub background_mark_cpu_ns: u64,
-    /// CPU time of the replayer's background thread, on which a concurrent
-    /// collector drives its cycle (mark termination, background sweep).
+    /// CPU time of the collector's background work during the replay
+    /// ([`RunResult::background_thread_cpu_ns`]): its slices on the workers
+    /// (`gc_slices.csv`'s `cpu_ns` added up: marking, mark termination,
+    /// sweeping) and what was left of it when the mutators finished.
     pub background_thread_cpu_ns: u64,
     /// The collector's CPU time over all the processors' time, as Go's
     /// gctrace percentage and `GCCPUFraction` count it: every stop-the-world
@@ -111,6 +117,14 @@ pub struct SummaryRow {
     /// mark workers' CPU time, over `wall_ns × procs` (the final collection
     /// left out). Unlike [`SummaryRow::gc_cpu_fraction`] it counts work the
     /// collector did beside the mutators, not only the time it took from them.
+    ///
+    /// The background slices' CPU time is in it once: their marking as
+    /// `background_mark_cpu_ns`, mark termination (which runs in a slice)
+    /// as its pause. Their sweeping is not, as Go's figure does not count
+    /// its background sweeper; nor is their wall time (`mark_worker_ns`),
+    /// which holds the mark-termination pause a second time and, on a busy
+    /// host, time the kernel ran something else. Unlike Go, which leaves
+    /// idle mark workers out, marking on idle workers counts.
     pub gc_cpu_used_fraction: f64,
     /// Request spans of every tag together ([`crate::latency`]): how many,
     /// the headline latency's percentiles, DaCapo's metered p99 (100 ms
