@@ -302,7 +302,11 @@ pub static SUMMARY: &[Column] = &[
     metric!(mmu_1ms, Ratio, "minimum mutator utilization over 1 ms windows; empty when the replay is shorter"),
     metric!(mmu_10ms, Ratio, "minimum mutator utilization over 10 ms windows; empty when the replay is shorter"),
     metric!(mmu_100ms, Ratio, "minimum mutator utilization over 100 ms windows; empty when the replay is shorter"),
-    metric!(gc_cpu_fraction, Ratio, "share of the processors' time the collector took from the mutator (mutator time lost / wall)"),
+    metric!(
+        gc_cpu_fraction,
+        Ratio,
+        "share of the processors' time the collector took from the mutator (mutator time lost / wall: pauses, assists, dedicated and fractional slices)"
+    ),
     column!(stw_full_p50_ns, Ns, "median stop-the-world collection pause; empty without one"),
     column!(stw_full_p99_ns, Ns, "99th-percentile stop-the-world collection pause"),
     column!(stw_full_max_ns, Ns, "longest stop-the-world collection pause"),
@@ -323,12 +327,20 @@ pub static SUMMARY: &[Column] = &[
     metric!(assist_count, Count, "mark assists: goroutines stalled to mark for their allocation"),
     metric!(assist_total_ns, Ns, "goroutine time the mark assists took"),
     metric!(mark_cpu_total_ns, Ns, "CPU time the collector's threads spent marking, assists not included"),
-    metric!(background_mark_cpu_ns, Ns, "CPU time the background mark workers spent marking while the mutators ran"),
-    metric!(background_thread_cpu_ns, Ns, "CPU time of the replayer's background thread (a concurrent cycle's driver and sweeper)"),
+    metric!(
+        background_mark_cpu_ns,
+        Ns,
+        "CPU time the background mark workers (slices of every mode) spent marking while the mutators ran"
+    ),
+    metric!(
+        background_thread_cpu_ns,
+        Ns,
+        "CPU time of the collector's background work: its slices on the workers (gc_slices.csv cpu_ns) and what was left when the mutators finished"
+    ),
     metric!(
         gc_cpu_used_fraction,
         Ratio,
-        "the collector's CPU time (pauses × procs, assists, background marking) over wall × procs, as Go's gctrace % counts it"
+        "the collector's CPU time (pauses × procs, assists, background marking) over wall × procs, as Go's gctrace % counts it (idle workers' marking included)"
     ),
     metric!(span_count, Count, "request spans (`begin`..`end`) of every tag"),
     metric!(
@@ -342,6 +354,13 @@ pub static SUMMARY: &[Column] = &[
     metric!(span_wall_p99_ns, Ns, "99th-percentile wall time from `begin` to `end`, replayer waits included"),
     column!(assist_max_ns, Ns, "longest single mark assist (of an import: thread stall); empty without one"),
     column!(imported_from, Text, "the log format `gcwb import` read (`go-gctrace`, `jvm-gc-log`); empty for a replay"),
+    metric!(
+        mark_worker_ns,
+        Ns,
+        "wall time of the collector's dedicated and fractional slices on the workers: processor time the mutator lost to background work"
+    ),
+    metric!(idle_mark_ns, Ns, "wall time of the collector's idle slices: background marking or sweeping on workers with nothing to run"),
+    column!(gc_slice_count, Count, "slices of the collector's background work on the workers (rows of gc_slices.csv)"),
 ];
 
 /// `summary.csv`'s header: the names of [`SUMMARY`], in order.
@@ -379,7 +398,7 @@ mod tests {
         mark_term_max_ns,minor_count,minor_p50_ns,minor_p99_ns,minor_max_ns,major_count,major_p50_ns,\
         major_p99_ns,major_max_ns,assist_count,assist_total_ns,mark_cpu_total_ns,background_mark_cpu_ns,\
         background_thread_cpu_ns,gc_cpu_used_fraction,span_count,span_p50_ns,span_p99_ns,span_p999_ns,\
-        span_metered_p99_ns,span_wall_p99_ns,assist_max_ns,imported_from";
+        span_metered_p99_ns,span_wall_p99_ns,assist_max_ns,imported_from,mark_worker_ns,idle_mark_ns,gc_slice_count";
 
     #[test]
     fn the_header_is_the_documented_list() {

@@ -1,6 +1,7 @@
-//! Results on disk: `summary.csv`, `pauses.csv`, `assists.csv`, `cycles.csv`,
-//! `spans.csv`, `span_percentiles.csv`, `span_log.csv.gz` ([`spans`]),
-//! `causes.csv`, `mmu.csv` and `phases.csv`, in a form pandas and R read
+//! Results on disk: `summary.csv`, `pauses.csv`, `assists.csv`,
+//! `gc_slices.csv`, `cycles.csv`, `spans.csv`, `span_percentiles.csv`,
+//! `span_log.csv.gz` ([`spans`]), `causes.csv`, `mmu.csv` and
+//! `phases.csv`, in a form pandas and R read
 //! directly (a header row, plain numbers, empty cells for missing values),
 //! plus one HdrHistogram interval log of pauses per collector,
 //! `pauses-<collector>.hlog` ([`pause_log`]). Each file is written to a
@@ -15,7 +16,7 @@ mod spans;
 pub use spans::{span_percentiles_csv, summaries as span_summaries, SPAN_PERCENTILES};
 
 use crate::columns::{self, cycles::CycleRow};
-use crate::metrics::{new_histogram, phase_summaries, PauseRecord};
+use crate::metrics::{new_histogram, phase_summaries, GcSliceRecord, PauseRecord};
 use crate::mmu::Utilization;
 use crate::replay::RunResult;
 use crate::summary::run_utilization;
@@ -92,6 +93,41 @@ pub const ASSISTS_HEADER: [&str; 8] =
 /// `assists.csv` from its rows.
 pub fn assists_csv<'a>(rows: impl IntoIterator<Item = AssistRow<'a>>) -> std::io::Result<Vec<u8>> {
     csv_bytes(rows, &ASSISTS_HEADER)
+}
+
+/// One row of `gc_slices.csv`: a slice of the collector's background work
+/// on a worker ([`GcSliceRecord`]).
+#[derive(Serialize)]
+struct GcSliceRow<'a> {
+    gc: u64,
+    worker: usize,
+    mode: &'static str,
+    start_ns: u64,
+    duration_ns: u64,
+    cpu_ns: u64,
+    collector: &'a str,
+}
+
+/// The columns of `gc_slices.csv`.
+pub const GC_SLICES_HEADER: [&str; 7] = ["gc", "worker", "mode", "start_ns", "duration_ns", "cpu_ns", "collector"];
+
+/// `gc_slices.csv`: every slice of every run's background work, in each
+/// run's time order; only the header when no run had any.
+pub fn gc_slices_csv(runs: &[RunResult]) -> std::io::Result<Vec<u8>> {
+    csv_bytes(
+        runs.iter().flat_map(|r| {
+            r.gc_slices.iter().map(|s: &GcSliceRecord| GcSliceRow {
+                gc: s.gc,
+                worker: s.worker,
+                mode: s.mode.name(),
+                start_ns: s.start_ns,
+                duration_ns: s.duration_ns,
+                cpu_ns: s.cpu_ns,
+                collector: &r.collector,
+            })
+        }),
+        &GC_SLICES_HEADER,
+    )
 }
 
 #[derive(Serialize)]
@@ -247,6 +283,7 @@ pub fn write_run(dir: &Path, out: &RunOutputs<'_>) -> std::io::Result<()> {
     let mut files = vec![
         ("summary.csv".to_string(), summary),
         ("assists.csv".to_string(), assists),
+        ("gc_slices.csv".to_string(), gc_slices_csv(out.runs)?),
         ("pauses.csv".to_string(), pauses),
         ("cycles.csv".to_string(), cycles),
         ("spans.csv".to_string(), spans::spans_csv(&span_summaries)?),
@@ -424,7 +461,9 @@ mod tests {
         assert_eq!(h[used..used + 3], ["background_mark_cpu_ns", "background_thread_cpu_ns", "gc_cpu_used_fraction"]);
         let metered = h.iter().position(|c| *c == "span_metered_p99_ns").unwrap();
         assert_eq!(h[metered + 1], "span_wall_p99_ns");
-        assert_eq!(h[h.len() - 2..], ["assist_max_ns", "imported_from"]);
+        let imported = h.iter().position(|c| *c == "imported_from").unwrap();
+        assert_eq!(h[imported - 1], "assist_max_ns");
+        assert_eq!(h[imported + 1..], ["mark_worker_ns", "idle_mark_ns", "gc_slice_count"]);
         let r = run(200 * MS, vec![pause(1, "stw-full", 50 * MS, 2 * MS, "heap-goal")]);
         let bytes = summary_csv(&[row(&r)]).unwrap();
         let mut rd = csv::Reader::from_reader(&bytes[..]);
@@ -459,6 +498,29 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], columns::cycles::header().join(","));
         assert_eq!(lines[1], "test-gc,1,final,0,0,0,0,0,0,0,0,0,0,0,0,8,1,1,0.25,0,0");
+    }
+
+    #[test]
+    fn gc_slices_are_one_row_each_and_only_a_header_without_any() {
+        use crate::metrics::GcSliceRecord;
+        use collectors::background::Mode;
+        let quiet = run(S, Vec::new());
+        let text = String::from_utf8(gc_slices_csv(std::slice::from_ref(&quiet)).unwrap()).unwrap();
+        assert_eq!(text, "gc,worker,mode,start_ns,duration_ns,cpu_ns,collector\n");
+        let mut busy = run(S, Vec::new());
+        busy.collector = "concurrent".to_string();
+        busy.gc_slices = vec![
+            GcSliceRecord { gc: 2, worker: 1, mode: Mode::Fractional, start_ns: 10, duration_ns: 20, cpu_ns: 15 },
+            GcSliceRecord { gc: 2, worker: 0, mode: Mode::Idle, start_ns: 40, duration_ns: 5, cpu_ns: 5 },
+            GcSliceRecord { gc: 3, worker: 3, mode: Mode::Dedicated, start_ns: 90, duration_ns: 7, cpu_ns: 6 },
+        ];
+        let text = String::from_utf8(gc_slices_csv(&[quiet, busy]).unwrap()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], GC_SLICES_HEADER.join(","));
+        assert_eq!(
+            lines[1..],
+            ["2,1,fractional,10,20,15,concurrent", "2,0,idle,40,5,5,concurrent", "3,3,dedicated,90,7,6,concurrent"]
+        );
     }
 
     #[test]

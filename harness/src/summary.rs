@@ -67,9 +67,11 @@ pub struct SummaryRow {
     /// stop-the-world pause takes all `procs` processors, so for
     /// stop-the-world collectors this is `pause_total_ns × procs / (wall_ns ×
     /// procs) = pause_total_ns / wall_ns`. Over the replay only (the final
-    /// collection left out). Work the collector does beside the mutators
-    /// (background marking) takes nothing from them and is not counted:
-    /// Go's `GCCPUFraction`, which counts it, is
+    /// collection left out). Background work takes a processor from the
+    /// mutator only on a dedicated or fractional slice (one of `procs`
+    /// workers while it runs, as [`run_utilization`] counts it); an idle
+    /// slice, or a collector's own thread, takes nothing and is not
+    /// counted: the collector's CPU time, which counts it, is
     /// [`SummaryRow::gc_cpu_used_fraction`].
     pub gc_cpu_fraction: f64,
     /// Pause percentiles per phase (empty when the collector has no pause
@@ -99,11 +101,15 @@ pub struct SummaryRow {
     /// included), summed over the cycles.
     pub mark_cpu_total_ns: u64,
     /// CPU time the collector's background mark workers spent marking while
-    /// the mutators ran ([`collectors::CycleRecord::background_mark_cpu_ns`]),
-    /// summed over the cycles of the replay (the final collection left out).
+    /// the mutators ran ([`collectors::CycleRecord::background_mark_cpu_ns`]:
+    /// for the concurrent collector its mark slices of every mode, mark
+    /// termination left out), summed over the cycles of the replay (the
+    /// final collection left out).
     pub background_mark_cpu_ns: u64,
-    /// CPU time of the replayer's background thread, on which a concurrent
-    /// collector drives its cycle (mark termination, background sweep).
+    /// CPU time of the collector's background work during the replay
+    /// ([`RunResult::background_thread_cpu_ns`]): its slices on the workers
+    /// (`gc_slices.csv`'s `cpu_ns` added up: marking, mark termination,
+    /// sweeping) and what was left of it when the mutators finished.
     pub background_thread_cpu_ns: u64,
     /// The collector's CPU time over all the processors' time, as Go's
     /// gctrace percentage and `GCCPUFraction` count it: every stop-the-world
@@ -111,6 +117,14 @@ pub struct SummaryRow {
     /// mark workers' CPU time, over `wall_ns × procs` (the final collection
     /// left out). Unlike [`SummaryRow::gc_cpu_fraction`] it counts work the
     /// collector did beside the mutators, not only the time it took from them.
+    ///
+    /// The background slices' CPU time is in it once: their marking as
+    /// `background_mark_cpu_ns`, mark termination (which runs in a slice)
+    /// as its pause. Their sweeping is not, as Go's figure does not count
+    /// its background sweeper; nor is their wall time (`mark_worker_ns`),
+    /// which holds the mark-termination pause a second time and, on a busy
+    /// host, time the kernel ran something else. Unlike Go, which leaves
+    /// idle mark workers out, marking on idle workers counts.
     pub gc_cpu_used_fraction: f64,
     /// Request spans of every tag together ([`crate::latency`]): how many,
     /// the headline latency's percentiles, DaCapo's metered p99 (100 ms
@@ -126,6 +140,16 @@ pub struct SummaryRow {
     /// The log format an imported row was read from; empty for a replay
     /// (an import writes its own row: [`crate::import`]).
     pub imported_from: String,
+    /// The collector's background work on the workers (`gc_slices.csv`,
+    /// [`crate::metrics::GcSliceRecord`]): the wall time of its dedicated
+    /// and fractional slices — processor time the mutator lost to it, as
+    /// [`run_utilization`] counts it — and of its idle slices (marking or
+    /// sweeping on workers with nothing to run: nothing lost), and how many
+    /// slices there were. Zero for a collector with no background work;
+    /// empty for an imported log.
+    pub mark_worker_ns: Option<u64>,
+    pub idle_mark_ns: Option<u64>,
+    pub gc_slice_count: Option<u64>,
 }
 
 /// How the trace's allocations split by cause and placement.
@@ -248,6 +272,9 @@ pub fn summary_row(ctx: &RunContext<'_>, r: &RunResult) -> SummaryRow {
         .filter(|c| c.trigger != Some(collectors::Trigger::Final))
         .map(|c| c.background_mark_cpu_ns)
         .sum();
+    let slice_ns = |lost: bool| -> u64 {
+        r.gc_slices.iter().filter(|s| s.mode.takes_mutator_time() == lost).map(|s| s.duration_ns).sum()
+    };
     let procs = r.procs.max(1) as f64;
     let gc_cpu_used_ns = p.total_ns as f64 * procs + assist_total_ns as f64 + background_mark_cpu_ns as f64;
     SummaryRow {
@@ -324,6 +351,9 @@ pub fn summary_row(ctx: &RunContext<'_>, r: &RunResult) -> SummaryRow {
         span_wall_p99_ns: spans.quantile(&spans.wall, 0.99),
         assist_max_ns: r.assists.iter().map(|a| a.duration_ns).max(),
         imported_from: String::new(),
+        mark_worker_ns: Some(slice_ns(true)),
+        idle_mark_ns: Some(slice_ns(false)),
+        gc_slice_count: Some(r.gc_slices.len() as u64),
     }
 }
 
@@ -356,7 +386,7 @@ impl AllSpans {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::metrics::PauseRecord;
+    use crate::metrics::{GcSliceRecord, PauseRecord};
     use std::time::Duration;
 
     const MS: u64 = 1_000_000;
@@ -474,6 +504,41 @@ pub(crate) mod tests {
         assert!((s.gc_cpu_fraction - 2.0 / 100.0).abs() < 1e-12, "lost: the pauses only: {}", s.gc_cpu_fraction);
         // Used: 2 ms of pauses on 2 procs, 60 ms of marking, of 2 × 100 ms.
         assert!((s.gc_cpu_used_fraction - 64.0 / 200.0).abs() < 1e-12, "{}", s.gc_cpu_used_fraction);
+    }
+
+    /// A slice of background work `at_ns` into the replay.
+    fn slice(mode: collectors::background::Mode, worker: usize, at_ns: u64, duration_ns: u64) -> GcSliceRecord {
+        GcSliceRecord { gc: 1, worker, mode, start_ns: T0 + at_ns, duration_ns, cpu_ns: duration_ns / 2 }
+    }
+
+    #[test]
+    fn dedicated_and_fractional_slices_stall_a_worker_idle_ones_do_not() {
+        use collectors::background::Mode;
+        // procs = 2: a dedicated or fractional slice takes one of the two
+        // workers while it runs; an idle slice ran where nothing else would.
+        let mut r = run(200 * MS, Vec::new());
+        r.gc_slices = vec![
+            slice(Mode::Dedicated, 0, 20 * MS, 20 * MS),
+            slice(Mode::Idle, 1, 30 * MS, 40 * MS),
+            slice(Mode::Fractional, 1, 100 * MS, 10 * MS),
+            slice(Mode::Idle, 0, 150 * MS, 30 * MS),
+        ];
+        let u = run_utilization(&r);
+        assert_eq!(u.mmu(10 * MS), 0.5, "a 10 ms window inside the dedicated slice");
+        assert_eq!(u.worst_window(20 * MS), (20 * MS, 0.5));
+        let s = row(&r);
+        assert_eq!(s.mmu_10ms, Some(0.5));
+        // Lost: half of 20 ms and half of 10 ms, of 200 ms.
+        assert!((s.gc_cpu_fraction - 15.0 / 200.0).abs() < 1e-12, "{}", s.gc_cpu_fraction);
+        assert_eq!((s.mark_worker_ns, s.idle_mark_ns, s.gc_slice_count), (Some(30 * MS), Some(70 * MS), Some(4)));
+        // Idle slices alone take nothing from the mutator.
+        r.gc_slices.retain(|s| s.mode == Mode::Idle);
+        let s = row(&r);
+        assert_eq!((s.mmu_1ms, s.mmu_100ms, s.gc_cpu_fraction), (Some(1.0), Some(1.0), 0.0));
+        assert_eq!((s.mark_worker_ns, s.idle_mark_ns, s.gc_slice_count), (Some(0), Some(70 * MS), Some(2)));
+        // Without background work: zeros, not empty cells.
+        let s = row(&run(200 * MS, Vec::new()));
+        assert_eq!((s.mark_worker_ns, s.idle_mark_ns, s.gc_slice_count), (Some(0), Some(0), Some(0)));
     }
 
     #[test]

@@ -181,6 +181,9 @@ fn a_gctrace_log_becomes_a_runs_csv_files() {
         ("imported_from", "go-gctrace"),
         ("assist_count", ""),
         ("assist_max_ns", ""),
+        ("mark_worker_ns", ""),
+        ("idle_mark_ns", ""),
+        ("gc_slice_count", ""),
     ];
     for (name, value) in expect {
         assert_eq!(col(s, name), value, "summary column {name}");

@@ -670,4 +670,148 @@ mod tests {
         assert!(matches!(s.next(0, || 0), Next::Finished));
         assert_eq!(s.workers_to_start(), None);
     }
+
+    // The tests below drive the collector's background work with explicit
+    // clock readings. A worker calls `next` only when it is counted as
+    // spinning and has something to take: with nothing, `next` would sleep.
+
+    /// The slice `next` hands worker `w` at `now_ns`; panics on anything else.
+    fn slice_for(s: &Scheduler, w: usize, now_ns: u64) -> Slice {
+        match s.next(w, || now_ns) {
+            Next::Background(slice) => slice,
+            Next::Run(g) => panic!("worker {w} was handed goroutine {g}, not a slice"),
+            Next::Finished => panic!("worker {w} was told the replay is finished"),
+        }
+    }
+
+    /// The goroutine `next` hands worker `w` at `now_ns`; panics on anything else.
+    fn goroutine_for(s: &Scheduler, w: usize, now_ns: u64) -> usize {
+        match s.next(w, || now_ns) {
+            Next::Run(g) => g,
+            Next::Background(slice) => panic!("worker {w} was handed a {} slice, not a goroutine", slice.mode.name()),
+            Next::Finished => panic!("worker {w} was told the replay is finished"),
+        }
+    }
+
+    fn wanted(s: &Scheduler) -> Option<Work> {
+        s.inner.lock().gc.wanted
+    }
+
+    #[test]
+    fn no_slice_is_due_while_no_mark_is_wanted() {
+        let mut s = Scheduler::new(2);
+        s.allow_workers(4);
+        assert!(!s.mark_slice_due(0, 0));
+        assert!(!s.mark_slice_due(0, 1_000_000), "nothing requested");
+        s.ready(0);
+        s.request_background(Work::Sweep, 0);
+        assert_eq!(wanted(&s), Some(Work::Sweep));
+        assert!(!s.mark_slice_due(0, 1_000_000), "sweeping takes no worker from a goroutine");
+        assert!(!s.mark_slice_due(3, 1_000_000));
+    }
+
+    #[test]
+    fn a_dedicated_worker_marks_before_any_goroutine_and_only_one_does() {
+        // Go's plan for 4 Ps: one dedicated worker, no fractional share.
+        let mut s = Scheduler::new(2);
+        s.allow_workers(4);
+        assert_eq!(s.plan, WorkerPlan { dedicated: 1, fractional_goal: 0.0 });
+        s.ready(0);
+        s.ready(1);
+        s.request_background(Work::Mark, 0);
+        assert_eq!(s.workers_to_start(), Some(2), "one for the goroutines, one for the marking");
+        let dedicated = slice_for(&s, 0, 10);
+        assert_eq!(dedicated.mode, Mode::Dedicated, "marking comes before the runnable goroutines");
+        assert_eq!(goroutine_for(&s, 1, 10), 0, "the dedicated worker is taken: the next one runs a goroutine");
+        assert!(!s.mark_slice_due(1, 1_000_000), "no second dedicated worker, no fractional share");
+        assert!(!s.slice_should_yield(&dedicated, 10, || 1_000_000), "a dedicated slice runs until asked to stop");
+        // The dedicated slice yields with marking left: the next worker to
+        // look takes the dedicated place again, ahead of goroutine 1.
+        s.slice_done(0, &dedicated, 500, SliceEnd::Yielded(Work::Mark));
+        assert!(s.mark_slice_due(1, 1_000), "the dedicated place is free");
+        assert_eq!(slice_for(&s, 0, 600).mode, Mode::Dedicated);
+        assert!(!s.mark_slice_due(1, 1_000));
+        // Worker 1 finishes goroutine 0; goroutine 1 is still runnable and
+        // comes before an idle slice.
+        s.release(true);
+        assert_eq!(goroutine_for(&s, 1, 700), 1);
+        // It finishes that one too: with nothing runnable, it marks as an
+        // idle worker, and stops when a goroutine is runnable again.
+        s.release(false);
+        let idle = slice_for(&s, 1, 800);
+        assert_eq!(idle.mode, Mode::Idle);
+        assert!(!s.slice_should_yield(&idle, 800, || 900));
+        s.ready(1);
+        assert!(s.slice_should_yield(&idle, 800, || 900), "a runnable goroutine ends an idle slice");
+    }
+
+    #[test]
+    fn a_fractional_worker_marks_until_its_share_meets_the_goal() {
+        // Go's plan for 2 Ps: no dedicated worker, each marks a quarter of
+        // its time.
+        let mut s = Scheduler::new(1);
+        s.allow_workers(2);
+        assert_eq!(s.plan, WorkerPlan { dedicated: 0, fractional_goal: 0.25 });
+        s.ready(0);
+        s.request_background(Work::Mark, 1_000);
+        assert_eq!(s.workers_to_start(), Some(2));
+        // 1000 ns into the mark, worker 0 has marked nothing: below its
+        // 250 ns share, so it marks before running goroutine 0.
+        assert!(s.mark_slice_due(0, 2_000));
+        let fractional = slice_for(&s, 0, 2_000);
+        assert_eq!(fractional.mode, Mode::Fractional);
+        assert_eq!((fractional.fractional_before_ns, fractional.mark_start_ns), (0, 1_000));
+        // The slice stops once the worker's share passes 1.2 × the goal:
+        // at 2300 ns it has marked 300 of 1300 ns (the bound is 390), at
+        // 2600 ns 600 of 1600 (the bound is 480).
+        assert!(!s.slice_should_yield(&fractional, 2_000, || 2_300));
+        assert!(s.slice_should_yield(&fractional, 2_000, || 2_600));
+        s.slice_done(0, &fractional, 300, SliceEnd::Yielded(Work::Mark));
+        // 300 ns of 1000: the share is met, so the goroutine runs.
+        assert!(!s.mark_slice_due(0, 2_000));
+        assert_eq!(goroutine_for(&s, 0, 2_000), 0);
+        // Later the share falls below the goal again (300 of 2000 ns):
+        // the running worker is told to switch at its next check.
+        assert!(s.mark_slice_due(0, 3_000));
+        // Worker 1 has marked nothing yet: its own share is due.
+        assert_eq!(slice_for(&s, 1, 2_000).mode, Mode::Fractional);
+    }
+
+    #[test]
+    fn sweeping_goes_only_to_a_worker_with_nothing_to_run() {
+        let mut s = Scheduler::new(3);
+        s.allow_workers(4);
+        s.ready(0);
+        s.ready(1);
+        s.request_background(Work::Sweep, 0);
+        assert_eq!(s.workers_to_start(), Some(2));
+        assert_eq!(goroutine_for(&s, 0, 10), 0, "runnable goroutines come before sweeping");
+        assert_eq!(goroutine_for(&s, 1, 10), 1);
+        s.release(true);
+        let sweep = slice_for(&s, 1, 20);
+        assert_eq!(sweep.mode, Mode::Idle, "the run queue is empty: worker 1 sweeps, as an idle worker");
+        s.slice_done(1, &sweep, 5, SliceEnd::Done);
+        assert_eq!(wanted(&s), None, "nothing was requested since the slice started: no more slices");
+    }
+
+    #[test]
+    fn a_slice_that_finds_nothing_does_not_cancel_a_newer_request() {
+        let mut s = Scheduler::new(1);
+        s.allow_workers(2);
+        s.request_background(Work::Mark, 0);
+        let older = slice_for(&s, 0, 0);
+        assert_eq!(older.mode, Mode::Fractional);
+        // The collector asks again while the slice runs (more grey
+        // objects); the slice then finds nothing left of what it saw.
+        s.request_background(Work::Mark, 10);
+        s.slice_done(0, &older, 20, SliceEnd::Done);
+        assert_eq!(wanted(&s), Some(Work::Mark), "the newer request stands");
+        assert!(s.mark_slice_due(1, 100));
+        // A slice started after the newer request that finds nothing does
+        // end it.
+        let newer = slice_for(&s, 1, 100);
+        s.slice_done(1, &newer, 0, SliceEnd::Done);
+        assert_eq!(wanted(&s), None);
+        assert!(!s.mark_slice_due(1, 1_000_000));
+    }
 }
