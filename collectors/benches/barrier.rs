@@ -195,7 +195,7 @@ fn barrier(c: &mut Criterion) {
                 });
             }
             // Finish the pending cycle (mark, mark termination, sweep).
-            while let collectors::background::SliceEnd::Yielded(_) = c.background_slice(&host, &|| false) {}
+            c.finish_background(&host);
         }
         c.release_mutator(&mut m);
     }

@@ -7,7 +7,7 @@
 //! collectors lives behind this trait; everything shared (the heap, marking,
 //! sweeping) lives beside it and collectors compose it.
 
-use crate::background::SliceEnd;
+use crate::background::{SliceEnd, Work};
 use crate::heap::{Address, AllocCache, Heap, HeapError};
 use crate::host::{Host, Trigger};
 use crate::pacer::Pacer;
@@ -262,11 +262,22 @@ pub trait Collector: Send + Sync {
 
     /// One slice of the background work the collector asked for with
     /// [`Host::request_background`], run by the host on one of its workers
-    /// while the mutators run (see [`crate::background`]): work in small
-    /// units until `should_yield()` is true or none is left. The default has
-    /// none.
-    fn background_slice(&self, _host: &dyn Host, _should_yield: &dyn Fn() -> bool) -> SliceEnd {
+    /// while the mutators run (see [`crate::background`]): work of kind
+    /// `work` in small units until `should_yield()` is true or none is
+    /// left; a slice does only the kind it was given (a sweep left after a
+    /// mark is handed back as [`SliceEnd::Yielded`]`(Work::Sweep)`, so that
+    /// the host runs it where sweeping belongs). The default has none.
+    fn background_slice(&self, _host: &dyn Host, _work: Work, _should_yield: &dyn Fn() -> bool) -> SliceEnd {
         SliceEnd::Done
+    }
+
+    /// Runs every background work left, to its end, on the calling thread
+    /// (a host with no workers left, or a thread of its own for it).
+    fn finish_background(&self, host: &dyn Host) {
+        let mut work = Work::Mark;
+        while let SliceEnd::Yielded(next) = self.background_slice(host, work, &|| false) {
+            work = next;
+        }
     }
 
     /// Runs a collection cycle started by `trigger`.

@@ -209,6 +209,16 @@ pub trait Host: Sync {
         false
     }
 
+    /// May a thread that must wait for the collector's background work (an
+    /// explicit collection waiting for the cycle under way) do some of it
+    /// while it waits? Yes by default — on a host whose workers run the
+    /// work, the waiting thread is one of them, and with one worker nobody
+    /// else would; no on a host that runs it on one thread of its own to
+    /// keep its interleaving fixed (tests).
+    fn waiter_may_help(&self) -> bool {
+        true
+    }
+
     /// Is a stop-the-world requested or in force? Collector work that runs
     /// beside the mutators on their workers (a background slice, a mark
     /// assist) polls it between small units of work and returns early, so

@@ -512,8 +512,15 @@ impl Concurrent {
     /// trigger got there first (it finishes the sweep). Returns whether
     /// sweeping is left.
     fn sweep_slice(&self, host: &dyn Host, should_yield: &dyn Fn() -> bool) -> bool {
-        let Some(cycle) = self.sweeping.lock().as_ref().map(|r| r.cycle) else { return false };
+        // The hook comes before the look at what is left, so that a test
+        // holding the step sees the sweep in the state it lets it run in
+        // (a new cycle's trigger may have finished it meanwhile).
+        let cycle = self.cycles.load(Ordering::Acquire);
         self.before(cycle, CycleStep::Sweep);
+        if self.sweeping.lock().is_none() {
+            self.after(cycle, CycleStep::Sweep);
+            return false;
+        }
         let mut left = true;
         while !should_yield() {
             if !self.heap.sweep_one() {
@@ -536,7 +543,7 @@ impl Concurrent {
     /// yields its processor while another slice finishes.
     fn help_until_marked(&self, host: &dyn Host, cycle: u64) {
         while self.cycles.load(Ordering::Acquire) < cycle {
-            self.background_slice(host, &|| host.stop_requested());
+            self.background_slice(host, Work::Mark, &|| host.stop_requested());
             if self.cycles.load(Ordering::Acquire) < cycle {
                 std::thread::yield_now();
             }
@@ -633,7 +640,9 @@ impl Concurrent {
             }
             // Help it along (with one worker, nobody else would), then
             // look again.
-            self.background_slice(host, &|| host.stop_requested());
+            if host.waiter_may_help() {
+                self.background_slice(host, Work::Mark, &|| host.stop_requested());
+            }
             std::thread::yield_now();
         }
         // Go's gcStart: sweep what the last cycle left before marking.
@@ -768,18 +777,25 @@ impl Collector for Concurrent {
         }
     }
 
-    fn background_slice(&self, host: &dyn Host, should_yield: &dyn Fn() -> bool) -> SliceEnd {
-        loop {
-            match self.mark_slice(host, should_yield) {
-                MarkEnd::Yielded => return SliceEnd::Yielded(Work::Mark),
-                MarkEnd::Empty => return SliceEnd::Done,
-                MarkEnd::Terminated | MarkEnd::NoMark => {}
-            }
-            if !self.sweep_slice(host, should_yield) {
-                return SliceEnd::Done;
-            }
-            if should_yield() {
-                return SliceEnd::Yielded(Work::Sweep);
+    fn background_slice(&self, host: &dyn Host, work: Work, should_yield: &dyn Fn() -> bool) -> SliceEnd {
+        let sweep_left =
+            || if self.sweeping.lock().is_some() { SliceEnd::Yielded(Work::Sweep) } else { SliceEnd::Done };
+        match work {
+            Work::Mark => match self.mark_slice(host, should_yield) {
+                MarkEnd::Yielded => SliceEnd::Yielded(Work::Mark),
+                MarkEnd::Empty => SliceEnd::Done,
+                // The sweep is left for workers with nothing else to run
+                // (whether a new cycle's trigger has finished it meanwhile
+                // is for the sweep's slice to see).
+                MarkEnd::Terminated => SliceEnd::Yielded(Work::Sweep),
+                MarkEnd::NoMark => sweep_left(),
+            },
+            Work::Sweep => {
+                if self.sweep_slice(host, should_yield) {
+                    SliceEnd::Yielded(Work::Sweep)
+                } else {
+                    SliceEnd::Done
+                }
             }
         }
     }

@@ -20,7 +20,7 @@ mod scheduler;
 use crate::latency::SpanRecord;
 use crate::metrics::{AssistRecord, GcSliceRecord, Metrics, PauseRecord};
 use crate::verify::{Verifier, Violation};
-use collectors::background::{SliceEnd, Work};
+use collectors::background::Work;
 use collectors::host::RootVisitor;
 use collectors::runtime::{Globals, StackLimit, StackOverflow};
 use collectors::{Collector, CycleRecord, Heap, HeapError, Host, Phase, RootSet, Stopped, Trigger};
@@ -387,7 +387,7 @@ impl<'a> Replay<'a> {
                 // Background work still under way when the mutators are
                 // done (a mark, a sweep) is finished here, within the replay.
                 let cpu0 = collectors::cpu_time::thread_cpu_ns();
-                while let SliceEnd::Yielded(_) = self.collector.background_slice(&self, &|| false) {}
+                self.collector.finish_background(&self);
                 let cpu_ns = collectors::cpu_time::thread_cpu_ns().saturating_sub(cpu0);
                 self.background_thread_cpu_ns.fetch_add(cpu_ns, Ordering::Relaxed);
             }
@@ -487,7 +487,7 @@ impl<'a> Replay<'a> {
             if b.0 {
                 b.0 = false;
                 drop(b);
-                while let SliceEnd::Yielded(_) = self.collector.background_slice(self, &|| false) {}
+                self.collector.finish_background(self);
                 continue;
             }
             break;
@@ -524,8 +524,9 @@ impl<'a> Replay<'a> {
         let start_ns = self.now();
         let cpu0 = collectors::cpu_time::thread_cpu_ns();
         let gc = self.collector.cycles() + 1;
-        let end =
-            self.collector.background_slice(self, &|| self.sched.slice_should_yield(slice, start_ns, || self.now()));
+        let end = self
+            .collector
+            .background_slice(self, slice.work, &|| self.sched.slice_should_yield(slice, start_ns, || self.now()));
         let duration_ns = self.now() - start_ns;
         let cpu_ns = collectors::cpu_time::thread_cpu_ns().saturating_sub(cpu0);
         self.background_thread_cpu_ns.fetch_add(cpu_ns, Ordering::Relaxed);
@@ -821,5 +822,9 @@ impl Host for Replay<'_> {
 
     fn stop_requested(&self) -> bool {
         self.sched.attention()
+    }
+
+    fn waiter_may_help(&self) -> bool {
+        !self.opts.gc_on_own_thread
     }
 }

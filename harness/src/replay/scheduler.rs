@@ -148,6 +148,8 @@ impl GcWork {
 #[derive(Clone, Copy, Debug)]
 pub struct Slice {
     pub mode: Mode,
+    /// The work it is for.
+    pub work: Work,
     generation: u64,
     /// For a fractional slice: the worker's fractional time before it, and
     /// when marking started.
@@ -452,6 +454,7 @@ impl Scheduler {
                 let generation = s.gc.generation;
                 let slice = |mode, gc: &GcWork| Slice {
                     mode,
+                    work: gc.wanted.unwrap_or(Work::Mark),
                     generation,
                     fractional_before_ns: gc.fractional_ns.get(w).copied().unwrap_or(0),
                     mark_start_ns: gc.mark_start_ns,
@@ -753,28 +756,41 @@ mod tests {
         s.allow_workers(2);
         assert_eq!(s.plan, WorkerPlan { dedicated: 0, fractional_goal: 0.25 });
         s.ready(0);
-        s.request_background(Work::Mark, 1_000);
+        s.request_background(Work::Mark, 100_000);
         assert_eq!(s.workers_to_start(), Some(2));
-        // 1000 ns into the mark, worker 0 has marked nothing: below its
-        // 250 ns share, so it marks before running goroutine 0.
-        assert!(s.mark_slice_due(0, 2_000));
-        let fractional = slice_for(&s, 0, 2_000);
+        // 100 µs into the mark, worker 0 has marked nothing: below its
+        // 25 µs share, so it marks before running goroutine 0.
+        assert!(s.mark_slice_due(0, 200_000));
+        let fractional = slice_for(&s, 0, 200_000);
         assert_eq!(fractional.mode, Mode::Fractional);
-        assert_eq!((fractional.fractional_before_ns, fractional.mark_start_ns), (0, 1_000));
+        assert_eq!((fractional.fractional_before_ns, fractional.mark_start_ns), (0, 100_000));
         // The slice stops once the worker's share passes 1.2 × the goal:
-        // at 2300 ns it has marked 300 of 1300 ns (the bound is 390), at
-        // 2600 ns 600 of 1600 (the bound is 480).
-        assert!(!s.slice_should_yield(&fractional, 2_000, || 2_300));
-        assert!(s.slice_should_yield(&fractional, 2_000, || 2_600));
-        s.slice_done(0, &fractional, 300, SliceEnd::Yielded(Work::Mark));
-        // 300 ns of 1000: the share is met, so the goroutine runs.
-        assert!(!s.mark_slice_due(0, 2_000));
-        assert_eq!(goroutine_for(&s, 0, 2_000), 0);
-        // Later the share falls below the goal again (300 of 2000 ns):
-        // the running worker is told to switch at its next check.
-        assert!(s.mark_slice_due(0, 3_000));
+        // at 230 µs it has marked 30 of 130 µs (the bound is 39), at 260 µs
+        // 60 of 160 (the bound is 48).
+        assert!(!s.slice_should_yield(&fractional, 200_000, || 230_000));
+        assert!(s.slice_should_yield(&fractional, 200_000, || 260_000));
+        s.slice_done(0, &fractional, 30_000, SliceEnd::Yielded(Work::Mark));
+        // 30 µs of 100: the share is met, so the goroutine runs.
+        assert!(!s.mark_slice_due(0, 200_000));
+        assert_eq!(goroutine_for(&s, 0, 200_000), 0);
+        // Later the share falls below the goal again (30 of 200 µs): the
+        // running worker is told to switch at its next check.
+        assert!(s.mark_slice_due(0, 300_000));
         // Worker 1 has marked nothing yet: its own share is due.
-        assert_eq!(slice_for(&s, 1, 2_000).mode, Mode::Fractional);
+        assert_eq!(slice_for(&s, 1, 200_000).mode, Mode::Fractional);
+    }
+
+    #[test]
+    fn a_fractional_slice_marks_its_minimum_before_its_share_is_checked() {
+        let mut s = Scheduler::new(1);
+        s.allow_workers(2);
+        s.request_background(Work::Mark, 0);
+        let fractional = slice_for(&s, 0, 0);
+        assert_eq!(fractional.mode, Mode::Fractional);
+        // 10 µs into the mark it has marked all 10: far over its share, but
+        // not yet its minimum slice of 20 µs.
+        assert!(!s.slice_should_yield(&fractional, 0, || 10_000));
+        assert!(s.slice_should_yield(&fractional, 0, || MIN_FRACTIONAL_SLICE_NS));
     }
 
     #[test]
