@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces the README's performance figures: the criterion benchmarks
 # (allocation per size class, write barriers, parallel marking, sweeping,
-# trace loading, MMU computation, replay speed), then a
+# trace loading, MMU computation, replay speed, the replay's safepoint
+# check per event), then a
 # 10M-event memops replay with `gcwb run`, results in results/bench-memops10m/
 # with the machine they came from in MACHINE.txt.
 #
@@ -25,6 +26,7 @@ run cargo bench --locked -p gcwb-collectors --bench mark -- "$@"
 run cargo bench --locked -p gcwb-workloads --bench load -- "$@"
 run cargo bench --locked -p gcwb-harness --bench mmu -- "$@"
 run cargo bench --locked -p gcwb-harness --bench replay -- "$@"
+run cargo bench --locked -p gcwb-harness --bench safepoint -- "$@"
 
 run cargo run --locked --release --bin gcwb -- gen memops --set events=10000000 -o "$TRACE"
 run cargo run --locked --release --bin gcwb -- run "$TRACE" --procs 1 --collector none,mark-sweep --out "$OUT" --quiet
