@@ -96,11 +96,11 @@ pub struct SafepointArrival {
     pub ttsp_ns: u64,
     pub at: SafepointAt,
     /// Of that time (counted from when the requester read the worker's
-    /// thread CPU clock, just after the request), how long its thread was
-    /// off its processor: wall time minus the thread's CPU time, 0 at
-    /// least. `None` when not measured: the worker arrived before the
-    /// requester read its clock (a fast arrival), or the clock could not
-    /// be read.
+    /// thread CPU clock, about 2 µs after the request), how long its thread
+    /// was off its processor — descheduled, or blocked — wall time minus
+    /// the thread's CPU time, 0 at least. `None` when not measured: the
+    /// worker arrived before the requester read its clock (a fast
+    /// arrival), or the clock could not be read.
     pub off_cpu_ns: Option<u64>,
 }
 

@@ -35,10 +35,10 @@
 //! Each stop records, for every worker running a goroutine when it was
 //! requested, when and where that worker left the running set
 //! ([`SafepointArrival`]), and how long its thread was off its processor
-//! meanwhile: the requester reads the worker's thread CPU clock just after
-//! raising `attention` (outside the lock, [`CpuAtRequest`]), the worker its
-//! own as it arrives. This bookkeeping is on the slow path only: nothing is
-//! added between events.
+//! meanwhile: the requester reads the worker's thread CPU clock if it is
+//! still running [`READ_CPU_CLOCKS_AFTER`] the request (outside the lock,
+//! [`CpuAtRequest`]), the worker its own as it arrives. This bookkeeping is
+//! on the slow path only: nothing is added between events.
 //!
 //! Lost wake-ups are impossible: a goroutine that must wait registers under
 //! the scheduler lock, sets the producer's `has_waiters` flag and re-checks
@@ -56,12 +56,19 @@ use smallvec::SmallVec;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::thread::Thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Spins (each a `spin_loop` hint, tens of nanoseconds) a stop the world
 /// waits for the running workers before it sleeps on the condition
 /// variable: about 50 µs.
 const STOP_SPINS: u32 = 20_000;
+
+/// A stop reads the thread CPU clocks of the workers still running this
+/// long after its request. Reading another thread's clock is a system call
+/// (about a microsecond), as long as most stops take to find every worker:
+/// the wait first keeps those stops as short as they were, and a worker
+/// that arrives within it was not kept away from its processor for long.
+const READ_CPU_CLOCKS_AFTER: Duration = Duration::from_micros(2);
 
 /// Progress a goroutine publishes for those that depend on it.
 pub struct Progress {
@@ -696,12 +703,16 @@ impl Scheduler {
         self.attention.store(true, Ordering::SeqCst);
         s.stop = Some(StopUnderWay { requested, arrivals: Vec::with_capacity(s.running) });
         // Workers check for the request between events, a few hundred
-        // nanoseconds apart: read the running ones' CPU clocks, then spin a
-        // little before sleeping, so that the stop is seen the moment the
-        // last one arrives, not a wake-up later.
+        // nanoseconds apart: spin a little before sleeping, so that the
+        // stop is seen the moment the last one arrives, not a wake-up later;
+        // read the CPU clocks of those not there after the first moments.
         if s.running > 0 {
             let clocks = self.clocks_to_read(&s);
             MutexGuard::unlocked(&mut s, || {
+                let read_clocks_at = requested + READ_CPU_CLOCKS_AFTER;
+                while self.running_now.load(Ordering::SeqCst) != 0 && Instant::now() < read_clocks_at {
+                    std::hint::spin_loop();
+                }
                 for &(w, clock) in &clocks {
                     let slot = &self.cpu_at_request[w];
                     if self.running_now.load(Ordering::SeqCst) == 0 {
