@@ -44,10 +44,10 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Replay a trace (or a built-in workload) against one or every collector
-    /// and write summary.csv, pauses.csv, assists.csv, gc_slices.csv,
-    /// cycles.csv, the request-span files (spans.csv, span_percentiles.csv,
-    /// span_log.csv.gz), causes.csv, mmu.csv, run.toml and the charts (PNG;
-    /// see `gcwb plot`).
+    /// and write summary.csv, pauses.csv, safepoints.csv, assists.csv,
+    /// gc_slices.csv, cycles.csv, the request-span files (spans.csv,
+    /// span_percentiles.csv, span_log.csv.gz), causes.csv, mmu.csv, run.toml
+    /// and the charts (PNG; see `gcwb plot`).
     Run(RunArgs),
     /// Replay one trace with several collectors, each --repeat times
     /// (collectors alternating between repetitions), and write compare.csv
@@ -383,7 +383,7 @@ fn run(a: &RunArgs) -> i32 {
         return 2;
     }
     println!(
-        "results in {}/ (summary.csv, pauses.csv, assists.csv, gc_slices.csv, cycles.csv, spans.csv, span_percentiles.csv, span_log.csv.gz, causes.csv, mmu.csv, phases.csv, pauses-<collector>.hlog, run.toml)",
+        "results in {}/ (summary.csv, pauses.csv, safepoints.csv, assists.csv, gc_slices.csv, cycles.csv, spans.csv, span_percentiles.csv, span_log.csv.gz, causes.csv, mmu.csv, phases.csv, pauses-<collector>.hlog, run.toml)",
         a.out.display()
     );
     if !a.no_charts {

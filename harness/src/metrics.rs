@@ -3,7 +3,8 @@
 //! goroutines: see [`crate::latency`].)
 //!
 //! A [`PauseRecord`] is one stop-the-world interval (its phase, start,
-//! duration and time-to-safepoint); a [`CycleRecord`] one collection. They
+//! duration and time-to-safepoint, and each worker's way to its safepoint:
+//! [`SafepointArrival`]); a [`CycleRecord`] one collection. They
 //! are kept apart because a concurrent cycle has two pauses and a
 //! generational run many minor cycles per major one. Pause and span
 //! distributions (and span latencies) go into HdrHistograms (nanoseconds, 3 significant digits).
@@ -37,6 +38,70 @@ pub struct PauseRecord {
     pub duration_ns: u64,
     /// From the stop request until every worker was at a safepoint.
     pub ttsp_ns: u64,
+    /// The workers that were running a goroutine when the stop was
+    /// requested, in the order they reached a safepoint (empty when none
+    /// was, and for imported logs).
+    pub safepoints: Vec<SafepointArrival>,
+}
+
+impl PauseRecord {
+    /// The worker that reached its safepoint last: the one the stop waited for.
+    pub fn late_worker(&self) -> Option<&SafepointArrival> {
+        self.safepoints.last()
+    }
+}
+
+/// Where a worker was when it reached its safepoint for a stop the world.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SafepointAt {
+    /// The check between two events of its goroutine.
+    Event,
+    /// Inside a `work` event's spin.
+    Work,
+    /// Between the steps of a mark assist (it parked at its next check).
+    Assist,
+    /// It gave up its goroutine to wait for another's progress.
+    DepWait,
+    /// It gave up its goroutine: at the goroutine's end, at the end of a
+    /// time slice, or to run a slice of the collector's work.
+    Switch,
+    /// It left to start a collection its goroutine triggered.
+    GcStart,
+    /// It left for a test's hook.
+    Hook,
+}
+
+impl SafepointAt {
+    /// The name in `safepoints.csv` and `pauses.csv`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SafepointAt::Event => "event",
+            SafepointAt::Work => "work",
+            SafepointAt::Assist => "assist",
+            SafepointAt::DepWait => "dep-wait",
+            SafepointAt::Switch => "switch",
+            SafepointAt::GcStart => "gc-start",
+            SafepointAt::Hook => "hook",
+        }
+    }
+}
+
+/// One worker's way to a stop the world: a worker that was running a
+/// goroutine when the stop was requested, and when and where it stopped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SafepointArrival {
+    pub worker: usize,
+    /// From the stop request until the worker left the running set.
+    pub ttsp_ns: u64,
+    pub at: SafepointAt,
+    /// Of that time (counted from when the requester read the worker's
+    /// thread CPU clock, about 2 µs after the request), how long its thread
+    /// was off its processor — descheduled, or blocked — wall time minus
+    /// the thread's CPU time, 0 at least. `None` when not measured: the
+    /// worker arrived before the requester read its clock (a fast
+    /// arrival), or the clock could not be read.
+    pub off_cpu_ns: Option<u64>,
 }
 
 /// One mark assist: a goroutine stalled while it did marking its
@@ -177,7 +242,15 @@ mod tests {
     use super::*;
 
     fn pause(gc: u64, d: u64, trigger: Option<&'static str>) -> PauseRecord {
-        PauseRecord { gc, phase: "stw-full", trigger, start_ns: gc * 1000, duration_ns: d, ttsp_ns: d / 10 }
+        PauseRecord {
+            gc,
+            phase: "stw-full",
+            trigger,
+            start_ns: gc * 1000,
+            duration_ns: d,
+            ttsp_ns: d / 10,
+            safepoints: Vec::new(),
+        }
     }
 
     #[test]
@@ -208,6 +281,7 @@ mod tests {
             start_ns,
             duration_ns,
             ttsp_ns: 0,
+            safepoints: Vec::new(),
         };
         let ps = vec![
             at(1, "sweep-term", 0, 100, "heap-goal"),

@@ -365,11 +365,12 @@ pub fn machine_line() -> String {
 /// `compare.csv`, `runs.csv`, `run.toml`, and the run charts in either
 /// format.
 pub fn is_result_file(name: &str) -> bool {
-    const FILES: [&str; 14] = [
+    const FILES: [&str; 15] = [
         "summary.csv",
         "assists.csv",
         "gc_slices.csv",
         "pauses.csv",
+        "safepoints.csv",
         "cycles.csv",
         "spans.csv",
         "span_percentiles.csv",

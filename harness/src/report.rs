@@ -1,4 +1,5 @@
-//! Results on disk: `summary.csv`, `pauses.csv`, `assists.csv`,
+//! Results on disk: `summary.csv`, `pauses.csv`, `safepoints.csv` (each
+//! running worker's way to each pause's safepoint), `assists.csv`,
 //! `gc_slices.csv`, `cycles.csv`, `spans.csv`, `span_percentiles.csv`,
 //! `span_log.csv.gz` ([`spans`]), `causes.csv`, `mmu.csv` and
 //! `phases.csv`, in a form pandas and R read
@@ -65,6 +66,52 @@ struct PauseRow<'a> {
     ttsp_ns: Option<u64>,
     trigger: Option<&'a str>,
     collector: &'a str,
+    /// The worker the pause waited for (its last to reach a safepoint):
+    /// empty when no worker was running a goroutine, and for imports.
+    late_worker: Option<usize>,
+    late_at: Option<&'a str>,
+    late_off_cpu_ns: Option<u64>,
+}
+
+/// One row of `safepoints.csv`: a worker that was running a goroutine when
+/// a pause was requested.
+#[derive(Serialize)]
+struct SafepointRow<'a> {
+    gc: u64,
+    phase: &'a str,
+    pause_start_ns: u64,
+    worker: usize,
+    ttsp_ns: u64,
+    at: &'a str,
+    off_cpu_ns: Option<u64>,
+    collector: &'a str,
+}
+
+/// The columns of `safepoints.csv`.
+pub const SAFEPOINTS_HEADER: [&str; 8] =
+    ["gc", "phase", "pause_start_ns", "worker", "ttsp_ns", "at", "off_cpu_ns", "collector"];
+
+/// `safepoints.csv`: for every pause of every run, a row per worker that
+/// was running a goroutine when it was requested, in the order they
+/// arrived (the last is the pause's `late_worker`).
+pub fn safepoints_csv(runs: &[RunResult]) -> std::io::Result<Vec<u8>> {
+    csv_bytes(
+        runs.iter().flat_map(|r| {
+            r.pauses.iter().flat_map(move |p| {
+                p.safepoints.iter().map(move |a| SafepointRow {
+                    gc: p.gc,
+                    phase: p.phase,
+                    pause_start_ns: p.start_ns,
+                    worker: a.worker,
+                    ttsp_ns: a.ttsp_ns,
+                    at: a.at.name(),
+                    off_cpu_ns: a.off_cpu_ns,
+                    collector: &r.collector,
+                })
+            })
+        }),
+        &SAFEPOINTS_HEADER,
+    )
 }
 
 /// One row of `assists.csv`: a mutator thread held up by the collector —
@@ -263,6 +310,7 @@ pub fn write_run(dir: &Path, out: &RunOutputs<'_>) -> std::io::Result<()> {
     let pauses = pauses_csv(
         out.runs.iter().flat_map(|r| r.pauses.iter().map(move |p| (r.collector.as_str(), p, Some(p.ttsp_ns)))),
     )?;
+    let safepoints = safepoints_csv(out.runs)?;
     let cycles = cycles_csv(out.runs)?;
     let causes = csv_bytes(cause_rows(out.analysis, out.placements), &["cause", "placement", "count", "bytes"])?;
     let mmu = mmu_csv(out.runs.iter().map(|r| (r.collector.as_str(), run_utilization(r))))?;
@@ -285,6 +333,7 @@ pub fn write_run(dir: &Path, out: &RunOutputs<'_>) -> std::io::Result<()> {
         ("assists.csv".to_string(), assists),
         ("gc_slices.csv".to_string(), gc_slices_csv(out.runs)?),
         ("pauses.csv".to_string(), pauses),
+        ("safepoints.csv".to_string(), safepoints),
         ("cycles.csv".to_string(), cycles),
         ("spans.csv".to_string(), spans::spans_csv(&span_summaries)?),
         ("span_percentiles.csv".to_string(), span_percentiles_csv(&span_summaries)?),
@@ -320,22 +369,40 @@ pub fn mmu_csv<'a>(runs: impl Iterator<Item = (&'a str, Utilization)>) -> std::i
 }
 
 /// The columns of `pauses.csv`.
-pub const PAUSES_HEADER: [&str; 7] = ["gc", "phase", "start_ns", "duration_ns", "ttsp_ns", "trigger", "collector"];
+pub const PAUSES_HEADER: [&str; 10] = [
+    "gc",
+    "phase",
+    "start_ns",
+    "duration_ns",
+    "ttsp_ns",
+    "trigger",
+    "collector",
+    "late_worker",
+    "late_at",
+    "late_off_cpu_ns",
+];
 
 /// The columns of `phases.csv`.
 pub const PHASES_HEADER: [&str; 7] = ["collector", "phase", "count", "p50_ns", "p99_ns", "max_ns", "total_ns"];
 
-/// `pauses.csv` from (collector, pause, time to safepoint if known) rows.
+/// `pauses.csv` from (collector, pause, time to safepoint if known) rows;
+/// the late worker's columns from the pause's [`PauseRecord::late_worker`].
 pub fn pauses_csv<'a>(rows: impl Iterator<Item = (&'a str, &'a PauseRecord, Option<u64>)>) -> std::io::Result<Vec<u8>> {
     csv_bytes(
-        rows.map(|(collector, p, ttsp_ns)| PauseRow {
-            gc: p.gc,
-            phase: p.phase,
-            start_ns: p.start_ns,
-            duration_ns: p.duration_ns,
-            ttsp_ns,
-            trigger: p.trigger,
-            collector,
+        rows.map(|(collector, p, ttsp_ns)| {
+            let late = p.late_worker();
+            PauseRow {
+                gc: p.gc,
+                phase: p.phase,
+                start_ns: p.start_ns,
+                duration_ns: p.duration_ns,
+                ttsp_ns,
+                trigger: p.trigger,
+                collector,
+                late_worker: late.map(|a| a.worker),
+                late_at: late.map(|a| a.at.name()),
+                late_off_cpu_ns: late.and_then(|a| a.off_cpu_ns),
+            }
         }),
         &PAUSES_HEADER,
     )

@@ -401,7 +401,15 @@ pub(crate) mod tests {
         duration_ns: u64,
         trigger: &'static str,
     ) -> PauseRecord {
-        PauseRecord { gc, phase, trigger: Some(trigger), start_ns: T0 + at_ns, duration_ns, ttsp_ns: 0 }
+        PauseRecord {
+            gc,
+            phase,
+            trigger: Some(trigger),
+            start_ns: T0 + at_ns,
+            duration_ns,
+            ttsp_ns: 0,
+            safepoints: Vec::new(),
+        }
     }
 
     /// A replay of `wall_ns` by `test-gc` on 2 procs with these pauses.

@@ -172,6 +172,7 @@ mod tests {
                 start_ns: 10 * MS,
                 duration_ns: MS / 10,
                 ttsp_ns: 0,
+                safepoints: Vec::new(),
             }],
             stalls: vec![
                 ThreadStall {

@@ -328,6 +328,7 @@ pub fn pauses(cycles: &[GcCycle]) -> Vec<PauseRecord> {
             start_ns: c.start_ns,
             duration_ns: c.sweep_term_ns,
             ttsp_ns: 0,
+            safepoints: Vec::new(),
         });
         out.push(PauseRecord {
             gc: c.gc,
@@ -336,6 +337,7 @@ pub fn pauses(cycles: &[GcCycle]) -> Vec<PauseRecord> {
             start_ns: c.start_ns.saturating_add(c.sweep_term_ns).saturating_add(c.mark_ns),
             duration_ns: c.mark_term_ns,
             ttsp_ns: 0,
+            safepoints: Vec::new(),
         });
     }
     out

@@ -904,6 +904,7 @@ pub fn pauses(log: &JvmLog) -> Vec<PauseRecord> {
             start_ns: p.end_ns.saturating_sub(p.duration_ns),
             duration_ns: p.duration_ns,
             ttsp_ns: 0,
+            safepoints: Vec::new(),
         })
         .collect()
 }

@@ -18,7 +18,7 @@ pub mod hooks;
 mod scheduler;
 
 use crate::latency::SpanRecord;
-use crate::metrics::{AssistRecord, GcSliceRecord, Metrics, PauseRecord};
+use crate::metrics::{AssistRecord, GcSliceRecord, Metrics, PauseRecord, SafepointArrival, SafepointAt};
 use crate::verify::{Verifier, Violation};
 use collectors::background::Work;
 use collectors::host::RootVisitor;
@@ -202,6 +202,8 @@ pub(crate) struct Replay<'a> {
     background_thread_cpu_ns: AtomicU64,
     /// Time the world has been stopped, for span accounting.
     stw_clock: StwClock,
+    /// The running workers' ways to the safepoint of the stop in force.
+    safepoints: Mutex<Vec<SafepointArrival>>,
 }
 
 /// The total time the world has been stopped so far: how much of a
@@ -258,6 +260,7 @@ pub fn replay(prepared: &PreparedTrace, collector: &dyn Collector, opts: &Replay
         background_cv: parking_lot::Condvar::new(),
         stw_clock: StwClock::default(),
         background_thread_cpu_ns: AtomicU64::new(0),
+        safepoints: Mutex::new(Vec::new()),
     };
     r.run()
 }
@@ -296,20 +299,22 @@ impl<'a> Replay<'a> {
         self.sched.abort();
     }
 
-    /// A running worker saw `attention`: park until the world restarts.
-    fn safepoint(&self) {
-        self.sched.park();
+    /// Running worker `w` saw `attention` at `at`: park until the world
+    /// restarts.
+    fn safepoint(&self, w: usize, at: SafepointAt) {
+        self.sched.park(w, at);
     }
 
-    /// Runs `hooks` before event `seq` of goroutine `g`, whose state the
-    /// caller has unlocked: at a safepoint, out of the running set (the world
-    /// may stop meanwhile, and the goroutine's stack be scanned), back in it
-    /// once the hook returns and no stop is in force. Returns the time held.
-    fn hold(&self, hooks: &dyn ReplayHooks, g: usize, seq: u32) -> u64 {
+    /// Runs `hooks` before event `seq` of goroutine `g` on worker `w`, whose
+    /// state the caller has unlocked: at a safepoint, out of the running set
+    /// (the world may stop meanwhile, and the goroutine's stack be scanned),
+    /// back in it once the hook returns and no stop is in force. Returns the
+    /// time held.
+    fn hold(&self, hooks: &dyn ReplayHooks, w: usize, g: usize, seq: u32) -> u64 {
         let t = self.now();
-        self.sched.leave();
+        self.sched.leave(w, SafepointAt::Hook);
         hooks.before_event(g, seq);
-        self.sched.resume();
+        self.sched.resume(w);
         self.now() - t
     }
 
@@ -503,6 +508,7 @@ impl<'a> Replay<'a> {
     /// stops, the context goes to `stopped`, to be released once no other
     /// thread can be collecting.
     fn worker(&self, id: usize, stopped: &Mutex<Vec<collectors::Mutator>>) {
+        self.sched.register_worker(id);
         let mut m = None;
         loop {
             match self.sched.next(id, || self.now()) {
@@ -545,16 +551,19 @@ impl<'a> Replay<'a> {
         self.account_dispatch(g, &mut st);
         let slice_start = self.now();
         let mut unpublished = 0u32;
+        // Where this worker noticed a stop: between events, unless an
+        // assist saw it between its steps.
+        let mut noticed_at = SafepointAt::Event;
         'events: loop {
             if self.sched.attention() {
                 drop(st);
                 if self.sched.aborted() {
                     self.events_done.fetch_add(unpublished as u64, Ordering::Relaxed);
-                    self.sched.release(false);
+                    self.sched.release(w, false);
                     return;
                 }
                 let t = self.now();
-                self.safepoint();
+                self.safepoint(w, std::mem::replace(&mut noticed_at, SafepointAt::Event));
                 st = gor.state.lock();
                 let now = self.now();
                 st.time.paused_ns += now - t;
@@ -564,7 +573,7 @@ impl<'a> Replay<'a> {
                 if self.sched.mark_slice_due(w, now) && st.pc < steps {
                     drop(st);
                     self.events_done.fetch_add(unpublished as u64, Ordering::Relaxed);
-                    self.sched.requeue();
+                    self.sched.requeue(w);
                     self.make_ready(g);
                     return;
                 }
@@ -583,10 +592,10 @@ impl<'a> Replay<'a> {
             if pc >= steps {
                 drop(st);
                 if let Some(hooks) = &self.opts.hooks {
-                    self.hold(hooks.as_ref(), g, pc);
+                    self.hold(hooks.as_ref(), w, g, pc);
                 }
                 self.events_done.fetch_add(unpublished as u64, Ordering::Relaxed);
-                self.sched.release(true);
+                self.sched.release(w, true);
                 return;
             }
             let mut reader = st.reader.clone();
@@ -601,7 +610,7 @@ impl<'a> Replay<'a> {
                     drop(st);
                     self.events_done.fetch_add(unpublished as u64, Ordering::Relaxed);
                     unpublished = 0;
-                    if self.sched.wait_for(g, dg as usize, dseq, p) {
+                    if self.sched.wait_for(w, g, dg as usize, dseq, p) {
                         return;
                     }
                     st = gor.state.lock();
@@ -611,7 +620,7 @@ impl<'a> Replay<'a> {
             }
             if let Some(hooks) = &self.opts.hooks {
                 drop(st);
-                let held = self.hold(hooks.as_ref(), g, pc);
+                let held = self.hold(hooks.as_ref(), w, g, pc);
                 st = gor.state.lock();
                 st.time.dep_wait_ns += held;
             }
@@ -626,7 +635,7 @@ impl<'a> Replay<'a> {
                             break; // the main loop sees the abort next
                         }
                         drop(st);
-                        self.safepoint();
+                        self.safepoint(w, SafepointAt::Work);
                         st = gor.state.lock();
                         let now = self.now();
                         st.time.paused_ns += now - t;
@@ -653,7 +662,7 @@ impl<'a> Replay<'a> {
                         drop(st);
                         self.fail(f);
                         self.events_done.fetch_add(unpublished as u64, Ordering::Relaxed);
-                        self.sched.release(false);
+                        self.sched.release(w, false);
                         return;
                     }
                 }
@@ -676,7 +685,11 @@ impl<'a> Replay<'a> {
                 drop(st);
                 let start_ns = self.now();
                 let mut work_bytes = 0;
-                while m.assist_bytes > 0 && !self.sched.attention() {
+                while m.assist_bytes > 0 {
+                    if self.sched.attention() {
+                        noticed_at = SafepointAt::Assist;
+                        break;
+                    }
                     let step = self.collector.assist(self, m);
                     if step == 0 {
                         break; // paid, or not now (the debt stays)
@@ -699,13 +712,14 @@ impl<'a> Replay<'a> {
             let trigger = if after.gc { Some(Trigger::Explicit) } else { m.gc_wanted.take() };
             if let Some(trigger) = trigger {
                 m.gc_wanted = None;
+                noticed_at = SafepointAt::Event; // it arrives here if a stop is wanted
                 drop(st);
                 // The goroutine that triggers a collection runs its start
                 // (Go's gcStart): stopped by the collector meanwhile.
                 let t = self.now();
-                self.sched.leave();
+                self.sched.leave(w, SafepointAt::GcStart);
                 self.collector.collect(self, trigger);
-                self.sched.resume();
+                self.sched.resume(w);
                 st = gor.state.lock();
                 st.time.paused_ns += self.now() - t;
             }
@@ -716,7 +730,7 @@ impl<'a> Replay<'a> {
                 let slice_over = self.opts.time_slice_ns.is_some_and(|slice| now - slice_start > slice);
                 if (slice_over || self.sched.mark_slice_due(w, now)) && st.pc < steps {
                     drop(st);
-                    self.sched.requeue();
+                    self.sched.requeue(w);
                     self.make_ready(g);
                     return;
                 }
@@ -756,12 +770,12 @@ impl Host for Replay<'_> {
     }
 
     fn stop_the_world(&self, cycle: u64, phase: Phase) -> Option<Stopped> {
-        let requested_ns = self.now();
-        if !self.sched.stop_the_world() {
-            return None;
-        }
+        let requested = Instant::now();
+        let requested_ns = requested.saturating_duration_since(self.clock).as_nanos() as u64;
+        let safepoints = self.sched.stop_the_world(requested)?;
         self.stw_clock.stopped(requested_ns);
         let ttsp_ns = self.now() - requested_ns;
+        *self.safepoints.lock() = safepoints;
         if let Some(v) = &self.verifier {
             let t = self.now();
             let positions: Vec<u32> = self.goroutines.iter().map(|g| g.state.lock().pc).collect();
@@ -788,6 +802,7 @@ impl Host for Replay<'_> {
             start_ns: stopped.requested_ns,
             duration_ns: (end - stopped.requested_ns).saturating_sub(verify_ns),
             ttsp_ns: stopped.ttsp_ns,
+            safepoints: std::mem::take(&mut *self.safepoints.lock()),
         });
     }
 

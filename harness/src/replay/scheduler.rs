@@ -32,6 +32,14 @@
 //! mutator and is told it lost the race, as Go's `stopTheWorld` serialises
 //! on `worldsema`.
 //!
+//! Each stop records, for every worker running a goroutine when it was
+//! requested, when and where that worker left the running set
+//! ([`SafepointArrival`]), and how long its thread was off its processor
+//! meanwhile: the requester reads the worker's thread CPU clock if it is
+//! still running [`READ_CPU_CLOCKS_AFTER`] the request (outside the lock,
+//! [`CpuAtRequest`]), the worker its own as it arrives. This bookkeeping is
+//! on the slow path only: nothing is added between events.
+//!
 //! Lost wake-ups are impossible: a goroutine that must wait registers under
 //! the scheduler lock, sets the producer's `has_waiters` flag and re-checks
 //! the producer's progress (SeqCst); the producer publishes its progress
@@ -40,11 +48,15 @@
 //! flag) before it is unparked, and an unpark that comes before the park is
 //! not lost.
 
+use crate::metrics::{SafepointArrival, SafepointAt};
 use collectors::background::{Mode, SliceEnd, Work, WorkerPlan};
+use collectors::cpu_time::{try_thread_cpu_ns, ThreadCpuClock};
 use parking_lot::{Condvar, Mutex, MutexGuard};
+use smallvec::SmallVec;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::thread::Thread;
+use std::time::{Duration, Instant};
 
 /// How long a stop the world spins waiting for the running workers before
 /// it sleeps on the condition variable. Long enough for a worker between
@@ -59,6 +71,13 @@ const STOP_SPIN: std::time::Duration = std::time::Duration::from_micros(20);
 /// slice overshoots the share at once, and the worker would otherwise
 /// switch back and forth without marking.
 const MIN_FRACTIONAL_SLICE_NS: u64 = 20_000;
+
+/// A stop reads the thread CPU clocks of the workers still running this
+/// long after its request. Reading another thread's clock is a system call
+/// (about a microsecond), as long as most stops take to find every worker:
+/// the wait first keeps those stops as short as they were, and a worker
+/// that arrives within it was not kept away from its processor for long.
+const READ_CPU_CLOCKS_AFTER: Duration = Duration::from_micros(2);
 
 /// Progress a goroutine publishes for those that depend on it.
 pub struct Progress {
@@ -84,6 +103,12 @@ struct Inner {
     runq: VecDeque<usize>,
     /// Workers running a goroutine (not at a safepoint).
     running: usize,
+    /// `on_goroutine[w]`: worker w is one of them.
+    on_goroutine: Vec<bool>,
+    /// `clocks[w]`: worker w's thread CPU clock, once it registered.
+    clocks: Vec<Option<ThreadCpuClock>>,
+    /// The stop the world being requested: the workers that arrived.
+    stop: Option<StopUnderWay>,
     /// A stop-the-world is requested or in force.
     stw: bool,
     /// Bumped every time the world restarts.
@@ -163,6 +188,51 @@ impl Inner {
     }
 }
 
+/// A stop the world from its request until the last running worker
+/// reached a safepoint.
+struct StopUnderWay {
+    requested: Instant,
+    /// In the order the workers arrived.
+    arrivals: Vec<SafepointArrival>,
+}
+
+/// [`CpuAtRequest::cpu_ns`] before either the reading or the arrival.
+const NOT_READ: u64 = u64::MAX;
+/// [`CpuAtRequest::cpu_ns`] once the worker arrived first.
+const ARRIVED: u64 = u64::MAX - 1;
+
+/// One worker's thread CPU clock as a stop's requester read it, for the
+/// worker to find when it arrives. The requester reads outside the lock,
+/// racing the worker; whichever is first takes the slot (`cpu_ns` leaves
+/// [`NOT_READ`] once), so a reading is used only if it was taken before
+/// the worker arrived.
+struct CpuAtRequest {
+    /// [`NOT_READ`] (set under the lock as each stop is requested), then the
+    /// CPU time read, or [`ARRIVED`].
+    cpu_ns: AtomicU64,
+    /// When it was read, ns after the request (written before `cpu_ns`).
+    read_at_ns: AtomicU64,
+}
+
+impl CpuAtRequest {
+    fn new() -> CpuAtRequest {
+        CpuAtRequest { cpu_ns: AtomicU64::new(NOT_READ), read_at_ns: AtomicU64::new(0) }
+    }
+
+    /// The requester: publish a reading unless the worker arrived first.
+    fn publish(&self, cpu_ns: u64, read_at_ns: u64) {
+        self.read_at_ns.store(read_at_ns, Ordering::Relaxed);
+        let _ = self.cpu_ns.compare_exchange(NOT_READ, cpu_ns.min(ARRIVED - 1), Ordering::Release, Ordering::Relaxed);
+    }
+
+    /// The worker, arriving: the reading (CPU ns, when read) if the
+    /// requester published one first; from now on none is taken.
+    fn take_on_arrival(&self) -> Option<(u64, u64)> {
+        let cpu_ns = self.cpu_ns.swap(ARRIVED, Ordering::Acquire);
+        (cpu_ns < ARRIVED).then(|| (cpu_ns, self.read_at_ns.load(Ordering::Relaxed)))
+    }
+}
+
 /// The scheduler shared by all workers.
 pub struct Scheduler {
     /// Times a goroutine had to wait for another (a dependency not yet met).
@@ -186,6 +256,8 @@ pub struct Scheduler {
     /// before it sleeps.
     running_now: AtomicUsize,
     plan: WorkerPlan,
+    /// `cpu_at_request[w]`: worker w's CPU clock as the current stop read it.
+    cpu_at_request: Box<[CpuAtRequest]>,
 }
 
 /// What a worker should do next.
@@ -207,6 +279,9 @@ impl Scheduler {
             inner: Mutex::new(Inner {
                 runq: VecDeque::new(),
                 running: 0,
+                on_goroutine: Vec::new(),
+                clocks: Vec::new(),
+                stop: None,
                 stw: false,
                 epoch: 0,
                 unfinished: goroutines,
@@ -233,17 +308,57 @@ impl Scheduler {
             runnable: AtomicUsize::new(0),
             running_now: AtomicUsize::new(0),
             plan: WorkerPlan::for_procs(1),
+            cpu_at_request: Box::new([CpuAtRequest::new()]),
         }
     }
 
-    fn running_up(&self, s: &mut Inner) {
+    /// Worker `w` starts running a goroutine.
+    fn running_up(&self, s: &mut Inner, w: usize) {
+        if s.on_goroutine.len() <= w {
+            s.on_goroutine.resize(w + 1, false);
+        }
+        debug_assert!(!s.on_goroutine[w], "worker {w} runs two goroutines");
+        s.on_goroutine[w] = true;
         s.running += 1;
         self.running_now.store(s.running, Ordering::SeqCst);
     }
 
-    fn running_down(&self, s: &mut Inner) {
+    /// Worker `w` leaves the running set, at a safepoint `at`: if a stop is
+    /// being requested, it has arrived.
+    fn running_down(&self, s: &mut Inner, w: usize, at: SafepointAt) {
+        debug_assert!(s.on_goroutine.get(w) == Some(&true), "worker {w} was not running a goroutine");
+        s.on_goroutine[w] = false;
         s.running -= 1;
+        if let Some(stop) = s.stop.as_mut() {
+            stop.arrivals.push(self.arrival(stop.requested, w, at));
+        }
         self.running_now.store(s.running, Ordering::SeqCst);
+    }
+
+    /// Worker `w` (the calling thread) arrives at safepoint `at` for the
+    /// stop requested at `requested`. It reads its own CPU clock (a system
+    /// call, about a microsecond) only if the requester read it first: a
+    /// worker that arrives at once costs the stop nothing more. Both
+    /// readings err towards less time off the CPU: the wall clock is read
+    /// after the requester's CPU reading and before the worker's.
+    fn arrival(&self, requested: Instant, w: usize, at: SafepointAt) -> SafepointArrival {
+        let ttsp_ns = Instant::now().saturating_duration_since(requested).as_nanos() as u64;
+        let at_request = self.cpu_at_request.get(w).and_then(CpuAtRequest::take_on_arrival);
+        let off_cpu_ns = at_request.and_then(|(cpu_then, read_at_ns)| {
+            let on_cpu_ns = try_thread_cpu_ns()?.saturating_sub(cpu_then);
+            Some(ttsp_ns.saturating_sub(read_at_ns).saturating_sub(on_cpu_ns))
+        });
+        SafepointArrival { worker: w, ttsp_ns, at, off_cpu_ns }
+    }
+
+    /// Worker `w`, on its own thread as it starts: its thread CPU clock, for
+    /// stops to read while it runs.
+    pub fn register_worker(&self, w: usize) {
+        let mut s = self.inner.lock();
+        if s.clocks.len() <= w {
+            s.clocks.resize(w + 1, None);
+        }
+        s.clocks[w] = ThreadCpuClock::of_current_thread();
     }
 
     /// Allows up to `n` workers (at least one), started as goroutines need
@@ -252,6 +367,7 @@ impl Scheduler {
     pub fn allow_workers(&mut self, n: usize) {
         let n = n.max(1);
         self.plan = WorkerPlan::for_procs(n);
+        self.cpu_at_request = (0..n).map(|_| CpuAtRequest::new()).collect();
         let s = self.inner.get_mut();
         s.max_workers = n;
         s.gc.plan = self.plan;
@@ -464,7 +580,7 @@ impl Scheduler {
                 }
                 if let Some(g) = s.runq.pop_front() {
                     self.runnable.store(s.runq.len(), Ordering::Relaxed);
-                    self.running_up(&mut s);
+                    self.running_up(&mut s, w);
                     self.dispatches.fetch_add(1, Ordering::Relaxed);
                     if !s.runq.is_empty() {
                         self.find_worker(&mut s);
@@ -491,11 +607,11 @@ impl Scheduler {
         }
     }
 
-    /// The worker stopped running its goroutine: `finished` if the goroutine
+    /// Worker `w` stopped running its goroutine: `finished` if the goroutine
     /// has no events left. The worker's next call is [`Scheduler::next`].
-    pub fn release(&self, finished: bool) {
+    pub fn release(&self, w: usize, finished: bool) {
         let mut s = self.inner.lock();
-        self.running_down(&mut s);
+        self.running_down(&mut s, w, SafepointAt::Switch);
         s.spinning += 1;
         if finished {
             s.unfinished -= 1;
@@ -506,11 +622,11 @@ impl Scheduler {
         self.cv.notify_all();
     }
 
-    /// The running worker's goroutine `g` must wait until goroutine `h` has
-    /// completed its event `seq`. Returns true if it is parked (the worker
-    /// no longer runs it and is released: its next call is
+    /// The goroutine `g` running on worker `w` must wait until goroutine `h`
+    /// has completed its event `seq`. Returns true if it is parked (the
+    /// worker no longer runs it and is released: its next call is
     /// [`Scheduler::next`]), false if it may go on at once.
-    pub fn wait_for(&self, g: usize, h: usize, seq: u32, progress: &Progress) -> bool {
+    pub fn wait_for(&self, w: usize, g: usize, h: usize, seq: u32, progress: &Progress) -> bool {
         let mut s = self.inner.lock();
         progress.has_waiters.store(true, Ordering::SeqCst);
         if progress.done.load(Ordering::SeqCst) > seq {
@@ -518,7 +634,7 @@ impl Scheduler {
         }
         s.waiters[h].push((g, seq));
         self.dep_waits.fetch_add(1, Ordering::Relaxed);
-        self.running_down(&mut s);
+        self.running_down(&mut s, w, SafepointAt::DepWait);
         s.spinning += 1;
         self.cv.notify_all();
         true
@@ -547,62 +663,83 @@ impl Scheduler {
         }
     }
 
-    /// A running worker reached a safepoint and the world is stopping: park
-    /// until it restarts.
-    pub fn park(&self) {
+    /// Running worker `w` reached safepoint `at` and the world is stopping:
+    /// park until it restarts.
+    pub fn park(&self, w: usize, at: SafepointAt) {
         let mut s = self.inner.lock();
-        self.running_down(&mut s);
+        self.running_down(&mut s, w, at);
         self.cv.notify_all();
         let epoch = s.epoch;
         while s.stw && s.epoch == epoch && !s.aborted {
             self.cv.wait(&mut s);
         }
-        self.running_up(&mut s);
+        self.running_up(&mut s, w);
     }
 
-    /// A running worker leaves the running set to act at a safepoint (start a
-    /// collection); [`Scheduler::resume`] brings it back.
-    pub fn leave(&self) {
+    /// Running worker `w` leaves the running set to act at safepoint `at`
+    /// (start a collection, run a test's hook); [`Scheduler::resume`] brings
+    /// it back.
+    pub fn leave(&self, w: usize, at: SafepointAt) {
         let mut s = self.inner.lock();
-        self.running_down(&mut s);
+        self.running_down(&mut s, w, at);
         self.cv.notify_all();
     }
 
-    /// Rejoins the running set after [`Scheduler::leave`], waiting out a
-    /// stop-the-world in force.
-    pub fn resume(&self) {
+    /// Worker `w` rejoins the running set after [`Scheduler::leave`], waiting
+    /// out a stop-the-world in force.
+    pub fn resume(&self, w: usize) {
         let mut s = self.inner.lock();
         while s.stw && !s.aborted {
             self.cv.wait(&mut s);
         }
-        self.running_up(&mut s);
+        self.running_up(&mut s, w);
     }
 
-    /// The running worker gives up its goroutine at the end of a time slice
-    /// (the caller then makes it runnable again).
-    pub fn requeue(&self) {
-        self.release(false);
+    /// Worker `w` gives up its goroutine at the end of a time slice (the
+    /// caller then makes it runnable again).
+    pub fn requeue(&self, w: usize) {
+        self.release(w, false);
     }
 
-    /// Stops the world. Returns false if another thread stopped it first (the
+    /// Stops the world, requested at `requested`. Returns, in the order
+    /// they arrived, the workers that were running a goroutine and their
+    /// ways to a safepoint; `None` if another thread stopped it first (the
     /// caller waited, parked, until it restarted).
-    pub fn stop_the_world(&self) -> bool {
+    pub fn stop_the_world(&self, requested: Instant) -> Option<Vec<SafepointArrival>> {
         let mut s = self.inner.lock();
         if s.stw {
             let epoch = s.epoch;
             while s.stw && s.epoch == epoch {
                 self.cv.wait(&mut s);
             }
-            return false;
+            return None;
         }
         s.stw = true;
         self.attention.store(true, Ordering::SeqCst);
+        s.stop = Some(StopUnderWay { requested, arrivals: Vec::with_capacity(s.running) });
         // Workers check for the request between events, a few hundred
         // nanoseconds apart: spin a little before sleeping, so that the
-        // stop is seen the moment the last one arrives, not a wake-up later.
+        // stop is seen the moment the last one arrives, not a wake-up later;
+        // read the CPU clocks of those not there after the first moments.
         if s.running > 0 {
+            let clocks = self.clocks_to_read(&s);
             MutexGuard::unlocked(&mut s, || {
-                let start = std::time::Instant::now();
+                let read_clocks_at = requested + READ_CPU_CLOCKS_AFTER;
+                while self.running_now.load(Ordering::SeqCst) != 0 && Instant::now() < read_clocks_at {
+                    std::hint::spin_loop();
+                }
+                for &(w, clock) in &clocks {
+                    let slot = &self.cpu_at_request[w];
+                    if self.running_now.load(Ordering::SeqCst) == 0 {
+                        break; // every one arrived: no reading would be used
+                    }
+                    if slot.cpu_ns.load(Ordering::Relaxed) != NOT_READ {
+                        continue; // it arrived already
+                    }
+                    if let Some(cpu_ns) = clock.read_ns() {
+                        slot.publish(cpu_ns, requested.elapsed().as_nanos() as u64);
+                    }
+                }
                 'spin: loop {
                     for _ in 0..64 {
                         if self.running_now.load(Ordering::SeqCst) == 0 {
@@ -610,7 +747,7 @@ impl Scheduler {
                         }
                         std::hint::spin_loop();
                     }
-                    if start.elapsed() > STOP_SPIN {
+                    if requested.elapsed() > STOP_SPIN {
                         break;
                     }
                 }
@@ -619,7 +756,19 @@ impl Scheduler {
         while s.running > 0 {
             self.cv.wait(&mut s);
         }
-        true
+        Some(s.stop.take().map_or_else(Vec::new, |stop| stop.arrivals))
+    }
+
+    /// The registered CPU clocks of the workers running a goroutine now,
+    /// each worker's [`CpuAtRequest`] made ready for this stop's reading.
+    fn clocks_to_read(&self, s: &Inner) -> SmallVec<[(usize, ThreadCpuClock); 8]> {
+        let mut clocks = SmallVec::new();
+        for (w, _) in s.on_goroutine.iter().enumerate().filter(|(_, running)| **running) {
+            let (Some(slot), Some(Some(clock))) = (self.cpu_at_request.get(w), s.clocks.get(w)) else { continue };
+            slot.cpu_ns.store(NOT_READ, Ordering::Relaxed);
+            clocks.push((w, *clock));
+        }
+        clocks
     }
 
     /// Restarts the world; goroutines made runnable meanwhile get workers.
@@ -645,6 +794,123 @@ impl Scheduler {
 }
 
 #[cfg(test)]
+mod safepoint_tests {
+    use super::*;
+    use crate::metrics::PauseRecord;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    /// Waits (yielding) until `cond` holds; a minute without it fails the
+    /// test (a broken protocol, never a slow machine).
+    fn wait_until(what: &str, cond: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !cond() {
+            assert!(Instant::now() < deadline, "waited a minute for {what}");
+            std::thread::yield_now();
+        }
+    }
+
+    /// A scheduler whose workers 0, 1 and 2 each took a goroutine (0, 1, 2).
+    fn three_running() -> Scheduler {
+        let mut s = Scheduler::new(3);
+        s.allow_workers(3);
+        for g in 0..3 {
+            s.ready(g);
+        }
+        for w in 0..3 {
+            assert_eq!(s.workers_to_start(), Some(1));
+            assert!(matches!(s.next(w, || 0), Next::Run(g) if g == w));
+        }
+        s
+    }
+
+    #[test]
+    fn a_stop_lists_the_running_workers_in_the_order_they_arrive_and_no_idle_one() {
+        let s = three_running();
+        // Worker 2 finishes its goroutine: idle when the stop comes.
+        s.release(2, true);
+        let s = &s;
+        let (arrivals, on_goroutine_after) = std::thread::scope(|scope| {
+            // Worker 0 runs on a thread of its own (it parks), its CPU clock
+            // registered; worker 1, driven from this thread, registers none.
+            let (registered_tx, registered_rx) = mpsc::channel();
+            let (go_tx, go_rx) = mpsc::channel::<()>();
+            let worker0 = scope.spawn(move || {
+                s.register_worker(0);
+                registered_tx.send(()).unwrap();
+                go_rx.recv().unwrap();
+                s.park(0, SafepointAt::Work);
+            });
+            registered_rx.recv().unwrap();
+            let requester = scope.spawn(|| s.stop_the_world(Instant::now()));
+            wait_until("the stop request", || s.attention());
+            // Worker 1 arrives first: its goroutine waits for goroutine 0.
+            assert!(s.wait_for(1, 1, 0, 0, &Progress::new()), "goroutine 0 has not done event 0");
+            // Worker 0 arrives once the requester has read its clock.
+            wait_until("the reading of worker 0's clock", || {
+                s.cpu_at_request[0].cpu_ns.load(Ordering::SeqCst) != NOT_READ
+            });
+            go_tx.send(()).unwrap();
+            let arrivals = requester.join().unwrap().expect("the only requester stops the world");
+            s.start_the_world();
+            worker0.join().unwrap();
+            (arrivals, s.inner.lock().on_goroutine.clone())
+        });
+        let got: Vec<(usize, SafepointAt)> = arrivals.iter().map(|a| (a.worker, a.at)).collect();
+        assert_eq!(got, [(1, SafepointAt::DepWait), (0, SafepointAt::Work)], "worker 2 was idle: not listed");
+        assert!(arrivals[0].ttsp_ns <= arrivals[1].ttsp_ns, "{arrivals:?}");
+        assert_eq!(arrivals[0].off_cpu_ns, None, "worker 1 registered no clock");
+        let off_cpu = arrivals[1].off_cpu_ns.expect("worker 0's clock was read before it arrived");
+        assert!(off_cpu <= arrivals[1].ttsp_ns, "{arrivals:?}");
+        let pause = PauseRecord {
+            gc: 1,
+            phase: "stw-full",
+            trigger: None,
+            start_ns: 0,
+            duration_ns: arrivals[1].ttsp_ns,
+            ttsp_ns: arrivals[1].ttsp_ns,
+            safepoints: arrivals,
+        };
+        assert_eq!(pause.late_worker().map(|a| a.worker), Some(0), "the last to arrive is late");
+        // Worker 0 is back on its goroutine; 1 and 2 are not.
+        assert_eq!(on_goroutine_after, [true, false, false]);
+    }
+
+    #[test]
+    fn a_stop_while_no_worker_runs_lists_none() {
+        let s = three_running();
+        s.leave(0, SafepointAt::GcStart);
+        s.release(1, false);
+        s.requeue(2);
+        let arrivals = s.stop_the_world(Instant::now()).expect("the only requester stops the world");
+        assert!(arrivals.is_empty(), "{arrivals:?}");
+        s.start_the_world();
+        s.resume(0);
+        // The next stop waits for worker 0, which leaves as its goroutine
+        // waits: it is listed, at `dep-wait`.
+        std::thread::scope(|scope| {
+            let requester = scope.spawn(|| s.stop_the_world(Instant::now()));
+            wait_until("the stop request", || s.attention());
+            assert!(s.wait_for(0, 0, 1, 0, &Progress::new()));
+            let arrivals = requester.join().unwrap().unwrap();
+            assert_eq!(arrivals.iter().map(|a| (a.worker, a.at)).collect::<Vec<_>>(), [(0, SafepointAt::DepWait)]);
+        });
+    }
+
+    #[test]
+    fn a_cpu_reading_counts_only_if_taken_before_the_worker_arrived() {
+        let slot = CpuAtRequest::new();
+        slot.publish(1_000, 40);
+        assert_eq!(slot.take_on_arrival(), Some((1_000, 40)));
+        // The next stop: the worker arrives before the requester's reading.
+        slot.cpu_ns.store(NOT_READ, Ordering::Relaxed);
+        assert_eq!(slot.take_on_arrival(), None);
+        slot.publish(2_000, 70);
+        assert_eq!(slot.take_on_arrival(), None, "a reading after the arrival is not used");
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -662,14 +928,14 @@ mod tests {
         assert!(matches!(s.next(1, || 0), Next::Run(1)));
         // Worker 1 releases goroutine 1 and is about to look for work: a
         // goroutine made runnable now is left to it, no new worker.
-        s.release(true);
+        s.release(1, true);
         s.ready(2);
         assert_eq!(s.inner.lock().to_start, 0, "a spinning worker takes it");
         assert!(matches!(s.next(1, || 0), Next::Run(2)));
-        s.release(true);
+        s.release(1, true);
         assert_eq!(s.inner.lock().workers, 2, "two workers for 1000 allowed");
         // Worker 0 finishes the last goroutine: everyone is done.
-        s.release(true);
+        s.release(0, true);
         assert!(matches!(s.next(0, || 0), Next::Finished));
         assert_eq!(s.workers_to_start(), None);
     }
@@ -736,11 +1002,11 @@ mod tests {
         assert!(!s.mark_slice_due(1, 1_000));
         // Worker 1 finishes goroutine 0; goroutine 1 is still runnable and
         // comes before an idle slice.
-        s.release(true);
+        s.release(1, true);
         assert_eq!(goroutine_for(&s, 1, 700), 1);
         // It finishes that one too: with nothing runnable, it marks as an
         // idle worker, and stops when a goroutine is runnable again.
-        s.release(false);
+        s.release(1, false);
         let idle = slice_for(&s, 1, 800);
         assert_eq!(idle.mode, Mode::Idle);
         assert!(!s.slice_should_yield(&idle, 800, || 900));
@@ -803,7 +1069,7 @@ mod tests {
         assert_eq!(s.workers_to_start(), Some(2));
         assert_eq!(goroutine_for(&s, 0, 10), 0, "runnable goroutines come before sweeping");
         assert_eq!(goroutine_for(&s, 1, 10), 1);
-        s.release(true);
+        s.release(1, true);
         let sweep = slice_for(&s, 1, 20);
         assert_eq!(sweep.mode, Mode::Idle, "the run queue is empty: worker 1 sweeps, as an idle worker");
         s.slice_done(1, &sweep, 5, SliceEnd::Done);
