@@ -26,8 +26,8 @@ BASE=${GCWB_BASE:-}
 
 # name|procs|workload options
 CONFIGS=(
-    "server|2|--workload server --set requests=4000"
-    "server|1|--workload server --set requests=4000"
+    "server|2|--workload server --set requests=7000"
+    "server|1|--workload server --set requests=7000"
     "binary-trees|2|--workload binary-trees --set max_depth=16 --set workers=64"
     "gcbench|2|--workload gcbench"
 )

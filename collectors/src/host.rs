@@ -71,6 +71,10 @@ pub enum Phase {
     SweepTerm,
     /// Go's mark termination: the pause that ends concurrent marking.
     MarkTerm,
+    /// A mark termination that found more marking than its pause may take
+    /// and restarted concurrent marking (Go's `gcMarkDone` going back to
+    /// `top`): a pause of the cycle, not its end.
+    MarkRestart,
     /// A generational nursery collection.
     Minor,
     /// A generational full-heap collection.
@@ -84,6 +88,7 @@ impl Phase {
             Phase::StwFull => "stw-full",
             Phase::SweepTerm => "sweep-term",
             Phase::MarkTerm => "mark-term",
+            Phase::MarkRestart => "mark-restart",
             Phase::Minor => "minor",
             Phase::Major => "major",
         }

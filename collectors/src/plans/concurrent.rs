@@ -28,7 +28,9 @@
 //! 3. **Mark termination** (stop the world), run by the slice that leaves
 //!    the mark last with every root job done and nothing grey: wait for
 //!    every other slice to have stopped, drain what the barrier shaded
-//!    meanwhile, turn the barrier off, set the next goal and trigger, and
+//!    meanwhile (if more than [`MARK_TERMINATION_BUDGET_NS`] of marking
+//!    turned up, restart the world and mark on concurrently instead, as
+//!    Go's `gcMarkDone` does when its flush finds work), turn the barrier off, set the next goal and trigger, and
 //!    start a concurrent sweep ([`Heap::start_concurrent_sweep`]: O(1), no
 //!    span is visited); restart the world.
 //! 4. **Concurrent sweep**: spans are swept lazily by allocation and by
@@ -67,10 +69,10 @@ use crate::background::{SliceEnd, Work};
 use crate::collector::{Capabilities, Collector, GcConfig, Mutator};
 use crate::cycle_hooks::{CycleHooks, CycleStep};
 use crate::heap::{Address, Heap, HeapError};
-use crate::host::{CycleRecord, Host, Phase, RootKind, Slot, Trigger};
+use crate::host::{CycleRecord, Host, Phase, RootKind, Slot, Stopped, Trigger};
 use crate::pacer::Pacer;
 use crossbeam_deque::{Injector, Steal};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// A mutator's allocation debt is settled by an assist once it reaches this
@@ -87,6 +89,14 @@ const LOCAL_GREY_MAX: usize = 1024;
 
 /// Grey objects a marker scans between reports of its progress to the pacer.
 const PROGRESS_EVERY_OBJECTS: u32 = 256;
+
+/// How long mark termination marks in its pause before it gives up and
+/// restarts concurrent marking (checked every few microseconds).
+const MARK_TERMINATION_BUDGET_NS: u64 = 15_000;
+
+/// Mark terminations per cycle that may restart concurrent marking; the
+/// next one marks whatever is left in its pause.
+const MAX_MARK_RESTARTS: u32 = 8;
 
 /// Grey objects a marker scans between polls of whether to stop (a stop
 /// the world, the end of its slice): a few microseconds of marking.
@@ -166,6 +176,9 @@ pub struct Concurrent {
     markers: AtomicUsize,
     /// CPU time background slices spent marking this cycle.
     background_cpu_ns: AtomicU64,
+    /// Mark terminations this cycle that found more marking than their
+    /// budget and restarted the world.
+    mark_restarts: AtomicU32,
     /// The last cycle's record, waiting for its sweep to finish.
     sweeping: parking_lot::Mutex<Option<CycleRecord>>,
 }
@@ -230,6 +243,7 @@ impl Concurrent {
             root_slots: AtomicU64::new(0),
             markers: AtomicUsize::new(0),
             background_cpu_ns: AtomicU64::new(0),
+            mark_restarts: AtomicU32::new(0),
             sweeping: parking_lot::Mutex::new(None),
         })
     }
@@ -508,8 +522,7 @@ impl Concurrent {
             if self.mark_cycle.compare_exchange(cycle, 0, Ordering::SeqCst, Ordering::SeqCst).is_err() {
                 return MarkEnd::NoMark;
             }
-            self.mark_termination(host, cycle);
-            return MarkEnd::Terminated;
+            return if self.mark_termination(host, cycle) { MarkEnd::Terminated } else { MarkEnd::Yielded };
         }
     }
 
@@ -560,10 +573,7 @@ impl Concurrent {
     /// marking to give their grey objects back, drain what is left (the
     /// barrier's shades), turn the barrier off, pace the next cycle, start
     /// the concurrent sweep. The caller turned `mark_cycle` off.
-    fn mark_termination(&self, host: &dyn Host, cycle: u64) {
-        let Some(Pending { trigger, start_ns, heap_live_before, mark_start_ns }) = self.pending.lock().take() else {
-            return;
-        };
+    fn mark_termination(&self, host: &dyn Host, cycle: u64) -> bool {
         self.before(cycle, CycleStep::MarkTermination);
         let stw = loop {
             if let Some(s) = host.stop_the_world(cycle, Phase::MarkTerm) {
@@ -575,7 +585,27 @@ impl Concurrent {
             std::hint::spin_loop();
         }
         let cpu0 = crate::cpu_time::thread_cpu_ns();
-        self.drain(u64::MAX, &|| false);
+        // What the slices and assists gave back, and what the barrier shaded
+        // since the last slice looked, is drained here — for a budget of time.
+        // More than that turned up (an assist was deep in a subtree when the
+        // world stopped): as Go's gcMarkDone does when its flush finds work,
+        // restart the world and go back to concurrent marking, rather than
+        // marking it all in the pause. After a few such restarts the pause
+        // takes whatever is left, so that the mark always ends.
+        let restarts = self.mark_restarts.load(Ordering::Relaxed);
+        let deadline = host.now_ns() + MARK_TERMINATION_BUDGET_NS;
+        self.drain(u64::MAX, &|| restarts < MAX_MARK_RESTARTS && host.now_ns() > deadline);
+        if !self.grey.is_empty() {
+            self.mark_restarts.store(restarts + 1, Ordering::Relaxed);
+            self.background_cpu_ns.fetch_add(crate::cpu_time::thread_cpu_ns().saturating_sub(cpu0), Ordering::Relaxed);
+            self.mark_cycle.store(cycle, Ordering::SeqCst);
+            host.start_the_world(Stopped { phase: Phase::MarkRestart, ..stw });
+            self.after(cycle, CycleStep::MarkTermination);
+            return false;
+        }
+        let Some(Pending { trigger, start_ns, heap_live_before, mark_start_ns }) = self.pending.lock().take() else {
+            unreachable!("a mark under way has its cycle pending")
+        };
         let background_mark_cpu_ns = self.background_cpu_ns.load(Ordering::Relaxed);
         let mark_cpu_ns = background_mark_cpu_ns + crate::cpu_time::thread_cpu_ns().saturating_sub(cpu0);
         let mark_ns = host.now_ns() - mark_start_ns;
@@ -617,6 +647,7 @@ impl Concurrent {
         host.start_the_world(stw);
         self.in_cycle.store(false, Ordering::Release);
         self.after(cycle, CycleStep::MarkTermination);
+        true
     }
 
     /// Finishes the last cycle's concurrent sweep (sweeping what is left on
@@ -685,6 +716,7 @@ impl Concurrent {
         self.roots_done.store(0, Ordering::Relaxed);
         self.root_slots.store(0, Ordering::Relaxed);
         self.background_cpu_ns.store(0, Ordering::Relaxed);
+        self.mark_restarts.store(0, Ordering::Relaxed);
         let mark_start_ns = host.now_ns();
         self.pending.lock().replace(Pending { trigger, start_ns, heap_live_before, mark_start_ns });
         self.mark_cycle.store(cycle, Ordering::SeqCst);
