@@ -98,6 +98,10 @@ const MARK_TERMINATION_BUDGET_NS: u64 = 15_000;
 /// next one marks whatever is left in its pause.
 const MAX_MARK_RESTARTS: u32 = 8;
 
+/// Pointer words of one object a marker scans in one go; a larger object
+/// is scanned in oblets of this many words, each its own grey entry.
+const OBLET_WORDS: usize = 1024;
+
 /// Grey objects a marker scans between polls of whether to stop (a stop
 /// the world, the end of its slice): a few microseconds of marking.
 const YIELD_EVERY_OBJECTS: u32 = 32;
@@ -383,7 +387,17 @@ impl Concurrent {
             };
             self.slow();
             if let Some(o) = self.heap.find_object(a) {
+                // A grey entry is an object's base, or — for the rest of a
+                // large object — the first word of its next oblet (Go splits
+                // objects over 128 KiB likewise): a marker scans at most
+                // [`OBLET_WORDS`] words between two polls of its stop.
                 let words = o.pointer_words();
+                let from = (((a - o.base()) / crate::heap::WORD_BYTES) as usize).min(words.len());
+                let to = words.len().min(from + OBLET_WORDS);
+                if to < words.len() {
+                    local.push(o.base() + to as u64 * crate::heap::WORD_BYTES);
+                }
+                let words = &words[from..to];
                 work += words.len() as u64 * crate::heap::WORD_BYTES;
                 for w in words {
                     marked += self.shade_into(w.load(Ordering::Relaxed), &mut local);
