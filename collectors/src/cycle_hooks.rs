@@ -48,7 +48,7 @@ pub enum CycleStep {
 /// mutator while the world is stopped (no step but the two terminations
 /// stops it, and only between its two calls).
 ///
-/// Everything the collector's own threads do that a mutator can see — the
+/// Everything the collector's background work does that a mutator can see — the
 /// barrier and black allocation turned on or off, mark bits, the grey
 /// queue, the pacer's counters, sweeping, stopping the world — happens
 /// inside a step (between its two calls), so hooks that keep the mutators

@@ -168,9 +168,10 @@ pub struct CycleRecord {
     pub promoted_bytes: u64,
     pub copied_bytes: u64,
     pub dirty_cards: u64,
-    /// CPU time the collector's own threads spent marking while the
-    /// mutators ran (a concurrent mark's background workers: Go's dedicated
-    /// mark workers); part of `mark_cpu_ns`. Zero for a stop-the-world
+    /// CPU time the collector's background slices spent marking while the
+    /// mutators ran (a concurrent mark's dedicated, fractional and idle mark
+    /// workers, on the host's workers: see [`crate::background`]); part of
+    /// `mark_cpu_ns`. Zero for a stop-the-world
     /// collection.
     pub background_mark_cpu_ns: u64,
 }

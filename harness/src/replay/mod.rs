@@ -402,7 +402,7 @@ impl<'a> Replay<'a> {
             self.background_cv.notify_all();
         });
         let wall_ns = self.now() - t0;
-        // Every worker and the background thread have stopped: the caches
+        // Every worker (and the collector's own thread, if any) has stopped: the caches
         // give their spans back with no collection under way.
         for mut m in stopped.into_inner() {
             self.collector.release_mutator(&mut m);
