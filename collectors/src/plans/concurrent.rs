@@ -21,7 +21,8 @@
 //!    host's `should_yield` every few microseconds and gives its grey
 //!    objects back when it stops. A mutator that
 //!    allocates while marking runs into debt; past [`ASSIST_CHUNK_BYTES`] it
-//!    pays by marking in proportion (a *mark assist*, at its next event
+//!    pays — first from the scan work background slices have banked (Go's
+//!    `bgScanCredit`), then by marking itself — in proportion (a *mark assist*, at its next event
 //!    boundary: [`Collector::assist`]), at the pacer's assist ratio — the
 //!    marking left over the heap runway left — so marking ends before the
 //!    heap reaches the goal.
@@ -180,6 +181,10 @@ pub struct Concurrent {
     markers: AtomicUsize,
     /// CPU time background slices spent marking this cycle.
     background_cpu_ns: AtomicU64,
+    /// Scan work background slices did this cycle that no assist has
+    /// claimed yet (Go's `bgScanCredit`): a goroutine's assist debt is paid
+    /// from it first.
+    background_credit: AtomicU64,
     /// Mark terminations this cycle that found more marking than their
     /// budget and restarted the world.
     mark_restarts: AtomicU32,
@@ -247,6 +252,7 @@ impl Concurrent {
             root_slots: AtomicU64::new(0),
             markers: AtomicUsize::new(0),
             background_cpu_ns: AtomicU64::new(0),
+            background_credit: AtomicU64::new(0),
             mark_restarts: AtomicU32::new(0),
             sweeping: parking_lot::Mutex::new(None),
         })
@@ -506,7 +512,9 @@ impl Concurrent {
             }
             if !stopped {
                 self.before(cycle, CycleStep::Heap);
-                stopped = self.drain(u64::MAX, should_yield).1;
+                let (work, yielded) = self.drain(u64::MAX, should_yield);
+                self.background_credit.fetch_add(work, Ordering::Relaxed);
+                stopped = yielded;
                 self.after(cycle, CycleStep::Heap);
             }
             let cpu = crate::cpu_time::thread_cpu_ns().saturating_sub(cpu0);
@@ -730,6 +738,7 @@ impl Concurrent {
         self.roots_done.store(0, Ordering::Relaxed);
         self.root_slots.store(0, Ordering::Relaxed);
         self.background_cpu_ns.store(0, Ordering::Relaxed);
+        self.background_credit.store(0, Ordering::Relaxed);
         self.mark_restarts.store(0, Ordering::Relaxed);
         let mark_start_ns = host.now_ns();
         self.pending.lock().replace(Pending { trigger, start_ns, heap_live_before, mark_start_ns });
@@ -776,6 +785,16 @@ impl Collector for Concurrent {
     fn assist(&self, host: &dyn Host, m: &mut Mutator) -> u64 {
         if !self.marking.load(Ordering::Relaxed) {
             m.assist_bytes = 0;
+            return 0;
+        }
+        // Go's gcAssistAlloc: first pay with the scan work background
+        // marking has banked, and mark only for what is left.
+        let credit = self
+            .background_credit
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| Some(c - c.min(m.assist_bytes)))
+            .unwrap_or(0);
+        m.assist_bytes -= credit.min(m.assist_bytes);
+        if m.assist_bytes == 0 {
             return 0;
         }
         // The limiter: at most half the workers assist at once; the others
