@@ -103,6 +103,10 @@ const MAX_MARK_RESTARTS: u32 = 8;
 /// is scanned in oblets of this many words, each its own grey entry.
 const OBLET_WORDS: usize = 1024;
 
+/// Scan work (bytes of pointer words) a marker does between polls of
+/// whether to stop, whatever the number of objects: one oblet.
+const YIELD_EVERY_BYTES: u64 = OBLET_WORDS as u64 * crate::heap::WORD_BYTES;
+
 /// Grey objects a marker scans between polls of whether to stop (a stop
 /// the world, the end of its slice): a few microseconds of marking.
 const YIELD_EVERY_OBJECTS: u32 = 32;
@@ -363,7 +367,8 @@ impl Concurrent {
 
     /// Scans grey objects until there are none, `budget` bytes of scan
     /// work (pointer words read, as Go's `scanWork` counts) are done, or
-    /// `should_yield()` (polled every [`YIELD_EVERY_OBJECTS`] objects) says
+    /// `should_yield()` (polled every [`YIELD_EVERY_OBJECTS`] objects or
+    /// [`YIELD_EVERY_BYTES`] of scan work, whichever comes first) says
     /// stop; returns the scan work done and whether it was told to stop.
     /// Both the work and the bytes newly marked go to the pacer's counters
     /// as they accrue.
@@ -378,10 +383,14 @@ impl Concurrent {
         let (mut work, mut marked, mut objects) = (0, 0, 0u32);
         let (mut work_reported, mut marked_reported) = (0, 0);
         let mut stopped = false;
+        let mut work_at_poll = 0;
         while work < budget {
-            if objects.is_multiple_of(YIELD_EVERY_OBJECTS) && should_yield() {
-                stopped = true;
-                break;
+            if objects.is_multiple_of(YIELD_EVERY_OBJECTS) || work >= work_at_poll + YIELD_EVERY_BYTES {
+                work_at_poll = work;
+                if should_yield() {
+                    stopped = true;
+                    break;
+                }
             }
             let a = match local.pop() {
                 Some(a) => a,
