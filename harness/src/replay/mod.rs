@@ -679,7 +679,7 @@ impl<'a> Replay<'a> {
             if let Some(c) = after.spawned {
                 self.make_ready(c);
             }
-            if m.assist_bytes > 0 {
+            if m.assist_bytes > 0 && self.sched.try_begin_assist() {
                 // A mark assist: this goroutine stalls while it marks, in
                 // steps, checking for a stop-the-world between them.
                 drop(st);
@@ -706,6 +706,7 @@ impl<'a> Replay<'a> {
                         work_bytes,
                     });
                 }
+                self.sched.end_assist();
                 st = gor.state.lock();
                 st.time.assist_ns += duration_ns;
             }

@@ -155,13 +155,16 @@ struct GcWork {
 impl GcWork {
     /// The kind of slice worker `w` should run now ahead of any goroutine
     /// (a dedicated or a fractional one), if any; counts a dedicated one.
-    fn ahead_of_goroutines(&mut self, w: usize, now_ns: u64) -> Option<Mode> {
+    fn ahead_of_goroutines(&mut self, w: usize, now_ns: u64, room: bool) -> Option<Mode> {
         if self.wanted != Some(Work::Mark) {
             return None;
         }
         if self.dedicated < self.plan.dedicated {
             self.dedicated += 1;
             return Some(Mode::Dedicated);
+        }
+        if !room {
+            return None;
         }
         let done = self.fractional_ns.get(w).copied().unwrap_or(0);
         self.plan.fractional_due(done, now_ns.saturating_sub(self.mark_start_ns)).then_some(Mode::Fractional)
@@ -250,11 +253,18 @@ pub struct Scheduler {
     /// Marking is wanted: a worker running a goroutine looks, at its
     /// periodic checks, whether to switch to a dedicated or fractional slice.
     mark_wanted: AtomicBool,
+    /// The workers allowed (`--procs`).
+    plan_procs: usize,
     /// Goroutines in the run queue: an idle slice stops when one waits.
     runnable: AtomicUsize,
     /// `running`, readable without the lock: a stop the world spins on it
     /// before it sleeps.
     running_now: AtomicUsize,
+    /// Workers in a dedicated or fractional slice now: processors the
+    /// mutator has lost to background marking (see [`Scheduler::may_assist`]).
+    marking_workers: AtomicUsize,
+    /// Workers in a mark assist now.
+    assisting_workers: AtomicUsize,
     plan: WorkerPlan,
     /// `cpu_at_request[w]`: worker w's CPU clock as the current stop read it.
     cpu_at_request: Box<[CpuAtRequest]>,
@@ -305,8 +315,11 @@ impl Scheduler {
             cv: Condvar::new(),
             spawn_cv: Condvar::new(),
             mark_wanted: AtomicBool::new(false),
+            plan_procs: 1,
             runnable: AtomicUsize::new(0),
             running_now: AtomicUsize::new(0),
+            marking_workers: AtomicUsize::new(0),
+            assisting_workers: AtomicUsize::new(0),
             plan: WorkerPlan::for_procs(1),
             cpu_at_request: Box::new([CpuAtRequest::new()]),
         }
@@ -367,6 +380,7 @@ impl Scheduler {
     pub fn allow_workers(&mut self, n: usize) {
         let n = n.max(1);
         self.plan = WorkerPlan::for_procs(n);
+        self.plan_procs = n;
         self.cpu_at_request = (0..n).map(|_| CpuAtRequest::new()).collect();
         let s = self.inner.get_mut();
         s.max_workers = n;
@@ -418,6 +432,36 @@ impl Scheduler {
         }
     }
 
+    /// Workers that may mark beside the mutators at once, in fractional
+    /// slices and assists together: half of them, at least one — a stand-in
+    /// for Go's GC CPU limiter (runtime/mgclimit.go), which stops assists
+    /// once the collector takes more than half the CPU. (Dedicated slices,
+    /// a quarter of the workers, are not held back.)
+    fn gc_cap(&self) -> usize {
+        (self.plan_procs / 2).max(1)
+    }
+
+    /// Is there room under [`Scheduler::gc_cap`] for one more worker to mark?
+    fn gc_room(&self) -> bool {
+        self.marking_workers.load(Ordering::SeqCst) + self.assisting_workers.load(Ordering::SeqCst) < self.gc_cap()
+    }
+
+    /// A running goroutine wants to assist: true (and counted until
+    /// [`Scheduler::end_assist`]) if there is room under the cap; false: it
+    /// keeps its debt and runs on.
+    pub fn try_begin_assist(&self) -> bool {
+        let assisting = self.assisting_workers.fetch_add(1, Ordering::SeqCst);
+        if assisting + self.marking_workers.load(Ordering::SeqCst) >= self.gc_cap() {
+            self.assisting_workers.fetch_sub(1, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+
+    pub fn end_assist(&self) {
+        self.assisting_workers.fetch_sub(1, Ordering::SeqCst);
+    }
+
     /// Should the worker `w`, running a goroutine, give it up for a
     /// dedicated or fractional slice now? Cheap while no mark is under way.
     #[inline]
@@ -429,10 +473,11 @@ impl Scheduler {
         let gc = &s.gc;
         gc.wanted == Some(Work::Mark)
             && (gc.dedicated < gc.plan.dedicated
-                || gc.plan.fractional_due(
-                    gc.fractional_ns.get(w).copied().unwrap_or(0),
-                    now_ns.saturating_sub(gc.mark_start_ns),
-                ))
+                || self.gc_room()
+                    && gc.plan.fractional_due(
+                        gc.fractional_ns.get(w).copied().unwrap_or(0),
+                        now_ns.saturating_sub(gc.mark_start_ns),
+                    ))
     }
 
     /// Should a running slice stop now? For a stop the world always; a
@@ -461,6 +506,9 @@ impl Scheduler {
     /// Worker `w`'s slice ended after `ran_ns`, leaving `end`.
     pub fn slice_done(&self, w: usize, slice: &Slice, ran_ns: u64, end: SliceEnd) {
         let mut s = self.inner.lock();
+        if slice.mode.takes_mutator_time() {
+            self.marking_workers.fetch_sub(1, Ordering::Relaxed);
+        }
         let gc = &mut s.gc;
         match slice.mode {
             Mode::Dedicated => gc.dedicated -= 1,
@@ -575,7 +623,8 @@ impl Scheduler {
                     fractional_before_ns: gc.fractional_ns.get(w).copied().unwrap_or(0),
                     mark_start_ns: gc.mark_start_ns,
                 };
-                if let Some(mode) = s.gc.ahead_of_goroutines(w, now_ns()) {
+                if let Some(mode) = s.gc.ahead_of_goroutines(w, now_ns(), self.gc_room()) {
+                    self.marking_workers.fetch_add(1, Ordering::Relaxed);
                     return Next::Background(slice(mode, &s.gc));
                 }
                 if let Some(g) = s.runq.pop_front() {
@@ -1057,6 +1106,26 @@ mod tests {
         // not yet its minimum slice of 20 µs.
         assert!(!s.slice_should_yield(&fractional, 0, || 10_000));
         assert!(s.slice_should_yield(&fractional, 0, || MIN_FRACTIONAL_SLICE_NS));
+    }
+
+    #[test]
+    fn at_most_half_the_workers_mark_beside_the_mutators_in_fractional_slices_and_assists() {
+        // 2 workers: room for one at a time.
+        let mut s = Scheduler::new(2);
+        s.allow_workers(2);
+        s.ready(0);
+        s.ready(1);
+        s.request_background(Work::Mark, 0);
+        let fractional = slice_for(&s, 0, 0);
+        assert_eq!(fractional.mode, Mode::Fractional);
+        assert!(!s.try_begin_assist(), "a fractional slice runs: no assist beside it");
+        assert!(!s.mark_slice_due(1, 0), "nor a second fractional slice");
+        s.slice_done(0, &fractional, 10_000, SliceEnd::Yielded(Work::Mark));
+        assert!(s.try_begin_assist(), "the slice is over: room for an assist");
+        assert!(!s.try_begin_assist(), "but for one only");
+        assert!(!s.mark_slice_due(0, 20_000), "and no fractional slice while it assists");
+        s.end_assist();
+        assert!(s.mark_slice_due(0, 1_000_000), "its share is due again once the assist is over");
     }
 
     #[test]
