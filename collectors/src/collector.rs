@@ -253,8 +253,10 @@ pub trait Collector: Send + Sync {
     /// ([`Host::stop_requested`]). Returns the bytes of marking it did; the
     /// host calls again, between safepoint checks, while some is owed and
     /// the last call did some (0 with debt left means "not now": the host
-    /// runs the goroutine on and asks again later). The default forgives the
-    /// debt.
+    /// runs the goroutine on and asks again later). How many goroutines
+    /// assist at once is the host's to limit: it sees the processors (the
+    /// replay's scheduler lets at most half its workers mark beside the
+    /// mutators). The default forgives the debt.
     fn assist(&self, _host: &dyn Host, m: &mut Mutator) -> u64 {
         m.assist_bytes = 0;
         0

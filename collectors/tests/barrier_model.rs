@@ -90,8 +90,8 @@
 //! - `go gC(lA)` → `Concurrent::on_spawn`: while `marking`, shade the
 //!   argument and count the new stack as scanned.
 //! - with assists: *assist begins* (while `marking`, the stop not yet
-//!   requested, no other goroutine assisting: `max_assisting` is 1 on two
-//!   processors; and, to keep the cases small, only with something on the
+//!   requested, no other goroutine assisting: the replay lets one worker
+//!   of two assist; and, to keep the cases small, only with something on the
 //!   queue: an assist that begins with nothing to take changes nothing until
 //!   there is) → `Collector::assist` at an event boundary; until *assist
 //!   ends* the goroutine runs only its assist's pops and scans (below) and
@@ -306,7 +306,7 @@ struct State {
     /// What each slice, and the assist, holds on its own grey stack
     /// (`drain`'s `local`): grey work nobody else sees.
     hands: [Grey; HANDS],
-    /// The goroutine in a mark assist (at most one: `max_assisting`).
+    /// The goroutine in a mark assist (at most one: the replay's limit on two workers).
     assist: Option<u8>,
 }
 

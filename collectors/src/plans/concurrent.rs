@@ -155,12 +155,6 @@ pub struct Concurrent {
     scan_done: AtomicU64,
     scan_expected: AtomicU64,
     marked: AtomicU64,
-    /// Goroutines assisting now, and the most allowed at once (half of
-    /// `procs`, at least one): a stand-in for Go's GC CPU limiter
-    /// (runtime/mgclimit.go), which stops assists from taking more than half
-    /// the CPU.
-    assisting: AtomicUsize,
-    max_assisting: usize,
     /// Grey objects: pushed by marking and by the barrier.
     grey: Injector<Address>,
     /// Per goroutine, the cycle in which its stack was last scanned; sized
@@ -244,8 +238,6 @@ impl Concurrent {
             scan_done: AtomicU64::new(0),
             scan_expected: AtomicU64::new(0),
             marked: AtomicU64::new(0),
-            assisting: AtomicUsize::new(0),
-            max_assisting: (config.procs / 2).max(1),
             grey: Injector::new(),
             scanned: OnceLock::new(),
             pending: parking_lot::Mutex::new(None),
@@ -503,7 +495,7 @@ impl Concurrent {
             self.markers.fetch_sub(1, Ordering::SeqCst);
             return MarkEnd::NoMark;
         }
-        let cpu0 = crate::cpu_time::thread_cpu_ns();
+        let mut cpu0 = crate::cpu_time::thread_cpu_ns();
         let jobs = self.root_jobs.load(Ordering::Relaxed);
         let mut stopped = false;
         loop {
@@ -526,16 +518,16 @@ impl Concurrent {
                 stopped = yielded;
                 self.after(cycle, CycleStep::Heap);
             }
-            let cpu = crate::cpu_time::thread_cpu_ns().saturating_sub(cpu0);
+            let cpu = crate::cpu_time::thread_cpu_ns();
+            self.background_cpu_ns.fetch_add(cpu.saturating_sub(cpu0), Ordering::Relaxed);
+            cpu0 = cpu;
             let last = self.markers.fetch_sub(1, Ordering::SeqCst) == 1;
             if stopped {
-                self.background_cpu_ns.fetch_add(cpu, Ordering::Relaxed);
                 return MarkEnd::Yielded;
             }
             if !last || self.roots_done.load(Ordering::SeqCst) < jobs {
                 // Others still mark (or finish a root job): the last of
                 // them terminates.
-                self.background_cpu_ns.fetch_add(cpu, Ordering::Relaxed);
                 return MarkEnd::Empty;
             }
             if !self.grey.is_empty() {
@@ -545,10 +537,8 @@ impl Concurrent {
                     continue;
                 }
                 self.markers.fetch_sub(1, Ordering::SeqCst);
-                self.background_cpu_ns.fetch_add(cpu, Ordering::Relaxed);
                 return MarkEnd::NoMark;
             }
-            self.background_cpu_ns.fetch_add(cpu, Ordering::Relaxed);
             // Only one slice turns the mark off and terminates it.
             if self.mark_cycle.compare_exchange(cycle, 0, Ordering::SeqCst, Ordering::SeqCst).is_err() {
                 return MarkEnd::NoMark;
@@ -806,15 +796,9 @@ impl Collector for Concurrent {
         if m.assist_bytes == 0 {
             return 0;
         }
-        // The limiter: at most half the workers assist at once; the others
-        // keep their debt for their next turn and run on meanwhile.
-        if self.assisting.fetch_add(1, Ordering::AcqRel) >= self.max_assisting {
-            self.assisting.fetch_sub(1, Ordering::AcqRel);
-            return 0;
-        }
-        let done = self.assist_step(host, m);
-        self.assisting.fetch_sub(1, Ordering::AcqRel);
-        done
+        // How many goroutines assist at once is the host's to limit (it sees
+        // the processors; the replay: `Scheduler::try_begin_assist`).
+        self.assist_step(host, m)
     }
 
     #[inline]
@@ -858,8 +842,6 @@ impl Collector for Concurrent {
     }
 
     fn background_slice(&self, host: &dyn Host, work: Work, should_yield: &dyn Fn() -> bool) -> SliceEnd {
-        let sweep_left =
-            || if self.sweeping.lock().is_some() { SliceEnd::Yielded(Work::Sweep) } else { SliceEnd::Done };
         match work {
             Work::Mark => match self.mark_slice(host, should_yield) {
                 MarkEnd::Yielded => SliceEnd::Yielded(Work::Mark),
@@ -868,7 +850,8 @@ impl Collector for Concurrent {
                 // (whether a new cycle's trigger has finished it meanwhile
                 // is for the sweep's slice to see).
                 MarkEnd::Terminated => SliceEnd::Yielded(Work::Sweep),
-                MarkEnd::NoMark => sweep_left(),
+                MarkEnd::NoMark if self.sweeping.lock().is_some() => SliceEnd::Yielded(Work::Sweep),
+                MarkEnd::NoMark => SliceEnd::Done,
             },
             Work::Sweep => {
                 if self.sweep_slice(host, should_yield) {

@@ -391,10 +391,7 @@ impl<'a> Replay<'a> {
             if !self.opts.gc_on_own_thread {
                 // Background work still under way when the mutators are
                 // done (a mark, a sweep) is finished here, within the replay.
-                let cpu0 = collectors::cpu_time::thread_cpu_ns();
-                self.collector.finish_background(&self);
-                let cpu_ns = collectors::cpu_time::thread_cpu_ns().saturating_sub(cpu0);
-                self.background_thread_cpu_ns.fetch_add(cpu_ns, Ordering::Relaxed);
+                self.finish_background_here();
             }
             finished.store(true, Ordering::Relaxed);
             let mut b = self.background.lock();
@@ -477,13 +474,20 @@ impl<'a> Replay<'a> {
         bar.finish_and_clear();
     }
 
+    /// Runs every background work left to its end on the calling thread,
+    /// adding the CPU time it took (`CLOCK_THREAD_CPUTIME_ID`).
+    fn finish_background_here(&self) {
+        let cpu0 = collectors::cpu_time::thread_cpu_ns();
+        self.collector.finish_background(self);
+        let cpu_ns = collectors::cpu_time::thread_cpu_ns().saturating_sub(cpu0);
+        self.background_thread_cpu_ns.fetch_add(cpu_ns, Ordering::Relaxed);
+    }
+
     /// Under [`ReplayOptions::gc_on_own_thread`], the thread the
     /// collector's background work runs on: each request's slices, without
     /// yielding, until one says it is done; a request still pending when
-    /// the mutators are done is run too. Then it ends, adding the CPU time
-    /// it used (`CLOCK_THREAD_CPUTIME_ID`).
+    /// the mutators are done is run too.
     fn background_thread(&self) {
-        let cpu0 = collectors::cpu_time::thread_cpu_ns();
         loop {
             let mut b = self.background.lock();
             while !b.0 && !b.1 {
@@ -492,13 +496,11 @@ impl<'a> Replay<'a> {
             if b.0 {
                 b.0 = false;
                 drop(b);
-                self.collector.finish_background(self);
+                self.finish_background_here();
                 continue;
             }
             break;
         }
-        let cpu_ns = collectors::cpu_time::thread_cpu_ns().saturating_sub(cpu0);
-        self.background_thread_cpu_ns.fetch_add(cpu_ns, Ordering::Relaxed);
     }
 
     /// One P, worker number `id`: take runnable goroutines and slices of

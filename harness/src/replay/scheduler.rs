@@ -143,7 +143,6 @@ struct GcWork {
     /// found nothing to do clears `wanted` only if nothing changed since it
     /// started.
     generation: u64,
-    plan: WorkerPlan,
     /// Dedicated slices running now.
     dedicated: usize,
     /// When the mark under way started, and each worker's time in
@@ -155,11 +154,11 @@ struct GcWork {
 impl GcWork {
     /// The kind of slice worker `w` should run now ahead of any goroutine
     /// (a dedicated or a fractional one), if any; counts a dedicated one.
-    fn ahead_of_goroutines(&mut self, w: usize, now_ns: u64, room: bool) -> Option<Mode> {
+    fn ahead_of_goroutines(&mut self, plan: &WorkerPlan, w: usize, now_ns: u64, room: bool) -> Option<Mode> {
         if self.wanted != Some(Work::Mark) {
             return None;
         }
-        if self.dedicated < self.plan.dedicated {
+        if self.dedicated < plan.dedicated {
             self.dedicated += 1;
             return Some(Mode::Dedicated);
         }
@@ -167,7 +166,7 @@ impl GcWork {
             return None;
         }
         let done = self.fractional_ns.get(w).copied().unwrap_or(0);
-        self.plan.fractional_due(done, now_ns.saturating_sub(self.mark_start_ns)).then_some(Mode::Fractional)
+        plan.fractional_due(done, now_ns.saturating_sub(self.mark_start_ns)).then_some(Mode::Fractional)
     }
 }
 
@@ -303,14 +302,7 @@ impl Scheduler {
                 workers: 0,
                 max_workers: 1,
                 to_start: 0,
-                gc: GcWork {
-                    wanted: None,
-                    generation: 0,
-                    plan: WorkerPlan::for_procs(1),
-                    dedicated: 0,
-                    mark_start_ns: 0,
-                    fractional_ns: Vec::new(),
-                },
+                gc: GcWork { wanted: None, generation: 0, dedicated: 0, mark_start_ns: 0, fractional_ns: Vec::new() },
             }),
             cv: Condvar::new(),
             spawn_cv: Condvar::new(),
@@ -384,7 +376,6 @@ impl Scheduler {
         self.cpu_at_request = (0..n).map(|_| CpuAtRequest::new()).collect();
         let s = self.inner.get_mut();
         s.max_workers = n;
-        s.gc.plan = self.plan;
         s.gc.fractional_ns = vec![0; n];
     }
 
@@ -450,6 +441,11 @@ impl Scheduler {
     /// [`Scheduler::end_assist`]) if there is room under the cap; false: it
     /// keeps its debt and runs on.
     pub fn try_begin_assist(&self) -> bool {
+        // Loads first: a goroutine with debt asks at every event while
+        // there is no room.
+        if !self.gc_room() {
+            return false;
+        }
         let assisting = self.assisting_workers.fetch_add(1, Ordering::SeqCst);
         if assisting + self.marking_workers.load(Ordering::SeqCst) >= self.gc_cap() {
             self.assisting_workers.fetch_sub(1, Ordering::SeqCst);
@@ -472,9 +468,9 @@ impl Scheduler {
         let s = self.inner.lock();
         let gc = &s.gc;
         gc.wanted == Some(Work::Mark)
-            && (gc.dedicated < gc.plan.dedicated
+            && (gc.dedicated < self.plan.dedicated
                 || self.gc_room()
-                    && gc.plan.fractional_due(
+                    && self.plan.fractional_due(
                         gc.fractional_ns.get(w).copied().unwrap_or(0),
                         now_ns.saturating_sub(gc.mark_start_ns),
                     ))
@@ -623,7 +619,7 @@ impl Scheduler {
                     fractional_before_ns: gc.fractional_ns.get(w).copied().unwrap_or(0),
                     mark_start_ns: gc.mark_start_ns,
                 };
-                if let Some(mode) = s.gc.ahead_of_goroutines(w, now_ns(), self.gc_room()) {
+                if let Some(mode) = s.gc.ahead_of_goroutines(&self.plan, w, now_ns(), self.gc_room()) {
                     self.marking_workers.fetch_add(1, Ordering::Relaxed);
                     return Next::Background(slice(mode, &s.gc));
                 }
