@@ -17,7 +17,9 @@
 //!   by event, refusing what a Go program could not do, and streams them to a
 //!   sink (an in-memory [`model::Trace`], a `.gct` or a `.gctb` file);
 //! - [`generate`]: the workload generators and their registry (names,
-//!   parameters with ranges, `generate` functions writing through a builder).
+//!   parameters with ranges, `generate` functions writing through a builder);
+//! - [`golang`]: Go source programs as workloads: parsed, type-checked and
+//!   run, their allocations placed as Go's compiler places them.
 //!
 //! Data flows one way: file → codec → [`model::Trace`] → [`analysis`] → the
 //! harness, which replays it against a collector.
@@ -28,6 +30,7 @@ pub mod builder;
 pub mod error;
 pub mod file;
 pub mod generate;
+pub mod golang;
 pub mod model;
 pub mod sink;
 pub mod text;
