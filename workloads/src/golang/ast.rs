@@ -323,6 +323,9 @@ pub struct TypeCase {
     pub is_default: bool,
     pub body: Vec<Stmt>,
     pub pos: Pos,
+    /// The clause's `:`, where Go's compiler declares the clause's own
+    /// copy of the switch's bound variable (`moved to heap: v` names it).
+    pub colon: Pos,
 }
 
 #[derive(Clone, Debug)]
