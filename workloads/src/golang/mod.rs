@@ -30,6 +30,7 @@
 
 pub mod ast;
 pub mod error;
+pub mod goescape;
 pub mod syntax;
 
 pub use error::{GoError, GoErrorKind};
