@@ -19,6 +19,8 @@ pub enum GoErrorKind {
     Runtime,
     /// `--escape go` could not run the Go toolchain or read its output.
     Toolchain,
+    /// The program called `os.Exit` (the message is `exit status N`).
+    Exit,
 }
 
 /// An error of the Go front end, with its position when it has one.
