@@ -14,14 +14,25 @@ use crate::replay::RunResult;
 use crate::report::{ms, SummaryRow};
 use collectors::registry;
 use std::path::{Path, PathBuf};
+use workloads::golang::Escape;
+
+/// `--escape`'s values.
+pub fn parse_escape(s: &str) -> Result<Escape, String> {
+    Escape::from_name(s).ok_or_else(|| format!("unknown escape analysis `{s}` (expected trace or go)"))
+}
 
 /// The trace a replaying command (`run`, `compare`) loads: a file, or a
 /// built-in workload with its parameters and seed.
 #[derive(clap::Args, Debug)]
 pub struct TraceArgs {
-    /// The trace to replay (.gct or .gctb). Without it, the built-in workload
-    /// named by --workload.
+    /// The trace to replay (.gct or .gctb), or a Go program (.go) to run
+    /// and record. Without it, the built-in workload named by --workload.
     pub trace: Option<PathBuf>,
+    /// For a Go program: who places each allocation site on the stack or
+    /// the heap: `trace` (gcwb's escape analysis of the recorded run) or
+    /// `go` (Go's compiler, `go build -gcflags=-m=1`; needs Go on the PATH).
+    #[arg(long, default_value = "trace", value_parser = parse_escape)]
+    pub escape: Escape,
     /// A built-in workload (see `gcwb workloads`).
     #[arg(long, default_value = "default", conflicts_with = "trace")]
     pub workload: String,
@@ -38,7 +49,7 @@ impl TraceArgs {
     /// The trace these options name.
     pub fn source(&self) -> TraceSource {
         match &self.trace {
-            Some(p) => TraceSource::File(p.clone()),
+            Some(p) => TraceSource::from_path(p, self.escape),
             None => TraceSource::Workload { name: self.workload.clone(), seed: self.seed, set: self.set.clone() },
         }
     }

@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 use workloads::builder::{BinarySink, BuildError, EventSink, TextSink};
 use workloads::file::Format;
-use workloads::generate::{self as wl, Params, WorkloadInfo};
+use workloads::generate as wl;
 use workloads::model::Event;
 use workloads::TraceError;
 
@@ -80,8 +80,13 @@ pub enum Command {
     },
     /// Write a built-in workload as a trace file, streaming.
     Gen {
-        /// Workload name (see `gcwb workloads`).
+        /// Workload name (see `gcwb workloads`), or a Go program (`PROG.go`)
+        /// to run and record.
         name: String,
+        /// For a Go program: who places each allocation site (`trace` or `go`;
+        /// see `gcwb run --help`).
+        #[arg(long, default_value = "trace", value_parser = crate::args::parse_escape)]
+        escape: workloads::golang::Escape,
         /// Output file (.gct or .gctb).
         #[arg(short, long = "out", visible_alias = "output", value_name = "FILE")]
         out: PathBuf,
@@ -171,7 +176,7 @@ pub fn main_with(cli: Cli) -> i32 {
             }
             0
         }
-        Command::Gen { name, out, seed, set } => gen(&name, seed, &set, &out),
+        Command::Gen { name, escape, out, seed, set } => gen(&name, escape, seed, &set, &out),
         Command::Stats { trace, out } => crate::stats::stats_command(&trace, out.as_deref()),
         Command::Import(a) => crate::import::import_command(&a),
         Command::Plot(a) => crate::charts::plot_command(&a),
@@ -253,8 +258,10 @@ impl Drop for TempSibling {
 
 /// `gcwb gen`: streams the workload into `output` (text or binary by
 /// extension) through a temporary file renamed at the end.
-fn gen(name: &str, seed: u64, sets: &[String], output: &Path) -> i32 {
-    let (w, params) = match engine::workload_params(name, seed, sets) {
+fn gen(name: &str, escape: workloads::golang::Escape, seed: u64, sets: &[String], output: &Path) -> i32 {
+    let go = name.ends_with(".go");
+    let workload = if go { Ok(None) } else { engine::workload_params(name, seed, sets).map(Some) };
+    let workload = match workload {
         Ok(x) => x,
         Err(msg) => {
             eprintln!("gcwb: {msg}");
@@ -276,9 +283,20 @@ fn gen(name: &str, seed: u64, sets: &[String], output: &Path) -> i32 {
         }
     };
     let t0 = Instant::now();
+    let produce = |sink: &mut dyn EventSink| -> Result<(), BuildError> {
+        match &workload {
+            Some((w, params)) => (w.generate)(params, sink),
+            None => {
+                let opts = workloads::golang::GoTraceOptions { escape, capture_output: false };
+                workloads::golang::trace_into(&[PathBuf::from(name)], &opts, sink)
+                    .map(|_| ())
+                    .map_err(|e| BuildError::Invalid(e.to_string()))
+            }
+        }
+    };
     let written = match format {
-        Format::Text => stream_into(w, &params, TextSink::new(file), TextSink::into_inner),
-        Format::Binary => stream_into(w, &params, BinarySink::new(file), BinarySink::into_inner),
+        Format::Text => stream_into(produce, TextSink::new(file), TextSink::into_inner),
+        Format::Binary => stream_into(produce, BinarySink::new(file), BinarySink::into_inner),
     };
     let result = written.and_then(|(file, events)| {
         tmp.commit(file, output).map_err(BuildError::Io)?;
@@ -297,6 +315,10 @@ fn gen(name: &str, seed: u64, sets: &[String], output: &Path) -> i32 {
             eprintln!("gcwb: {shown}: {e}");
             2
         }
+        Err(BuildError::Invalid(e)) if go => {
+            eprintln!("gcwb: {e}");
+            2
+        }
         Err(e @ BuildError::Invalid(_)) => {
             eprintln!("gcwb: {name}: the generator wrote an invalid event: {e}");
             2
@@ -304,15 +326,15 @@ fn gen(name: &str, seed: u64, sets: &[String], output: &Path) -> i32 {
     }
 }
 
-/// Runs `w`'s generator into `sink`; returns the file back and the events.
+/// Runs `produce` (a generator, or a Go program) into `sink`; returns the
+/// file back and the events.
 fn stream_into<S: EventSink>(
-    w: &WorkloadInfo,
-    params: &Params,
+    produce: impl FnOnce(&mut dyn EventSink) -> Result<(), BuildError>,
     sink: S,
     into_inner: fn(S) -> Option<File>,
 ) -> Result<(File, u64), BuildError> {
     let mut counting = Counting { inner: sink, events: 0 };
-    (w.generate)(params, &mut counting)?;
+    produce(&mut counting)?;
     let events = counting.events;
     let file = into_inner(counting.inner)
         .ok_or_else(|| BuildError::Io(io::Error::other("the generator did not end its trace")))?;

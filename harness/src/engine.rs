@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 use workloads::analysis::{PreparedTrace, Preparer};
 use workloads::builder::EventSink;
 use workloads::generate::{self as wl, Params, WorkloadInfo};
+use workloads::golang::{self, Escape, GoTraceOptions};
 use workloads::model::{Event, SourcePos};
 
 /// Where a trace comes from.
@@ -36,13 +37,26 @@ pub enum TraceSource {
     File(PathBuf),
     /// A built-in workload: its name, seed and `key=value` parameters.
     Workload { name: String, seed: u64, set: Vec<String> },
+    /// A Go program (package `main`), run and recorded as it goes, each
+    /// allocation site placed by `escape`.
+    Go { path: PathBuf, escape: Escape },
 }
 
 impl TraceSource {
+    /// A file: a Go program when it ends in `.go` (placed by `escape`),
+    /// else a trace.
+    pub fn from_path(path: &std::path::Path, escape: Escape) -> TraceSource {
+        if path.extension().is_some_and(|e| e == "go") {
+            TraceSource::Go { path: path.to_path_buf(), escape }
+        } else {
+            TraceSource::File(path.to_path_buf())
+        }
+    }
+
     /// The name results and messages use: the file as given, or the workload's name.
     pub fn name(&self) -> String {
         match self {
-            TraceSource::File(p) => p.display().to_string(),
+            TraceSource::File(p) | TraceSource::Go { path: p, .. } => p.display().to_string(),
             TraceSource::Workload { name, .. } => name.clone(),
         }
     }
@@ -133,6 +147,12 @@ pub fn prepare(source: &TraceSource, progress: bool) -> Result<Prepared, String>
             TraceSource::File(path) => workloads::file::load_into(path, &mut batcher).map_err(|e| e.to_string()),
             TraceSource::Workload { name, seed, set } => workload_params(name, *seed, set)
                 .and_then(|(w, params)| (w.generate)(&params, &mut batcher).map_err(|e| format!("{name}: {e}"))),
+            TraceSource::Go { path, escape } => {
+                let opts = GoTraceOptions { escape: *escape, capture_output: false };
+                golang::trace_into(std::slice::from_ref(path), &opts, &mut batcher)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
         };
         batcher.flush();
         drop(batcher);

@@ -159,7 +159,7 @@ impl SettingsToml {
 /// The trace replayed: a file, or a built-in workload.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TraceToml {
-    /// `file` or `workload`.
+    /// `file`, `go` or `workload`.
     pub source: String,
     /// The name the results give it (`summary.csv`'s `trace`).
     pub name: String,
@@ -174,6 +174,9 @@ pub struct TraceToml {
     /// CRC-32 (IEEE, as zlib computes it) of the file's bytes, 8 hex digits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crc32: Option<String>,
+    /// A Go program: who placed its allocation sites (`--escape`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escape: Option<String>,
     /// A workload: its name, seed, `--set` values as given, and the value
     /// of each of its parameters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -225,14 +228,18 @@ impl TraceToml {
             absolute_path: None,
             bytes: None,
             crc32: None,
+            escape: None,
             workload: None,
             seed: None,
             set: None,
             params: None,
         };
         match source {
-            TraceSource::File(path) => {
-                t.source = "file".to_string();
+            TraceSource::File(path) | TraceSource::Go { path, .. } => {
+                t.source = if matches!(source, TraceSource::Go { .. }) { "go" } else { "file" }.to_string();
+                if let TraceSource::Go { escape, .. } = source {
+                    t.escape = Some(escape.name().to_string());
+                }
                 t.path = Some(path.display().to_string());
                 t.absolute_path = fs::canonicalize(path).ok().map(|a| a.display().to_string());
                 t.bytes = digest.map(|d| d.bytes);
@@ -255,7 +262,7 @@ impl TraceToml {
     /// digest (a warning on stderr when it cannot be read).
     pub fn describe(source: &TraceSource, p: &Prepared) -> TraceToml {
         let digest = match source {
-            TraceSource::File(path) => match FileDigest::of(path) {
+            TraceSource::File(path) | TraceSource::Go { path, .. } => match FileDigest::of(path) {
                 Ok(d) => Some(d),
                 Err(e) => {
                     eprintln!("gcwb: warning: {}: cannot read it again for run.toml's checksum: {e}", path.display());

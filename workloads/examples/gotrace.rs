@@ -3,9 +3,15 @@ use std::path::PathBuf;
 use workloads::golang::{trace_into, GoTraceOptions};
 
 fn main() {
-    let paths: Vec<PathBuf> = std::env::args().skip(1).map(PathBuf::from).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut escape = workloads::golang::Escape::Trace;
+    if args.first().is_some_and(|a| a == "--escape-go") {
+        escape = workloads::golang::Escape::Go;
+        args.remove(0);
+    }
+    let paths: Vec<PathBuf> = args.iter().map(PathBuf::from).collect();
     let mut sink = workloads::sink::MemorySink::new();
-    match trace_into(&paths, &GoTraceOptions { capture_output: true, ..Default::default() }, &mut sink) {
+    match trace_into(&paths, &GoTraceOptions { capture_output: true, escape }, &mut sink) {
         Ok(s) => {
             print!("{}", s.output);
             let trace = sink.into_trace();

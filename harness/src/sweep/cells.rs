@@ -215,7 +215,9 @@ impl<'a> CellRecord<'a> {
                 None,
                 set.iter().filter_map(|s| s.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             ),
-            super::experiment::Source::File(p) => (None, Some(p.display().to_string()), BTreeMap::new()),
+            super::experiment::Source::File(p) | super::experiment::Source::Go(p, _) => {
+                (None, Some(p.display().to_string()), BTreeMap::new())
+            }
         };
         CellRecord {
             id: &c.id,

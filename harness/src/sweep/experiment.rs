@@ -58,6 +58,8 @@ pub enum Source {
     /// A trace file (relative paths resolved against the experiment file's
     /// directory).
     File(PathBuf),
+    /// A Go program (resolved likewise) and its `--escape`.
+    Go(PathBuf, workloads::golang::Escape),
 }
 
 /// One swept parameter.
@@ -97,6 +99,9 @@ struct FileSpec {
 struct WorkloadSpec {
     name: Option<Spanned<String>>,
     trace: Option<Spanned<String>>,
+    /// A Go program, and who places its allocation sites.
+    go: Option<Spanned<String>>,
+    escape: Option<Spanned<String>>,
     label: Option<Spanned<String>>,
     #[serde(default)]
     set: BTreeMap<Spanned<String>, Spanned<Value>>,
@@ -266,36 +271,73 @@ fn workloads_of(
                 scalar_text(v.get_ref()).ok_or_else(|| src.at(v, format!("set.{}: expected a number", k.get_ref())))?;
             set.push(format!("{}={text}", k.get_ref()));
         }
-        let (label, source) = match (&w.name, &w.trace) {
-            (Some(n), None) => {
-                let (info, _) =
-                    workload_params(n.get_ref(), seed, &set).map_err(|m| src.at(n, format!("workload: {m}")))?;
-                (info.name.to_string(), Source::Builtin { name: info.name, set })
+        let escape = match &w.escape {
+            Some(e) => match (&w.go, workloads::golang::Escape::from_name(e.get_ref())) {
+                (None, _) => return Err(src.at(e, "escape: only a Go program (`go = ...`) takes `escape`")),
+                (_, None) => return Err(src.at(e, "escape: expected \"trace\" or \"go\"")),
+                (_, Some(x)) => x,
+            },
+            None => workloads::golang::Escape::Trace,
+        };
+        let (label, source) = if let Some(g) = &w.go {
+            if w.name.is_some() || w.trace.is_some() {
+                return Err(src.at(g, "workload: give one of `name`, `trace` or `go`"));
             }
-            (None, Some(t)) => {
-                if let Some((k, _)) = in_file_order(&w.set).first() {
-                    return Err(src.at(*k, "set: a trace file takes no parameters (`set` is for built-in workloads)"));
-                }
-                let rel = Path::new(t.get_ref());
-                let path = if rel.is_absolute() {
-                    rel.to_path_buf()
-                } else {
-                    src.path.parent().unwrap_or(Path::new("")).join(rel)
-                };
-                if workloads::file::Format::from_path(&path).is_none() {
-                    return Err(src.at(t, "trace: expected a .gct (text) or .gctb (binary) file"));
-                }
-                if check_traces && !path.is_file() {
-                    return Err(src.at(t, format!("trace: {}: no such file", path.display())));
-                }
-                let stem = path.file_stem().map_or_else(|| "trace".to_string(), |s| s.to_string_lossy().into_owned());
-                (slug(&stem), Source::File(path))
+            if let Some((k, _)) = in_file_order(&w.set).first() {
+                return Err(src.at(*k, "set: a Go program takes no parameters (`set` is for built-in workloads)"));
             }
-            (Some(_), Some(_)) => {
-                return Err(src.at(s, "workload: give `name` (built-in) or `trace` (a file), not both"))
+            let rel = Path::new(g.get_ref());
+            let path = if rel.is_absolute() {
+                rel.to_path_buf()
+            } else {
+                src.path.parent().unwrap_or(Path::new("")).join(rel)
+            };
+            if path.extension().is_none_or(|e| e != "go") {
+                return Err(src.at(g, "go: expected a .go file"));
             }
-            (None, None) => {
-                return Err(src.at(s, "workload: expected `name` (a built-in workload) or `trace` (a file)"))
+            if check_traces && !path.is_file() {
+                return Err(src.at(g, format!("go: {}: no such file", path.display())));
+            }
+            let stem = path.file_stem().map_or_else(|| "program".to_string(), |s| s.to_string_lossy().into_owned());
+            (slug(&stem), Source::Go(path, escape))
+        } else {
+            match (&w.name, &w.trace) {
+                (Some(n), None) => {
+                    let (info, _) =
+                        workload_params(n.get_ref(), seed, &set).map_err(|m| src.at(n, format!("workload: {m}")))?;
+                    (info.name.to_string(), Source::Builtin { name: info.name, set })
+                }
+                (None, Some(t)) => {
+                    if let Some((k, _)) = in_file_order(&w.set).first() {
+                        return Err(
+                            src.at(*k, "set: a trace file takes no parameters (`set` is for built-in workloads)")
+                        );
+                    }
+                    let rel = Path::new(t.get_ref());
+                    let path = if rel.is_absolute() {
+                        rel.to_path_buf()
+                    } else {
+                        src.path.parent().unwrap_or(Path::new("")).join(rel)
+                    };
+                    if workloads::file::Format::from_path(&path).is_none() {
+                        return Err(src.at(t, "trace: expected a .gct (text) or .gctb (binary) file"));
+                    }
+                    if check_traces && !path.is_file() {
+                        return Err(src.at(t, format!("trace: {}: no such file", path.display())));
+                    }
+                    let stem =
+                        path.file_stem().map_or_else(|| "trace".to_string(), |s| s.to_string_lossy().into_owned());
+                    (slug(&stem), Source::File(path))
+                }
+                (Some(_), Some(_)) => {
+                    return Err(src.at(s, "workload: give `name` (built-in) or `trace` (a file), not both"))
+                }
+                (None, None) => {
+                    return Err(src.at(
+                        s,
+                        "workload: expected `name` (a built-in workload), `trace` (a file) or `go` (a Go program)",
+                    ))
+                }
             }
         };
         let label = match &w.label {
@@ -382,11 +424,11 @@ fn check_workload_param(
     };
     for w in workloads {
         match &w.source {
-            Source::File(_) => {
+            Source::File(_) | Source::Go(..) => {
                 return Err(src.at(
                     k,
                     format!(
-                        "sweep.{name}: not a run setting, and workload `{}` is a trace file, which takes no parameters (expected one of: {})",
+                        "sweep.{name}: not a run setting, and workload `{}` is a trace file or Go program, which takes no parameters (expected one of: {})",
                         w.label,
                         settings::names().join(", ")
                     ),

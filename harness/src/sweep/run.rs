@@ -56,7 +56,9 @@ pub fn run_cells(e: &Experiment, cells: &[&Cell], store: &Store, quiet: bool) ->
         let loaded = traces.get(c.trace_key(e), || load(e, c))?;
         let source = source(e, c);
         let digest = match &source {
-            TraceSource::File(path) => *digests.entry(path.clone()).or_insert_with(|| FileDigest::of(path).ok()),
+            TraceSource::File(path) | TraceSource::Go { path, .. } => {
+                *digests.entry(path.clone()).or_insert_with(|| FileDigest::of(path).ok())
+            }
             TraceSource::Workload { .. } => None,
         };
         let settings = settings::parse(&c.settings(e)).map_err(|m| format!("{}: {m}", c.id))?;
@@ -162,6 +164,7 @@ fn source(e: &Experiment, c: &Cell) -> TraceSource {
             set: set.iter().cloned().chain(c.workload_sets(e)).collect(),
         },
         Source::File(path) => TraceSource::File(path.clone()),
+        Source::Go(path, escape) => TraceSource::Go { path: path.clone(), escape: *escape },
     }
 }
 

@@ -97,7 +97,10 @@ pub fn trace_into(paths: &[PathBuf], opts: &GoTraceOptions, sink: &mut dyn Event
     let placement: Box<dyn Fn(interp::SiteKind, ast::Pos) -> Placement> = match opts.escape {
         Escape::Trace => Box::new(|_, _| Placement::Auto),
         Escape::Go => {
-            return Err(GoError::new(GoErrorKind::Toolchain, "", "--escape go is not available yet"));
+            let decisions = goescape::run_go_escape(paths)?;
+            let files: Vec<String> = pkg.files.iter().map(|f| base_name(&f.name)).collect();
+            let table = GoPlacements::new(decisions);
+            Box::new(move |kind, pos| table.placement(&files[pos.file as usize], kind, pos))
         }
     };
     let run_opts = interp::Options {
@@ -107,4 +110,60 @@ pub fn trace_into(paths: &[PathBuf], opts: &GoTraceOptions, sink: &mut dyn Event
     };
     let (_, summary) = interp::run(pkg, info, run_opts, sink)?;
     Ok(summary)
+}
+
+/// A path's last component (Go's `-m` output names files by base name).
+fn base_name(path: &str) -> String {
+    std::path::Path::new(path).file_name().map_or_else(|| path.to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Go's decisions by position, as `--escape go` places sites.
+///
+/// A site is matched to Go's line at the same `file:line:col`: `escapes to
+/// heap` is the heap, `does not escape` the stack; a variable is on the
+/// heap when Go printed `moved to heap: x` at its declaration, else on the
+/// stack. Go prints an interface conversion at a neighbouring position
+/// (the previous argument, or the call's `(`), so a boxing site with no
+/// line of its own takes the first verdict Go printed on its line. A site
+/// Go printed nothing for is on the heap, where Go's runtime puts
+/// everything its compiler did not place (`append` growth, `make(chan)`).
+struct GoPlacements {
+    at: std::collections::HashMap<(String, u32, u32), goescape::Verdict>,
+    by_line: std::collections::HashMap<(String, u32), goescape::Verdict>,
+}
+
+impl GoPlacements {
+    fn new(decisions: Vec<goescape::GoDecision>) -> GoPlacements {
+        use goescape::Verdict;
+        let mut at = std::collections::HashMap::new();
+        let mut by_line = std::collections::HashMap::new();
+        for d in decisions {
+            if !matches!(d.verdict, Verdict::Escapes | Verdict::DoesNotEscape | Verdict::MovedToHeap) {
+                continue;
+            }
+            let file = base_name(&d.file);
+            at.entry((file.clone(), d.line, d.col)).or_insert(d.verdict);
+            if d.verdict != Verdict::MovedToHeap {
+                by_line.entry((file, d.line)).or_insert(d.verdict);
+            }
+        }
+        GoPlacements { at, by_line }
+    }
+
+    fn placement(&self, file: &str, kind: interp::SiteKind, pos: ast::Pos) -> Placement {
+        use goescape::Verdict;
+        let exact = self.at.get(&(file.to_string(), pos.line, pos.col)).copied();
+        let verdict = match (kind, exact) {
+            (interp::SiteKind::Var, v) => v,
+            (_, Some(v)) => Some(v),
+            (interp::SiteKind::Iface, None) => self.by_line.get(&(file.to_string(), pos.line)).copied(),
+            (_, None) => None,
+        };
+        match (kind, verdict) {
+            (_, Some(Verdict::Escapes | Verdict::MovedToHeap)) => Placement::Heap,
+            (_, Some(Verdict::DoesNotEscape)) => Placement::Stack,
+            (interp::SiteKind::Var, _) => Placement::Stack,
+            _ => Placement::Heap,
+        }
+    }
 }

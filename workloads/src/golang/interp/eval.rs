@@ -119,6 +119,8 @@ pub(super) struct Shared {
 }
 
 const FLUSH_OPS: usize = 8192;
+/// `tmpStringBufSize` (runtime/string.go).
+const TMP_BUF_BYTES: u64 = 32;
 /// `work` is recorded once this many nanoseconds have accumulated.
 const WORK_QUANTUM_NS: u64 = 100;
 
@@ -382,6 +384,14 @@ impl G<'_> {
         let placement = match kind {
             Some((k, pos)) => (self.sh.opts.placement)(k, pos),
             None => Placement::Heap,
+        };
+        // A string built in a stack buffer: Go's `tmpBuf` holds at most 32
+        // bytes (runtime/string.go); a longer result is on the heap.
+        let placement = match kind {
+            Some((SiteKind::Concat | SiteKind::Conv, _)) if placement == Placement::Stack && size > TMP_BUF_BYTES => {
+                Placement::Heap
+            }
+            _ => placement,
         };
         let block = size > 0;
         if block {

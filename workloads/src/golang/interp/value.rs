@@ -146,11 +146,15 @@ pub struct ChanState {
     /// Buffered values with the buffer index each occupies.
     pub queue: VecDeque<(usize, Vec<Value>)>,
     pub sendx: usize,
-    /// An unbuffered send waiting for its receiver: the value (held in the
+    /// An unbuffered send not yet received: the value (held in the
     /// `hchan`'s handoff slots in the trace).
     pub handoff: Option<Vec<Value>>,
-    /// The value was taken by a receiver.
-    pub taken: bool,
+    /// Unbuffered sends made and received so far (a sender waits until its
+    /// own is received).
+    pub sent: u64,
+    pub received: u64,
+    /// Receivers blocked waiting for a send.
+    pub receivers: u32,
     pub closed: bool,
     /// Goroutines blocked on it.
     pub waiters: Vec<u32>,

@@ -696,7 +696,9 @@ impl G<'_> {
             self.wake_chan(&mut st);
             return Ok(());
         }
-        // Unbuffered: wait for the handoff slots, fill them, wait for a receiver.
+        // Unbuffered: wait for the handoff slots and fill them. A receiver
+        // already waiting takes the value and the sender goes on, as Go's
+        // `send` to a parked receiver does; else the sender waits for one.
         loop {
             let st = c.state.borrow();
             if st.closed {
@@ -714,23 +716,20 @@ impl G<'_> {
         if c.elem_words > 0 {
             self.write_place(&mut fr_dummy, &p, el_ty, v);
         }
-        {
+        let (mine, receiver_waiting) = {
             let mut st = c.state.borrow_mut();
             st.handoff = Some(vals);
-            st.taken = false;
+            st.sent += 1;
             self.wake_chan(&mut st);
+            (st.sent, st.receivers > 0)
+        };
+        if receiver_waiting {
+            return Ok(());
         }
-        loop {
-            if c.state.borrow().taken {
-                break;
-            }
+        while c.state.borrow().received < mine {
             c.state.borrow_mut().waiters.push(self.id);
             self.block();
         }
-        let mut st = c.state.borrow_mut();
-        st.handoff = None;
-        st.taken = false;
-        self.wake_chan(&mut st);
         Ok(())
     }
 
@@ -776,21 +775,26 @@ impl G<'_> {
         }
         loop {
             let st = c.state.borrow();
-            if st.handoff.is_some() && !st.taken {
+            if st.handoff.is_some() {
                 break;
             }
             if st.closed {
                 return Ok(None);
             }
             drop(st);
-            c.state.borrow_mut().waiters.push(self.id);
+            {
+                let mut st = c.state.borrow_mut();
+                st.waiters.push(self.id);
+                st.receivers += 1;
+            }
             self.block();
+            c.state.borrow_mut().receivers -= 1;
         }
         let p = self.chan_slot(c, ch.srcs.first(), None);
         let mut out = self.read_place(&fr_dummy, &p, el_ty);
         let mut st = c.state.borrow_mut();
-        out.vals = st.handoff.clone().unwrap_or_default().into();
-        st.taken = true;
+        out.vals = st.handoff.take().unwrap_or_default().into();
+        st.received = st.sent;
         self.wake_chan(&mut st);
         Ok(Some(out))
     }
