@@ -627,7 +627,7 @@ impl<'p> Checker<'p> {
             }
             TypeExpr::Func(ft) => {
                 let s = self.sig(ft)?;
-                self.info.types.intern(Type::Func(s))
+                self.info.types.intern(Type::Func(s.into()))
             }
             TypeExpr::Struct(fields) => {
                 let mut fs = Vec::new();
@@ -635,7 +635,7 @@ impl<'p> Checker<'p> {
                     let t = self.type_expr(&f.ty)?;
                     fs.push((f.name.name.clone(), t, f.embedded));
                 }
-                self.info.types.intern(Type::Struct(fs))
+                self.info.types.intern(Type::Struct(fs.into()))
             }
             TypeExpr::Interface(ms) => {
                 let mut out = Vec::new();
@@ -644,7 +644,7 @@ impl<'p> Checker<'p> {
                     out.push((m.name.name.clone(), s));
                 }
                 out.sort_by(|a, b| a.0.cmp(&b.0));
-                self.info.types.intern(Type::Interface(out))
+                self.info.types.intern(Type::Interface(out.into()))
             }
         })
     }
@@ -697,7 +697,7 @@ impl<'p> Checker<'p> {
         if vs.values.len() == 1 && vs.names.len() > 1 {
             let t = self.expr(&vs.values[0], None)?;
             match self.info.types.get(t).clone() {
-                Type::Tuple(ts) if ts.len() == vs.names.len() => types = ts,
+                Type::Tuple(ts) if ts.len() == vs.names.len() => types = ts.to_vec(),
                 _ => return Err(self.err(vs.values[0].pos, "assignment mismatch")),
             }
             if self.is_comma_ok(&vs.values[0]) {
@@ -791,7 +791,7 @@ impl<'p> Checker<'p> {
 
     fn check_implements(&self, pos: Pos, t: TypeId, iface: TypeId) -> CResult<()> {
         let Type::Interface(ms) = self.info.types.under(iface) else { return Ok(()) };
-        for (name, _) in ms {
+        for (name, _) in ms.iter() {
             if self.method_of(t, name).is_none() {
                 return Err(self.err(
                     pos,
@@ -901,7 +901,7 @@ impl<'p> Checker<'p> {
 
     fn func_lit(&mut self, e: &Expr, sig: &FuncType, body: &Block) -> CResult<TypeId> {
         let s = self.sig(sig)?;
-        let ty = self.info.types.intern(Type::Func(s.clone()));
+        let ty = self.info.types.intern(Type::Func(s.clone().into()));
         let id = FuncId(self.info.funcs.len() as u32);
         let outer = self.func_stack.last().copied();
         let name = match outer {
@@ -1214,12 +1214,12 @@ impl<'p> Checker<'p> {
             let t = self.expr(&rhs[0], None)?;
             if n == 2 && self.comma_ok_capable(&rhs[0]) {
                 let t = self.ty_of(&rhs[0]);
-                let tuple = self.info.types.intern(Type::Tuple(vec![t, known::BOOL]));
+                let tuple = self.info.types.intern(Type::Tuple(vec![t, known::BOOL].into()));
                 self.set_type(&rhs[0], tuple);
                 return Ok(vec![t, known::BOOL]);
             }
             return match self.info.types.get(t).clone() {
-                Type::Tuple(ts) if ts.len() == n => Ok(ts),
+                Type::Tuple(ts) if ts.len() == n => Ok(ts.to_vec()),
                 _ => Err(self.err(pos, format!("assignment mismatch: {n} variables but 1 value"))),
             };
         }
@@ -1352,7 +1352,7 @@ impl<'p> Checker<'p> {
                     Ref::Nil => known::UNTYPED_NIL,
                     Ref::Func(f) => {
                         let sig = self.info.funcs[f.0 as usize].sig.clone();
-                        self.info.types.intern(Type::Func(sig))
+                        self.info.types.intern(Type::Func(sig.into()))
                     }
                     _ => known::VOID,
                 };
@@ -1640,12 +1640,12 @@ impl<'p> Checker<'p> {
                 self.mark_addr_taken(x);
             }
             self.info.refs[idx] = Some(Ref::SyncMethod(st, sel.name.clone()));
-            return Ok(self.info.types.intern(Type::Func(sig)));
+            return Ok(self.info.types.intern(Type::Func(sig.into())));
         }
         if let Type::Interface(ms) = self.info.types.under(xt).clone() {
             if let Some((_, sig)) = ms.iter().find(|m| m.0 == sel.name) {
                 self.info.refs[idx] = Some(Ref::IfaceMethod(sel.name.clone()));
-                return Ok(self.info.types.intern(Type::Func(sig.clone())));
+                return Ok(self.info.types.intern(Type::Func(sig.clone().into())));
             }
         }
         if let Some((f, recv_ptr)) = self.method_of(base, &sel.name) {
@@ -1654,7 +1654,7 @@ impl<'p> Checker<'p> {
             }
             self.info.refs[idx] = Some(Ref::Method { func: f, recv_ptr, x_ptr: through_ptr });
             let sig = self.info.funcs[f.0 as usize].sig.clone();
-            return Ok(self.info.types.intern(Type::Func(sig)));
+            return Ok(self.info.types.intern(Type::Func(sig.into())));
         }
         Err(self.err(
             sel.pos,
@@ -1891,7 +1891,7 @@ impl<'p> Checker<'p> {
                         "results with more than one pointer word in all (a gcwb `ret` copies one)",
                     ));
                 }
-                self.info.types.intern(Type::Tuple(sig.results.clone()))
+                self.info.types.intern(Type::Tuple(sig.results.clone().into()))
             }
         })
     }

@@ -157,13 +157,13 @@ pub enum Type {
     Array(u64, TypeId),
     Map(TypeId, TypeId),
     Chan(TypeId),
-    Func(Sig),
+    Func(std::rc::Rc<Sig>),
     /// Fields: name, type, embedded.
-    Struct(Vec<(String, TypeId, bool)>),
+    Struct(std::rc::Rc<[(String, TypeId, bool)]>),
     /// Methods, sorted by name.
-    Interface(Vec<(String, Sig)>),
+    Interface(std::rc::Rc<[(String, Sig)]>),
     /// The results of a multi-valued call.
-    Tuple(Vec<TypeId>),
+    Tuple(std::rc::Rc<[TypeId]>),
     /// `sync.WaitGroup`, `sync.Mutex`: opaque, pointer-free values.
     Sync(SyncType),
 }
@@ -265,11 +265,11 @@ impl TypeTable {
         for b in BASICS {
             t.intern(Type::Basic(b));
         }
-        assert_eq!(t.intern(Type::Interface(Vec::new())), known::ANY);
+        assert_eq!(t.intern(Type::Interface(Vec::new().into())), known::ANY);
         assert_eq!(t.intern(Type::Slice(known::UINT8)), known::BYTES);
         assert_eq!(t.intern(Type::Sync(SyncType::WaitGroup)), known::WAIT_GROUP);
         assert_eq!(t.intern(Type::Sync(SyncType::Mutex)), known::MUTEX);
-        assert_eq!(t.intern(Type::Tuple(Vec::new())), known::VOID);
+        assert_eq!(t.intern(Type::Tuple(Vec::new().into())), known::VOID);
         t
     }
 
@@ -288,7 +288,7 @@ impl TypeTable {
 
     /// A new defined type `name` whose underlying type is set later.
     pub fn declare_named(&mut self, name: &str, scope: u32) -> TypeId {
-        self.intern(Type::Named { name: name.to_string(), scope, underlying: None })
+        self.intern(Type::Named { name: name.into(), scope, underlying: None })
     }
 
     /// Sets a named type's underlying type (resolved to the non-named one).
@@ -369,7 +369,7 @@ impl TypeTable {
     pub fn name(&self, id: TypeId) -> String {
         match self.get(id) {
             Type::Basic(b) => b.name().to_string(),
-            Type::Named { name, .. } => name.clone(),
+            Type::Named { name, .. } => name.to_string(),
             Type::Pointer(e) => format!("*{}", self.name(*e)),
             Type::Slice(e) => format!("[]{}", self.name(*e)),
             Type::Array(n, e) => format!("[{n}]{}", self.name(*e)),
@@ -436,7 +436,8 @@ impl TypeTable {
             Type::Sync(SyncType::Mutex) => Layout { align: 4, ..scalar(8, false) },
             Type::Named { .. } => scalar(8, false),
             Type::Tuple(ts) => {
-                let st = self.intern(Type::Struct(ts.iter().map(|t| (String::new(), *t, false)).collect()));
+                let fields: Vec<(String, TypeId, bool)> = ts.iter().map(|t| (String::new(), *t, false)).collect();
+                let st = self.intern(Type::Struct(fields.into()));
                 self.compute_layout(st)
             }
             Type::Array(n, e) => {
@@ -462,7 +463,7 @@ impl TypeTable {
                 let mut l = Layout { align: 1, ..Layout::default() };
                 let mut offset = 0u64;
                 let mut parts = Vec::new();
-                for (_, ft, _) in &fields {
+                for (_, ft, _) in fields.iter() {
                     let fl = self.layout(*ft);
                     offset = offset.div_ceil(fl.align) * fl.align;
                     l.field_leaf.push(l.leaves);
@@ -507,12 +508,15 @@ mod tests {
         let mut t = TypeTable::new();
         let node = t.declare_named("Node", 0);
         let pn = t.pointer(node);
-        let st = t.intern(Type::Struct(vec![
-            ("left".into(), pn, false),
-            ("n".into(), known::INT32, false),
-            ("right".into(), pn, false),
-            ("s".into(), known::STRING, false),
-        ]));
+        let st = t.intern(Type::Struct(
+            vec![
+                ("left".into(), pn, false),
+                ("n".into(), known::INT32, false),
+                ("right".into(), pn, false),
+                ("s".into(), known::STRING, false),
+            ]
+            .into(),
+        ));
         t.set_underlying(node, st);
         let l = t.layout(node);
         assert_eq!((l.size, l.align, l.leaves, l.ptr_words), (40, 8, 4, 3));

@@ -116,6 +116,11 @@ pub(super) struct Shared {
     pending_work: Cell<u64>,
     /// The struct type of each closure's captured variables.
     closure_types: RefCell<HashMap<FuncId, TypeId>>,
+    /// Per function, the variables its frame starts zeroed (results and
+    /// locals; parameters get their arguments).
+    zeroed: Vec<Vec<VarId>>,
+    /// Zero values by type (types holding a `sync` value are made fresh).
+    zeros: RefCell<HashMap<TypeId, Rc<[Value]>>>,
 }
 
 const FLUSH_OPS: usize = 8192;
@@ -160,7 +165,20 @@ impl Shared {
                 }
             }
         }
+        let mut zeroed = vec![Vec::new(); info.funcs.len()];
+        for (f, fi) in info.funcs.iter().enumerate() {
+            zeroed[f].extend(fi.results.iter().copied());
+        }
+        for (i, v) in info.vars.iter().enumerate() {
+            if let (Some(f), VarKind::Local) = (v.func, v.kind) {
+                if !v.boxed {
+                    zeroed[f.0 as usize].push(VarId(i as u32));
+                }
+            }
+        }
         Shared {
+            zeroed,
+            zeros: RefCell::new(HashMap::new()),
             pkg,
             info,
             types: RefCell::new(types),
@@ -327,7 +345,20 @@ impl G<'_> {
     }
 
     fn zero(&self, ty: TypeId) -> Vec<Value> {
-        zero_leaves(&mut self.sh.types.borrow_mut(), ty)
+        self.zero_rc(ty).to_vec()
+    }
+
+    /// The zero value of `ty` (shared unless it holds a `sync` value, whose
+    /// state each zero value must own).
+    fn zero_rc(&self, ty: TypeId) -> Rc<[Value]> {
+        if let Some(z) = self.sh.zeros.borrow().get(&ty) {
+            return z.clone();
+        }
+        let z: Rc<[Value]> = zero_leaves(&mut self.sh.types.borrow_mut(), ty).into();
+        if !z.iter().any(|v| matches!(v, Value::Sync(_))) {
+            self.sh.zeros.borrow_mut().insert(ty, z.clone());
+        }
+        z
     }
 
     // ---- the trace ----
@@ -379,8 +410,7 @@ impl G<'_> {
 
     fn alloc(&self, dst: Loc, ty: TypeId, size: u64, cause: Cause, kind: Option<(SiteKind, Pos)>) -> Rc<Obj> {
         let layout = self.layout(ty);
-        let mut cells = vec![Value::Nil; layout.leaves as usize];
-        fill_zero(&mut self.sh.types.borrow_mut(), ty, &mut cells);
+        let cells = self.zero(ty);
         let placement = match kind {
             Some((k, pos)) => (self.sh.opts.placement)(k, pos),
             None => Placement::Heap,
@@ -462,22 +492,16 @@ impl G<'_> {
                 }
             }
         }
-        let mut zeroed: Vec<VarId> = fi.results.clone();
-        for (i, var) in sh.info.vars.iter().enumerate() {
-            if var.func == Some(f) && var.kind == VarKind::Local && !var.boxed {
-                zeroed.push(VarId(i as u32));
-            }
-        }
-        for v in zeroed {
+        let zeroed = &sh.zeroed[f.0 as usize];
+        for &v in zeroed {
             let var = &sh.info.vars[v.0 as usize];
             if var.boxed {
                 let obj = self.box_var(v)?;
                 frame.regs[sh.var_reg[v.0 as usize] as usize] = Value::Ptr(Ref { obj, cell: 0 });
             } else {
                 let base = sh.var_reg[v.0 as usize] as usize;
-                for (i, val) in self.zero(var.ty).into_iter().enumerate() {
-                    frame.regs[base + i] = val;
-                }
+                let zero = self.zero_rc(var.ty);
+                frame.regs[base..base + zero.len()].clone_from_slice(&zero);
             }
         }
         Ok(frame)

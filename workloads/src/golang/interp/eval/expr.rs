@@ -517,7 +517,7 @@ impl G<'_> {
             let t = if c.by_ref { self.sh.types.borrow_mut().pointer(vt) } else { vt };
             fields.push((self.sh.info.vars[c.var.0 as usize].name.clone(), t, false));
         }
-        let t = self.sh.types.borrow_mut().intern(Type::Struct(fields));
+        let t = self.sh.types.borrow_mut().intern(Type::Struct(fields.into()));
         self.sh.closure_types.borrow_mut().insert(f, t);
         t
     }

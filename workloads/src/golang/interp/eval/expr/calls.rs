@@ -614,7 +614,7 @@ impl G<'_> {
                 let buf = self.array_type(cap as u64, el);
                 vec![("hdr".to_string(), pad(self, HCHAN_BYTES), false), ("buf".to_string(), buf, false)]
             };
-            let t = self.sh.types.borrow_mut().intern(Type::Struct(fields));
+            let t = self.sh.types.borrow_mut().intern(Type::Struct(fields.into()));
             let size = self.layout(t).size;
             (self.alloc(dst.clone(), t, size, Cause::MakeChan, site), None)
         } else {
@@ -625,7 +625,7 @@ impl G<'_> {
                 .sh
                 .types
                 .borrow_mut()
-                .intern(Type::Struct(vec![("buf".to_string(), pa, false), ("hdr".to_string(), hdr, false)]));
+                .intern(Type::Struct(vec![("buf".to_string(), pa, false), ("hdr".to_string(), hdr, false)].into()));
             let h = self.alloc(dst.clone(), t, HCHAN_BYTES, Cause::MakeChan, site);
             let size = self.layout(arr).size;
             let b = self.alloc(dst.clone().slot(0), arr, size, Cause::MakeChan, None);
@@ -820,7 +820,7 @@ impl G<'_> {
             ("buckets".to_string(), known::UNTYPED_NIL, false),
             ("oldbuckets".to_string(), known::UNTYPED_NIL, false),
             ("hdr".to_string(), hdr, false),
-        ]));
+        ].into()));
         let hmap = self.alloc(dst.clone(), ht, HMAP_BYTES, Cause::MakeMap, site);
         let m = Rc::new(MapObj { hmap, state: RefCell::new(MapState::default()) });
         if hint > 8 {
@@ -871,7 +871,7 @@ impl G<'_> {
     }
 
     pub(in crate::golang::interp::eval) fn entry_type(&self, k: TypeId, v: TypeId) -> TypeId {
-        self.sh.types.borrow_mut().intern(Type::Struct(vec![("k".into(), k, false), ("v".into(), v, false)]))
+        self.sh.types.borrow_mut().intern(Type::Struct(vec![("k".into(), k, false), ("v".into(), v, false)].into()))
     }
 
     fn map_types(&self, t: TypeId) -> (TypeId, TypeId) {
