@@ -763,6 +763,17 @@ impl<'p> Checker<'p> {
                 self.add_temp(e.id, 1, true);
                 return Ok(());
             }
+            if !self.untyped_fits(t, target) {
+                return Err(self.err(
+                    e.pos,
+                    format!(
+                        "cannot use {} (constant of type {}) as {} value",
+                        self.const_text(e),
+                        self.info.types.name(t),
+                        self.info.types.name(target)
+                    ),
+                ));
+            }
             return self.convert_untyped(e, target);
         }
         if target_iface && !self.info.types.is_interface(t) {
@@ -777,6 +788,28 @@ impl<'p> Checker<'p> {
             e.pos,
             format!("cannot use value of type {} as {} value", self.info.types.name(t), self.info.types.name(target)),
         ))
+    }
+
+    /// Can an untyped constant of kind `t` become a `target`?
+    fn untyped_fits(&self, t: TypeId, target: TypeId) -> bool {
+        let Some(b) = self.info.types.basic(target) else { return false };
+        match t {
+            known::UNTYPED_STRING => matches!(b, Basic::String),
+            known::UNTYPED_BOOL => matches!(b, Basic::Bool),
+            known::UNTYPED_INT | known::UNTYPED_RUNE | known::UNTYPED_FLOAT => b.is_integer() || b.is_float(),
+            _ => true,
+        }
+    }
+
+    /// A constant as Go prints it in messages.
+    fn const_text(&self, e: &Expr) -> String {
+        match &self.info.consts[e.id.0 as usize] {
+            Some(Const::Int(n)) => n.to_string(),
+            Some(Const::Float(f)) => f.to_string(),
+            Some(Const::Str(s)) => format!("{s:?}"),
+            Some(Const::Bool(b)) => b.to_string(),
+            None => "value".to_string(),
+        }
     }
 
     /// Assignable without conversion: identical, or one side unnamed with

@@ -119,6 +119,8 @@ pub(super) struct Shared {
     /// Per function, the variables its frame starts zeroed (results and
     /// locals; parameters get their arguments).
     zeroed: Vec<Vec<VarId>>,
+    /// Where each blocked goroutine waits.
+    pub blocked_at: RefCell<HashMap<u32, Pos>>,
     /// Zero values by type (types holding a `sync` value are made fresh).
     zeros: RefCell<HashMap<TypeId, Rc<[Value]>>>,
 }
@@ -179,6 +181,7 @@ impl Shared {
         Shared {
             zeroed,
             zeros: RefCell::new(HashMap::new()),
+            blocked_at: RefCell::new(HashMap::new()),
             pkg,
             info,
             types: RefCell::new(types),
@@ -325,7 +328,7 @@ impl G<'_> {
     }
 
     fn panic(&self, pos: Pos, msg: impl std::fmt::Display) -> GoError {
-        self.err(pos, GoErrorKind::Runtime, format!("panic: {msg} [recovered: no; goroutine {}]", self.id))
+        self.err(pos, GoErrorKind::Runtime, format!("panic: {msg} (goroutine {})", self.id))
     }
 
     fn unsupported(&self, pos: Pos, what: impl std::fmt::Display) -> GoError {
@@ -401,6 +404,13 @@ impl G<'_> {
     fn block(&self) {
         self.flush_work();
         self.y.suspend(Yield::Block);
+    }
+
+    /// Blocks at `pos` (kept, so a deadlock can say where each goroutine waits).
+    fn block_at(&self, pos: Pos) {
+        self.sh.blocked_at.borrow_mut().insert(self.id, pos);
+        self.block();
+        self.sh.blocked_at.borrow_mut().remove(&self.id);
     }
 
     fn wake(&self, waiters: &RefCell<Vec<u32>>) {

@@ -132,7 +132,9 @@ pub fn run<S: EventSink>(pkg: Rc<Package>, info: Info, opts: Options, sink: S) -
     loop {
         let Some(g) = sched.next.take().or_else(|| sched.runq.pop_front()) else {
             flush(&shared, &mut builder)?;
-            return Err(GoError::new(GoErrorKind::Runtime, "", "fatal error: all goroutines are asleep - deadlock!"));
+            let at = shared.blocked_at.borrow().get(&GoroutineId::MAIN.0).map(|&p| shared.pkg.pos_text(p));
+            let msg = "fatal error: all goroutines are asleep - deadlock! (goroutine 1 waits here)";
+            return Err(GoError::new(GoErrorKind::Runtime, at.unwrap_or_default(), msg));
         };
         shared.set_current(g);
         let co = sched.coroutines.get_mut(&g).expect("a runnable goroutine exists");

@@ -62,14 +62,16 @@ impl G<'_> {
             ExprKind::Composite { elts, .. } => self.composite(fr, e, self.ty(e), elts, None),
             ExprKind::FuncLit { .. } => self.closure(fr, e),
             ExprKind::Selector { x, sel } => match self.sh.info.refs[e.id.0 as usize].clone() {
-                Some(NameRef::Field { .. }) => {
-                    if let Ok(p) = self.place(fr, e) {
+                Some(NameRef::Field { leaf, through_ptr }) => {
+                    let addressable = matches!(
+                        x.kind,
+                        ExprKind::Ident(_) | ExprKind::Selector { .. } | ExprKind::Index { .. } | ExprKind::Deref(_)
+                    );
+                    if through_ptr || addressable {
+                        let p = self.place(fr, e)?;
                         return Ok(self.read_place(fr, &p, self.ty(e)));
                     }
                     // A field of a value that is not addressable (a call's result).
-                    let Some(NameRef::Field { leaf, .. }) = self.sh.info.refs[e.id.0 as usize].clone() else {
-                        unreachable!()
-                    };
                     let v = self.eval(fr, x)?;
                     let l = self.layout(self.ty(e));
                     let vals = v.vals[leaf as usize..(leaf + l.leaves) as usize].iter().cloned().collect();

@@ -448,13 +448,13 @@ impl G<'_> {
             "Wait" => {
                 while *s.count.borrow() > 0 {
                     s.waiters.borrow_mut().push(self.id);
-                    self.block();
+                    self.block_at(pos);
                 }
             }
             "Lock" => {
                 while *s.count.borrow() > 0 {
                     s.waiters.borrow_mut().push(self.id);
-                    self.block();
+                    self.block_at(pos);
                 }
                 *s.count.borrow_mut() = 1;
             }
@@ -668,7 +668,7 @@ impl G<'_> {
 
     pub(in crate::golang::interp::eval) fn send(&self, pos: Pos, ch: &Operand, v: Operand) -> R<()> {
         let Value::Chan(c) = &ch.vals[0] else {
-            self.block();
+            self.block_at(pos);
             return Err(self.err(pos, GoErrorKind::Runtime, "send on a nil channel blocks forever"));
         };
         let el_ty = self.chan_elem(ch);
@@ -684,7 +684,7 @@ impl G<'_> {
                 }
                 drop(st);
                 c.state.borrow_mut().waiters.push(self.id);
-                self.block();
+                self.block_at(pos);
             }
             let idx = c.state.borrow().sendx;
             let p = self.chan_slot(c, ch.srcs.first(), Some(idx));
@@ -709,7 +709,7 @@ impl G<'_> {
             }
             drop(st);
             c.state.borrow_mut().waiters.push(self.id);
-            self.block();
+            self.block_at(pos);
         }
         let p = self.chan_slot(c, ch.srcs.first(), None);
         let vals = v.vals.to_vec();
@@ -728,7 +728,7 @@ impl G<'_> {
         }
         while c.state.borrow().received < mine {
             c.state.borrow_mut().waiters.push(self.id);
-            self.block();
+            self.block_at(pos);
         }
         Ok(())
     }
@@ -748,7 +748,7 @@ impl G<'_> {
     /// Receives from a channel: `None` when it is closed and drained.
     pub(in crate::golang::interp::eval) fn recv(&self, pos: Pos, ch: &Operand) -> R<Option<Operand>> {
         let Value::Chan(c) = &ch.vals[0] else {
-            self.block();
+            self.block_at(pos);
             return Err(self.err(pos, GoErrorKind::Runtime, "receive from a nil channel blocks forever"));
         };
         let el_ty = self.chan_elem(ch);
@@ -764,7 +764,7 @@ impl G<'_> {
                 }
                 drop(st);
                 c.state.borrow_mut().waiters.push(self.id);
-                self.block();
+                self.block_at(pos);
             }
             let (idx, _) = c.state.borrow_mut().queue.pop_front().expect("not empty");
             let p = self.chan_slot(c, ch.srcs.first(), Some(idx));
@@ -787,7 +787,7 @@ impl G<'_> {
                 st.waiters.push(self.id);
                 st.receivers += 1;
             }
-            self.block();
+            self.block_at(pos);
             c.state.borrow_mut().receivers -= 1;
         }
         let p = self.chan_slot(c, ch.srcs.first(), None);
@@ -816,11 +816,14 @@ impl G<'_> {
         let Type::Map(k, v) = self.under(t) else { unreachable!("a map") };
         let dst = self.temp_loc(e);
         let hdr = self.array_type(4, known::UINTPTR);
-        let ht = self.sh.types.borrow_mut().intern(Type::Struct(vec![
-            ("buckets".to_string(), known::UNTYPED_NIL, false),
-            ("oldbuckets".to_string(), known::UNTYPED_NIL, false),
-            ("hdr".to_string(), hdr, false),
-        ].into()));
+        let ht = self.sh.types.borrow_mut().intern(Type::Struct(
+            vec![
+                ("buckets".to_string(), known::UNTYPED_NIL, false),
+                ("oldbuckets".to_string(), known::UNTYPED_NIL, false),
+                ("hdr".to_string(), hdr, false),
+            ]
+            .into(),
+        ));
         let hmap = self.alloc(dst.clone(), ht, HMAP_BYTES, Cause::MakeMap, site);
         let m = Rc::new(MapObj { hmap, state: RefCell::new(MapState::default()) });
         if hint > 8 {
