@@ -170,6 +170,10 @@ pub struct FuncInfo {
     pub regs: u32,
     /// Trace locals its frame needs (see the module comment).
     pub tlocals: u32,
+    /// Its frame's size in bytes: return address and frame pointer, every
+    /// variable held in the frame at its Go size (a boxed one: its pointer),
+    /// and the temporaries.
+    pub frame_bytes: u64,
     /// Where the body is: (file index, declaration index) for a
     /// declaration; `None` for a literal (found by its expression).
     pub decl: Option<(usize, usize)>,
@@ -198,6 +202,7 @@ impl FuncInfo {
             outer: None,
             regs: 0,
             tlocals: 0,
+            frame_bytes: 0,
             decl: None,
             lit: None,
             lit_body: None,
@@ -346,6 +351,14 @@ fn universe() -> HashMap<String, Entity> {
 
 /// Go's limit on variables captured by value (cmd/compile/internal/escape).
 const MAX_CAPTURE_BY_VALUE_BYTES: u64 = 128;
+
+/// The largest declared variable Go 1.19 keeps in a frame
+/// (`ir.MaxStackVarSize`, cmd/compile/internal/ir/cfg.go: 10 MiB until Go
+/// 1.22's change to 128 KiB); a larger one is moved to the heap.
+const MAX_STACK_VAR_BYTES: u64 = 10 << 20;
+
+/// Return address and frame pointer.
+const FRAME_OVERHEAD_BYTES: u64 = 16;
 
 impl<'p> Checker<'p> {
     fn at(&self, pos: Pos) -> String {
@@ -2151,6 +2164,12 @@ impl<'p> Checker<'p> {
                 .collect();
             self.info.funcs[f].captures = caps;
         }
+        // A variable too large for a frame lives in a block too.
+        for v in self.info.vars.iter_mut() {
+            if v.kind != VarKind::Global && self.info.types.layout(v.ty).size > MAX_STACK_VAR_BYTES {
+                v.boxed = true;
+            }
+        }
         let mut by_func: Vec<Vec<VarId>> = vec![Vec::new(); self.info.funcs.len()];
         for (i, v) in self.info.vars.iter().enumerate() {
             if let Some(f) = v.func {
@@ -2159,6 +2178,7 @@ impl<'p> Checker<'p> {
         }
         for (f, vars) in by_func.iter().enumerate() {
             let mut next = 0u32;
+            let mut bytes = FRAME_OVERHEAD_BYTES;
             if !self.info.funcs[f].captures.is_empty() {
                 self.info.funcs[f].ctx_local = Some(0);
                 next = 1;
@@ -2170,14 +2190,17 @@ impl<'p> Checker<'p> {
             for &v in params.iter().chain(vars.iter().filter(|v| !params.contains(v))) {
                 let ty = self.info.vars[v.0 as usize].ty;
                 let words = self.info.types.layout(ty).ptr_words;
+                let size = self.info.types.layout(ty).size;
                 let var = &mut self.info.vars[v.0 as usize];
                 let is_param = var.kind == VarKind::Param;
                 if var.boxed && !is_param {
                     var.box_local = next;
                     next += 1;
+                    bytes += 8;
                 } else {
                     var.tlocal = next;
                     next += words;
+                    bytes += size.div_ceil(8) * 8;
                 }
             }
             for &v in &params {
@@ -2185,6 +2208,7 @@ impl<'p> Checker<'p> {
                 if var.boxed {
                     var.box_local = next;
                     next += 1;
+                    bytes += 8;
                 }
             }
             for &(e, words, iface) in &self.info.funcs[f].temps {
@@ -2194,8 +2218,11 @@ impl<'p> Checker<'p> {
                     self.info.temp[e.0 as usize] = Some(next);
                 }
                 next += words;
+                bytes += 8 * u64::from(words);
             }
             self.info.funcs[f].tlocals = next;
+            // Each local and temporary is at least a word (the trace's rule).
+            self.info.funcs[f].frame_bytes = bytes.max(FRAME_OVERHEAD_BYTES + 8 * u64::from(next));
         }
     }
 }

@@ -446,7 +446,8 @@ impl G<'_> {
         let sh = self.sh.clone();
         // Package initialization runs in its own frame, then `init`s, then main.
         let init = sh.info.init_vars;
-        self.op(TraceOp::Call { g: self.id, locals: sh.info.funcs[init.0 as usize].tlocals, args: Vec::new() });
+        let fi = &sh.info.funcs[init.0 as usize];
+        self.op(TraceOp::Call { g: self.id, locals: fi.tlocals, bytes: fi.frame_bytes, args: Vec::new() });
         let mut frame = self.new_frame(init, None);
         for (fi, file) in sh.pkg.files.iter().enumerate() {
             for d in &file.decls {
@@ -550,7 +551,7 @@ impl G<'_> {
         let sh = self.sh.clone();
         let fi = &sh.info.funcs[f.0 as usize];
         let srcs = self.arg_srcs(f, env.as_ref().map(|e| e.1.clone()), &args);
-        self.op(TraceOp::Call { g: self.id, locals: fi.tlocals, args: srcs });
+        self.op(TraceOp::Call { g: self.id, locals: fi.tlocals, bytes: fi.frame_bytes, args: srcs });
         let mut frame = self.enter(f, env.map(|e| e.0), args)?;
         let results = self.run_body(&mut frame, pos)?;
         let mut vals = Vec::new();

@@ -91,11 +91,11 @@ pub struct RunSummary {
 /// One builder call, queued by a goroutine.
 #[derive(Debug)]
 enum TraceOp {
-    Call { g: u32, locals: u32, args: Vec<Src> },
+    Call { g: u32, locals: u32, bytes: u64, args: Vec<Src> },
     Ret { g: u32 },
     RetCopy { g: u32, src: Src, dst: Loc },
     Alloc { g: u32, dst: Loc, size: u64, slots: u32, cause: Cause, placement: Placement },
-    Go { g: u32, locals: u32, args: Vec<Src> },
+    Go { g: u32, locals: u32, bytes: u64, args: Vec<Src> },
     Set { g: u32, dst: Loc, src: Src },
     Work { g: u32, ns: u64 },
     Begin { g: u32, tag: String },
@@ -212,13 +212,13 @@ fn internal(e: BuildError) -> GoError {
 fn flush<S: EventSink>(shared: &eval::Shared, b: &mut Builder<S>) -> Result<(), GoError> {
     for op in shared.take_ops() {
         let r = match op {
-            TraceOp::Call { g, locals, args } => b.call(GoroutineId(g), locals, &args),
+            TraceOp::Call { g, locals, bytes, args } => b.call_sized(GoroutineId(g), locals, bytes, &args),
             TraceOp::Ret { g } => b.ret(GoroutineId(g)),
             TraceOp::RetCopy { g, src, dst } => b.ret_copy(GoroutineId(g), src, dst),
             TraceOp::Alloc { g, dst, size, slots, cause, placement } => {
                 b.alloc(GoroutineId(g), dst, size, slots, cause, placement).map(|_| ())
             }
-            TraceOp::Go { g, locals, args } => b.go(GoroutineId(g), locals, &args).map(|_| ()),
+            TraceOp::Go { g, locals, bytes, args } => b.go_sized(GoroutineId(g), locals, bytes, &args).map(|_| ()),
             TraceOp::Set { g, dst, src } => b.set(GoroutineId(g), dst, src),
             TraceOp::Work { g, ns } => b.work(GoroutineId(g), ns),
             TraceOp::Begin { g, tag } => b.begin(GoroutineId(g), &tag),

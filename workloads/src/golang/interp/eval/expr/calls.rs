@@ -155,8 +155,8 @@ impl G<'_> {
             argv.push(self.eval(fr, a)?);
         }
         let srcs = self.arg_srcs(f, env.as_ref().map(|e| e.1.clone()), &argv);
-        let locals = self.sh.info.funcs[f.0 as usize].tlocals;
-        self.op(TraceOp::Go { g: self.id, locals, args: srcs });
+        let fi = &self.sh.info.funcs[f.0 as usize];
+        self.op(TraceOp::Go { g: self.id, locals: fi.tlocals, bytes: fi.frame_bytes, args: srcs });
         let id = self.sh.next_g.get();
         self.sh.next_g.set(id + 1);
         let env = env.map(|e| e.0);
