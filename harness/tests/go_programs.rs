@@ -170,3 +170,42 @@ fn escape_go_without_a_toolchain_says_so() {
     assert!(stderr(&o).contains("Go toolchain"), "{}", describe(&args, &o));
     assert!(!dir.path().join("t.gct").exists());
 }
+
+/// Is a Go toolchain on the PATH? Without one, a test that needs it skips
+/// (loudly) unless `GCWB_REQUIRE_GO` is set, as CI sets it.
+fn go_available(test: &str) -> bool {
+    let ok = std::process::Command::new("go").arg("version").output().is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(std::env::var_os("GCWB_REQUIRE_GO").is_none(), "{test}: GCWB_REQUIRE_GO is set but go is not on the PATH");
+        eprintln!("SKIPPED {test}: no Go toolchain on the PATH");
+    }
+    ok
+}
+
+/// Heap objects and their bytes rounded up to Go's size classes (what
+/// `MemStats.TotalAlloc` counts), for a program traced with `escape`.
+fn traced_heap(name: &str, escape: workloads::golang::Escape) -> (u64, u64) {
+    let mut sink = workloads::sink::MemorySink::new();
+    let opts = workloads::golang::GoTraceOptions { escape, capture_output: true };
+    workloads::golang::trace_into(&[PathBuf::from(program(&format!("{name}.go")))], &opts, &mut sink).unwrap();
+    let trace = sink.into_trace();
+    let prepared = workloads::analysis::analyze(&trace).unwrap();
+    let places = prepared.placements(false);
+    prepared.blocks.iter().zip(places).filter(|(_, p)| **p == workloads::analysis::Place::Heap).fold((0, 0), |(n, b), (blk, _)| {
+        (n + 1, b + workloads::generate::gorules::roundupsize(blk.size))
+    })
+}
+
+/// The request server, placed by Go's own compiler, allocates on the heap
+/// what Go does: objects and size-class bytes within 5% of its MemStats.
+#[test]
+fn the_server_placed_by_go_allocates_what_go_allocates() {
+    if !go_available("the_server_placed_by_go_allocates_what_go_allocates") {
+        return;
+    }
+    let (objects, bytes) = traced_heap("server", workloads::golang::Escape::Go);
+    let (mallocs, total) = native("server");
+    let off = |a: u64, b: u64| (a as f64 - b as f64).abs() / b as f64;
+    assert!(off(objects, mallocs) < 0.05, "server: {objects} heap objects traced, {mallocs} natively");
+    assert!(off(bytes, total) < 0.05, "server: {bytes} heap bytes traced (size classes), {total} natively");
+}
