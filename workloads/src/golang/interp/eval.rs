@@ -304,8 +304,19 @@ impl G<'_> {
         GoError::new(kind, self.sh.pkg.pos_text(pos), msg)
     }
 
+    /// A run-time panic, worded as the first line Go prints for it.
     fn panic(&self, pos: Pos, msg: impl std::fmt::Display) -> GoError {
-        self.err(pos, GoErrorKind::Runtime, format!("panic: {msg} [recovered: no; goroutine {}]", self.id))
+        self.err(pos, GoErrorKind::Runtime, format!("panic: {msg}"))
+    }
+
+    /// Go's panic for index `i` out of range of a length `len`
+    /// (`runtime.boundsError`: a negative index is printed alone).
+    fn index_panic(&self, pos: Pos, i: i64, len: impl std::fmt::Display) -> GoError {
+        if i < 0 {
+            self.panic(pos, format_args!("runtime error: index out of range [{i}]"))
+        } else {
+            self.panic(pos, format_args!("runtime error: index out of range [{i}] with length {len}"))
+        }
     }
 
     fn unsupported(&self, pos: Pos, what: impl std::fmt::Display) -> GoError {
@@ -785,8 +796,39 @@ impl G<'_> {
         self.sh.types.borrow().is_interface(t)
     }
 
-    fn implements(&self, _t: TypeId, _iface: TypeId) -> bool {
-        true
+    /// Does dynamic type `t` have every method of interface `iface` (a
+    /// value's method set has the value-receiver methods only)? `Err` names
+    /// the first one missing.
+    pub(super) fn implements(&self, t: TypeId, iface: TypeId) -> bool {
+        self.missing_method(t, iface).is_none()
+    }
+
+    pub(super) fn missing_method(&self, t: TypeId, iface: TypeId) -> Option<String> {
+        let Type::Interface(ms) = self.under(iface) else { return None };
+        let (base, is_ptr) = match self.sh.types.borrow().get(t) {
+            Type::Pointer(b) => (*b, true),
+            _ => (t, false),
+        };
+        ms.iter()
+            .find(|(name, _)| match self.method_named(base, name) {
+                Some(f) => !is_ptr && self.sh.info.funcs[f.0 as usize].recv_is_ptr,
+                None => true,
+            })
+            .map(|(name, _)| name.clone())
+    }
+
+    /// The type's name as Go's runtime prints it (`main.T`, `*main.T`).
+    pub(super) fn runtime_type_name(&self, t: TypeId) -> String {
+        let ty = self.sh.types.borrow().get(t).clone();
+        match ty {
+            Type::Named { name, .. } => format!("main.{name}"),
+            Type::Pointer(e) => format!("*{}", self.runtime_type_name(e)),
+            Type::Slice(e) => format!("[]{}", self.runtime_type_name(e)),
+            Type::Array(n, e) => format!("[{n}]{}", self.runtime_type_name(e)),
+            Type::Map(k, v) => format!("map[{}]{}", self.runtime_type_name(k), self.runtime_type_name(v)),
+            Type::Chan(e) => format!("chan {}", self.runtime_type_name(e)),
+            _ => self.sh.types.borrow().name(t),
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1138,10 +1180,7 @@ impl G<'_> {
                 match self.under(xt) {
                     Type::Array(n, el) => {
                         if i < 0 || i as u64 >= n {
-                            return Err(self.panic(
-                                e.pos,
-                                format_args!("runtime error: index out of range [{i}] with length {n}"),
-                            ));
+                            return Err(self.index_panic(e.pos, i, n));
                         }
                         let leaves = self.layout(el).leaves;
                         let p = self.place(fr, x)?;
@@ -1150,10 +1189,7 @@ impl G<'_> {
                     Type::Pointer(arr) => {
                         let Type::Array(n, el) = self.under(arr) else { unreachable!("checked") };
                         if i < 0 || i as u64 >= n {
-                            return Err(self.panic(
-                                e.pos,
-                                format_args!("runtime error: index out of range [{i}] with length {n}"),
-                            ));
+                            return Err(self.index_panic(e.pos, i, n));
                         }
                         let p = self.eval(fr, x)?;
                         let (r, via) = self.deref(e.pos, &p)?;
@@ -1163,14 +1199,10 @@ impl G<'_> {
                     Type::Slice(el) => {
                         let s = self.eval(fr, x)?;
                         let Value::Slice(sv) = &s.vals[0] else {
-                            return Err(self
-                                .panic(e.pos, format_args!("runtime error: index out of range [{i}] with length 0")));
+                            return Err(self.index_panic(e.pos, i, 0));
                         };
                         if i < 0 || i as usize >= sv.len {
-                            return Err(self.panic(
-                                e.pos,
-                                format_args!("runtime error: index out of range [{i}] with length {}", sv.len),
-                            ));
+                            return Err(self.index_panic(e.pos, i, sv.len));
                         }
                         let leaves = self.layout(el).leaves;
                         let via = self.via_of(&s.vals[0], s.srcs.first());
@@ -1188,6 +1220,26 @@ impl G<'_> {
                 Ok(Place::Mem { r, via })
             }
             _ => Err(self.unsupported(e.pos, "this expression as a place")),
+        }
+    }
+
+    /// Does `e` denote a variable (Go's *addressable*), so that [`G::place`]
+    /// finds it? A field or element of a call's result does not.
+    fn addressable(&self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Ident(_) => matches!(self.sh.info.refs[e.id.0 as usize], Some(NameRef::Var(_))),
+            ExprKind::Selector { x, .. } => match self.sh.info.refs[e.id.0 as usize] {
+                Some(NameRef::Field { through_ptr: true, .. }) => true,
+                Some(NameRef::Field { through_ptr: false, .. }) => self.addressable(x),
+                _ => false,
+            },
+            ExprKind::Index { x, .. } => match self.under(self.ty(x)) {
+                Type::Array(..) => self.addressable(x),
+                Type::Pointer(_) | Type::Slice(_) => true,
+                _ => false,
+            },
+            ExprKind::Deref(_) => true,
+            _ => false,
         }
     }
 

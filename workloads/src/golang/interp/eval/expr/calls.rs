@@ -137,7 +137,7 @@ impl G<'_> {
         }
     }
 
-    fn method_named(&self, base: TypeId, name: &str) -> Option<FuncId> {
+    pub(in crate::golang::interp::eval) fn method_named(&self, base: TypeId, name: &str) -> Option<FuncId> {
         let tn = self.sh.types.borrow().name(base);
         let full = format!("{tn}.{name}");
         self.sh.info.funcs.iter().position(|f| f.name == full && f.decl.is_some()).map(|i| FuncId(i as u32))
