@@ -17,7 +17,7 @@ use crate::golang::check::{Builtin, Const, FuncId, Info, Ref as NameRef, VarId, 
 use crate::golang::error::{GoError, GoErrorKind};
 use crate::golang::types::{known, Basic, Layout, Type, TypeId, TypeTable};
 use crate::model::{Cause, Loc, Placement, Src};
-use corosensei::stack::DefaultStack;
+use corosensei::stack::{DefaultStack, Stack};
 use corosensei::{Coroutine, Yielder};
 use smallvec::{smallvec, SmallVec};
 use std::cell::{Cell, RefCell};
@@ -249,10 +249,11 @@ fn fill_zero(types: &mut TypeTable, ty: TypeId, out: &mut [Value]) {
 /// The coroutine of `main`: package initialization, `init` functions,
 /// then `main.main`.
 pub(super) fn main_coroutine(sh: Rc<Shared>) -> Result<super::GoCoroutine, GoError> {
-    let stack = DefaultStack::new(sh.opts.stack_bytes.max(1 << 20))
+    let stack = DefaultStack::new(sh.opts.stack_bytes.max(MIN_STACK_BYTES))
         .map_err(|e| GoError::new(GoErrorKind::Runtime, "", format!("cannot make a goroutine stack: {e}")))?;
+    let stack_limit = stack.limit().get();
     Ok(Coroutine::with_stack(stack, move |y: &Yielder<(), Yield>, ()| {
-        let g = G { sh: sh.clone(), id: 1, y };
+        let g = G { sh: sh.clone(), id: 1, y, stack_limit };
         g.run_main()
     }))
 }
@@ -265,10 +266,11 @@ pub(super) fn goroutine_coroutine(
     body: GoroutineBody,
     stack_bytes: usize,
 ) -> Result<super::GoCoroutine, GoError> {
-    let stack = DefaultStack::new(stack_bytes.max(1 << 20))
+    let stack = DefaultStack::new(stack_bytes.max(MIN_STACK_BYTES))
         .map_err(|e| GoError::new(GoErrorKind::Runtime, "", format!("cannot make a goroutine stack: {e}")))?;
+    let stack_limit = stack.limit().get();
     Ok(Coroutine::with_stack(stack, move |y: &Yielder<(), Yield>, ()| {
-        let g = G { sh, id, y };
+        let g = G { sh, id, y, stack_limit };
         body(&g)
     }))
 }
@@ -278,7 +280,19 @@ pub(super) struct G<'y> {
     sh: Rc<Shared>,
     id: u32,
     y: &'y Yielder<(), Yield>,
+    /// The lowest address of its coroutine's stack (stacks grow down).
+    stack_limit: usize,
 }
+
+/// The smallest coroutine stack.
+const MIN_STACK_BYTES: usize = 1 << 20;
+
+/// Stack kept free below a Go call: a call that would leave less is Go's
+/// `fatal error: stack overflow` (Go's limit is 1 GB of Go frames; the
+/// interpreter's is its coroutine stack), never a crash of gcwb. Enough for
+/// the interpreter's own recursion between two Go calls (an expression
+/// nested a few hundred deep).
+const STACK_RESERVE_BYTES: usize = 256 << 10;
 
 /// A function invocation.
 struct Frame {
@@ -355,9 +369,14 @@ impl G<'_> {
         self.op(TraceOp::Set { g: self.id, dst, src });
     }
 
-    /// One interpreted step: counted as work; may preempt or flush.
-    fn step(&self) {
-        self.sh.steps.set(self.sh.steps.get() + 1);
+    /// One interpreted step (at `pos`): counted as work; may preempt or
+    /// flush; past [`Options::max_steps`] the run ends.
+    fn step(&self, pos: Pos) -> R<()> {
+        let steps = self.sh.steps.get() + 1;
+        self.sh.steps.set(steps);
+        if self.sh.opts.max_steps.is_some_and(|max| steps > max) {
+            return Err(self.err(pos, GoErrorKind::Runtime, "step limit reached"));
+        }
         self.sh.pending_work.set(self.sh.pending_work.get() + self.sh.opts.step_ns);
         let s = self.sh.slice_steps.get() + 1;
         self.sh.slice_steps.set(s);
@@ -367,6 +386,7 @@ impl G<'_> {
         } else if self.sh.ops.borrow().len() >= FLUSH_OPS {
             self.y.suspend(Yield::Flush);
         }
+        Ok(())
     }
 
     fn flush_work(&self) {
@@ -515,6 +535,10 @@ impl G<'_> {
         pos: Pos,
     ) -> R<Vec<Value>> {
         let sh = self.sh.clone();
+        let here = 0u8;
+        if (std::ptr::addr_of!(here) as usize) < self.stack_limit + STACK_RESERVE_BYTES {
+            return Err(self.err(pos, GoErrorKind::Runtime, "fatal error: stack overflow"));
+        }
         let fi = &sh.info.funcs[f.0 as usize];
         let srcs = self.arg_srcs(f, env.as_ref().map(|e| e.1.clone()), &args);
         self.op(TraceOp::Call { g: self.id, locals: fi.tlocals, args: srcs });
@@ -580,7 +604,7 @@ impl G<'_> {
     }
 
     fn stmt(&self, fr: &mut Frame, s: &Stmt) -> R<Flow> {
-        self.step();
+        self.step(s.pos)?;
         match &s.kind {
             StmtKind::Expr(e) => {
                 self.eval(fr, e)?;

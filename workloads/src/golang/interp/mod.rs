@@ -57,6 +57,9 @@ pub struct Options {
     /// Stack size of each goroutine's coroutine, in bytes (virtual memory,
     /// committed as used).
     pub stack_bytes: usize,
+    /// Steps (all goroutines together) after which the run ends with the
+    /// error `step limit reached`; `None`: no limit.
+    pub max_steps: Option<u64>,
 }
 
 /// Where the program's output goes.
@@ -75,6 +78,7 @@ impl Default for Options {
             preempt_steps: 100_000,
             output: Output::Stderr,
             stack_bytes: 64 << 20,
+            max_steps: None,
         }
     }
 }

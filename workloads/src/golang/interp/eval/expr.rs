@@ -6,7 +6,7 @@ impl G<'_> {
     /// Evaluates `e`, then applies an implicit conversion to an interface
     /// the checker recorded for it.
     pub(super) fn eval(&self, fr: &mut Frame, e: &Expr) -> R<Operand> {
-        self.step();
+        self.step(e.pos)?;
         let v = self.eval_inner(fr, e)?;
         match self.sh.info.to_iface[e.id.0 as usize] {
             Some(_) => Ok(self.box_iface(e, v, self.ty(e))),
