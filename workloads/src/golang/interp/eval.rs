@@ -956,6 +956,9 @@ impl G<'_> {
         };
         let mut i = 0usize;
         let mut byte_i = 0usize;
+        // The channel slot a received value was read from, cleared once
+        // the value is in its variable.
+        let mut received_from = None;
         while i < n {
             let (kv, vv): (Operand, Option<Operand>) = match &src {
                 Src2::Ints => (Operand::scalar(Value::Int(i as i64)), None),
@@ -1005,7 +1008,8 @@ impl G<'_> {
                     (k, parts.next())
                 }
                 Src2::Chan => {
-                    let Some(v) = self.recv(x.pos, &xv)? else { break };
+                    let Some((v, slot)) = self.recv(x.pos, &xv)? else { break };
+                    received_from = Some(slot);
                     (v, None)
                 }
             };
@@ -1022,6 +1026,9 @@ impl G<'_> {
                     let t = self.ty(target);
                     self.write_place(fr, &p, t, val);
                 }
+            }
+            if let Some(slot) = received_from.take() {
+                self.clear_chan_slot(&slot, &xv);
             }
             match self.block_stmts(fr, &body.stmts)? {
                 Flow::Break(None) => break,

@@ -205,7 +205,20 @@ impl G<'_> {
                 let t = self.ty(e);
                 match op {
                     UnaryOp::Recv => {
-                        let got = self.recv(e.pos, &v)?;
+                        let got = match self.recv(e.pos, &v)? {
+                            Some((mut out, slot)) => {
+                                // Copied out into the temporary: the slot is cleared.
+                                if let Some(t) = self.sh.info.temp[e.id.0 as usize] {
+                                    for (j, s) in out.srcs.iter_mut().enumerate() {
+                                        self.set(Loc::local(t + j as u32), s.clone());
+                                        *s = Src::Loc(Loc::local(t + j as u32));
+                                    }
+                                }
+                                self.clear_chan_slot(&slot, &v);
+                                Some(out)
+                            }
+                            None => None,
+                        };
                         let comma_ok = matches!(self.under(t), Type::Tuple(_));
                         let elem = match self.under(self.ty(x)) {
                             Type::Chan(el) => el,
