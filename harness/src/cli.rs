@@ -287,7 +287,7 @@ fn gen(name: &str, escape: workloads::golang::Escape, seed: u64, sets: &[String]
         match &workload {
             Some((w, params)) => (w.generate)(params, sink),
             None => {
-                let opts = workloads::golang::GoTraceOptions { escape, capture_output: false };
+                let opts = workloads::golang::GoTraceOptions { escape, ..Default::default() };
                 workloads::golang::trace_into(&[PathBuf::from(name)], &opts, sink)
                     .map(|_| ())
                     .map_err(|e| BuildError::Invalid(e.to_string()))

@@ -148,7 +148,7 @@ pub fn prepare(source: &TraceSource, progress: bool) -> Result<Prepared, String>
             TraceSource::Workload { name, seed, set } => workload_params(name, *seed, set)
                 .and_then(|(w, params)| (w.generate)(&params, &mut batcher).map_err(|e| format!("{name}: {e}"))),
             TraceSource::Go { path, escape } => {
-                let opts = GoTraceOptions { escape: *escape, capture_output: false };
+                let opts = GoTraceOptions { escape: *escape, ..Default::default() };
                 golang::trace_into(std::slice::from_ref(path), &opts, &mut batcher)
                     .map(|_| ())
                     .map_err(|e| e.to_string())

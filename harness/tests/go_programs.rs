@@ -176,7 +176,10 @@ fn escape_go_without_a_toolchain_says_so() {
 fn go_available(test: &str) -> bool {
     let ok = std::process::Command::new("go").arg("version").output().is_ok_and(|o| o.status.success());
     if !ok {
-        assert!(std::env::var_os("GCWB_REQUIRE_GO").is_none(), "{test}: GCWB_REQUIRE_GO is set but go is not on the PATH");
+        assert!(
+            std::env::var_os("GCWB_REQUIRE_GO").is_none(),
+            "{test}: GCWB_REQUIRE_GO is set but go is not on the PATH"
+        );
         eprintln!("SKIPPED {test}: no Go toolchain on the PATH");
     }
     ok
@@ -186,14 +189,17 @@ fn go_available(test: &str) -> bool {
 /// `MemStats.TotalAlloc` counts), for a program traced with `escape`.
 fn traced_heap(name: &str, escape: workloads::golang::Escape) -> (u64, u64) {
     let mut sink = workloads::sink::MemorySink::new();
-    let opts = workloads::golang::GoTraceOptions { escape, capture_output: true };
+    let opts = workloads::golang::GoTraceOptions { escape, capture_output: true, ..Default::default() };
     workloads::golang::trace_into(&[PathBuf::from(program(&format!("{name}.go")))], &opts, &mut sink).unwrap();
     let trace = sink.into_trace();
     let prepared = workloads::analysis::analyze(&trace).unwrap();
     let places = prepared.placements(false);
-    prepared.blocks.iter().zip(places).filter(|(_, p)| **p == workloads::analysis::Place::Heap).fold((0, 0), |(n, b), (blk, _)| {
-        (n + 1, b + workloads::generate::gorules::roundupsize(blk.size))
-    })
+    prepared
+        .blocks
+        .iter()
+        .zip(places)
+        .filter(|(_, p)| **p == workloads::analysis::Place::Heap)
+        .fold((0, 0), |(n, b), (blk, _)| (n + 1, b + workloads::generate::gorules::roundupsize(blk.size)))
 }
 
 /// The request server, placed by Go's own compiler, allocates on the heap

@@ -11,7 +11,7 @@ fn main() {
     }
     let paths: Vec<PathBuf> = args.iter().map(PathBuf::from).collect();
     let mut sink = workloads::sink::MemorySink::new();
-    match trace_into(&paths, &GoTraceOptions { capture_output: true, escape }, &mut sink) {
+    match trace_into(&paths, &GoTraceOptions { capture_output: true, escape, ..Default::default() }, &mut sink) {
         Ok(s) => {
             print!("{}", s.output);
             let trace = sink.into_trace();

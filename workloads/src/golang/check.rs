@@ -263,6 +263,9 @@ struct Checker<'p> {
     /// Named types' declarations not resolved yet: (type, file, spec).
     pending_types: Vec<(TypeId, TypeExpr, u32)>,
     scope_ids: u32,
+    /// The function expression of the call being checked (a method
+    /// selector anywhere else is a method value).
+    callee: Option<ExprId>,
 }
 
 type CResult<T> = Result<T, GoError>;
@@ -296,6 +299,7 @@ pub fn check(pkg: &Package) -> CResult<Info> {
         func_stack: Vec::new(),
         func_scope: Vec::new(),
         methods: HashMap::new(),
+        callee: None,
         pending_types: Vec::new(),
         scope_ids: 0,
     };
@@ -711,14 +715,15 @@ impl<'p> Checker<'p> {
             let t = self.expr(&vs.values[0], None)?;
             match self.info.types.get(t).clone() {
                 Type::Tuple(ts) if ts.len() == vs.names.len() => types = ts.to_vec(),
-                _ => return Err(self.err(vs.values[0].pos, "assignment mismatch")),
+                Type::Tuple(ts) => return Err(self.assign_mismatch(vs.names.len(), &vs.values, ts.len())),
+                _ => return Err(self.assign_mismatch(vs.names.len(), &vs.values, 1)),
             }
             if self.is_comma_ok(&vs.values[0]) {
                 return Err(self.unsupported(vs.values[0].pos, "comma-ok form in a var declaration"));
             }
         } else if !vs.values.is_empty() {
             if vs.values.len() != vs.names.len() {
-                return Err(self.err(vs.names[0].pos, "assignment mismatch"));
+                return Err(self.assign_mismatch(vs.names.len(), &vs.values, vs.values.len()));
             }
             for v in &vs.values {
                 let t = self.expr(v, declared)?;
@@ -792,7 +797,7 @@ impl<'p> Checker<'p> {
         if target_iface && !self.info.types.is_interface(t) {
             self.info.to_iface[e.id.0 as usize] = Some(target);
             self.add_temp(e.id, 1, true);
-            return self.check_implements(e.pos, t, target);
+            return self.check_implements(start_pos(e), t, target);
         }
         if target_iface || self.identical_under(t, target) {
             return Ok(());
@@ -1045,7 +1050,7 @@ impl<'p> Checker<'p> {
                 self.assign_rhs(s.pos, &lts, rhs)?;
             }
             StmtKind::Define { lhs, rhs } => {
-                let types = self.rhs_types(s.pos, lhs.len(), rhs)?;
+                let types = self.rhs_types(lhs.len(), rhs)?;
                 let mut any_new = false;
                 for (name, t) in lhs.iter().zip(types) {
                     if name.is_blank() {
@@ -1082,6 +1087,11 @@ impl<'p> Checker<'p> {
                     return Err(self.err(call.pos, "expression in go must be function call"));
                 }
                 self.expr(call, None)?;
+                if let ExprKind::Call { fun, .. } = &call.kind {
+                    if matches!(self.info.refs[fun.id.0 as usize], Some(Ref::Builtin(_) | Ref::SyncMethod(..))) {
+                        return Err(self.unsupported(call.pos, "go with a builtin or a sync method"));
+                    }
+                }
             }
             StmtKind::Return(results) => {
                 let f = self.current();
@@ -1217,16 +1227,7 @@ impl<'p> Checker<'p> {
                 }
                 self.scopes.pop();
             }
-            StmtKind::Select(cases) => {
-                for c in cases {
-                    self.scopes.push(HashMap::new());
-                    if let Some(comm) = &c.comm {
-                        self.stmt(comm)?;
-                    }
-                    self.stmts(&c.body)?;
-                    self.scopes.pop();
-                }
-            }
+            StmtKind::Select(_) => return Err(self.unsupported(s.pos, "select statement")),
             StmtKind::Labeled { stmt, .. } => self.stmt(stmt)?,
         }
         Ok(())
@@ -1255,7 +1256,7 @@ impl<'p> Checker<'p> {
 
     /// Types the right-hand sides for `n` targets: one multi-valued call,
     /// a comma-ok form, or one expression per target.
-    fn rhs_types(&mut self, pos: Pos, n: usize, rhs: &[Expr]) -> CResult<Vec<TypeId>> {
+    fn rhs_types(&mut self, n: usize, rhs: &[Expr]) -> CResult<Vec<TypeId>> {
         if rhs.len() == 1 && n > 1 {
             let t = self.expr(&rhs[0], None)?;
             if n == 2 && self.comma_ok_capable(&rhs[0]) {
@@ -1266,11 +1267,12 @@ impl<'p> Checker<'p> {
             }
             return match self.info.types.get(t).clone() {
                 Type::Tuple(ts) if ts.len() == n => Ok(ts.to_vec()),
-                _ => Err(self.err(pos, format!("assignment mismatch: {n} variables but 1 value"))),
+                Type::Tuple(ts) => Err(self.assign_mismatch(n, rhs, ts.len())),
+                _ => Err(self.assign_mismatch(n, rhs, 1)),
             };
         }
         if rhs.len() != n {
-            return Err(self.err(pos, format!("assignment mismatch: {n} variables but {} values", rhs.len())));
+            return Err(self.assign_mismatch(n, rhs, rhs.len()));
         }
         let mut out = Vec::new();
         for e in rhs {
@@ -1278,6 +1280,23 @@ impl<'p> Checker<'p> {
             out.push(self.default_type(e, t)?);
         }
         Ok(out)
+    }
+
+    /// Go's `assignment mismatch` for `vars` targets and `vals` values,
+    /// reported at the first value of `rhs`.
+    fn assign_mismatch(&self, vars: usize, rhs: &[Expr], vals: usize) -> GoError {
+        let vars = measure(vars, "variable");
+        let vals = measure(vals, "value");
+        let rhs0 = &rhs[0];
+        let msg = match &rhs0.kind {
+            ExprKind::Call { fun, .. }
+                if rhs.len() == 1 && !matches!(self.info.refs[rhs0.id.0 as usize], Some(Ref::Type(_))) =>
+            {
+                format!("assignment mismatch: {vars} but {} returns {vals}", expr_text(fun))
+            }
+            _ => format!("assignment mismatch: {vars} but {vals}"),
+        };
+        self.err(start_pos(rhs0), msg)
     }
 
     fn comma_ok_capable(&self, e: &Expr) -> bool {
@@ -1290,7 +1309,7 @@ impl<'p> Checker<'p> {
 
     fn assign_rhs(&mut self, pos: Pos, lts: &[Option<TypeId>], rhs: &[Expr]) -> CResult<()> {
         if rhs.len() == 1 && lts.len() > 1 {
-            let types = self.rhs_types(pos, lts.len(), rhs)?;
+            let types = self.rhs_types(lts.len(), rhs)?;
             for (l, r) in lts.iter().zip(types) {
                 if let Some(l) = l {
                     if !self.info.types.is_interface(*l) && !self.identical_under(r, *l) {
@@ -1304,7 +1323,7 @@ impl<'p> Checker<'p> {
             return Ok(());
         }
         if rhs.len() != lts.len() {
-            return Err(self.err(pos, format!("assignment mismatch: {} variables but {} values", lts.len(), rhs.len())));
+            return Err(self.assign_mismatch(lts.len(), rhs, rhs.len()));
         }
         for (l, r) in lts.iter().zip(rhs) {
             let t = self.expr(r, *l)?;
@@ -1440,7 +1459,19 @@ impl<'p> Checker<'p> {
                 t
             }
             ExprKind::FuncLit { sig, body } => self.func_lit(e, sig, body)?,
-            ExprKind::Selector { x, sel } => self.selector(e, x, sel)?,
+            ExprKind::Selector { x, sel } => {
+                // Checked before `x`, which may hold calls of its own.
+                let called = self.callee == Some(e.id);
+                let t = self.selector(e, x, sel)?;
+                let is_func = matches!(
+                    self.info.refs[e.id.0 as usize],
+                    Some(Ref::Method { .. } | Ref::IfaceMethod(_) | Ref::SyncMethod(..) | Ref::Builtin(_))
+                );
+                if is_func && !called {
+                    return Err(self.unsupported(sel.pos, "a method value (a method not called at once)"));
+                }
+                t
+            }
             ExprKind::Index { x, index } => {
                 let xt = self.expr(x, None)?;
                 match self.info.types.under(xt).clone() {
@@ -1706,7 +1737,7 @@ impl<'p> Checker<'p> {
             sel.pos,
             format!(
                 "{}.{} undefined (type {} has no field or method {})",
-                "x",
+                expr_text(x),
                 sel.name,
                 self.info.types.name(xt),
                 sel.name
@@ -1751,9 +1782,10 @@ impl<'p> Checker<'p> {
                 && !(op.is_comparison() && (self.info.types.is_interface(xt) || self.info.types.is_interface(yt)))
             {
                 return Err(self.err(
-                    e.pos,
+                    start_pos(e),
                     format!(
-                        "invalid operation: mismatched types {} and {}",
+                        "invalid operation: {} (mismatched types {} and {})",
+                        expr_text(e),
                         self.info.types.name(xt),
                         self.info.types.name(yt)
                     ),
@@ -1892,14 +1924,21 @@ impl<'p> Checker<'p> {
             self.info.refs[idx] = Some(Ref::Type(t));
             return Ok(t);
         }
+        self.callee = Some(fun.id);
         let ft = self.expr(fun, None)?;
         if let Some(Ref::Builtin(b)) = self.info.refs[fun.id.0 as usize].clone() {
             return self.builtin(e, b, type_arg, args, ellipsis);
         }
         let Type::Func(sig) = self.info.types.under(ft).clone() else {
+            let mode =
+                if matches!(self.info.refs[fun.id.0 as usize], Some(Ref::Var(_))) { "variable" } else { "value" };
             return Err(self.err(
-                e.pos,
-                format!("invalid operation: cannot call non-function (type {})", self.info.types.name(ft)),
+                start_pos(e),
+                format!(
+                    "invalid operation: cannot call non-function {} ({mode} of type {})",
+                    expr_text(fun),
+                    self.info.types.name(ft)
+                ),
             ));
         };
         if args.len() == 1 && sig.params.len() > 1 {
@@ -1909,10 +1948,14 @@ impl<'p> Checker<'p> {
         }
         let fixed = if sig.variadic { sig.params.len() - 1 } else { sig.params.len() };
         if args.len() < fixed || (!sig.variadic && args.len() > fixed) || (ellipsis && args.len() != sig.params.len()) {
-            return Err(self.err(
-                e.pos,
-                format!("wrong number of arguments in call (have {}, want {})", args.len(), sig.params.len()),
-            ));
+            // Go reports too many at the first extra argument, not enough at
+            // the last one (or the call when there is none).
+            let (at, qualifier) = if args.len() > sig.params.len() {
+                (start_pos(&args[sig.params.len()]), "too many")
+            } else {
+                (args.last().map_or(start_pos(e), start_pos), "not enough")
+            };
+            return Err(self.err(at, format!("{qualifier} arguments in call to {}", expr_text(fun))));
         }
         for (i, a) in args.iter().enumerate() {
             let pt = if i < fixed || ellipsis {
@@ -2230,4 +2273,66 @@ impl<'p> Checker<'p> {
 /// Where a parameter is declared (its name; an unnamed one has none).
 fn param_pos(p: &Param) -> Pos {
     p.name.as_ref().map(|n| n.pos).unwrap_or_default()
+}
+
+/// Where Go's type checker reports an error about `e`: the start of its
+/// leftmost part (`syntax.StartPos`), not the operator or parenthesis the
+/// expression's own position is.
+fn start_pos(e: &Expr) -> Pos {
+    match &e.kind {
+        ExprKind::Selector { x, .. }
+        | ExprKind::Index { x, .. }
+        | ExprKind::SliceExpr { x, .. }
+        | ExprKind::TypeAssert { x, .. }
+        | ExprKind::Binary { x, .. } => start_pos(x),
+        ExprKind::Call { fun, .. } => start_pos(fun),
+        ExprKind::Composite { ty: Some(TypeExpr::Name(id)), .. } => id.pos,
+        ExprKind::Composite { ty: Some(TypeExpr::Qualified { pkg, .. }), .. } => pkg.pos,
+        _ => e.pos,
+    }
+}
+
+/// `e` as Go's type checker prints an expression in a message (`a + b`,
+/// `t.m`, `f(x)`, `T{…}`).
+fn expr_text(e: &Expr) -> String {
+    let list = |es: &[Expr]| es.iter().map(expr_text).collect::<Vec<_>>().join(", ");
+    match &e.kind {
+        ExprKind::Ident(n) | ExprKind::Int(n) | ExprKind::Float(n) => n.clone(),
+        ExprKind::Str(s) => format!("{s:?}"),
+        ExprKind::Char(c) => match char::from_u32(*c as u32) {
+            Some(c) => format!("{c:?}"),
+            None => c.to_string(),
+        },
+        ExprKind::Selector { x, sel } => format!("{}.{}", expr_text(x), sel.name),
+        ExprKind::Index { x, index } => format!("{}[{}]", expr_text(x), expr_text(index)),
+        ExprKind::Call { fun, args, ellipsis, .. } => {
+            format!("{}({}{})", expr_text(fun), list(args), if *ellipsis { "..." } else { "" })
+        }
+        ExprKind::Deref(x) => format!("*{}", expr_text(x)),
+        ExprKind::AddrOf(x) => format!("&{}", expr_text(x)),
+        ExprKind::Unary { op, x } => {
+            let op = match op {
+                UnaryOp::Neg => "-",
+                UnaryOp::Plus => "+",
+                UnaryOp::Not => "!",
+                UnaryOp::Xor => "^",
+                UnaryOp::Recv => "<-",
+            };
+            format!("{op}{}", expr_text(x))
+        }
+        ExprKind::Binary { op, x, y } => format!("{} {} {}", expr_text(x), op.text(), expr_text(y)),
+        ExprKind::Composite { ty: Some(TypeExpr::Name(id)), .. } => format!("{}{{…}}", id.name),
+        ExprKind::Composite { .. } => "{…}".to_string(),
+        ExprKind::FuncLit { .. } => "func literal".to_string(),
+        _ => "expression".to_string(),
+    }
+}
+
+/// `n variables` / `1 value`, as Go counts in messages.
+fn measure(n: usize, unit: &str) -> String {
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
 }

@@ -82,6 +82,9 @@ pub struct GoTraceOptions {
     /// Capture the program's standard output (for tests) instead of
     /// writing it to stderr.
     pub capture_output: bool,
+    /// End the run with a `Runtime` error `step limit reached` after this
+    /// many interpreted steps (statements and expressions).
+    pub max_steps: Option<u64>,
 }
 
 /// Parses and checks the program made of `paths`.
@@ -106,6 +109,7 @@ pub fn trace_into(paths: &[PathBuf], opts: &GoTraceOptions, sink: &mut dyn Event
     let run_opts = interp::Options {
         placement,
         output: if opts.capture_output { Output::Capture } else { Output::Stderr },
+        max_steps: opts.max_steps,
         ..interp::Options::default()
     };
     let (_, summary) = interp::run(pkg, info, run_opts, sink)?;

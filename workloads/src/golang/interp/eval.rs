@@ -17,7 +17,7 @@ use crate::golang::check::{Builtin, Const, FuncId, Info, Ref as NameRef, VarId, 
 use crate::golang::error::{GoError, GoErrorKind};
 use crate::golang::types::{known, Basic, Layout, Type, TypeId, TypeTable};
 use crate::model::{Cause, Loc, Placement, Src};
-use corosensei::stack::DefaultStack;
+use corosensei::stack::{DefaultStack, Stack};
 use corosensei::{Coroutine, Yielder};
 use smallvec::{smallvec, SmallVec};
 use std::cell::{Cell, RefCell};
@@ -272,10 +272,11 @@ fn fill_zero(types: &mut TypeTable, ty: TypeId, out: &mut [Value]) {
 /// The coroutine of `main`: package initialization, `init` functions,
 /// then `main.main`.
 pub(super) fn main_coroutine(sh: Rc<Shared>) -> Result<super::GoCoroutine, GoError> {
-    let stack = DefaultStack::new(sh.opts.stack_bytes.max(1 << 20))
+    let stack = DefaultStack::new(sh.opts.stack_bytes.max(MIN_STACK_BYTES))
         .map_err(|e| GoError::new(GoErrorKind::Runtime, "", format!("cannot make a goroutine stack: {e}")))?;
+    let stack_limit = stack.limit().get();
     Ok(Coroutine::with_stack(stack, move |y: &Yielder<(), Yield>, ()| {
-        let g = G { sh: sh.clone(), id: 1, y };
+        let g = G { sh: sh.clone(), id: 1, y, stack_limit };
         g.run_main()
     }))
 }
@@ -288,10 +289,11 @@ pub(super) fn goroutine_coroutine(
     body: GoroutineBody,
     stack_bytes: usize,
 ) -> Result<super::GoCoroutine, GoError> {
-    let stack = DefaultStack::new(stack_bytes.max(1 << 20))
+    let stack = DefaultStack::new(stack_bytes.max(MIN_STACK_BYTES))
         .map_err(|e| GoError::new(GoErrorKind::Runtime, "", format!("cannot make a goroutine stack: {e}")))?;
+    let stack_limit = stack.limit().get();
     Ok(Coroutine::with_stack(stack, move |y: &Yielder<(), Yield>, ()| {
-        let g = G { sh, id, y };
+        let g = G { sh, id, y, stack_limit };
         body(&g)
     }))
 }
@@ -301,7 +303,19 @@ pub(super) struct G<'y> {
     sh: Rc<Shared>,
     id: u32,
     y: &'y Yielder<(), Yield>,
+    /// The lowest address of its coroutine's stack (stacks grow down).
+    stack_limit: usize,
 }
+
+/// The smallest coroutine stack.
+const MIN_STACK_BYTES: usize = 1 << 20;
+
+/// Stack kept free below a Go call: a call that would leave less is Go's
+/// `fatal error: stack overflow` (Go's limit is 1 GB of Go frames; the
+/// interpreter's is its coroutine stack), never a crash of gcwb. Enough for
+/// the interpreter's own recursion between two Go calls (an expression
+/// nested a few hundred deep).
+const STACK_RESERVE_BYTES: usize = 256 << 10;
 
 /// A function invocation.
 struct Frame {
@@ -327,8 +341,19 @@ impl G<'_> {
         GoError::new(kind, self.sh.pkg.pos_text(pos), msg)
     }
 
+    /// A run-time panic, worded as the first line Go prints for it.
     fn panic(&self, pos: Pos, msg: impl std::fmt::Display) -> GoError {
-        self.err(pos, GoErrorKind::Runtime, format!("panic: {msg} (goroutine {})", self.id))
+        self.err(pos, GoErrorKind::Runtime, format!("panic: {msg}"))
+    }
+
+    /// Go's panic for index `i` out of range of a length `len`
+    /// (`runtime.boundsError`: a negative index is printed alone).
+    fn index_panic(&self, pos: Pos, i: i64, len: impl std::fmt::Display) -> GoError {
+        if i < 0 {
+            self.panic(pos, format_args!("runtime error: index out of range [{i}]"))
+        } else {
+            self.panic(pos, format_args!("runtime error: index out of range [{i}] with length {len}"))
+        }
     }
 
     fn unsupported(&self, pos: Pos, what: impl std::fmt::Display) -> GoError {
@@ -380,9 +405,14 @@ impl G<'_> {
         self.op(TraceOp::Set { g: self.id, dst, src });
     }
 
-    /// One interpreted step: counted as work; may preempt or flush.
-    fn step(&self) {
-        self.sh.steps.set(self.sh.steps.get() + 1);
+    /// One interpreted step (at `pos`): counted as work; may preempt or
+    /// flush; past [`Options::max_steps`] the run ends.
+    fn step(&self, pos: Pos) -> R<()> {
+        let steps = self.sh.steps.get() + 1;
+        self.sh.steps.set(steps);
+        if self.sh.opts.max_steps.is_some_and(|max| steps > max) {
+            return Err(self.err(pos, GoErrorKind::Runtime, "step limit reached"));
+        }
         self.sh.pending_work.set(self.sh.pending_work.get() + self.sh.opts.step_ns);
         let s = self.sh.slice_steps.get() + 1;
         self.sh.slice_steps.set(s);
@@ -392,6 +422,7 @@ impl G<'_> {
         } else if self.sh.ops.borrow().len() >= FLUSH_OPS {
             self.y.suspend(Yield::Flush);
         }
+        Ok(())
     }
 
     fn flush_work(&self) {
@@ -549,6 +580,10 @@ impl G<'_> {
         pos: Pos,
     ) -> R<Vec<Value>> {
         let sh = self.sh.clone();
+        let here = 0u8;
+        if (std::ptr::addr_of!(here) as usize) < self.stack_limit + STACK_RESERVE_BYTES {
+            return Err(self.err(pos, GoErrorKind::Runtime, "fatal error: stack overflow"));
+        }
         let fi = &sh.info.funcs[f.0 as usize];
         let srcs = self.arg_srcs(f, env.as_ref().map(|e| e.1.clone()), &args);
         self.op(TraceOp::Call { g: self.id, locals: fi.tlocals, bytes: fi.frame_bytes, args: srcs });
@@ -614,7 +649,7 @@ impl G<'_> {
     }
 
     fn stmt(&self, fr: &mut Frame, s: &Stmt) -> R<Flow> {
-        self.step();
+        self.step(s.pos)?;
         match &s.kind {
             StmtKind::Expr(e) => {
                 self.eval(fr, e)?;
@@ -830,8 +865,39 @@ impl G<'_> {
         self.sh.types.borrow().is_interface(t)
     }
 
-    fn implements(&self, _t: TypeId, _iface: TypeId) -> bool {
-        true
+    /// Does dynamic type `t` have every method of interface `iface` (a
+    /// value's method set has the value-receiver methods only)? `Err` names
+    /// the first one missing.
+    pub(super) fn implements(&self, t: TypeId, iface: TypeId) -> bool {
+        self.missing_method(t, iface).is_none()
+    }
+
+    pub(super) fn missing_method(&self, t: TypeId, iface: TypeId) -> Option<String> {
+        let Type::Interface(ms) = self.under(iface) else { return None };
+        let (base, is_ptr) = match self.sh.types.borrow().get(t) {
+            Type::Pointer(b) => (*b, true),
+            _ => (t, false),
+        };
+        ms.iter()
+            .find(|(name, _)| match self.method_named(base, name) {
+                Some(f) => !is_ptr && self.sh.info.funcs[f.0 as usize].recv_is_ptr,
+                None => true,
+            })
+            .map(|(name, _)| name.clone())
+    }
+
+    /// The type's name as Go's runtime prints it (`main.T`, `*main.T`).
+    pub(super) fn runtime_type_name(&self, t: TypeId) -> String {
+        let ty = self.sh.types.borrow().get(t).clone();
+        match ty {
+            Type::Named { name, .. } => format!("main.{name}"),
+            Type::Pointer(e) => format!("*{}", self.runtime_type_name(e)),
+            Type::Slice(e) => format!("[]{}", self.runtime_type_name(e)),
+            Type::Array(n, e) => format!("[{n}]{}", self.runtime_type_name(e)),
+            Type::Map(k, v) => format!("map[{}]{}", self.runtime_type_name(k), self.runtime_type_name(v)),
+            Type::Chan(e) => format!("chan {}", self.runtime_type_name(e)),
+            _ => self.sh.types.borrow().name(t),
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -935,6 +1001,9 @@ impl G<'_> {
         };
         let mut i = 0usize;
         let mut byte_i = 0usize;
+        // The channel slot a received value was read from, cleared once
+        // the value is in its variable.
+        let mut received_from = None;
         while i < n {
             let (kv, vv): (Operand, Option<Operand>) = match &src {
                 Src2::Ints => (Operand::scalar(Value::Int(i as i64)), None),
@@ -984,7 +1053,8 @@ impl G<'_> {
                     (k, parts.next())
                 }
                 Src2::Chan => {
-                    let Some(v) = self.recv(x.pos, &xv)? else { break };
+                    let Some((v, slot)) = self.recv(x.pos, &xv)? else { break };
+                    received_from = Some(slot);
                     (v, None)
                 }
             };
@@ -1001,6 +1071,9 @@ impl G<'_> {
                     let t = self.ty(target);
                     self.write_place(fr, &p, t, val);
                 }
+            }
+            if let Some(slot) = received_from.take() {
+                self.clear_chan_slot(&slot, &xv);
             }
             match self.block_stmts(fr, &body.stmts)? {
                 Flow::Break(None) => break,
@@ -1183,10 +1256,7 @@ impl G<'_> {
                 match self.under(xt) {
                     Type::Array(n, el) => {
                         if i < 0 || i as u64 >= n {
-                            return Err(self.panic(
-                                e.pos,
-                                format_args!("runtime error: index out of range [{i}] with length {n}"),
-                            ));
+                            return Err(self.index_panic(e.pos, i, n));
                         }
                         let leaves = self.layout(el).leaves;
                         let p = self.place(fr, x)?;
@@ -1195,10 +1265,7 @@ impl G<'_> {
                     Type::Pointer(arr) => {
                         let Type::Array(n, el) = self.under(arr) else { unreachable!("checked") };
                         if i < 0 || i as u64 >= n {
-                            return Err(self.panic(
-                                e.pos,
-                                format_args!("runtime error: index out of range [{i}] with length {n}"),
-                            ));
+                            return Err(self.index_panic(e.pos, i, n));
                         }
                         let p = self.eval(fr, x)?;
                         let (r, via) = self.deref(e.pos, &p)?;
@@ -1208,14 +1275,10 @@ impl G<'_> {
                     Type::Slice(el) => {
                         let s = self.eval(fr, x)?;
                         let Value::Slice(sv) = &s.vals[0] else {
-                            return Err(self
-                                .panic(e.pos, format_args!("runtime error: index out of range [{i}] with length 0")));
+                            return Err(self.index_panic(e.pos, i, 0));
                         };
                         if i < 0 || i as usize >= sv.len {
-                            return Err(self.panic(
-                                e.pos,
-                                format_args!("runtime error: index out of range [{i}] with length {}", sv.len),
-                            ));
+                            return Err(self.index_panic(e.pos, i, sv.len));
                         }
                         let leaves = self.layout(el).leaves;
                         let via = self.via_of(&s.vals[0], s.srcs.first());
@@ -1233,6 +1296,26 @@ impl G<'_> {
                 Ok(Place::Mem { r, via })
             }
             _ => Err(self.unsupported(e.pos, "this expression as a place")),
+        }
+    }
+
+    /// Does `e` denote a variable (Go's *addressable*), so that [`G::place`]
+    /// finds it? A field or element of a call's result does not.
+    fn addressable(&self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Ident(_) => matches!(self.sh.info.refs[e.id.0 as usize], Some(NameRef::Var(_))),
+            ExprKind::Selector { x, .. } => match self.sh.info.refs[e.id.0 as usize] {
+                Some(NameRef::Field { through_ptr: true, .. }) => true,
+                Some(NameRef::Field { through_ptr: false, .. }) => self.addressable(x),
+                _ => false,
+            },
+            ExprKind::Index { x, .. } => match self.under(self.ty(x)) {
+                Type::Array(..) => self.addressable(x),
+                Type::Pointer(_) | Type::Slice(_) => true,
+                _ => false,
+            },
+            ExprKind::Deref(_) => true,
+            _ => false,
         }
     }
 

@@ -57,6 +57,9 @@ pub struct Options {
     /// Stack size of each goroutine's coroutine, in bytes (virtual memory,
     /// committed as used).
     pub stack_bytes: usize,
+    /// Steps (all goroutines together) after which the run ends with the
+    /// error `step limit reached`; `None`: no limit.
+    pub max_steps: Option<u64>,
 }
 
 /// Where the program's output goes.
@@ -75,6 +78,7 @@ impl Default for Options {
             preempt_steps: 100_000,
             output: Output::Stderr,
             stack_bytes: 64 << 20,
+            max_steps: None,
         }
     }
 }
@@ -133,7 +137,7 @@ pub fn run<S: EventSink>(pkg: Rc<Package>, info: Info, opts: Options, sink: S) -
         let Some(g) = sched.next.take().or_else(|| sched.runq.pop_front()) else {
             flush(&shared, &mut builder)?;
             let at = shared.blocked_at.borrow().get(&GoroutineId::MAIN.0).map(|&p| shared.pkg.pos_text(p));
-            let msg = "fatal error: all goroutines are asleep - deadlock! (goroutine 1 waits here)";
+            let msg = "fatal error: all goroutines are asleep - deadlock!";
             return Err(GoError::new(GoErrorKind::Runtime, at.unwrap_or_default(), msg));
         };
         shared.set_current(g);

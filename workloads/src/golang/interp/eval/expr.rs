@@ -6,7 +6,7 @@ impl G<'_> {
     /// Evaluates `e`, then applies an implicit conversion to an interface
     /// the checker recorded for it.
     pub(super) fn eval(&self, fr: &mut Frame, e: &Expr) -> R<Operand> {
-        self.step();
+        self.step(e.pos)?;
         let v = self.eval_inner(fr, e)?;
         match self.sh.info.to_iface[e.id.0 as usize] {
             Some(_) => Ok(self.box_iface(e, v, self.ty(e))),
@@ -62,20 +62,22 @@ impl G<'_> {
             ExprKind::Composite { elts, .. } => self.composite(fr, e, self.ty(e), elts, None),
             ExprKind::FuncLit { .. } => self.closure(fr, e),
             ExprKind::Selector { x, sel } => match self.sh.info.refs[e.id.0 as usize].clone() {
-                Some(NameRef::Field { leaf, through_ptr }) => {
-                    let addressable = matches!(
-                        x.kind,
-                        ExprKind::Ident(_) | ExprKind::Selector { .. } | ExprKind::Index { .. } | ExprKind::Deref(_)
-                    );
-                    if through_ptr || addressable {
+                Some(NameRef::Field { leaf, .. }) => {
+                    if self.addressable(e) {
                         let p = self.place(fr, e)?;
                         return Ok(self.read_place(fr, &p, self.ty(e)));
                     }
-                    // A field of a value that is not addressable (a call's result).
+                    // A field of a value that is not addressable (a call's
+                    // result): its leaves and pointer words, cut out of the value.
                     let v = self.eval(fr, x)?;
+                    let xl = self.layout(self.ty(x));
                     let l = self.layout(self.ty(e));
                     let vals = v.vals[leaf as usize..(leaf + l.leaves) as usize].iter().cloned().collect();
-                    Ok(Operand { vals, srcs: smallvec_nil(l.ptr_words as usize) })
+                    let first = if l.ptr_words > 0 { xl.ptr_before[leaf as usize] as usize } else { 0 };
+                    let srcs = (first..first + l.ptr_words as usize)
+                        .map(|k| v.srcs.get(k).cloned().unwrap_or(Src::Nil))
+                        .collect();
+                    Ok(Operand { vals, srcs })
                 }
                 _ => Err(self.unsupported(sel.pos, "a method value (a method not called at once)")),
             },
@@ -105,10 +107,7 @@ impl G<'_> {
                         let i = self.eval(fr, index)?.vals[0].int();
                         let b = s.vals[0].bytes();
                         if i < 0 || i as usize >= b.len() {
-                            return Err(self.panic(
-                                e.pos,
-                                format_args!("runtime error: index out of range [{i}] with length {}", b.len()),
-                            ));
+                            return Err(self.index_panic(e.pos, i, b.len()));
                         }
                         Ok(Operand::scalar(Value::Int(b[i as usize] as i64)))
                     }
@@ -130,16 +129,27 @@ impl G<'_> {
                     Value::Iface(i) => Some(i.ty),
                     _ => None,
                 };
-                let ok = dyn_ty == Some(want) || (dyn_ty.is_some() && self.is_iface(want));
+                let want_iface = self.is_iface(want);
+                let missing = match dyn_ty {
+                    Some(d) if want_iface => self.missing_method(d, want),
+                    _ => None,
+                };
+                let ok = dyn_ty == Some(want) || (dyn_ty.is_some() && want_iface && missing.is_none());
                 if !ok && !comma_ok {
-                    let have = dyn_ty.map_or("nil".to_string(), |t| self.sh.types.borrow().name(t));
-                    return Err(self.panic(
-                        e.pos,
-                        format_args!(
-                            "interface conversion: interface {{}} is {have}, not {}",
-                            self.sh.types.borrow().name(want)
+                    // Go's `runtime.TypeAssertionError`.
+                    let want_name = self.runtime_type_name(want);
+                    let msg = match (dyn_ty, missing) {
+                        (Some(d), Some(m)) => {
+                            format!("{} is not {want_name}: missing method {m}", self.runtime_type_name(d))
+                        }
+                        (None, _) if want_iface => format!("interface is nil, not {want_name}"),
+                        (d, _) => format!(
+                            "{} is {}, not {want_name}",
+                            self.runtime_type_name(self.ty(x)),
+                            d.map_or("nil".to_string(), |d| self.runtime_type_name(d))
                         ),
-                    ));
+                    };
+                    return Err(self.panic(e.pos, format_args!("interface conversion: {msg}")));
                 }
                 let mut out = if !ok {
                     let words = self.layout(want).ptr_words as usize;
@@ -195,7 +205,20 @@ impl G<'_> {
                 let t = self.ty(e);
                 match op {
                     UnaryOp::Recv => {
-                        let got = self.recv(e.pos, &v)?;
+                        let got = match self.recv(e.pos, &v)? {
+                            Some((mut out, slot)) => {
+                                // Copied out into the temporary: the slot is cleared.
+                                if let Some(t) = self.sh.info.temp[e.id.0 as usize] {
+                                    for (j, s) in out.srcs.iter_mut().enumerate() {
+                                        self.set(Loc::local(t + j as u32), s.clone());
+                                        *s = Src::Loc(Loc::local(t + j as u32));
+                                    }
+                                }
+                                self.clear_chan_slot(&slot, &v);
+                                Some(out)
+                            }
+                            None => None,
+                        };
                         let comma_ok = matches!(self.under(t), Type::Tuple(_));
                         let elem = match self.under(self.ty(x)) {
                             Type::Chan(el) => el,
@@ -605,8 +628,8 @@ impl G<'_> {
             let bytes = s.vals[0].bytes();
             let l = bound(self, fr, lo)?.unwrap_or(0);
             let h = bound(self, fr, hi)?.unwrap_or(bytes.len() as i64);
-            if l < 0 || h < l || h as usize > bytes.len() {
-                return Err(self.panic(e.pos, format_args!("runtime error: slice bounds out of range [{l}:{h}]")));
+            if let Some(msg) = slice_bounds_error(l, h, None, bytes.len() as i64, "length") {
+                return Err(self.panic(e.pos, msg));
             }
             let sub = bytes[l as usize..h as usize].to_vec();
             if sub.is_empty() {
@@ -624,6 +647,7 @@ impl G<'_> {
             let v = Value::Str(Rc::new(GoStr { bytes: sub, block, offset }));
             return Ok(self.in_temp(e, v, src));
         }
+        let unit = if matches!(self.under(xt), Type::Slice(_)) { "capacity" } else { "length" };
         let (base, len, cap, el, base_src) = match self.under(xt) {
             Type::Slice(el) => {
                 let s = self.eval(fr, x)?;
@@ -657,11 +681,11 @@ impl G<'_> {
         };
         let l = bound(self, fr, lo)?.unwrap_or(0);
         let h = bound(self, fr, hi)?.unwrap_or(len as i64);
-        let m = bound(self, fr, max)?.unwrap_or(cap as i64);
-        if l < 0 || h < l || m < h || m as usize > cap {
-            return Err(self
-                .panic(e.pos, format_args!("runtime error: slice bounds out of range [{l}:{h}] with capacity {cap}")));
+        let m3 = bound(self, fr, max)?;
+        if let Some(msg) = slice_bounds_error(l, h, m3, cap as i64, unit) {
+            return Err(self.panic(e.pos, msg));
         }
+        let m = m3.unwrap_or(cap as i64);
         let Some(base) = base else {
             return Ok(Operand::one(Value::Nil, Src::Nil));
         };
@@ -687,6 +711,29 @@ impl G<'_> {
             Value::Slice(Rc::new(SliceVal { base: r, len: (h - l) as usize, cap: (m - l) as usize, elem_leaves: ell }));
         Ok(self.in_temp(e, v, src))
     }
+}
+
+/// Go's panic for the bounds `[l:h]` or `[l:h:m]` of a slice expression
+/// whose operand's capacity (`unit` "capacity") or length (strings and
+/// arrays, `unit` "length") is `cap`, or `None` when they are in range:
+/// the checks in Go's order and its wording (`runtime.boundsError`; a
+/// negative bound is printed alone).
+pub(super) fn slice_bounds_error(l: i64, h: i64, m: Option<i64>, cap: i64, unit: &str) -> Option<String> {
+    let what = match m {
+        Some(m) if m < 0 => format!("[::{m}]"),
+        Some(m) if m > cap => format!("[::{m}] with {unit} {cap}"),
+        Some(_) if h < 0 => format!("[:{h}:]"),
+        Some(m) if h > m => format!("[:{h}:{m}]"),
+        Some(_) if l < 0 => format!("[{l}::]"),
+        Some(_) if l > h => format!("[{l}:{h}:]"),
+        Some(_) => return None,
+        None if h < 0 => format!("[:{h}]"),
+        None if h > cap => format!("[:{h}] with {unit} {cap}"),
+        None if l < 0 => format!("[{l}:]"),
+        None if l > h => format!("[{l}:{h}]"),
+        None => return None,
+    };
+    Some(format!("runtime error: slice bounds out of range {what}"))
 }
 
 /// A string whose bytes are not a block (a literal's, Go's read-only data).

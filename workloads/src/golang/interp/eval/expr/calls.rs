@@ -137,7 +137,7 @@ impl G<'_> {
         }
     }
 
-    fn method_named(&self, base: TypeId, name: &str) -> Option<FuncId> {
+    pub(in crate::golang::interp::eval) fn method_named(&self, base: TypeId, name: &str) -> Option<FuncId> {
         let tn = self.sh.types.borrow().name(base);
         let full = format!("{tn}.{name}");
         self.sh.info.funcs.iter().position(|f| f.name == full && f.decl.is_some()).map(|i| FuncId(i as u32))
@@ -745,8 +745,12 @@ impl G<'_> {
         }
     }
 
-    /// Receives from a channel: `None` when it is closed and drained.
-    pub(in crate::golang::interp::eval) fn recv(&self, pos: Pos, ch: &Operand) -> R<Option<Operand>> {
+    /// Receives from a channel: the value, read from its buffer slot (or the
+    /// handoff slots), and that slot, which the caller clears with
+    /// [`G::clear_chan_slot`] once it has copied the value out (Go's
+    /// `chanrecv` clears it, so the channel no longer keeps what it pointed
+    /// to); `None` when the channel is closed and drained.
+    pub(in crate::golang::interp::eval) fn recv(&self, pos: Pos, ch: &Operand) -> R<Option<(Operand, Place)>> {
         let Value::Chan(c) = &ch.vals[0] else {
             self.block_at(pos);
             return Err(self.err(pos, GoErrorKind::Runtime, "receive from a nil channel blocks forever"));
@@ -771,7 +775,7 @@ impl G<'_> {
             let out = self.read_place(&fr_dummy, &p, el_ty);
             let mut st = c.state.borrow_mut();
             self.wake_chan(&mut st);
-            return Ok(Some(out));
+            return Ok(Some((out, p)));
         }
         loop {
             let st = c.state.borrow();
@@ -796,7 +800,19 @@ impl G<'_> {
         out.vals = st.handoff.take().unwrap_or_default().into();
         st.received = st.sent;
         self.wake_chan(&mut st);
-        Ok(Some(out))
+        Ok(Some((out, p)))
+    }
+
+    /// Clears the pointer words of a channel slot a value was received from.
+    pub(in crate::golang::interp::eval) fn clear_chan_slot(&self, slot: &Place, ch: &Operand) {
+        let Value::Chan(c) = &ch.vals[0] else { return };
+        if c.elem_words == 0 {
+            return;
+        }
+        let el_ty = self.chan_elem(ch);
+        let zero = Operand { vals: self.zero(el_ty).into(), srcs: smallvec_nil(c.elem_words as usize) };
+        let mut fr_dummy = Frame { func: FuncId(0), regs: Vec::new(), env: None };
+        self.write_place(&mut fr_dummy, slot, el_ty, zero);
     }
 
     // ---- maps ----
