@@ -11,7 +11,9 @@
 //! (Go's `runnext`); others wait in a FIFO run queue; a running goroutine
 //! is preempted after [`Options::preempt_steps`] steps (Go preempts after
 //! 10 ms); a goroutine blocked on a channel, a `sync.WaitGroup` or a
-//! `sync.Mutex` is runnable again when what it waits for happens. When no
+//! `sync.Mutex` is made ready when what it waits for happens, and also runs
+//! next (Go's `ready` puts it in `runnext`). Not yet as Go: a buffered send
+//! to a waiting receiver is not handed over directly. When no
 //! goroutine can run and `main` has not returned, the program is
 //! deadlocked: `fatal error: all goroutines are asleep - deadlock!`. The
 //! program ends when `main` returns, as in Go.
@@ -128,13 +130,13 @@ pub fn run<S: EventSink>(pkg: Rc<Package>, info: Info, opts: Options, sink: S) -
     let globals = info.global_words;
     let mut builder = Builder::new(sink, globals).map_err(internal)?;
     let shared = Rc::new(eval::Shared::new(pkg, info, opts));
-    let mut sched = Scheduler { coroutines: HashMap::new(), runq: VecDeque::new(), next: None };
+    let mut sched = Scheduler { coroutines: HashMap::new(), runq: VecDeque::new(), next: None, again: None };
     let main = eval::main_coroutine(shared.clone())?;
     sched.coroutines.insert(GoroutineId::MAIN.0, main);
     sched.runq.push_back(GoroutineId::MAIN.0);
     let stack_bytes = shared.opts.stack_bytes;
     loop {
-        let Some(g) = sched.next.take().or_else(|| sched.runq.pop_front()) else {
+        let Some(g) = sched.again.take().or_else(|| sched.next.take()).or_else(|| sched.runq.pop_front()) else {
             flush(&shared, &mut builder)?;
             let at = shared.blocked_at.borrow().get(&GoroutineId::MAIN.0).map(|&p| shared.pkg.pos_text(p));
             let msg = "fatal error: all goroutines are asleep - deadlock!";
@@ -151,18 +153,16 @@ pub fn run<S: EventSink>(pkg: Rc<Package>, info: Info, opts: Options, sink: S) -
                 sched.runq.push_back(prev);
             }
         }
+        // A goroutine made ready goes to `runnext` (Go's `ready`), the one
+        // it displaces to the back of the run queue.
         for w in shared.take_woken() {
-            sched.runq.push_back(w);
+            if let Some(prev) = sched.next.replace(w) {
+                sched.runq.push_back(prev);
+            }
         }
         flush(&shared, &mut builder)?;
         match result {
-            CoroutineResult::Yield(Yield::Flush) => {
-                if sched.next.is_none() {
-                    sched.next = Some(g);
-                } else {
-                    sched.runq.push_front(g);
-                }
-            }
+            CoroutineResult::Yield(Yield::Flush) => sched.again = Some(g),
             CoroutineResult::Yield(Yield::Preempt) => sched.runq.push_back(g),
             CoroutineResult::Yield(Yield::Block) => {}
             CoroutineResult::Return(r) => {
@@ -204,6 +204,9 @@ fn drop_coroutine(co: GoCoroutine) {
 struct Scheduler {
     coroutines: HashMap<u32, GoCoroutine>,
     runq: VecDeque<u32>,
+    /// The goroutine that gave the CPU back only to have its trace written:
+    /// it runs on before anything else.
+    again: Option<u32>,
     /// Go's `runnext`.
     next: Option<u32>,
 }
