@@ -41,6 +41,18 @@
 #   COLLECTORS=concurrent,mark-sweep   gcwb collectors
 #   OUT=results/go-compare  output directory
 #   GCWB=path/to/gcwb       use this gcwb binary instead of building one
+#   SAME_SOURCE=1           also run the same source both ways (below)
+#   SAME_REQUESTS=20000     requests of the same-source run
+#   SAME_CACHE=16384        cache entries of the same-source run
+#
+# Same source: workloads/go/server.go (the cut-down server in the Go subset
+# gcwb interprets), with its `requests` and `cacheEntries` constants set
+# from SAME_REQUESTS and SAME_CACHE, is run natively by Go (GOMAXPROCS=PROCS,
+# GODEBUG=gctrace=1, GCWB_MEMSTATS=1) and traced by gcwb with Go's own
+# placement (`--escape go`) under the same collectors, into same-source/;
+# same-source.csv has one row per system and collector: gc_count, pause
+# p50/p99/max, and heap objects allocated (Go: MemStats.Mallocs; gcwb: the
+# heap blocks of causes.csv).
 #
 # Go 1.19 or later is needed; when `go` is missing the script tries
 # `apt-get install -y golang-go` and, if that fails too, says so and exits 0
@@ -56,10 +68,14 @@ GOGC_PERCENT=${GOGC:-100}
 COLLECTORS=${COLLECTORS:-concurrent,mark-sweep}
 OUT=${OUT:-results/go-compare}
 GCWB=${GCWB:-}
+SAME_SOURCE=${SAME_SOURCE:-1}
+SAME_REQUESTS=${SAME_REQUESTS:-20000}
+SAME_CACHE=${SAME_CACHE:-16384}
 # The command, with every setting spelled out (GCWB only when given).
 command_line=$(
     printf 'LIVE_MB=%q REQUESTS=%q GOROUTINES=%q PROCS=%q GOGC=%q COLLECTORS=%q OUT=%q' "$LIVE_MB" "$REQUESTS" \
         "$GOROUTINES" "$PROCS" "$GOGC_PERCENT" "$COLLECTORS" "$OUT"
+    printf ' SAME_SOURCE=%q SAME_REQUESTS=%q SAME_CACHE=%q' "$SAME_SOURCE" "$SAME_REQUESTS" "$SAME_CACHE"
     [[ -n $GCWB ]] && printf ' GCWB=%q' "$GCWB"
     printf ' scripts/go-compare.sh'
 )
@@ -249,5 +265,39 @@ table=$OUT/summary.csv
 } >"$table.tmp"
 mv "$table.tmp" "$table"
 
-log "results in $OUT/ (summary.csv, COMMAND.txt, <live>mb/{go,gcwb}/)"
+# --- Same source --------------------------------------------------------------
+if [[ $SAME_SOURCE == 1 ]]; then
+    dir=$OUT/same-source
+    rm -rf "$dir"
+    mkdir -p "$dir/go" "$dir/gcwb"
+    prog=$dir/server.go
+    sed -E -e "s/^(\s*requests\s*=\s*)[0-9]+/\1$SAME_REQUESTS/" -e "s/^(\s*cacheEntries\s*=\s*)[0-9]+/\1$SAME_CACHE/" \
+        workloads/go/server.go >"$prog"
+    grep -qE "^\s*requests\s*=\s*$SAME_REQUESTS\b" "$prog" || die "cannot set requests in workloads/go/server.go"
+    log "same source: $prog ($SAME_REQUESTS requests, $SAME_CACHE cache entries)"
+    echo "  # same source: $prog, made from workloads/go/server.go with requests = $SAME_REQUESTS, cacheEntries = $SAME_CACHE" >>"$commands"
+    (cd "$dir/go" && go build -o "$tmp/server-same" "$prog") || die "cannot build $prog"
+    measured "$dir/go/run" env -u GOMEMLIMIT GOMAXPROCS="$PROCS" GOGC="$GOGC_PERCENT" GODEBUG=gctrace=1 GCWB_MEMSTATS=1 \
+        "$tmp/server-same" >"$dir/go/stdout.txt" 2>"$dir/go/gctrace.log" || die "the Go program failed (see $dir/go/gctrace.log)"
+    run "$GCWB" import --format go-gctrace "$dir/go/gctrace.log" --out "$dir/go" --label "$go_label" \
+        >"$dir/go/import.txt" || die "gcwb import failed on $dir/go/gctrace.log"
+    measured "$dir/gcwb/run" "$GCWB" run -q "$prog" --escape go --collector "$COLLECTORS" --procs "$PROCS" \
+        --gogc "$GOGC_PERCENT" --no-charts --out "$dir/gcwb" >"$dir/gcwb/stdout.txt" 2>"$dir/gcwb/stderr.txt" ||
+        die "gcwb run failed: $(head -3 "$dir/gcwb/stderr.txt")"
+    {
+        echo "system,collector,requests,gc_count,pause_p50_ns,pause_p99_ns,pause_max_ns,heap_objects"
+        mallocs=$(sed -nE 's/.*mallocs=([0-9]+).*/\1/p' "$dir/go/gctrace.log" | head -1)
+        s=$dir/go/summary.csv
+        echo "go,$go_label,$SAME_REQUESTS,$(csv_get "$s" gc_count),$(csv_get "$s" pause_p50_ns),$(csv_get "$s" pause_p99_ns),$(csv_get "$s" pause_max_ns),$mallocs"
+        objects=$(awk -F, '$2=="heap"{c+=$3} END{print c+0}' "$dir/gcwb/causes.csv")
+        IFS=, read -ra names <<<"$COLLECTORS"
+        for c in "${names[@]}"; do
+            s=$dir/gcwb/summary.csv
+            echo "gcwb,$c,$SAME_REQUESTS,$(csv_get "$s" gc_count collector "$c"),$(csv_get "$s" pause_p50_ns collector "$c"),$(csv_get "$s" pause_p99_ns collector "$c"),$(csv_get "$s" pause_max_ns collector "$c"),$objects"
+        done
+    } >"$OUT/same-source.csv"
+    if command -v column >/dev/null 2>&1; then column -s, -t <"$OUT/same-source.csv" >&2; fi
+fi
+
+log "results in $OUT/ (summary.csv, same-source.csv, COMMAND.txt, <live>mb/{go,gcwb}/, same-source/)"
 if command -v column >/dev/null 2>&1; then column -s, -t <"$table"; else cat "$table"; fi
