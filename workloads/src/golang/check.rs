@@ -183,6 +183,9 @@ pub struct FuncInfo {
     pub lit_body: Option<std::rc::Rc<Block>>,
     /// Temporaries before layout: (expression, words, is the iface box).
     temps: Vec<(ExprId, u32, bool)>,
+    /// The first trace local of its temporaries (every local from here on
+    /// is one; `tlocals` when it has none).
+    pub temp_base: u32,
     /// For a literal that captures: the trace local holding its closure
     /// (always local 0, so a call passes it first).
     pub ctx_local: Option<u32>,
@@ -207,6 +210,7 @@ impl FuncInfo {
             lit: None,
             lit_body: None,
             temps: Vec::new(),
+            temp_base: 0,
             ctx_local: None,
         }
     }
@@ -242,6 +246,8 @@ pub struct Info {
     pub global_words: u32,
     /// `init` functions, in order.
     pub inits: Vec<FuncId>,
+    /// The variables to clear after each statement (see [`super::liveness`]).
+    pub dead_after: super::liveness::DeadAfter,
 }
 
 /// An entity in scope.
@@ -291,6 +297,7 @@ pub fn check(pkg: &Package) -> CResult<Info> {
         globals: Vec::new(),
         global_words: 0,
         inits: Vec::new(),
+        dead_after: Default::default(),
     };
     let mut c = Checker {
         pkg,
@@ -304,7 +311,9 @@ pub fn check(pkg: &Package) -> CResult<Info> {
         scope_ids: 0,
     };
     c.package()?;
-    Ok(c.info)
+    let mut info = c.info;
+    info.dead_after = super::liveness::dead_after(pkg, &info);
+    Ok(info)
 }
 
 fn universe() -> HashMap<String, Entity> {
@@ -2254,6 +2263,7 @@ impl<'p> Checker<'p> {
                     bytes += 8;
                 }
             }
+            self.info.funcs[f].temp_base = next;
             for &(e, words, iface) in &self.info.funcs[f].temps {
                 if iface {
                     self.info.iface_temp[e.0 as usize] = Some(next);

@@ -33,6 +33,7 @@ pub mod check;
 pub mod error;
 pub mod goescape;
 pub mod interp;
+pub mod liveness;
 pub mod syntax;
 pub mod types;
 

@@ -276,7 +276,7 @@ pub(super) fn main_coroutine(sh: Rc<Shared>) -> Result<super::GoCoroutine, GoErr
         .map_err(|e| GoError::new(GoErrorKind::Runtime, "", format!("cannot make a goroutine stack: {e}")))?;
     let stack_limit = stack.limit().get();
     Ok(Coroutine::with_stack(stack, move |y: &Yielder<(), Yield>, ()| {
-        let g = G { sh: sh.clone(), id: 1, y, stack_limit };
+        let g = G::new(sh.clone(), 1, y, stack_limit);
         g.run_main()
     }))
 }
@@ -293,7 +293,7 @@ pub(super) fn goroutine_coroutine(
         .map_err(|e| GoError::new(GoErrorKind::Runtime, "", format!("cannot make a goroutine stack: {e}")))?;
     let stack_limit = stack.limit().get();
     Ok(Coroutine::with_stack(stack, move |y: &Yielder<(), Yield>, ()| {
-        let g = G { sh, id, y, stack_limit };
+        let g = G::new(sh, id, y, stack_limit);
         body(&g)
     }))
 }
@@ -305,6 +305,14 @@ pub(super) struct G<'y> {
     y: &'y Yielder<(), Yield>,
     /// The lowest address of its coroutine's stack (stacks grow down).
     stack_limit: usize,
+    /// Calls deep its current frame is.
+    depth: Cell<u32>,
+    /// The current frame's first temporary local.
+    temp_base: Cell<u32>,
+    /// Temporaries written (frame depth, local) since the statements being
+    /// run began: cleared when each statement ends, as Go's liveness makes
+    /// a statement's temporaries dead.
+    dirty: RefCell<Vec<(u32, u32)>>,
 }
 
 /// The smallest coroutine stack.
@@ -316,6 +324,20 @@ const MIN_STACK_BYTES: usize = 1 << 20;
 /// the interpreter's own recursion between two Go calls (an expression
 /// nested a few hundred deep).
 const STACK_RESERVE_BYTES: usize = 256 << 10;
+
+impl<'y> G<'y> {
+    fn new(sh: Rc<Shared>, id: u32, y: &'y Yielder<(), Yield>, stack_limit: usize) -> G<'y> {
+        G {
+            sh,
+            id,
+            y,
+            stack_limit,
+            depth: Cell::new(0),
+            temp_base: Cell::new(u32::MAX),
+            dirty: RefCell::new(Vec::new()),
+        }
+    }
+}
 
 /// A function invocation.
 struct Frame {
@@ -392,6 +414,37 @@ impl G<'_> {
     // ---- the trace ----
 
     fn op(&self, op: TraceOp) {
+        // A pointer written into one of the frame's temporaries.
+        let dst = match &op {
+            TraceOp::Set { dst, src, .. } if *src != Src::Nil => Some(dst),
+            TraceOp::Alloc { dst, .. } | TraceOp::RetCopy { dst, .. } => Some(dst),
+            _ => None,
+        };
+        if let Some(Loc { root: crate::model::Root::Local(t), path }) = dst {
+            if path.is_empty() && *t >= self.temp_base.get() {
+                self.dirty.borrow_mut().push((self.depth.get(), *t));
+            }
+        }
+        self.queue(op);
+    }
+
+    /// Clears the temporaries of this frame written since `mark`.
+    fn clear_temps(&self, mark: usize) {
+        let mut dirty = self.dirty.borrow_mut();
+        if dirty.len() <= mark {
+            return;
+        }
+        let depth = self.depth.get();
+        let mut temps: Vec<u32> = dirty.drain(mark..).filter(|&(d, _)| d == depth).map(|(_, t)| t).collect();
+        drop(dirty);
+        temps.sort_unstable();
+        temps.dedup();
+        for t in temps {
+            self.queue(TraceOp::Set { g: self.id, dst: Loc::local(t), src: Src::Nil });
+        }
+    }
+
+    fn queue(&self, op: TraceOp) {
         let work = self.sh.pending_work.get();
         let mut ops = self.sh.ops.borrow_mut();
         if work >= WORK_QUANTUM_NS {
@@ -480,6 +533,7 @@ impl G<'_> {
         let fi = &sh.info.funcs[init.0 as usize];
         self.op(TraceOp::Call { g: self.id, locals: fi.tlocals, bytes: fi.frame_bytes, args: Vec::new() });
         let mut frame = self.new_frame(init, None);
+        self.temp_base.set(fi.temp_base);
         for (fi, file) in sh.pkg.files.iter().enumerate() {
             for d in &file.decls {
                 if let Decl::Var(vs) = d {
@@ -587,8 +641,12 @@ impl G<'_> {
         let fi = &sh.info.funcs[f.0 as usize];
         let srcs = self.arg_srcs(f, env.as_ref().map(|e| e.1.clone()), &args);
         self.op(TraceOp::Call { g: self.id, locals: fi.tlocals, bytes: fi.frame_bytes, args: srcs });
-        let mut frame = self.enter(f, env.map(|e| e.0), args)?;
-        let results = self.run_body(&mut frame, pos)?;
+        let outer_base = self.temp_base.replace(fi.temp_base);
+        self.depth.set(self.depth.get() + 1);
+        let body = self.enter(f, env.map(|e| e.0), args).and_then(|mut frame| self.run_body(&mut frame, pos));
+        self.depth.set(self.depth.get() - 1);
+        self.temp_base.set(outer_base);
+        let results = body?;
         let mut vals = Vec::new();
         let mut ret_src = None;
         for r in results {
@@ -640,12 +698,40 @@ impl G<'_> {
 
     fn block_stmts(&self, fr: &mut Frame, stmts: &[Stmt]) -> R<Flow> {
         for s in stmts {
+            let mark = self.dirty.borrow().len();
             let flow = self.stmt(fr, s)?;
             if !matches!(flow, Flow::Normal) {
                 return Ok(flow);
             }
+            self.clear_temps(mark);
+            if let Some(dead) = self.sh.info.dead_after.get(&s.pos) {
+                self.clear_dead(fr, dead);
+            }
         }
         Ok(Flow::Normal)
+    }
+
+    /// Clears the pointer words of variables used for the last time (see
+    /// [`crate::golang::liveness`]), so their blocks die when Go's would.
+    fn clear_dead(&self, fr: &mut Frame, dead: &[VarId]) {
+        let sh = self.sh.clone();
+        for &v in dead {
+            let var = &sh.info.vars[v.0 as usize];
+            if var.func != Some(fr.func) {
+                continue;
+            }
+            let base = sh.var_reg[v.0 as usize] as usize;
+            let map = &sh.frames[fr.func.0 as usize].reg_tlocal;
+            let leaves = if var.boxed { 1 } else { self.layout(var.ty).leaves as usize };
+            for i in base..base + leaves {
+                if let Some(t) = map.get(i).copied().flatten() {
+                    if !fr.regs[i].is_nil() {
+                        self.set(Loc::local(t), Src::Nil);
+                        fr.regs[i] = Value::Nil;
+                    }
+                }
+            }
+        }
     }
 
     fn stmt(&self, fr: &mut Frame, s: &Stmt) -> R<Flow> {

@@ -164,6 +164,7 @@ impl G<'_> {
         self.sh.spawned.borrow_mut().push((
             id,
             Box::new(move |g: &G| {
+                g.temp_base.set(g.sh.info.funcs[f.0 as usize].temp_base);
                 let mut frame = g.enter(f, env, argv)?;
                 g.run_body(&mut frame, pos)?;
                 g.flush_work();
