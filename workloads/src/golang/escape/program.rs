@@ -17,6 +17,9 @@ pub struct Defs<'a> {
     pub func_values: HashSet<FuncId>,
     /// Method names called through an interface.
     pub iface_methods: HashSet<String>,
+    /// Variables a `for ... := range` declares: the loop assigns them at
+    /// every iteration, so Go captures them by reference.
+    pub range_vars: HashSet<VarId>,
     /// Declared functions each declared function refers to (its literals'
     /// references included).
     pub refs: HashMap<FuncId, Vec<FuncId>>,
@@ -29,6 +32,7 @@ impl<'a> Defs<'a> {
             defs: HashMap::new(),
             func_values: HashSet::new(),
             iface_methods: HashSet::new(),
+            range_vars: HashSet::new(),
             refs: HashMap::new(),
         };
         for (fi, file) in pkg.files.iter().enumerate() {
@@ -156,8 +160,13 @@ impl<'a> Visitor<'_, 'a> {
                 self.opt(post);
                 self.block(body);
             }
-            StmtKind::Range { key, value, x, body, .. } => {
+            StmtKind::Range { key, value, x, body, define } => {
                 for e in [key, value].into_iter().flatten() {
+                    if *define {
+                        if let Some(&v) = self.d.info.decl_var.get(&e.pos) {
+                            self.d.range_vars.insert(v);
+                        }
+                    }
                     self.expr(e, false);
                 }
                 self.expr(x, false);

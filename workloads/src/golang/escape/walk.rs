@@ -830,7 +830,9 @@ impl<'a> Walker<'a> {
         for c in &captures {
             let Some(l) = self.var_loc(c.var) else { continue };
             let t = self.info.vars[c.var.0 as usize].ty;
-            if c.by_ref {
+            // The checker's rule, and Go's for range variables (assigned
+            // by every iteration).
+            if c.by_ref || self.defs.range_vars.contains(&c.var) {
                 let name = self.info.vars[c.var.0 as usize].name.clone();
                 let h = Holes(
                     lk.0.iter()
