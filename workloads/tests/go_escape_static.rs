@@ -366,3 +366,47 @@ fn decisions_agree_with_go_1_19() {
     assert!(stale.is_empty(), "known differences that no longer happen: {stale:#?}");
     assert!(unexplained.is_empty(), "{} disagreements with Go:\n{}", unexplained.len(), unexplained.join("\n"));
 }
+
+/// The interpreter, placing each site as the analysis decides, asks only
+/// about sites the analysis decided (none falls back to the default), and
+/// the trace it records is sound: no block placed on the stack outlives
+/// its frame or is reached from the heap (gcwb's trace analysis checks).
+#[test]
+fn the_interpreter_runs_with_the_decisions() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use workloads::golang::interp::{self, Options, Output};
+    let mut programs: Vec<Program> = corpus().into_iter().filter(|p| p.must_load).collect();
+    programs.retain(|p| !p.name.starts_with("go-m/"));
+    let mut asked_total = 0;
+    for p in &programs {
+        let (pkg, info) = workloads::golang::load(&p.files).unwrap_or_else(|e| panic!("{}: {e}", p.name));
+        let dec = Rc::new(escape::analyze(&pkg, &info));
+        let asked: Rc<RefCell<BTreeSet<(SiteKind, Pos)>>> = Rc::default();
+        let (d, a) = (dec.clone(), asked.clone());
+        let opts = Options {
+            placement: Box::new(move |k, pos| {
+                a.borrow_mut().insert((k, pos));
+                d.placement(k, pos)
+            }),
+            output: Output::Drop,
+            ..Options::default()
+        };
+        let run =
+            workloads::analysis::prepare_with(&p.name, |sink| interp::run(pkg.clone(), info, opts, sink).map(|_| ()));
+        match run {
+            Err(e) => panic!("{}: the run with the analysis's placements fails: {e}", p.name),
+            Ok(Err(e)) => panic!("{}: the trace with the analysis's placements is unsound: {e}", p.name),
+            Ok(Ok(_)) => {}
+        }
+        let undecided: Vec<String> = asked
+            .borrow()
+            .iter()
+            .filter(|(k, pos)| dec.decision(*k, *pos).is_none())
+            .map(|(k, pos)| format!("{k:?} at {}", pkg.pos_text(*pos)))
+            .collect();
+        assert!(undecided.is_empty(), "{}: sites without a decision: {undecided:#?}", p.name);
+        asked_total += asked.borrow().len();
+    }
+    assert!(asked_total > 100, "only {asked_total} sites asked");
+}

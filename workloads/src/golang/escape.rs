@@ -58,15 +58,26 @@
 //! body in the caller's graph with new locations (its parameters and
 //! results become the caller's locals, at the call's loop depth), and
 //! each copy of a site is decided there, and reported at the outermost
-//! call in the function being compiled, as Go prints it. The interpreter
-//! does not inline: it asks once per site, at the site's own position. So
+//! call in the function being compiled, as Go prints it
+//! ([`Decisions::reports`] keeps every copy's decision for the comparison
+//! with Go).
+//!
+//! The interpreter does not inline: it runs every call out of line and
+//! asks once per site, at the site's own position. So
 //! [`Decisions::placement`] gives a site the decision of its function's
-//! own (out-of-line) body, which is sound in any calling context, unless
-//! the function never runs out of line (every call to it is inlined, it
-//! is never used as a value, called by a `go` statement or through an
-//! interface, and it is not `main` or `init`) and all its inlined copies
-//! agree: then their common decision. [`Decisions::reports`] keeps every
-//! copy's decision for the comparison with Go.
+//! own (out-of-line) body, the one that is sound whoever calls it, with
+//! one exception: when that body never runs out of line in Go (every call
+//! to it is inlined, it is never used as a value, called by a `go`
+//! statement or through an interface, and it is not `main` or `init`)
+//! and every inlined copy escapes, Go allocates it on the heap at every
+//! execution, and so does the interpreter. The other way round is not
+//! followed: when every inlined copy stays on the stack but the body's
+//! own decision is the heap (typically a constructor returning its
+//! allocation), Go allocates on its callers' stacks, but in the
+//! interpreter the callee's frame is gone when the caller uses the block,
+//! so the site is on the heap (a stack placement there would make the
+//! trace unsound). Such sites are where gcwb's counts of heap
+//! allocations exceed Go's.
 //!
 //! # Where it departs from Go
 //!
@@ -301,15 +312,14 @@ fn decide(
         // Several reports of one kind at one position (`s += a + b`): the
         // heap wins.
         let own_pick = own.iter().find(|r| r.escapes).or(own.first()).copied();
-        let copies_agree = !copies.is_empty() && copies.iter().all(|r| r.escapes == copies[0].escapes);
+        let all_copies_escape = !copies.is_empty() && copies.iter().all(|r| r.escapes);
         let only_inlined = site_func.get(&key).is_some_and(|&f| !runs_out_of_line(f));
         let d = match own_pick {
-            Some(r) if !(copies_agree && only_inlined) => verdict(r.escapes, r.reason.clone()),
-            _ if copies_agree => {
-                let r = copies[0];
-                verdict(r.escapes, format!("inlined at every call: {}", r.reason))
+            Some(r) if !r.escapes && all_copies_escape && only_inlined => {
+                verdict(true, format!("inlined at every call, and escapes in each: {}", copies[0].reason))
             }
-            _ => {
+            Some(r) => verdict(r.escapes, r.reason.clone()),
+            None => {
                 let any = copies.iter().find(|r| r.escapes).or(copies.first()).copied();
                 match any {
                     Some(r) => verdict(r.escapes, r.reason.clone()),
