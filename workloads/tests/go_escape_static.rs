@@ -410,3 +410,45 @@ fn the_interpreter_runs_with_the_decisions() {
     }
     assert!(asked_total > 100, "only {asked_total} sites asked");
 }
+
+/// Inlining costs, counted on gcwb's AST, against the costs Go 1.19
+/// printed with `-gcflags=-m=2` for functions of many shapes, some around
+/// the budget of 80 (`fixtures/go-escape/inline-costs.go`).
+#[test]
+fn inlining_costs_are_gos() {
+    let dir = root().join("tests/fixtures/go-escape");
+    let (pkg, info) = workloads::golang::load(&[dir.join("inline-costs.go")]).expect("inline-costs.go loads");
+    let dec = escape::analyze(&pkg, &info);
+    let text = std::fs::read_to_string(dir.join("inline-costs.costs.txt")).expect("the -m=2 capture");
+    let mut compared = 0;
+    for line in text.lines() {
+        // `./f.go:L:C: can inline NAME with cost N` or
+        // `./f.go:L:C: cannot inline NAME: function too complex: cost N exceeds budget 80`.
+        let Some((pos, msg)) = line.split_once(": ") else { continue };
+        let line_no: u32 = pos.split(':').nth(1).and_then(|l| l.parse().ok()).expect("a line number");
+        let (name, go_cost, go_inlinable) = if let Some(rest) = msg.strip_prefix("can inline ") {
+            let (name, cost) = rest.split_once(" with cost ").expect("a cost");
+            (name, cost.parse::<i32>().ok(), true)
+        } else if let Some(rest) = msg.strip_prefix("cannot inline ") {
+            let (name, why) = rest.split_once(": ").expect("a reason");
+            let cost = why.split("cost ").nth(1).and_then(|c| c.split(' ').next()).and_then(|c| c.parse().ok());
+            (name, cost, false)
+        } else {
+            continue;
+        };
+        if name.contains('.') {
+            continue; // closures: `main.func1`; judged with their function
+        }
+        let v = dec
+            .inlining()
+            .iter()
+            .find(|v| !v.literal && v.pos.line == line_no)
+            .unwrap_or_else(|| panic!("no function at line {line_no} ({name})"));
+        assert_eq!(v.inlinable, go_inlinable, "{name}: Go says {msg}; gcwb: {}", v.why);
+        if let Some(c) = go_cost {
+            assert_eq!(v.cost, Some(c), "{name}: Go counts {c}; gcwb: {}", v.why);
+        }
+        compared += 1;
+    }
+    assert!(compared >= 30, "only {compared} functions compared");
+}
