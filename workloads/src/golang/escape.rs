@@ -139,7 +139,7 @@ pub struct Report {
     pub var_name: Option<String>,
     pub addressed: bool,
     /// Go prints this kind of decision (`false` for rule-decided sites
-    /// Go never mentions, and package initialization).
+    /// Go never mentions).
     pub printed: bool,
 }
 
@@ -223,7 +223,7 @@ pub fn analyze(pkg: &Package, info: &Info) -> Decisions {
         let mut w = Walker::new(pkg, info, &inl, &defs, &tags);
         w.walk_globals(info.init_vars);
         w.g.solve();
-        collect(&w, info, false, &mut reports, &mut site_func);
+        collect(&w, info, true, &mut reports, &mut site_func);
     }
     let runs_out_of_line = |f: FuncId| {
         let fi = &info.funcs[f.0 as usize];
@@ -255,6 +255,7 @@ fn collect(
             None => (None, false),
         };
         let reason = match (&loc.why, loc.escapes) {
+            _ if !s.printed => "package-level data Go lays out statically (it allocates nothing)".to_string(),
             (Some(w), true) => w.clone(),
             (None, true) => "flows to the heap".to_string(),
             _ => "does not escape".to_string(),
@@ -269,7 +270,7 @@ fn collect(
             reason,
             var_name,
             addressed,
-            printed,
+            printed: printed && s.printed,
         });
     }
     for s in &w.fixed {

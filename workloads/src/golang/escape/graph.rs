@@ -325,6 +325,9 @@ impl Graph {
         if r.result.is_some() {
             return format!("returned from {}", self.fns[r.func].name);
         }
+        if r.escapes && &*r.name == "func literal" {
+            return "captured by a func literal that escapes".to_string();
+        }
         if r.escapes {
             return format!("stored in {}, which escapes", r.name);
         }

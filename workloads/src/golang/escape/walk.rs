@@ -41,6 +41,9 @@ pub struct SiteLoc {
     pub var: Option<VarId>,
     /// The function whose body holds the site.
     pub func: FuncId,
+    /// Go prints a decision for it (not for package-level data Go lays
+    /// out statically).
+    pub printed: bool,
 }
 
 /// A site decided without the graph (Go decides it by rule).
@@ -90,6 +93,8 @@ pub struct Walker<'a> {
     /// body runs), and those that some call inlines.
     pub called_out_of_line: HashSet<FuncId>,
     pub inlined: HashSet<FuncId>,
+    /// Walking a package-level initializer Go lays out as static data.
+    static_data: bool,
 }
 
 impl<'a> Walker<'a> {
@@ -114,6 +119,7 @@ impl<'a> Walker<'a> {
             fixed: Vec::new(),
             called_out_of_line: HashSet::new(),
             inlined: HashSet::new(),
+            static_data: false,
         }
     }
 
@@ -219,11 +225,31 @@ impl<'a> Walker<'a> {
                         .iter()
                         .map(|n| self.heap(&format!("initializes package-level variable {}", n.name)))
                         .collect();
+                    // Go lays out constant data statically (its staticinit):
+                    // nothing is allocated, and nothing printed.
+                    self.static_data = vs.values.iter().all(|v| self.is_static(v));
                     self.assign_holes(ks, &vs.values);
+                    self.static_data = false;
                 }
             }
         }
         self.frames.pop();
+    }
+
+    /// Can Go lay out the value of `e` as static data: constants, and
+    /// composite literals (or their addresses) of such values?
+    fn is_static(&self, e: &Expr) -> bool {
+        if self.info.consts[e.id.0 as usize].is_some() {
+            return true;
+        }
+        match &e.kind {
+            ExprKind::Composite { elts, .. } => {
+                elts.iter().all(|el| el.key.as_ref().is_none_or(|k| self.is_static(k)) && self.is_static(&el.value))
+            }
+            ExprKind::AddrOf(x) => matches!(x.kind, ExprKind::Composite { .. }) && self.is_static(x),
+            ExprKind::Ident(_) => matches!(self.info.refs[e.id.0 as usize], Some(Ref::Nil) | Some(Ref::Func(_))),
+            _ => false,
+        }
     }
 
     /// Records a declared variable as a possible `moved to heap` site.
@@ -233,7 +259,8 @@ impl<'a> Walker<'a> {
             return;
         }
         let (inlined_at, func) = (self.frame().inlined_at, self.frame().func);
-        self.sites.push(SiteLoc { kind: SiteKind::Var, pos: var.pos, loc, inlined_at, var: Some(v), func });
+        let printed = !self.static_data;
+        self.sites.push(SiteLoc { kind: SiteKind::Var, pos: var.pos, loc, inlined_at, var: Some(v), func, printed });
     }
 
     /// A new local variable of the current frame.
@@ -273,7 +300,8 @@ impl<'a> Walker<'a> {
             self.g.flow(&hk, loc);
         }
         let (inlined_at, func) = (self.frame().inlined_at, self.frame().func);
-        self.sites.push(SiteLoc { kind, pos, loc, inlined_at, var: None, func });
+        let printed = !self.static_data;
+        self.sites.push(SiteLoc { kind, pos, loc, inlined_at, var: None, func, printed });
         Holes::one(self.g.hole(loc, ""))
     }
 
