@@ -367,6 +367,15 @@ fn decisions_agree_with_go_1_19() {
     assert!(unexplained.is_empty(), "{} disagreements with Go:\n{}", unexplained.len(), unexplained.join("\n"));
 }
 
+/// Programs the interpreter cannot trace whatever the placements (also
+/// with every site `auto`): interpreter limits, not the analysis's; the
+/// test checks that they still fail that way and skips their soundness
+/// check.
+const INTERPRETER_CANNOT_TRACE: &[(&str, &str)] = &[
+    ("go-escape/concat-assign", "the interpreter's `s += t` on strings writes a pointer slot its block does not have"),
+    ("go-escape/select-send", "the interpreter does not run select statements"),
+];
+
 /// The interpreter, placing each site as the analysis decides, asks only
 /// about sites the analysis decided (none falls back to the default), and
 /// the trace it records is sound: no block placed on the stack outlives
@@ -392,6 +401,19 @@ fn the_interpreter_runs_with_the_decisions() {
             output: Output::Drop,
             ..Options::default()
         };
+        if let Some((_, why)) = INTERPRETER_CANNOT_TRACE.iter().find(|(n, _)| *n == p.name) {
+            let auto = Options { output: Output::Drop, ..Options::default() };
+            let run = workloads::analysis::prepare_with(&p.name, |sink| {
+                interp::run(pkg.clone(), info, auto, sink).map(|_| ())
+            });
+            assert!(
+                !matches!(run, Ok(Ok(_))),
+                "{}: listed as not traceable whatever the placements ({why}), but it is",
+                p.name
+            );
+            eprintln!("{}: soundness not checked: {why}", p.name);
+            continue;
+        }
         let run =
             workloads::analysis::prepare_with(&p.name, |sink| interp::run(pkg.clone(), info, opts, sink).map(|_| ()));
         match run {

@@ -91,6 +91,10 @@
 //! - Go's static values (for calls of closures bound to variables and
 //!   for devirtualization) are followed only through local variables of
 //!   the same function that are never reassigned and never addressed.
+//! - A declared variable Go 1.19 keeps on the stack (up to 10 MiB) but
+//!   larger than gcwb's trace model allows a stack variable
+//!   ([`crate::model::MAX_STACK_VAR_BYTES`], 128 KiB) is placed on the
+//!   heap by [`Decisions::placement`]; its report keeps Go's verdict.
 //! - A string conversion or concatenation that does not escape still
 //!   goes to the heap at run time when it is longer than 32 bytes (the
 //!   runtime's stack buffer): this module says [`Placement::Stack`] for
@@ -138,6 +142,8 @@ pub struct Report {
     /// captures it by reference).
     pub var_name: Option<String>,
     pub addressed: bool,
+    /// For a [`SiteKind::Var`]: the variable's size in bytes.
+    pub var_bytes: u64,
     /// Go prints this kind of decision (`false` for rule-decided sites
     /// Go never mentions).
     pub printed: bool,
@@ -250,9 +256,12 @@ fn collect(
 ) {
     for s in &w.sites {
         let loc = &w.g.locs[s.loc];
-        let (var_name, addressed) = match s.var {
-            Some(v) => (Some(info.vars[v.0 as usize].name.clone()), info.vars[v.0 as usize].boxed),
-            None => (None, false),
+        let (var_name, addressed, var_bytes) = match s.var {
+            Some(v) => {
+                let var = &info.vars[v.0 as usize];
+                (Some(var.name.clone()), var.boxed, layout::size_of(&info.types, var.ty))
+            }
+            None => (None, false, 0),
         };
         let reason = match (&loc.why, loc.escapes) {
             _ if !s.printed => "package-level data Go lays out statically (it allocates nothing)".to_string(),
@@ -270,6 +279,7 @@ fn collect(
             reason,
             var_name,
             addressed,
+            var_bytes,
             printed: printed && s.printed,
         });
     }
@@ -284,6 +294,7 @@ fn collect(
             reason: s.why.clone(),
             var_name: None,
             addressed: false,
+            var_bytes: 0,
             printed: false,
         });
     }
@@ -320,6 +331,18 @@ fn decide(
         let d = match own_pick {
             Some(r) if !r.escapes && all_copies_escape && only_inlined => {
                 verdict(true, format!("inlined at every call, and escapes in each: {}", copies[0].reason))
+            }
+            // gcwb's trace model keeps declared variables on the stack only
+            // up to its own limit (128 KiB), below Go 1.19's 10 MiB.
+            Some(r) if !r.escapes && r.kind == SiteKind::Var && r.var_bytes > crate::model::MAX_STACK_VAR_BYTES => {
+                verdict(
+                    true,
+                    format!(
+                        "Go 1.19 keeps it on the stack (it is under 10 MiB), but gcwb's traces allow a stack \
+                         variable only up to {} bytes",
+                        crate::model::MAX_STACK_VAR_BYTES
+                    ),
+                )
             }
             Some(r) => verdict(r.escapes, r.reason.clone()),
             None => {
