@@ -24,7 +24,9 @@
 //! interfaces or func values (unknown callees), everything a `go`
 //! statement passes (its closure is on the heap), flow to the heap. A
 //! closure holds its captured variables' values or, captured by reference
-//! (the checker's rule: reassigned or over 128 bytes), their addresses.
+//! (the checker's rule: reassigned or over 128 bytes; and, as in Go, a
+//! `range` loop's variables, which every iteration assigns), their
+//! addresses.
 //! Converting a non-pointer-shaped value to an interface allocates a box
 //! holding it. Slicing an array takes its address. A value with no
 //! pointers carries nothing. Go's size rules are applied up front: `new`,
@@ -52,8 +54,8 @@
 //! # Inlining
 //!
 //! Go inlines small functions ([`inline`]: budget 80, no `go`, `defer`,
-//! `select`, local types or `recover`; loops and closures are allowed in
-//! Go 1.19) and decides each inlined copy of an allocation again in its
+//! `select` or local types (`recover` is outside the subset); loops and
+//! closures are allowed in Go 1.19) and decides each inlined copy of an allocation again in its
 //! caller. The analysis does the same: an inlined call walks the callee's
 //! body in the caller's graph with new locations (its parameters and
 //! results become the caller's locals, at the call's loop depth), and
@@ -95,6 +97,9 @@
 //!   larger than gcwb's trace model allows a stack variable
 //!   ([`crate::model::MAX_STACK_VAR_BYTES`], 128 KiB) is placed on the
 //!   heap by [`Decisions::placement`]; its report keeps Go's verdict.
+//! - Package-level initializers Go lays out as static data (constant
+//!   composite literals and their addresses) allocate nothing in Go and
+//!   print nothing; the interpreter allocates them, on the heap.
 //! - A string conversion or concatenation that does not escape still
 //!   goes to the heap at run time when it is longer than 32 bytes (the
 //!   runtime's stack buffer): this module says [`Placement::Stack`] for

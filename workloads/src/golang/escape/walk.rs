@@ -89,10 +89,8 @@ pub struct Walker<'a> {
     fn_of: HashMap<FuncId, FnId>,
     pub sites: Vec<SiteLoc>,
     pub fixed: Vec<FixedSite>,
-    /// Functions of the batch that some call does not inline (their own
-    /// body runs), and those that some call inlines.
+    /// Functions that some call does not inline (their own body runs).
     pub called_out_of_line: HashSet<FuncId>,
-    pub inlined: HashSet<FuncId>,
     /// Walking a package-level initializer Go lays out as static data.
     static_data: bool,
 }
@@ -118,7 +116,6 @@ impl<'a> Walker<'a> {
             sites: Vec::new(),
             fixed: Vec::new(),
             called_out_of_line: HashSet::new(),
-            inlined: HashSet::new(),
             static_data: false,
         }
     }
@@ -353,7 +350,9 @@ impl<'a> Walker<'a> {
             }
             StmtKind::Assign { lhs, op: None, rhs } => self.assign(lhs, rhs),
             StmtKind::Assign { lhs, op: Some(op), rhs } => {
-                let k = self.addr(&lhs[0]);
+                // The result is a new value (a number, or a heap string):
+                // nothing flows into the target.
+                let _ = self.addr(&lhs[0]);
                 if *op == BinaryOp::Add && self.info.types.is_string(self.ty(&lhs[0])) {
                     // `s += x`: escape analysis sees no concatenation here;
                     // Go's walk builds it later, always on the heap.
@@ -363,11 +362,8 @@ impl<'a> Walker<'a> {
                         Placement::Heap,
                         "x += y on strings: concatenated by walk, on the heap",
                     );
-                    let _ = k;
-                    self.expr_no_concat_site(&Holes::discard(), &rhs[0]);
-                } else {
-                    self.expr(&Holes::discard(), &rhs[0]);
                 }
+                self.expr(&Holes::discard(), &rhs[0]);
             }
             StmtKind::Define { lhs, rhs } => {
                 let ks: Vec<Holes> = lhs
@@ -434,9 +430,10 @@ impl<'a> Walker<'a> {
                 let tk = Holes::one(self.g.hole(tmp, ""));
                 self.expr(&tk, x);
                 // Go 1.19's range variables are one per loop, declared outside it.
-                let kk = self.range_var(key.as_ref(), *define);
+                // Only the value flows from the ranged-over operand (a
+                // key is an index, or a map key already on the heap).
+                let _ = self.range_var(key.as_ref(), *define);
                 let vk = self.range_var(value.as_ref(), *define);
-                let _ = kk;
                 self.loop_depth_add(1);
                 let is_array = matches!(self.info.types.under(self.ty(x)), Type::Array(..));
                 let vk = if is_array { vk } else { vk.deref() };
@@ -668,12 +665,6 @@ impl<'a> Walker<'a> {
         self.expr_with(k, e, true);
     }
 
-    /// `e` as the right side of `s += e`: its own `+`, if any, is a
-    /// concatenation site of its own (not the compound one).
-    fn expr_no_concat_site(&mut self, k: &Holes, e: &Expr) {
-        self.expr_with(k, e, true);
-    }
-
     fn expr_with(&mut self, k: &Holes, e: &Expr, outer_concat: bool) {
         let id = e.id.0 as usize;
         if self.info.to_iface[id].is_some() {
@@ -764,8 +755,7 @@ impl<'a> Walker<'a> {
             ExprKind::Binary { op, x, y } => {
                 if *op == BinaryOp::Add && self.info.types.is_string(t) {
                     if outer_concat {
-                        let why = None;
-                        let _ = self.spill_site(k, SiteKind::Concat, e.pos, "concatenation", why);
+                        let _ = self.spill_site(k, SiteKind::Concat, e.pos, "concatenation", None);
                     } else {
                         self.fix(
                             SiteKind::Concat,
@@ -879,7 +869,6 @@ impl<'a> Walker<'a> {
         let inlined_at = self.frame().inlined_at;
         if inlined_at.is_none() && !self.fn_of.contains_key(&f) {
             let fnid = self.prepare(f, parent);
-            let _ = body;
             self.walk_out_of_line(f, fnid);
         } else {
             // A copy of the literal in an inlined body: a closure of the
@@ -981,8 +970,6 @@ impl<'a> Walker<'a> {
                 if let Some((f, concrete)) = self.devirtualize(x, &name) {
                     // Go 1.19 rewrites the call to the concrete method (and
                     // does not inline it): `x.(T).M(args)`.
-                    let recv = self.dot_type(Holes::discard(), concrete);
-                    let _ = recv;
                     self.static_call(ks, e, f, Some(Receiver::DotType(x, concrete)), args, *ellipsis, false);
                     return;
                 }
@@ -1093,12 +1080,11 @@ impl<'a> Walker<'a> {
         };
         if !inline {
             self.called_out_of_line.insert(f);
-            self.flow_args(&param_holes, recv, args, ellipsis, variadic, e.pos);
+            self.flow_args(&param_holes, recv, args, ellipsis, variadic);
             return;
         }
         // Inlined: the callee's body is walked here, its parameters and
         // results new locals of the current function.
-        self.inlined.insert(f);
         let outer = self.frame().inlined_at.unwrap_or(e.pos);
         let (fnid, depth) = (self.frame().fnid, self.frame().loop_depth);
         let mut inlining = self.frame().inlining.clone();
@@ -1120,7 +1106,7 @@ impl<'a> Walker<'a> {
             result_locs.push(l);
         }
         let holes: Vec<Holes> = param_locs.iter().map(|&p| Holes::one(self.g.hole(p, "argument"))).collect();
-        self.flow_args(&holes, recv, args, ellipsis, variadic, e.pos);
+        self.flow_args(&holes, recv, args, ellipsis, variadic);
         self.frames.push(Frame {
             func: f,
             fnid,
@@ -1140,21 +1126,12 @@ impl<'a> Walker<'a> {
         for (k, &r) in ks.iter().zip(&result_locs) {
             self.g.flow(k, r);
         }
-        let _ = self.frame().func;
     }
 
     /// The receiver and arguments of a call flow into the parameters'
     /// holes (the receiver first); extra arguments of a variadic call
     /// go into the implicit slice passed as the last.
-    fn flow_args(
-        &mut self,
-        holes: &[Holes],
-        recv: Option<Receiver>,
-        args: &[Expr],
-        ellipsis: bool,
-        variadic: bool,
-        _pos: Pos,
-    ) {
+    fn flow_args(&mut self, holes: &[Holes], recv: Option<Receiver>, args: &[Expr], ellipsis: bool, variadic: bool) {
         let mut holes = holes.iter();
         if let Some(r) = recv {
             let k = holes.next().cloned().unwrap_or_default();
