@@ -12,7 +12,11 @@
 #       runtime.MemStats over the program's run).
 # And for workloads/tests/fixtures/go-m/ (goescape's parser tests): the
 # -m=1 output of kinds.go (and -m=2), of two-main.go + two-node.go built
-# together, and of broken.go (which Go refuses).
+# together, and of broken.go (which Go refuses). And for
+# workloads/tests/fixtures/go-escape/ (one escape rule per program, the
+# corpus of gcwb's static escape analysis, tests/go_escape_static.rs): the
+# -m=1 output of each NAME.go, as NAME.m.txt, and the inlining costs Go
+# prints with -m=2 for inline-costs.go (inline-costs.costs.txt).
 # workloads/go/expected/GO_VERSION records `go version`.
 #
 # Why: the interpreter places each allocation where Go's compiler does
@@ -65,3 +69,11 @@ if go build -gcflags=-m=1 -o /dev/null broken.go > broken.m.txt 2>&1; then
     exit 1
 fi
 echo "go-expected: fixtures of workloads/tests/fixtures/go-m regenerated"
+
+cd ../go-escape
+for src in *.go; do
+    escape "${src%.go}.m.txt" "$src"
+done
+go build -gcflags=-m=2 -o /dev/null inline-costs.go 2>&1 | grep -E 'can inline|cannot inline' |
+    sed -E 's/ as: .*//' > inline-costs.costs.txt
+echo "go-expected: fixtures of workloads/tests/fixtures/go-escape regenerated"

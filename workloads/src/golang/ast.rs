@@ -103,6 +103,9 @@ pub struct FuncDecl {
     pub body: Block,
     /// The `func` keyword.
     pub pos: Pos,
+    /// Marked `//go:noinline` (the comment line right above it): Go's
+    /// compiler never inlines it.
+    pub noinline: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -13,6 +13,8 @@
 //!   variable), each with its Go position and cause;
 //! - [`goescape`]: Go's own placement decision per site, from
 //!   `go build -gcflags=-m=1` (`--escape go`);
+//! - [`escape`]: gcwb's own static escape analysis after Go's rules, a
+//!   placement per site without a Go toolchain (`--escape gcwb`);
 //! - [`interp`]: runs the program and writes each goroutine's frames,
 //!   allocations and pointer stores through the trace builder.
 //!
@@ -31,6 +33,7 @@
 pub mod ast;
 pub mod check;
 pub mod error;
+pub mod escape;
 pub mod goescape;
 pub mod interp;
 pub mod liveness;

@@ -306,7 +306,22 @@ impl<'a> Lowerer<'a> {
             Some(b) => self.block(b)?,
             None => return Err(self.unsupported(decl, "function declaration without a body")),
         };
-        Ok(FuncDecl { name, recv: None, sig, body, pos: self.pos(decl) })
+        Ok(FuncDecl { name, recv: None, sig, body, pos: self.pos(decl), noinline: self.has_noinline_pragma(decl) })
+    }
+
+    /// Is the declaration directly preceded by a `//go:noinline` line (in
+    /// the comments right above it, as Go's compiler reads pragmas)?
+    fn has_noinline_pragma(&self, decl: Node<'a>) -> bool {
+        let mut node = decl.prev_sibling();
+        let mut line = decl.start_position().row;
+        while let Some(n) = node.filter(|n| n.kind() == "comment" && n.end_position().row + 1 >= line) {
+            if self.text(n).trim_end() == "//go:noinline" {
+                return true;
+            }
+            line = n.start_position().row;
+            node = n.prev_sibling();
+        }
+        false
     }
 
     fn method_declaration(&mut self, decl: Node<'a>) -> Res<FuncDecl> {

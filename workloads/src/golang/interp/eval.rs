@@ -27,7 +27,7 @@ use std::rc::Rc;
 mod expr;
 
 /// The kinds of allocation site, for the placement policy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SiteKind {
     /// `new(T)`.
     New,
