@@ -25,8 +25,8 @@ trap 'rm -rf "$tmp"' EXIT
     echo "machine: nproc=$(nproc) arch=$(uname -m) $(rustc --version)"
     echo "go: $(go version 2>/dev/null || echo 'not installed (native figures from workloads/go/expected)')"
 } > "$OUT/MACHINE.txt"
-modes="trace"
-command -v go >/dev/null 2>&1 && modes="trace go"
+modes="gcwb trace"
+command -v go >/dev/null 2>&1 && modes="gcwb trace go"
 echo "program,escape,events,trace_s,trace_events_per_s,heap_objects,heap_bytes,native_mallocs,native_total_alloc,objects_diff_pct,bytes_diff_pct" > "$tmp/table.csv"
 for prog in workloads/go/*.go; do
     name=$(basename "$prog" .go)

@@ -18,7 +18,7 @@ use workloads::golang::Escape;
 
 /// `--escape`'s values.
 pub fn parse_escape(s: &str) -> Result<Escape, String> {
-    Escape::from_name(s).ok_or_else(|| format!("unknown escape analysis `{s}` (expected trace or go)"))
+    Escape::from_name(s).ok_or_else(|| format!("unknown escape analysis `{s}` (expected gcwb, trace or go)"))
 }
 
 /// The trace a replaying command (`run`, `compare`) loads: a file, or a
@@ -29,9 +29,10 @@ pub struct TraceArgs {
     /// and record. Without it, the built-in workload named by --workload.
     pub trace: Option<PathBuf>,
     /// For a Go program: who places each allocation site on the stack or
-    /// the heap: `trace` (gcwb's escape analysis of the recorded run) or
-    /// `go` (Go's compiler, `go build -gcflags=-m=1`; needs Go on the PATH).
-    #[arg(long, default_value = "trace", value_parser = parse_escape)]
+    /// the heap: `gcwb` (gcwb's static escape analysis, Go's rules), `trace`
+    /// (gcwb's analysis of the recorded run) or `go` (Go's compiler, `go
+    /// build -gcflags=-m=1`; needs Go on the PATH).
+    #[arg(long, default_value = "gcwb", value_parser = parse_escape)]
     pub escape: Escape,
     /// A built-in workload (see `gcwb workloads`).
     #[arg(long, default_value = "default", conflicts_with = "trace")]

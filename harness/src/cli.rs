@@ -83,9 +83,9 @@ pub enum Command {
         /// Workload name (see `gcwb workloads`), or a Go program (`PROG.go`)
         /// to run and record.
         name: String,
-        /// For a Go program: who places each allocation site (`trace` or `go`;
-        /// see `gcwb run --help`).
-        #[arg(long, default_value = "trace", value_parser = crate::args::parse_escape)]
+        /// For a Go program: who places each allocation site (`gcwb`, `trace`
+        /// or `go`; see `gcwb run --help`).
+        #[arg(long, default_value = "gcwb", value_parser = crate::args::parse_escape)]
         escape: workloads::golang::Escape,
         /// Output file (.gct or .gctb).
         #[arg(short, long = "out", visible_alias = "output", value_name = "FILE")]

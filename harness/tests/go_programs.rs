@@ -70,7 +70,7 @@ fn the_seed_example_runs_verified_under_every_collector() {
     assert_eq!(n("closure", "heap"), 1, "the go statement's closure is on the heap: {c:?}");
     assert_eq!(n("make-chan", "heap"), 1, "done is on the heap: {c:?}");
     let toml = std::fs::read_to_string(out.join("run.toml")).unwrap();
-    assert!(toml.contains("source = \"go\"") && toml.contains("escape = \"trace\""), "{toml}");
+    assert!(toml.contains("source = \"go\"") && toml.contains("escape = \"gcwb\""), "{toml}");
 }
 
 /// binary-trees and GCBench allocate on the heap, traced, what they allocate
@@ -210,6 +210,17 @@ fn the_server_placed_by_go_allocates_what_go_allocates() {
         return;
     }
     let (objects, bytes) = traced_heap("server", workloads::golang::Escape::Go);
+    let (mallocs, total) = native("server");
+    let off = |a: u64, b: u64| (a as f64 - b as f64).abs() / b as f64;
+    assert!(off(objects, mallocs) < 0.05, "server: {objects} heap objects traced, {mallocs} natively");
+    assert!(off(bytes, total) < 0.05, "server: {bytes} heap bytes traced (size classes), {total} natively");
+}
+
+/// gcwb's own static escape analysis (the default, no Go needed) places the
+/// server's sites as Go does: its heap is Go's within 5%.
+#[test]
+fn the_server_placed_by_gcwb_allocates_what_go_allocates() {
+    let (objects, bytes) = traced_heap("server", workloads::golang::Escape::Gcwb);
     let (mallocs, total) = native("server");
     let off = |a: u64, b: u64| (a as f64 - b as f64).abs() / b as f64;
     assert!(off(objects, mallocs) < 0.05, "server: {objects} heap objects traced, {mallocs} natively");

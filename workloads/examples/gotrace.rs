@@ -4,7 +4,7 @@ use workloads::golang::{trace_into, GoTraceOptions};
 
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let mut escape = workloads::golang::Escape::Trace;
+    let mut escape = workloads::golang::Escape::Gcwb;
     if args.first().is_some_and(|a| a == "--escape-go") {
         escape = workloads::golang::Escape::Go;
         args.remove(0);

@@ -274,10 +274,10 @@ fn workloads_of(
         let escape = match &w.escape {
             Some(e) => match (&w.go, workloads::golang::Escape::from_name(e.get_ref())) {
                 (None, _) => return Err(src.at(e, "escape: only a Go program (`go = ...`) takes `escape`")),
-                (_, None) => return Err(src.at(e, "escape: expected \"trace\" or \"go\"")),
+                (_, None) => return Err(src.at(e, "escape: expected \"gcwb\", \"trace\" or \"go\"")),
                 (_, Some(x)) => x,
             },
-            None => workloads::golang::Escape::Trace,
+            None => workloads::golang::Escape::Gcwb,
         };
         let (label, source) = if let Some(g) = &w.go {
             if w.name.is_some() || w.trace.is_some() {

@@ -51,11 +51,14 @@ use std::rc::Rc;
 /// Who decides where each allocation site's blocks live.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Escape {
+    /// gcwb's static escape analysis of the source, following Go's rules
+    /// (the [`escape`] module): what Go's compiler would decide, without Go.
+    #[default]
+    Gcwb,
     /// gcwb's trace-level escape analysis: every site is `auto`, and a block
     /// stays on its goroutine's stack unless a pointer to it escapes in
     /// this run (see [`crate::analysis`]). Dynamic, so it can keep on the
     /// stack what Go's static analysis cannot prove safe.
-    #[default]
     Trace,
     /// Go's own compiler: `go build -gcflags=-m=1` on the program, each
     /// site placed as it says (needs a Go toolchain on the PATH).
@@ -65,6 +68,7 @@ pub enum Escape {
 impl Escape {
     pub fn name(self) -> &'static str {
         match self {
+            Escape::Gcwb => "gcwb",
             Escape::Trace => "trace",
             Escape::Go => "go",
         }
@@ -72,6 +76,7 @@ impl Escape {
 
     pub fn from_name(s: &str) -> Option<Escape> {
         match s {
+            "gcwb" => Some(Escape::Gcwb),
             "trace" => Some(Escape::Trace),
             "go" => Some(Escape::Go),
             _ => None,
@@ -103,6 +108,10 @@ pub fn trace_into(paths: &[PathBuf], opts: &GoTraceOptions, sink: &mut dyn Event
     let (pkg, info) = load(paths)?;
     let placement: Box<dyn Fn(interp::SiteKind, ast::Pos) -> Placement> = match opts.escape {
         Escape::Trace => Box::new(|_, _| Placement::Auto),
+        Escape::Gcwb => {
+            let decisions = escape::analyze(&pkg, &info);
+            Box::new(move |kind, pos| decisions.placement(kind, pos))
+        }
         Escape::Go => {
             let decisions = goescape::run_go_escape(paths)?;
             let files: Vec<String> = pkg.files.iter().map(|f| base_name(&f.name)).collect();

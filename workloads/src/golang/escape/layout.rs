@@ -28,7 +28,7 @@ fn size_align(types: &TypeTable, t: TypeId, depth: u32) -> (u64, u64) {
         }
         Type::Struct(fields) => {
             let (mut off, mut align) = (0u64, 1u64);
-            for (_, ft, _) in fields {
+            for (_, ft, _) in fields.iter() {
                 let (s, a) = size_align(types, *ft, depth + 1);
                 off = off.div_ceil(a) * a + s;
                 align = align.max(a);
@@ -37,7 +37,7 @@ fn size_align(types: &TypeTable, t: TypeId, depth: u32) -> (u64, u64) {
         }
         Type::Tuple(ts) => {
             let mut off = 0u64;
-            for t in ts {
+            for t in ts.iter() {
                 let (s, a) = size_align(types, *t, depth + 1);
                 off = off.div_ceil(a) * a + s;
             }
