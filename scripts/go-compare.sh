@@ -270,7 +270,7 @@ if [[ $SAME_SOURCE == 1 ]]; then
     dir=$OUT/same-source
     rm -rf "$dir"
     mkdir -p "$dir/go" "$dir/gcwb"
-    prog=$dir/server.go
+    prog=$(cd "$dir" && pwd)/server.go
     sed -E -e "s/^(\s*requests\s*=\s*)[0-9]+/\1$SAME_REQUESTS/" -e "s/^(\s*cacheEntries\s*=\s*)[0-9]+/\1$SAME_CACHE/" \
         workloads/go/server.go >"$prog"
     grep -qE "^\s*requests\s*=\s*$SAME_REQUESTS\b" "$prog" || die "cannot set requests in workloads/go/server.go"
