@@ -131,3 +131,30 @@ fn the_seed_examples_blocks_die_where_the_article_says() {
         assert!(d <= clear, "x or y outlived p = nil (died after event {d}, p cleared at {clear})");
     }
 }
+
+/// Go 101's example again: when the goroutine has exited, the only block
+/// still live is the channel `done` (main has not received yet or is about
+/// to); x, y and the goroutine's closure are already dead.
+#[test]
+fn when_the_goroutine_exits_only_the_channel_is_live() {
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/go/seed-example.go")).unwrap();
+    let t = trace(&src);
+    let p = analyze(&t).unwrap();
+    let deaths = &p.deaths(false).death;
+    let exit = t
+        .events
+        .iter()
+        .position(|e| matches!(e.op, Op::Exit) && e.g != workloads::model::GoroutineId::MAIN)
+        .expect("the goroutine exits");
+    let mut live = Vec::new();
+    for (i, e) in t.events[..=exit].iter().enumerate() {
+        if let Op::Alloc { block, cause, .. } = &e.op {
+            let alive = deaths[block.0 as usize].is_none_or(|d| d as usize > exit);
+            if alive {
+                live.push((*cause, i));
+            }
+        }
+    }
+    let causes: Vec<_> = live.iter().map(|(c, _)| *c).collect();
+    assert_eq!(causes, vec![workloads::model::Cause::MakeChan], "live when the goroutine exits: {live:?}");
+}
