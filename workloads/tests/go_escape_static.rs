@@ -371,10 +371,7 @@ fn decisions_agree_with_go_1_19() {
 /// with every site `auto`): interpreter limits, not the analysis's; the
 /// test checks that they still fail that way and skips their soundness
 /// check.
-const INTERPRETER_CANNOT_TRACE: &[(&str, &str)] = &[
-    ("go-escape/concat-assign", "the interpreter's `s += t` on strings writes a pointer slot its block does not have"),
-    ("go-escape/select-send", "the interpreter does not run select statements"),
-];
+const INTERPRETER_CANNOT_TRACE: &[(&str, &str)] = &[];
 
 /// The interpreter, placing each site as the analysis decides, asks only
 /// about sites the analysis decided (none falls back to the default), and

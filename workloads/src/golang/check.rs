@@ -1166,6 +1166,9 @@ impl<'p> Checker<'p> {
                         let ident = Ident { name: name.clone(), pos: target.pos };
                         if !ident.is_blank() {
                             let v = self.new_var(&ident, t, VarKind::Local);
+                            // Go 1.19 has one variable per loop, assigned on
+                            // every iteration: a closure captures it by reference.
+                            self.info.vars[v.0 as usize].reassigned = true;
                             self.declare(&ident, Ref::Var(v))?;
                             self.info.refs[target.id.0 as usize] = Some(Ref::Var(v));
                         }

@@ -22,6 +22,7 @@
 
 use super::ast::*;
 use super::check::{FuncInfo, Info, Ref, VarId, VarKind};
+use super::visit::{walk_expr, Visitor};
 use std::collections::{HashMap, HashSet};
 
 /// For each statement (by position), the variables last used in it.
@@ -134,137 +135,17 @@ struct Mentions<'i> {
     set: HashSet<VarId>,
 }
 
-impl Mentions<'_> {
-    fn name(&mut self, id: &Ident) {
+impl<'a> Visitor<'a> for Mentions<'_> {
+    fn declared(&mut self, id: &'a Ident) {
         if let Some(&v) = self.info.decl_var.get(&id.pos) {
             self.set.insert(v);
         }
     }
 
-    fn stmts(&mut self, ss: &[Stmt]) {
-        for s in ss {
-            self.stmt(s);
-        }
-    }
-
-    fn opt(&mut self, s: &Option<Box<Stmt>>) {
-        if let Some(s) = s {
-            self.stmt(s);
-        }
-    }
-
-    fn stmt(&mut self, s: &Stmt) {
-        match &s.kind {
-            StmtKind::Expr(e) | StmtKind::Go(e) | StmtKind::Defer(e) => self.expr(e),
-            StmtKind::Send { chan, value } => {
-                self.expr(chan);
-                self.expr(value);
-            }
-            StmtKind::IncDec { target, .. } => self.expr(target),
-            StmtKind::Assign { lhs, rhs, .. } => lhs.iter().chain(rhs).for_each(|e| self.expr(e)),
-            StmtKind::Define { lhs, rhs } => {
-                lhs.iter().for_each(|n| self.name(n));
-                rhs.iter().for_each(|e| self.expr(e));
-            }
-            StmtKind::Var(vs) => {
-                vs.names.iter().for_each(|n| self.name(n));
-                vs.values.iter().for_each(|e| self.expr(e));
-            }
-            StmtKind::Const(_) | StmtKind::Type(_) => {}
-            StmtKind::Return(es) => es.iter().for_each(|e| self.expr(e)),
-            StmtKind::Break(_) | StmtKind::Continue(_) | StmtKind::Fallthrough | StmtKind::Empty => {}
-            StmtKind::Block(b) => self.stmts(&b.stmts),
-            StmtKind::If { init, cond, then, els } => {
-                self.opt(init);
-                self.expr(cond);
-                self.stmts(&then.stmts);
-                self.opt(els);
-            }
-            StmtKind::For { init, cond, post, body } => {
-                self.opt(init);
-                if let Some(c) = cond {
-                    self.expr(c);
-                }
-                self.opt(post);
-                self.stmts(&body.stmts);
-            }
-            StmtKind::Range { key, value, x, body, .. } => {
-                for e in [key, value].into_iter().flatten() {
-                    self.expr(e);
-                }
-                self.expr(x);
-                self.stmts(&body.stmts);
-            }
-            StmtKind::Switch { init, tag, cases } => {
-                self.opt(init);
-                if let Some(t) = tag {
-                    self.expr(t);
-                }
-                for c in cases {
-                    c.exprs.iter().for_each(|e| self.expr(e));
-                    self.stmts(&c.body);
-                }
-            }
-            StmtKind::TypeSwitch { init, x, cases, .. } => {
-                self.opt(init);
-                self.expr(x);
-                for c in cases {
-                    self.stmts(&c.body);
-                }
-            }
-            StmtKind::Select(cases) => {
-                for c in cases {
-                    self.opt(&c.comm);
-                    self.stmts(&c.body);
-                }
-            }
-            StmtKind::Labeled { stmt, .. } => self.stmt(stmt),
-        }
-    }
-
-    fn expr(&mut self, e: &Expr) {
+    fn expr(&mut self, e: &'a Expr) {
         if let Some(Ref::Var(v)) = &self.info.refs[e.id.0 as usize] {
             self.set.insert(*v);
         }
-        match &e.kind {
-            ExprKind::Ident(_)
-            | ExprKind::Int(_)
-            | ExprKind::Float(_)
-            | ExprKind::Char(_)
-            | ExprKind::Str(_)
-            | ExprKind::TypeExpr(_) => {}
-            ExprKind::Composite { elts, .. } => {
-                for el in elts {
-                    if let Some(k) = &el.key {
-                        self.expr(k);
-                    }
-                    self.expr(&el.value);
-                }
-            }
-            ExprKind::FuncLit { body, .. } => self.stmts(&body.stmts),
-            ExprKind::Selector { x, .. }
-            | ExprKind::TypeAssert { x, .. }
-            | ExprKind::Deref(x)
-            | ExprKind::AddrOf(x)
-            | ExprKind::Unary { x, .. } => self.expr(x),
-            ExprKind::Index { x, index } => {
-                self.expr(x);
-                self.expr(index);
-            }
-            ExprKind::SliceExpr { x, lo, hi, max } => {
-                self.expr(x);
-                for b in [lo, hi, max].into_iter().flatten() {
-                    self.expr(b);
-                }
-            }
-            ExprKind::Call { fun, args, .. } => {
-                self.expr(fun);
-                args.iter().for_each(|a| self.expr(a));
-            }
-            ExprKind::Binary { x, y, .. } => {
-                self.expr(x);
-                self.expr(y);
-            }
-        }
+        walk_expr(self, e);
     }
 }

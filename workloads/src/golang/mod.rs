@@ -39,6 +39,7 @@ pub mod interp;
 pub mod liveness;
 pub mod syntax;
 pub mod types;
+pub mod visit;
 
 pub use error::{GoError, GoErrorKind};
 pub use interp::{Output, RunSummary};

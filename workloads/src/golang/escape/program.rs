@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::golang::ast::*;
 use crate::golang::check::{FuncId, Info, Ref, VarId, VarKind};
+use crate::golang::visit::{walk_expr, walk_stmt, Visitor as VisitAst};
 
 pub struct Defs<'a> {
     info: &'a Info,
@@ -40,17 +41,17 @@ impl<'a> Defs<'a> {
                 match decl {
                     Decl::Func(fd) => {
                         let f = info.funcs.iter().position(|x| x.decl == Some((fi, di))).map(|i| FuncId(i as u32));
-                        let mut v = Visitor { d: &mut d, refs: Vec::new() };
-                        v.block(&fd.body);
+                        let mut v = Collector { d: &mut d, refs: Vec::new() };
+                        v.stmts(&fd.body.stmts);
                         let refs = v.refs;
                         if let Some(f) = f {
                             d.refs.insert(f, refs);
                         }
                     }
                     Decl::Var(vs) => {
-                        let mut v = Visitor { d: &mut d, refs: Vec::new() };
+                        let mut v = Collector { d: &mut d, refs: Vec::new() };
                         for e in &vs.values {
-                            v.expr(e, false);
+                            v.expr(e);
                         }
                     }
                     _ => {}
@@ -81,22 +82,14 @@ impl<'a> Defs<'a> {
     }
 }
 
-struct Visitor<'d, 'a> {
+/// Collects definitions, the functions each body refers to, functions used
+/// as values and interface methods called.
+struct Collector<'d, 'a> {
     d: &'d mut Defs<'a>,
     refs: Vec<FuncId>,
 }
 
-impl<'a> Visitor<'_, 'a> {
-    fn block(&mut self, b: &'a Block) {
-        self.stmts(&b.stmts);
-    }
-
-    fn stmts(&mut self, ss: &'a [Stmt]) {
-        for s in ss {
-            self.stmt(s);
-        }
-    }
-
+impl<'a> Collector<'_, 'a> {
     fn def(&mut self, pos: Pos, value: &'a Expr) {
         if let Some(&v) = self.d.info.decl_var.get(&pos) {
             if self.d.info.vars[v.0 as usize].pos == pos {
@@ -105,123 +98,13 @@ impl<'a> Visitor<'_, 'a> {
         }
     }
 
-    fn stmt(&mut self, s: &'a Stmt) {
-        match &s.kind {
-            StmtKind::Expr(e) | StmtKind::Go(e) | StmtKind::Defer(e) => self.expr(e, false),
-            StmtKind::Send { chan, value } => {
-                self.expr(chan, false);
-                self.expr(value, false);
-            }
-            StmtKind::IncDec { target, .. } => self.expr(target, false),
-            StmtKind::Assign { lhs, rhs, .. } => {
-                for e in lhs.iter().chain(rhs) {
-                    self.expr(e, false);
-                }
-            }
-            StmtKind::Define { lhs, rhs } => {
-                if lhs.len() == rhs.len() {
-                    for (n, v) in lhs.iter().zip(rhs) {
-                        self.def(n.pos, v);
-                    }
-                }
-                for e in rhs {
-                    self.expr(e, false);
-                }
-            }
-            StmtKind::Var(vs) => {
-                if vs.names.len() == vs.values.len() {
-                    for (n, v) in vs.names.iter().zip(&vs.values) {
-                        self.def(n.pos, v);
-                    }
-                }
-                for e in &vs.values {
-                    self.expr(e, false);
-                }
-            }
-            StmtKind::Const(_) | StmtKind::Type(_) => {}
-            StmtKind::Return(es) => {
-                for e in es {
-                    self.expr(e, false);
-                }
-            }
-            StmtKind::Break(_) | StmtKind::Continue(_) | StmtKind::Fallthrough | StmtKind::Empty => {}
-            StmtKind::Block(b) => self.block(b),
-            StmtKind::If { init, cond, then, els } => {
-                self.opt(init);
-                self.expr(cond, false);
-                self.block(then);
-                self.opt(els);
-            }
-            StmtKind::For { init, cond, post, body } => {
-                self.opt(init);
-                if let Some(c) = cond {
-                    self.expr(c, false);
-                }
-                self.opt(post);
-                self.block(body);
-            }
-            StmtKind::Range { key, value, x, body, define } => {
-                for e in [key, value].into_iter().flatten() {
-                    if *define {
-                        if let Some(&v) = self.d.info.decl_var.get(&e.pos) {
-                            self.d.range_vars.insert(v);
-                        }
-                    }
-                    self.expr(e, false);
-                }
-                self.expr(x, false);
-                self.block(body);
-            }
-            StmtKind::Switch { init, tag, cases } => {
-                self.opt(init);
-                if let Some(t) = tag {
-                    self.expr(t, false);
-                }
-                for c in cases {
-                    for e in &c.exprs {
-                        self.expr(e, false);
-                    }
-                    self.stmts(&c.body);
-                }
-            }
-            StmtKind::TypeSwitch { init, x, cases, .. } => {
-                self.opt(init);
-                self.expr(x, false);
-                for c in cases {
-                    self.stmts(&c.body);
-                }
-            }
-            StmtKind::Select(cases) => {
-                for c in cases {
-                    if let Some(comm) = &c.comm {
-                        self.stmt(comm);
-                    }
-                    self.stmts(&c.body);
-                }
-            }
-            StmtKind::Labeled { stmt, .. } => self.stmt(stmt),
-        }
-    }
-
-    fn opt(&mut self, s: &'a Option<Box<Stmt>>) {
-        if let Some(s) = s {
-            self.stmt(s);
-        }
-    }
-
     /// `callee`: `e` is the function of a call.
-    fn expr(&mut self, e: &'a Expr, callee: bool) {
+    fn refer(&mut self, e: &'a Expr, callee: bool) {
         match &self.d.info.refs[e.id.0 as usize] {
-            Some(Ref::Func(f)) => {
+            Some(Ref::Func(f)) | Some(Ref::Method { func: f, .. }) => {
                 self.refs.push(*f);
                 if !callee {
                     self.d.func_values.insert(*f);
-                }
-            }
-            Some(Ref::Method { func, .. }) => {
-                self.refs.push(*func);
-                if !callee {
-                    self.d.func_values.insert(*func);
                 }
             }
             Some(Ref::IfaceMethod(name)) => {
@@ -229,46 +112,42 @@ impl<'a> Visitor<'_, 'a> {
             }
             _ => {}
         }
-        match &e.kind {
-            ExprKind::Ident(_)
-            | ExprKind::Int(_)
-            | ExprKind::Float(_)
-            | ExprKind::Char(_)
-            | ExprKind::Str(_)
-            | ExprKind::TypeExpr(_) => {}
-            ExprKind::Composite { elts, .. } => {
-                for el in elts {
-                    if let Some(k) = &el.key {
-                        self.expr(k, false);
+    }
+}
+
+impl<'a> VisitAst<'a> for Collector<'_, 'a> {
+    fn stmt(&mut self, s: &'a Stmt) {
+        match &s.kind {
+            StmtKind::Define { lhs, rhs } if lhs.len() == rhs.len() => {
+                for (n, v) in lhs.iter().zip(rhs) {
+                    self.def(n.pos, v);
+                }
+            }
+            StmtKind::Var(vs) if vs.names.len() == vs.values.len() => {
+                for (n, v) in vs.names.iter().zip(&vs.values) {
+                    self.def(n.pos, v);
+                }
+            }
+            StmtKind::Range { key, value, define: true, .. } => {
+                for e in [key, value].into_iter().flatten() {
+                    if let Some(&v) = self.d.info.decl_var.get(&e.pos) {
+                        self.d.range_vars.insert(v);
                     }
-                    self.expr(&el.value, false);
                 }
             }
-            ExprKind::FuncLit { body, .. } => self.block(body),
-            ExprKind::Selector { x, .. } => self.expr(x, false),
-            ExprKind::Index { x, index } => {
-                self.expr(x, false);
-                self.expr(index, false);
-            }
-            ExprKind::SliceExpr { x, lo, hi, max } => {
-                self.expr(x, false);
-                for b in [lo, hi, max].into_iter().flatten() {
-                    self.expr(b, false);
-                }
-            }
-            ExprKind::TypeAssert { x, .. } => self.expr(x, false),
-            ExprKind::Call { fun, args, .. } => {
-                self.expr(fun, true);
-                for a in args {
-                    self.expr(a, false);
-                }
-            }
-            ExprKind::Deref(x) | ExprKind::AddrOf(x) | ExprKind::Unary { x, .. } => self.expr(x, false),
-            ExprKind::Binary { x, y, .. } => {
-                self.expr(x, false);
-                self.expr(y, false);
-            }
+            _ => {}
         }
+        walk_stmt(self, s);
+    }
+
+    fn expr(&mut self, e: &'a Expr) {
+        self.refer(e, false);
+        walk_expr(self, e);
+    }
+
+    fn callee(&mut self, e: &'a Expr) {
+        self.refer(e, true);
+        walk_expr(self, e);
     }
 }
 

@@ -711,6 +711,31 @@ impl G<'_> {
         Ok(Flow::Normal)
     }
 
+    /// Stores a new string of `bytes` in `p`, its block allocated there.
+    fn concat_into(&self, fr: &mut Frame, p: &Place, t: TypeId, bytes: Vec<u8>) {
+        let dst = match self.leaf_loc(fr, p, 0) {
+            Some(dst) if !bytes.is_empty() => dst,
+            _ => {
+                let v = if bytes.is_empty() {
+                    Value::Nil
+                } else {
+                    Value::Str(Rc::new(GoStr { bytes, block: None, offset: 0 }))
+                };
+                self.write_place(fr, p, t, Operand::one(v, Src::Nil));
+                return;
+            }
+        };
+        let size = bytes.len() as u64;
+        let ty = self.sh.types.borrow_mut().intern(Type::Array(size, known::UINT8));
+        let obj = self.alloc(dst.clone(), ty, size, Cause::Concat, None);
+        let v = Value::Str(Rc::new(GoStr { bytes, block: Some(obj), offset: 0 }));
+        // The allocation stored the pointer already: only the value is written.
+        match p {
+            Place::Reg(b) => fr.regs[*b as usize] = v,
+            Place::Mem { r, .. } => r.obj.cells.borrow_mut()[r.cell as usize] = v,
+        }
+    }
+
     /// Clears the pointer words of variables used for the last time (see
     /// [`crate::golang::liveness`]), so their blocks die when Go's would.
     fn clear_dead(&self, fr: &mut Frame, dead: &[VarId]) {
@@ -763,8 +788,16 @@ impl G<'_> {
                 let t = self.ty(&lhs[0]);
                 let cur = self.read_place(fr, &p, t);
                 let y = self.eval(fr, &rhs[0])?;
-                let v = self.binary_values(fr, s.pos, *op, cur, y, t, self.ty(&rhs[0]), Some(&rhs[0]))?;
-                self.write_place(fr, &p, t, v);
+                if *op == BinaryOp::Add && self.sh.types.borrow().is_string(t) {
+                    // `s += t`: the new string is allocated straight into `s`
+                    // (Go's `concatstrings`, always on the heap).
+                    let mut bytes = cur.vals[0].bytes().to_vec();
+                    bytes.extend_from_slice(y.vals[0].bytes());
+                    self.concat_into(fr, &p, t, bytes);
+                } else {
+                    let v = self.binary_values(fr, s.pos, *op, cur, y, t, self.ty(&rhs[0]), None)?;
+                    self.write_place(fr, &p, t, v);
+                }
             }
             StmtKind::Assign { lhs, op: None, rhs } => self.assign(fr, s.pos, lhs, rhs)?,
             StmtKind::Define { lhs, rhs } => {
