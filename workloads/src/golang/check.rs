@@ -216,6 +216,9 @@ impl FuncInfo {
     }
 }
 
+/// For each statement (by position), the variables last used in it.
+pub type DeadAfter = HashMap<Pos, Vec<VarId>>;
+
 /// Everything the checker learned: see the module comment.
 pub struct Info {
     pub types: TypeTable,
@@ -246,8 +249,9 @@ pub struct Info {
     pub global_words: u32,
     /// `init` functions, in order.
     pub inits: Vec<FuncId>,
-    /// The variables to clear after each statement (see [`super::liveness`]).
-    pub dead_after: super::liveness::DeadAfter,
+    /// The variables to clear after each statement (filled by
+    /// [`super::liveness`]; empty until then).
+    pub dead_after: DeadAfter,
 }
 
 /// An entity in scope.
@@ -311,9 +315,7 @@ pub fn check(pkg: &Package) -> CResult<Info> {
         scope_ids: 0,
     };
     c.package()?;
-    let mut info = c.info;
-    info.dead_after = super::liveness::dead_after(pkg, &info);
-    Ok(info)
+    Ok(c.info)
 }
 
 fn universe() -> HashMap<String, Entity> {

@@ -21,12 +21,9 @@
 //! or their frame), as are temporaries.
 
 use super::ast::*;
-use super::check::{FuncInfo, Info, Ref, VarId, VarKind};
+use super::check::{DeadAfter, FuncInfo, Info, Ref, VarId, VarKind};
 use super::visit::{walk_expr, Visitor};
-use std::collections::{HashMap, HashSet};
-
-/// For each statement (by position), the variables last used in it.
-pub type DeadAfter = HashMap<Pos, Vec<VarId>>;
+use std::collections::HashSet;
 
 /// Computes [`DeadAfter`] for every function of `pkg`.
 pub fn dead_after(pkg: &Package, info: &Info) -> DeadAfter {

@@ -100,7 +100,8 @@ pub struct GoTraceOptions {
 /// Parses and checks the program made of `paths`.
 pub fn load(paths: &[PathBuf]) -> Result<(Rc<ast::Package>, check::Info), GoError> {
     let pkg = syntax::read_and_parse(paths)?;
-    let info = check::check(&pkg)?;
+    let mut info = check::check(&pkg)?;
+    info.dead_after = liveness::dead_after(&pkg, &info);
     Ok((Rc::new(pkg), info))
 }
 
