@@ -15,8 +15,8 @@ use crate::generate::gorules;
 use crate::golang::ast::*;
 use crate::golang::check::{Builtin, Const, FuncId, Info, Ref as NameRef, VarId, VarKind};
 use crate::golang::error::{GoError, GoErrorKind};
-use crate::golang::types::{known, Basic, Layout, Type, TypeId, TypeTable};
-use crate::model::{Cause, Loc, Placement, Src};
+use crate::golang::types::{known, Basic, Type, TypeId, TypeTable};
+use crate::model::{Args, Cause, Loc, Placement, Src};
 use corosensei::stack::{DefaultStack, Stack};
 use corosensei::{Coroutine, Yielder};
 use smallvec::{smallvec, SmallVec};
@@ -25,6 +25,9 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 mod expr;
+mod tables;
+
+use tables::{FrameInit, LayoutRef, Layouts, Zeros};
 
 /// The kinds of allocation site, for the placement policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,7 +86,7 @@ pub(super) type GoroutineBody = Box<dyn FnOnce(&G) -> Result<(), GoError>>;
 
 /// A callee: its function, its closure (with the trace source of the
 /// closure pointer), and the receiver of a method as its first argument.
-type Callee = (FuncId, Option<(Rc<Obj>, Src)>, Vec<Operand>);
+type Callee = (FuncId, Option<(Rc<Obj>, Src)>, ArgVals);
 
 /// How a frame's registers map to trace locals.
 struct FrameLayout {
@@ -116,13 +119,14 @@ pub(super) struct Shared {
     pending_work: Cell<u64>,
     /// The struct type of each closure's captured variables.
     closure_types: RefCell<HashMap<FuncId, TypeId>>,
-    /// Per function, the variables its frame starts zeroed (results and
-    /// locals; parameters get their arguments).
-    zeroed: Vec<Vec<VarId>>,
+    /// Per function, what its frame starts as.
+    frame_init: Vec<FrameInit>,
     /// Where each blocked goroutine waits.
     pub blocked_at: RefCell<HashMap<u32, Pos>>,
     /// Zero values by type (types holding a `sync` value are made fresh).
-    zeros: RefCell<HashMap<TypeId, Rc<[Value]>>>,
+    zeros: Zeros,
+    /// The layouts of the checker's types.
+    layouts: Layouts,
 }
 
 const FLUSH_OPS: usize = 8192;
@@ -178,9 +182,12 @@ impl Shared {
                 }
             }
         }
+        let frame_init = FrameInit::all(&info, &mut types, &frames, &var_reg, &zeroed);
+        let layouts = Layouts::new(&mut types);
         Shared {
-            zeroed,
-            zeros: RefCell::new(HashMap::new()),
+            frame_init,
+            layouts,
+            zeros: Zeros::default(),
             blocked_at: RefCell::new(HashMap::new()),
             pkg,
             info,
@@ -227,8 +234,12 @@ impl Shared {
         }
     }
 
-    fn layout(&self, ty: TypeId) -> Rc<Layout> {
-        self.types.borrow_mut().layout(ty)
+    /// The layout of `ty` (borrowed for the checker's types).
+    fn layout(&self, ty: TypeId) -> LayoutRef<'_> {
+        match self.layouts.get(ty) {
+            Some(l) => LayoutRef::Fixed(l),
+            None => LayoutRef::Made(self.types.borrow_mut().layout(ty)),
+        }
     }
 }
 
@@ -276,7 +287,7 @@ pub(super) fn main_coroutine(sh: Rc<Shared>) -> Result<super::GoCoroutine, GoErr
         .map_err(|e| GoError::new(GoErrorKind::Runtime, "", format!("cannot make a goroutine stack: {e}")))?;
     let stack_limit = stack.limit().get();
     Ok(Coroutine::with_stack(stack, move |y: &Yielder<(), Yield>, ()| {
-        let g = G { sh: sh.clone(), id: 1, y, stack_limit };
+        let g = G::new(sh.clone(), 1, y, stack_limit);
         g.run_main()
     }))
 }
@@ -293,7 +304,7 @@ pub(super) fn goroutine_coroutine(
         .map_err(|e| GoError::new(GoErrorKind::Runtime, "", format!("cannot make a goroutine stack: {e}")))?;
     let stack_limit = stack.limit().get();
     Ok(Coroutine::with_stack(stack, move |y: &Yielder<(), Yield>, ()| {
-        let g = G { sh, id, y, stack_limit };
+        let g = G::new(sh, id, y, stack_limit);
         body(&g)
     }))
 }
@@ -305,6 +316,8 @@ pub(super) struct G<'y> {
     y: &'y Yielder<(), Yield>,
     /// The lowest address of its coroutine's stack (stacks grow down).
     stack_limit: usize,
+    /// Register vectors of returned frames, reused by the next calls.
+    spare_regs: RefCell<Vec<Vec<Value>>>,
 }
 
 /// The smallest coroutine stack.
@@ -323,18 +336,49 @@ struct Frame {
     regs: Vec<Value>,
     /// The closure's captured variables.
     env: Option<Rc<Obj>>,
+    /// The values of a `return` with operands, once it has run.
+    results: Option<Results>,
 }
+
+impl Frame {
+    /// A frame with no registers, for reading and writing memory places
+    /// outside any function's frame.
+    fn detached() -> Frame {
+        Frame { func: FuncId(0), regs: Vec::new(), env: None, results: None }
+    }
+}
+
+/// A call's argument operands (the receiver first).
+type ArgVals = SmallVec<[Operand; 2]>;
+
+/// The operands a `return` gives (most functions return one value).
+type Results = SmallVec<[Operand; 1]>;
+
+/// A call's result leaves.
+type ResultVals = SmallVec<[Value; 1]>;
 
 /// How a statement ended.
 enum Flow {
     Normal,
     Break(Option<String>),
     Continue(Option<String>),
-    Return(Option<Vec<Operand>>),
+    /// `return`; its operands, if any, are in [`Frame::results`].
+    Return,
     Fallthrough,
 }
 
+/// Spare register vectors a goroutine keeps (about its deepest recursion).
+const SPARE_REGS: usize = 256;
+/// Register vectors larger than this are not kept for reuse.
+const SPARE_REGS_MAX_LEAVES: usize = 1024;
+
 type R<T> = Result<T, GoError>;
+
+impl<'y> G<'y> {
+    fn new(sh: Rc<Shared>, id: u32, y: &'y Yielder<(), Yield>, stack_limit: usize) -> G<'y> {
+        G { sh, id, y, stack_limit, spare_regs: RefCell::new(Vec::new()) }
+    }
+}
 
 impl G<'_> {
     fn err(&self, pos: Pos, kind: GoErrorKind, msg: impl Into<String>) -> GoError {
@@ -364,7 +408,7 @@ impl G<'_> {
         self.sh.info.expr_type[e.id.0 as usize]
     }
 
-    fn layout(&self, ty: TypeId) -> Rc<Layout> {
+    fn layout(&self, ty: TypeId) -> LayoutRef<'_> {
         self.sh.layout(ty)
     }
 
@@ -379,14 +423,7 @@ impl G<'_> {
     /// The zero value of `ty` (shared unless it holds a `sync` value, whose
     /// state each zero value must own).
     fn zero_rc(&self, ty: TypeId) -> Rc<[Value]> {
-        if let Some(z) = self.sh.zeros.borrow().get(&ty) {
-            return z.clone();
-        }
-        let z: Rc<[Value]> = zero_leaves(&mut self.sh.types.borrow_mut(), ty).into();
-        if !z.iter().any(|v| matches!(v, Value::Sync(_))) {
-            self.sh.zeros.borrow_mut().insert(ty, z.clone());
-        }
-        z
+        self.sh.zeros.get(&self.sh.types, ty)
     }
 
     // ---- the trace ----
@@ -468,7 +505,7 @@ impl G<'_> {
         if block {
             self.op(TraceOp::Alloc { g: self.id, dst, size, slots: layout.ptr_words, cause, placement });
         }
-        Rc::new(Obj { cells: RefCell::new(cells), layout, block, global: None })
+        Rc::new(Obj { cells: RefCell::new(cells), layout: layout.to_rc(), block, global: None })
     }
 
     // ---- goroutines ----
@@ -478,7 +515,7 @@ impl G<'_> {
         // Package initialization runs in its own frame, then `init`s, then main.
         let init = sh.info.init_vars;
         let fi = &sh.info.funcs[init.0 as usize];
-        self.op(TraceOp::Call { g: self.id, locals: fi.tlocals, bytes: fi.frame_bytes, args: Vec::new() });
+        self.op(TraceOp::Call { g: self.id, locals: fi.tlocals, bytes: fi.frame_bytes, args: Args::new() });
         let mut frame = self.new_frame(init, None);
         for (fi, file) in sh.pkg.files.iter().enumerate() {
             for d in &file.decls {
@@ -490,26 +527,42 @@ impl G<'_> {
         }
         self.op(TraceOp::Ret { g: self.id });
         for &f in &sh.info.inits.clone() {
-            self.call_func(f, None, Vec::new(), None, Pos::default())?;
+            self.call_func(f, None, ArgVals::new(), None, Pos::default())?;
         }
-        self.call_func(sh.info.main, None, Vec::new(), None, Pos::default())?;
+        self.call_func(sh.info.main, None, ArgVals::new(), None, Pos::default())?;
         self.flush_work();
         Ok(())
     }
 
+    /// A frame of `f` as it starts: its registers from [`FrameInit`], in
+    /// a vector a returned frame left, if any.
     fn new_frame(&self, f: FuncId, env: Option<Rc<Obj>>) -> Frame {
-        let layout = &self.sh.frames[f.0 as usize];
-        Frame { func: f, regs: vec![Value::Nil; layout.leaves as usize], env }
+        let init = &self.sh.frame_init[f.0 as usize].regs;
+        let mut regs = self.spare_regs.borrow_mut().pop().unwrap_or_default();
+        regs.extend_from_slice(init);
+        Frame { func: f, regs, env, results: None }
+    }
+
+    /// Keeps a returned frame's register vector for the next call.
+    fn retire_frame(&self, frame: Frame) {
+        let mut regs = frame.regs;
+        if regs.capacity() > SPARE_REGS_MAX_LEAVES {
+            return;
+        }
+        regs.clear();
+        let mut spare = self.spare_regs.borrow_mut();
+        if spare.len() < SPARE_REGS {
+            spare.push(regs);
+        }
     }
 
     /// Initializes the frame of `f`: registers zeroed, parameters from
     /// `args`, boxed parameters and results moved into their blocks.
-    fn enter(&self, f: FuncId, env: Option<Rc<Obj>>, args: Vec<Operand>) -> R<Frame> {
-        let sh = self.sh.clone();
+    fn enter(&self, f: FuncId, env: Option<Rc<Obj>>, args: ArgVals) -> R<Frame> {
+        let sh = &*self.sh;
         let fi = &sh.info.funcs[f.0 as usize];
         let mut frame = self.new_frame(f, env);
-        let params: Vec<VarId> = fi.recv.iter().chain(fi.params.iter()).copied().collect();
-        for (&v, arg) in params.iter().zip(args) {
+        for (&v, arg) in fi.recv.iter().chain(fi.params.iter()).zip(args) {
             let var = &sh.info.vars[v.0 as usize];
             if var.boxed {
                 let obj = self.box_var(v)?;
@@ -534,8 +587,7 @@ impl G<'_> {
                 }
             }
         }
-        let zeroed = &sh.zeroed[f.0 as usize];
-        for &v in zeroed {
+        for &v in &sh.frame_init[f.0 as usize].fresh {
             let var = &sh.info.vars[v.0 as usize];
             if var.boxed {
                 let obj = self.box_var(v)?;
@@ -558,8 +610,8 @@ impl G<'_> {
 
     /// The arguments' trace sources for a call of `f`: the closure, then
     /// each parameter's pointer words.
-    fn arg_srcs(&self, f: FuncId, env_src: Option<Src>, args: &[Operand]) -> Vec<Src> {
-        let mut out = Vec::new();
+    fn arg_srcs(&self, f: FuncId, env_src: Option<Src>, args: &[Operand]) -> Args {
+        let mut out = Args::new();
         if self.sh.info.funcs[f.0 as usize].ctx_local.is_some() {
             out.push(env_src.unwrap_or(Src::Nil));
         }
@@ -575,25 +627,25 @@ impl G<'_> {
         &self,
         f: FuncId,
         env: Option<(Rc<Obj>, Src)>,
-        args: Vec<Operand>,
+        args: ArgVals,
         result_temp: Option<u32>,
         pos: Pos,
-    ) -> R<Vec<Value>> {
-        let sh = self.sh.clone();
+    ) -> R<ResultVals> {
         let here = 0u8;
         if (std::ptr::addr_of!(here) as usize) < self.stack_limit + STACK_RESERVE_BYTES {
             return Err(self.err(pos, GoErrorKind::Runtime, "fatal error: stack overflow"));
         }
-        let fi = &sh.info.funcs[f.0 as usize];
+        let fi = &self.sh.info.funcs[f.0 as usize];
         let srcs = self.arg_srcs(f, env.as_ref().map(|e| e.1.clone()), &args);
         self.op(TraceOp::Call { g: self.id, locals: fi.tlocals, bytes: fi.frame_bytes, args: srcs });
         let mut frame = self.enter(f, env.map(|e| e.0), args)?;
         let results = self.run_body(&mut frame, pos)?;
-        let mut vals = Vec::new();
+        self.retire_frame(frame);
+        let mut vals = ResultVals::new();
         let mut ret_src = None;
         for r in results {
-            if let Some(s) = r.srcs.first() {
-                ret_src = Some(s.clone());
+            if let Some(s) = r.srcs.into_iter().next() {
+                ret_src = Some(s);
             }
             vals.extend(r.vals);
         }
@@ -611,8 +663,8 @@ impl G<'_> {
     }
 
     /// Runs the body of the frame's function; returns the results.
-    fn run_body(&self, frame: &mut Frame, pos: Pos) -> R<Vec<Operand>> {
-        let sh = self.sh.clone();
+    fn run_body(&self, frame: &mut Frame, pos: Pos) -> R<Results> {
+        let sh = &*self.sh;
         let fi = &sh.info.funcs[frame.func.0 as usize];
         let body = match (fi.decl, &fi.lit_body) {
             (Some((file, decl)), _) => match &sh.pkg.files[file].decls[decl] {
@@ -622,18 +674,11 @@ impl G<'_> {
             (None, Some(body)) => body.as_ref(),
             _ => return Err(self.err(pos, GoErrorKind::Runtime, "internal error: no body")),
         };
-        let flow = self.block_stmts(frame, &body.stmts)?;
-        let results = match flow {
-            Flow::Return(Some(r)) => r,
-            _ => {
-                let mut out = Vec::new();
-                for &v in &fi.results.clone() {
-                    out.push(self.read_var(frame, v));
-                }
-                out
-            }
-        };
-        Ok(results)
+        self.block_stmts(frame, &body.stmts)?;
+        if let Some(results) = frame.results.take() {
+            return Ok(results);
+        }
+        Ok(fi.results.iter().map(|&v| self.read_var(frame, v)).collect())
     }
 
     // ---- statements ----
@@ -697,21 +742,22 @@ impl G<'_> {
             StmtKind::Defer(_) => return Err(self.unsupported(s.pos, "defer statement")),
             StmtKind::Return(results) => {
                 if results.is_empty() {
-                    return Ok(Flow::Return(None));
+                    return Ok(Flow::Return);
                 }
-                let fi = &self.sh.info.funcs[fr.func.0 as usize];
-                let want = fi.sig.results.clone();
-                let mut out = Vec::new();
+                let sh = &*self.sh;
+                let want = &sh.info.funcs[fr.func.0 as usize].sig.results;
+                let mut out = Results::new();
                 if results.len() == 1 && want.len() > 1 {
                     let all = self.eval(fr, &results[0])?;
-                    out = self.split(all, &want);
+                    out.extend(self.split(all, want));
                 } else {
-                    for (e, &t) in results.iter().zip(&want) {
+                    for (e, &t) in results.iter().zip(want.iter()) {
                         let v = self.eval(fr, e)?;
                         out.push(self.convert_for(fr, e, v, t)?);
                     }
                 }
-                return Ok(Flow::Return(Some(out)));
+                fr.results = Some(out);
+                return Ok(Flow::Return);
             }
             StmtKind::Break(l) => return Ok(Flow::Break(l.as_ref().map(|l| l.name.clone()))),
             StmtKind::Continue(l) => return Ok(Flow::Continue(l.as_ref().map(|l| l.name.clone()))),

@@ -37,7 +37,7 @@ use super::ast::{Package, Pos};
 use super::check::Info;
 use super::error::{GoError, GoErrorKind};
 use crate::builder::{BuildError, Builder, EventSink};
-use crate::model::{Cause, GoroutineId, Loc, Placement, Src};
+use crate::model::{Args, Cause, GoroutineId, Loc, Placement, Src};
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult};
 use std::collections::{HashMap, VecDeque};
@@ -97,11 +97,11 @@ pub struct RunSummary {
 /// One builder call, queued by a goroutine.
 #[derive(Debug)]
 enum TraceOp {
-    Call { g: u32, locals: u32, bytes: u64, args: Vec<Src> },
+    Call { g: u32, locals: u32, bytes: u64, args: Args },
     Ret { g: u32 },
     RetCopy { g: u32, src: Src, dst: Loc },
     Alloc { g: u32, dst: Loc, size: u64, slots: u32, cause: Cause, placement: Placement },
-    Go { g: u32, locals: u32, bytes: u64, args: Vec<Src> },
+    Go { g: u32, locals: u32, bytes: u64, args: Args },
     Set { g: u32, dst: Loc, src: Src },
     Work { g: u32, ns: u64 },
     Begin { g: u32, tag: String },

@@ -575,7 +575,7 @@ impl G<'_> {
         };
         let obj = self.alloc(loc.clone(), t, l.size, Cause::Iface, Some((SiteKind::Iface, e.pos)));
         let via = if obj.block { Some((loc.clone(), 0)) } else { None };
-        let mut fr_dummy = Frame { func: FuncId(0), regs: Vec::new(), env: None };
+        let mut fr_dummy = Frame::detached();
         let vals = v.vals.clone().into_vec();
         self.write_place(&mut fr_dummy, &Place::Mem { r: Ref { obj: obj.clone(), cell: 0 }, via }, t, v);
         let iv = Value::Iface(Rc::new(IfaceVal { ty: t, vals, boxed: Some(obj) }));

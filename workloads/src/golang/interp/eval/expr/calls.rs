@@ -60,7 +60,7 @@ impl G<'_> {
     }
 
     /// A call's results as an operand: its pointer word is in the temporary.
-    fn result_operand(&self, e: &Expr, vals: Vec<Value>, temp: Option<u32>) -> R<Operand> {
+    fn result_operand(&self, e: &Expr, vals: ResultVals, temp: Option<u32>) -> R<Operand> {
         let t = self.ty(e);
         let words = self.layout(t).ptr_words;
         let srcs = match (temp, words) {
@@ -68,14 +68,14 @@ impl G<'_> {
             (Some(t), _) => smallvec![Src::Loc(Loc::local(t))],
             (None, n) => smallvec_nil(n as usize),
         };
-        Ok(Operand { vals: vals.into(), srcs })
+        Ok(Operand { vals, srcs })
     }
 
     /// The function a call expression calls: its id, its closure, and the
     /// receiver as the first argument of a method.
     fn callee(&self, fr: &mut Frame, fun: &Expr) -> R<Callee> {
         match self.sh.info.refs[fun.id.0 as usize].clone() {
-            Some(NameRef::Func(f)) => Ok((f, None, Vec::new())),
+            Some(NameRef::Func(f)) => Ok((f, None, ArgVals::new())),
             Some(NameRef::Method { func, recv_ptr, x_ptr }) => {
                 let ExprKind::Selector { x, .. } = &fun.kind else { unreachable!("a method is a selector") };
                 let recv = match (recv_ptr, x_ptr) {
@@ -106,7 +106,7 @@ impl G<'_> {
                         Operand::one(Value::Ptr(r), src)
                     }
                 };
-                Ok((func, None, vec![recv]))
+                Ok((func, None, smallvec![recv]))
             }
             Some(NameRef::IfaceMethod(name)) => {
                 let ExprKind::Selector { x, .. } = &fun.kind else { unreachable!("a method is a selector") };
@@ -123,7 +123,7 @@ impl G<'_> {
                 };
                 let rt = self.sh.info.vars[self.sh.info.funcs[f.0 as usize].recv.expect("a method").0 as usize].ty;
                 let recv = self.unbox(&v, rt);
-                Ok((f, None, vec![recv]))
+                Ok((f, None, smallvec![recv]))
             }
             Some(NameRef::SyncMethod(..)) => Err(self.unsupported(fun.pos, "a sync method as a value")),
             _ => {
@@ -132,7 +132,7 @@ impl G<'_> {
                     return Err(self.panic(fun.pos, "runtime error: invalid memory address or nil pointer dereference"));
                 };
                 let env = c.env.clone().map(|o| (o, fv.srcs.first().cloned().unwrap_or(Src::Nil)));
-                Ok((c.func, env, Vec::new()))
+                Ok((c.func, env, ArgVals::new()))
             }
         }
     }
@@ -672,7 +672,7 @@ impl G<'_> {
             return Err(self.err(pos, GoErrorKind::Runtime, "send on a nil channel blocks forever"));
         };
         let el_ty = self.chan_elem(ch);
-        let mut fr_dummy = Frame { func: FuncId(0), regs: Vec::new(), env: None };
+        let mut fr_dummy = Frame::detached();
         if c.cap > 0 {
             loop {
                 let st = c.state.borrow();
@@ -756,7 +756,7 @@ impl G<'_> {
             return Err(self.err(pos, GoErrorKind::Runtime, "receive from a nil channel blocks forever"));
         };
         let el_ty = self.chan_elem(ch);
-        let fr_dummy = Frame { func: FuncId(0), regs: Vec::new(), env: None };
+        let fr_dummy = Frame::detached();
         if c.cap > 0 {
             loop {
                 let st = c.state.borrow();
@@ -811,7 +811,7 @@ impl G<'_> {
         }
         let el_ty = self.chan_elem(ch);
         let zero = Operand { vals: self.zero(el_ty).into(), srcs: smallvec_nil(c.elem_words as usize) };
-        let mut fr_dummy = Frame { func: FuncId(0), regs: Vec::new(), env: None };
+        let mut fr_dummy = Frame::detached();
         self.write_place(&mut fr_dummy, slot, el_ty, zero);
     }
 
@@ -868,7 +868,7 @@ impl G<'_> {
         let obj = self.alloc(mloc.clone().slot(0), arr, size, cause, None);
         if let Some(old) = old {
             let n = m.state.borrow().keys.len();
-            let mut fr_dummy = Frame { func: FuncId(0), regs: Vec::new(), env: None };
+            let mut fr_dummy = Frame::detached();
             for i in 0..n {
                 let from = Place::Mem {
                     r: Ref { obj: old.clone(), cell: i as u32 * el.leaves },
@@ -950,7 +950,7 @@ impl G<'_> {
             Src::Loc(l) => Some((l.clone().slot(0), 0)),
             _ => None,
         };
-        let mut fr_dummy = Frame { func: FuncId(0), regs: Vec::new(), env: None };
+        let mut fr_dummy = Frame::detached();
         self.write_place(
             &mut fr_dummy,
             &Place::Mem { r: Ref { obj: buckets, cell: idx as u32 * el.leaves }, via },
@@ -977,7 +977,7 @@ impl G<'_> {
             Some(Src::Loc(l)) => Some((l.clone().slot(0), 0)),
             _ => None,
         };
-        let fr_dummy = Frame { func: FuncId(0), regs: Vec::new(), env: None };
+        let fr_dummy = Frame::detached();
         let cell = idx as u32 * el.leaves + el.field_leaf[1];
         let out = self.read_place(&fr_dummy, &Place::Mem { r: Ref { obj: buckets, cell }, via }, vt);
         (out, true)
@@ -996,7 +996,7 @@ impl G<'_> {
             _ => None,
         };
         let zero = Operand { vals: self.zero(entry).into(), srcs: smallvec_nil(el.ptr_words as usize) };
-        let mut fr_dummy = Frame { func: FuncId(0), regs: Vec::new(), env: None };
+        let mut fr_dummy = Frame::detached();
         self.write_place(
             &mut fr_dummy,
             &Place::Mem { r: Ref { obj: buckets, cell: idx as u32 * el.leaves }, via },
