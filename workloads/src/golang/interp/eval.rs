@@ -1284,7 +1284,7 @@ impl G<'_> {
                 _ => Err(self.unsupported(e.pos, "assignment to this name")),
             },
             ExprKind::Selector { x, .. } => {
-                let Some(NameRef::Field { leaf, through_ptr }) = self.sh.info.refs[e.id.0 as usize].clone() else {
+                let Some(NameRef::Field { leaf, through_ptr }) = self.sh.info.refs[e.id.0 as usize] else {
                     return Err(self.unsupported(e.pos, "this selector as a place"));
                 };
                 if through_ptr {
@@ -1376,7 +1376,7 @@ impl G<'_> {
     /// The trace location of a pointer-shaped value and the slot it
     /// points at, from its source.
     fn via_of(&self, v: &Value, src: Option<&Src>) -> Option<(Loc, u32)> {
-        let (obj, cell) = v.target()?;
+        let (obj, cell) = v.target_obj()?;
         if !obj.block {
             return None;
         }
@@ -1409,17 +1409,16 @@ impl G<'_> {
 
     fn read_place(&self, fr: &Frame, p: &Place, ty: TypeId) -> Operand {
         let l = self.layout(ty);
-        let n = l.leaves as usize;
-        let vals: SmallVec<[Value; 1]> = match p {
-            Place::Reg(b) => fr.regs[*b as usize..*b as usize + n].iter().cloned().collect(),
-            Place::Mem { r, .. } => {
-                r.obj.cells.borrow()[r.cell as usize..r.cell as usize + n].iter().cloned().collect()
-            }
+        let vals = match p {
+            Place::Reg(b) => leaves_of(&fr.regs, *b, l.leaves),
+            Place::Mem { r, .. } => leaves_of(&r.obj.cells.borrow(), r.cell, l.leaves),
         };
         let mut srcs = SmallVec::new();
-        for (i, is) in l.is_ptr.iter().enumerate() {
-            if *is {
-                srcs.push(self.leaf_loc(fr, p, i as u32).map_or(Src::Nil, Src::Loc));
+        if l.ptr_words > 0 {
+            for (i, is) in l.is_ptr.iter().enumerate() {
+                if *is {
+                    srcs.push(self.leaf_loc(fr, p, i as u32).map_or(Src::Nil, Src::Loc));
+                }
             }
         }
         Operand { vals, srcs }
@@ -1486,7 +1485,20 @@ fn offset_place(p: Place, leaves: u32) -> Place {
 }
 
 fn smallvec_nil(n: usize) -> SmallVec<[Src; 1]> {
-    (0..n).map(|_| Src::Nil).collect()
+    match n {
+        0 => SmallVec::new(),
+        1 => smallvec![Src::Nil],
+        _ => SmallVec::from_elem(Src::Nil, n),
+    }
+}
+
+/// `n` leaves of `cells` from `start`, cloned (one, the common case,
+/// without an iterator).
+fn leaves_of(cells: &[Value], start: u32, n: u32) -> SmallVec<[Value; 1]> {
+    match &cells[start as usize..(start + n) as usize] {
+        [v] => smallvec![v.clone()],
+        all => all.iter().cloned().collect(),
+    }
 }
 
 /// Decodes one UTF-8 rune (U+FFFD and width 1 for an invalid byte).

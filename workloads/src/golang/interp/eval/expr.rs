@@ -7,11 +7,12 @@ impl G<'_> {
     /// the checker recorded for it.
     pub(super) fn eval(&self, fr: &mut Frame, e: &Expr) -> R<Operand> {
         self.step(e.pos)?;
-        let v = self.eval_inner(fr, e)?;
-        match self.sh.info.to_iface[e.id.0 as usize] {
-            Some(_) => Ok(self.box_iface(e, v, self.ty(e))),
-            None => Ok(v),
+        if self.sh.info.to_iface[e.id.0 as usize].is_some() {
+            let v = self.eval_inner(fr, e)?;
+            return Ok(self.box_iface(e, v, self.ty(e)));
         }
+        // A tail call: the operand is built where the caller wants it.
+        self.eval_inner(fr, e)
     }
 
     /// `v` (of type `t`, or its constant) converted for a destination of
@@ -41,18 +42,15 @@ impl G<'_> {
             }
         }
         match &e.kind {
-            ExprKind::Ident(_) => match self.sh.info.refs[e.id.0 as usize].clone() {
-                Some(NameRef::Var(v)) => {
-                    let p = self.var_place(fr, v);
-                    Ok(self.read_place(fr, &p, self.sh.info.vars[v.0 as usize].ty))
-                }
+            ExprKind::Ident(_) => match &self.sh.info.refs[e.id.0 as usize] {
+                Some(NameRef::Var(v)) => Ok(self.read_var(fr, *v)),
                 Some(NameRef::Nil) => {
                     let t = self.ty(e);
                     let words = self.layout(t).ptr_words.max(1) as usize;
                     Ok(Operand { vals: smallvec![Value::Nil], srcs: smallvec_nil(words) })
                 }
                 Some(NameRef::Func(f)) => {
-                    Ok(Operand::one(Value::Func(Rc::new(Closure { func: f, env: None, static_fn: true })), Src::Nil))
+                    Ok(Operand::one(Value::Func(Rc::new(Closure { func: *f, env: None, static_fn: true })), Src::Nil))
                 }
                 _ => Err(self.unsupported(e.pos, "this name as a value")),
             },
@@ -61,7 +59,7 @@ impl G<'_> {
             }
             ExprKind::Composite { elts, .. } => self.composite(fr, e, self.ty(e), elts, None),
             ExprKind::FuncLit { .. } => self.closure(fr, e),
-            ExprKind::Selector { x, sel } => match self.sh.info.refs[e.id.0 as usize].clone() {
+            ExprKind::Selector { x, sel } => match self.sh.info.refs[e.id.0 as usize] {
                 Some(NameRef::Field { leaf, .. }) => {
                     if self.addressable(e) {
                         let p = self.place(fr, e)?;

@@ -34,14 +34,14 @@ impl G<'_> {
         args: &[Expr],
         ellipsis: bool,
     ) -> R<Operand> {
-        if let Some(NameRef::Type(t)) = self.sh.info.refs[e.id.0 as usize].clone() {
+        if let Some(NameRef::Type(t)) = self.sh.info.refs[e.id.0 as usize] {
             return self.conversion(fr, e, t, &args[0]);
         }
-        let fref = self.sh.info.refs[fun.id.0 as usize].clone();
-        if let Some(NameRef::Builtin(b)) = fref {
+        let fref = &self.sh.info.refs[fun.id.0 as usize];
+        if let Some(NameRef::Builtin(b)) = *fref {
             return self.builtin(fr, e, b, type_arg, args, ellipsis);
         }
-        if let Some(NameRef::SyncMethod(_, name)) = &fref {
+        if let Some(NameRef::SyncMethod(_, name)) = fref {
             let ExprKind::Selector { x, .. } = &fun.kind else { unreachable!("a method is a selector") };
             let n = match args.first() {
                 Some(a) => self.eval(fr, a)?.vals[0].int(),
@@ -74,9 +74,9 @@ impl G<'_> {
     /// The function a call expression calls: its id, its closure, and the
     /// receiver as the first argument of a method.
     fn callee(&self, fr: &mut Frame, fun: &Expr) -> R<Callee> {
-        match self.sh.info.refs[fun.id.0 as usize].clone() {
-            Some(NameRef::Func(f)) => Ok((f, None, ArgVals::new())),
-            Some(NameRef::Method { func, recv_ptr, x_ptr }) => {
+        match &self.sh.info.refs[fun.id.0 as usize] {
+            Some(NameRef::Func(f)) => Ok((*f, None, ArgVals::new())),
+            &Some(NameRef::Method { func, recv_ptr, x_ptr }) => {
                 let ExprKind::Selector { x, .. } = &fun.kind else { unreachable!("a method is a selector") };
                 let recv = match (recv_ptr, x_ptr) {
                     (true, true) | (false, false) => self.eval(fr, x)?,
@@ -118,7 +118,7 @@ impl G<'_> {
                     Type::Pointer(b) => *b,
                     _ => i.ty,
                 };
-                let Some(f) = self.method_named(base, &name) else {
+                let Some(f) = self.method_named(base, name) else {
                     return Err(self.unsupported(fun.pos, format_args!("method {name} of this dynamic type")));
                 };
                 let rt = self.sh.info.vars[self.sh.info.funcs[f.0 as usize].recv.expect("a method").0 as usize].ty;
