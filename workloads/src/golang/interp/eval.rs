@@ -27,7 +27,7 @@ use std::rc::Rc;
 mod expr;
 mod tables;
 
-use tables::{FrameInit, LayoutRef, Layouts, Zeros};
+use tables::{const_values, FixedTypes, FrameInit, LayoutRef, Zeros};
 
 /// The kinds of allocation site, for the placement policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,8 +125,10 @@ pub(super) struct Shared {
     pub blocked_at: RefCell<HashMap<u32, Pos>>,
     /// Zero values by type (types holding a `sync` value are made fresh).
     zeros: Zeros,
-    /// The layouts of the checker's types.
-    layouts: Layouts,
+    /// The layouts and underlying types of the checker's types.
+    fixed: FixedTypes,
+    /// The value of each constant expression.
+    const_vals: Vec<Option<Value>>,
 }
 
 const FLUSH_OPS: usize = 8192;
@@ -183,10 +185,12 @@ impl Shared {
             }
         }
         let frame_init = FrameInit::all(&info, &mut types, &frames, &var_reg, &zeroed);
-        let layouts = Layouts::new(&mut types);
+        let fixed = FixedTypes::new(&mut types);
+        let const_vals = const_values(&info, &fixed);
         Shared {
             frame_init,
-            layouts,
+            fixed,
+            const_vals,
             zeros: Zeros::default(),
             blocked_at: RefCell::new(HashMap::new()),
             pkg,
@@ -236,7 +240,7 @@ impl Shared {
 
     /// The layout of `ty` (borrowed for the checker's types).
     fn layout(&self, ty: TypeId) -> LayoutRef<'_> {
-        match self.layouts.get(ty) {
+        match self.fixed.layout(ty) {
             Some(l) => LayoutRef::Fixed(l),
             None => LayoutRef::Made(self.types.borrow_mut().layout(ty)),
         }
@@ -413,7 +417,23 @@ impl G<'_> {
     }
 
     fn under(&self, ty: TypeId) -> Type {
-        self.sh.types.borrow().under(ty).clone()
+        match self.sh.fixed.under(ty) {
+            Some(t) => t.clone(),
+            None => self.sh.types.borrow().under(ty).clone(),
+        }
+    }
+
+    /// The basic type `ty` is, if it is one.
+    fn basic(&self, ty: TypeId) -> Option<Basic> {
+        match self.sh.fixed.under(ty) {
+            Some(Type::Basic(b)) => Some(*b),
+            Some(_) => None,
+            None => self.sh.types.borrow().basic(ty),
+        }
+    }
+
+    fn is_string(&self, ty: TypeId) -> bool {
+        matches!(self.basic(ty), Some(Basic::String | Basic::UntypedString))
     }
 
     fn zero(&self, ty: TypeId) -> Vec<Value> {
@@ -708,11 +728,7 @@ impl G<'_> {
                 let p = self.place(fr, target)?;
                 let t = self.ty(target);
                 let cur = self.read_place(fr, &p, t);
-                let one = if self.sh.types.borrow().basic(t).is_some_and(Basic::is_float) {
-                    Value::Float(1.0)
-                } else {
-                    Value::Int(1)
-                };
+                let one = if self.basic(t).is_some_and(Basic::is_float) { Value::Float(1.0) } else { Value::Int(1) };
                 let op = if *inc { BinaryOp::Add } else { BinaryOp::Sub };
                 let v = self.arith(s.pos, op, &cur.vals[0], &one, t)?;
                 self.write_place(fr, &p, t, Operand::scalar(v));

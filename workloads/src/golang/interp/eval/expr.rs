@@ -22,16 +22,13 @@ impl G<'_> {
         Ok(v)
     }
 
+    /// The value of constant expression `e` (its constant is `c`); a
+    /// string is a pointer word with no source.
     fn const_value(&self, e: &Expr, c: &Const) -> Operand {
-        let t = self.ty(e);
-        let b = self.sh.types.borrow().basic(t);
+        let v = self.sh.const_vals[e.id.0 as usize].clone().expect("a constant expression has a value");
         match c {
-            Const::Int(n) if b.is_some_and(Basic::is_float) => Operand::scalar(Value::Float(*n as f64)),
-            Const::Int(n) => Operand::scalar(Value::Int(*n as i64)),
-            Const::Float(f) if b.is_some_and(Basic::is_integer) => Operand::scalar(Value::Int(*f as i64)),
-            Const::Float(f) => Operand::scalar(Value::Float(*f)),
-            Const::Bool(v) => Operand::scalar(Value::Bool(*v)),
-            Const::Str(s) => Operand::one(static_str(s.as_bytes().to_vec()), Src::Nil),
+            Const::Str(_) => Operand::one(v, Src::Nil),
+            _ => Operand::scalar(v),
         }
     }
 
@@ -261,7 +258,7 @@ impl G<'_> {
 
     /// Wraps an integer result to the width of `t`.
     fn wrap(&self, t: TypeId, v: i64) -> i64 {
-        match self.sh.types.borrow().basic(t) {
+        match self.basic(t) {
             Some(Basic::Int8) => v as i8 as i64,
             Some(Basic::Int16) => v as i16 as i64,
             Some(Basic::Int32) => v as i32 as i64,
@@ -300,7 +297,7 @@ impl G<'_> {
             };
             return Ok(Operand::scalar(Value::Bool(r)));
         }
-        if self.sh.types.borrow().is_string(t) && op == BinaryOp::Add {
+        if self.is_string(t) && op == BinaryOp::Add {
             let mut bytes = a.vals[0].bytes().to_vec();
             bytes.extend_from_slice(b.vals[0].bytes());
             let pos = site.map_or(pos, |s| s.pos);
@@ -313,7 +310,7 @@ impl G<'_> {
     }
 
     pub(super) fn arith(&self, pos: Pos, op: BinaryOp, a: &Value, b: &Value, t: TypeId) -> R<Value> {
-        let basic = self.sh.types.borrow().basic(t);
+        let basic = self.basic(t);
         if basic.is_some_and(Basic::is_float) {
             let (x, y) = (a.float(), b.float());
             return Ok(Value::Float(match op {
@@ -565,7 +562,7 @@ impl G<'_> {
         }
         let small_int = l.leaves == 1
             && matches!(&v.vals[0], Value::Int(n) if (0..256).contains(n))
-            && self.sh.types.borrow().basic(t).is_some_and(Basic::is_integer);
+            && self.basic(t).is_some_and(Basic::is_integer);
         let no_alloc = l.size == 0 || l.size == 1 || small_int || self.sh.info.consts[e.id.0 as usize].is_some();
         let Some(loc) = tmp.filter(|_| !no_alloc) else {
             let iv = Value::Iface(Rc::new(IfaceVal { ty: t, vals: v.vals.into_vec(), boxed: None }));
@@ -621,7 +618,7 @@ impl G<'_> {
                 None => None,
             })
         };
-        if self.sh.types.borrow().is_string(xt) {
+        if self.is_string(xt) {
             let s = self.eval(fr, x)?;
             let bytes = s.vals[0].bytes();
             let l = bound(self, fr, lo)?.unwrap_or(0);

@@ -1,8 +1,9 @@
 //! Tables the interpreter computes once per program so that its hot paths
 //! read plain vectors instead of borrowing the type table or hashing:
-//! - the layout of every type the checker made ([`Layouts`]), read as a
-//!   [`LayoutRef`] (a type interned while running is laid out by the type
-//!   table, as before);
+//! - the layout and underlying type of every type the checker made
+//!   ([`FixedTypes`]; a layout is read as a [`LayoutRef`]; a type interned
+//!   while running is looked up in the type table, as before);
+//! - the value of every constant expression ([`const_values`]);
 //! - zero values by type ([`Zeros`]);
 //! - what each function's frame starts as ([`FrameInit`]): its registers
 //!   with the zero values already in place, and the variables that need
@@ -11,10 +12,10 @@
 //! None of this changes what is recorded: it is the same values, found
 //! faster.
 
-use super::super::value::Value;
+use super::super::value::{GoStr, Value};
 use super::{fill_zero, zero_leaves, FrameLayout};
-use crate::golang::check::{Info, VarId};
-use crate::golang::types::{Layout, TypeId, TypeTable};
+use crate::golang::check::{Const, Info, VarId};
+use crate::golang::types::{Basic, Layout, Type, TypeId, TypeTable};
 use std::cell::RefCell;
 use std::ops::Deref;
 use std::rc::Rc;
@@ -47,23 +48,60 @@ impl Deref for LayoutRef<'_> {
     }
 }
 
-/// The layouts of the types that exist when the run starts (every type
-/// the checker made), indexed by [`TypeId`].
-pub(in crate::golang::interp) struct Layouts(Vec<Rc<Layout>>);
+/// The layout and the underlying type of each type that exists when the
+/// run starts (every type the checker made), indexed by [`TypeId`].
+pub(in crate::golang::interp) struct FixedTypes {
+    layouts: Vec<Rc<Layout>>,
+    unders: Vec<Type>,
+}
 
-impl Layouts {
+impl FixedTypes {
     /// Lays out every type of `types` (laying out a tuple interns its
     /// struct, which is laid out in turn).
-    pub fn new(types: &mut TypeTable) -> Layouts {
-        let mut all = Vec::with_capacity(types.len());
-        while all.len() < types.len() {
-            all.push(types.layout(TypeId(all.len() as u32)));
+    pub fn new(types: &mut TypeTable) -> FixedTypes {
+        let mut layouts = Vec::with_capacity(types.len());
+        while layouts.len() < types.len() {
+            layouts.push(types.layout(TypeId(layouts.len() as u32)));
         }
-        Layouts(all)
+        let unders = (0..layouts.len()).map(|i| types.under(TypeId(i as u32)).clone()).collect();
+        FixedTypes { layouts, unders }
     }
 
-    pub fn get(&self, ty: TypeId) -> Option<&Rc<Layout>> {
-        self.0.get(ty.0 as usize)
+    pub fn layout(&self, ty: TypeId) -> Option<&Rc<Layout>> {
+        self.layouts.get(ty.0 as usize)
+    }
+
+    pub fn under(&self, ty: TypeId) -> Option<&Type> {
+        self.unders.get(ty.0 as usize)
+    }
+}
+
+/// The value of each constant expression, indexed by expression: an
+/// untyped constant takes its type's kind (an integer constant of a float
+/// type is a float), a string is its bytes outside any block.
+pub(in crate::golang::interp) fn const_values(info: &Info, fixed: &FixedTypes) -> Vec<Option<Value>> {
+    info.consts
+        .iter()
+        .zip(&info.expr_type)
+        .map(|(c, &t)| {
+            let basic = match fixed.under(t) {
+                Some(Type::Basic(b)) => Some(*b),
+                _ => None,
+            };
+            c.as_ref().map(|c| const_value(c, basic))
+        })
+        .collect()
+}
+
+fn const_value(c: &Const, basic: Option<Basic>) -> Value {
+    match c {
+        Const::Int(n) if basic.is_some_and(Basic::is_float) => Value::Float(*n as f64),
+        Const::Int(n) => Value::Int(*n as i64),
+        Const::Float(f) if basic.is_some_and(Basic::is_integer) => Value::Int(*f as i64),
+        Const::Float(f) => Value::Float(*f),
+        Const::Bool(v) => Value::Bool(*v),
+        Const::Str(s) if s.is_empty() => Value::Nil,
+        Const::Str(s) => Value::Str(Rc::new(GoStr { bytes: s.as_bytes().to_vec(), block: None, offset: 0 })),
     }
 }
 
