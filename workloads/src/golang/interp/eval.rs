@@ -84,9 +84,9 @@ enum Place {
 /// What a goroutine started by `go` runs, in its own coroutine.
 pub(super) type GoroutineBody = Box<dyn FnOnce(&G) -> Result<(), GoError>>;
 
-/// A callee: its function, its closure (with the trace source of the
-/// closure pointer), and the receiver of a method as its first argument.
-type Callee = (FuncId, Option<(Rc<Obj>, Src)>, ArgVals);
+/// A callee: its function and its closure (with the trace source of the
+/// closure pointer).
+type Callee = (FuncId, Option<(Rc<Obj>, Src)>);
 
 /// How a frame's registers map to trace locals.
 struct FrameLayout {
@@ -220,6 +220,16 @@ impl Shared {
 
     pub(super) fn take_ops(&self) -> Vec<TraceOp> {
         std::mem::take(&mut *self.ops.borrow_mut())
+    }
+
+    /// Gives back the buffer [`Shared::take_ops`] took, emptied, to queue
+    /// the next operations in.
+    pub(super) fn return_ops(&self, mut buf: Vec<TraceOp>) {
+        let mut ops = self.ops.borrow_mut();
+        if ops.is_empty() && ops.capacity() < buf.capacity() {
+            buf.clear();
+            *ops = buf;
+        }
     }
 
     pub fn take_spawned(&self) -> Vec<(u32, GoroutineBody)> {
@@ -464,22 +474,35 @@ impl G<'_> {
 
     /// One interpreted step (at `pos`): counted as work; may preempt or
     /// flush; past [`Options::max_steps`] the run ends.
+    #[inline]
     fn step(&self, pos: Pos) -> R<()> {
-        let steps = self.sh.steps.get() + 1;
-        self.sh.steps.set(steps);
-        if self.sh.opts.max_steps.is_some_and(|max| steps > max) {
-            return Err(self.err(pos, GoErrorKind::Runtime, "step limit reached"));
+        let sh = &*self.sh;
+        let steps = sh.steps.get() + 1;
+        sh.steps.set(steps);
+        if sh.opts.max_steps.is_some_and(|max| steps > max) {
+            return Err(self.step_limit(pos));
         }
-        self.sh.pending_work.set(self.sh.pending_work.get() + self.sh.opts.step_ns);
-        let s = self.sh.slice_steps.get() + 1;
-        self.sh.slice_steps.set(s);
-        if s >= self.sh.opts.preempt_steps {
-            self.flush_work();
-            self.y.suspend(Yield::Preempt);
-        } else if self.sh.ops.borrow().len() >= FLUSH_OPS {
+        sh.pending_work.set(sh.pending_work.get() + sh.opts.step_ns);
+        let s = sh.slice_steps.get() + 1;
+        sh.slice_steps.set(s);
+        if s >= sh.opts.preempt_steps {
+            self.preempt();
+        } else if sh.ops.borrow().len() >= FLUSH_OPS {
             self.y.suspend(Yield::Flush);
         }
         Ok(())
+    }
+
+    #[cold]
+    fn step_limit(&self, pos: Pos) -> GoError {
+        self.err(pos, GoErrorKind::Runtime, "step limit reached")
+    }
+
+    /// The goroutine's time slice is over: to the back of the run queue.
+    #[cold]
+    fn preempt(&self) {
+        self.flush_work();
+        self.y.suspend(Yield::Preempt);
     }
 
     fn flush_work(&self) {
@@ -547,9 +570,9 @@ impl G<'_> {
         }
         self.op(TraceOp::Ret { g: self.id });
         for &f in &sh.info.inits.clone() {
-            self.call_func(f, None, ArgVals::new(), None, Pos::default())?;
+            self.call_func(f, None, &mut ArgVals::new(), None, Pos::default())?;
         }
-        self.call_func(sh.info.main, None, ArgVals::new(), None, Pos::default())?;
+        self.call_func(sh.info.main, None, &mut ArgVals::new(), None, Pos::default())?;
         self.flush_work();
         Ok(())
     }
@@ -577,12 +600,13 @@ impl G<'_> {
     }
 
     /// Initializes the frame of `f`: registers zeroed, parameters from
-    /// `args`, boxed parameters and results moved into their blocks.
-    fn enter(&self, f: FuncId, env: Option<Rc<Obj>>, args: ArgVals) -> R<Frame> {
+    /// `args` (taken out of it), boxed parameters and results moved into
+    /// their blocks.
+    fn enter(&self, f: FuncId, env: Option<Rc<Obj>>, args: &mut ArgVals) -> R<Frame> {
         let sh = &*self.sh;
         let fi = &sh.info.funcs[f.0 as usize];
         let mut frame = self.new_frame(f, env);
-        for (&v, arg) in fi.recv.iter().chain(fi.params.iter()).zip(args) {
+        for (&v, arg) in fi.recv.iter().chain(fi.params.iter()).zip(args.drain(..)) {
             let var = &sh.info.vars[v.0 as usize];
             if var.boxed {
                 let obj = self.box_var(v)?;
@@ -647,7 +671,7 @@ impl G<'_> {
         &self,
         f: FuncId,
         env: Option<(Rc<Obj>, Src)>,
-        args: ArgVals,
+        args: &mut ArgVals,
         result_temp: Option<u32>,
         pos: Pos,
     ) -> R<ResultVals> {
@@ -656,7 +680,7 @@ impl G<'_> {
             return Err(self.err(pos, GoErrorKind::Runtime, "fatal error: stack overflow"));
         }
         let fi = &self.sh.info.funcs[f.0 as usize];
-        let srcs = self.arg_srcs(f, env.as_ref().map(|e| e.1.clone()), &args);
+        let srcs = self.arg_srcs(f, env.as_ref().map(|e| e.1.clone()), args);
         self.op(TraceOp::Call { g: self.id, locals: fi.tlocals, bytes: fi.frame_bytes, args: srcs });
         let mut frame = self.enter(f, env.map(|e| e.0), args)?;
         let results = self.run_body(&mut frame, pos)?;

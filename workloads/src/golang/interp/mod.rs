@@ -215,9 +215,17 @@ fn internal(e: BuildError) -> GoError {
     GoError::new(GoErrorKind::Runtime, "", format!("internal error: the trace builder refused an event: {e}"))
 }
 
-/// Writes the queued operations through the builder.
+/// Writes the queued operations through the builder (the queue's buffer
+/// goes back to the goroutines, so it is not grown again each time).
 fn flush<S: EventSink>(shared: &eval::Shared, b: &mut Builder<S>) -> Result<(), GoError> {
-    for op in shared.take_ops() {
+    let mut ops = shared.take_ops();
+    let written = write_ops(&mut ops, b);
+    shared.return_ops(ops);
+    written
+}
+
+fn write_ops<S: EventSink>(ops: &mut Vec<TraceOp>, b: &mut Builder<S>) -> Result<(), GoError> {
+    for op in ops.drain(..) {
         let r = match op {
             TraceOp::Call { g, locals, bytes, args } => b.call_sized(GoroutineId(g), locals, bytes, &args),
             TraceOp::Ret { g } => b.ret(GoroutineId(g)),

@@ -51,11 +51,12 @@ impl G<'_> {
             return Ok(Operand::default());
         }
         let temp = self.sh.info.temp[e.id.0 as usize];
-        let (f, env, mut argv) = self.callee(fr, fun)?;
+        let mut argv = ArgVals::new();
+        let (f, env) = self.callee(fr, fun, &mut argv)?;
         for a in args {
             argv.push(self.eval(fr, a)?);
         }
-        let vals = self.call_func(f, env, argv, temp, e.pos)?;
+        let vals = self.call_func(f, env, &mut argv, temp, e.pos)?;
         self.result_operand(e, vals, temp)
     }
 
@@ -71,11 +72,11 @@ impl G<'_> {
         Ok(Operand { vals, srcs })
     }
 
-    /// The function a call expression calls: its id, its closure, and the
-    /// receiver as the first argument of a method.
-    fn callee(&self, fr: &mut Frame, fun: &Expr) -> R<Callee> {
+    /// The function a call expression calls: its id and its closure; a
+    /// method's receiver is pushed onto `argv` as its first argument.
+    fn callee(&self, fr: &mut Frame, fun: &Expr, argv: &mut ArgVals) -> R<Callee> {
         match &self.sh.info.refs[fun.id.0 as usize] {
-            Some(NameRef::Func(f)) => Ok((*f, None, ArgVals::new())),
+            Some(NameRef::Func(f)) => Ok((*f, None)),
             &Some(NameRef::Method { func, recv_ptr, x_ptr }) => {
                 let ExprKind::Selector { x, .. } = &fun.kind else { unreachable!("a method is a selector") };
                 let recv = match (recv_ptr, x_ptr) {
@@ -106,7 +107,8 @@ impl G<'_> {
                         Operand::one(Value::Ptr(r), src)
                     }
                 };
-                Ok((func, None, smallvec![recv]))
+                argv.push(recv);
+                Ok((func, None))
             }
             Some(NameRef::IfaceMethod(name)) => {
                 let ExprKind::Selector { x, .. } = &fun.kind else { unreachable!("a method is a selector") };
@@ -123,7 +125,8 @@ impl G<'_> {
                 };
                 let rt = self.sh.info.vars[self.sh.info.funcs[f.0 as usize].recv.expect("a method").0 as usize].ty;
                 let recv = self.unbox(&v, rt);
-                Ok((f, None, smallvec![recv]))
+                argv.push(recv);
+                Ok((f, None))
             }
             Some(NameRef::SyncMethod(..)) => Err(self.unsupported(fun.pos, "a sync method as a value")),
             _ => {
@@ -132,7 +135,7 @@ impl G<'_> {
                     return Err(self.panic(fun.pos, "runtime error: invalid memory address or nil pointer dereference"));
                 };
                 let env = c.env.clone().map(|o| (o, fv.srcs.first().cloned().unwrap_or(Src::Nil)));
-                Ok((c.func, env, ArgVals::new()))
+                Ok((c.func, env))
             }
         }
     }
@@ -150,7 +153,8 @@ impl G<'_> {
         if matches!(self.sh.info.refs[fun.id.0 as usize], Some(NameRef::Builtin(_)) | Some(NameRef::SyncMethod(..))) {
             return Err(self.unsupported(call.pos, "go with a builtin or a sync method"));
         }
-        let (f, env, mut argv) = self.callee(fr, fun)?;
+        let mut argv = ArgVals::new();
+        let (f, env) = self.callee(fr, fun, &mut argv)?;
         for a in args {
             argv.push(self.eval(fr, a)?);
         }
@@ -164,7 +168,7 @@ impl G<'_> {
         self.sh.spawned.borrow_mut().push((
             id,
             Box::new(move |g: &G| {
-                let mut frame = g.enter(f, env, argv)?;
+                let mut frame = g.enter(f, env, &mut argv)?;
                 g.run_body(&mut frame, pos)?;
                 g.flush_work();
                 g.op(TraceOp::Exit { g: g.id });
