@@ -15,7 +15,7 @@ use crate::generate::gorules;
 use crate::golang::ast::*;
 use crate::golang::check::{Builtin, Const, FuncId, Info, Ref as NameRef, VarId, VarKind};
 use crate::golang::error::{GoError, GoErrorKind};
-use crate::golang::types::{known, Basic, Type, TypeId, TypeTable};
+use crate::golang::types::{known, Basic, Layout, Type, TypeId, TypeTable};
 use crate::model::{Args, Cause, Loc, Placement, Src};
 use corosensei::stack::{DefaultStack, Stack};
 use corosensei::{Coroutine, Yielder};
@@ -807,8 +807,7 @@ impl G<'_> {
                 if let Some(i) = init {
                     self.stmt(fr, i)?;
                 }
-                let c = self.eval(fr, cond)?;
-                if c.vals[0].bool() {
+                if self.eval_value(fr, cond)?.bool() {
                     return self.block_stmts(fr, &then.stmts);
                 } else if let Some(e) = els {
                     return self.stmt(fr, e);
@@ -1001,7 +1000,7 @@ impl G<'_> {
         }
         loop {
             if let Some(c) = cond {
-                if !self.eval(fr, c)?.vals[0].bool() {
+                if !self.eval_value(fr, c)?.bool() {
                     break;
                 }
             }
@@ -1338,7 +1337,7 @@ impl G<'_> {
             }
             ExprKind::Index { x, index } => {
                 let xt = self.ty(x);
-                let i = self.eval(fr, index)?.vals[0].int();
+                let i = self.eval_value(fr, index)?.int();
                 match self.under(xt) {
                     Type::Array(n, el) => {
                         if i < 0 || i as u64 >= n {
@@ -1470,17 +1469,9 @@ impl G<'_> {
     }
 
     /// Stores `val` into `p`, and each of its pointer words in the trace.
-    fn write_place(&self, fr: &mut Frame, p: &Place, ty: TypeId, val: Operand) {
+    fn write_place(&self, fr: &mut Frame, p: &Place, ty: TypeId, mut val: Operand) {
         let l = self.layout(ty);
-        let mut k = 0;
-        for (i, is) in l.is_ptr.iter().enumerate() {
-            if *is {
-                if let Some(dst) = self.leaf_loc(fr, p, i as u32) {
-                    self.set(dst, val.srcs.get(k).cloned().unwrap_or(Src::Nil));
-                }
-                k += 1;
-            }
-        }
+        self.set_ptr_words(fr, p, &l, &mut val.srcs);
         let n = l.leaves as usize;
         match p {
             Place::Reg(b) => {
@@ -1493,6 +1484,24 @@ impl G<'_> {
                 for (i, v) in val.vals.into_iter().take(n).enumerate() {
                     cells[r.cell as usize + i] = v;
                 }
+            }
+        }
+    }
+
+    /// Records the stores of a value's pointer words into place `p` (of
+    /// layout `l`): pointer word `k` reads `srcs[k]` (taken out of it; nil
+    /// past its end).
+    fn set_ptr_words(&self, fr: &Frame, p: &Place, l: &Layout, srcs: &mut [Src]) {
+        if l.ptr_words == 0 {
+            return;
+        }
+        let mut k = 0;
+        for (i, is) in l.is_ptr.iter().enumerate() {
+            if *is {
+                if let Some(dst) = self.leaf_loc(fr, p, i as u32) {
+                    self.set(dst, srcs.get_mut(k).map_or(Src::Nil, |s| std::mem::replace(s, Src::Nil)));
+                }
+                k += 1;
             }
         }
     }

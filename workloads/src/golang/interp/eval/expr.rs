@@ -99,7 +99,7 @@ impl G<'_> {
                     }
                     Type::Basic(_) => {
                         let s = self.eval(fr, x)?;
-                        let i = self.eval(fr, index)?.vals[0].int();
+                        let i = self.eval_value(fr, index)?.int();
                         let b = s.vals[0].bytes();
                         if i < 0 || i as usize >= b.len() {
                             return Err(self.index_panic(e.pos, i, b.len()));
@@ -239,14 +239,10 @@ impl G<'_> {
                 }
             }
             ExprKind::Binary { op, x, y } => {
-                let t = self.ty(x);
-                if matches!(op, BinaryOp::LogAnd | BinaryOp::LogOr) {
-                    let a = self.eval(fr, x)?.vals[0].bool();
-                    if (*op == BinaryOp::LogAnd) != a {
-                        return Ok(Operand::scalar(Value::Bool(a)));
-                    }
-                    return Ok(Operand::scalar(Value::Bool(self.eval(fr, y)?.vals[0].bool())));
+                if self.binary_is_scalar(*op, x, y) {
+                    return Ok(Operand::scalar(self.binary_value(fr, e, *op, x, y)?));
                 }
+                let t = self.ty(x);
                 let a = self.eval(fr, x)?;
                 let b = self.eval(fr, y)?;
                 let v = self.binary_values(fr, e.pos, *op, a, b, t, self.ty(y), Some(e))?;
@@ -282,20 +278,7 @@ impl G<'_> {
         site: Option<&Expr>,
     ) -> R<Operand> {
         if op.is_comparison() {
-            let r = match op {
-                BinaryOp::Eq => self.equal(&a.vals, &b.vals),
-                BinaryOp::Ne => !self.equal(&a.vals, &b.vals),
-                _ => {
-                    let ord = self.compare(&a.vals[0], &b.vals[0]);
-                    match op {
-                        BinaryOp::Lt => ord.is_lt(),
-                        BinaryOp::Le => ord.is_le(),
-                        BinaryOp::Gt => ord.is_gt(),
-                        _ => ord.is_ge(),
-                    }
-                }
-            };
-            return Ok(Operand::scalar(Value::Bool(r)));
+            return Ok(Operand::scalar(Value::Bool(self.comparison(op, &a.vals, &b.vals))));
         }
         if self.is_string(t) && op == BinaryOp::Add {
             let mut bytes = a.vals[0].bytes().to_vec();
@@ -360,6 +343,23 @@ impl G<'_> {
         Ok(Value::Int(self.wrap(t, v)))
     }
 
+    /// Comparison `op` of two values (their leaves).
+    pub(super) fn comparison(&self, op: BinaryOp, a: &[Value], b: &[Value]) -> bool {
+        match op {
+            BinaryOp::Eq => self.equal(a, b),
+            BinaryOp::Ne => !self.equal(a, b),
+            _ => {
+                let ord = self.compare(&a[0], &b[0]);
+                match op {
+                    BinaryOp::Lt => ord.is_lt(),
+                    BinaryOp::Le => ord.is_le(),
+                    BinaryOp::Gt => ord.is_gt(),
+                    _ => ord.is_ge(),
+                }
+            }
+        }
+    }
+
     pub(super) fn equal(&self, a: &[Value], b: &[Value]) -> bool {
         a.len() == b.len()
             && a.iter().zip(b).all(|(x, y)| match (x, y) {
@@ -410,24 +410,24 @@ impl G<'_> {
                 let l = self.layout(t);
                 let mut vals: Vec<Value> = self.zero(t);
                 let mut srcs = smallvec_nil(l.ptr_words as usize);
-                for (i, el) in elts.iter().enumerate() {
-                    let fi = match &el.key {
-                        Some(Expr { kind: ExprKind::Ident(n), .. }) => {
-                            fields.iter().position(|f| &f.0 == n).unwrap_or(i)
-                        }
-                        _ => i,
-                    };
-                    let v = self.eval(fr, &el.value)?;
-                    let start = l.field_leaf[fi] as usize;
-                    for (j, x) in v.vals.into_iter().enumerate() {
-                        vals[start + j] = x;
-                    }
-                    let pstart = if l.ptr_words > 0 { l.ptr_before[start] as usize } else { 0 };
-                    for (j, s) in v.srcs.into_iter().enumerate() {
-                        srcs[pstart + j] = s;
-                    }
-                }
+                self.struct_elements(fr, &fields, &l, elts, |i, v| vals[i] = v, &mut srcs)?;
                 Ok(Operand { vals: vals.into(), srcs })
+            }
+            Type::Struct(fields) => {
+                // `&T{...}`: a new block of T, its fields filled in place
+                // (nothing else can reach it yet), then each pointer word
+                // stored in the trace, as a store of the whole value would.
+                let a = addr.expect("a struct value is handled above");
+                let l = self.layout(t);
+                let dst = self.temp_loc(a);
+                let obj = self.alloc(dst.clone(), t, l.size, Cause::Literal, Some((SiteKind::AddrOfLiteral, a.pos)));
+                let mut srcs: SmallVec<[Src; 4]> = SmallVec::from_elem(Src::Nil, l.ptr_words as usize);
+                self.struct_elements(fr, &fields, &l, elts, |i, v| obj.cells.borrow_mut()[i] = v, &mut srcs)?;
+                let via = if obj.block { Some((dst.clone(), 0)) } else { None };
+                let p = Place::Mem { r: Ref { obj, cell: 0 }, via };
+                self.set_ptr_words(fr, &p, &l, &mut srcs);
+                let Place::Mem { r, .. } = p else { unreachable!("a memory place") };
+                Ok(Operand::one(Value::Ptr(r), Src::Loc(dst)))
             }
             Type::Array(_, el) if addr.is_none() => {
                 let l = self.layout(t);
@@ -490,6 +490,36 @@ impl G<'_> {
                 Ok(Operand::one(Value::Ptr(Ref { obj, cell: 0 }), Src::Loc(dst)))
             }
         }
+    }
+
+    /// Evaluates the elements of a literal of struct type (`fields`, laid
+    /// out as `l`) in order: each field's leaves go to `put` (leaf index,
+    /// value), its pointer words' sources into `srcs` (by pointer word).
+    fn struct_elements(
+        &self,
+        fr: &mut Frame,
+        fields: &[(String, TypeId, bool)],
+        l: &Layout,
+        elts: &[Element],
+        mut put: impl FnMut(usize, Value),
+        srcs: &mut [Src],
+    ) -> R<()> {
+        for (i, el) in elts.iter().enumerate() {
+            let fi = match &el.key {
+                Some(Expr { kind: ExprKind::Ident(n), .. }) => fields.iter().position(|f| &f.0 == n).unwrap_or(i),
+                _ => i,
+            };
+            let v = self.eval(fr, &el.value)?;
+            let start = l.field_leaf[fi] as usize;
+            for (j, x) in v.vals.into_iter().enumerate() {
+                put(start + j, x);
+            }
+            let pstart = if l.ptr_words > 0 { l.ptr_before[start] as usize } else { 0 };
+            for (j, s) in v.srcs.into_iter().enumerate() {
+                srcs[pstart + j] = s;
+            }
+        }
+        Ok(())
     }
 
     /// A func literal: a closure block when it captures variables (Go's
@@ -740,3 +770,4 @@ fn static_str(bytes: Vec<u8>) -> Value {
 }
 
 mod calls;
+mod scalar;
