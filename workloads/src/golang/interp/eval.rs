@@ -260,6 +260,17 @@ impl Shared {
 /// The zero value of `ty`, as leaves.
 fn zero_leaves(types: &mut TypeTable, ty: TypeId) -> Vec<Value> {
     let l = types.layout(ty);
+    // An array of numbers (a `make([]byte, n)`'s): one element's zero, repeated.
+    if let Type::Array(n, e) = *types.under(ty) {
+        if types.layout(e).leaves == 1 {
+            let mut one = [Value::Nil];
+            fill_zero(types, e, &mut one);
+            let [one] = one;
+            if !matches!(one, Value::Sync(_)) {
+                return vec![one; n as usize];
+            }
+        }
+    }
     let mut out = vec![Value::Nil; l.leaves as usize];
     fill_zero(types, ty, &mut out);
     out
@@ -283,11 +294,20 @@ fn fill_zero(types: &mut TypeTable, ty: TypeId, out: &mut [Value]) {
         }
         Type::Array(n, e) => {
             let el = types.layout(e).leaves as usize;
-            if el == 0 {
+            if el == 0 || n == 0 {
                 return;
             }
-            for i in 0..n as usize {
-                fill_zero(types, e, &mut out[i * el..(i + 1) * el]);
+            fill_zero(types, e, &mut out[..el]);
+            let (first, rest) = out[..n as usize * el].split_at_mut(el);
+            if first.iter().any(|v| matches!(v, Value::Sync(_))) {
+                // Each element's `sync` value owns its state.
+                for chunk in rest.chunks_exact_mut(el) {
+                    fill_zero(types, e, chunk);
+                }
+            } else {
+                for chunk in rest.chunks_exact_mut(el) {
+                    chunk.clone_from_slice(first);
+                }
             }
         }
         _ => {}
@@ -447,7 +467,7 @@ impl G<'_> {
     }
 
     fn zero(&self, ty: TypeId) -> Vec<Value> {
-        self.zero_rc(ty).to_vec()
+        self.sh.zeros.get_vec(&self.sh.types, ty)
     }
 
     /// The zero value of `ty` (shared unless it holds a `sync` value, whose
@@ -685,14 +705,7 @@ impl G<'_> {
         let mut frame = self.enter(f, env.map(|e| e.0), args)?;
         let results = self.run_body(&mut frame, pos)?;
         self.retire_frame(frame);
-        let mut vals = ResultVals::new();
-        let mut ret_src = None;
-        for r in results {
-            if let Some(s) = r.srcs.into_iter().next() {
-                ret_src = Some(s);
-            }
-            vals.extend(r.vals);
-        }
+        let (vals, ret_src) = result_vals(results);
         match (result_temp, ret_src) {
             (Some(t), Some(src)) if src != Src::Nil => {
                 self.op(TraceOp::RetCopy { g: self.id, src, dst: Loc::local(t) })
@@ -1523,6 +1536,25 @@ impl G<'_> {
     fn temp_loc(&self, e: &Expr) -> Loc {
         Loc::local(self.sh.info.temp[e.id.0 as usize].unwrap_or(0))
     }
+}
+
+/// A call's result leaves, and the source of the first pointer word of
+/// the last result that has one (what `ret` copies out).
+fn result_vals(mut results: Results) -> (ResultVals, Option<Src>) {
+    if results.len() == 1 {
+        let Operand { vals, mut srcs } = results.pop().expect("one result");
+        let src = (!srcs.is_empty()).then(|| srcs.swap_remove(0));
+        return (vals, src);
+    }
+    let mut vals = ResultVals::new();
+    let mut ret_src = None;
+    for r in results {
+        if let Some(s) = r.srcs.into_iter().next() {
+            ret_src = Some(s);
+        }
+        vals.extend(r.vals);
+    }
+    (vals, ret_src)
 }
 
 /// `p` moved `leaves` further into its value.

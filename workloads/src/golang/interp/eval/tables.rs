@@ -53,6 +53,9 @@ impl Deref for LayoutRef<'_> {
 pub(in crate::golang::interp) struct FixedTypes {
     layouts: Vec<Rc<Layout>>,
     unders: Vec<Type>,
+    /// Is a value of the type one leaf with no pointer word (a number, a
+    /// bool)?
+    scalars: Vec<bool>,
 }
 
 impl FixedTypes {
@@ -64,7 +67,8 @@ impl FixedTypes {
             layouts.push(types.layout(TypeId(layouts.len() as u32)));
         }
         let unders = (0..layouts.len()).map(|i| types.under(TypeId(i as u32)).clone()).collect();
-        FixedTypes { layouts, unders }
+        let scalars = layouts.iter().map(|l| l.leaves == 1 && l.ptr_words == 0).collect();
+        FixedTypes { layouts, unders, scalars }
     }
 
     pub fn layout(&self, ty: TypeId) -> Option<&Rc<Layout>> {
@@ -73,6 +77,10 @@ impl FixedTypes {
 
     pub fn under(&self, ty: TypeId) -> Option<&Type> {
         self.unders.get(ty.0 as usize)
+    }
+
+    pub fn is_scalar(&self, ty: TypeId) -> Option<bool> {
+        self.scalars.get(ty.0 as usize).copied()
     }
 }
 
@@ -105,25 +113,55 @@ fn const_value(c: &Const, basic: Option<Basic>) -> Value {
     }
 }
 
-/// Zero values by type, made on first use; a type holding a `sync` value
-/// is never kept (each of its zero values owns a fresh state).
+/// Zero values by type, made on first use and kept when small; a type
+/// holding a `sync` value is never kept (each of its zero values owns a
+/// fresh state). A large one (an array a `make` sized) is made each time:
+/// copying a kept one costs as much, and programs make many sizes.
 #[derive(Default)]
 pub(in crate::golang::interp) struct Zeros(RefCell<Vec<Option<Rc<[Value]>>>>);
 
+/// Zero values of at most this many leaves are kept.
+const KEPT_ZERO_LEAVES: usize = 64;
+
 impl Zeros {
     pub fn get(&self, types: &RefCell<TypeTable>, ty: TypeId) -> Rc<[Value]> {
-        if let Some(Some(z)) = self.0.borrow().get(ty.0 as usize) {
-            return z.clone();
+        if let Some(z) = self.kept(ty) {
+            return z;
         }
-        let z: Rc<[Value]> = zero_leaves(&mut types.borrow_mut(), ty).into();
-        if !holds_sync(&z) {
-            let mut all = self.0.borrow_mut();
-            if all.len() <= ty.0 as usize {
-                all.resize(ty.0 as usize + 1, None);
-            }
-            all[ty.0 as usize] = Some(z.clone());
+        let z: Rc<[Value]> = self.make(types, ty).into();
+        self.keep(ty, &z);
+        z
+    }
+
+    /// The zero value of `ty`, in a vector of its own.
+    pub fn get_vec(&self, types: &RefCell<TypeTable>, ty: TypeId) -> Vec<Value> {
+        if let Some(z) = self.kept(ty) {
+            return z.to_vec();
+        }
+        let z = self.make(types, ty);
+        if z.len() <= KEPT_ZERO_LEAVES {
+            self.keep(ty, &z.as_slice().into());
         }
         z
+    }
+
+    fn kept(&self, ty: TypeId) -> Option<Rc<[Value]>> {
+        self.0.borrow().get(ty.0 as usize).cloned().flatten()
+    }
+
+    fn make(&self, types: &RefCell<TypeTable>, ty: TypeId) -> Vec<Value> {
+        zero_leaves(&mut types.borrow_mut(), ty)
+    }
+
+    fn keep(&self, ty: TypeId, z: &Rc<[Value]>) {
+        if z.len() > KEPT_ZERO_LEAVES || holds_sync(z) {
+            return;
+        }
+        let mut all = self.0.borrow_mut();
+        if all.len() <= ty.0 as usize {
+            all.resize(ty.0 as usize + 1, None);
+        }
+        all[ty.0 as usize] = Some(z.clone());
     }
 }
 

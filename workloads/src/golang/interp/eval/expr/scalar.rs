@@ -48,13 +48,17 @@ impl G<'_> {
     }
 
     /// Is a value of `ty` one leaf with no pointer word (a number, a bool)?
+    #[inline]
     pub(in crate::golang::interp::eval) fn is_scalar(&self, ty: TypeId) -> bool {
-        let l = self.layout(ty);
-        l.leaves == 1 && l.ptr_words == 0
+        self.sh.fixed.is_scalar(ty).unwrap_or_else(|| {
+            let l = self.layout(ty);
+            l.leaves == 1 && l.ptr_words == 0
+        })
     }
 
     /// Is `x op y` computed from its operands' values alone: `&&`, `||`,
     /// or an operator on two numbers or bools?
+    #[inline]
     pub(in crate::golang::interp::eval) fn binary_is_scalar(&self, op: BinaryOp, x: &Expr, y: &Expr) -> bool {
         matches!(op, BinaryOp::LogAnd | BinaryOp::LogOr) || (self.is_scalar(self.ty(x)) && self.is_scalar(self.ty(y)))
     }
