@@ -214,23 +214,3 @@ impl FrameInit {
             .collect()
     }
 }
-
-#[cfg(test)]
-mod size_probe {
-    #[test]
-    fn sizes() {
-        use super::super::*;
-        eprintln!(
-            "Value {} Src {} Loc {} Operand {} R<Operand> {} Place {} Flow {} TraceOp {} GoError {}",
-            std::mem::size_of::<Value>(),
-            std::mem::size_of::<Src>(),
-            std::mem::size_of::<Loc>(),
-            std::mem::size_of::<Operand>(),
-            std::mem::size_of::<R<Operand>>(),
-            std::mem::size_of::<Place>(),
-            std::mem::size_of::<Flow>(),
-            std::mem::size_of::<super::super::super::TraceOp>(),
-            std::mem::size_of::<GoError>()
-        );
-    }
-}
