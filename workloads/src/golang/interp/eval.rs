@@ -27,7 +27,7 @@ use std::rc::Rc;
 mod expr;
 mod tables;
 
-use tables::{const_values, FixedTypes, FrameInit, LayoutRef, Zeros};
+use tables::{const_values, DeclVars, FixedTypes, FrameInit, LayoutRef, Zeros};
 
 /// The kinds of allocation site, for the placement policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,6 +129,8 @@ pub(super) struct Shared {
     fixed: FixedTypes,
     /// The value of each constant expression.
     const_vals: Vec<Option<Value>>,
+    /// The variable declared at each position.
+    decl_var: DeclVars,
 }
 
 const FLUSH_OPS: usize = 8192;
@@ -187,7 +189,9 @@ impl Shared {
         let frame_init = FrameInit::all(&info, &mut types, &frames, &var_reg, &zeroed);
         let fixed = FixedTypes::new(&mut types);
         let const_vals = const_values(&info, &fixed);
+        let decl_var = DeclVars::new(&info);
         Shared {
+            decl_var,
             frame_init,
             fixed,
             const_vals,
@@ -381,6 +385,9 @@ impl Frame {
         Frame { func: FuncId(0), regs: Vec::new(), env: None, results: None }
     }
 }
+
+/// The operands of the right-hand side of an assignment or declaration.
+type Operands = SmallVec<[Operand; 1]>;
 
 /// A call's argument operands (the receiver first).
 type ArgVals = SmallVec<[Operand; 2]>;
@@ -764,11 +771,17 @@ impl G<'_> {
             StmtKind::IncDec { target, inc } => {
                 let p = self.place(fr, target)?;
                 let t = self.ty(target);
-                let cur = self.read_place(fr, &p, t);
                 let one = if self.basic(t).is_some_and(Basic::is_float) { Value::Float(1.0) } else { Value::Int(1) };
                 let op = if *inc { BinaryOp::Add } else { BinaryOp::Sub };
-                let v = self.arith(s.pos, op, &cur.vals[0], &one, t)?;
-                self.write_place(fr, &p, t, Operand::scalar(v));
+                if let Place::Reg(r) = p {
+                    // A number in a register: no pointer word to record.
+                    let r = r as usize;
+                    fr.regs[r] = self.arith(s.pos, op, &fr.regs[r], &one, t)?;
+                } else {
+                    let cur = self.read_place(fr, &p, t);
+                    let v = self.arith(s.pos, op, &cur.vals[0], &one, t)?;
+                    self.write_place(fr, &p, t, Operand::scalar(v));
+                }
             }
             StmtKind::Assign { lhs, op: Some(op), rhs } => {
                 let p = self.place(fr, &lhs[0])?;
@@ -785,7 +798,7 @@ impl G<'_> {
                     if name.is_blank() {
                         continue;
                     }
-                    let var = self.sh.info.decl_var[&name.pos];
+                    let var = self.sh.decl_var[&name.pos];
                     self.define_var(fr, var, v)?;
                 }
             }
@@ -895,7 +908,7 @@ impl G<'_> {
                 if let Some(ci) = chosen {
                     let c = &cases[ci];
                     if bind.is_some() {
-                        if let Some(&v) = self.sh.info.decl_var.get(&c.colon) {
+                        if let Some(v) = self.sh.decl_var.get(c.colon) {
                             let vt = self.sh.info.vars[v.0 as usize].ty;
                             let val = if self.is_iface(vt) { xv.clone() } else { self.unbox(&xv, vt) };
                             self.define_var(fr, v, val)?;
@@ -1162,7 +1175,7 @@ impl G<'_> {
                     continue;
                 }
                 if define {
-                    let var = self.sh.info.decl_var[&target.pos];
+                    let var = self.sh.decl_var[&target.pos];
                     self.define_var(fr, var, val)?;
                 } else {
                     let p = self.place(fr, target)?;
@@ -1190,7 +1203,7 @@ impl G<'_> {
             vs.names
                 .iter()
                 .map(|n| {
-                    let v = self.sh.info.decl_var[&n.pos];
+                    let v = self.sh.decl_var[&n.pos];
                     let ty = self.sh.info.vars[v.0 as usize].ty;
                     let words = self.layout(ty).ptr_words as usize;
                     Operand { vals: self.zero(ty).into(), srcs: smallvec_nil(words) }
@@ -1203,7 +1216,7 @@ impl G<'_> {
             if name.is_blank() {
                 continue;
             }
-            let var = self.sh.info.decl_var[&name.pos];
+            let var = self.sh.decl_var[&name.pos];
             let ty = self.sh.info.vars[var.0 as usize].ty;
             let v = if vs.values.len() == vs.names.len() {
                 let e = &vs.values[vs.names.iter().position(|n| n.pos == name.pos).unwrap_or(0)];
@@ -1252,7 +1265,7 @@ impl G<'_> {
     }
 
     /// The right-hand sides for `n` targets.
-    fn eval_rhs(&self, fr: &mut Frame, n: usize, rhs: &[Expr]) -> R<Vec<Operand>> {
+    fn eval_rhs(&self, fr: &mut Frame, n: usize, rhs: &[Expr]) -> R<Operands> {
         if rhs.len() == 1 && n > 1 {
             let t = self.ty(&rhs[0]);
             let all = self.eval(fr, &rhs[0])?;
@@ -1260,9 +1273,9 @@ impl G<'_> {
                 Type::Tuple(ts) => ts,
                 _ => return Err(self.err(rhs[0].pos, GoErrorKind::Type, "assignment mismatch")),
             };
-            return Ok(self.split(all, &parts));
+            return Ok(self.split(all, &parts).into());
         }
-        let mut out = Vec::new();
+        let mut out = Operands::new();
         for e in rhs {
             out.push(self.eval(fr, e)?);
         }

@@ -4,6 +4,8 @@
 //!   ([`FixedTypes`]; a layout is read as a [`LayoutRef`]; a type interned
 //!   while running is looked up in the type table, as before);
 //! - the value of every constant expression ([`const_values`]);
+//! - the variable each declaration declares, by position, hashed cheaply
+//!   ([`DeclVars`]);
 //! - zero values by type ([`Zeros`]);
 //! - what each function's frame starts as ([`FrameInit`]): its registers
 //!   with the zero values already in place, and the variables that need
@@ -14,9 +16,12 @@
 
 use super::super::value::{GoStr, Value};
 use super::{fill_zero, zero_leaves, FrameLayout};
+use crate::golang::ast::Pos;
 use crate::golang::check::{Const, Info, VarId};
 use crate::golang::types::{Basic, Layout, Type, TypeId, TypeTable};
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Deref;
 use std::rc::Rc;
 
@@ -110,6 +115,47 @@ fn const_value(c: &Const, basic: Option<Basic>) -> Value {
         Const::Bool(v) => Value::Bool(*v),
         Const::Str(s) if s.is_empty() => Value::Nil,
         Const::Str(s) => Value::Str(Rc::new(GoStr { bytes: s.as_bytes().to_vec(), block: None, offset: 0 })),
+    }
+}
+
+/// The variable declared at each position (the checker's
+/// [`Info::decl_var`], behind a hasher made for three small integers: a
+/// declaration in a loop looks its variable up each time it runs).
+pub(in crate::golang::interp) struct DeclVars(HashMap<Pos, VarId, BuildHasherDefault<PosHasher>>);
+
+impl DeclVars {
+    pub fn new(info: &Info) -> DeclVars {
+        DeclVars(info.decl_var.iter().map(|(&p, &v)| (p, v)).collect())
+    }
+
+    pub fn get(&self, pos: Pos) -> Option<VarId> {
+        self.0.get(&pos).copied()
+    }
+}
+
+impl std::ops::Index<&Pos> for DeclVars {
+    type Output = VarId;
+
+    fn index(&self, pos: &Pos) -> &VarId {
+        &self.0[pos]
+    }
+}
+
+/// Mixes each `u32` written with one multiplication (a [`Pos`] is three).
+#[derive(Default)]
+pub(in crate::golang::interp) struct PosHasher(u64);
+
+impl Hasher for PosHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u32(&mut self, x: u32) {
+        self.0 = (self.0.rotate_left(21) ^ u64::from(x)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
 }
 
