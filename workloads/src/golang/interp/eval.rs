@@ -653,8 +653,13 @@ impl G<'_> {
                 frame.regs[sh.var_reg[v.0 as usize] as usize] = Value::Ptr(Ref { obj, cell: 0 });
             } else {
                 let base = sh.var_reg[v.0 as usize] as usize;
-                for (i, val) in arg.vals.into_iter().enumerate() {
-                    frame.regs[base + i] = val;
+                let mut vals = arg.vals;
+                if let [one] = vals.as_mut_slice() {
+                    frame.regs[base] = std::mem::take(one);
+                } else {
+                    for (i, val) in vals.into_iter().enumerate() {
+                        frame.regs[base + i] = val;
+                    }
                 }
             }
         }

@@ -58,7 +58,7 @@ impl G<'_> {
 
     /// Is `x op y` computed from its operands' values alone: `&&`, `||`,
     /// or an operator on two numbers or bools?
-    #[inline]
+    #[inline(always)]
     pub(in crate::golang::interp::eval) fn binary_is_scalar(&self, op: BinaryOp, x: &Expr, y: &Expr) -> bool {
         matches!(op, BinaryOp::LogAnd | BinaryOp::LogOr) || (self.is_scalar(self.ty(x)) && self.is_scalar(self.ty(y)))
     }
