@@ -8,10 +8,15 @@
 //! `encode_only` pushes the already generated `memops` events through the
 //! sink. Run with `cargo bench -p gcwb-workloads --bench generate`
 //! (`-- --quick` for a fast estimate). Target: at least 10 M events/s.
+//!
+//! `trace_go` times the Go front end the same way: `go/binary-trees.go`
+//! interpreted and recorded into the binary encoder (target: at least
+//! 5 M events/s).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 use std::io;
+use std::path::PathBuf;
 use std::time::Duration;
 use workloads::builder::{gl, l, BinarySink, Builder, EventSink, NIL};
 use workloads::generate::{find, generate_trace, Params};
@@ -49,6 +54,20 @@ fn memops_to_binary(p: &Params) -> u64 {
     let w = find("memops").expect("memops is registered");
     let mut sink = Counted(BinarySink::new(io::sink()), 0);
     (w.generate)(p, &mut sink).expect("memops generates");
+    sink.1
+}
+
+/// The Go program `trace_go` runs.
+fn binary_trees() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("go/binary-trees.go")
+}
+
+/// `path` interpreted and recorded into the binary encoder (its output
+/// captured, not printed); returns the events written.
+fn trace_go(path: &PathBuf) -> u64 {
+    let opts = workloads::golang::GoTraceOptions { capture_output: true, ..Default::default() };
+    let mut sink = Counted(BinarySink::new(io::sink()), 0);
+    workloads::golang::trace_into(std::slice::from_ref(path), &opts, &mut sink).expect("the program runs");
     sink.1
 }
 
@@ -101,5 +120,17 @@ fn generate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, generate);
+fn go_programs(c: &mut Criterion) {
+    let path = binary_trees();
+    let n = trace_go(&path);
+    let mut group = c.benchmark_group("trace_go");
+    group.throughput(Throughput::Elements(n));
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(15));
+    group.bench_function("binary-trees.go", |b| b.iter(|| trace_go(black_box(&path))));
+    group.finish();
+}
+
+criterion_group!(benches, generate, go_programs);
 criterion_main!(benches);

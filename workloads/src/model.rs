@@ -174,10 +174,24 @@ pub enum Root {
 ///
 /// `path` lists the slot offsets applied in order: `l2.1.0` is
 /// `Loc { root: Local(2), path: [1, 0] }`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 pub struct Loc {
     pub root: Root,
     pub path: SmallVec<[u32; 2]>,
+}
+
+impl Clone for Loc {
+    /// A copy of the path's words (`SmallVec`'s own `clone` goes through
+    /// an iterator; locations are cloned on every pointer move).
+    fn clone(&self) -> Loc {
+        let path = match *self.path.as_slice() {
+            [] => SmallVec::new(),
+            [a] => SmallVec::from_buf_and_len([a, 0], 1),
+            [a, b] => SmallVec::from_buf([a, b]),
+            ref long => SmallVec::from_slice(long),
+        };
+        Loc { root: self.root, path }
+    }
 }
 
 impl Loc {

@@ -16,7 +16,7 @@ use crate::golang::ast::*;
 use crate::golang::check::{Builtin, Const, FuncId, Info, Ref as NameRef, VarId, VarKind};
 use crate::golang::error::{GoError, GoErrorKind};
 use crate::golang::types::{known, Basic, Layout, Type, TypeId, TypeTable};
-use crate::model::{Cause, Loc, Placement, Src};
+use crate::model::{Args, Cause, Loc, Placement, Src};
 use corosensei::stack::{DefaultStack, Stack};
 use corosensei::{Coroutine, Yielder};
 use smallvec::{smallvec, SmallVec};
@@ -25,6 +25,9 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 mod expr;
+mod tables;
+
+use tables::{const_values, DeclVars, FixedTypes, FrameInit, LayoutRef, Zeros};
 
 /// The kinds of allocation site, for the placement policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -81,9 +84,9 @@ enum Place {
 /// What a goroutine started by `go` runs, in its own coroutine.
 pub(super) type GoroutineBody = Box<dyn FnOnce(&G) -> Result<(), GoError>>;
 
-/// A callee: its function, its closure (with the trace source of the
-/// closure pointer), and the receiver of a method as its first argument.
-type Callee = (FuncId, Option<(Rc<Obj>, Src)>, Vec<Operand>);
+/// A callee: its function and its closure (with the trace source of the
+/// closure pointer).
+type Callee = (FuncId, Option<(Rc<Obj>, Src)>);
 
 /// How a frame's registers map to trace locals.
 struct FrameLayout {
@@ -116,13 +119,18 @@ pub(super) struct Shared {
     pending_work: Cell<u64>,
     /// The struct type of each closure's captured variables.
     closure_types: RefCell<HashMap<FuncId, TypeId>>,
-    /// Per function, the variables its frame starts zeroed (results and
-    /// locals; parameters get their arguments).
-    zeroed: Vec<Vec<VarId>>,
+    /// Per function, what its frame starts as.
+    frame_init: Vec<FrameInit>,
     /// Where each blocked goroutine waits.
     pub blocked_at: RefCell<HashMap<u32, Pos>>,
     /// Zero values by type (types holding a `sync` value are made fresh).
-    zeros: RefCell<HashMap<TypeId, Rc<[Value]>>>,
+    zeros: Zeros,
+    /// The layouts and underlying types of the checker's types.
+    fixed: FixedTypes,
+    /// The value of each constant expression.
+    const_vals: Vec<Option<Value>>,
+    /// The variable declared at each position.
+    decl_var: DeclVars,
 }
 
 const FLUSH_OPS: usize = 8192;
@@ -178,9 +186,16 @@ impl Shared {
                 }
             }
         }
+        let frame_init = FrameInit::all(&info, &mut types, &frames, &var_reg, &zeroed);
+        let fixed = FixedTypes::new(&mut types);
+        let const_vals = const_values(&info, &fixed);
+        let decl_var = DeclVars::new(&info);
         Shared {
-            zeroed,
-            zeros: RefCell::new(HashMap::new()),
+            decl_var,
+            frame_init,
+            fixed,
+            const_vals,
+            zeros: Zeros::default(),
             blocked_at: RefCell::new(HashMap::new()),
             pkg,
             info,
@@ -211,6 +226,16 @@ impl Shared {
         std::mem::take(&mut *self.ops.borrow_mut())
     }
 
+    /// Gives back the buffer [`Shared::take_ops`] took, emptied, to queue
+    /// the next operations in.
+    pub(super) fn return_ops(&self, mut buf: Vec<TraceOp>) {
+        let mut ops = self.ops.borrow_mut();
+        if ops.is_empty() && ops.capacity() < buf.capacity() {
+            buf.clear();
+            *ops = buf;
+        }
+    }
+
     pub fn take_spawned(&self) -> Vec<(u32, GoroutineBody)> {
         std::mem::take(&mut *self.spawned.borrow_mut())
     }
@@ -227,14 +252,29 @@ impl Shared {
         }
     }
 
-    fn layout(&self, ty: TypeId) -> Rc<Layout> {
-        self.types.borrow_mut().layout(ty)
+    /// The layout of `ty` (borrowed for the checker's types).
+    fn layout(&self, ty: TypeId) -> LayoutRef<'_> {
+        match self.fixed.layout(ty) {
+            Some(l) => LayoutRef::Fixed(l),
+            None => LayoutRef::Made(self.types.borrow_mut().layout(ty)),
+        }
     }
 }
 
 /// The zero value of `ty`, as leaves.
 fn zero_leaves(types: &mut TypeTable, ty: TypeId) -> Vec<Value> {
     let l = types.layout(ty);
+    // An array of numbers (a `make([]byte, n)`'s): one element's zero, repeated.
+    if let Type::Array(n, e) = *types.under(ty) {
+        if types.layout(e).leaves == 1 {
+            let mut one = [Value::Nil];
+            fill_zero(types, e, &mut one);
+            let [one] = one;
+            if !matches!(one, Value::Sync(_)) {
+                return vec![one; n as usize];
+            }
+        }
+    }
     let mut out = vec![Value::Nil; l.leaves as usize];
     fill_zero(types, ty, &mut out);
     out
@@ -258,11 +298,20 @@ fn fill_zero(types: &mut TypeTable, ty: TypeId, out: &mut [Value]) {
         }
         Type::Array(n, e) => {
             let el = types.layout(e).leaves as usize;
-            if el == 0 {
+            if el == 0 || n == 0 {
                 return;
             }
-            for i in 0..n as usize {
-                fill_zero(types, e, &mut out[i * el..(i + 1) * el]);
+            fill_zero(types, e, &mut out[..el]);
+            let (first, rest) = out[..n as usize * el].split_at_mut(el);
+            if first.iter().any(|v| matches!(v, Value::Sync(_))) {
+                // Each element's `sync` value owns its state.
+                for chunk in rest.chunks_exact_mut(el) {
+                    fill_zero(types, e, chunk);
+                }
+            } else {
+                for chunk in rest.chunks_exact_mut(el) {
+                    chunk.clone_from_slice(first);
+                }
             }
         }
         _ => {}
@@ -313,6 +362,8 @@ pub(super) struct G<'y> {
     /// run began: cleared when each statement ends, as Go's liveness makes
     /// a statement's temporaries dead.
     dirty: RefCell<Vec<(u32, u32)>>,
+    /// Register vectors of returned frames, reused by the next calls.
+    spare_regs: RefCell<Vec<Vec<Value>>>,
 }
 
 /// The smallest coroutine stack.
@@ -335,6 +386,7 @@ impl<'y> G<'y> {
             depth: Cell::new(0),
             temp_base: Cell::new(u32::MAX),
             dirty: RefCell::new(Vec::new()),
+            spare_regs: RefCell::new(Vec::new()),
         }
     }
 }
@@ -345,16 +397,44 @@ struct Frame {
     regs: Vec<Value>,
     /// The closure's captured variables.
     env: Option<Rc<Obj>>,
+    /// The values of a `return` with operands, once it has run.
+    results: Option<Results>,
 }
+
+impl Frame {
+    /// A frame with no registers, for reading and writing memory places
+    /// outside any function's frame.
+    fn detached() -> Frame {
+        Frame { func: FuncId(0), regs: Vec::new(), env: None, results: None }
+    }
+}
+
+/// The operands of the right-hand side of an assignment or declaration.
+type Operands = SmallVec<[Operand; 1]>;
+
+/// A call's argument operands (the receiver first).
+type ArgVals = SmallVec<[Operand; 2]>;
+
+/// The operands a `return` gives (most functions return one value).
+type Results = SmallVec<[Operand; 1]>;
+
+/// A call's result leaves.
+type ResultVals = SmallVec<[Value; 1]>;
 
 /// How a statement ended.
 enum Flow {
     Normal,
     Break(Option<String>),
     Continue(Option<String>),
-    Return(Option<Vec<Operand>>),
+    /// `return`; its operands, if any, are in [`Frame::results`].
+    Return,
     Fallthrough,
 }
+
+/// Spare register vectors a goroutine keeps (about its deepest recursion).
+const SPARE_REGS: usize = 256;
+/// Register vectors larger than this are not kept for reuse.
+const SPARE_REGS_MAX_LEAVES: usize = 1024;
 
 type R<T> = Result<T, GoError>;
 
@@ -386,29 +466,38 @@ impl G<'_> {
         self.sh.info.expr_type[e.id.0 as usize]
     }
 
-    fn layout(&self, ty: TypeId) -> Rc<Layout> {
+    fn layout(&self, ty: TypeId) -> LayoutRef<'_> {
         self.sh.layout(ty)
     }
 
     fn under(&self, ty: TypeId) -> Type {
-        self.sh.types.borrow().under(ty).clone()
+        match self.sh.fixed.under(ty) {
+            Some(t) => t.clone(),
+            None => self.sh.types.borrow().under(ty).clone(),
+        }
+    }
+
+    /// The basic type `ty` is, if it is one.
+    fn basic(&self, ty: TypeId) -> Option<Basic> {
+        match self.sh.fixed.under(ty) {
+            Some(Type::Basic(b)) => Some(*b),
+            Some(_) => None,
+            None => self.sh.types.borrow().basic(ty),
+        }
+    }
+
+    fn is_string(&self, ty: TypeId) -> bool {
+        matches!(self.basic(ty), Some(Basic::String | Basic::UntypedString))
     }
 
     fn zero(&self, ty: TypeId) -> Vec<Value> {
-        self.zero_rc(ty).to_vec()
+        self.sh.zeros.get_vec(&self.sh.types, ty)
     }
 
     /// The zero value of `ty` (shared unless it holds a `sync` value, whose
     /// state each zero value must own).
     fn zero_rc(&self, ty: TypeId) -> Rc<[Value]> {
-        if let Some(z) = self.sh.zeros.borrow().get(&ty) {
-            return z.clone();
-        }
-        let z: Rc<[Value]> = zero_leaves(&mut self.sh.types.borrow_mut(), ty).into();
-        if !z.iter().any(|v| matches!(v, Value::Sync(_))) {
-            self.sh.zeros.borrow_mut().insert(ty, z.clone());
-        }
-        z
+        self.sh.zeros.get(&self.sh.types, ty)
     }
 
     // ---- the trace ----
@@ -460,22 +549,35 @@ impl G<'_> {
 
     /// One interpreted step (at `pos`): counted as work; may preempt or
     /// flush; past [`Options::max_steps`] the run ends.
+    #[inline]
     fn step(&self, pos: Pos) -> R<()> {
-        let steps = self.sh.steps.get() + 1;
-        self.sh.steps.set(steps);
-        if self.sh.opts.max_steps.is_some_and(|max| steps > max) {
-            return Err(self.err(pos, GoErrorKind::Runtime, "step limit reached"));
+        let sh = &*self.sh;
+        let steps = sh.steps.get() + 1;
+        sh.steps.set(steps);
+        if sh.opts.max_steps.is_some_and(|max| steps > max) {
+            return Err(self.step_limit(pos));
         }
-        self.sh.pending_work.set(self.sh.pending_work.get() + self.sh.opts.step_ns);
-        let s = self.sh.slice_steps.get() + 1;
-        self.sh.slice_steps.set(s);
-        if s >= self.sh.opts.preempt_steps {
-            self.flush_work();
-            self.y.suspend(Yield::Preempt);
-        } else if self.sh.ops.borrow().len() >= FLUSH_OPS {
+        sh.pending_work.set(sh.pending_work.get() + sh.opts.step_ns);
+        let s = sh.slice_steps.get() + 1;
+        sh.slice_steps.set(s);
+        if s >= sh.opts.preempt_steps {
+            self.preempt();
+        } else if sh.ops.borrow().len() >= FLUSH_OPS {
             self.y.suspend(Yield::Flush);
         }
         Ok(())
+    }
+
+    #[cold]
+    fn step_limit(&self, pos: Pos) -> GoError {
+        self.err(pos, GoErrorKind::Runtime, "step limit reached")
+    }
+
+    /// The goroutine's time slice is over: to the back of the run queue.
+    #[cold]
+    fn preempt(&self) {
+        self.flush_work();
+        self.y.suspend(Yield::Preempt);
     }
 
     fn flush_work(&self) {
@@ -521,7 +623,7 @@ impl G<'_> {
         if block {
             self.op(TraceOp::Alloc { g: self.id, dst, size, slots: layout.ptr_words, cause, placement });
         }
-        Rc::new(Obj { cells: RefCell::new(cells), layout, block, global: None })
+        Rc::new(Obj { cells: RefCell::new(cells), layout: layout.to_rc(), block, global: None })
     }
 
     // ---- goroutines ----
@@ -531,7 +633,7 @@ impl G<'_> {
         // Package initialization runs in its own frame, then `init`s, then main.
         let init = sh.info.init_vars;
         let fi = &sh.info.funcs[init.0 as usize];
-        self.op(TraceOp::Call { g: self.id, locals: fi.tlocals, bytes: fi.frame_bytes, args: Vec::new() });
+        self.op(TraceOp::Call { g: self.id, locals: fi.tlocals, bytes: fi.frame_bytes, args: Args::new() });
         let mut frame = self.new_frame(init, None);
         self.temp_base.set(fi.temp_base);
         for (fi, file) in sh.pkg.files.iter().enumerate() {
@@ -544,26 +646,43 @@ impl G<'_> {
         }
         self.op(TraceOp::Ret { g: self.id });
         for &f in &sh.info.inits.clone() {
-            self.call_func(f, None, Vec::new(), None, Pos::default())?;
+            self.call_func(f, None, &mut ArgVals::new(), None, Pos::default())?;
         }
-        self.call_func(sh.info.main, None, Vec::new(), None, Pos::default())?;
+        self.call_func(sh.info.main, None, &mut ArgVals::new(), None, Pos::default())?;
         self.flush_work();
         Ok(())
     }
 
+    /// A frame of `f` as it starts: its registers from [`FrameInit`], in
+    /// a vector a returned frame left, if any.
     fn new_frame(&self, f: FuncId, env: Option<Rc<Obj>>) -> Frame {
-        let layout = &self.sh.frames[f.0 as usize];
-        Frame { func: f, regs: vec![Value::Nil; layout.leaves as usize], env }
+        let init = &self.sh.frame_init[f.0 as usize].regs;
+        let mut regs = self.spare_regs.borrow_mut().pop().unwrap_or_default();
+        regs.extend_from_slice(init);
+        Frame { func: f, regs, env, results: None }
+    }
+
+    /// Keeps a returned frame's register vector for the next call.
+    fn retire_frame(&self, frame: Frame) {
+        let mut regs = frame.regs;
+        if regs.capacity() > SPARE_REGS_MAX_LEAVES {
+            return;
+        }
+        regs.clear();
+        let mut spare = self.spare_regs.borrow_mut();
+        if spare.len() < SPARE_REGS {
+            spare.push(regs);
+        }
     }
 
     /// Initializes the frame of `f`: registers zeroed, parameters from
-    /// `args`, boxed parameters and results moved into their blocks.
-    fn enter(&self, f: FuncId, env: Option<Rc<Obj>>, args: Vec<Operand>) -> R<Frame> {
-        let sh = self.sh.clone();
+    /// `args` (taken out of it), boxed parameters and results moved into
+    /// their blocks.
+    fn enter(&self, f: FuncId, env: Option<Rc<Obj>>, args: &mut ArgVals) -> R<Frame> {
+        let sh = &*self.sh;
         let fi = &sh.info.funcs[f.0 as usize];
         let mut frame = self.new_frame(f, env);
-        let params: Vec<VarId> = fi.recv.iter().chain(fi.params.iter()).copied().collect();
-        for (&v, arg) in params.iter().zip(args) {
+        for (&v, arg) in fi.recv.iter().chain(fi.params.iter()).zip(args.drain(..)) {
             let var = &sh.info.vars[v.0 as usize];
             if var.boxed {
                 let obj = self.box_var(v)?;
@@ -583,13 +702,17 @@ impl G<'_> {
                 frame.regs[sh.var_reg[v.0 as usize] as usize] = Value::Ptr(Ref { obj, cell: 0 });
             } else {
                 let base = sh.var_reg[v.0 as usize] as usize;
-                for (i, val) in arg.vals.into_iter().enumerate() {
-                    frame.regs[base + i] = val;
+                let mut vals = arg.vals;
+                if let [one] = vals.as_mut_slice() {
+                    frame.regs[base] = std::mem::take(one);
+                } else {
+                    for (i, val) in vals.into_iter().enumerate() {
+                        frame.regs[base + i] = val;
+                    }
                 }
             }
         }
-        let zeroed = &sh.zeroed[f.0 as usize];
-        for &v in zeroed {
+        for &v in &sh.frame_init[f.0 as usize].fresh {
             let var = &sh.info.vars[v.0 as usize];
             if var.boxed {
                 let obj = self.box_var(v)?;
@@ -612,8 +735,8 @@ impl G<'_> {
 
     /// The arguments' trace sources for a call of `f`: the closure, then
     /// each parameter's pointer words.
-    fn arg_srcs(&self, f: FuncId, env_src: Option<Src>, args: &[Operand]) -> Vec<Src> {
-        let mut out = Vec::new();
+    fn arg_srcs(&self, f: FuncId, env_src: Option<Src>, args: &[Operand]) -> Args {
+        let mut out = Args::new();
         if self.sh.info.funcs[f.0 as usize].ctx_local.is_some() {
             out.push(env_src.unwrap_or(Src::Nil));
         }
@@ -629,32 +752,27 @@ impl G<'_> {
         &self,
         f: FuncId,
         env: Option<(Rc<Obj>, Src)>,
-        args: Vec<Operand>,
+        args: &mut ArgVals,
         result_temp: Option<u32>,
         pos: Pos,
-    ) -> R<Vec<Value>> {
-        let sh = self.sh.clone();
+    ) -> R<ResultVals> {
         let here = 0u8;
         if (std::ptr::addr_of!(here) as usize) < self.stack_limit + STACK_RESERVE_BYTES {
             return Err(self.err(pos, GoErrorKind::Runtime, "fatal error: stack overflow"));
         }
-        let fi = &sh.info.funcs[f.0 as usize];
-        let srcs = self.arg_srcs(f, env.as_ref().map(|e| e.1.clone()), &args);
+        let fi = &self.sh.info.funcs[f.0 as usize];
+        let srcs = self.arg_srcs(f, env.as_ref().map(|e| e.1.clone()), args);
         self.op(TraceOp::Call { g: self.id, locals: fi.tlocals, bytes: fi.frame_bytes, args: srcs });
         let outer_base = self.temp_base.replace(fi.temp_base);
         self.depth.set(self.depth.get() + 1);
-        let body = self.enter(f, env.map(|e| e.0), args).and_then(|mut frame| self.run_body(&mut frame, pos));
+        let body = self.enter(f, env.map(|e| e.0), args).and_then(|mut frame| {
+            let results = self.run_body(&mut frame, pos);
+            self.retire_frame(frame);
+            results
+        });
         self.depth.set(self.depth.get() - 1);
         self.temp_base.set(outer_base);
-        let results = body?;
-        let mut vals = Vec::new();
-        let mut ret_src = None;
-        for r in results {
-            if let Some(s) = r.srcs.first() {
-                ret_src = Some(s.clone());
-            }
-            vals.extend(r.vals);
-        }
+        let (vals, ret_src) = result_vals(body?);
         match (result_temp, ret_src) {
             (Some(t), Some(src)) if src != Src::Nil => {
                 self.op(TraceOp::RetCopy { g: self.id, src, dst: Loc::local(t) })
@@ -669,8 +787,8 @@ impl G<'_> {
     }
 
     /// Runs the body of the frame's function; returns the results.
-    fn run_body(&self, frame: &mut Frame, pos: Pos) -> R<Vec<Operand>> {
-        let sh = self.sh.clone();
+    fn run_body(&self, frame: &mut Frame, pos: Pos) -> R<Results> {
+        let sh = &*self.sh;
         let fi = &sh.info.funcs[frame.func.0 as usize];
         let body = match (fi.decl, &fi.lit_body) {
             (Some((file, decl)), _) => match &sh.pkg.files[file].decls[decl] {
@@ -680,18 +798,11 @@ impl G<'_> {
             (None, Some(body)) => body.as_ref(),
             _ => return Err(self.err(pos, GoErrorKind::Runtime, "internal error: no body")),
         };
-        let flow = self.block_stmts(frame, &body.stmts)?;
-        let results = match flow {
-            Flow::Return(Some(r)) => r,
-            _ => {
-                let mut out = Vec::new();
-                for &v in &fi.results.clone() {
-                    out.push(self.read_var(frame, v));
-                }
-                out
-            }
-        };
-        Ok(results)
+        self.block_stmts(frame, &body.stmts)?;
+        if let Some(results) = frame.results.take() {
+            return Ok(results);
+        }
+        Ok(fi.results.iter().map(|&v| self.read_var(frame, v)).collect())
     }
 
     // ---- statements ----
@@ -773,15 +884,17 @@ impl G<'_> {
             StmtKind::IncDec { target, inc } => {
                 let p = self.place(fr, target)?;
                 let t = self.ty(target);
-                let cur = self.read_place(fr, &p, t);
-                let one = if self.sh.types.borrow().basic(t).is_some_and(Basic::is_float) {
-                    Value::Float(1.0)
-                } else {
-                    Value::Int(1)
-                };
+                let one = if self.basic(t).is_some_and(Basic::is_float) { Value::Float(1.0) } else { Value::Int(1) };
                 let op = if *inc { BinaryOp::Add } else { BinaryOp::Sub };
-                let v = self.arith(s.pos, op, &cur.vals[0], &one, t)?;
-                self.write_place(fr, &p, t, Operand::scalar(v));
+                if let Place::Reg(r) = p {
+                    // A number in a register: no pointer word to record.
+                    let r = r as usize;
+                    fr.regs[r] = self.arith(s.pos, op, &fr.regs[r], &one, t)?;
+                } else {
+                    let cur = self.read_place(fr, &p, t);
+                    let v = self.arith(s.pos, op, &cur.vals[0], &one, t)?;
+                    self.write_place(fr, &p, t, Operand::scalar(v));
+                }
             }
             StmtKind::Assign { lhs, op: Some(op), rhs } => {
                 let p = self.place(fr, &lhs[0])?;
@@ -806,7 +919,7 @@ impl G<'_> {
                     if name.is_blank() {
                         continue;
                     }
-                    let var = self.sh.info.decl_var[&name.pos];
+                    let var = self.sh.decl_var[&name.pos];
                     self.define_var(fr, var, v)?;
                 }
             }
@@ -816,21 +929,22 @@ impl G<'_> {
             StmtKind::Defer(_) => return Err(self.unsupported(s.pos, "defer statement")),
             StmtKind::Return(results) => {
                 if results.is_empty() {
-                    return Ok(Flow::Return(None));
+                    return Ok(Flow::Return);
                 }
-                let fi = &self.sh.info.funcs[fr.func.0 as usize];
-                let want = fi.sig.results.clone();
-                let mut out = Vec::new();
+                let sh = &*self.sh;
+                let want = &sh.info.funcs[fr.func.0 as usize].sig.results;
+                let mut out = Results::new();
                 if results.len() == 1 && want.len() > 1 {
                     let all = self.eval(fr, &results[0])?;
-                    out = self.split(all, &want);
+                    out.extend(self.split(all, want));
                 } else {
-                    for (e, &t) in results.iter().zip(&want) {
+                    for (e, &t) in results.iter().zip(want.iter()) {
                         let v = self.eval(fr, e)?;
                         out.push(self.convert_for(fr, e, v, t)?);
                     }
                 }
-                return Ok(Flow::Return(Some(out)));
+                fr.results = Some(out);
+                return Ok(Flow::Return);
             }
             StmtKind::Break(l) => return Ok(Flow::Break(l.as_ref().map(|l| l.name.clone()))),
             StmtKind::Continue(l) => return Ok(Flow::Continue(l.as_ref().map(|l| l.name.clone()))),
@@ -840,8 +954,7 @@ impl G<'_> {
                 if let Some(i) = init {
                     self.stmt(fr, i)?;
                 }
-                let c = self.eval(fr, cond)?;
-                if c.vals[0].bool() {
+                if self.eval_value(fr, cond)?.bool() {
                     return self.block_stmts(fr, &then.stmts);
                 } else if let Some(e) = els {
                     return self.stmt(fr, e);
@@ -916,7 +1029,7 @@ impl G<'_> {
                 if let Some(ci) = chosen {
                     let c = &cases[ci];
                     if bind.is_some() {
-                        if let Some(&v) = self.sh.info.decl_var.get(&c.colon) {
+                        if let Some(v) = self.sh.decl_var.get(c.colon) {
                             let vt = self.sh.info.vars[v.0 as usize].ty;
                             let val = if self.is_iface(vt) { xv.clone() } else { self.unbox(&xv, vt) };
                             self.define_var(fr, v, val)?;
@@ -1034,7 +1147,7 @@ impl G<'_> {
         }
         loop {
             if let Some(c) = cond {
-                if !self.eval(fr, c)?.vals[0].bool() {
+                if !self.eval_value(fr, c)?.bool() {
                     break;
                 }
             }
@@ -1183,7 +1296,7 @@ impl G<'_> {
                     continue;
                 }
                 if define {
-                    let var = self.sh.info.decl_var[&target.pos];
+                    let var = self.sh.decl_var[&target.pos];
                     self.define_var(fr, var, val)?;
                 } else {
                     let p = self.place(fr, target)?;
@@ -1211,7 +1324,7 @@ impl G<'_> {
             vs.names
                 .iter()
                 .map(|n| {
-                    let v = self.sh.info.decl_var[&n.pos];
+                    let v = self.sh.decl_var[&n.pos];
                     let ty = self.sh.info.vars[v.0 as usize].ty;
                     let words = self.layout(ty).ptr_words as usize;
                     Operand { vals: self.zero(ty).into(), srcs: smallvec_nil(words) }
@@ -1224,7 +1337,7 @@ impl G<'_> {
             if name.is_blank() {
                 continue;
             }
-            let var = self.sh.info.decl_var[&name.pos];
+            let var = self.sh.decl_var[&name.pos];
             let ty = self.sh.info.vars[var.0 as usize].ty;
             let v = if vs.values.len() == vs.names.len() {
                 let e = &vs.values[vs.names.iter().position(|n| n.pos == name.pos).unwrap_or(0)];
@@ -1273,7 +1386,7 @@ impl G<'_> {
     }
 
     /// The right-hand sides for `n` targets.
-    fn eval_rhs(&self, fr: &mut Frame, n: usize, rhs: &[Expr]) -> R<Vec<Operand>> {
+    fn eval_rhs(&self, fr: &mut Frame, n: usize, rhs: &[Expr]) -> R<Operands> {
         if rhs.len() == 1 && n > 1 {
             let t = self.ty(&rhs[0]);
             let all = self.eval(fr, &rhs[0])?;
@@ -1281,9 +1394,9 @@ impl G<'_> {
                 Type::Tuple(ts) => ts,
                 _ => return Err(self.err(rhs[0].pos, GoErrorKind::Type, "assignment mismatch")),
             };
-            return Ok(self.split(all, &parts));
+            return Ok(self.split(all, &parts).into());
         }
-        let mut out = Vec::new();
+        let mut out = Operands::new();
         for e in rhs {
             out.push(self.eval(fr, e)?);
         }
@@ -1357,7 +1470,7 @@ impl G<'_> {
                 _ => Err(self.unsupported(e.pos, "assignment to this name")),
             },
             ExprKind::Selector { x, .. } => {
-                let Some(NameRef::Field { leaf, through_ptr }) = self.sh.info.refs[e.id.0 as usize].clone() else {
+                let Some(NameRef::Field { leaf, through_ptr }) = self.sh.info.refs[e.id.0 as usize] else {
                     return Err(self.unsupported(e.pos, "this selector as a place"));
                 };
                 if through_ptr {
@@ -1371,7 +1484,7 @@ impl G<'_> {
             }
             ExprKind::Index { x, index } => {
                 let xt = self.ty(x);
-                let i = self.eval(fr, index)?.vals[0].int();
+                let i = self.eval_value(fr, index)?.int();
                 match self.under(xt) {
                     Type::Array(n, el) => {
                         if i < 0 || i as u64 >= n {
@@ -1449,7 +1562,7 @@ impl G<'_> {
     /// The trace location of a pointer-shaped value and the slot it
     /// points at, from its source.
     fn via_of(&self, v: &Value, src: Option<&Src>) -> Option<(Loc, u32)> {
-        let (obj, cell) = v.target()?;
+        let (obj, cell) = v.target_obj()?;
         if !obj.block {
             return None;
         }
@@ -1482,17 +1595,16 @@ impl G<'_> {
 
     fn read_place(&self, fr: &Frame, p: &Place, ty: TypeId) -> Operand {
         let l = self.layout(ty);
-        let n = l.leaves as usize;
-        let vals: SmallVec<[Value; 1]> = match p {
-            Place::Reg(b) => fr.regs[*b as usize..*b as usize + n].iter().cloned().collect(),
-            Place::Mem { r, .. } => {
-                r.obj.cells.borrow()[r.cell as usize..r.cell as usize + n].iter().cloned().collect()
-            }
+        let vals = match p {
+            Place::Reg(b) => leaves_of(&fr.regs, *b, l.leaves),
+            Place::Mem { r, .. } => leaves_of(&r.obj.cells.borrow(), r.cell, l.leaves),
         };
         let mut srcs = SmallVec::new();
-        for (i, is) in l.is_ptr.iter().enumerate() {
-            if *is {
-                srcs.push(self.leaf_loc(fr, p, i as u32).map_or(Src::Nil, Src::Loc));
+        if l.ptr_words > 0 {
+            for (i, is) in l.is_ptr.iter().enumerate() {
+                if *is {
+                    srcs.push(self.leaf_loc(fr, p, i as u32).map_or(Src::Nil, Src::Loc));
+                }
             }
         }
         Operand { vals, srcs }
@@ -1504,17 +1616,9 @@ impl G<'_> {
     }
 
     /// Stores `val` into `p`, and each of its pointer words in the trace.
-    fn write_place(&self, fr: &mut Frame, p: &Place, ty: TypeId, val: Operand) {
+    fn write_place(&self, fr: &mut Frame, p: &Place, ty: TypeId, mut val: Operand) {
         let l = self.layout(ty);
-        let mut k = 0;
-        for (i, is) in l.is_ptr.iter().enumerate() {
-            if *is {
-                if let Some(dst) = self.leaf_loc(fr, p, i as u32) {
-                    self.set(dst, val.srcs.get(k).cloned().unwrap_or(Src::Nil));
-                }
-                k += 1;
-            }
-        }
+        self.set_ptr_words(fr, p, &l, &mut val.srcs);
         let n = l.leaves as usize;
         match p {
             Place::Reg(b) => {
@@ -1527,6 +1631,24 @@ impl G<'_> {
                 for (i, v) in val.vals.into_iter().take(n).enumerate() {
                     cells[r.cell as usize + i] = v;
                 }
+            }
+        }
+    }
+
+    /// Records the stores of a value's pointer words into place `p` (of
+    /// layout `l`): pointer word `k` reads `srcs[k]` (taken out of it; nil
+    /// past its end).
+    fn set_ptr_words(&self, fr: &Frame, p: &Place, l: &Layout, srcs: &mut [Src]) {
+        if l.ptr_words == 0 {
+            return;
+        }
+        let mut k = 0;
+        for (i, is) in l.is_ptr.iter().enumerate() {
+            if *is {
+                if let Some(dst) = self.leaf_loc(fr, p, i as u32) {
+                    self.set(dst, srcs.get_mut(k).map_or(Src::Nil, |s| std::mem::replace(s, Src::Nil)));
+                }
+                k += 1;
             }
         }
     }
@@ -1550,6 +1672,25 @@ impl G<'_> {
     }
 }
 
+/// A call's result leaves, and the source of the first pointer word of
+/// the last result that has one (what `ret` copies out).
+fn result_vals(mut results: Results) -> (ResultVals, Option<Src>) {
+    if results.len() == 1 {
+        let Operand { vals, mut srcs } = results.pop().expect("one result");
+        let src = (!srcs.is_empty()).then(|| srcs.swap_remove(0));
+        return (vals, src);
+    }
+    let mut vals = ResultVals::new();
+    let mut ret_src = None;
+    for r in results {
+        if let Some(s) = r.srcs.into_iter().next() {
+            ret_src = Some(s);
+        }
+        vals.extend(r.vals);
+    }
+    (vals, ret_src)
+}
+
 /// `p` moved `leaves` further into its value.
 fn offset_place(p: Place, leaves: u32) -> Place {
     match p {
@@ -1559,7 +1700,20 @@ fn offset_place(p: Place, leaves: u32) -> Place {
 }
 
 fn smallvec_nil(n: usize) -> SmallVec<[Src; 1]> {
-    (0..n).map(|_| Src::Nil).collect()
+    match n {
+        0 => SmallVec::new(),
+        1 => smallvec![Src::Nil],
+        _ => SmallVec::from_elem(Src::Nil, n),
+    }
+}
+
+/// `n` leaves of `cells` from `start`, cloned (one, the common case,
+/// without an iterator).
+fn leaves_of(cells: &[Value], start: u32, n: u32) -> SmallVec<[Value; 1]> {
+    match &cells[start as usize..(start + n) as usize] {
+        [v] => smallvec![v.clone()],
+        all => all.iter().cloned().collect(),
+    }
 }
 
 /// Decodes one UTF-8 rune (U+FFFD and width 1 for an invalid byte).

@@ -37,7 +37,7 @@ use super::ast::{Package, Pos};
 use super::check::Info;
 use super::error::{GoError, GoErrorKind};
 use crate::builder::{BuildError, Builder, EventSink};
-use crate::model::{Cause, GoroutineId, Loc, Placement, Src};
+use crate::model::{Args, Cause, GoroutineId, Loc, Placement, Src};
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult};
 use std::collections::{HashMap, VecDeque};
@@ -97,11 +97,11 @@ pub struct RunSummary {
 /// One builder call, queued by a goroutine.
 #[derive(Debug)]
 enum TraceOp {
-    Call { g: u32, locals: u32, bytes: u64, args: Vec<Src> },
+    Call { g: u32, locals: u32, bytes: u64, args: Args },
     Ret { g: u32 },
     RetCopy { g: u32, src: Src, dst: Loc },
     Alloc { g: u32, dst: Loc, size: u64, slots: u32, cause: Cause, placement: Placement },
-    Go { g: u32, locals: u32, bytes: u64, args: Vec<Src> },
+    Go { g: u32, locals: u32, bytes: u64, args: Args },
     Set { g: u32, dst: Loc, src: Src },
     Work { g: u32, ns: u64 },
     Begin { g: u32, tag: String },
@@ -215,9 +215,17 @@ fn internal(e: BuildError) -> GoError {
     GoError::new(GoErrorKind::Runtime, "", format!("internal error: the trace builder refused an event: {e}"))
 }
 
-/// Writes the queued operations through the builder.
+/// Writes the queued operations through the builder (the queue's buffer
+/// goes back to the goroutines, so it is not grown again each time).
 fn flush<S: EventSink>(shared: &eval::Shared, b: &mut Builder<S>) -> Result<(), GoError> {
-    for op in shared.take_ops() {
+    let mut ops = shared.take_ops();
+    let written = write_ops(&mut ops, b);
+    shared.return_ops(ops);
+    written
+}
+
+fn write_ops<S: EventSink>(ops: &mut Vec<TraceOp>, b: &mut Builder<S>) -> Result<(), GoError> {
+    for op in ops.drain(..) {
         let r = match op {
             TraceOp::Call { g, locals, bytes, args } => b.call_sized(GoroutineId(g), locals, bytes, &args),
             TraceOp::Ret { g } => b.ret(GoroutineId(g)),

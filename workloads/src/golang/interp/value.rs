@@ -225,16 +225,21 @@ impl Value {
     /// The object a pointer-shaped leaf points into and the leaf, if it is a
     /// pointer to a block.
     pub fn target(&self) -> Option<(Rc<Obj>, u32)> {
+        self.target_obj().map(|(obj, cell)| (obj.clone(), cell))
+    }
+
+    /// [`Value::target`], borrowed.
+    pub fn target_obj(&self) -> Option<(&Rc<Obj>, u32)> {
         match self {
-            Value::Ptr(r) => Some((r.obj.clone(), r.cell)),
-            Value::Slice(s) => Some((s.base.obj.clone(), s.base.cell)),
-            Value::Str(s) => s.block.clone().map(|b| (b, s.offset)),
-            Value::Map(m) => Some((m.hmap.clone(), 0)),
-            Value::Chan(c) => Some((c.hchan.clone(), 0)),
-            Value::Func(f) => f.env.clone().map(|e| (e, 0)),
+            Value::Ptr(r) => Some((&r.obj, r.cell)),
+            Value::Slice(s) => Some((&s.base.obj, s.base.cell)),
+            Value::Str(s) => s.block.as_ref().map(|b| (b, s.offset)),
+            Value::Map(m) => Some((&m.hmap, 0)),
+            Value::Chan(c) => Some((&c.hchan, 0)),
+            Value::Func(f) => f.env.as_ref().map(|e| (e, 0)),
             Value::Iface(i) => match &i.boxed {
-                Some(b) => Some((b.clone(), 0)),
-                None => i.vals.first().and_then(|v| v.target()),
+                Some(b) => Some((b, 0)),
+                None => i.vals.first().and_then(|v| v.target_obj()),
             },
             _ => None,
         }

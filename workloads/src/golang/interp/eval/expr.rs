@@ -7,11 +7,12 @@ impl G<'_> {
     /// the checker recorded for it.
     pub(super) fn eval(&self, fr: &mut Frame, e: &Expr) -> R<Operand> {
         self.step(e.pos)?;
-        let v = self.eval_inner(fr, e)?;
-        match self.sh.info.to_iface[e.id.0 as usize] {
-            Some(_) => Ok(self.box_iface(e, v, self.ty(e))),
-            None => Ok(v),
+        if self.sh.info.to_iface[e.id.0 as usize].is_some() {
+            let v = self.eval_inner(fr, e)?;
+            return Ok(self.box_iface(e, v, self.ty(e)));
         }
+        // A tail call: the operand is built where the caller wants it.
+        self.eval_inner(fr, e)
     }
 
     /// `v` (of type `t`, or its constant) converted for a destination of
@@ -21,16 +22,13 @@ impl G<'_> {
         Ok(v)
     }
 
+    /// The value of constant expression `e` (its constant is `c`); a
+    /// string is a pointer word with no source.
     fn const_value(&self, e: &Expr, c: &Const) -> Operand {
-        let t = self.ty(e);
-        let b = self.sh.types.borrow().basic(t);
+        let v = self.sh.const_vals[e.id.0 as usize].clone().expect("a constant expression has a value");
         match c {
-            Const::Int(n) if b.is_some_and(Basic::is_float) => Operand::scalar(Value::Float(*n as f64)),
-            Const::Int(n) => Operand::scalar(Value::Int(*n as i64)),
-            Const::Float(f) if b.is_some_and(Basic::is_integer) => Operand::scalar(Value::Int(*f as i64)),
-            Const::Float(f) => Operand::scalar(Value::Float(*f)),
-            Const::Bool(v) => Operand::scalar(Value::Bool(*v)),
-            Const::Str(s) => Operand::one(static_str(s.as_bytes().to_vec()), Src::Nil),
+            Const::Str(_) => Operand::one(v, Src::Nil),
+            _ => Operand::scalar(v),
         }
     }
 
@@ -41,18 +39,15 @@ impl G<'_> {
             }
         }
         match &e.kind {
-            ExprKind::Ident(_) => match self.sh.info.refs[e.id.0 as usize].clone() {
-                Some(NameRef::Var(v)) => {
-                    let p = self.var_place(fr, v);
-                    Ok(self.read_place(fr, &p, self.sh.info.vars[v.0 as usize].ty))
-                }
+            ExprKind::Ident(_) => match &self.sh.info.refs[e.id.0 as usize] {
+                Some(NameRef::Var(v)) => Ok(self.read_var(fr, *v)),
                 Some(NameRef::Nil) => {
                     let t = self.ty(e);
                     let words = self.layout(t).ptr_words.max(1) as usize;
                     Ok(Operand { vals: smallvec![Value::Nil], srcs: smallvec_nil(words) })
                 }
                 Some(NameRef::Func(f)) => {
-                    Ok(Operand::one(Value::Func(Rc::new(Closure { func: f, env: None, static_fn: true })), Src::Nil))
+                    Ok(Operand::one(Value::Func(Rc::new(Closure { func: *f, env: None, static_fn: true })), Src::Nil))
                 }
                 _ => Err(self.unsupported(e.pos, "this name as a value")),
             },
@@ -61,7 +56,7 @@ impl G<'_> {
             }
             ExprKind::Composite { elts, .. } => self.composite(fr, e, self.ty(e), elts, None),
             ExprKind::FuncLit { .. } => self.closure(fr, e),
-            ExprKind::Selector { x, sel } => match self.sh.info.refs[e.id.0 as usize].clone() {
+            ExprKind::Selector { x, sel } => match self.sh.info.refs[e.id.0 as usize] {
                 Some(NameRef::Field { leaf, .. }) => {
                     if self.addressable(e) {
                         let p = self.place(fr, e)?;
@@ -104,7 +99,7 @@ impl G<'_> {
                     }
                     Type::Basic(_) => {
                         let s = self.eval(fr, x)?;
-                        let i = self.eval(fr, index)?.vals[0].int();
+                        let i = self.eval_value(fr, index)?.int();
                         let b = s.vals[0].bytes();
                         if i < 0 || i as usize >= b.len() {
                             return Err(self.index_panic(e.pos, i, b.len()));
@@ -244,14 +239,10 @@ impl G<'_> {
                 }
             }
             ExprKind::Binary { op, x, y } => {
-                let t = self.ty(x);
-                if matches!(op, BinaryOp::LogAnd | BinaryOp::LogOr) {
-                    let a = self.eval(fr, x)?.vals[0].bool();
-                    if (*op == BinaryOp::LogAnd) != a {
-                        return Ok(Operand::scalar(Value::Bool(a)));
-                    }
-                    return Ok(Operand::scalar(Value::Bool(self.eval(fr, y)?.vals[0].bool())));
+                if self.binary_is_scalar(*op, x, y) {
+                    return Ok(Operand::scalar(self.binary_value(fr, e, *op, x, y)?));
                 }
+                let t = self.ty(x);
                 let a = self.eval(fr, x)?;
                 let b = self.eval(fr, y)?;
                 let v = self.binary_values(fr, e.pos, *op, a, b, t, self.ty(y), Some(e))?;
@@ -263,7 +254,7 @@ impl G<'_> {
 
     /// Wraps an integer result to the width of `t`.
     fn wrap(&self, t: TypeId, v: i64) -> i64 {
-        match self.sh.types.borrow().basic(t) {
+        match self.basic(t) {
             Some(Basic::Int8) => v as i8 as i64,
             Some(Basic::Int16) => v as i16 as i64,
             Some(Basic::Int32) => v as i32 as i64,
@@ -287,22 +278,9 @@ impl G<'_> {
         site: Option<&Expr>,
     ) -> R<Operand> {
         if op.is_comparison() {
-            let r = match op {
-                BinaryOp::Eq => self.equal(&a.vals, &b.vals),
-                BinaryOp::Ne => !self.equal(&a.vals, &b.vals),
-                _ => {
-                    let ord = self.compare(&a.vals[0], &b.vals[0]);
-                    match op {
-                        BinaryOp::Lt => ord.is_lt(),
-                        BinaryOp::Le => ord.is_le(),
-                        BinaryOp::Gt => ord.is_gt(),
-                        _ => ord.is_ge(),
-                    }
-                }
-            };
-            return Ok(Operand::scalar(Value::Bool(r)));
+            return Ok(Operand::scalar(Value::Bool(self.comparison(op, &a.vals, &b.vals))));
         }
-        if self.sh.types.borrow().is_string(t) && op == BinaryOp::Add {
+        if self.is_string(t) && op == BinaryOp::Add {
             let mut bytes = a.vals[0].bytes().to_vec();
             bytes.extend_from_slice(b.vals[0].bytes());
             let pos = site.map_or(pos, |s| s.pos);
@@ -315,7 +293,7 @@ impl G<'_> {
     }
 
     pub(super) fn arith(&self, pos: Pos, op: BinaryOp, a: &Value, b: &Value, t: TypeId) -> R<Value> {
-        let basic = self.sh.types.borrow().basic(t);
+        let basic = self.basic(t);
         if basic.is_some_and(Basic::is_float) {
             let (x, y) = (a.float(), b.float());
             return Ok(Value::Float(match op {
@@ -363,6 +341,23 @@ impl G<'_> {
             _ => return Err(self.unsupported(pos, format_args!("operator {}", op.text()))),
         };
         Ok(Value::Int(self.wrap(t, v)))
+    }
+
+    /// Comparison `op` of two values (their leaves).
+    pub(super) fn comparison(&self, op: BinaryOp, a: &[Value], b: &[Value]) -> bool {
+        match op {
+            BinaryOp::Eq => self.equal(a, b),
+            BinaryOp::Ne => !self.equal(a, b),
+            _ => {
+                let ord = self.compare(&a[0], &b[0]);
+                match op {
+                    BinaryOp::Lt => ord.is_lt(),
+                    BinaryOp::Le => ord.is_le(),
+                    BinaryOp::Gt => ord.is_gt(),
+                    _ => ord.is_ge(),
+                }
+            }
+        }
     }
 
     pub(super) fn equal(&self, a: &[Value], b: &[Value]) -> bool {
@@ -415,24 +410,24 @@ impl G<'_> {
                 let l = self.layout(t);
                 let mut vals: Vec<Value> = self.zero(t);
                 let mut srcs = smallvec_nil(l.ptr_words as usize);
-                for (i, el) in elts.iter().enumerate() {
-                    let fi = match &el.key {
-                        Some(Expr { kind: ExprKind::Ident(n), .. }) => {
-                            fields.iter().position(|f| &f.0 == n).unwrap_or(i)
-                        }
-                        _ => i,
-                    };
-                    let v = self.eval(fr, &el.value)?;
-                    let start = l.field_leaf[fi] as usize;
-                    for (j, x) in v.vals.into_iter().enumerate() {
-                        vals[start + j] = x;
-                    }
-                    let pstart = if l.ptr_words > 0 { l.ptr_before[start] as usize } else { 0 };
-                    for (j, s) in v.srcs.into_iter().enumerate() {
-                        srcs[pstart + j] = s;
-                    }
-                }
+                self.struct_elements(fr, &fields, &l, elts, |i, v| vals[i] = v, &mut srcs)?;
                 Ok(Operand { vals: vals.into(), srcs })
+            }
+            Type::Struct(fields) => {
+                // `&T{...}`: a new block of T, its fields filled in place
+                // (nothing else can reach it yet), then each pointer word
+                // stored in the trace, as a store of the whole value would.
+                let a = addr.expect("a struct value is handled above");
+                let l = self.layout(t);
+                let dst = self.temp_loc(a);
+                let obj = self.alloc(dst.clone(), t, l.size, Cause::Literal, Some((SiteKind::AddrOfLiteral, a.pos)));
+                let mut srcs: SmallVec<[Src; 4]> = SmallVec::from_elem(Src::Nil, l.ptr_words as usize);
+                self.struct_elements(fr, &fields, &l, elts, |i, v| obj.cells.borrow_mut()[i] = v, &mut srcs)?;
+                let via = if obj.block { Some((dst.clone(), 0)) } else { None };
+                let p = Place::Mem { r: Ref { obj, cell: 0 }, via };
+                self.set_ptr_words(fr, &p, &l, &mut srcs);
+                let Place::Mem { r, .. } = p else { unreachable!("a memory place") };
+                Ok(Operand::one(Value::Ptr(r), Src::Loc(dst)))
             }
             Type::Array(_, el) if addr.is_none() => {
                 let l = self.layout(t);
@@ -495,6 +490,36 @@ impl G<'_> {
                 Ok(Operand::one(Value::Ptr(Ref { obj, cell: 0 }), Src::Loc(dst)))
             }
         }
+    }
+
+    /// Evaluates the elements of a literal of struct type (`fields`, laid
+    /// out as `l`) in order: each field's leaves go to `put` (leaf index,
+    /// value), its pointer words' sources into `srcs` (by pointer word).
+    fn struct_elements(
+        &self,
+        fr: &mut Frame,
+        fields: &[(String, TypeId, bool)],
+        l: &Layout,
+        elts: &[Element],
+        mut put: impl FnMut(usize, Value),
+        srcs: &mut [Src],
+    ) -> R<()> {
+        for (i, el) in elts.iter().enumerate() {
+            let fi = match &el.key {
+                Some(Expr { kind: ExprKind::Ident(n), .. }) => fields.iter().position(|f| &f.0 == n).unwrap_or(i),
+                _ => i,
+            };
+            let v = self.eval(fr, &el.value)?;
+            let start = l.field_leaf[fi] as usize;
+            for (j, x) in v.vals.into_iter().enumerate() {
+                put(start + j, x);
+            }
+            let pstart = if l.ptr_words > 0 { l.ptr_before[start] as usize } else { 0 };
+            for (j, s) in v.srcs.into_iter().enumerate() {
+                srcs[pstart + j] = s;
+            }
+        }
+        Ok(())
     }
 
     /// A func literal: a closure block when it captures variables (Go's
@@ -567,7 +592,7 @@ impl G<'_> {
         }
         let small_int = l.leaves == 1
             && matches!(&v.vals[0], Value::Int(n) if (0..256).contains(n))
-            && self.sh.types.borrow().basic(t).is_some_and(Basic::is_integer);
+            && self.basic(t).is_some_and(Basic::is_integer);
         let no_alloc = l.size == 0 || l.size == 1 || small_int || self.sh.info.consts[e.id.0 as usize].is_some();
         let Some(loc) = tmp.filter(|_| !no_alloc) else {
             let iv = Value::Iface(Rc::new(IfaceVal { ty: t, vals: v.vals.into_vec(), boxed: None }));
@@ -575,7 +600,7 @@ impl G<'_> {
         };
         let obj = self.alloc(loc.clone(), t, l.size, Cause::Iface, Some((SiteKind::Iface, e.pos)));
         let via = if obj.block { Some((loc.clone(), 0)) } else { None };
-        let mut fr_dummy = Frame { func: FuncId(0), regs: Vec::new(), env: None };
+        let mut fr_dummy = Frame::detached();
         let vals = v.vals.clone().into_vec();
         self.write_place(&mut fr_dummy, &Place::Mem { r: Ref { obj: obj.clone(), cell: 0 }, via }, t, v);
         let iv = Value::Iface(Rc::new(IfaceVal { ty: t, vals, boxed: Some(obj) }));
@@ -623,7 +648,7 @@ impl G<'_> {
                 None => None,
             })
         };
-        if self.sh.types.borrow().is_string(xt) {
+        if self.is_string(xt) {
             let s = self.eval(fr, x)?;
             let bytes = s.vals[0].bytes();
             let l = bound(self, fr, lo)?.unwrap_or(0);
@@ -745,3 +770,4 @@ fn static_str(bytes: Vec<u8>) -> Value {
 }
 
 mod calls;
+mod scalar;

@@ -34,14 +34,14 @@ impl G<'_> {
         args: &[Expr],
         ellipsis: bool,
     ) -> R<Operand> {
-        if let Some(NameRef::Type(t)) = self.sh.info.refs[e.id.0 as usize].clone() {
+        if let Some(NameRef::Type(t)) = self.sh.info.refs[e.id.0 as usize] {
             return self.conversion(fr, e, t, &args[0]);
         }
-        let fref = self.sh.info.refs[fun.id.0 as usize].clone();
-        if let Some(NameRef::Builtin(b)) = fref {
+        let fref = &self.sh.info.refs[fun.id.0 as usize];
+        if let Some(NameRef::Builtin(b)) = *fref {
             return self.builtin(fr, e, b, type_arg, args, ellipsis);
         }
-        if let Some(NameRef::SyncMethod(_, name)) = &fref {
+        if let Some(NameRef::SyncMethod(_, name)) = fref {
             let ExprKind::Selector { x, .. } = &fun.kind else { unreachable!("a method is a selector") };
             let n = match args.first() {
                 Some(a) => self.eval(fr, a)?.vals[0].int(),
@@ -51,16 +51,17 @@ impl G<'_> {
             return Ok(Operand::default());
         }
         let temp = self.sh.info.temp[e.id.0 as usize];
-        let (f, env, mut argv) = self.callee(fr, fun)?;
+        let mut argv = ArgVals::new();
+        let (f, env) = self.callee(fr, fun, &mut argv)?;
         for a in args {
             argv.push(self.eval(fr, a)?);
         }
-        let vals = self.call_func(f, env, argv, temp, e.pos)?;
+        let vals = self.call_func(f, env, &mut argv, temp, e.pos)?;
         self.result_operand(e, vals, temp)
     }
 
     /// A call's results as an operand: its pointer word is in the temporary.
-    fn result_operand(&self, e: &Expr, vals: Vec<Value>, temp: Option<u32>) -> R<Operand> {
+    fn result_operand(&self, e: &Expr, vals: ResultVals, temp: Option<u32>) -> R<Operand> {
         let t = self.ty(e);
         let words = self.layout(t).ptr_words;
         let srcs = match (temp, words) {
@@ -68,15 +69,15 @@ impl G<'_> {
             (Some(t), _) => smallvec![Src::Loc(Loc::local(t))],
             (None, n) => smallvec_nil(n as usize),
         };
-        Ok(Operand { vals: vals.into(), srcs })
+        Ok(Operand { vals, srcs })
     }
 
-    /// The function a call expression calls: its id, its closure, and the
-    /// receiver as the first argument of a method.
-    fn callee(&self, fr: &mut Frame, fun: &Expr) -> R<Callee> {
-        match self.sh.info.refs[fun.id.0 as usize].clone() {
-            Some(NameRef::Func(f)) => Ok((f, None, Vec::new())),
-            Some(NameRef::Method { func, recv_ptr, x_ptr }) => {
+    /// The function a call expression calls: its id and its closure; a
+    /// method's receiver is pushed onto `argv` as its first argument.
+    fn callee(&self, fr: &mut Frame, fun: &Expr, argv: &mut ArgVals) -> R<Callee> {
+        match &self.sh.info.refs[fun.id.0 as usize] {
+            Some(NameRef::Func(f)) => Ok((*f, None)),
+            &Some(NameRef::Method { func, recv_ptr, x_ptr }) => {
                 let ExprKind::Selector { x, .. } = &fun.kind else { unreachable!("a method is a selector") };
                 let recv = match (recv_ptr, x_ptr) {
                     (true, true) | (false, false) => self.eval(fr, x)?,
@@ -106,7 +107,8 @@ impl G<'_> {
                         Operand::one(Value::Ptr(r), src)
                     }
                 };
-                Ok((func, None, vec![recv]))
+                argv.push(recv);
+                Ok((func, None))
             }
             Some(NameRef::IfaceMethod(name)) => {
                 let ExprKind::Selector { x, .. } = &fun.kind else { unreachable!("a method is a selector") };
@@ -118,12 +120,13 @@ impl G<'_> {
                     Type::Pointer(b) => *b,
                     _ => i.ty,
                 };
-                let Some(f) = self.method_named(base, &name) else {
+                let Some(f) = self.method_named(base, name) else {
                     return Err(self.unsupported(fun.pos, format_args!("method {name} of this dynamic type")));
                 };
                 let rt = self.sh.info.vars[self.sh.info.funcs[f.0 as usize].recv.expect("a method").0 as usize].ty;
                 let recv = self.unbox(&v, rt);
-                Ok((f, None, vec![recv]))
+                argv.push(recv);
+                Ok((f, None))
             }
             Some(NameRef::SyncMethod(..)) => Err(self.unsupported(fun.pos, "a sync method as a value")),
             _ => {
@@ -132,7 +135,7 @@ impl G<'_> {
                     return Err(self.panic(fun.pos, "runtime error: invalid memory address or nil pointer dereference"));
                 };
                 let env = c.env.clone().map(|o| (o, fv.srcs.first().cloned().unwrap_or(Src::Nil)));
-                Ok((c.func, env, Vec::new()))
+                Ok((c.func, env))
             }
         }
     }
@@ -150,7 +153,8 @@ impl G<'_> {
         if matches!(self.sh.info.refs[fun.id.0 as usize], Some(NameRef::Builtin(_)) | Some(NameRef::SyncMethod(..))) {
             return Err(self.unsupported(call.pos, "go with a builtin or a sync method"));
         }
-        let (f, env, mut argv) = self.callee(fr, fun)?;
+        let mut argv = ArgVals::new();
+        let (f, env) = self.callee(fr, fun, &mut argv)?;
         for a in args {
             argv.push(self.eval(fr, a)?);
         }
@@ -165,7 +169,7 @@ impl G<'_> {
             id,
             Box::new(move |g: &G| {
                 g.temp_base.set(g.sh.info.funcs[f.0 as usize].temp_base);
-                let mut frame = g.enter(f, env, argv)?;
+                let mut frame = g.enter(f, env, &mut argv)?;
                 g.run_body(&mut frame, pos)?;
                 g.flush_work();
                 g.op(TraceOp::Exit { g: g.id });
@@ -673,7 +677,7 @@ impl G<'_> {
             return Err(self.err(pos, GoErrorKind::Runtime, "send on a nil channel blocks forever"));
         };
         let el_ty = self.chan_elem(ch);
-        let mut fr_dummy = Frame { func: FuncId(0), regs: Vec::new(), env: None };
+        let mut fr_dummy = Frame::detached();
         if c.cap > 0 {
             loop {
                 let st = c.state.borrow();
@@ -757,7 +761,7 @@ impl G<'_> {
             return Err(self.err(pos, GoErrorKind::Runtime, "receive from a nil channel blocks forever"));
         };
         let el_ty = self.chan_elem(ch);
-        let fr_dummy = Frame { func: FuncId(0), regs: Vec::new(), env: None };
+        let fr_dummy = Frame::detached();
         if c.cap > 0 {
             loop {
                 let st = c.state.borrow();
@@ -812,7 +816,7 @@ impl G<'_> {
         }
         let el_ty = self.chan_elem(ch);
         let zero = Operand { vals: self.zero(el_ty).into(), srcs: smallvec_nil(c.elem_words as usize) };
-        let mut fr_dummy = Frame { func: FuncId(0), regs: Vec::new(), env: None };
+        let mut fr_dummy = Frame::detached();
         self.write_place(&mut fr_dummy, slot, el_ty, zero);
     }
 
@@ -869,7 +873,7 @@ impl G<'_> {
         let obj = self.alloc(mloc.clone().slot(0), arr, size, cause, None);
         if let Some(old) = old {
             let n = m.state.borrow().keys.len();
-            let mut fr_dummy = Frame { func: FuncId(0), regs: Vec::new(), env: None };
+            let mut fr_dummy = Frame::detached();
             for i in 0..n {
                 let from = Place::Mem {
                     r: Ref { obj: old.clone(), cell: i as u32 * el.leaves },
@@ -951,7 +955,7 @@ impl G<'_> {
             Src::Loc(l) => Some((l.clone().slot(0), 0)),
             _ => None,
         };
-        let mut fr_dummy = Frame { func: FuncId(0), regs: Vec::new(), env: None };
+        let mut fr_dummy = Frame::detached();
         self.write_place(
             &mut fr_dummy,
             &Place::Mem { r: Ref { obj: buckets, cell: idx as u32 * el.leaves }, via },
@@ -978,7 +982,7 @@ impl G<'_> {
             Some(Src::Loc(l)) => Some((l.clone().slot(0), 0)),
             _ => None,
         };
-        let fr_dummy = Frame { func: FuncId(0), regs: Vec::new(), env: None };
+        let fr_dummy = Frame::detached();
         let cell = idx as u32 * el.leaves + el.field_leaf[1];
         let out = self.read_place(&fr_dummy, &Place::Mem { r: Ref { obj: buckets, cell }, via }, vt);
         (out, true)
@@ -997,7 +1001,7 @@ impl G<'_> {
             _ => None,
         };
         let zero = Operand { vals: self.zero(entry).into(), srcs: smallvec_nil(el.ptr_words as usize) };
-        let mut fr_dummy = Frame { func: FuncId(0), regs: Vec::new(), env: None };
+        let mut fr_dummy = Frame::detached();
         self.write_place(
             &mut fr_dummy,
             &Place::Mem { r: Ref { obj: buckets, cell: idx as u32 * el.leaves }, via },
