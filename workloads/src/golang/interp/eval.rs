@@ -121,6 +121,9 @@ pub(super) struct Shared {
     closure_types: RefCell<HashMap<FuncId, TypeId>>,
     /// Per function, what its frame starts as.
     frame_init: Vec<FrameInit>,
+    /// The checker's liveness table, hashed cheaply (looked up after every
+    /// statement).
+    dead_after: HashMap<Pos, Vec<VarId>, std::hash::BuildHasherDefault<tables::PosHasher>>,
     /// Where each blocked goroutine waits.
     pub blocked_at: RefCell<HashMap<u32, Pos>>,
     /// Zero values by type (types holding a `sync` value are made fresh).
@@ -190,8 +193,10 @@ impl Shared {
         let fixed = FixedTypes::new(&mut types);
         let const_vals = const_values(&info, &fixed);
         let decl_var = DeclVars::new(&info);
+        let dead_after = info.dead_after.iter().map(|(p, v)| (*p, v.clone())).collect();
         Shared {
             decl_var,
+            dead_after,
             frame_init,
             fixed,
             const_vals,
@@ -815,7 +820,7 @@ impl G<'_> {
                 return Ok(flow);
             }
             self.clear_temps(mark);
-            if let Some(dead) = self.sh.info.dead_after.get(&s.pos) {
+            if let Some(dead) = self.sh.dead_after.get(&s.pos) {
                 self.clear_dead(fr, dead);
             }
         }
