@@ -131,6 +131,11 @@ fn go_errors_exit_2_with_the_position_and_write_nothing() {
         ),
         ("types.go", "package main\n\nfunc main() {\n\tx := 1\n\tx = \"s\"\n}\n", "types.go:5:"),
         (
+            "addrslice.go",
+            "package main\n\nfunc main() {\n\tp := &[]int{1, 2}\n\tprintln(len(*p))\n}\n",
+            "addrslice.go:4:7: not supported: the address of a slice or map literal",
+        ),
+        (
             "nilptr.go",
             "package main\n\ntype T struct{ n int }\n\nfunc main() {\n\tvar p *T\n\tprintln(p.n)\n}\n",
             "nilptr.go:7:",

@@ -1559,7 +1559,11 @@ impl<'p> Checker<'p> {
             }
             ExprKind::AddrOf(x) => {
                 let xt = if let ExprKind::Composite { .. } = x.kind {
-                    self.expr_inner(x, hint.and_then(|h| self.info.types.elem(h)))?
+                    let t = self.expr_inner(x, hint.and_then(|h| self.info.types.elem(h)))?;
+                    if matches!(self.info.types.under(t), Type::Slice(_) | Type::Map(..)) {
+                        return Err(self.unsupported(e.pos, "the address of a slice or map literal"));
+                    }
+                    t
                 } else {
                     self.expr(x, None)?
                 };
