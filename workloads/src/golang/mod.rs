@@ -143,7 +143,10 @@ fn base_name(path: &str) -> String {
 /// heap when Go printed `moved to heap: x` at its declaration, else on the
 /// stack. Go prints an interface conversion at a neighbouring position
 /// (the previous argument, or the call's `(`), so a boxing site with no
-/// line of its own takes the first verdict Go printed on its line. A site
+/// line of its own takes the first verdict Go printed on its line. gcwb
+/// runs every call out of line, so a site inside a function Go inlines takes
+/// the verdict Go printed at the site itself (the out-of-line copy's), not
+/// the ones printed at each call it was inlined into. A site
 /// Go printed nothing for is on the heap, where Go's runtime puts
 /// everything its compiler did not place (`append` growth, `make(chan)`).
 struct GoPlacements {
