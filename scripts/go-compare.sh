@@ -270,13 +270,15 @@ if [[ $SAME_SOURCE == 1 ]]; then
     dir=$OUT/same-source
     rm -rf "$dir"
     mkdir -p "$dir/go" "$dir/gcwb"
-    prog=$(cd "$dir" && pwd)/server.go
+    # A temporary copy: it is workloads/go/server.go but for two constants,
+    # which COMMAND.txt records.
+    prog=$tmp/server.go
     sed -E -e "s/^(\s*requests\s*=\s*)[0-9]+/\1$SAME_REQUESTS/" -e "s/^(\s*cacheEntries\s*=\s*)[0-9]+/\1$SAME_CACHE/" \
         workloads/go/server.go >"$prog"
     grep -qE "^\s*requests\s*=\s*$SAME_REQUESTS\b" "$prog" || die "cannot set requests in workloads/go/server.go"
     log "same source: $prog ($SAME_REQUESTS requests, $SAME_CACHE cache entries)"
     echo "  # same source: $prog, made from workloads/go/server.go with requests = $SAME_REQUESTS, cacheEntries = $SAME_CACHE" >>"$commands"
-    (cd "$dir/go" && go build -o "$tmp/server-same" "$prog") || die "cannot build $prog"
+    (cd "$tmp" && go build -o "$tmp/server-same" "$prog") || die "cannot build $prog"
     measured "$dir/go/run" env -u GOMEMLIMIT GOMAXPROCS="$PROCS" GOGC="$GOGC_PERCENT" GODEBUG=gctrace=1 GCWB_MEMSTATS=1 \
         "$tmp/server-same" >"$dir/go/stdout.txt" 2>"$dir/go/gctrace.log" || die "the Go program failed (see $dir/go/gctrace.log)"
     run "$GCWB" import --format go-gctrace "$dir/go/gctrace.log" --out "$dir/go" --label "$go_label" \

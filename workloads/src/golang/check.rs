@@ -315,7 +315,9 @@ pub fn check(pkg: &Package) -> CResult<Info> {
         scope_ids: 0,
     };
     c.package()?;
-    Ok(c.info)
+    let mut info = c.info;
+    info.types.lay_out_all();
+    Ok(info)
 }
 
 fn universe() -> HashMap<String, Entity> {

@@ -414,6 +414,23 @@ impl TypeTable {
         l
     }
 
+    /// Lays out every type interned so far (laying out a tuple interns its
+    /// struct, which is laid out in turn), so that [`TypeTable::laid_out`]
+    /// answers for all of them. The checker calls it when it is done.
+    pub fn lay_out_all(&mut self) {
+        let mut id = 0;
+        while id < self.types.len() {
+            self.layout(TypeId(id as u32));
+            id += 1;
+        }
+    }
+
+    /// The layout of `id` if it has been computed (every type the checker
+    /// made: see [`TypeTable::lay_out_all`]), read without changing the table.
+    pub fn laid_out(&self, id: TypeId) -> Option<&std::rc::Rc<Layout>> {
+        self.layouts.get(id.0 as usize)?.as_ref()
+    }
+
     fn compute_layout(&mut self, id: TypeId) -> Layout {
         let scalar = |size: u64, ptr: bool| Layout {
             size,

@@ -83,15 +83,9 @@ impl G<'_> {
                         let m = self.eval(fr, x)?;
                         let k = self.eval(fr, index)?;
                         let (v, ok) = self.map_load(&m, &k, xt);
-                        let src_t = self.sh.info.temp[e.id.0 as usize];
                         let mut out = v;
                         // The value is copied out of the map into the temporary.
-                        if let Some(t) = src_t {
-                            for (j, s) in out.srcs.iter_mut().enumerate() {
-                                self.set(Loc::local(t + j as u32), s.clone());
-                                *s = Src::Loc(Loc::local(t + j as u32));
-                            }
-                        }
+                        self.move_to_temp(e, &mut out);
                         if let Type::Tuple(_) = self.under(self.ty(e)) {
                             out.vals.push(Value::Bool(ok));
                         }
@@ -154,12 +148,7 @@ impl G<'_> {
                 } else {
                     self.unbox(&v, want)
                 };
-                if let Some(t) = self.sh.info.temp[e.id.0 as usize] {
-                    for (j, s) in out.srcs.iter_mut().enumerate() {
-                        self.set(Loc::local(t + j as u32), s.clone());
-                        *s = Src::Loc(Loc::local(t + j as u32));
-                    }
-                }
+                self.move_to_temp(e, &mut out);
                 if comma_ok {
                     out.vals.push(Value::Bool(ok));
                 }
@@ -203,12 +192,7 @@ impl G<'_> {
                         let got = match self.recv(e.pos, &v)? {
                             Some((mut out, slot)) => {
                                 // Copied out into the temporary: the slot is cleared.
-                                if let Some(t) = self.sh.info.temp[e.id.0 as usize] {
-                                    for (j, s) in out.srcs.iter_mut().enumerate() {
-                                        self.set(Loc::local(t + j as u32), s.clone());
-                                        *s = Src::Loc(Loc::local(t + j as u32));
-                                    }
-                                }
+                                self.move_to_temp(e, &mut out);
                                 self.clear_chan_slot(&slot, &v);
                                 Some(out)
                             }
@@ -249,6 +233,17 @@ impl G<'_> {
                 Ok(v)
             }
             ExprKind::TypeExpr(_) => Err(self.unsupported(e.pos, "a type used as a value")),
+        }
+    }
+
+    /// Copies `out`'s pointer words into `e`'s temporaries (when it has
+    /// them) and makes them its sources: the value then no longer depends
+    /// on where it was read from (a map entry, a channel slot, a box).
+    fn move_to_temp(&self, e: &Expr, out: &mut Operand) {
+        let Some(t) = self.sh.info.temp[e.id.0 as usize] else { return };
+        for (j, s) in out.srcs.iter_mut().enumerate() {
+            let dst = Loc::local(t + j as u32);
+            self.set(dst.clone(), std::mem::replace(s, Src::Loc(dst)));
         }
     }
 

@@ -67,10 +67,9 @@ impl FixedTypes {
     /// Lays out every type of `types` (laying out a tuple interns its
     /// struct, which is laid out in turn).
     pub fn new(types: &mut TypeTable) -> FixedTypes {
-        let mut layouts = Vec::with_capacity(types.len());
-        while layouts.len() < types.len() {
-            layouts.push(types.layout(TypeId(layouts.len() as u32)));
-        }
+        types.lay_out_all();
+        let layouts: Vec<Rc<Layout>> =
+            (0..types.len()).map(|i| types.laid_out(TypeId(i as u32)).expect("laid out").clone()).collect();
         let unders = (0..layouts.len()).map(|i| types.under(TypeId(i as u32)).clone()).collect();
         let scalars = layouts.iter().map(|l| l.leaves == 1 && l.ptr_words == 0).collect();
         FixedTypes { layouts, unders, scalars }
