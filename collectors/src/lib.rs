@@ -9,8 +9,9 @@
 //!   (globals, and one goroutine stack at a time), stopping the world, and
 //!   where to report pauses, cycles and frees;
 //! - [`collector`]: the [`collector::Collector`] trait and its capabilities;
-//! - [`mark`], [`pacer`] and [`background`]: what collectors share —
-//!   parallel marking; Go's heap goal, trigger and assist arithmetic; and
+//! - [`mark`], [`go_cycle`], [`pacer`] and [`background`]: what collectors
+//!   share — parallel marking; Go's concurrent cycle, generic over how grey
+//!   work is kept and scanned; Go's heap goal, trigger and assist arithmetic; and
 //!   how work beside the mutators is run on the mutators' own workers;
 //! - the collectors themselves, one module each, and [`registry`], which
 //!   names them;
@@ -21,6 +22,7 @@ pub mod collector;
 pub mod copy_space;
 pub mod cpu_time;
 pub mod cycle_hooks;
+pub mod go_cycle;
 pub mod heap;
 pub mod host;
 pub mod mark;

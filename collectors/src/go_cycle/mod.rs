@@ -1,4 +1,6 @@
-//! `concurrent`: Go-style concurrent tri-color mark-sweep.
+//! Go's GC cycle, shared by the `concurrent` and `greentea` plans: concurrent
+//! tri-color mark-sweep, generic over how grey work is kept and scanned
+//! ([`MarkWork`]: object by object, or span by span).
 //!
 //! One cycle, as Go's runtime/mgc.go runs it:
 //! ```text
@@ -66,13 +68,16 @@
 //! catches `terminate_without_waiting_for_markers` (no verifier test holds
 //! two slices in that race).
 
+pub mod mark_work;
+pub mod object_queue;
+
 use crate::background::{SliceEnd, Work};
 use crate::collector::{Capabilities, Collector, GcConfig, Mutator};
 use crate::cycle_hooks::{CycleHooks, CycleStep};
 use crate::heap::{Address, Heap, HeapError};
 use crate::host::{CycleRecord, Host, Phase, RootKind, Slot, Stopped, Trigger};
 use crate::pacer::Pacer;
-use crossbeam_deque::{Injector, Steal};
+use mark_work::{MarkProgress, MarkWork};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -85,12 +90,6 @@ pub const ASSIST_CHUNK_BYTES: u64 = 64 << 10;
 /// preemptible too).
 pub const ASSIST_STEP_BYTES: u64 = 256 << 10;
 
-/// Grey objects a marker keeps on its own stack before it shares half.
-const LOCAL_GREY_MAX: usize = 1024;
-
-/// Grey objects a marker scans between reports of its progress to the pacer.
-const PROGRESS_EVERY_OBJECTS: u32 = 256;
-
 /// How long mark termination marks in its pause before it gives up and
 /// restarts concurrent marking (checked every few microseconds).
 const MARK_TERMINATION_BUDGET_NS: u64 = 15_000;
@@ -98,18 +97,6 @@ const MARK_TERMINATION_BUDGET_NS: u64 = 15_000;
 /// Mark terminations per cycle that may restart concurrent marking; the
 /// next one marks whatever is left in its pause.
 const MAX_MARK_RESTARTS: u32 = 8;
-
-/// Pointer words of one object a marker scans in one go; a larger object
-/// is scanned in oblets of this many words, each its own grey entry.
-const OBLET_WORDS: usize = 1024;
-
-/// Scan work (bytes of pointer words) a marker does between polls of
-/// whether to stop, whatever the number of objects: one oblet.
-const YIELD_EVERY_BYTES: u64 = OBLET_WORDS as u64 * crate::heap::WORD_BYTES;
-
-/// Grey objects a marker scans between polls of whether to stop (a stop
-/// the world, the end of its slice): a few microseconds of marking.
-const YIELD_EVERY_OBJECTS: u32 = 32;
 
 /// Deliberate bugs, for tests of the verifier. All off by default.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -134,9 +121,11 @@ pub struct ConcurrentFaults {
     pub slow_mark_us: u64,
 }
 
-/// The concurrent collector.
-pub struct Concurrent {
+/// A Go-style concurrent cycle, marking with `M`.
+pub struct GoCycle<M: MarkWork> {
     heap: Heap,
+    /// How grey work is kept and scanned.
+    work: M,
     pacer: Pacer,
     faults: ConcurrentFaults,
     /// Called around each step of a cycle, if set (tests).
@@ -150,13 +139,10 @@ pub struct Concurrent {
     goal: AtomicU64,
     trigger: AtomicU64,
     /// Scan work done this cycle (bytes of pointer slots read, by
-    /// background workers and assists) and expected (the last cycle's
-    /// total), for the assist ratio; and bytes marked by tracing.
-    scan_done: AtomicU64,
+    /// background workers and assists) and bytes marked by tracing; and
+    /// scan work expected (the last cycle's total), for the assist ratio.
+    progress: MarkProgress,
     scan_expected: AtomicU64,
-    marked: AtomicU64,
-    /// Grey objects: pushed by marking and by the barrier.
-    grey: Injector<Address>,
     /// Per goroutine, the cycle in which its stack was last scanned; sized
     /// once, at the first cycle, from the host's stack count (read without a
     /// lock by the barrier). A goroutine beyond it counts as never scanned:
@@ -211,22 +197,30 @@ struct Pending {
     mark_start_ns: u64,
 }
 
-impl Concurrent {
-    pub fn new(config: &GcConfig) -> Result<Concurrent, HeapError> {
-        Concurrent::with_faults(config, ConcurrentFaults::default())
+impl<M: MarkWork> GoCycle<M> {
+    pub fn new(config: &GcConfig) -> Result<GoCycle<M>, HeapError> {
+        GoCycle::with_faults(config, ConcurrentFaults::default())
     }
 
     /// A deliberately broken variant, for tests that prove the verifier
     /// catches it.
     #[doc(hidden)]
-    pub fn with_faults(config: &GcConfig, faults: ConcurrentFaults) -> Result<Concurrent, HeapError> {
+    pub fn with_faults(config: &GcConfig, faults: ConcurrentFaults) -> Result<GoCycle<M>, HeapError> {
+        GoCycle::with_parts(config, faults, M::new(config))
+    }
+
+    /// The cycle with this marking (a plan's deliberately broken marking,
+    /// in tests) and these cycle faults.
+    #[doc(hidden)]
+    pub fn with_parts(config: &GcConfig, faults: ConcurrentFaults, work: M) -> Result<GoCycle<M>, HeapError> {
         let heap = Heap::new(config.heap_reserve_bytes)?;
         let pacer = config.pacer();
         let goal = pacer.goal(0, 0);
         let trigger = pacer.concurrent_trigger(goal, 0, None);
         heap.set_trigger(if pacer.collects_on_its_own() { trigger } else { u64::MAX });
-        Ok(Concurrent {
+        Ok(GoCycle {
             heap,
+            work,
             pacer,
             faults,
             hooks: None,
@@ -235,10 +229,8 @@ impl Concurrent {
             cycles: AtomicU64::new(0),
             goal: AtomicU64::new(goal),
             trigger: AtomicU64::new(trigger),
-            scan_done: AtomicU64::new(0),
+            progress: MarkProgress::new(faults.slow_mark_us),
             scan_expected: AtomicU64::new(0),
-            marked: AtomicU64::new(0),
-            grey: Injector::new(),
             scanned: OnceLock::new(),
             pending: parking_lot::Mutex::new(None),
             mark_cycle: AtomicU64::new(0),
@@ -257,7 +249,7 @@ impl Concurrent {
     /// The same collector, calling `hooks` around each step of its cycles,
     /// so a test can hold it at a step boundary.
     #[doc(hidden)]
-    pub fn with_cycle_hooks(mut self, hooks: Arc<dyn CycleHooks>) -> Concurrent {
+    pub fn with_cycle_hooks(mut self, hooks: Arc<dyn CycleHooks>) -> GoCycle<M> {
         self.hooks = Some(hooks);
         self
     }
@@ -276,42 +268,16 @@ impl Concurrent {
         }
     }
 
-    /// Greys the white heap object `v` points into, on the shared queue.
+    /// Greys the white heap object `v` points into, on the shared queues.
     /// Returns its bytes if this call marked it.
     #[inline]
     fn shade(&self, v: Address) -> u64 {
-        let mut one = None;
-        let bytes = self.mark_white(v, &mut one);
-        if let Some(a) = one {
-            self.grey.push(a);
-        }
-        bytes
+        self.work.shade(&self.heap, v)
     }
 
-    /// Greys the white heap object `v` points into, on `local`.
-    #[inline]
-    fn shade_into(&self, v: Address, local: &mut Vec<Address>) -> u64 {
-        let mut one = None;
-        let bytes = self.mark_white(v, &mut one);
-        local.extend(one);
-        bytes
-    }
-
-    /// Marks the white heap object `v` points into; sets `grey` to it if it
-    /// has pointer slots to scan. Returns its bytes if this call marked it.
-    #[inline]
-    fn mark_white(&self, v: Address, grey: &mut Option<Address>) -> u64 {
-        if v == 0 {
-            return 0;
-        }
-        let Some(o) = self.heap.find_object(v) else { return 0 };
-        if o.is_allocated() && o.try_mark() {
-            if !o.is_noscan() {
-                *grey = Some(o.base());
-            }
-            return o.elem_bytes();
-        }
-        0
+    /// Drains grey work: see [`MarkWork::drain`].
+    fn drain(&self, budget: u64, should_yield: &dyn Fn() -> bool) -> (u64, bool) {
+        self.work.drain(&self.heap, budget, should_yield, &self.progress)
     }
 
     /// One step of an assist: at most [`ASSIST_STEP_BYTES`] of the debt.
@@ -351,85 +317,6 @@ impl Concurrent {
         }
     }
 
-    fn slow(&self) {
-        if self.faults.slow_mark_us > 0 {
-            std::thread::sleep(std::time::Duration::from_micros(self.faults.slow_mark_us));
-        }
-    }
-
-    /// Scans grey objects until there are none, `budget` bytes of scan
-    /// work (pointer words read, as Go's `scanWork` counts) are done, or
-    /// `should_yield()` (polled every [`YIELD_EVERY_OBJECTS`] objects or
-    /// [`YIELD_EVERY_BYTES`] of scan work, whichever comes first) says
-    /// stop; returns the scan work done and whether it was told to stop.
-    /// Both the work and the bytes newly marked go to the pacer's counters
-    /// as they accrue.
-    ///
-    /// The children an object greys go on this thread's own stack (Go's
-    /// per-P `gcWork` buffers), not the shared queue: no contention per
-    /// object, and no waiting on another thread's half-finished push. When
-    /// the stack grows past [`LOCAL_GREY_MAX`], half of it is shared; what
-    /// is left when it stops goes back to the shared queue.
-    fn drain(&self, budget: u64, should_yield: &dyn Fn() -> bool) -> (u64, bool) {
-        let mut local: Vec<Address> = Vec::new();
-        let (mut work, mut marked, mut objects) = (0, 0, 0u32);
-        let (mut work_reported, mut marked_reported) = (0, 0);
-        let mut stopped = false;
-        let mut work_at_poll = 0;
-        while work < budget {
-            if objects.is_multiple_of(YIELD_EVERY_OBJECTS) || work >= work_at_poll + YIELD_EVERY_BYTES {
-                work_at_poll = work;
-                if should_yield() {
-                    stopped = true;
-                    break;
-                }
-            }
-            let a = match local.pop() {
-                Some(a) => a,
-                None => match self.grey.steal() {
-                    Steal::Success(a) => a,
-                    Steal::Retry => continue,
-                    Steal::Empty => break,
-                },
-            };
-            self.slow();
-            if let Some(o) = self.heap.find_object(a) {
-                // A grey entry is an object's base, or — for the rest of a
-                // large object — the first word of its next oblet (Go splits
-                // objects over 128 KiB likewise): a marker scans at most
-                // [`OBLET_WORDS`] words between two polls of its stop.
-                let words = o.pointer_words();
-                let from = (((a - o.base()) / crate::heap::WORD_BYTES) as usize).min(words.len());
-                let to = words.len().min(from + OBLET_WORDS);
-                if to < words.len() {
-                    local.push(o.base() + to as u64 * crate::heap::WORD_BYTES);
-                }
-                let words = &words[from..to];
-                work += words.len() as u64 * crate::heap::WORD_BYTES;
-                for w in words {
-                    marked += self.shade_into(w.load(Ordering::Relaxed), &mut local);
-                }
-            }
-            if local.len() > LOCAL_GREY_MAX {
-                for a in local.drain(..LOCAL_GREY_MAX / 2) {
-                    self.grey.push(a);
-                }
-            }
-            objects += 1;
-            if objects.is_multiple_of(PROGRESS_EVERY_OBJECTS) {
-                self.scan_done.fetch_add(work - work_reported, Ordering::Relaxed);
-                self.marked.fetch_add(marked - marked_reported, Ordering::Relaxed);
-                (work_reported, marked_reported) = (work, marked);
-            }
-        }
-        for a in local {
-            self.grey.push(a);
-        }
-        self.scan_done.fetch_add(work - work_reported, Ordering::Relaxed);
-        self.marked.fetch_add(marked - marked_reported, Ordering::Relaxed);
-        (work, stopped)
-    }
-
     /// Root job `t` of cycle `cycle`: 0 is the globals, `1 + g` goroutine
     /// g's stack (stopping only that goroutine; a stack already black this
     /// cycle — started during marking, or scanned early — is not scanned
@@ -447,7 +334,7 @@ impl Concurrent {
                 // once they are scanned.
                 for g in 0..roots.stack_count() {
                     self.before(cycle, CycleStep::Stack(g));
-                    self.slow();
+                    self.progress.slow();
                     roots.scan_stack(g, false, &mut visit);
                     if let Some(e) = self.epoch(g) {
                         e.store(cycle, Ordering::Release);
@@ -463,7 +350,7 @@ impl Concurrent {
             let g = t - 1;
             self.before(cycle, CycleStep::Stack(g));
             if self.epoch(g).is_none_or(|e| e.load(Ordering::Acquire) != cycle) {
-                self.slow();
+                self.progress.slow();
                 roots.scan_stack(g, true, &mut visit);
                 if let Some(e) = self.epoch(g) {
                     e.store(cycle, Ordering::Release);
@@ -471,8 +358,7 @@ impl Concurrent {
             }
             self.after(cycle, CycleStep::Stack(g));
         }
-        self.marked.fetch_add(bytes, Ordering::Relaxed);
-        self.scan_done.fetch_add(slots * crate::heap::WORD_BYTES, Ordering::Relaxed);
+        self.progress.add(slots * crate::heap::WORD_BYTES, bytes);
         self.root_slots.fetch_add(slots, Ordering::Relaxed);
     }
 
@@ -530,7 +416,7 @@ impl Concurrent {
                 // them terminates.
                 return MarkEnd::Empty;
             }
-            if !self.grey.is_empty() {
+            if !self.work.is_empty() {
                 // The barrier shaded more since this slice looked: mark on.
                 self.markers.fetch_add(1, Ordering::SeqCst);
                 if self.mark_cycle.load(Ordering::SeqCst) == cycle {
@@ -616,7 +502,7 @@ impl Concurrent {
         let restarts = self.mark_restarts.load(Ordering::Relaxed);
         let deadline = host.now_ns() + MARK_TERMINATION_BUDGET_NS;
         self.drain(u64::MAX, &|| restarts < MAX_MARK_RESTARTS && host.now_ns() > deadline);
-        if !self.grey.is_empty() {
+        if !self.work.is_empty() {
             self.mark_restarts.store(restarts + 1, Ordering::Relaxed);
             self.background_cpu_ns.fetch_add(crate::cpu_time::thread_cpu_ns().saturating_sub(cpu0), Ordering::Relaxed);
             self.mark_cycle.store(cycle, Ordering::SeqCst);
@@ -635,13 +521,13 @@ impl Concurrent {
         let heap_live = self.heap.heap_live();
         // Marked: what tracing shaded plus what was allocated black meanwhile.
         let allocated = heap_live.saturating_sub(heap_live_before);
-        let marked = self.marked.load(Ordering::Relaxed) + allocated;
+        let marked = self.progress.marked.load(Ordering::Relaxed) + allocated;
         let root_bytes = self.root_slots.load(Ordering::Relaxed) * crate::heap::WORD_BYTES;
         let goal = self.pacer.goal(marked, root_bytes);
         let next_trigger = self.pacer.concurrent_trigger(goal, marked, Some(allocated));
         self.goal.store(goal, Ordering::Relaxed);
         self.trigger.store(next_trigger, Ordering::Relaxed);
-        self.scan_expected.store(self.scan_done.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.scan_expected.store(self.progress.scan_done.load(Ordering::Relaxed), Ordering::Relaxed);
         // Until the sweep is done heap_live still counts the garbage it will
         // free: raise the trigger by that much meanwhile.
         let garbage = heap_live.saturating_sub(marked);
@@ -726,8 +612,9 @@ impl Concurrent {
         let expected = self.scan_expected.load(Ordering::Relaxed);
         // Before the first cycle, expect everything to be live.
         self.scan_expected.store(if cycle == 1 { heap_live_before } else { expected }, Ordering::Relaxed);
-        self.scan_done.store(0, Ordering::Relaxed);
-        self.marked.store(0, Ordering::Relaxed);
+        self.progress.scan_done.store(0, Ordering::Relaxed);
+        self.progress.marked.store(0, Ordering::Relaxed);
+        self.work.begin_cycle();
         if !self.faults.scan_stacks_before_barrier {
             self.marking.store(true, Ordering::Relaxed);
         }
@@ -748,9 +635,9 @@ impl Concurrent {
     }
 }
 
-impl Collector for Concurrent {
+impl<M: MarkWork> Collector for GoCycle<M> {
     fn name(&self) -> &'static str {
-        "concurrent"
+        M::NAME
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -772,8 +659,10 @@ impl Collector for Concurrent {
         if self.marking.load(Ordering::Relaxed) {
             m.alloc_debt += size;
             if m.alloc_debt >= ASSIST_CHUNK_BYTES {
-                let left =
-                    self.scan_expected.load(Ordering::Relaxed).saturating_sub(self.scan_done.load(Ordering::Relaxed));
+                let left = self
+                    .scan_expected
+                    .load(Ordering::Relaxed)
+                    .saturating_sub(self.progress.scan_done.load(Ordering::Relaxed));
                 let ratio = Pacer::assist_ratio(left, self.heap.heap_live(), self.goal.load(Ordering::Relaxed));
                 m.assist_bytes += (std::mem::take(&mut m.alloc_debt) as f64 * ratio) as u64;
             }
