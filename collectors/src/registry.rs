@@ -6,7 +6,8 @@
 use crate::collector::{Collector, GcConfig};
 use crate::heap::HeapError;
 use crate::plans::{
-    concurrent::Concurrent, generational::Generational, mark_sweep::MarkSweep, none::NoCollector, sticky::Sticky,
+    concurrent::Concurrent, generational::Generational, greentea::GreenTea, mark_sweep::MarkSweep, none::NoCollector,
+    sticky::Sticky,
 };
 
 /// A registered collector: its name, one line about it, and its constructor.
@@ -32,6 +33,11 @@ pub const COLLECTORS: &[CollectorInfo] = &[
         name: "concurrent",
         summary: "Go-style concurrent tri-color mark-sweep: hybrid write barrier, stacks one at a time, pacer, mark assists, concurrent sweep",
         make: |c| Ok(Box::new(Concurrent::new(c)?)),
+    },
+    CollectorInfo {
+        name: "greentea",
+        summary: "Go 1.26's concurrent collector: the concurrent cycle, marking small objects span by span (Green Tea)",
+        make: |c| Ok(Box::new(GreenTea::new(c)?)),
     },
     CollectorInfo {
         name: "sticky",

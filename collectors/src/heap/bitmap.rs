@@ -62,6 +62,20 @@ impl AtomicBitmap {
         w.fetch_or(bit, Ordering::Relaxed) & bit == 0
     }
 
+    /// [`AtomicBitmap::try_set`] without the read-modify-write: a load and
+    /// a store (a deliberately broken marker, for tests).
+    #[inline(always)]
+    pub(crate) fn try_set_racy(&self, i: u32) -> bool {
+        let w = &self.words[(i / WORD_BITS) as usize];
+        let bit = 1u64 << (i % WORD_BITS);
+        let old = w.load(Ordering::Relaxed);
+        if old & bit != 0 {
+            return false;
+        }
+        w.store(old | bit, Ordering::Relaxed);
+        true
+    }
+
     /// Clears every bit.
     pub(crate) fn clear(&self) {
         for w in self.words.iter() {

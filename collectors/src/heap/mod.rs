@@ -80,6 +80,7 @@ mod region;
 mod reservation;
 mod size_classes;
 mod span;
+pub mod span_marks;
 mod sweep;
 mod sweeper;
 
@@ -89,6 +90,7 @@ pub use object::ObjectRef;
 pub use size_classes::{
     size_to_class, SizeClass, SpanClass, MAX_SMALL_BYTES, NUM_SIZE_CLASSES, NUM_SPAN_CLASSES, PAGE_BYTES, SIZE_CLASSES,
 };
+pub use span_marks::SpanMarks;
 pub use sweep::SweepStats;
 pub use sweeper::ObjectSink;
 
@@ -332,6 +334,7 @@ impl Heap {
         if self.inner.allocate_black.load(Ordering::Relaxed) {
             if let Some(o) = self.find_object(a) {
                 o.try_mark();
+                o.set_scanned();
             }
         }
         Ok(a)

@@ -12,6 +12,7 @@
 
 use super::size_classes::SpanClass;
 use super::span::{SideTables, Span};
+use super::span_marks::SpanMarks;
 use super::{Address, Heap, HeapInner, WORD_BYTES};
 use std::fmt;
 use std::sync::atomic::AtomicU64;
@@ -97,6 +98,40 @@ impl<'h> ObjectRef<'h> {
     #[inline]
     pub fn try_mark(&self) -> bool {
         self.tables.mark.try_set(self.idx)
+    }
+
+    /// Sets the mark bit with a plain load and store instead of one atomic
+    /// read-modify-write (a deliberately broken marker, for tests: two
+    /// markers setting bits of one word at once can lose one).
+    #[doc(hidden)]
+    #[inline]
+    pub fn try_mark_racy(&self) -> bool {
+        self.tables.mark.try_set_racy(self.idx)
+    }
+
+    /// Sets the scan bit (span-based marking's "scanned"; see
+    /// [`super::SpanMarks`]).
+    #[inline]
+    pub fn set_scanned(&self) {
+        self.tables.scan.try_set(self.idx);
+    }
+
+    /// The slot's index in its span.
+    #[inline]
+    pub fn index(&self) -> u32 {
+        self.idx
+    }
+
+    /// Is it in a span of small objects (not a large object's own span)?
+    #[inline]
+    pub fn is_small(&self) -> bool {
+        !self.class.is_large()
+    }
+
+    /// Its span, as span-based marking sees it.
+    #[inline]
+    pub fn span_marks(&self) -> SpanMarks<'h> {
+        SpanMarks::new(self.heap, self.span, self.tables)
     }
 
     /// Is the mark bit set?

@@ -7,7 +7,8 @@
 //!   because GC workers read spans (through [`PageTable`]) while allocating
 //!   threads set up new ones.
 //! - [`SideTables`]: per-slot metadata kept beside the heap, not in object
-//!   headers — alloc bits, mark bits, and one packed `AtomicU32` per slot with
+//!   headers — alloc bits, mark bits, scan bits and a span-ownership byte
+//!   for span-based marking, and one packed `AtomicU32` per slot with
 //!   its declared size and pointer-slot count.
 //! - [`SpanArena`]: append-only storage for spans and side tables. Nothing in
 //!   it is freed while the heap lives; released spans and tables are reused
@@ -21,7 +22,7 @@ use super::bitmap::{AtomicBitmap, WORD_BITS};
 use super::reservation::Mapping;
 use super::size_classes::{SpanClass, MAX_OBJECTS_PER_SPAN, PAGE_BYTES};
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 /// A span id: an index into the [`SpanArena`]; 0 means "no span".
 pub(crate) type SpanId = u32;
@@ -37,6 +38,13 @@ pub(crate) struct SideTables {
     pub(crate) alloc: AtomicBitmap,
     /// Which objects the current collection has marked.
     pub(crate) mark: AtomicBitmap,
+    /// Which marked objects span-based marking has scanned (Go 1.26's
+    /// `spanInlineMarkBits.scans`; see [`super::SpanMarks`]). Objects born
+    /// marked during a concurrent mark are born scanned too.
+    pub(crate) scan: AtomicBitmap,
+    /// Whether a marker owns the span for scanning, and how many marks
+    /// arrived since it took it ([`super::span_marks::Ownership`]).
+    pub(crate) owner: AtomicU8,
     /// Per slot: `ptr_slots << 16 | (declared_size - 1)` (small spans only;
     /// a large span keeps both in [`Span`]).
     pub(crate) meta: Box<[AtomicU32]>,
@@ -51,6 +59,8 @@ impl SideTables {
         SideTables {
             alloc: AtomicBitmap::new(words),
             mark: AtomicBitmap::new(words),
+            scan: AtomicBitmap::new(words),
+            owner: AtomicU8::new(0),
             meta: (0..words * WORD_BITS as usize).map(|_| AtomicU32::new(0)).collect(),
         }
     }
@@ -295,6 +305,8 @@ impl SpanArena {
                 let t = &st.tables[ti as usize];
                 t.alloc.clear();
                 t.mark.clear();
+                t.scan.clear();
+                t.owner.store(0, Ordering::Relaxed);
                 ti as usize
             }
             None => {

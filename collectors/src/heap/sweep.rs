@@ -96,7 +96,7 @@ fn sweep_span_keeping(
 ) {
     let Some(t) = span.tables() else { return };
     let (nelems, elem, start) = (span.nelems(), span.elem(), span.start());
-    let (alloc, mark) = (t.alloc.words(), t.mark.words());
+    let (alloc, mark, scan) = (t.alloc.words(), t.mark.words(), t.scan.words());
     let (mut freed, mut live, mut reached) = (0u64, 0u64, 0u32);
     for (w, (a, m)) in alloc.iter().zip(mark).enumerate().take(nelems.div_ceil(64) as usize) {
         let allocated = a.load(Ordering::Relaxed);
@@ -117,6 +117,9 @@ fn sweep_span_keeping(
         }
         if marks != 0 && !keep_marks {
             m.store(0, Ordering::Relaxed);
+        }
+        if !keep_marks && scan[w].load(Ordering::Relaxed) != 0 {
+            scan[w].store(0, Ordering::Relaxed);
         }
         live += kept.count_ones() as u64;
     }

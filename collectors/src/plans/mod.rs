@@ -4,6 +4,7 @@
 
 pub mod concurrent;
 pub mod generational;
+pub mod greentea;
 pub mod mark_sweep;
 pub mod none;
 pub mod sticky;
