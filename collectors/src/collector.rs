@@ -11,19 +11,20 @@ use crate::background::{SliceEnd, Work};
 use crate::heap::{Address, AllocCache, Heap, HeapError};
 use crate::host::{Host, Trigger};
 use crate::pacer::Pacer;
+use crate::plan_options::PlanOptions;
+use std::any::Any;
 
 /// What a collector is, as data, so the replayer and verifier can ask
-/// instead of matching on names (MMTk's `PlanConstraints`).
+/// instead of matching on names (MMTk's `PlanConstraints`). Only what
+/// something reads is here; what a plan takes and measures beyond that it
+/// declares in the registry ([`crate::registry::CollectorInfo`]: options,
+/// cycle metrics).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Capabilities {
     /// Does it ever free anything?
     pub collects: bool,
-    /// Does it move objects (so the host must let it update slots)?
-    pub moves_objects: bool,
     /// Does it mark while mutators run?
     pub concurrent: bool,
-    /// Does it collect a young generation separately?
-    pub generational: bool,
     /// Does it need a write barrier on heap pointer stores?
     pub needs_write_barrier: bool,
     /// Must stores into package-level variables go through
@@ -37,14 +38,7 @@ pub struct Capabilities {
 
 impl Default for Capabilities {
     fn default() -> Self {
-        Capabilities {
-            collects: true,
-            moves_objects: false,
-            concurrent: false,
-            generational: false,
-            needs_write_barrier: false,
-            barrier_on_globals: false,
-        }
+        Capabilities { collects: true, concurrent: false, needs_write_barrier: false, barrier_on_globals: false }
     }
 }
 
@@ -83,32 +77,13 @@ pub struct GcConfig {
     pub heap_reserve_bytes: u64,
     /// A soft limit on the heap (Go's `GOMEMLIMIT`), in bytes.
     pub memory_limit: Option<u64>,
-    /// Generational collectors' nursery: bytes allocated between two minor
-    /// collections (`None`: the collector's default).
-    pub nursery_bytes: Option<u64>,
-    /// Minor collections a nursery survivor stays young (in a survivor
-    /// space) before it is promoted to the old generation.
-    pub tenure_age: u32,
-    /// Bytes per card of a card-marking barrier (a power of two, 64 B to
-    /// 64 KiB).
-    pub card_bytes: u64,
-    /// A copying nursery takes blocks up to this size; larger ones are
-    /// allocated in the old generation (at most
-    /// [`crate::copy_space::MAX_OBJECT_BYTES`]).
-    pub pretenure_bytes: u64,
+    /// The values of the plan's own options (those it declares in the
+    /// registry, [`crate::plan_options`]); an option not set is at its
+    /// spec's default.
+    pub options: PlanOptions,
 }
 
 impl GcConfig {
-    /// A heap for a collector with a card-marking barrier: the reservation
-    /// and the card size these settings ask for.
-    pub fn heap_with_cards(&self) -> Result<Heap, HeapError> {
-        let heap = Heap::new(self.heap_reserve_bytes)?;
-        if !heap.set_card_bytes(self.card_bytes) {
-            return Err(HeapError::CardSize { bytes: self.card_bytes });
-        }
-        Ok(heap)
-    }
-
     /// The pacer these settings describe.
     pub fn pacer(&self) -> Pacer {
         Pacer { gogc: self.gogc, min_heap_goal: self.min_heap_goal, memory_limit: self.memory_limit }
@@ -123,10 +98,7 @@ impl Default for GcConfig {
             min_heap_goal: MIN_HEAP_GOAL_BYTES,
             heap_reserve_bytes: crate::heap::DEFAULT_RESERVE_BYTES,
             memory_limit: None,
-            nursery_bytes: None,
-            tenure_age: 1,
-            card_bytes: crate::heap::CARD_BYTES,
-            pretenure_bytes: crate::copy_space::MAX_OBJECT_BYTES,
+            options: PlanOptions::default(),
         }
     }
 }
@@ -150,9 +122,37 @@ pub struct Mutator {
     /// Bytes allocated during marking not yet paid for by an assist (the
     /// collector's bookkeeping, Go's `gcAssistBytes` kept per worker).
     pub alloc_debt: u64,
-    /// The worker's bump-allocation buffer, for collectors that allocate in
-    /// a copy space (the generational collector's nursery).
-    pub tlab: crate::copy_space::Tlab,
+    /// The plan's own per-worker state (the generational collector's
+    /// nursery buffer, say): what its [`Collector::new_mutator`] put there,
+    /// `()` by default. The plan reads it back with [`Mutator::plan_state`].
+    pub plan: Box<dyn Any + Send>,
+}
+
+impl Mutator {
+    /// A context allocating from `heap`, with no plan state.
+    pub fn new(heap: &Heap) -> Mutator {
+        Mutator {
+            cache: heap.new_cache(),
+            gc_wanted: None,
+            goroutine: 0,
+            assist_bytes: 0,
+            alloc_debt: 0,
+            plan: Box::new(()),
+        }
+    }
+
+    /// The plan's state, as the type the plan put there.
+    ///
+    /// # Panics
+    /// If it holds another type: the mutator was made by another
+    /// collector's [`Collector::new_mutator`].
+    #[inline]
+    pub fn plan_state<T: Any>(&mut self) -> &mut T {
+        match self.plan.downcast_mut::<T>() {
+            Some(state) => state,
+            None => panic!("this mutator was not made by this collector's new_mutator"),
+        }
+    }
 }
 
 /// The allocation path every tracing collector here shares: allocate from
@@ -213,15 +213,10 @@ pub trait Collector: Send + Sync {
     fn heap(&self) -> &Heap;
 
     /// A fresh context for one mutator worker.
+    /// A plan with state of its own per worker puts it in
+    /// [`Mutator::plan`] here.
     fn new_mutator(&self) -> Mutator {
-        Mutator {
-            cache: self.heap().new_cache(),
-            gc_wanted: None,
-            goroutine: 0,
-            assist_bytes: 0,
-            alloc_debt: 0,
-            tlab: Default::default(),
-        }
+        Mutator::new(self.heap())
     }
 
     /// Allocates a zeroed heap block of `size` bytes whose first `ptr_slots`
