@@ -37,7 +37,7 @@ pub mod plans;
 pub mod registry;
 pub mod runtime;
 
-pub use collector::{Capabilities, Collector, GcConfig, Mutator};
+pub use collector::{Capabilities, Collector, GcConfig, Mutator, PlanState};
 pub use heap::{Address, Heap, HeapError, ObjectSink};
 pub use host::{CycleRecord, Host, Phase, RootKind, RootSet, Slot, Stopped, Trigger};
 pub use plan_metrics::{MetricKind, MetricSpec};

@@ -66,7 +66,7 @@ mod evacuate;
 
 pub use declared::{CYCLE_METRICS, OPTIONS};
 
-use crate::collector::{Capabilities, Collector, GcConfig, Mutator};
+use crate::collector::{Capabilities, Collector, GcConfig, Mutator, PlanState};
 use crate::copy_space::{CopySpace, Tlab, MAX_OBJECT_BYTES};
 use crate::generations::{self, YoungCycle};
 use crate::heap::{Address, AllocCache, Heap, HeapError, PAGE_BYTES, WORD_BYTES};
@@ -343,7 +343,7 @@ impl Collector for Generational {
     /// A worker's context, with its nursery buffer ([`Tlab`]) as the
     /// plan's state.
     fn new_mutator(&self) -> Mutator {
-        Mutator { plan: Box::new(Tlab::default()), ..Mutator::new(&self.heap) }
+        Mutator { plan: PlanState::new(Tlab::default()), ..Mutator::new(&self.heap) }
     }
 
     #[inline]
