@@ -21,6 +21,11 @@
 //!   allocation in a copy space through a worker buffer — for the small
 //!   classes, beside `alloc_class` (the space is reset, untimed, between
 //!   batches, as a minor collection would).
+//! - `alloc_mutator/<collector>/<size>B`: allocation through the
+//!   [`Collector`] trait with a mutator from its `new_mutator`, as the
+//!   replayer allocates (`generational`: the nursery's bump path, including
+//!   finding the worker's buffer in the mutator; `mark-sweep` beside it);
+//!   an untimed explicit collection empties the heap between batches.
 //! - `mark/find_object_try_mark`: 10^5 interior pointers, scrambled.
 //! - `sweep/100k_spans_*`: spans/s and bytes/s (each span is one 8 KiB page).
 //!
@@ -29,6 +34,8 @@
 
 use collectors::copy_space::{CopySpace, Tlab};
 use collectors::heap::{size_to_class, Address, Heap, PAGE_BYTES, SIZE_CLASSES};
+use collectors::host::{RootSet, RootVisitor};
+use collectors::{registry, Collector, GcConfig, Host, Phase, Stopped, Trigger};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -138,6 +145,72 @@ fn alloc_bump(c: &mut Criterion) {
     g.finish();
 }
 
+/// No roots: a collection frees (or evacuates) nothing it must keep.
+struct NoRoots;
+
+impl RootSet for NoRoots {
+    fn scan_globals(&self, _visit: &mut RootVisitor<'_>) {}
+    fn stack_count(&self) -> usize {
+        0
+    }
+    fn scan_stack(&self, _g: usize, _may_shrink: bool, _visit: &mut RootVisitor<'_>) {}
+}
+
+/// A host with no mutator threads to stop and no roots.
+struct EmptyHost {
+    t0: Instant,
+}
+
+impl Host for EmptyHost {
+    fn roots(&self) -> &dyn RootSet {
+        &NoRoots
+    }
+    fn stop_the_world(&self, cycle: u64, phase: Phase) -> Option<Stopped> {
+        Some(Stopped { cycle, phase, requested_ns: self.now_ns(), ttsp_ns: 0 })
+    }
+    fn start_the_world(&self, _stopped: Stopped) {}
+    fn now_ns(&self) -> u64 {
+        self.t0.elapsed().as_nanos() as u64
+    }
+}
+
+/// Allocation through the collector's own path ([`Collector::alloc`]) with
+/// its own mutator: batches small enough for the default nursery (4 MiB)
+/// and below the heap goal, so no collection runs inside a batch.
+fn alloc_mutator(c: &mut Criterion) {
+    let mut g = c.benchmark_group("alloc_mutator");
+    g.warm_up_time(Duration::from_secs(1));
+    g.measurement_time(Duration::from_secs(5));
+    let host = EmptyHost { t0: Instant::now() };
+    const BATCH: u64 = 50_000;
+    for name in ["generational", "mark-sweep"] {
+        let config = GcConfig { procs: 1, heap_reserve_bytes: BENCH_RESERVE, ..GcConfig::default() };
+        let collector = (registry::find(name).unwrap().make)(&config).unwrap();
+        let c: &dyn Collector = collector.as_ref();
+        let mut m = c.new_mutator();
+        for size in [16u64, 64] {
+            g.throughput(Throughput::Elements(BATCH));
+            g.bench_function(BenchmarkId::new(name, format!("{size}B")), |b| {
+                b.iter_custom(|iters| {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        let t = Instant::now();
+                        for _ in 0..BATCH {
+                            black_box(c.alloc(&mut m, black_box(size), 1).unwrap());
+                        }
+                        total += t.elapsed();
+                        assert!(m.gc_wanted.is_none(), "{name}: a collection was due inside a batch");
+                        c.collect(&host, Trigger::Explicit);
+                    }
+                    total
+                })
+            });
+        }
+        c.release_mutator(&mut m);
+    }
+    g.finish();
+}
+
 /// Mixed object sizes, addresses visited in a scrambled order and through
 /// interior pointers, as a tracing marker meets them.
 fn mark(c: &mut Criterion) {
@@ -224,5 +297,5 @@ fn sweep(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, alloc_small, alloc_by_class, alloc_bump, mark, sweep);
+criterion_group!(benches, alloc_small, alloc_by_class, alloc_bump, alloc_mutator, mark, sweep);
 criterion_main!(benches);

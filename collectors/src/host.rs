@@ -158,22 +158,25 @@ pub struct CycleRecord {
     pub next_goal: u64,
     /// Heap bytes in use (`heap_live`) when the cycle's sweep was done.
     pub heap_live_after: u64,
-    /// Generational collectors' minor collections: bytes allocated since
-    /// the last collection (the young generation), bytes of it that
-    /// survived and were promoted to the old generation, bytes that
-    /// survived and were copied within the young generation (a copying
-    /// collector's survivor space), and dirty cards scanned (the
-    /// remembered set). Zero otherwise.
-    pub young_bytes: u64,
-    pub promoted_bytes: u64,
-    pub copied_bytes: u64,
-    pub dirty_cards: u64,
     /// CPU time the collector's background slices spent marking while the
     /// mutators ran (a concurrent mark's dedicated, fractional and idle mark
     /// workers, on the host's workers: see [`crate::background`]); part of
     /// `mark_cpu_ns`. Zero for a stop-the-world
     /// collection.
     pub background_mark_cpu_ns: u64,
+    /// The plan's own measurements of this cycle, by name: each one a
+    /// metric it declares ([`crate::plan_metrics`], the registry's
+    /// `cycle_metrics`), such as a generational plan's `promoted_bytes`.
+    /// A metric it has no value for this cycle is left out.
+    pub extra: Vec<(&'static str, f64)>,
+}
+
+impl CycleRecord {
+    /// The value of the plan's metric `name` for this cycle, if it reported
+    /// one.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        self.extra.iter().find(|(n, _)| *n == name).map(|&(_, v)| v)
+    }
 }
 
 /// The program a collector runs inside.

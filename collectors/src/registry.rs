@@ -1,55 +1,43 @@
-//! The collectors gcwb knows, by name.
+//! The collectors gcwb knows, by name, each with what it declares: its
+//! options ([`crate::plan_options`]) and the extra metrics of its cycles
+//! ([`crate::plan_metrics`]).
 //!
-//! Adding a collector is one module in `plans/` and one line in
-//! [`COLLECTORS`].
+//! Adding a collector is one folder (or module) in `plans/` — its code, its
+//! options and metrics, and its `INFO` entry — and one name in
+//! [`COLLECTORS`]. Whatever drives the
+//! collectors asks [`all_options`] and [`all_cycle_metrics`] instead of
+//! knowing any plan's: gcwb's command line, sweep files, `run.toml` and
+//! `cycles.csv` are built from them.
 
 use crate::collector::{Collector, GcConfig};
 use crate::heap::HeapError;
-use crate::plans::{
-    concurrent::Concurrent, generational::Generational, greentea::GreenTea, mark_sweep::MarkSweep, none::NoCollector,
-    sticky::Sticky,
-};
+use crate::plan_metrics::MetricSpec;
+use crate::plan_options::{canonical_name, OptionSpec};
+use crate::plans::{concurrent, generational, greentea, mark_sweep, none, sticky};
 
-/// A registered collector: its name, one line about it, and its constructor.
+/// A registered collector: its name, one line about it, its constructor,
+/// and what it declares.
 pub struct CollectorInfo {
     pub name: &'static str,
     pub summary: &'static str,
     pub make: fn(&GcConfig) -> Result<Box<dyn Collector>, HeapError>,
+    /// The options it takes (read from [`GcConfig::options`]).
+    pub options: &'static [OptionSpec],
+    /// The metrics its cycles report in [`crate::CycleRecord::extra`].
+    pub cycle_metrics: &'static [MetricSpec],
 }
 
-/// Every collector, in the order `gcwb collectors` lists them.
-pub const COLLECTORS: &[CollectorInfo] = &[
-    CollectorInfo {
-        name: "none",
-        summary: "never frees (the baseline for mutator cost, like Epsilon or MMTk's NoGC)",
-        make: |c| Ok(Box::new(NoCollector::new(c)?)),
-    },
-    CollectorInfo {
-        name: "mark-sweep",
-        summary: "stop-the-world, non-moving, parallel mark and sweep; GOGC pacing",
-        make: |c| Ok(Box::new(MarkSweep::new(c)?)),
-    },
-    CollectorInfo {
-        name: "concurrent",
-        summary: "Go-style concurrent tri-color mark-sweep: hybrid write barrier, stacks one at a time, pacer, mark assists, concurrent sweep",
-        make: |c| Ok(Box::new(Concurrent::new(c)?)),
-    },
-    CollectorInfo {
-        name: "greentea",
-        summary: "Go 1.26's concurrent collector: the concurrent cycle, marking small objects span by span (Green Tea)",
-        make: |c| Ok(Box::new(GreenTea::new(c)?)),
-    },
-    CollectorInfo {
-        name: "sticky",
-        summary: "non-moving generational: sticky mark bits, card-marking barrier, stop-the-world minor and major collections",
-        make: |c| Ok(Box::new(Sticky::new(c)?)),
-    },
-    CollectorInfo {
-        name: "generational",
-        summary: "copying nursery with survivor spaces and promotion, card-marking barrier, mark-sweep old generation",
-        make: |c| Ok(Box::new(Generational::new(c)?)),
-    },
-];
+impl CollectorInfo {
+    /// Its option named `name` (kebab-case or snake_case), if it takes one.
+    pub fn option(&self, name: &str) -> Option<&'static OptionSpec> {
+        self.options.iter().find(|o| o.is_named(name))
+    }
+}
+
+/// Every collector, in the order `gcwb collectors` lists them. Each plan
+/// declares its own entry (`INFO`, beside its code).
+pub const COLLECTORS: &[CollectorInfo] =
+    &[none::INFO, mark_sweep::INFO, concurrent::INFO, greentea::INFO, sticky::INFO, generational::INFO];
 
 /// The collector registered as `name`.
 pub fn find(name: &str) -> Option<&'static CollectorInfo> {
@@ -59,4 +47,93 @@ pub fn find(name: &str) -> Option<&'static CollectorInfo> {
 /// Every registered name.
 pub fn names() -> Vec<&'static str> {
     COLLECTORS.iter().map(|c| c.name).collect()
+}
+
+/// Every option some collector takes, one per name, in the order of
+/// [`COLLECTORS`] and then of each collector's list.
+pub fn all_options() -> Vec<&'static OptionSpec> {
+    let mut out: Vec<&'static OptionSpec> = Vec::new();
+    for o in COLLECTORS.iter().flat_map(|c| c.options) {
+        if !out.iter().any(|x| x.name == o.name) {
+            out.push(o);
+        }
+    }
+    out
+}
+
+/// Every extra cycle metric some collector reports, one per name, in the
+/// order of [`COLLECTORS`] and then of each collector's list.
+pub fn all_cycle_metrics() -> Vec<&'static MetricSpec> {
+    let mut out: Vec<&'static MetricSpec> = Vec::new();
+    for m in COLLECTORS.iter().flat_map(|c| c.cycle_metrics) {
+        if !out.iter().any(|x| x.name == m.name) {
+            out.push(m);
+        }
+    }
+    out
+}
+
+/// The option named `name` (kebab-case or snake_case), if a collector
+/// takes one.
+pub fn find_option(name: &str) -> Option<&'static OptionSpec> {
+    let name = canonical_name(name);
+    all_options().into_iter().find(|o| o.name == name)
+}
+
+/// The names of the collectors that take option `name`.
+pub fn taking_option(name: &str) -> Vec<&'static str> {
+    COLLECTORS.iter().filter(|c| c.option(name).is_some()).map(|c| c.name).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_that_declare_one_option_name_declare_the_same_option() {
+        let all: Vec<(&str, &OptionSpec)> =
+            COLLECTORS.iter().flat_map(|c| c.options.iter().map(move |o| (c.name, o))).collect();
+        for (a, x) in &all {
+            for (b, y) in &all {
+                if x.name == y.name {
+                    assert!(x.same_as(y), "{a} and {b} declare different options named `{}`", x.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn plans_that_declare_one_metric_name_declare_the_same_metric() {
+        let all: Vec<(&str, &MetricSpec)> =
+            COLLECTORS.iter().flat_map(|c| c.cycle_metrics.iter().map(move |m| (c.name, m))).collect();
+        for (a, x) in &all {
+            for (b, y) in &all {
+                assert!(x.name != y.name || x == y, "{a} and {b} declare different metrics named `{}`", x.name);
+            }
+        }
+    }
+
+    #[test]
+    fn all_options_and_metrics_name_each_one_once_in_registry_order() {
+        let options: Vec<&str> = all_options().iter().map(|o| o.name).collect();
+        assert_eq!(options, ["nursery", "card-bytes", "tenure-age", "pretenure-bytes"]);
+        let metrics: Vec<&str> = all_cycle_metrics().iter().map(|m| m.name).collect();
+        assert_eq!(metrics, ["young_bytes", "promoted_bytes", "survival_rate", "dirty_cards", "copied_bytes"]);
+        assert_eq!(taking_option("card_bytes"), ["sticky", "generational"]);
+        assert_eq!(taking_option("tenure-age"), ["generational"]);
+        assert!(find_option("pretenure_bytes").is_some() && find_option("procs").is_none());
+    }
+
+    #[test]
+    fn option_and_metric_names_are_kebab_and_snake_case() {
+        let kebab =
+            |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        for o in all_options() {
+            assert!(kebab(o.name), "option `{}` is not kebab-case", o.name);
+            assert!(o.default == 0 || (o.check)(o.default).is_ok(), "`{}`'s default fails its own check", o.name);
+        }
+        for m in all_cycle_metrics() {
+            assert!(kebab(&m.name.replace('_', "-")) && !m.name.contains('-'), "metric `{}` is not snake_case", m.name);
+        }
+    }
 }

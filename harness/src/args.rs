@@ -6,13 +6,10 @@
 //! nothing of them.
 
 use crate::engine::{self, Prepared, RunSpec, TraceSource};
-use crate::options::{
-    parse_card_bytes, parse_gogc, parse_memlimit, parse_nursery, parse_pretenure_bytes, parse_procs, parse_tenure_age,
-    Arch, Gogc, MemLimit, RunSettings,
-};
+use crate::options::{parse_gogc, parse_memlimit, parse_procs, Arch, Gogc, MemLimit, RunSettings};
 use crate::replay::RunResult;
 use crate::report::{ms, SummaryRow};
-use collectors::registry;
+use collectors::{registry, PlanOptions};
 use std::path::{Path, PathBuf};
 use workloads::golang::Escape;
 
@@ -72,25 +69,59 @@ pub struct GcArgs {
     /// optional unit B, KiB, MiB, GiB or TiB (`512MiB`), or `off`.
     #[arg(long, default_value = "off", value_parser = parse_memlimit)]
     pub memlimit: MemLimit,
-    /// Generational collectors' nursery: bytes allocated between minor
-    /// collections (`8MiB`; units as --memlimit). Default: `generational`
-    /// a quarter of the old generation's goal, 4 MiB to 64 MiB; `sticky`
-    /// 4 MiB (Go's minimum heap goal). At least 8KiB (one heap page).
-    #[arg(long, value_name = "BYTES", value_parser = parse_nursery)]
-    pub nursery: Option<u64>,
-    /// Minor collections a survivor stays in the copying collector's
-    /// survivor space before promotion to the old generation (0: promote at
-    /// the first survival; at most 15, as HotSpot's MaxTenuringThreshold).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = parse_tenure_age)]
-    pub tenure_age: u32,
-    /// Bytes per card of the generational collectors' card-marking barrier:
-    /// a power of two from 64 to 65536.
-    #[arg(long, value_name = "BYTES", default_value_t = collectors::heap::CARD_BYTES, value_parser = parse_card_bytes)]
-    pub card_bytes: u64,
-    /// Blocks larger than this skip the copying collector's nursery and are
-    /// allocated in the old generation (at most 32KiB).
-    #[arg(long, value_name = "BYTES", default_value = "32KiB", value_parser = parse_pretenure_bytes)]
-    pub pretenure_bytes: u64,
+    /// The collectors' own options: one flag per option a collector
+    /// declares ([`PlanOptionArgs`]).
+    #[command(flatten)]
+    pub plan: PlanOptionArgs,
+}
+
+/// The collectors' own options on the command line: a `--NAME VALUE` flag
+/// for each option of the registry ([`registry::all_options`]), under the
+/// heading "Collector options", read by the option's own parser. Only the
+/// flags given are set; the others stay at the default the collector
+/// declares.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PlanOptionArgs(pub PlanOptions);
+
+/// The help heading of the collectors' options.
+pub const PLAN_OPTIONS_HEADING: &str = "Collector options";
+
+impl clap::Args for PlanOptionArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        registry::all_options().into_iter().fold(cmd, |cmd, spec| {
+            let takers = registry::taking_option(spec.name).join(", ");
+            cmd.arg(
+                clap::Arg::new(spec.name)
+                    .long(spec.name)
+                    .value_name(spec.kind.value_name())
+                    .value_parser(move |s: &str| spec.parse(s))
+                    .action(clap::ArgAction::Set)
+                    .help_heading(PLAN_OPTIONS_HEADING)
+                    .help(format!("{} (collectors: {takers}) [default: {}]", spec.about, spec.show(spec.default))),
+            )
+        })
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl clap::FromArgMatches for PlanOptionArgs {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut out = PlanOptionArgs::default();
+        out.update_from_arg_matches(m)?;
+        Ok(out)
+    }
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        for spec in registry::all_options() {
+            if let Some(&v) = m.get_one::<u64>(spec.name) {
+                self.0.set(spec.name, v);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The run settings these options give.
@@ -99,10 +130,7 @@ pub fn settings(gc: &GcArgs, stack: &StackArgs) -> RunSettings {
         procs: gc.procs,
         gogc: gc.gogc,
         memlimit: gc.memlimit,
-        nursery: gc.nursery,
-        tenure_age: gc.tenure_age,
-        card_bytes: gc.card_bytes,
-        pretenure_bytes: gc.pretenure_bytes,
+        options: gc.plan.0.clone(),
         no_stack: stack.no_stack,
         arch: stack.arch,
         max_stack: stack.max_stack,
@@ -124,9 +152,13 @@ pub struct StackArgs {
     pub max_stack: Option<u64>,
 }
 
-/// The collectors `spec` names (see [`engine::collectors_named`]).
-pub fn collectors_named(spec: &str) -> Result<Vec<&'static registry::CollectorInfo>, String> {
-    engine::collectors_named(spec)
+/// The collectors `spec` names (see [`engine::collectors_named`]), each
+/// taking the options `gc` sets or not, as long as one of them takes each
+/// ([`crate::options::check_plan_options`]).
+pub fn collectors_named(spec: &str, gc: &GcArgs) -> Result<Vec<&'static registry::CollectorInfo>, String> {
+    let chosen = engine::collectors_named(spec)?;
+    crate::options::check_plan_options(&gc.plan.0, &chosen)?;
+    Ok(chosen)
 }
 
 /// Fails early, before a trace is loaded or replayed, when results could
@@ -243,12 +275,35 @@ mod tests {
     #[test]
     fn run_options_are_the_run_settings() {
         let cmd = StackArgs::augment_args(GcArgs::augment_args(clap::Command::new("x").no_binary_name(true)));
-        let names: Vec<String> =
-            cmd.get_arguments().filter(|a| a.get_long().is_some()).map(|a| a.get_id().to_string()).collect();
-        assert_eq!(names, crate::options::SETTINGS);
+        let mut names: Vec<String> =
+            cmd.get_arguments().filter_map(|a| a.get_long()).map(|l| l.replace('-', "_")).collect();
+        let mut expected = crate::options::setting_names();
+        names.sort();
+        expected.sort();
+        assert_eq!(names, expected);
         let m = cmd.try_get_matches_from(Vec::<String>::new()).unwrap();
         use clap::FromArgMatches;
         let (gc, stack) = (GcArgs::from_arg_matches(&m).unwrap(), StackArgs::from_arg_matches(&m).unwrap());
         assert_eq!(settings(&gc, &stack), RunSettings::default());
+    }
+
+    /// Each collector option is a flag read by its own parser; only the
+    /// flags given are set.
+    #[test]
+    fn collector_options_are_flags_read_by_their_parser() {
+        use clap::FromArgMatches;
+        let cmd = || GcArgs::augment_args(clap::Command::new("x").no_binary_name(true));
+        let m = cmd().try_get_matches_from(["--card-bytes", "1KiB", "--tenure-age", "3"]).unwrap();
+        let gc = GcArgs::from_arg_matches(&m).unwrap();
+        assert_eq!(gc.plan.0.iter().collect::<Vec<_>>(), [("card-bytes", 1024), ("tenure-age", 3)]);
+        let e = cmd().try_get_matches_from(["--card-bytes", "100"]).unwrap_err().to_string();
+        assert!(e.contains("--card-bytes") && e.contains("power of two"), "{e}");
+        let help = cmd().render_help().to_string();
+        let heading = help.find(PLAN_OPTIONS_HEADING).expect("a heading for the collectors' options");
+        for spec in registry::all_options() {
+            let at = help.find(&spec.flag()).unwrap_or_else(|| panic!("{} not in the help:\n{help}", spec.flag()));
+            assert!(at > heading, "{} is not under {PLAN_OPTIONS_HEADING}", spec.flag());
+        }
+        assert!(help.contains("default: 32KiB"), "the pretenuring threshold's default, in its unit:\n{help}");
     }
 }

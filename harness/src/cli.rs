@@ -63,7 +63,9 @@ pub enum Command {
     },
     /// Convert a trace between text (.gct) and binary (.gctb), by extension.
     Convert { input: PathBuf, output: PathBuf },
-    /// List the collectors.
+    /// List the collectors, each with the options it takes (`--NAME VALUE`,
+    /// for `run`, `compare` and sweep files) and the metrics its cycles
+    /// add to cycles.csv.
     Collectors,
     /// List the built-in workloads and their parameters.
     Workloads,
@@ -161,10 +163,7 @@ pub fn main_with(cli: Cli) -> i32 {
             Err(e) => input_error(&e),
         },
         Command::Collectors => {
-            let width = registry::COLLECTORS.iter().map(|c| c.name.len()).max().unwrap_or(0);
-            for c in registry::COLLECTORS {
-                println!("{:<width$}  {}", c.name, c.summary);
-            }
+            print!("{}", collectors_text());
             0
         }
         Command::Workloads => {
@@ -183,6 +182,28 @@ pub fn main_with(cli: Cli) -> i32 {
         Command::Sweep(a) => crate::sweep::sweep_command(&a),
         Command::Merge(a) => crate::sweep::merge_command(&a),
     }
+}
+
+/// `gcwb collectors`: each collector's name and summary, then the options
+/// it takes (`--name VALUE  about (default …)`) and the extra columns its
+/// cycles fill in `cycles.csv`.
+pub fn collectors_text() -> String {
+    use std::fmt::Write;
+    let width = registry::COLLECTORS.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for c in registry::COLLECTORS {
+        let _ = writeln!(out, "{:<width$}  {}", c.name, c.summary);
+        let flags: Vec<String> = c.options.iter().map(|o| format!("{} {}", o.flag(), o.kind.value_name())).collect();
+        let flag_width = flags.iter().map(|f| f.len()).max().unwrap_or(0);
+        for (o, flag) in c.options.iter().zip(&flags) {
+            let _ = writeln!(out, "    {flag:<flag_width$}  {} (default {})", o.about, o.show(o.default));
+        }
+        if !c.cycle_metrics.is_empty() {
+            let names: Vec<&str> = c.cycle_metrics.iter().map(|m| m.name).collect();
+            let _ = writeln!(out, "    cycles.csv adds: {}", names.join(", "));
+        }
+    }
+    out
 }
 
 fn input_error(e: &TraceError) -> i32 {
@@ -342,7 +363,7 @@ fn stream_into<S: EventSink>(
 }
 
 fn run(a: &RunArgs) -> i32 {
-    let chosen = match collectors_named(&a.collector) {
+    let chosen = match collectors_named(&a.collector, &a.gc) {
         Ok(c) => c,
         Err(msg) => {
             eprintln!("gcwb: {msg}");
@@ -374,7 +395,7 @@ fn run(a: &RunArgs) -> i32 {
         argv,
         provenance::TraceToml::describe(&a.source.source(), &prepared),
         chosen.iter().map(|c| c.name.to_string()).collect(),
-        provenance::SettingsToml::new(&crate::args::settings(&a.gc, &a.stack), a.verify, a.warmup),
+        provenance::SettingsToml::new(&crate::args::settings(&a.gc, &a.stack), &chosen, a.verify, a.warmup),
     );
     let mut rows: Vec<SummaryRow> = Vec::new();
     let mut runs: Vec<RunResult> = Vec::new();

@@ -2,36 +2,62 @@
 //! as options and a sweep file as `[sweep]` keys, with the one parser of
 //! each value.
 //!
+//! Two sorts: the settings every run has ([`SETTINGS`]: workers, GOGC,
+//! the memory limit, stacks), parsed here; and the collectors' own options
+//! ([`RunSettings::options`]), which each plan declares in the registry
+//! ([`registry::all_options`]) with its parser and check, and which are
+//! known here only through it.
+//!
 //! The command line ([`crate::cli`]'s `GcArgs` and `StackArgs`, clap) uses
 //! these parsers for its option values and turns its options into
 //! [`RunSettings`]; a sweep ([`crate::sweep`]) sets [`RunSettings`] key by
 //! key with [`RunSettings::set`]. Either way [`RunSettings::spec`] gives the
 //! [`RunSpec`] the run layer ([`crate::engine`]) replays. A test in the
-//! command line checks that its option names are [`SETTINGS`].
+//! command line checks that its option names are [`setting_names`].
 
 use crate::engine::RunSpec;
 use crate::replay::ReplayOptions;
 use crate::report::parse_bytes;
 use collectors::collector::MAX_PROCS;
+use collectors::registry::CollectorInfo;
 use collectors::runtime::stack::{MAX_STACK_SETTING_32, MAX_STACK_SETTING_64};
 use collectors::runtime::StackLimit;
-use collectors::{registry, GcConfig};
+use collectors::{registry, GcConfig, PlanOptions};
 use std::io::IsTerminal;
 
-/// The settings a sweep can set, by their option's field name
-/// (`max_stack` for `--max-stack`), in `gcwb run`'s order.
-pub const SETTINGS: [&str; 10] = [
-    "procs",
-    "gogc",
-    "memlimit",
-    "nursery",
-    "tenure_age",
-    "card_bytes",
-    "pretenure_bytes",
-    "no_stack",
-    "arch",
-    "max_stack",
-];
+/// The settings every run has, by their option's field name (`max_stack`
+/// for `--max-stack`), in `gcwb run`'s order. The collectors' options come
+/// after them ([`setting_names`]).
+pub const SETTINGS: [&str; 6] = ["procs", "gogc", "memlimit", "no_stack", "arch", "max_stack"];
+
+/// Every setting a sweep can set: [`SETTINGS`], then each collector
+/// option of the registry by its key (`tenure_age` for `--tenure-age`).
+pub fn setting_names() -> Vec<String> {
+    let options = registry::all_options().into_iter().map(|o| o.key());
+    SETTINGS.iter().map(|s| s.to_string()).chain(options).collect()
+}
+
+/// Refuses a collector option set that none of `chosen` takes
+/// ([`check_option_taken`]).
+pub fn check_plan_options(options: &PlanOptions, chosen: &[&'static CollectorInfo]) -> Result<(), String> {
+    options.iter().try_for_each(|(name, _)| check_option_taken(name, chosen))
+}
+
+/// Refuses collector option `name` when none of `chosen` takes it (naming
+/// the collectors that do): it would change nothing, so it is most likely
+/// a mistake about which collector runs.
+pub fn check_option_taken(name: &str, chosen: &[&'static CollectorInfo]) -> Result<(), String> {
+    if chosen.iter().any(|c| c.option(name).is_some()) {
+        return Ok(());
+    }
+    let names = |cs: Vec<&str>| cs.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+    Err(format!(
+        "--{} is an option of {}, and no collector chosen ({}) takes it",
+        collectors::plan_options::canonical_name(name),
+        names(registry::taking_option(name)),
+        names(chosen.iter().map(|c| c.name).collect())
+    ))
+}
 
 /// GOGC: a percentage or off.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,59 +93,11 @@ pub fn parse_memlimit(s: &str) -> Result<MemLimit, String> {
     parse_bytes(s).map(|b| MemLimit(Some(b))).map_err(|e| format!("{e} (or `off`)"))
 }
 
-/// Parses a pretenuring threshold: a byte count up to the largest block a
-/// copy space takes.
-pub fn parse_pretenure_bytes(s: &str) -> Result<u64, String> {
-    use collectors::copy_space::MAX_OBJECT_BYTES;
-    let b = parse_bytes(s)?;
-    if b <= MAX_OBJECT_BYTES {
-        Ok(b)
-    } else {
-        Err(format!("expected at most {MAX_OBJECT_BYTES} bytes (the largest block a nursery takes), got {b}"))
-    }
-}
-
-/// Parses a card size: a byte count that is a power of two in range.
-pub fn parse_card_bytes(s: &str) -> Result<u64, String> {
-    use collectors::heap::{MAX_CARD_BYTES, MIN_CARD_BYTES};
-    let b = parse_bytes(s)?;
-    if b.is_power_of_two() && (MIN_CARD_BYTES..=MAX_CARD_BYTES).contains(&b) {
-        Ok(b)
-    } else {
-        Err(format!("expected a power of two from {MIN_CARD_BYTES} to {MAX_CARD_BYTES} bytes, got {b}"))
-    }
-}
-
-/// Parses a nursery size: a byte count from one heap page (8 KiB: a
-/// smaller nursery would hold no span at all, and 0 would mean a minor
-/// collection at every allocation) to half the heap's reservation (the
-/// nursery, its two survivor spaces and the old generation share it).
-pub fn parse_nursery(s: &str) -> Result<u64, String> {
-    use collectors::heap::{DEFAULT_RESERVE_BYTES, PAGE_BYTES};
-    let b = parse_bytes(s)?;
-    let max = DEFAULT_RESERVE_BYTES / 2;
-    if (PAGE_BYTES..=max).contains(&b) {
-        Ok(b)
-    } else {
-        Err(format!(
-            "expected a nursery from {PAGE_BYTES} bytes (one heap page) to {max} bytes (half the heap's reservation), got {b}"
-        ))
-    }
-}
-
 /// Parses a worker count (GOMAXPROCS): 1 to [`MAX_PROCS`].
 pub fn parse_procs(s: &str) -> Result<usize, String> {
     match s.parse::<u64>() {
         Ok(n) if (1..=MAX_PROCS as u64).contains(&n) => Ok(n as usize),
         _ => Err(format!("expected a number of workers from 1 to {MAX_PROCS} (the most gcwb runs), got `{s}`")),
-    }
-}
-
-/// Parses a tenuring age: 0 to 15 (HotSpot's MaxTenuringThreshold range).
-pub fn parse_tenure_age(s: &str) -> Result<u32, String> {
-    match s.parse::<u32>() {
-        Ok(n) if n <= 15 => Ok(n),
-        _ => Err(format!("expected a number from 0 to 15, got `{s}`")),
     }
 }
 
@@ -130,10 +108,8 @@ pub struct RunSettings {
     pub procs: Option<usize>,
     pub gogc: Gogc,
     pub memlimit: MemLimit,
-    pub nursery: Option<u64>,
-    pub tenure_age: u32,
-    pub card_bytes: u64,
-    pub pretenure_bytes: u64,
+    /// The collectors' options set (each collector reads those it takes).
+    pub options: PlanOptions,
     pub no_stack: bool,
     pub arch: Arch,
     pub max_stack: Option<u64>,
@@ -146,10 +122,7 @@ impl Default for RunSettings {
             procs: None,
             gogc: Gogc(Some(100)),
             memlimit: MemLimit(None),
-            nursery: None,
-            tenure_age: 1,
-            card_bytes: collectors::heap::CARD_BYTES,
-            pretenure_bytes: collectors::copy_space::MAX_OBJECT_BYTES,
+            options: PlanOptions::default(),
             no_stack: false,
             arch: Arch::Bits64,
             max_stack: None,
@@ -158,19 +131,15 @@ impl Default for RunSettings {
 }
 
 impl RunSettings {
-    /// Sets the setting `key` (one of [`SETTINGS`]) from its text, as the
-    /// command line would read it; the error is one line naming the setting
-    /// and what it takes.
+    /// Sets the setting `key` (one of [`setting_names`]; a collector option
+    /// in snake_case or kebab-case) from its text, as the command line would
+    /// read it; the error is one line naming the setting and what it takes.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
         let bad = |m: String| format!("invalid value `{value}` for --{}: {m}", key.replace('_', "-"));
         match key {
             "procs" => self.procs = Some(parse_procs(value).map_err(bad)?),
             "gogc" => self.gogc = parse_gogc(value).map_err(bad)?,
             "memlimit" => self.memlimit = parse_memlimit(value).map_err(bad)?,
-            "nursery" => self.nursery = Some(parse_nursery(value).map_err(bad)?),
-            "tenure_age" => self.tenure_age = parse_tenure_age(value).map_err(bad)?,
-            "card_bytes" => self.card_bytes = parse_card_bytes(value).map_err(bad)?,
-            "pretenure_bytes" => self.pretenure_bytes = parse_pretenure_bytes(value).map_err(bad)?,
             "no_stack" => {
                 self.no_stack = match value {
                     "true" => true,
@@ -189,7 +158,15 @@ impl RunSettings {
                 Ok(n) => self.max_stack = Some(n),
                 Err(_) => return Err(bad(format!("expected a byte count, got `{value}`"))),
             },
-            _ => return Err(format!("`{key}` is not a run setting (expected one of: {})", SETTINGS.join(", "))),
+            _ => match registry::find_option(key) {
+                Some(spec) => self.options.set(spec.name, spec.parse(value).map_err(bad)?),
+                None => {
+                    return Err(format!(
+                        "`{key}` is not a run setting (expected one of: {})",
+                        setting_names().join(", ")
+                    ))
+                }
+            },
         }
         Ok(())
     }
@@ -205,10 +182,7 @@ impl RunSettings {
             procs: self.procs(),
             gogc: self.gogc.0,
             memory_limit: self.memlimit.0,
-            nursery_bytes: self.nursery,
-            tenure_age: self.tenure_age,
-            card_bytes: self.card_bytes,
-            pretenure_bytes: self.pretenure_bytes,
+            options: self.options.clone(),
             ..GcConfig::default()
         }
     }
@@ -272,6 +246,19 @@ mod tests {
         assert!(s.set("nursery", "8191").is_err() && s.set("nursery", "1TiB").is_err());
         assert_eq!(s, RunSettings::default(), "a refused value changes nothing");
         s.set("nursery", "8KiB").unwrap();
-        assert_eq!(s.nursery, Some(8192));
+        s.set("card-bytes", "1KiB").unwrap();
+        assert_eq!(s.options.iter().collect::<Vec<_>>(), [("card-bytes", 1024), ("nursery", 8192)]);
+        assert_eq!(s.gc_config().options, s.options, "the collectors get the options set");
+    }
+
+    #[test]
+    fn an_option_no_chosen_collector_takes_is_refused_naming_the_ones_that_do() {
+        let mut s = RunSettings::default();
+        s.set("tenure_age", "2").unwrap();
+        let chosen = |names: &[&str]| names.iter().map(|n| registry::find(n).unwrap()).collect::<Vec<_>>();
+        let e = check_plan_options(&s.options, &chosen(&["mark-sweep", "sticky"])).unwrap_err();
+        assert!(e.contains("--tenure-age") && e.contains("`generational`") && e.contains("`sticky`"), "{e}");
+        assert!(check_plan_options(&s.options, &chosen(&["sticky", "generational"])).is_ok());
+        assert!(check_plan_options(&RunSettings::default().options, &chosen(&["none"])).is_ok());
     }
 }

@@ -23,15 +23,15 @@
 //! procs = 2
 //! gogc = "100"                  # or "off"
 //! memlimit = "off"              # or bytes
-//! nursery = "default"           # or bytes
-//! tenure_age = 1
-//! card_bytes = 512
-//! pretenure_bytes = 32768
 //! no_stack = false
 //! arch = "64"
 //! max_stack = 1000000000        # the limit in force (--max-stack, or --arch's default)
 //! verify = false
 //! warmup = 0
+//! card_bytes = 512              # then each option a collector of the run takes
+//! nursery = 0                   #   (snake_case, in name order), set or at its
+//! pretenure_bytes = 32768       #   default: bytes and counts as integers, a switch
+//! tenure_age = 1                #   true or false; the nursery's 0: the collector's own
 //!
 //! [trace]
 //! source = "workload"           # or "file"
@@ -68,6 +68,8 @@
 use crate::engine::{workload_params, Prepared, TraceSource};
 use crate::options::{Arch, RunSettings};
 use crate::report::write_atomically;
+use collectors::registry::{self, CollectorInfo};
+use collectors::{OptionKind, PlanOptions};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs;
@@ -120,11 +122,6 @@ pub struct SettingsToml {
     pub gogc: String,
     /// Bytes, or `off`.
     pub memlimit: String,
-    /// Bytes, or `default` (the collector's own).
-    pub nursery: String,
-    pub tenure_age: u32,
-    pub card_bytes: u64,
-    pub pretenure_bytes: u64,
     pub no_stack: bool,
     /// `64` or `32`.
     pub arch: String,
@@ -132,18 +129,32 @@ pub struct SettingsToml {
     pub max_stack: u64,
     pub verify: bool,
     pub warmup: u32,
+    /// Each option a collector of the run takes, by its snake_case key,
+    /// with the value in effect (set, or the option's default): bytes and
+    /// counts as integers, a switch as a boolean
+    /// ([`SettingsToml::plan_options`] reads them back).
+    #[serde(flatten)]
+    pub options: BTreeMap<String, toml::Value>,
 }
 
 impl SettingsToml {
-    pub fn new(s: &RunSettings, verify: bool, warmup: u32) -> SettingsToml {
+    /// The settings `s` of a run of `collectors`.
+    pub fn new(s: &RunSettings, collectors: &[&CollectorInfo], verify: bool, warmup: u32) -> SettingsToml {
+        let mut options = BTreeMap::new();
+        for spec in registry::all_options() {
+            if collectors.iter().any(|c| c.option(spec.name).is_some()) {
+                let v = s.options.get(spec);
+                let value = match spec.kind {
+                    OptionKind::Switch => toml::Value::Boolean(v != 0),
+                    OptionKind::Bytes | OptionKind::Count => toml::Value::Integer(i64::try_from(v).unwrap_or(i64::MAX)),
+                };
+                options.insert(spec.key(), value);
+            }
+        }
         SettingsToml {
             procs: s.procs(),
             gogc: s.gogc.0.map_or("off".to_string(), |g| g.to_string()),
             memlimit: s.memlimit.0.map_or("off".to_string(), |b| b.to_string()),
-            nursery: s.nursery.map_or("default".to_string(), |b| b.to_string()),
-            tenure_age: s.tenure_age,
-            card_bytes: s.card_bytes,
-            pretenure_bytes: s.pretenure_bytes,
             no_stack: s.no_stack,
             arch: match s.arch {
                 Arch::Bits64 => "64".to_string(),
@@ -152,7 +163,35 @@ impl SettingsToml {
             max_stack: s.stack_limit().setting,
             verify,
             warmup,
+            options,
         }
+    }
+
+    /// The collector options recorded, read back: every key that names an
+    /// option of the registry, at its value (an older file's `nursery =
+    /// "default"` is no value: the collector's own). A value an option does
+    /// not take is an error naming it.
+    pub fn plan_options(&self) -> Result<PlanOptions, String> {
+        let mut out = PlanOptions::default();
+        for (key, value) in &self.options {
+            let Some(spec) = registry::find_option(key) else { continue };
+            let text = match value {
+                toml::Value::String(s) if s == "default" => continue,
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                other => return Err(format!("run.toml: settings.{key}: expected a number, got {other}")),
+            };
+            let v = match (spec.kind, spec.parse(&text)) {
+                (_, Ok(v)) => v,
+                // The default recorded for an option whose default is "the
+                // collector's own" (0) is not a value one could set.
+                (OptionKind::Bytes | OptionKind::Count, Err(_)) if text == "0" && spec.default == 0 => continue,
+                (_, Err(e)) => return Err(format!("run.toml: settings.{key}: {e}")),
+            };
+            out.set(spec.name, v);
+        }
+        Ok(out)
     }
 }
 
@@ -484,12 +523,15 @@ mod tests {
     fn workload_toml() -> RunToml {
         let src = TraceSource::Workload { name: "queue".into(), seed: 7, set: vec!["events=2000".into()] };
         let p = crate::engine::prepare(&src, false).unwrap();
-        let settings = SettingsToml::new(&RunSettings::default(), true, 2);
+        let mut run_settings = RunSettings::default();
+        run_settings.set("card_bytes", "1KiB").unwrap();
+        let chosen = [registry::find("none").unwrap(), registry::find("generational").unwrap()];
+        let settings = SettingsToml::new(&run_settings, &chosen, true, 2);
         RunToml::new(
             "run",
             vec!["gcwb".into(), "run".into()],
             TraceToml::new(&src, &p, None),
-            vec!["none".into()],
+            chosen.iter().map(|c| c.name.to_string()).collect(),
             settings,
         )
     }
@@ -510,6 +552,32 @@ mod tests {
         assert_eq!(v["settings"]["gogc"].as_str(), Some("100"));
         assert_eq!(v["settings"]["verify"].as_bool(), Some(true));
         assert!(v.get("repetition").is_none() && v.get("cell").is_none());
+        // The collector options in effect: the one set, and the others
+        // generational takes at their defaults.
+        assert_eq!(v["settings"]["card_bytes"].as_integer(), Some(1024));
+        assert_eq!(v["settings"]["tenure_age"].as_integer(), Some(1));
+        assert_eq!(v["settings"]["pretenure_bytes"].as_integer(), Some(32768));
+        assert_eq!(v["settings"]["nursery"].as_integer(), Some(0));
+        let options = back.settings.plan_options().unwrap();
+        let expected = [("card-bytes", 1024), ("pretenure-bytes", 32768), ("tenure-age", 1)];
+        assert_eq!(options.iter().collect::<Vec<_>>(), expected, "the nursery's 0 is no value: unset");
+    }
+
+    #[test]
+    fn an_older_run_tomls_settings_read_back() {
+        let text = "procs = 2\ngogc = \"100\"\nmemlimit = \"off\"\nnursery = \"default\"\ntenure_age = 1\n\
+                    card_bytes = 512\npretenure_bytes = 32768\nno_stack = false\narch = \"64\"\n\
+                    max_stack = 1000000000\nverify = false\nwarmup = 0\n";
+        let s: SettingsToml = toml::from_str(text).unwrap();
+        let options = s.plan_options().unwrap();
+        assert_eq!(
+            options.iter().collect::<Vec<_>>(),
+            [("card-bytes", 512), ("pretenure-bytes", 32768), ("tenure-age", 1)]
+        );
+        let eight_mib: SettingsToml = toml::from_str(&text.replace("\"default\"", "\"8388608\"")).unwrap();
+        assert_eq!(eight_mib.plan_options().unwrap().get(&collectors::generations::NURSERY), 8 << 20);
+        let bad: SettingsToml = toml::from_str(&text.replace("card_bytes = 512", "card_bytes = 100")).unwrap();
+        assert!(bad.plan_options().unwrap_err().contains("settings.card_bytes"));
     }
 
     #[test]

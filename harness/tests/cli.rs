@@ -786,6 +786,26 @@ fn collectors_and_workloads_are_listed() {
     assert!(params.iter().any(|p| p.starts_with("goroutines=8 (1..")), "{listing}");
 }
 
+#[test]
+fn collectors_lists_each_ones_options_and_cycle_metrics_under_it() {
+    let dir = tmp();
+    let listing = stdout(&ok_in(dir.path(), &["collectors"]));
+    let under = |name: &str| -> Vec<String> {
+        let after = listing.lines().skip_while(|l| !l.starts_with(&format!("{name} "))).skip(1);
+        after.take_while(|l| l.starts_with(' ')).map(|l| l.trim().to_string()).collect()
+    };
+    let generational = under("generational");
+    for flag in ["--nursery BYTES", "--tenure-age N", "--card-bytes BYTES", "--pretenure-bytes BYTES"] {
+        assert!(generational.iter().any(|l| l.starts_with(flag)), "{flag} not under generational:\n{listing}");
+    }
+    assert!(generational.iter().any(|l| l.starts_with("--pretenure-bytes") && l.ends_with("(default 32KiB)")));
+    let metrics = generational.iter().find(|l| l.starts_with("cycles.csv adds:")).expect("its cycle metrics");
+    assert!(metrics.contains("promoted_bytes") && metrics.contains("copied_bytes"), "{metrics}");
+    let sticky = under("sticky");
+    assert!(sticky.iter().any(|l| l.starts_with("--card-bytes")) && !sticky.iter().any(|l| l.contains("--tenure-age")));
+    assert!(under("mark-sweep").is_empty(), "mark-sweep declares nothing:\n{listing}");
+}
+
 /// `gcwb check`'s report as key → value (the value up to a `(` note).
 fn check_report(dir: &Path, file: &str) -> HashMap<String, String> {
     let o = ok_in(dir, &["check", file]);
@@ -1088,6 +1108,8 @@ fn nursery_and_tenure_age_shape_the_generational_collectors_minor_collections() 
     for r in &aged {
         let rate: f64 = col(r, "survival_rate").parse().unwrap();
         assert!((0.0..=1.0).contains(&rate), "survival rate {rate}");
+        assert!(col(r, "young_bytes").parse::<u64>().unwrap() > 0, "{r:?}");
+        col(r, "dirty_cards").parse::<u64>().unwrap();
     }
     for (flag, value, fragment) in [
         ("--nursery", "12XB", "unit"),
@@ -1100,6 +1122,34 @@ fn nursery_and_tenure_age_shape_the_generational_collectors_minor_collections() 
         assert_eq!(o.status.code(), Some(2), "{}", describe(&args, &o));
         assert!(stderr(&o).contains(fragment), "{}", describe(&args, &o));
     }
+}
+
+#[test]
+fn cycles_csv_has_each_collectors_metrics_filled_only_by_the_collectors_that_declare_them() {
+    let dir = tmp();
+    let args = ["run", "--workload", "server", "--set", "requests=100", "--set", "work_ns=0", "--nursery", "64KiB"];
+    let args: Vec<&str> = args
+        .iter()
+        .copied()
+        .chain(["-c", "mark-sweep,sticky,generational", "--procs", "2", "--no-charts", "-q"])
+        .collect();
+    let args: Vec<&str> = args.into_iter().chain(["--out", "out"]).collect();
+    ok_in(dir.path(), &args);
+    let cycles = read_csv(&dir.path().join("out/cycles.csv"));
+    for name in ["young_bytes", "promoted_bytes", "copied_bytes", "survival_rate", "dirty_cards"] {
+        assert!(cycles.headers.iter().any(|h| h == name), "no column {name} in {:?}", cycles.headers);
+    }
+    let rows = |c: &str| cycles.rows.iter().filter(|r| col(r, "collector") == c).collect::<Vec<_>>();
+    for r in rows("mark-sweep") {
+        assert_eq!((col(r, "young_bytes"), col(r, "survival_rate")), ("", ""), "mark-sweep reports none: {r:?}");
+    }
+    for c in ["sticky", "generational"] {
+        assert!(rows(c).len() >= 3, "{c}: {} cycles", rows(c).len());
+        assert!(rows(c).iter().all(|r| col(r, "young_bytes").parse::<u64>().is_ok()), "{c} reports young_bytes");
+        assert!(rows(c).iter().any(|r| num(r, "promoted_bytes") > 0), "{c} promoted nothing");
+    }
+    assert!(rows("sticky").iter().all(|r| col(r, "copied_bytes").is_empty()), "sticky copies nothing");
+    assert!(rows("generational").iter().all(|r| col(r, "copied_bytes").parse::<u64>().is_ok()));
 }
 
 /// A binary trace larger than the reader's 1 MiB chunk, cut in the middle

@@ -71,6 +71,61 @@ fn a_nursery_of_zero_bytes_is_refused_on_the_command_line_and_in_a_sweep_file() 
 }
 
 #[test]
+fn an_option_no_chosen_collector_takes_is_refused_naming_the_ones_that_do() {
+    let dir = tmp();
+    let seed = seed();
+    let args = ["run", "-q", &seed, "-c", "mark-sweep,sticky", "--tenure-age", "2", "--out", "out"];
+    let o = gcwb_in(dir.path(), &args);
+    assert_refused_up_front(&args, &o, &["--tenure-age", "`generational`", "`mark-sweep`, `sticky`"]);
+    let args = ["compare", &seed, "--collectors", "concurrent", "--card-bytes", "1KiB", "--repeat", "1", "--out", "c"];
+    let o = gcwb_in(dir.path(), &args);
+    assert_refused_up_front(&args, &o, &["--card-bytes", "`sticky`, `generational`", "(`concurrent`)"]);
+    assert!(!dir.path().join("out").exists() && !dir.path().join("c").exists());
+
+    let exp = "collectors = [\"mark-sweep\"]\n[sweep]\ntenure-age = [1, 2]\n[[workload]]\nname = \"seed-example\"\n";
+    std::fs::write(dir.path().join("exp.toml"), exp).unwrap();
+    let args = ["sweep", "exp.toml", "--out", "swept", "-q", "--no-charts"];
+    assert_refused_up_front(
+        &args,
+        &gcwb_in(dir.path(), &args),
+        &["exp.toml: line 3", "--tenure-age", "`generational`"],
+    );
+    assert!(!dir.path().join("swept").exists(), "a refused sweep wrote nothing");
+}
+
+#[test]
+fn a_sweep_sweeps_a_collector_option_in_either_spelling() {
+    let dir = tmp();
+    let exp = "collectors = [\"generational\", \"mark-sweep\"]\n[sweep]\ncard-bytes = [\"1KiB\", 128]\nprocs = 1\n\
+               [[workload]]\nname = \"seed-example\"\n";
+    std::fs::write(dir.path().join("exp.toml"), exp).unwrap();
+    ok_in(dir.path(), &["sweep", "exp.toml", "--out", "swept", "-q", "--no-charts"]);
+    let cells = read_csv(&dir.path().join("swept/cells.csv"));
+    assert_eq!(cells.rows.len(), 4, "two card sizes, two collectors");
+    let mut recorded: Vec<(String, i64)> = Vec::new();
+    for cell in std::fs::read_dir(dir.path().join("swept/cells")).unwrap() {
+        let cell = cell.unwrap().path();
+        let id = cell.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(id.contains("card_bytes-"), "cells are named by the option's key: {id}");
+        let run: toml::Table = toml::from_str(&std::fs::read_to_string(cell.join("run.toml")).unwrap()).unwrap();
+        if run["collectors"][0].as_str() == Some("generational") {
+            recorded.push((id, run["settings"]["card_bytes"].as_integer().unwrap()));
+        } else {
+            assert!(run["settings"].get("card_bytes").is_none(), "mark-sweep takes no card size: {id}");
+        }
+    }
+    recorded.sort_by_key(|(_, v)| *v);
+    assert_eq!(recorded.iter().map(|(_, v)| *v).collect::<Vec<_>>(), [128, 1024], "{recorded:?}");
+    assert!(cells.headers.iter().any(|h| h == "card_bytes"), "{:?}", cells.headers);
+
+    // Both spellings of one option are one parameter swept twice.
+    let twice = exp.replace("procs = 1", "card_bytes = [64]");
+    std::fs::write(dir.path().join("twice.toml"), twice).unwrap();
+    let args = ["sweep", "twice.toml", "--out", "t", "-q", "--no-charts"];
+    assert_refused_up_front(&args, &gcwb_in(dir.path(), &args), &["card_bytes", "swept twice"]);
+}
+
+#[test]
 fn a_collector_named_twice_is_refused_instead_of_replayed_twice() {
     let dir = tmp();
     let seed = seed();

@@ -16,11 +16,35 @@
 //! settings, the same on every run.
 
 mod common;
-use collectors::plans::generational::{GenFaults, Generational};
-use collectors::plans::sticky::{Sticky, StickyFaults};
-use collectors::{Collector, GcConfig};
+use collectors::plans::generational::{self, GenFaults, Generational};
+use collectors::plans::sticky::{self, Sticky, StickyFaults};
+use collectors::{Collector, CycleRecord, GcConfig, MetricSpec};
 use common::*;
 use workloads::generate::random::{random_trace, RandomConfig};
+
+/// `config(procs)` with a 64 KiB minimum goal and the plan options
+/// `options` (name, value).
+fn config_with(procs: usize, options: &[(&str, u64)]) -> GcConfig {
+    let mut cfg = GcConfig { min_heap_goal: 64 << 10, ..config(procs) };
+    for (name, value) in options {
+        cfg.options.set(name, *value);
+    }
+    cfg
+}
+
+/// The value of metric `name` of cycle `c`, which must have one.
+fn metric(c: &CycleRecord, name: &str) -> u64 {
+    c.metric(name).unwrap_or_else(|| panic!("cycle {} reported no {name}: {:?}", c.cycle, c.extra)) as u64
+}
+
+/// Every cycle reports only metrics its collector declares.
+fn assert_declared(r: &harness::replay::RunResult, declared: &[MetricSpec]) {
+    for c in &r.cycles {
+        for (name, _) in &c.extra {
+            assert!(declared.iter().any(|m| m.name == *name), "cycle {} reported undeclared {name}", c.cycle);
+        }
+    }
+}
 
 /// A 64 KiB nursery (and minimum goal): many minor collections.
 fn sticky(faults: StickyFaults, procs: usize) -> Box<dyn Collector> {
@@ -37,10 +61,7 @@ fn sticky_is_clean_on_random_traces_with_minor_and_major_collections() {
     for seed in 1..=8 {
         let t = random_trace(&RandomConfig { seed, events: 40_000, goroutines: 8, ..RandomConfig::default() });
         let a = workloads::analysis::analyze(&t).unwrap();
-        let sticky = |procs| {
-            let cfg = GcConfig { min_heap_goal: 64 << 10, nursery_bytes: Some(16 << 10), ..config(procs) };
-            Sticky::new(&cfg).unwrap()
-        };
+        let sticky = |procs| Sticky::new(&config_with(procs, &[("nursery", 16 << 10)])).unwrap();
         assert_clean(&run(&t, &a, &sticky(4), 4));
         let r = run_in_fixed_order(&a, &sticky(1));
         assert_clean(&r);
@@ -82,9 +103,11 @@ fn sticky_without_its_barrier_or_without_scanning_dirty_cards_is_caught() {
     // more than the young generation.
     let minors: Vec<u64> = clean.pauses.iter().filter(|p| p.phase == "minor").map(|p| p.gc).collect();
     let minor_cycles: Vec<_> = clean.cycles.iter().filter(|c| minors.contains(&c.cycle)).collect();
-    assert!(minor_cycles.iter().any(|c| c.dirty_cards > 0), "old-to-young stores but no dirty cards");
+    assert_declared(&clean, sticky::CYCLE_METRICS);
+    assert!(minor_cycles.iter().any(|c| metric(c, "dirty_cards") > 0), "old-to-young stores but no dirty cards");
     for c in &minor_cycles {
-        assert!(c.promoted_bytes <= c.young_bytes, "promoted {} of {} young", c.promoted_bytes, c.young_bytes);
+        let (promoted, young) = (metric(c, "promoted_bytes"), metric(c, "young_bytes"));
+        assert!(promoted <= young, "promoted {promoted} of {young} young");
     }
     for faults in [
         StickyFaults { no_barrier: true, ..Default::default() },
@@ -100,8 +123,8 @@ fn sticky_without_its_barrier_or_without_scanning_dirty_cards_is_caught() {
 /// the old generation (many major collections too). Every evacuation runs
 /// on all `procs` GC workers from its start (with these tiny nurseries the
 /// default would leave most of them to one thread).
-fn copying(faults: GenFaults, procs: usize, nursery: u64, tenure_age: u32) -> Box<dyn Collector> {
-    let cfg = GcConfig { min_heap_goal: 64 << 10, nursery_bytes: Some(nursery), tenure_age, ..config(procs) };
+fn copying(faults: GenFaults, procs: usize, nursery: u64, tenure_age: u64) -> Box<dyn Collector> {
+    let cfg = config_with(procs, &[("nursery", nursery), ("tenure-age", tenure_age)]);
     let c = Generational::with_faults(&cfg, faults).expect("collector starts");
     c.set_escalate_bytes(0);
     Box::new(c)
@@ -118,26 +141,26 @@ fn copying_generational_is_clean_on_random_traces_with_one_page_nurseries() {
     for seed in 1..=8 {
         let t = random_trace(&RandomConfig { seed, events: 40_000, goroutines: 8, ..RandomConfig::default() });
         let a = workloads::analysis::analyze(&t).unwrap();
-        let tenure_age = (seed % 3) as u32;
+        let tenure_age = seed % 3;
         assert_clean(&run(&t, &a, copying(GenFaults::default(), 4, 8 << 10, tenure_age).as_ref(), 4));
         let r = run_in_fixed_order(&a, copying(GenFaults::default(), 1, 8 << 10, tenure_age).as_ref());
         assert_clean(&r);
         assert!(phases(&r, "minor") >= 3, "seed {seed}: {} minor collections", phases(&r, "minor"));
         assert!(phases(&r, "major") >= 1, "seed {seed}: no major collection");
+        assert_declared(&r, generational::CYCLE_METRICS);
         for c in minor_cycles(&r) {
+            let (c_copied, c_promoted, young) =
+                (metric(c, "copied_bytes"), metric(c, "promoted_bytes"), metric(c, "young_bytes"));
             assert!(
-                c.copied_bytes + c.promoted_bytes <= c.young_bytes,
-                "seed {seed}: {} copied + {} promoted of {} young",
-                c.copied_bytes,
-                c.promoted_bytes,
-                c.young_bytes
+                c_copied + c_promoted <= young,
+                "seed {seed}: {c_copied} copied + {c_promoted} promoted of {young} young"
             );
             if tenure_age == 0 {
-                assert_eq!(c.copied_bytes, 0, "tenure age 0 promotes every survivor at once");
+                assert_eq!(c_copied, 0, "tenure age 0 promotes every survivor at once");
             }
         }
-        copied += minor_cycles(&r).iter().map(|c| c.copied_bytes).sum::<u64>();
-        promoted += minor_cycles(&r).iter().map(|c| c.promoted_bytes).sum::<u64>();
+        copied += minor_cycles(&r).iter().map(|c| metric(c, "copied_bytes")).sum::<u64>();
+        promoted += minor_cycles(&r).iter().map(|c| metric(c, "promoted_bytes")).sum::<u64>();
     }
     assert!(copied > 0 && promoted > 0, "survivors copied {copied} bytes, promoted {promoted}: nothing moved");
 }
@@ -159,14 +182,14 @@ fn copying_generational_without_its_barrier_or_without_scanning_dirty_cards_is_c
     assert_clean(&clean);
     let minors = minor_cycles(&clean);
     assert!(minors.len() >= 3, "{} minor collections", minors.len());
-    assert!(minors.iter().any(|c| c.dirty_cards > 0), "old-to-young stores but no dirty cards");
+    assert!(minors.iter().any(|c| metric(c, "dirty_cards") > 0), "old-to-young stores but no dirty cards");
     // Cards from 64 bytes to 64 KiB: the same program, the same verdict;
     // bigger cards, fewer of them dirty.
     let dirty = |card_bytes: u64| {
-        let cfg = GcConfig { min_heap_goal: 64 << 10, nursery_bytes: Some(16 << 10), card_bytes, ..config(1) };
+        let cfg = config_with(1, &[("nursery", 16 << 10), ("card-bytes", card_bytes)]);
         let r = run_in_fixed_order(&a, &Generational::new(&cfg).unwrap());
         assert_clean(&r);
-        minor_cycles(&r).iter().map(|c| c.dirty_cards).sum::<u64>()
+        minor_cycles(&r).iter().map(|c| metric(c, "dirty_cards")).sum::<u64>()
     };
     let (small, big) = (dirty(64), dirty(64 << 10));
     assert!(small > big, "{small} dirty 64-byte cards vs {big} of 64 KiB");
@@ -199,7 +222,7 @@ fn the_targeted_moving_traces_are_clean_and_each_moving_fault_is_caught_by_its_o
         let (t, a) = parse(src);
         let r = run(&t, &a, copying(GenFaults::default(), 1, 8 << 10, 1).as_ref(), 1);
         assert_clean(&r);
-        assert!(r.cycles.iter().any(|c| c.promoted_bytes > 0), "the block was not moved: {:?}", r.cycles);
+        assert!(r.cycles.iter().any(|c| metric(c, "promoted_bytes") > 0), "the block was not moved: {:?}", r.cycles);
         let broken = run(&t, &a, copying(fault, 1, 8 << 10, 1).as_ref(), 1);
         assert!(!kinds(&broken).is_empty(), "{fault:?} escaped the verifier on\n{src}");
     }
@@ -229,10 +252,10 @@ fn the_pretenuring_threshold_decides_what_the_nursery_takes() {
     let t = random_trace(&RandomConfig { seed: 3, events: 40_000, goroutines: 8, ..RandomConfig::default() });
     let a = workloads::analysis::analyze(&t).unwrap();
     let young = |pretenure_bytes: u64| {
-        let cfg = GcConfig { min_heap_goal: 64 << 10, nursery_bytes: Some(16 << 10), pretenure_bytes, ..config(1) };
+        let cfg = config_with(1, &[("nursery", 16 << 10), ("pretenure-bytes", pretenure_bytes)]);
         let r = run_in_fixed_order(&a, &Generational::new(&cfg).unwrap());
         assert_clean(&r);
-        (phases(&r, "minor"), minor_cycles(&r).iter().map(|c| c.young_bytes).sum::<u64>())
+        (phases(&r, "minor"), minor_cycles(&r).iter().map(|c| metric(c, "young_bytes")).sum::<u64>())
     };
     let (all_minors, all_young) = young(32 << 10);
     let (small_minors, small_young) = young(128);

@@ -37,11 +37,14 @@ fn assert_describes_itself(t: &toml::Table, written_by: &str, subcommand: &str) 
     assert!(text(t, "machine").contains(" cores, "), "{t:?}");
     assert!(t["finished_unix_s"].as_integer().unwrap() > 1_600_000_000);
     let settings = t["settings"].as_table().unwrap();
-    for s in ["procs", "gogc", "memlimit", "nursery", "tenure_age", "card_bytes", "pretenure_bytes", "no_stack"] {
+    for s in ["procs", "gogc", "memlimit", "no_stack", "arch", "max_stack", "verify", "warmup"] {
         assert!(settings.contains_key(s), "no setting {s} in {settings:?}");
     }
-    for s in ["arch", "max_stack", "verify", "warmup"] {
-        assert!(settings.contains_key(s), "no setting {s} in {settings:?}");
+    // The collector options in effect: those a collector of the run takes.
+    let run: Vec<&str> = t["collectors"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    for o in collectors::registry::all_options() {
+        let taken = run.iter().any(|c| collectors::registry::find(c).unwrap().option(o.name).is_some());
+        assert_eq!(settings.contains_key(&o.key()), taken, "option {} with collectors {run:?}: {settings:?}", o.key());
     }
     assert!(t["trace"]["events"].as_integer().unwrap() > 0);
 }
@@ -92,6 +95,28 @@ fn run_writes_run_toml_with_the_workload_and_every_setting() {
     assert!(trace["params"].as_table().unwrap().len() > 2, "every parameter, not only those set");
     let summary = read_csv(&t.path().join("o/summary.csv"));
     assert_eq!(trace["events"].as_integer().unwrap().to_string(), col(&summary.rows[0], "events"));
+}
+
+#[test]
+fn a_collector_option_given_is_the_one_run_toml_records_and_a_bad_one_is_refused() {
+    let t = tmp();
+    let run = |card: &'static str, collectors: &'static str| {
+        let args = ["run", "--workload", "queue", "--set", "events=3000", "-c", collectors, "--card-bytes", card];
+        let args: Vec<&str> = args.iter().copied().chain(["--procs", "1", "-q", "--no-charts", "--out", "o"]).collect();
+        (gcwb_in(t.path(), &args), args)
+    };
+    for (card, recorded) in [("2KiB", 2048), ("64", 64)] {
+        let (o, args) = run(card, "generational,mark-sweep");
+        assert_eq!(o.status.code(), Some(0), "{}", describe(&args, &o));
+        let r = run_toml(&t.path().join("o"));
+        assert_describes_itself(&r, "run", "run");
+        assert_eq!(r["settings"]["card_bytes"].as_integer(), Some(recorded));
+        assert_eq!(r["settings"]["tenure_age"].as_integer(), Some(1), "the others at their defaults");
+    }
+    let (o, args) = run("1000", "generational");
+    assert_eq!(o.status.code(), Some(2), "{}", describe(&args, &o));
+    assert!(stderr(&o).contains("--card-bytes") && stderr(&o).contains("power of two"), "{}", stderr(&o));
+    assert_no_panic(&args, &o);
 }
 
 #[test]

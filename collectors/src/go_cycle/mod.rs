@@ -548,6 +548,11 @@ impl<M: MarkWork> GoCycle<M> {
             freed_objects: 0,
             next_goal: goal,
             background_mark_cpu_ns,
+            extra: {
+                let mut extra = Vec::new();
+                self.work.cycle_metrics(&mut extra);
+                extra
+            },
             ..Default::default()
         });
         self.cycles.store(cycle, Ordering::Release);

@@ -149,3 +149,12 @@ impl Collector for MarkSweep {
         self.cycles.load(Ordering::Relaxed)
     }
 }
+
+/// `mark-sweep` as the registry lists it.
+pub const INFO: crate::registry::CollectorInfo = crate::registry::CollectorInfo {
+    name: "mark-sweep",
+    summary: "stop-the-world, non-moving, parallel mark and sweep; GOGC pacing",
+    make: |c| Ok(Box::new(MarkSweep::new(c)?)),
+    options: &[],
+    cycle_metrics: &[],
+};

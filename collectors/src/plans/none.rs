@@ -44,3 +44,12 @@ impl Collector for NoCollector {
         0
     }
 }
+
+/// `none` as the registry lists it.
+pub const INFO: crate::registry::CollectorInfo = crate::registry::CollectorInfo {
+    name: "none",
+    summary: "never frees (the baseline for mutator cost, like Epsilon or MMTk's NoGC)",
+    make: |c| Ok(Box::new(NoCollector::new(c)?)),
+    options: &[],
+    cycle_metrics: &[],
+};

@@ -8,7 +8,7 @@
 //! (a tenure age of one collection) and the next marking treats it as black.
 //!
 //! - **Barrier**: card marking ([`Heap::dirty_card`]): every heap pointer
-//!   store dirties its 512-byte card. Stack and global stores need none:
+//!   store dirties its card (512 bytes, or `--card-bytes`). Stack and global stores need none:
 //!   stacks and globals are roots of every collection.
 //! - **Minor collection** (stop the world, phase `minor`): the pointer slots
 //!   of old (marked) objects in dirty cards join the roots; the cards are
@@ -27,6 +27,12 @@
 //!   been allocated since the last one (`--nursery`; by default 4 MiB, Go's
 //!   minimum heap goal, or the configured minimum goal if smaller).
 //!
+//! Options ([`OPTIONS`]): `nursery` and `card-bytes`, shared with
+//! `generational` ([`crate::generations`]). Each cycle reports
+//! [`CYCLE_METRICS`]: the young generation's bytes, those that survived
+//! (promoted: every survivor is old at once), the survival rate and the
+//! dirty cards scanned.
+//!
 //! Invariant: at a minor collection every young object reachable from the
 //! roots is reachable from them or from an old object's slot through young
 //! objects only — and every old object that received a pointer since the
@@ -36,11 +42,22 @@
 //! which is a full mark-sweep.
 
 use crate::collector::{Capabilities, Collector, GcConfig, Mutator};
+use crate::generations::{self, YoungCycle};
 use crate::heap::{Address, Heap, HeapError};
 use crate::host::{CycleRecord, Host, Phase, RootKind, RootSet, RootVisitor, Slot, Trigger};
 use crate::mark::{MarkFaults, ParallelMarker};
 use crate::pacer::Pacer;
+use crate::plan_metrics::MetricSpec;
+use crate::plan_options::OptionSpec;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The options `sticky` takes: the nursery's size and the card size.
+pub const OPTIONS: &[OptionSpec] = &[generations::NURSERY, generations::CARD_BYTES];
+
+/// What each of its cycles reports beyond [`CycleRecord`]'s fields (no
+/// `copied_bytes`: it copies nothing).
+pub const CYCLE_METRICS: &[MetricSpec] =
+    &[generations::YOUNG_BYTES, generations::PROMOTED_BYTES, generations::SURVIVAL_RATE, generations::DIRTY_CARDS];
 
 /// Bytes per root slot scanned (one pointer word).
 const ROOT_SLOT_BYTES: u64 = 8;
@@ -102,7 +119,7 @@ impl Sticky {
     /// catches it.
     #[doc(hidden)]
     pub fn with_faults(config: &GcConfig, faults: StickyFaults) -> Result<Sticky, HeapError> {
-        let heap = config.heap_with_cards()?;
+        let heap = generations::heap_with_cards(config)?;
         heap.track_young_spans(true);
         let pacer = config.pacer();
         let nursery = Sticky::nursery_bytes(config);
@@ -119,12 +136,16 @@ impl Sticky {
         })
     }
 
-    /// The nursery: allocation between two minor collections.
-    /// `config.nursery_bytes`, or by default Go's minimum heap goal scaled
-    /// like it (`min_heap_goal`), so tests that shrink the goal shrink the
+    /// The nursery: allocation between two minor collections. The
+    /// `nursery` option, or by default Go's minimum heap goal scaled like
+    /// it (`min_heap_goal`), so tests that shrink the goal shrink the
     /// nursery too.
     pub fn nursery_bytes(config: &GcConfig) -> u64 {
-        config.nursery_bytes.unwrap_or(config.min_heap_goal.min(MIN_NURSERY_BYTES)).max(crate::heap::PAGE_BYTES)
+        let n = match config.options.get(&generations::NURSERY) {
+            0 => config.min_heap_goal.min(MIN_NURSERY_BYTES),
+            n => n,
+        };
+        n.max(crate::heap::PAGE_BYTES)
     }
 
     /// One collection, minor or major, with the world stopped.
@@ -189,14 +210,17 @@ impl Sticky {
             freed_objects: swept.freed_objects,
             next_goal: self.major_goal.load(Ordering::Relaxed),
             heap_live_after: live,
-            // A minor collection marks only young objects: what it marked
-            // survived and is now old.
-            young_bytes: if major { 0 } else { heap_live_before.saturating_sub(old_before) },
-            promoted_bytes: if major { 0 } else { marked.bytes },
-            copied_bytes: 0,
-            dirty_cards,
             // Stop-the-world: no marking beside the mutators.
             background_mark_cpu_ns: 0,
+            // A minor collection marks only young objects: what it marked
+            // survived and is now old.
+            extra: YoungCycle {
+                young: if major { 0 } else { heap_live_before.saturating_sub(old_before) },
+                promoted: if major { 0 } else { marked.bytes },
+                copied: None,
+                dirty_cards,
+            }
+            .metrics(),
         });
     }
 }
@@ -207,7 +231,7 @@ impl Collector for Sticky {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities { generational: true, needs_write_barrier: true, ..Capabilities::default() }
+        Capabilities { needs_write_barrier: true, ..Capabilities::default() }
     }
 
     fn heap(&self) -> &Heap {
@@ -241,3 +265,13 @@ impl Collector for Sticky {
         self.cycles.load(Ordering::Relaxed)
     }
 }
+
+/// `sticky` as the registry lists it.
+pub const INFO: crate::registry::CollectorInfo = crate::registry::CollectorInfo {
+    name: "sticky",
+    summary:
+        "non-moving generational: sticky mark bits, card-marking barrier, stop-the-world minor and major collections",
+    make: |c| Ok(Box::new(Sticky::new(c)?)),
+    options: OPTIONS,
+    cycle_metrics: CYCLE_METRICS,
+};

@@ -19,8 +19,9 @@
 //! - `collector`: the collector's name (its colour is the same as in the
 //!   other charts).
 //! - `param`: the swept parameter's name: `gogc`, `procs`, `memlimit`, or a
-//!   workload parameter. A name ending in `_bytes` or equal to `memlimit`
-//!   or `nursery` is drawn in bytes, one ending in `_ns` as a duration.
+//!   workload parameter. A name ending in `_bytes`, `memlimit` or a
+//!   collector option of bytes (`nursery`) is drawn in bytes, one ending in
+//!   `_ns` as a duration.
 //! - `value`: the parameter's value, a number.
 //! - `metric_median`, `metric_min`, `metric_max`: the metric over the
 //!   repetitions of that cell (`min ≤ median ≤ max`; with one repetition,
@@ -59,11 +60,16 @@ pub enum Quantity {
     Plain,
 }
 
+/// Whether `name` is a collector option (`nursery`) whose values are bytes.
+fn is_bytes_option(name: &str) -> bool {
+    collectors::registry::find_option(name).is_some_and(|o| o.kind == collectors::OptionKind::Bytes)
+}
+
 impl Quantity {
     pub fn of(name: &str) -> Quantity {
         if name.ends_with("_ns") {
             Quantity::Duration
-        } else if name.ends_with("_bytes") || name == "memlimit" || name == "nursery" {
+        } else if name.ends_with("_bytes") || name == "memlimit" || is_bytes_option(name) {
             Quantity::Bytes
         } else if name.ends_with("_per_s") {
             Quantity::Rate

@@ -1,13 +1,21 @@
 //! The columns of `cycles.csv`, described once: one row per collection of
 //! one collector, from the [`CycleRecord`] the collector reported.
 //!
-//! [`CYCLES`] is the registry, in the file's order, each column with its
-//! name, [`Kind`], a one-line description and how to read its [`Value`];
+//! [`CYCLES`] is the registry of the columns every cycle has, in the file's
+//! order, each with its name, [`Kind`], a one-line description and how to
+//! read its [`Value`]. After them come the collectors' own metrics, one
+//! column each, from the collectors' registry
+//! ([`registry::all_cycle_metrics`]; a generational collector's
+//! `promoted_bytes`, say): a cell holds what the cycle's record reported
+//! in [`CycleRecord::extra`], empty when it reported nothing by that name.
 //! [`crate::report`] writes the file with [`header`] and [`record`]. A new
-//! column is one entry here (at the end).
+//! column every cycle has is one entry here (at the end of [`CYCLES`]); a
+//! collector's own is declared in its plan. Read the file by column name:
+//! the collectors' columns follow the fixed ones in registry order.
 
 use super::{Kind, Value};
-use collectors::CycleRecord;
+use collectors::registry;
+use collectors::{CycleRecord, MetricKind, MetricSpec};
 
 /// One row of `cycles.csv`: a collection, and the collector that ran it.
 #[derive(Clone, Copy, Debug)]
@@ -71,23 +79,6 @@ pub static CYCLES: &[CycleColumn] = &[
     field!(freed_objects, Count, "objects freed by the sweep"),
     field!(next_goal, Bytes, "the heap goal set for the next cycle"),
     field!(heap_live_after, Bytes, "heap in use when the sweep was done"),
-    field!(young_bytes, Bytes, "minor collections: bytes allocated since the last collection"),
-    field!(promoted_bytes, Bytes, "minor collections: surviving bytes promoted to the old generation"),
-    field!(copied_bytes, Bytes, "minor collections: surviving bytes copied within the young generation"),
-    CycleColumn {
-        name: "survival_rate",
-        kind: Kind::Ratio,
-        about: "minor collections: (promoted + copied) / young; empty otherwise",
-        get: |c| {
-            let r = c.record;
-            if r.young_bytes > 0 {
-                Value::Float((r.promoted_bytes + r.copied_bytes) as f64 / r.young_bytes as f64)
-            } else {
-                Value::Empty
-            }
-        },
-    },
-    field!(dirty_cards, Count, "minor collections: dirty cards scanned (the remembered set)"),
     field!(
         background_mark_cpu_ns,
         Ns,
@@ -95,14 +86,34 @@ pub static CYCLES: &[CycleColumn] = &[
     ),
 ];
 
-/// `cycles.csv`'s header: the names of [`CYCLES`], in order.
-pub fn header() -> Vec<&'static str> {
-    CYCLES.iter().map(|c| c.name).collect()
+/// The [`Kind`] of a collector's metric.
+pub fn metric_kind(m: &MetricSpec) -> Kind {
+    match m.kind {
+        MetricKind::Bytes => Kind::Bytes,
+        MetricKind::Count => Kind::Count,
+        MetricKind::Ns => Kind::Ns,
+        MetricKind::Ratio => Kind::Ratio,
+    }
 }
 
-/// One row's cells, in [`header`]'s order.
+/// `cycles.csv`'s header: the names of [`CYCLES`], then of the
+/// collectors' metrics, in order.
+pub fn header() -> Vec<&'static str> {
+    let metrics = registry::all_cycle_metrics().into_iter().map(|m| m.name);
+    CYCLES.iter().map(|c| c.name).chain(metrics).collect()
+}
+
+/// One row's cells, in [`header`]'s order: a collector's metric as a float
+/// if it is a ratio, else as a whole number; empty where the record has no
+/// value for it.
 pub fn record(row: &CycleRow<'_>) -> Vec<Value> {
-    CYCLES.iter().map(|c| (c.get)(row)).collect()
+    let metric = |m: &MetricSpec| match row.record.metric(m.name) {
+        None => Value::Empty,
+        Some(v) if metric_kind(m).is_whole() => Value::Int(v.round().max(0.0) as u64),
+        Some(v) => Value::Float(v),
+    };
+    let metrics = registry::all_cycle_metrics().into_iter().map(metric);
+    CYCLES.iter().map(|c| (c.get)(row)).chain(metrics).collect()
 }
 
 #[cfg(test)]
@@ -110,26 +121,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_header_is_the_one_cycles_csv_has_always_had_and_new_columns_at_the_end() {
+    fn the_header_is_the_fixed_columns_then_the_collectors_metrics() {
         assert_eq!(
             header().join(","),
             "collector,gc,trigger,start_ns,end_ns,heap_live_before,marked_bytes,marked_objects,mark_ns,\
-             mark_cpu_ns,sweep_ns,freed_bytes,freed_objects,next_goal,heap_live_after,young_bytes,\
-             promoted_bytes,copied_bytes,survival_rate,dirty_cards,background_mark_cpu_ns"
+             mark_cpu_ns,sweep_ns,freed_bytes,freed_objects,next_goal,heap_live_after,background_mark_cpu_ns,\
+             young_bytes,promoted_bytes,survival_rate,dirty_cards,copied_bytes"
         );
+        let metrics: Vec<&str> = registry::all_cycle_metrics().iter().map(|m| m.name).collect();
+        assert_eq!(header()[CYCLES.len()..], metrics[..], "computed from the registry");
     }
 
     #[test]
     fn every_column_yields_a_value_for_a_default_cycle() {
         let record = CycleRecord::default();
         let cells = super::record(&CycleRow { collector: "ms", record: &record });
-        assert_eq!(cells.len(), CYCLES.len());
+        assert_eq!(cells.len(), header().len());
         assert_eq!(cells[0], Value::Text("ms".to_string()));
         assert_eq!(cells[2], Value::Empty, "no trigger");
-        let survival = CYCLES.iter().position(|c| c.name == "survival_rate").unwrap();
-        assert_eq!(cells[survival], Value::Empty, "no young generation, no survival rate");
-        let young = CycleRecord { young_bytes: 400, promoted_bytes: 50, copied_bytes: 50, ..CycleRecord::default() };
+        assert!(cells[CYCLES.len()..].iter().all(|c| *c == Value::Empty), "no metrics reported, none written");
+    }
+
+    #[test]
+    fn a_collectors_metrics_fill_their_columns_ratios_as_floats() {
+        let extra = vec![("young_bytes", 400.0), ("promoted_bytes", 50.0), ("survival_rate", 0.25)];
+        let young = CycleRecord { extra, ..CycleRecord::default() };
         let cells = super::record(&CycleRow { collector: "gen", record: &young });
-        assert_eq!(cells[survival], Value::Float(0.25));
+        let at = |name: &str| &cells[header().iter().position(|c| *c == name).unwrap()];
+        assert_eq!(
+            (at("young_bytes"), at("promoted_bytes"), at("survival_rate"), at("copied_bytes")),
+            (&Value::Int(400), &Value::Int(50), &Value::Float(0.25), &Value::Empty)
+        );
     }
 }

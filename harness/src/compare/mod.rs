@@ -120,7 +120,7 @@ pub fn compare_command(a: &CompareArgs) -> i32 {
 }
 
 fn compare(a: &CompareArgs) -> Result<i32, String> {
-    let chosen = args::collectors_named(&a.collectors)?;
+    let chosen = args::collectors_named(&a.collectors, &a.gc)?;
     args::check_writable(&a.out)?;
     let loaded = args::prepare(&a.source, a.quiet)?;
     let argv = provenance::current_argv();
@@ -132,7 +132,7 @@ fn compare(a: &CompareArgs) -> Result<i32, String> {
         argv,
         provenance::TraceToml::describe(&a.source.source(), &loaded),
         chosen.iter().map(|c| c.name.to_string()).collect(),
-        provenance::SettingsToml::new(&args::settings(&a.gc, &a.stack), a.verify, a.warmup),
+        provenance::SettingsToml::new(&args::settings(&a.gc, &a.stack), &chosen, a.verify, a.warmup),
     );
     run_toml.repeat = Some(a.repeat);
     let specs: Vec<engine::RunSpec> =

@@ -9,7 +9,7 @@
 
 use super::settings;
 use crate::engine::{collectors_named, workload_params};
-use collectors::registry::CollectorInfo;
+use collectors::registry::{self, CollectorInfo};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -167,7 +167,7 @@ impl Experiment {
         };
         let metrics = metrics_of(&src, spec.metrics.as_ref())?;
         let workloads = workloads_of(&src, &spec.workloads, seed, check_traces)?;
-        let params = params_of(&src, &spec, &workloads, seed)?;
+        let params = params_of(&src, &spec, &workloads, &collectors, seed)?;
         Ok(Experiment {
             path: path.to_path_buf(),
             text,
@@ -360,10 +360,22 @@ fn workloads_of(
     Ok(out)
 }
 
-fn params_of(src: &Src<'_>, spec: &FileSpec, workloads: &[Workload], seed: u64) -> Result<Vec<Param>, String> {
-    let mut out = Vec::new();
+fn params_of(
+    src: &Src<'_>,
+    spec: &FileSpec,
+    workloads: &[Workload],
+    collectors: &[&'static CollectorInfo],
+    seed: u64,
+) -> Result<Vec<Param>, String> {
+    let mut out: Vec<Param> = Vec::new();
     for (k, v) in in_file_order(&spec.sweep) {
-        let name = k.get_ref().as_str();
+        // A setting by the one name results give it (a collector option
+        // may be written `card-bytes` or `card_bytes`).
+        let key = settings::setting_key(k.get_ref());
+        let name = key.as_deref().unwrap_or(k.get_ref().as_str());
+        if out.iter().any(|p| p.name == name) {
+            return Err(src.at(k, format!("sweep.{}: `{name}` is swept twice", k.get_ref())));
+        }
         let items: Vec<&Value> = match v.get_ref() {
             Value::Array(a) => a.iter().collect(),
             one => vec![one],
@@ -380,9 +392,13 @@ fn params_of(src: &Src<'_>, spec: &FileSpec, workloads: &[Workload], seed: u64) 
             }
             values.push(text);
         }
-        let kind = if settings::is_setting(name) { ParamKind::Setting } else { ParamKind::Workload };
+        let kind = if key.is_some() { ParamKind::Setting } else { ParamKind::Workload };
         match kind {
             ParamKind::Setting => {
+                if let Some(option) = registry::find_option(name) {
+                    crate::options::check_option_taken(option.name, collectors)
+                        .map_err(|m| src.at(k, format!("sweep.{name}: {m}")))?;
+                }
                 for t in &values {
                     settings::parse(&[(name, t)]).map_err(|m| src.at(v, format!("sweep.{name}: {m}")))?;
                 }

@@ -22,7 +22,8 @@
 //! metrics = ["pause_p99_ns", "events_per_s", "peak_heap_bytes"]  # summary.csv columns to chart
 //!
 //! [sweep]                  # each key a list of values (or one value: fixed)
-//! gogc = [100, 50, 200, 400, "off"]  # a `gcwb run` option: procs, gogc, memlimit, nursery, tenure_age, no_stack, arch, max_stack
+//! gogc = [100, 50, 200, 400, "off"]  # a `gcwb run` option: procs, gogc, memlimit, no_stack, arch, max_stack,
+//!                                    # or a collector's (`gcwb collectors`: nursery, tenure_age, …)
 //! procs = 2
 //! requests = [1000, 4000]  # or a parameter every workload below declares (`gcwb workloads`)
 //!
@@ -40,7 +41,9 @@
 //! ```
 //!
 //! A `[sweep]` key naming a `gcwb run` option takes the values that option
-//! takes on the command line ([`settings`]); any other key must be a
+//! takes on the command line ([`settings`]; a collector's option, which
+//! one of the experiment's collectors must take, in snake_case or
+//! kebab-case); any other key must be a
 //! parameter of every workload of the file (so a file sweeping workload
 //! parameters has only built-in workloads). The cells are every
 //! combination of the `[sweep]` values, for each workload, collector and

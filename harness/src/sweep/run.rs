@@ -76,7 +76,7 @@ pub fn run_cells(e: &Experiment, cells: &[&Cell], store: &Store, quiet: bool) ->
             argv.clone(),
             TraceToml::new(&source, loaded, digest),
             vec![c.collector.name.to_string()],
-            SettingsToml::new(&settings, e.verify, 0),
+            SettingsToml::new(&settings, &[c.collector], e.verify, 0),
         );
         run_toml.cell = Some(c.id.clone());
         run_toml.repetition = Some(c.repetition as usize);

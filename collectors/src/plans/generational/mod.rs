@@ -49,6 +49,11 @@
 //! globals need none, since both are roots of every collection. Stack
 //! blocks are never moved (they live on their goroutine's stack).
 //!
+//! Options ([`OPTIONS`], [`declared`]): `nursery`, `tenure-age`,
+//! `card-bytes` and `pretenure-bytes`. Each cycle reports [`CYCLE_METRICS`]:
+//! the young generation's bytes, those promoted and those copied into a
+//! survivor space, the survival rate and the dirty cards scanned.
+//!
 //! Invariant at a minor collection: every old slot that holds a young
 //! address is in a dirty card — the barrier dirties the card of every heap
 //! store, and an evacuation re-dirties the card of every old slot (a
@@ -56,10 +61,14 @@
 //! So the roots and the dirty cards reach every live young block, and every
 //! slot that points to a moved block is one the evacuation visits.
 
+pub mod declared;
 mod evacuate;
 
-use crate::collector::{Capabilities, Collector, GcConfig, Mutator};
-use crate::copy_space::{CopySpace, MAX_OBJECT_BYTES};
+pub use declared::{CYCLE_METRICS, OPTIONS};
+
+use crate::collector::{Capabilities, Collector, GcConfig, Mutator, PlanState};
+use crate::copy_space::{CopySpace, Tlab, MAX_OBJECT_BYTES};
+use crate::generations::{self, YoungCycle};
 use crate::heap::{Address, AllocCache, Heap, HeapError, PAGE_BYTES, WORD_BYTES};
 use crate::host::{CycleRecord, Host, Phase, Trigger};
 use crate::mark::{MarkFaults, ParallelMarker};
@@ -91,10 +100,6 @@ const NURSERY_BUFFERS: u64 = 32;
 
 /// Each survivor space is this fraction (1/N) of the nursery.
 const SURVIVOR_DIVISOR: u64 = 4;
-
-/// Blocks larger than this are allocated in the old generation (the most
-/// `--pretenure-bytes` may say).
-pub const PRETENURE_BYTES: u64 = MAX_OBJECT_BYTES;
 
 /// Bytes per root slot scanned (one pointer word).
 const ROOT_SLOT_BYTES: u64 = WORD_BYTES;
@@ -155,10 +160,13 @@ impl Generational {
     /// catches it.
     #[doc(hidden)]
     pub fn with_faults(config: &GcConfig, faults: GenFaults) -> Result<Generational, HeapError> {
-        let heap = config.heap_with_cards()?;
-        let (nursery, nursery_max) = match config.nursery_bytes {
-            Some(n) => (n.max(PAGE_BYTES), n.max(PAGE_BYTES)),
-            None => (Generational::min_nursery_bytes(config), MAX_NURSERY_BYTES),
+        let heap = generations::heap_with_cards(config)?;
+        // A nursery of 0 bytes is "unset": the collector sizes it.
+        let nursery_option = config.options.get(&generations::NURSERY);
+        let fixed_nursery = nursery_option != 0;
+        let (nursery, nursery_max) = match nursery_option {
+            0 => (Generational::min_nursery_bytes(config), MAX_NURSERY_BYTES),
+            n => (n.max(PAGE_BYTES), n.max(PAGE_BYTES)),
         };
         let eden = CopySpace::new(&heap, nursery_max)?;
         let survivor_max = (nursery_max / SURVIVOR_DIVISOR).max(PAGE_BYTES);
@@ -170,9 +178,9 @@ impl Generational {
         let g = Generational {
             // One per GC thread (the evacuation's workers).
             gc_caches: Mutex::new((0..marker.workers()).map(|_| heap.new_cache()).collect()),
-            pretenure_bytes: config.pretenure_bytes.min(PRETENURE_BYTES).min(nursery / 2),
+            pretenure_bytes: config.options.get(&declared::PRETENURE_BYTES).min(MAX_OBJECT_BYTES).min(nursery / 2),
             buffer_bytes: (nursery / NURSERY_BUFFERS).clamp(512, 32 << 10),
-            fixed_nursery: config.nursery_bytes.is_some(),
+            fixed_nursery,
             min_nursery: nursery,
             heap,
             eden,
@@ -181,7 +189,7 @@ impl Generational {
             pacer,
             marker,
             faults,
-            tenure_age: config.tenure_age,
+            tenure_age: u32::try_from(config.options.get(&declared::TENURE_AGE)).unwrap_or(u32::MAX),
             nursery_full: AtomicBool::new(false),
             survivor_bytes: AtomicU64::new(0),
             escalate_bytes: AtomicU64::new(evacuate::ESCALATE_BYTES),
@@ -280,10 +288,13 @@ impl Generational {
             mark_cpu_ns: ev.cpu_ns,
             freed_bytes: ev.freed_bytes,
             freed_objects: ev.freed_objects,
-            young_bytes: ev.young_bytes,
-            promoted_bytes: ev.promoted_bytes,
-            copied_bytes: ev.copied_bytes,
-            dirty_cards: ev.dirty_cards,
+            extra: YoungCycle {
+                young: ev.young_bytes,
+                promoted: ev.promoted_bytes,
+                copied: Some(ev.copied_bytes),
+                dirty_cards: ev.dirty_cards,
+            }
+            .metrics(),
             ..CycleRecord::default()
         };
         if major {
@@ -322,17 +333,24 @@ impl Collector for Generational {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities { moves_objects: true, generational: true, needs_write_barrier: true, ..Capabilities::default() }
+        Capabilities { needs_write_barrier: true, ..Capabilities::default() }
     }
 
     fn heap(&self) -> &Heap {
         &self.heap
     }
 
+    /// A worker's context, with its nursery buffer ([`Tlab`]) as the
+    /// plan's state.
+    fn new_mutator(&self) -> Mutator {
+        Mutator { plan: PlanState::new(Tlab::default()), ..Mutator::new(&self.heap) }
+    }
+
     #[inline]
     fn alloc(&self, m: &mut Mutator, size: u64, ptr_slots: u32) -> Result<Address, HeapError> {
         if size.wrapping_sub(1) < self.pretenure_bytes && ptr_slots as u64 * WORD_BYTES <= size {
-            if let Some(a) = self.eden.alloc(&self.heap, &mut m.tlab, size, ptr_slots, 0, self.buffer_bytes) {
+            let tlab = m.plan_state::<Tlab>();
+            if let Some(a) = self.eden.alloc(&self.heap, tlab, size, ptr_slots, 0, self.buffer_bytes) {
                 return Ok(a);
             }
             if self.pacer.collects_on_its_own() {
@@ -365,3 +383,12 @@ impl Collector for Generational {
         self.cycles.load(Ordering::Relaxed)
     }
 }
+
+/// `generational` as the registry lists it.
+pub const INFO: crate::registry::CollectorInfo = crate::registry::CollectorInfo {
+    name: "generational",
+    summary: "copying nursery with survivor spaces and promotion, card-marking barrier, mark-sweep old generation",
+    make: |c| Ok(Box::new(Generational::new(c)?)),
+    options: OPTIONS,
+    cycle_metrics: CYCLE_METRICS,
+};

@@ -19,20 +19,26 @@
 //! "nothing grey", the condition mark termination checks.
 //!
 //! Files: [`marking`] (greying, span scans, the fast path, faults),
-//! [`span_queue`] (the FIFO rings and the shared span queue). The span's
+//! [`span_queue`] (the FIFO rings and the shared span queue), [`declared`]
+//! (its options and cycle metrics). The span's
 //! bitmaps and ownership byte are the heap's ([`crate::heap::SpanMarks`]).
 
+pub mod declared;
 pub mod marking;
 pub mod span_queue;
 
-use crate::collector::GcConfig;
 pub use crate::go_cycle::GoCycle;
+pub use declared::{settings, CYCLE_METRICS, OPTIONS};
 pub use marking::{GreenTeaFaults, GreenTeaSettings, SpanMarking};
 
 /// The Green Tea collector.
 pub type GreenTea = GoCycle<SpanMarking>;
 
-/// The settings `config`'s plan options ask for.
-pub fn settings(_config: &GcConfig) -> GreenTeaSettings {
-    GreenTeaSettings::default()
-}
+/// `greentea` as the registry lists it.
+pub const INFO: crate::registry::CollectorInfo = crate::registry::CollectorInfo {
+    name: "greentea",
+    summary: "Go 1.26's concurrent collector: the concurrent cycle, marking small objects span by span (Green Tea)",
+    make: |c| Ok(Box::new(GreenTea::new(c)?)),
+    options: OPTIONS,
+    cycle_metrics: CYCLE_METRICS,
+};
