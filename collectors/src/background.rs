@@ -29,7 +29,7 @@
 //! `should_yield` (a few microseconds). So a collector whose slices hold
 //! work in hand (a marker's local grey objects) must give it back before
 //! it returns, and must not finish a phase (mark termination) while
-//! another slice still holds some: see `plans/concurrent.rs`.
+//! another slice still holds some: see `go_cycle/mod.rs`.
 
 /// Go's `gcBackgroundUtilization` (runtime/mgcpacer.go): the share of the
 /// processors background marking takes.

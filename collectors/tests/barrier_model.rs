@@ -1,7 +1,7 @@
 //! A model check of the concurrent collector's barrier and marking protocol.
 //!
 //! This file does not run the real collector. It runs a small abstract model
-//! of the protocol that `collectors/src/plans/concurrent.rs` implements (Go's
+//! of the protocol that `collectors/src/go_cycle/mod.rs` implements (Go's
 //! hybrid barrier, runtime/mbarrier.go, with the invariant in that module's
 //! doc; marking in background *slices* on the replay's workers, each with a
 //! grey stack of its own, and in mutators' assists, as that module's doc and
