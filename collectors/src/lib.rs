@@ -9,9 +9,11 @@
 //!   (globals, and one goroutine stack at a time), stopping the world, and
 //!   where to report pauses, cycles and frees;
 //! - [`collector`]: the [`collector::Collector`] trait and its capabilities;
-//! - [`mark`], [`pacer`] and [`background`]: what collectors share —
-//!   parallel marking; Go's heap goal, trigger and assist arithmetic; and
-//!   how work beside the mutators is run on the mutators' own workers;
+//! - [`parallel_work`], [`mark`], [`pacer`] and [`background`]: what
+//!   collectors share — the work-stealing loop of stop-the-world parallel
+//!   work (marking, evacuation); parallel marking; Go's heap goal, trigger
+//!   and assist arithmetic; and how work beside the mutators is run on the
+//!   mutators' own workers;
 //! - the collectors themselves, one module each, and [`registry`], which
 //!   names them;
 //! - [`cycle_hooks`]: where a test can hold a concurrent collector between
@@ -25,6 +27,7 @@ pub mod heap;
 pub mod host;
 pub mod mark;
 pub mod pacer;
+pub mod parallel_work;
 pub mod plans;
 pub mod registry;
 pub mod runtime;
