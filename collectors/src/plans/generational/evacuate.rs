@@ -65,7 +65,7 @@ const CARDS_PER_TASK: usize = 16;
 
 /// A worker with more copies than this waiting to be scanned moves half of
 /// them where idle workers steal first
-/// ([`WorkLoop::share_backlog_over`]).
+/// ([`GreyWorker::SHARE_BACKLOG_OVER`]).
 const SHARE_BACKLOG_OVER: usize = 64;
 
 /// The first worker brings in the others once it has copied this much, or
@@ -183,6 +183,7 @@ struct EvacuationWorker<'e, 'g> {
 impl GreyWorker for EvacuationWorker<'_, '_> {
     type Item = Grey;
     type Output = EvacuationStats;
+    const SHARE_BACKLOG_OVER: Option<usize> = Some(SHARE_BACKLOG_OVER);
 
     fn root_task(&mut self, task: usize, grey: &mut GreyQueue<'_, Grey>) {
         let (ev, roots, w) = (self.ev, self.roots, &mut self.local);
@@ -277,9 +278,8 @@ impl<'g> Evacuation<'g> {
         let tasks = 1 + roots.stack_count() + cards.len().div_ceil(CARDS_PER_TASK);
         let escalate_bytes = gen.escalate_bytes.load(Ordering::Relaxed);
         let ev = &self;
-        let per_worker = WorkLoop::new(tasks, workers, Start::CallerFirst).share_backlog_over(SHARE_BACKLOG_OVER).run(
-            gen.marker.pool(),
-            |i| EvacuationWorker {
+        let per_worker =
+            WorkLoop::new(tasks, workers, Start::CallerFirst).run(gen.marker.pool(), |i| EvacuationWorker {
                 ev,
                 roots,
                 cards: &cards,
@@ -292,8 +292,7 @@ impl<'g> Evacuation<'g> {
                     scanned: 0,
                 },
                 cpu0: crate::cpu_time::thread_cpu_ns(),
-            },
-        );
+            });
         for s in &per_worker {
             total.add(s);
         }
