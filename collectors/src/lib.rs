@@ -13,10 +13,12 @@
 //!   itself — its options (values in [`GcConfig::options`]) and the extra
 //!   metrics of its cycles ([`CycleRecord::extra`]) — for whatever drives it
 //!   to pick up generically;
-//! - [`mark`], [`go_cycle`], [`pacer`] and [`background`]: what collectors
-//!   share — parallel marking; Go's concurrent cycle, generic over how grey
-//!   work is kept and scanned; Go's heap goal, trigger and assist arithmetic; and
-//!   how work beside the mutators is run on the mutators' own workers;
+//! - [`parallel_work`], [`mark`], [`go_cycle`], [`pacer`] and
+//!   [`background`]: what collectors share — the work-stealing loop of
+//!   stop-the-world parallel work (marking, evacuation); parallel marking;
+//!   Go's concurrent cycle, generic over how grey work is kept and scanned;
+//!   Go's heap goal, trigger and assist arithmetic; and how work beside the
+//!   mutators is run on the mutators' own workers;
 //! - the collectors themselves, one module each (what the generational
 //!   ones share in [`generations`]), and [`registry`], which names them
 //!   with what each declares;
@@ -33,6 +35,7 @@ pub mod heap;
 pub mod host;
 pub mod mark;
 pub mod pacer;
+pub mod parallel_work;
 pub mod plan_metrics;
 pub mod plan_options;
 pub mod plans;

@@ -24,6 +24,11 @@
 //!    old-to-young pointer the next minor collection must see).
 //! 4. Whatever was not copied is dead: both spaces are reset.
 //!
+//! The workers run [`crate::parallel_work`]'s loop: it hands out the tasks,
+//! keeps each worker's copies to scan on its own deque, lets idle workers
+//! steal, ends the evacuation when no worker has a copy left, and stops the
+//! others if one panics.
+//!
 //! Each object is copied once: a worker claims it in its header before
 //! copying and publishes the copy's address after ([`CopySpace::claim`]);
 //! a worker that meets it meanwhile waits for the address. Each worker
@@ -46,9 +51,9 @@ use super::{GenFaults, Generational};
 use crate::copy_space::{object_words, Claim, CopySpace, Header, Tlab};
 use crate::heap::{Address, AllocCache, ObjectSink, WORD_BYTES};
 use crate::host::{RootKind, RootSet};
-use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+use crate::parallel_work::{GreyQueue, GreyWorker, Start, WorkLoop};
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -57,6 +62,11 @@ const SURVIVOR_BUFFER_BYTES: u64 = 32 << 10;
 
 /// Dirty cards per task.
 const CARDS_PER_TASK: usize = 16;
+
+/// A worker with more copies than this waiting to be scanned moves half of
+/// them where idle workers steal first
+/// ([`GreyWorker::SHARE_BACKLOG_OVER`]).
+const SHARE_BACKLOG_OVER: usize = 64;
 
 /// The first worker brings in the others once it has copied this much, or
 /// worked this long, alone (the default of
@@ -121,40 +131,17 @@ pub(super) struct Evacuation<'g> {
     /// Promote every survivor (before a major collection).
     promote_all: bool,
     faults: GenFaults,
-    injector: Injector<Grey>,
-    /// Workers still looking for work (the termination count, as in
-    /// [`crate::mark`]).
-    active: AtomicUsize,
-    /// A worker panicked: the others stop waiting (for work, or for an
-    /// object it claimed) so that the panic can reach the caller instead of
-    /// leaving them spinning.
-    aborted: AtomicBool,
 }
 
-/// Raises [`Evacuation::aborted`] if dropped while its thread panics.
-struct AbortOnPanic<'a>(&'a AtomicBool);
-
-impl Drop for AbortOnPanic<'_> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.0.store(true, Ordering::Relaxed);
-        }
-    }
-}
-
-/// What a worker takes when it starts: its grey deque and its allocation
-/// cache in the old generation.
-type Handout<'a> = (Worker<Grey>, &'a mut AllocCache);
-
-/// One worker's own state.
+/// One worker's own state. Its copies waiting to be scanned are on its
+/// [`GreyQueue`]; if another worker panics, the queue says so
+/// ([`GreyQueue::aborted`]), and a worker waiting for an object that one
+/// claimed stops waiting, so that the panic reaches the caller.
 struct Local<'a> {
-    grey: Worker<Grey>,
     to_tlab: Tlab,
     old_cache: &'a mut AllocCache,
     stats: EvacuationStats,
-    /// The first worker's way to bring in the others, until it is used.
-    escalate: Option<&'a dyn Fn()>,
-    /// Bytes copied alone before that (0: at once).
+    /// Bytes copied alone before the others are brought in (0: at once).
     escalate_bytes: u64,
     started: Instant,
     /// Copies scanned since the last look at the clock.
@@ -162,11 +149,14 @@ struct Local<'a> {
 }
 
 impl Local<'_> {
-    /// Brings in the other workers once this one has done enough alone;
-    /// `now` looks at the clock at once, else every 256 scans.
+    /// Brings in the other workers (if this is the first worker and it has
+    /// not yet) once it has done enough alone; `now` looks at the clock at
+    /// once, else every 256 scans.
     #[inline]
-    fn maybe_escalate(&mut self, now: bool) {
-        let Some(join) = self.escalate else { return };
+    fn maybe_escalate(&mut self, grey: &mut GreyQueue<'_, Grey>, now: bool) {
+        if !grey.helpers_waiting() {
+            return;
+        }
         self.scanned += 1;
         if !now && self.scanned < 256 {
             return;
@@ -174,9 +164,68 @@ impl Local<'_> {
         self.scanned = 0;
         let copied = self.stats.copied_bytes + self.stats.promoted_bytes;
         if copied >= self.escalate_bytes || self.started.elapsed() >= ESCALATE_AFTER {
-            self.escalate = None;
-            join();
+            grey.bring_in_helpers();
         }
+    }
+}
+
+/// One evacuation worker: the root tasks (globals, stacks, batches of dirty
+/// cards) and scanning a copy, for [`WorkLoop`].
+struct EvacuationWorker<'e, 'g> {
+    ev: &'e Evacuation<'g>,
+    roots: &'e dyn RootSet,
+    cards: &'e [Address],
+    local: Local<'e>,
+    /// The thread's CPU time when it started.
+    cpu0: u64,
+}
+
+impl GreyWorker for EvacuationWorker<'_, '_> {
+    type Item = Grey;
+    type Output = EvacuationStats;
+    const SHARE_BACKLOG_OVER: Option<usize> = Some(SHARE_BACKLOG_OVER);
+
+    fn root_task(&mut self, task: usize, grey: &mut GreyQueue<'_, Grey>) {
+        let (ev, roots, w) = (self.ev, self.roots, &mut self.local);
+        if task < 1 + roots.stack_count() {
+            let grey = &*grey;
+            let mut visit = |slot: &crate::host::Slot, kind: RootKind| {
+                w.stats.root_slots += 1;
+                let v = slot.load(Ordering::Relaxed);
+                if ev.in_from_spaces(v) {
+                    let moved = ev.forward(w, grey, v);
+                    if !(ev.faults.stack_blocks_not_forwarded && kind == RootKind::StackBlock) {
+                        slot.store(moved, Ordering::Relaxed);
+                    }
+                }
+            };
+            if task == 0 {
+                roots.scan_globals(&mut visit);
+            } else {
+                roots.scan_stack(task - 1, false, &mut visit);
+            }
+        } else {
+            let first = (task - 1 - roots.stack_count()) * CARDS_PER_TASK;
+            for &card in &self.cards[first..(first + CARDS_PER_TASK).min(self.cards.len())] {
+                ev.scan_card(w, grey, card);
+            }
+        }
+    }
+
+    #[inline]
+    fn process(&mut self, g: Grey, grey: &mut GreyQueue<'_, Grey>) {
+        self.ev.scan(&mut self.local, grey, g);
+        self.local.maybe_escalate(grey, false);
+    }
+
+    fn root_task_drained(&mut self, grey: &mut GreyQueue<'_, Grey>) {
+        self.local.maybe_escalate(grey, true);
+    }
+
+    fn finish(self) -> EvacuationStats {
+        let mut stats = self.local.stats;
+        stats.cpu_ns = crate::cpu_time::thread_cpu_ns().saturating_sub(self.cpu0);
+        stats
     }
 }
 
@@ -188,18 +237,7 @@ impl<'g> Evacuation<'g> {
         cycle: u64,
         promote_all: bool,
     ) -> Evacuation<'g> {
-        Evacuation {
-            gen,
-            from,
-            to,
-            sink,
-            cycle,
-            promote_all,
-            faults: gen.faults,
-            injector: Injector::new(),
-            active: AtomicUsize::new(0),
-            aborted: AtomicBool::new(false),
-        }
+        Evacuation { gen, from, to, sink, cycle, promote_all, faults: gen.faults }
     }
 
     /// Runs the evacuation from `roots`, each worker allocating promoted
@@ -234,82 +272,28 @@ impl<'g> Evacuation<'g> {
         }
 
         let workers = gen.marker.workers().min(old_caches.len()).max(1);
-        let decks: Vec<Worker<Grey>> = (0..workers).map(|_| Worker::new_lifo()).collect();
-        let stealers: Vec<Stealer<Grey>> = decks.iter().map(Worker::stealer).collect();
-        let handout: Mutex<Vec<Option<Handout<'_>>>> =
-            Mutex::new(decks.into_iter().zip(old_caches.iter_mut()).map(Some).collect());
-        self.active.store(1, Ordering::SeqCst);
+        // Each worker's allocation cache in the old generation, until it
+        // takes it.
+        let caches: Mutex<Vec<Option<&mut AllocCache>>> = Mutex::new(old_caches.iter_mut().map(Some).collect());
         let tasks = 1 + roots.stack_count() + cards.len().div_ceil(CARDS_PER_TASK);
-        let next_task = AtomicUsize::new(0);
-        let results: Mutex<Vec<EvacuationStats>> = Mutex::new(Vec::new());
-
-        let work = |i: usize, escalate: Option<&dyn Fn()>| {
-            let Some((grey, old_cache)) = handout.lock().get_mut(i).and_then(Option::take) else {
-                return EvacuationStats::default();
-            };
-            let _abort = AbortOnPanic(&self.aborted);
-            let cpu0 = crate::cpu_time::thread_cpu_ns();
-            let mut w = Local {
-                grey,
-                to_tlab: Tlab::default(),
-                old_cache,
-                stats: EvacuationStats::default(),
-                escalate,
-                escalate_bytes: gen.escalate_bytes.load(Ordering::Relaxed),
-                started,
-                scanned: 0,
-            };
-            loop {
-                let t = next_task.fetch_add(1, Ordering::Relaxed);
-                if t >= tasks {
-                    break;
-                }
-                if t < 1 + roots.stack_count() {
-                    let mut visit = |slot: &crate::host::Slot, kind: RootKind| {
-                        w.stats.root_slots += 1;
-                        let v = slot.load(Ordering::Relaxed);
-                        if self.in_from_spaces(v) {
-                            let moved = self.forward(&mut w, v);
-                            if !(self.faults.stack_blocks_not_forwarded && kind == RootKind::StackBlock) {
-                                slot.store(moved, Ordering::Relaxed);
-                            }
-                        }
-                    };
-                    if t == 0 {
-                        roots.scan_globals(&mut visit);
-                    } else {
-                        roots.scan_stack(t - 1, false, &mut visit);
-                    }
-                } else {
-                    let first = (t - 1 - roots.stack_count()) * CARDS_PER_TASK;
-                    for &card in &cards[first..(first + CARDS_PER_TASK).min(cards.len())] {
-                        self.scan_card(&mut w, card);
-                    }
-                }
-                self.drain_local(&mut w);
-                w.maybe_escalate(true);
-            }
-            self.drain(&mut w, &stealers);
-            w.stats.cpu_ns = crate::cpu_time::thread_cpu_ns().saturating_sub(cpu0);
-            w.stats
-        };
-        gen.marker.pool().in_place_scope(|scope| {
-            let (work, results, active) = (&work, &results, &self.active);
-            let join = move || {
-                // Counted active before they start, so nobody can see the
-                // work finished while a helper is still on its way.
-                active.fetch_add(workers - 1, Ordering::SeqCst);
-                for i in 1..workers {
-                    scope.spawn(move |_| {
-                        let stats = work(i, None);
-                        results.lock().push(stats);
-                    });
-                }
-            };
-            let stats = work(0, (workers > 1).then_some(&join as &dyn Fn()));
-            results.lock().push(stats);
-        });
-        for s in results.lock().iter() {
+        let escalate_bytes = gen.escalate_bytes.load(Ordering::Relaxed);
+        let ev = &self;
+        let per_worker =
+            WorkLoop::new(tasks, workers, Start::CallerFirst).run(gen.marker.pool(), |i| EvacuationWorker {
+                ev,
+                roots,
+                cards: &cards,
+                local: Local {
+                    to_tlab: Tlab::default(),
+                    old_cache: caches.lock()[i].take().expect("one old-generation cache per worker"),
+                    stats: EvacuationStats::default(),
+                    escalate_bytes,
+                    started,
+                    scanned: 0,
+                },
+                cpu0: crate::cpu_time::thread_cpu_ns(),
+            });
+        for s in &per_worker {
             total.add(s);
         }
         self.free_the_rest(&mut total);
@@ -318,7 +302,7 @@ impl<'g> Evacuation<'g> {
 
     /// Redirects the old slots of the dirty card at `card`, and dirties it
     /// again if one still points into the young generation.
-    fn scan_card(&self, w: &mut Local<'_>, card: Address) {
+    fn scan_card(&self, w: &mut Local<'_>, grey: &GreyQueue<'_, Grey>, card: Address) {
         let heap = &self.gen.heap;
         let mut still_young = false;
         heap.for_each_old_slot_in_card(
@@ -327,7 +311,7 @@ impl<'g> Evacuation<'g> {
             |s| {
                 let mut v = s.load(Ordering::Relaxed);
                 if self.in_from_spaces(v) {
-                    v = self.forward(w, v);
+                    v = self.forward(w, grey, v);
                     s.store(v, Ordering::Relaxed);
                 }
                 still_young |= self.to.contains(v);
@@ -347,7 +331,7 @@ impl<'g> Evacuation<'g> {
     /// The new value for a slot holding `v` (which points into a space
     /// being evacuated): the same offset into the object's copy, copying
     /// it now if nobody has yet.
-    fn forward(&self, w: &mut Local<'_>, v: Address) -> Address {
+    fn forward(&self, w: &mut Local<'_>, grey: &GreyQueue<'_, Grey>, v: Address) -> Address {
         let heap = &self.gen.heap;
         let space = if self.gen.eden.contains(v) { &self.gen.eden } else { self.from };
         let Some(base) = space.object_start(heap, v) else {
@@ -356,10 +340,10 @@ impl<'g> Evacuation<'g> {
         if self.faults.interior_not_fixed && v != base {
             return v;
         }
-        let to = match space.claim(heap, base, &|| self.aborted.load(Ordering::Relaxed)) {
+        let to = match space.claim(heap, base, &|| grey.aborted()) {
             Claim::Forwarded(to) => to,
             Claim::Won(header) => {
-                let to = self.copy(w, base, header);
+                let to = self.copy(w, grey, base, header);
                 space.publish(heap, base, to);
                 to
             }
@@ -369,7 +353,7 @@ impl<'g> Evacuation<'g> {
 
     /// Copies the object at `base` (claimed by this worker) and queues the
     /// copy for scanning; returns the copy's address.
-    fn copy(&self, w: &mut Local<'_>, base: Address, header: Header) -> Address {
+    fn copy(&self, w: &mut Local<'_>, grey: &GreyQueue<'_, Grey>, base: Address, header: Header) -> Address {
         let heap = &self.gen.heap;
         let Header { size, ptr_slots, age, .. } = header;
         let age = age.saturating_add(1);
@@ -398,85 +382,24 @@ impl<'g> Evacuation<'g> {
             w.stats.copied_objects += 1;
         }
         if ptr_slots > 0 {
-            w.grey.push(Grey { at: dest, ptr_slots, old });
+            grey.push(Grey { at: dest, ptr_slots, old });
         }
         dest
     }
 
     /// Scans one copy: redirects its slots, and remembers a promoted copy's
     /// slots that still point into the young generation.
-    fn scan(&self, w: &mut Local<'_>, g: Grey) {
+    fn scan(&self, w: &mut Local<'_>, grey: &GreyQueue<'_, Grey>, g: Grey) {
         let heap = &self.gen.heap;
         let Some(slots) = heap.words_at(g.at, g.ptr_slots as u64) else { return };
         for (i, s) in slots.iter().enumerate() {
             let mut v = s.load(Ordering::Relaxed);
             if self.in_from_spaces(v) {
-                v = self.forward(w, v);
+                v = self.forward(w, grey, v);
                 s.store(v, Ordering::Relaxed);
             }
             if g.old && self.to.contains(v) {
                 heap.dirty_card(g.at + i as u64 * WORD_BYTES);
-            }
-        }
-    }
-
-    /// Scans this worker's own copies until it has none, sharing half of a
-    /// long backlog for idle workers to steal.
-    fn drain_local(&self, w: &mut Local<'_>) {
-        while let Some(g) = w.grey.pop() {
-            self.scan(w, g);
-            w.maybe_escalate(false);
-            if w.grey.len() > 64 && self.injector.is_empty() {
-                for _ in 0..w.grey.len() / 2 {
-                    if let Some(g) = w.grey.pop() {
-                        self.injector.push(g);
-                    }
-                }
-            }
-        }
-    }
-
-    fn steal(&self, w: &Local<'_>, stealers: &[Stealer<Grey>]) -> Option<Grey> {
-        loop {
-            let mut retry = false;
-            match self.injector.steal_batch_and_pop(&w.grey) {
-                Steal::Success(g) => return Some(g),
-                Steal::Retry => retry = true,
-                Steal::Empty => {}
-            }
-            for s in stealers {
-                match s.steal_batch_and_pop(&w.grey) {
-                    Steal::Success(g) => return Some(g),
-                    Steal::Retry => retry = true,
-                    Steal::Empty => {}
-                }
-            }
-            if !retry {
-                return None;
-            }
-        }
-    }
-
-    /// Scans and steals until no worker has a copy left to scan (the
-    /// termination protocol of [`crate::mark`]).
-    fn drain(&self, w: &mut Local<'_>, stealers: &[Stealer<Grey>]) {
-        loop {
-            self.drain_local(w);
-            while let Some(g) = self.steal(w, stealers) {
-                self.scan(w, g);
-                self.drain_local(w);
-            }
-            self.active.fetch_sub(1, Ordering::SeqCst);
-            loop {
-                if self.active.load(Ordering::SeqCst) == 0 || self.aborted.load(Ordering::Relaxed) {
-                    return;
-                }
-                if !self.injector.is_empty() || stealers.iter().any(|s| !s.is_empty()) {
-                    self.active.fetch_add(1, Ordering::SeqCst);
-                    break;
-                }
-                std::hint::spin_loop();
-                std::thread::yield_now();
             }
         }
     }
