@@ -116,9 +116,35 @@ mod tests {
     #[test]
     fn all_options_and_metrics_name_each_one_once_in_registry_order() {
         let options: Vec<&str> = all_options().iter().map(|o| o.name).collect();
-        assert_eq!(options, ["nursery", "card-bytes", "tenure-age", "pretenure-bytes"]);
+        assert_eq!(
+            options,
+            [
+                "greentea-min-size",
+                "greentea-max-size",
+                "greentea-one-mark-fast-path",
+                "nursery",
+                "card-bytes",
+                "tenure-age",
+                "pretenure-bytes"
+            ]
+        );
         let metrics: Vec<&str> = all_cycle_metrics().iter().map(|m| m.name).collect();
-        assert_eq!(metrics, ["young_bytes", "promoted_bytes", "survival_rate", "dirty_cards", "copied_bytes"]);
+        assert_eq!(
+            metrics,
+            [
+                "spans_scanned",
+                "dense_spans_scanned",
+                "one_mark_span_scans",
+                "span_objects_scanned",
+                "objects_per_span_scan",
+                "objects_scanned_alone",
+                "young_bytes",
+                "promoted_bytes",
+                "survival_rate",
+                "dirty_cards",
+                "copied_bytes"
+            ]
+        );
         assert_eq!(taking_option("card_bytes"), ["sticky", "generational"]);
         assert_eq!(taking_option("tenure-age"), ["generational"]);
         assert!(find_option("pretenure_bytes").is_some() && find_option("procs").is_none());

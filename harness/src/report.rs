@@ -550,9 +550,10 @@ mod tests {
         let text = String::from_utf8(cycles_csv(&[r]).unwrap()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], columns::cycles::header().join(","));
-        // young_bytes, promoted_bytes, survival_rate, dirty_cards (not
-        // reported: empty), copied_bytes.
-        assert_eq!(lines[1], "test-gc,1,final,0,0,0,0,0,0,0,0,0,0,0,0,0,8,1,0.25,,1");
+        // greentea's six (not reported: empty), then young_bytes,
+        // promoted_bytes, survival_rate, dirty_cards (not reported: empty),
+        // copied_bytes.
+        assert_eq!(lines[1], "test-gc,1,final,0,0,0,0,0,0,0,0,0,0,0,0,0,,,,,,,8,1,0.25,,1");
     }
 
     #[test]

@@ -126,7 +126,8 @@ mod tests {
             header().join(","),
             "collector,gc,trigger,start_ns,end_ns,heap_live_before,marked_bytes,marked_objects,mark_ns,\
              mark_cpu_ns,sweep_ns,freed_bytes,freed_objects,next_goal,heap_live_after,background_mark_cpu_ns,\
-             young_bytes,promoted_bytes,survival_rate,dirty_cards,copied_bytes"
+             spans_scanned,dense_spans_scanned,one_mark_span_scans,span_objects_scanned,objects_per_span_scan,\
+             objects_scanned_alone,young_bytes,promoted_bytes,survival_rate,dirty_cards,copied_bytes"
         );
         let metrics: Vec<&str> = registry::all_cycle_metrics().iter().map(|m| m.name).collect();
         assert_eq!(header()[CYCLES.len()..], metrics[..], "computed from the registry");
