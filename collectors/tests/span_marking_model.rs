@@ -45,12 +45,15 @@
 //!    (someone marked it since the load): done. With `non_atomic_marks`
 //!    (`try_set_racy`) this is a plain store of the word loaded in step 1
 //!    with o's bit set, which erases any bit set in between;
-//! 3. *try_acquire: fetch_or(ONE_MARK)* — was Unowned: this call took the
-//!    span, queue it; else step 4. With `no_ownership_upgrade`
-//!    (`try_acquire_without_upgrade`) this is one `compare_exchange(0,
-//!    ONE_MARK)`, and there is no step 4;
-//! 4. *try_acquire: fetch_or(MANY_MARKS)* — was Unowned (released since
-//!    step 3): took it, queue it; else the holder will see ManyMarks.
+//! 3. *try_acquire: load the ownership byte* — Unowned: step 4; OneMark:
+//!    step 5; ManyMarks: done (the holder will look at the whole span: the
+//!    early return that saves a read-modify-write per object);
+//! 4. *try_acquire: fetch_or(ONE_MARK)* — was Unowned: this call took the
+//!    span, queue it; else step 5. With `no_ownership_upgrade`
+//!    (`try_acquire_without_upgrade`) steps 3–5 are one
+//!    `compare_exchange(0, ONE_MARK)`;
+//! 5. *try_acquire: fetch_or(MANY_MARKS)* — was Unowned (released since):
+//!    took it, queue it; else the holder will see ManyMarks.
 //!
 //! A marker's take goes on its own ring (`SpanRing::put`: private, part of
 //! the step that took the span); a shader's is one more step, the push onto
@@ -311,6 +314,8 @@ enum GreyPc {
     /// `try_set`'s `fetch_or` of the mark bit; with `non_atomic_marks`,
     /// `try_set_racy`'s store of `loaded | bit`.
     SetMark { loaded: u8 },
+    /// `SpanMarks::try_acquire`'s first load of the ownership byte.
+    LoadOwner,
     /// `SpanMarks::try_acquire`'s `fetch_or(ONE_MARK)`; with
     /// `no_ownership_upgrade`, `try_acquire_without_upgrade`'s
     /// `compare_exchange(0, ONE_MARK)`.
@@ -442,6 +447,7 @@ impl GreyPc {
             GreyPc::AcquireOne => 2,
             GreyPc::AcquireMany => 3,
             GreyPc::PushShared => 4,
+            GreyPc::LoadOwner => 5,
         }
     }
 }
@@ -852,6 +858,16 @@ impl Model {
     }
 
     /// One operation of `SpanMarking::grey(o)`.
+    /// The step after a mark was set: `try_acquire`'s look at the
+    /// ownership byte, or the broken variant's `compare_exchange`.
+    fn after_mark(&self) -> GreyPc {
+        if self.faults.no_ownership_upgrade {
+            GreyPc::AcquireOne
+        } else {
+            GreyPc::LoadOwner
+        }
+    }
+
     fn grey_step(&self, n: &mut State, o: Obj, g: GreyPc, events: &mut u8) -> Greyed {
         let (span, bit) = (self.heap.span(o), self.heap.slot_bit(o));
         let w = &mut n.spans[span];
@@ -862,7 +878,7 @@ impl Model {
             }
             GreyPc::SetMark { loaded } if self.faults.non_atomic_marks => {
                 w.marks = loaded | bit;
-                Greyed::Next(GreyPc::AcquireOne)
+                Greyed::Next(self.after_mark())
             }
             GreyPc::SetMark { .. } => {
                 let old = w.marks;
@@ -870,9 +886,14 @@ impl Model {
                 if old & bit != 0 {
                     Greyed::Done
                 } else {
-                    Greyed::Next(GreyPc::AcquireOne)
+                    Greyed::Next(self.after_mark())
                 }
             }
+            GreyPc::LoadOwner => match w.owner {
+                0 => Greyed::Next(GreyPc::AcquireOne),
+                ONE_MARK => Greyed::Next(GreyPc::AcquireMany),
+                _ => Greyed::Done,
+            },
             GreyPc::AcquireOne if self.faults.no_ownership_upgrade => {
                 if w.owner == 0 {
                     w.owner = ONE_MARK;
@@ -1213,6 +1234,11 @@ fn grey_words(model: &Model, s: &State, o: Obj, g: GreyPc, next: &State, queue: 
                 )
             }
         }
+        GreyPc::LoadOwner => format!(
+            "try_acquire s{span}: load the ownership byte: {}{}",
+            ownership_named(w.owner),
+            if w.owner & MANY_MARKS != 0 { ", the holder will see more marks: done" } else { "" }
+        ),
         GreyPc::AcquireOne if w.owner == 0 => {
             format!("try_acquire s{span}: fetch_or ONE_MARK: was Unowned, took it, onto {queue}")
         }

@@ -109,6 +109,8 @@ pub struct Drain<'a> {
     work_reported: u64,
     marked_reported: u64,
     work_at_poll: u64,
+    /// A poll is due: [`YIELD_EVERY_OBJECTS`] objects scanned since the last.
+    poll_due: bool,
     stopped: bool,
 }
 
@@ -124,6 +126,7 @@ impl<'a> Drain<'a> {
             work_reported: 0,
             marked_reported: 0,
             work_at_poll: 0,
+            poll_due: false,
             stopped: false,
         }
     }
@@ -135,7 +138,8 @@ impl<'a> Drain<'a> {
         if self.stopped || self.work >= self.budget {
             return false;
         }
-        if self.units.is_multiple_of(YIELD_EVERY_OBJECTS) || self.work >= self.work_at_poll + YIELD_EVERY_BYTES {
+        if self.poll_due || self.units == 0 || self.work >= self.work_at_poll + YIELD_EVERY_BYTES {
+            self.poll_due = false;
             self.work_at_poll = self.work;
             if (self.should_yield)() {
                 self.stopped = true;
@@ -145,16 +149,27 @@ impl<'a> Drain<'a> {
         true
     }
 
-    /// One unit (an object, an oblet, a span) scanned: `work` bytes of
-    /// pointer words read, `marked` bytes newly marked.
+    /// One object (or oblet) scanned: `work` bytes of pointer words read,
+    /// `marked` bytes newly marked.
     #[inline]
     pub fn done(&mut self, work: u64, marked: u64) {
+        self.done_objects(1, work, marked);
+    }
+
+    /// `objects` objects scanned at once (a span's), counted as that many
+    /// units for the polls and the progress reports.
+    #[inline]
+    pub fn done_objects(&mut self, objects: u32, work: u64, marked: u64) {
         self.progress.slow();
         self.work += work;
         self.marked += marked;
-        self.units += 1;
-        if self.units.is_multiple_of(PROGRESS_EVERY_OBJECTS) {
+        let before = self.units;
+        self.units = self.units.wrapping_add(objects.max(1));
+        if before / PROGRESS_EVERY_OBJECTS != self.units / PROGRESS_EVERY_OBJECTS {
             self.report();
+        }
+        if before / YIELD_EVERY_OBJECTS != self.units / YIELD_EVERY_OBJECTS {
+            self.poll_due = true;
         }
     }
 

@@ -59,7 +59,11 @@ impl AtomicBitmap {
         if w.load(Ordering::Relaxed) & bit != 0 {
             return false;
         }
-        w.fetch_or(bit, Ordering::Relaxed) & bit == 0
+        // SeqCst: span-based marking's protocol needs the mark ordered
+        // before its look at the span's ownership (see
+        // `heap::span_marks`); on x86 a locked OR is the same instruction
+        // whatever the ordering.
+        w.fetch_or(bit, Ordering::SeqCst) & bit == 0
     }
 
     /// [`AtomicBitmap::try_set`] without the read-modify-write: a load and

@@ -293,6 +293,7 @@ impl MarkWork for SpanMarking {
         let mut local = Local::default();
         let mut d = Drain::new(budget, should_yield, progress);
         while d.go_on() {
+            let scanned_before = local.counts.span_objects + local.counts.objects_alone;
             // Objects first (their children may land in spans already
             // queued), then this marker's oldest span, then shared work.
             let (work, marked) = if let Some(a) = local.objects.pop() {
@@ -307,7 +308,8 @@ impl MarkWork for SpanMarking {
                 break;
             };
             self.objects.spill(&mut local.objects);
-            d.done(work, marked);
+            let scanned = local.counts.span_objects + local.counts.objects_alone - scanned_before;
+            d.done_objects(scanned as u32, work, marked);
         }
         self.objects.give_back(std::mem::take(&mut local.objects));
         local.spans.give_back(&self.spans);

@@ -12,7 +12,7 @@
 //! that learns only that one object was marked can scan it alone.
 
 use crate::heap::Address;
-use crossbeam_deque::{Injector, Steal};
+use crossbeam_deque::{Injector, Steal, Worker};
 use std::collections::VecDeque;
 
 /// Spans a marker keeps on its own ring (Go: 256).
@@ -23,6 +23,12 @@ pub const SPILL_PERIOD: u32 = 64;
 
 /// The most spans one periodic spill moves.
 pub const SPILL_MAX: usize = 16;
+
+thread_local! {
+    /// Where a steal lands before it moves onto the thief's ring: one per
+    /// thread, made once (a crossbeam `Worker` allocates its buffer).
+    static STOLEN: Worker<Address> = Worker::new_fifo();
+}
 
 /// The spans every marker can take.
 #[derive(Default)]
@@ -39,11 +45,10 @@ impl SharedSpans {
     /// Takes a span, moving about half of what is shared (up to a batch)
     /// onto `ring` too, as Go's thieves take half.
     pub fn steal_into(&self, ring: &mut SpanRing) -> Option<Address> {
-        let local = crossbeam_deque::Worker::new_fifo();
-        loop {
-            match self.queue.steal_batch_and_pop(&local) {
+        STOLEN.with(|stolen| loop {
+            match self.queue.steal_batch_and_pop(stolen) {
                 Steal::Success(a) => {
-                    while let Some(b) = local.pop() {
+                    while let Some(b) = stolen.pop() {
                         ring.spans.push_back(b);
                     }
                     return Some(a);
@@ -51,7 +56,7 @@ impl SharedSpans {
                 Steal::Retry => continue,
                 Steal::Empty => return None,
             }
-        }
+        })
     }
 
     pub fn is_empty(&self) -> bool {
