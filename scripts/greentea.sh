@@ -104,3 +104,45 @@ for d in sorted(glob.glob(os.path.join(out, "*", ""))):
               f"{med('mmu'):.4f},{med('wall'):.0f},{med('spans'):.0f},{med('ops'):.2f},{med('dense'):.3f},{med('one'):.3f}")
 PY
 column -s, -t <"$OUT/table.csv" >&2
+
+# The chart: greentea's mark CPU per MiB marked as a share of concurrent's,
+# per workload, with and without assists (an SVG, no plotting library).
+python3 - "$OUT" <<'PY' >"$OUT/mark-cpu-ratio.svg"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1] + "/table.csv")))
+by = {(r["workload"], r["collector"]): r for r in rows}
+workloads = [w for w in dict.fromkeys(r["workload"] for r in rows) if (w, "greentea") in by and (w, "concurrent") in by]
+def per_mib(r, cpu):
+    return float(r[cpu]) / (float(r["marked_bytes"]) / 2**20)
+series = [("collector threads (mark_cpu_ns)", "mark_cpu_ns", "#CC79A7"),
+          ("with mark assists", "mark_cpu_with_assists_ns", "#0072B2")]
+ratios = {(w, c): per_mib(by[(w, "greentea")], c) / per_mib(by[(w, "concurrent")], c) for w in workloads for _, c, _ in series}
+W, H, left, top, bottom = 720, 380, 70, 50, 60
+plot_w, plot_h = W - left - 20, H - top - bottom
+ymax = max(1.5, max(ratios.values()) * 1.1)
+y = lambda v: top + plot_h * (1 - v / ymax)
+out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="13">',
+       f'<rect width="{W}" height="{H}" fill="white"/>',
+       f'<text x="{W/2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">greentea mark CPU per MiB marked, relative to concurrent (median of 5)</text>']
+for t in [0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]:
+    if t <= ymax:
+        out.append(f'<line x1="{left}" x2="{W-20}" y1="{y(t):.1f}" y2="{y(t):.1f}" stroke="{"#444" if t == 1 else "#ddd"}" stroke-width="{1.5 if t == 1 else 1}"/>')
+        out.append(f'<text x="{left-8}" y="{y(t)+4:.1f}" text-anchor="end">{t:g}</text>')
+out.append(f'<text x="18" y="{top+plot_h/2}" transform="rotate(-90 18 {top+plot_h/2})" text-anchor="middle">greentea / concurrent</text>')
+group = plot_w / len(workloads)
+bar = group * 0.32
+for i, w in enumerate(workloads):
+    x0 = left + i * group + group * 0.16
+    for j, (_, c, color) in enumerate(series):
+        v = ratios[(w, c)]
+        x = x0 + j * bar
+        out.append(f'<rect x="{x:.1f}" y="{y(v):.1f}" width="{bar-2:.1f}" height="{y(0)-y(v):.1f}" fill="{color}"/>')
+        out.append(f'<text x="{x+bar/2-1:.1f}" y="{y(v)-4:.1f}" text-anchor="middle" font-size="11">{v:.2f}</text>')
+    out.append(f'<text x="{left + i*group + group/2:.1f}" y="{y(0)+18:.1f}" text-anchor="middle">{w}</text>')
+for j, (label, _, color) in enumerate(series):
+    lx = left + 10 + j * 260
+    out.append(f'<rect x="{lx}" y="{H-22}" width="12" height="12" fill="{color}"/><text x="{lx+18}" y="{H-12}">{label}</text>')
+out.append("below 1: greentea marks for less CPU".join(['<text x="%d" y="%d" text-anchor="end" font-size="11" fill="#444">' % (W-24, top-6), '</text>']))
+out.append("</svg>")
+print("\n".join(out))
+PY

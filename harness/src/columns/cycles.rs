@@ -122,12 +122,13 @@ mod tests {
 
     #[test]
     fn the_header_is_the_fixed_columns_then_the_collectors_metrics() {
+        // The fixed columns never change order; after them come the metrics
+        // the registered plans declare, whatever plans there are (so adding
+        // a plan edits no test here).
         assert_eq!(
-            header().join(","),
+            header()[..CYCLES.len()].join(","),
             "collector,gc,trigger,start_ns,end_ns,heap_live_before,marked_bytes,marked_objects,mark_ns,\
-             mark_cpu_ns,sweep_ns,freed_bytes,freed_objects,next_goal,heap_live_after,background_mark_cpu_ns,\
-             spans_scanned,dense_spans_scanned,one_mark_span_scans,span_objects_scanned,objects_per_span_scan,\
-             objects_scanned_alone,young_bytes,promoted_bytes,survival_rate,dirty_cards,copied_bytes"
+             mark_cpu_ns,sweep_ns,freed_bytes,freed_objects,next_goal,heap_live_after,background_mark_cpu_ns"
         );
         let metrics: Vec<&str> = registry::all_cycle_metrics().iter().map(|m| m.name).collect();
         assert_eq!(header()[CYCLES.len()..], metrics[..], "computed from the registry");
