@@ -339,6 +339,26 @@ pub trait Collector: Send + Sync {
     fn cycles(&self) -> u64;
 }
 
+/// A collector as the registry lists it ([`crate::registry`]): its name,
+/// one line about it, its constructor, and what it declares. Each plan
+/// defines its own (`INFO`, beside its code).
+pub struct CollectorInfo {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub make: fn(&GcConfig) -> Result<Box<dyn Collector>, HeapError>,
+    /// The options it takes (read from [`GcConfig::options`]).
+    pub options: &'static [crate::plan_options::OptionSpec],
+    /// The metrics its cycles report in [`crate::CycleRecord::extra`].
+    pub cycle_metrics: &'static [crate::plan_metrics::MetricSpec],
+}
+
+impl CollectorInfo {
+    /// Its option named `name` (kebab-case or snake_case), if it takes one.
+    pub fn option(&self, name: &str) -> Option<&'static crate::plan_options::OptionSpec> {
+        self.options.iter().find(|o| o.is_named(name))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,30 +9,10 @@
 //! knowing any plan's: gcwb's command line, sweep files, `run.toml` and
 //! `cycles.csv` are built from them.
 
-use crate::collector::{Collector, GcConfig};
-use crate::heap::HeapError;
+pub use crate::collector::CollectorInfo;
 use crate::plan_metrics::MetricSpec;
 use crate::plan_options::{canonical_name, OptionSpec};
 use crate::plans::{concurrent, generational, greentea, mark_sweep, none, sticky};
-
-/// A registered collector: its name, one line about it, its constructor,
-/// and what it declares.
-pub struct CollectorInfo {
-    pub name: &'static str,
-    pub summary: &'static str,
-    pub make: fn(&GcConfig) -> Result<Box<dyn Collector>, HeapError>,
-    /// The options it takes (read from [`GcConfig::options`]).
-    pub options: &'static [OptionSpec],
-    /// The metrics its cycles report in [`crate::CycleRecord::extra`].
-    pub cycle_metrics: &'static [MetricSpec],
-}
-
-impl CollectorInfo {
-    /// Its option named `name` (kebab-case or snake_case), if it takes one.
-    pub fn option(&self, name: &str) -> Option<&'static OptionSpec> {
-        self.options.iter().find(|o| o.is_named(name))
-    }
-}
 
 /// Every collector, in the order `gcwb collectors` lists them. Each plan
 /// declares its own entry (`INFO`, beside its code).

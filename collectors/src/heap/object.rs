@@ -12,7 +12,6 @@
 
 use super::size_classes::SpanClass;
 use super::span::{SideTables, Span};
-use super::span_marks::SpanMarks;
 use super::{Address, Heap, HeapInner, WORD_BYTES};
 use std::fmt;
 use std::sync::atomic::AtomicU64;
@@ -128,10 +127,11 @@ impl<'h> ObjectRef<'h> {
         !self.class.is_large()
     }
 
-    /// Its span, as span-based marking sees it.
+    /// The heap, span and side tables it lies in (for the heap's other
+    /// views of a span: [`super::SpanMarks::of`]).
     #[inline]
-    pub fn span_marks(&self) -> SpanMarks<'h> {
-        SpanMarks::new(self.heap, self.span, self.tables)
+    pub(crate) fn parts(&self) -> (&'h HeapInner, &'h Span, &'h SideTables) {
+        (self.heap, self.span, self.tables)
     }
 
     /// Is the mark bit set?

@@ -64,7 +64,10 @@ pub struct SpanMarks<'h> {
 }
 
 impl<'h> SpanMarks<'h> {
-    pub(crate) fn new(heap: &'h HeapInner, span: &'h Span, tables: &'h SideTables) -> SpanMarks<'h> {
+    /// The span `o` lies in.
+    #[inline]
+    pub fn of(o: &ObjectRef<'h>) -> SpanMarks<'h> {
+        let (heap, span, tables) = o.parts();
         SpanMarks { heap, span, tables }
     }
 

@@ -151,7 +151,7 @@ impl Collector for MarkSweep {
 }
 
 /// `mark-sweep` as the registry lists it.
-pub const INFO: crate::registry::CollectorInfo = crate::registry::CollectorInfo {
+pub const INFO: crate::collector::CollectorInfo = crate::collector::CollectorInfo {
     name: "mark-sweep",
     summary: "stop-the-world, non-moving, parallel mark and sweep; GOGC pacing",
     make: |c| Ok(Box::new(MarkSweep::new(c)?)),

@@ -46,7 +46,7 @@ impl Collector for NoCollector {
 }
 
 /// `none` as the registry lists it.
-pub const INFO: crate::registry::CollectorInfo = crate::registry::CollectorInfo {
+pub const INFO: crate::collector::CollectorInfo = crate::collector::CollectorInfo {
     name: "none",
     summary: "never frees (the baseline for mutator cost, like Epsilon or MMTk's NoGC)",
     make: |c| Ok(Box::new(NoCollector::new(c)?)),

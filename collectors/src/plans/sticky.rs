@@ -267,7 +267,7 @@ impl Collector for Sticky {
 }
 
 /// `sticky` as the registry lists it.
-pub const INFO: crate::registry::CollectorInfo = crate::registry::CollectorInfo {
+pub const INFO: crate::collector::CollectorInfo = crate::collector::CollectorInfo {
     name: "sticky",
     summary:
         "non-moving generational: sticky mark bits, card-marking barrier, stop-the-world minor and major collections",

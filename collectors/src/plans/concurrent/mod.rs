@@ -16,7 +16,7 @@ pub use crate::go_cycle::{ConcurrentFaults, GoCycle, ASSIST_CHUNK_BYTES, ASSIST_
 pub type Concurrent = GoCycle<ObjectMarking>;
 
 /// `concurrent` as the registry lists it.
-pub const INFO: crate::registry::CollectorInfo = crate::registry::CollectorInfo {
+pub const INFO: crate::collector::CollectorInfo = crate::collector::CollectorInfo {
     name: "concurrent",
     summary: "Go-style concurrent tri-color mark-sweep: hybrid write barrier, stacks one at a time, pacer, mark assists, concurrent sweep",
     make: |c| Ok(Box::new(Concurrent::new(c)?)),

@@ -385,7 +385,7 @@ impl Collector for Generational {
 }
 
 /// `generational` as the registry lists it.
-pub const INFO: crate::registry::CollectorInfo = crate::registry::CollectorInfo {
+pub const INFO: crate::collector::CollectorInfo = crate::collector::CollectorInfo {
     name: "generational",
     summary: "copying nursery with survivor spaces and promotion, card-marking barrier, mark-sweep old generation",
     make: |c| Ok(Box::new(Generational::new(c)?)),

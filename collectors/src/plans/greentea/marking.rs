@@ -161,7 +161,7 @@ impl SpanMarking {
             return bytes;
         }
         if self.by_span(&o) {
-            if self.try_acquire(&o.span_marks()) {
+            if self.try_acquire(&SpanMarks::of(&o)) {
                 match local {
                     Some(l) => l.spans.put(o.base(), &self.spans),
                     None => self.spans.push(o.base()),
@@ -197,7 +197,7 @@ impl SpanMarking {
     /// Scans the span queued as `repr` (the object whose mark queued it).
     fn scan_span(&self, heap: &Heap, repr: Address, local: &mut Local) -> (u64, u64) {
         let Some(o) = heap.find_object(repr) else { return (0, 0) };
-        let span = o.span_marks();
+        let span = SpanMarks::of(&o);
         local.counts.spans_scanned += 1;
         if span.release() == Ownership::OneMark && self.settings.one_mark_fast_path {
             local.counts.one_mark_scans += 1;

@@ -35,7 +35,7 @@ pub use marking::{GreenTeaFaults, GreenTeaSettings, SpanMarking};
 pub type GreenTea = GoCycle<SpanMarking>;
 
 /// `greentea` as the registry lists it.
-pub const INFO: crate::registry::CollectorInfo = crate::registry::CollectorInfo {
+pub const INFO: crate::collector::CollectorInfo = crate::collector::CollectorInfo {
     name: "greentea",
     summary: "Go 1.26's concurrent collector: the concurrent cycle, marking small objects span by span (Green Tea)",
     make: |c| Ok(Box::new(GreenTea::new(c)?)),
