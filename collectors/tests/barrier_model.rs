@@ -188,7 +188,6 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use std::collections::HashSet;
 use std::fmt::Write as _;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::time::Instant;
 
 const MAX_OBJECTS: usize = 8;
@@ -1229,41 +1228,6 @@ struct Search {
 /// fast instead of eating the machine's memory.
 const MAX_STATES: usize = 3_000_000;
 
-/// The Firefox/rustc hash (FxHash): much faster than the default SipHash on
-/// these small keys, and the keys are not adversarial.
-#[derive(Default)]
-struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u8(&mut self, v: u8) {
-        self.write_u64(v as u64);
-    }
-
-    fn write_u16(&mut self, v: u16) {
-        self.write_u64(v as u64);
-    }
-
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_usize(&mut self, v: usize) {
-        self.write_u64(v as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 struct Frame {
     state: State,
     steps: Vec<Step>,
@@ -1278,7 +1242,7 @@ fn explore(model: &Model, init: State) -> Search {
         search.counterexample = Some(Vec::new());
         return search;
     }
-    let mut seen: HashSet<Key, BuildHasherDefault<FxHasher>> = HashSet::default();
+    let mut seen: HashSet<Key, rustc_hash::FxBuildHasher> = HashSet::default();
     seen.insert(init.key());
     let frame = |state: State| {
         let mut steps = Vec::new();

@@ -148,7 +148,6 @@
 use collectors::plans::greentea::{GreenTeaFaults, GreenTeaSettings};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::time::Instant;
 
 const MAX_OBJECTS: usize = 7;
@@ -988,34 +987,7 @@ struct Search {
 /// instead of eating the machine's memory.
 const MAX_STATES: usize = 5_000_000;
 
-/// FxHash: much faster than SipHash on these small keys, which are not
-/// adversarial.
-#[derive(Default)]
-struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_usize(&mut self, v: usize) {
-        self.write_u64(v as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type Fx = BuildHasherDefault<FxHasher>;
+type Fx = rustc_hash::FxBuildHasher;
 
 struct Frame {
     state: State,
