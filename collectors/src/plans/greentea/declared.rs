@@ -13,7 +13,7 @@ pub const MIN_SIZE: OptionSpec = OptionSpec {
     name: "greentea-min-size",
     kind: OptionKind::Bytes,
     default: 16,
-    about: "greentea: the smallest size class (block bytes) marked span by span; smaller ones by object (Go: 16)",
+    about: "The smallest size class (block bytes) marked span by span; smaller ones by object (Go: 16)",
     check: at_most_small,
 };
 
@@ -22,7 +22,7 @@ pub const MAX_SIZE: OptionSpec = OptionSpec {
     name: "greentea-max-size",
     kind: OptionKind::Bytes,
     default: 512,
-    about: "greentea: the largest size class (block bytes) marked span by span; larger ones by object (Go: 512; \
+    about: "The largest size class (block bytes) marked span by span; larger ones by object (Go: 512; \
             below --greentea-min-size: no span marking at all)",
     check: at_most_small,
 };
@@ -33,7 +33,7 @@ pub const ONE_MARK_FAST_PATH: OptionSpec = OptionSpec {
     name: "greentea-one-mark-fast-path",
     kind: OptionKind::Switch,
     default: 1,
-    about: "greentea: scan a span that collected only the mark that queued it by that object alone, without looking \
+    about: "Scan a span that collected only the mark that queued it by that object alone, without looking \
             at its bitmaps (Go's fast path)",
     check: any_value,
 };
