@@ -183,6 +183,9 @@
 //! freed object and the path by which a root still reaches it, e.g.
 //! `o1 freed, yet reachable: G0 -> o0.f0 -> o1`.
 
+#[path = "model/bits.rs"]
+mod bits;
+use bits::Bits;
 use collectors::plans::concurrent::ConcurrentFaults;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -390,7 +393,7 @@ impl State {
 
     /// The state packed into 320 bits: what the search remembers.
     fn key(&self) -> Key {
-        let mut k = Bits { words: [0; KEY_WORDS], at: 0 };
+        let mut k = Bits::<KEY_WORDS>::new();
         for o in &self.objects {
             k.put(o.status as u64, 2);
             k.put(o.marked as u64, 1);
@@ -455,24 +458,6 @@ const KEY_WORDS: usize = 5;
 
 /// A packed state.
 type Key = [u64; KEY_WORDS];
-
-/// A bit writer for [`State::key`].
-struct Bits {
-    words: Key,
-    at: usize,
-}
-
-impl Bits {
-    fn put(&mut self, v: u64, width: usize) {
-        assert!(v < 1 << width && self.at + width <= 64 * KEY_WORDS, "the state does not fit its key");
-        let (w, b) = (self.at / 64, self.at % 64);
-        self.words[w] |= v << b;
-        if b + width > 64 {
-            self.words[w + 1] |= v >> (64 - b);
-        }
-        self.at += width;
-    }
-}
 
 /// nil is 0, object o is o + 1.
 fn ptr_bits(p: Ptr) -> u64 {

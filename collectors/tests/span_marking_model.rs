@@ -145,6 +145,9 @@
 //! the object lost, e.g. `o2 is reachable (root o0 -> o0.f0 -> o2) and
 //! marked but NEVER SCANNED`.
 
+#[path = "model/bits.rs"]
+mod bits;
+use bits::Bits;
 use collectors::plans::greentea::{GreenTeaFaults, GreenTeaSettings};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
@@ -420,23 +423,6 @@ impl State {
 const KEY_WORDS: usize = 4;
 type Key = [u64; KEY_WORDS];
 
-struct Bits {
-    words: Key,
-    at: usize,
-}
-
-impl Bits {
-    fn put(&mut self, v: u64, width: usize) {
-        assert!(v < 1 << width && self.at + width <= 64 * KEY_WORDS, "the state does not fit its key");
-        let (w, b) = (self.at / 64, self.at % 64);
-        self.words[w] |= v << b;
-        if b + width > 64 {
-            self.words[w + 1] |= v >> (64 - b);
-        }
-        self.at += width;
-    }
-}
-
 impl GreyPc {
     /// 11 bits.
     fn code(self) -> u64 {
@@ -588,7 +574,7 @@ impl Model {
     /// holds anything the others could not): states that differ only by
     /// which marker is which are one state.
     fn key(&self, s: &State) -> Key {
-        let mut k = Bits { words: [0; KEY_WORDS], at: 0 };
+        let mut k = Bits::<KEY_WORDS>::new();
         for w in &s.spans {
             k.put(w.marks as u64, 8);
             k.put(w.scans as u64, 8);
