@@ -102,6 +102,7 @@ mod tests {
                 "greentea-min-size",
                 "greentea-max-size",
                 "greentea-one-mark-fast-path",
+                "greentea-assist-newest-first",
                 "nursery",
                 "card-bytes",
                 "tenure-age",

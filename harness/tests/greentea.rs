@@ -84,6 +84,7 @@ fn every_setting_of_greentea_is_clean_in_a_fixed_interleaving() {
     for settings in [
         GreenTeaSettings::default(),
         GreenTeaSettings { one_mark_fast_path: false, ..Default::default() },
+        GreenTeaSettings { assist_newest_first: true, ..Default::default() },
         // Nothing by span: the classic object queue alone.
         GreenTeaSettings { min_size: 1 << 20, max_size: 0, ..Default::default() },
         // Every small size class by span.

@@ -35,6 +35,15 @@ pub const YIELD_EVERY_BYTES: u64 = OBLET_WORDS as u64 * crate::heap::WORD_BYTES;
 /// Objects a drain scans between reports of its progress to the pacer.
 const PROGRESS_EVERY_OBJECTS: u32 = 256;
 
+/// Who drains: the cycle's background slices, a goroutine's mark assist
+/// (on the mutator's own thread, between its events), or mark termination.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Drainer {
+    Background,
+    Assist,
+    Termination,
+}
+
 /// A way of keeping and scanning grey work, for [`super::GoCycle`].
 pub trait MarkWork: Send + Sync + 'static {
     /// The plan's registered name (`concurrent`, `greentea`).
@@ -55,7 +64,14 @@ pub trait MarkWork: Send + Sync + 'static {
     /// `should_yield()` says stop; returns the scan work done and whether
     /// it was told to stop. Whatever it greyed and did not scan is back on
     /// the shared queues when it returns.
-    fn drain(&self, heap: &Heap, budget: u64, should_yield: &dyn Fn() -> bool, progress: &MarkProgress) -> (u64, bool);
+    fn drain(
+        &self,
+        heap: &Heap,
+        who: Drainer,
+        budget: u64,
+        should_yield: &dyn Fn() -> bool,
+        progress: &MarkProgress,
+    ) -> (u64, bool);
 
     /// Is grey work left on the shared queues?
     fn is_empty(&self) -> bool;

@@ -77,7 +77,7 @@ use crate::cycle_hooks::{CycleHooks, CycleStep};
 use crate::heap::{Address, Heap, HeapError};
 use crate::host::{CycleRecord, Host, Phase, RootKind, Slot, Stopped, Trigger};
 use crate::pacer::Pacer;
-use mark_work::{MarkProgress, MarkWork};
+use mark_work::{Drainer, MarkProgress, MarkWork};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -276,8 +276,8 @@ impl<M: MarkWork> GoCycle<M> {
     }
 
     /// Drains grey work: see [`MarkWork::drain`].
-    fn drain(&self, budget: u64, should_yield: &dyn Fn() -> bool) -> (u64, bool) {
-        self.work.drain(&self.heap, budget, should_yield, &self.progress)
+    fn drain(&self, who: Drainer, budget: u64, should_yield: &dyn Fn() -> bool) -> (u64, bool) {
+        self.work.drain(&self.heap, who, budget, should_yield, &self.progress)
     }
 
     /// One step of an assist: at most [`ASSIST_STEP_BYTES`] of the debt.
@@ -286,7 +286,7 @@ impl<M: MarkWork> GoCycle<M> {
         // the rest is owed at the next call. Nothing grey left: paid. Cut
         // short by a stop request: what is left stays owed.
         let step = m.assist_bytes.min(ASSIST_STEP_BYTES);
-        let (done, stopped) = self.drain(step, &|| host.stop_requested());
+        let (done, stopped) = self.drain(Drainer::Assist, step, &|| host.stop_requested());
         m.assist_bytes = if stopped {
             m.assist_bytes - done.min(m.assist_bytes)
         } else if done < step {
@@ -399,7 +399,7 @@ impl<M: MarkWork> GoCycle<M> {
             }
             if !stopped {
                 self.before(cycle, CycleStep::Heap);
-                let (work, yielded) = self.drain(u64::MAX, should_yield);
+                let (work, yielded) = self.drain(Drainer::Background, u64::MAX, should_yield);
                 self.background_credit.fetch_add(work, Ordering::Relaxed);
                 stopped = yielded;
                 self.after(cycle, CycleStep::Heap);
@@ -501,7 +501,7 @@ impl<M: MarkWork> GoCycle<M> {
         // takes whatever is left, so that the mark always ends.
         let restarts = self.mark_restarts.load(Ordering::Relaxed);
         let deadline = host.now_ns() + MARK_TERMINATION_BUDGET_NS;
-        self.drain(u64::MAX, &|| restarts < MAX_MARK_RESTARTS && host.now_ns() > deadline);
+        self.drain(Drainer::Termination, u64::MAX, &|| restarts < MAX_MARK_RESTARTS && host.now_ns() > deadline);
         if !self.work.is_empty() {
             self.mark_restarts.store(restarts + 1, Ordering::Relaxed);
             self.background_cpu_ns.fetch_add(crate::cpu_time::thread_cpu_ns().saturating_sub(cpu0), Ordering::Relaxed);

@@ -14,7 +14,7 @@
 //! The `greentea` plan keeps this queue for the objects its span queues do
 //! not take (large ones, and size classes outside its range).
 
-use super::mark_work::{Drain, MarkProgress, MarkWork, OBLET_WORDS};
+use super::mark_work::{Drain, Drainer, MarkProgress, MarkWork, OBLET_WORDS};
 use crate::collector::GcConfig;
 use crate::heap::{Address, Heap, ObjectRef, WORD_BYTES};
 use crossbeam_deque::{Injector, Steal};
@@ -119,7 +119,14 @@ impl MarkWork for ObjectMarking {
         bytes
     }
 
-    fn drain(&self, heap: &Heap, budget: u64, should_yield: &dyn Fn() -> bool, progress: &MarkProgress) -> (u64, bool) {
+    fn drain(
+        &self,
+        heap: &Heap,
+        _who: Drainer,
+        budget: u64,
+        should_yield: &dyn Fn() -> bool,
+        progress: &MarkProgress,
+    ) -> (u64, bool) {
         let mut local: Vec<Address> = Vec::new();
         let mut d = Drain::new(budget, should_yield, progress);
         while d.go_on() {

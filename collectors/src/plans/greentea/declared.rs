@@ -38,6 +38,17 @@ pub const ONE_MARK_FAST_PATH: OptionSpec = OptionSpec {
     check: any_value,
 };
 
+/// `--greentea-assist-newest-first`: a mark assist takes its ring's spans
+/// newest first.
+pub const ASSIST_NEWEST_FIRST: OptionSpec = OptionSpec {
+    name: "greentea-assist-newest-first",
+    kind: OptionKind::Switch,
+    default: 0,
+    about: "A mark assist takes the spans it queued newest first (LIFO), still warm in its cache, where background \
+            marking keeps Go's oldest first (FIFO, which lets a span collect marks); off: Go's FIFO for all",
+    check: any_value,
+};
+
 fn at_most_small(b: u64) -> Result<(), String> {
     if b <= MAX_SMALL_BYTES {
         Ok(())
@@ -47,7 +58,7 @@ fn at_most_small(b: u64) -> Result<(), String> {
 }
 
 /// The options `greentea` takes.
-pub const OPTIONS: &[OptionSpec] = &[MIN_SIZE, MAX_SIZE, ONE_MARK_FAST_PATH];
+pub const OPTIONS: &[OptionSpec] = &[MIN_SIZE, MAX_SIZE, ONE_MARK_FAST_PATH, ASSIST_NEWEST_FIRST];
 
 /// What each of its cycles reports beyond [`crate::CycleRecord`]'s fields.
 pub const CYCLE_METRICS: &[MetricSpec] = &[
@@ -90,6 +101,7 @@ pub fn settings(config: &GcConfig) -> GreenTeaSettings {
         min_size: config.options.get(&MIN_SIZE),
         max_size: config.options.get(&MAX_SIZE),
         one_mark_fast_path: config.options.get(&ONE_MARK_FAST_PATH) != 0,
+        assist_newest_first: config.options.get(&ASSIST_NEWEST_FIRST) != 0,
     }
 }
 
@@ -104,7 +116,11 @@ mod tests {
         config.options.set("greentea-min-size", MIN_SIZE.parse("64").unwrap());
         config.options.set("greentea_max_size", MAX_SIZE.parse("1KiB").unwrap());
         config.options.set("greentea-one-mark-fast-path", ONE_MARK_FAST_PATH.parse("off").unwrap());
-        assert_eq!(settings(&config), GreenTeaSettings { min_size: 64, max_size: 1024, one_mark_fast_path: false });
+        config.options.set("greentea-assist-newest-first", ASSIST_NEWEST_FIRST.parse("on").unwrap());
+        assert_eq!(
+            settings(&config),
+            GreenTeaSettings { min_size: 64, max_size: 1024, one_mark_fast_path: false, assist_newest_first: true }
+        );
         assert!(MAX_SIZE.parse("64KiB").unwrap_err().contains("at most"));
     }
 }

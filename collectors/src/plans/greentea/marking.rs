@@ -25,7 +25,7 @@
 //! prove the verifier (or the model check) catches each.
 
 use super::span_queue::{SharedSpans, SpanRing};
-use crate::go_cycle::mark_work::{Drain, MarkProgress, MarkWork};
+use crate::go_cycle::mark_work::{Drain, Drainer, MarkProgress, MarkWork};
 use crate::go_cycle::object_queue::ObjectQueue;
 use crate::heap::span_marks::Ownership;
 use crate::heap::{Address, Heap, ObjectRef, SpanMarks, WORD_BYTES};
@@ -49,11 +49,15 @@ pub struct GreenTeaSettings {
     pub max_size: u64,
     /// The single-object fast path.
     pub one_mark_fast_path: bool,
+    /// A mark assist takes its own ring's spans newest first (LIFO), not
+    /// oldest first: an assist runs between the mutator's events, and what
+    /// it has just greyed is still in its cache.
+    pub assist_newest_first: bool,
 }
 
 impl Default for GreenTeaSettings {
     fn default() -> Self {
-        GreenTeaSettings { min_size: 16, max_size: 512, one_mark_fast_path: true }
+        GreenTeaSettings { min_size: 16, max_size: 512, one_mark_fast_path: true, assist_newest_first: false }
     }
 }
 
@@ -289,8 +293,16 @@ impl MarkWork for SpanMarking {
         self.grey(heap, v, None)
     }
 
-    fn drain(&self, heap: &Heap, budget: u64, should_yield: &dyn Fn() -> bool, progress: &MarkProgress) -> (u64, bool) {
+    fn drain(
+        &self,
+        heap: &Heap,
+        who: Drainer,
+        budget: u64,
+        should_yield: &dyn Fn() -> bool,
+        progress: &MarkProgress,
+    ) -> (u64, bool) {
         let mut local = Local::default();
+        let newest_first = who == Drainer::Assist && self.settings.assist_newest_first;
         let mut d = Drain::new(budget, should_yield, progress);
         while d.go_on() {
             let scanned_before = local.counts.span_objects + local.counts.objects_alone;
@@ -298,7 +310,7 @@ impl MarkWork for SpanMarking {
             // queued), then this marker's oldest span, then shared work.
             let (work, marked) = if let Some(a) = local.objects.pop() {
                 self.scan_queued_object(heap, a, &mut local)
-            } else if let Some(s) = local.spans.take() {
+            } else if let Some(s) = local.spans.take(newest_first) {
                 self.scan_span(heap, s, &mut local)
             } else if let Some(a) = self.objects.steal() {
                 self.scan_queued_object(heap, a, &mut local)

@@ -94,10 +94,15 @@ impl SpanRing {
         }
     }
 
-    /// The oldest span queued here.
+    /// The oldest span queued here (or the newest, for a marker that
+    /// wants what it has just greyed).
     #[inline]
-    pub fn take(&mut self) -> Option<Address> {
-        self.spans.pop_front()
+    pub fn take(&mut self, newest_first: bool) -> Option<Address> {
+        if newest_first {
+            self.spans.pop_back()
+        } else {
+            self.spans.pop_front()
+        }
     }
 
     /// Gives every span left back to `shared`.
