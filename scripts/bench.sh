@@ -23,6 +23,7 @@ run() {
 run cargo bench --locked -p gcwb-collectors --bench alloc -- "$@"
 run cargo bench --locked -p gcwb-collectors --bench barrier -- "$@"
 run cargo bench --locked -p gcwb-collectors --bench mark -- "$@"
+run cargo bench --locked -p gcwb-collectors --bench mark_work -- "$@"
 run cargo bench --locked -p gcwb-workloads --bench load -- "$@"
 run cargo bench --locked -p gcwb-harness --bench mmu -- "$@"
 run cargo bench --locked -p gcwb-harness --bench replay -- "$@"
