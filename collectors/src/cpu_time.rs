@@ -21,6 +21,21 @@ pub fn try_thread_cpu_ns() -> Option<u64> {
     (rc == 0).then(|| ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
 }
 
+/// CPU time used by every thread of this process so far, in nanoseconds
+/// (`CLOCK_PROCESS_CPUTIME_ID`): mutators, collector threads and helpers
+/// alike; 0 if the clock cannot be read.
+pub fn process_cpu_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: as in `try_thread_cpu_ns`: a valid, writable timespec and a
+    // clock id the platform defines.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    if rc == 0 {
+        ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    } else {
+        0
+    }
+}
+
 /// One thread's CPU-time clock (`pthread_getcpuclockid`), readable from any
 /// thread while that thread lives: the clock `CLOCK_THREAD_CPUTIME_ID`
 /// reads for the thread itself.

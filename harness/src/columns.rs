@@ -361,6 +361,11 @@ pub static SUMMARY: &[Column] = &[
     ),
     metric!(idle_mark_ns, Ns, "wall time of the collector's idle slices: background marking or sweeping on workers with nothing to run"),
     column!(gc_slice_count, Count, "slices of the collector's background work on the workers (rows of gc_slices.csv)"),
+    metric!(
+        process_cpu_ns,
+        Ns,
+        "CPU time of every thread of the process over the replay: mutators, collector work, the verifier's checks when on; empty for an import"
+    ),
 ];
 
 /// `summary.csv`'s header: the names of [`SUMMARY`], in order.
@@ -398,7 +403,7 @@ mod tests {
         mark_term_max_ns,minor_count,minor_p50_ns,minor_p99_ns,minor_max_ns,major_count,major_p50_ns,\
         major_p99_ns,major_max_ns,assist_count,assist_total_ns,mark_cpu_total_ns,background_mark_cpu_ns,\
         background_thread_cpu_ns,gc_cpu_used_fraction,span_count,span_p50_ns,span_p99_ns,span_p999_ns,\
-        span_metered_p99_ns,span_wall_p99_ns,assist_max_ns,imported_from,mark_worker_ns,idle_mark_ns,gc_slice_count";
+        span_metered_p99_ns,span_wall_p99_ns,assist_max_ns,imported_from,mark_worker_ns,idle_mark_ns,gc_slice_count,process_cpu_ns";
 
     #[test]
     fn the_header_is_the_documented_list() {

@@ -150,6 +150,9 @@ pub struct SummaryRow {
     pub mark_worker_ns: Option<u64>,
     pub idle_mark_ns: Option<u64>,
     pub gc_slice_count: Option<u64>,
+    /// CPU time of every thread of the process over the replay
+    /// ([`RunResult::process_cpu_ns`]); empty for an import.
+    pub process_cpu_ns: Option<u64>,
 }
 
 /// How the trace's allocations split by cause and placement.
@@ -354,6 +357,7 @@ pub fn summary_row(ctx: &RunContext<'_>, r: &RunResult) -> SummaryRow {
         mark_worker_ns: Some(slice_ns(true)),
         idle_mark_ns: Some(slice_ns(false)),
         gc_slice_count: Some(r.gc_slices.len() as u64),
+        process_cpu_ns: Some(r.process_cpu_ns),
     }
 }
 
@@ -439,6 +443,7 @@ pub(crate) mod tests {
             fatal: None,
             background_thread_cpu_ns: 0,
             gc_slices: Vec::new(),
+            process_cpu_ns: 0,
         }
     }
 
@@ -506,9 +511,11 @@ pub(crate) mod tests {
         };
         r.cycles = vec![cycle(1, collectors::Trigger::HeapGoal, 60 * MS), cycle(2, collectors::Trigger::Final, 9 * MS)];
         r.background_thread_cpu_ns = 3 * MS;
+        r.process_cpu_ns = 150 * MS;
         let s = row(&r);
         assert_eq!(s.background_mark_cpu_ns, 60 * MS);
         assert_eq!(s.background_thread_cpu_ns, 3 * MS);
+        assert_eq!(s.process_cpu_ns, Some(150 * MS));
         assert!((s.gc_cpu_fraction - 2.0 / 100.0).abs() < 1e-12, "lost: the pauses only: {}", s.gc_cpu_fraction);
         // Used: 2 ms of pauses on 2 procs, 60 ms of marking, of 2 × 100 ms.
         assert!((s.gc_cpu_used_fraction - 64.0 / 200.0).abs() < 1e-12, "{}", s.gc_cpu_used_fraction);

@@ -116,6 +116,8 @@ fn none_never_frees_and_verifies_clean() {
     assert_clean(&r);
     assert!(r.freed_by_cycle.unwrap().iter().all(|&c| c == 0));
     assert!(r.pauses.is_empty());
+    // 20 000 events replayed and checked take CPU time on some thread.
+    assert!(r.process_cpu_ns > 0, "no process CPU time over a replay of {} ns", r.wall_ns);
 }
 
 const RECURSION: &str = "gctrace 1

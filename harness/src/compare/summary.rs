@@ -371,7 +371,8 @@ mod tests {
         background_mark_cpu_ns_max,background_thread_cpu_ns_median,background_thread_cpu_ns_min,\
         background_thread_cpu_ns_max,gc_cpu_used_fraction_median,gc_cpu_used_fraction_min,\
         gc_cpu_used_fraction_max,mark_worker_ns_median,mark_worker_ns_min,mark_worker_ns_max,\
-        idle_mark_ns_median,idle_mark_ns_min,idle_mark_ns_max,verify_errors,status,wall_ns_mean,wall_ns_ci95_low,wall_ns_ci95_high,\
+        idle_mark_ns_median,idle_mark_ns_min,idle_mark_ns_max,process_cpu_ns_median,process_cpu_ns_min,\
+        process_cpu_ns_max,verify_errors,status,wall_ns_mean,wall_ns_ci95_low,wall_ns_ci95_high,\
         events_per_s_mean,events_per_s_ci95_low,events_per_s_ci95_high,gc_count_mean,gc_count_ci95_low,\
         gc_count_ci95_high,pause_count_mean,pause_count_ci95_low,pause_count_ci95_high,pause_p50_ns_mean,\
         pause_p50_ns_ci95_low,pause_p50_ns_ci95_high,pause_p99_ns_mean,pause_p99_ns_ci95_low,\
@@ -392,7 +393,8 @@ mod tests {
         background_mark_cpu_ns_ci95_high,background_thread_cpu_ns_mean,background_thread_cpu_ns_ci95_low,\
         background_thread_cpu_ns_ci95_high,gc_cpu_used_fraction_mean,gc_cpu_used_fraction_ci95_low,\
         gc_cpu_used_fraction_ci95_high,mark_worker_ns_mean,mark_worker_ns_ci95_low,mark_worker_ns_ci95_high,\
-        idle_mark_ns_mean,idle_mark_ns_ci95_low,idle_mark_ns_ci95_high";
+        idle_mark_ns_mean,idle_mark_ns_ci95_low,idle_mark_ns_ci95_high,process_cpu_ns_mean,\
+        process_cpu_ns_ci95_low,process_cpu_ns_ci95_high";
 
     #[test]
     fn the_header_is_the_documented_one_and_its_metrics_come_from_the_registry() {
@@ -414,7 +416,8 @@ mod tests {
                 "background_thread_cpu_ns",
                 "gc_cpu_used_fraction",
                 "mark_worker_ns",
-                "idle_mark_ns"
+                "idle_mark_ns",
+                "process_cpu_ns"
             ]
         );
     }

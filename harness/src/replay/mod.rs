@@ -130,6 +130,11 @@ pub struct RunResult {
     /// Events executed, and the wall time of the replay itself.
     pub events: u64,
     pub wall_ns: u64,
+    /// CPU time every thread of the process used over the same span
+    /// (mutators, the collector's work on the workers and on threads of its
+    /// own, the verifier's checks when on): the total a lower-bound
+    /// overhead analysis distils.
+    pub process_cpu_ns: u64,
     /// Where the replay's span `[0, wall_ns]` starts on the clock of
     /// [`PauseRecord::start_ns`], the cycle, assist and span records: 0, as
     /// that clock starts with the replay (kept for records made on other
@@ -357,6 +362,7 @@ impl<'a> Replay<'a> {
         self.clock = Instant::now();
         let started_at = std::time::SystemTime::now();
         let t0 = 0;
+        let process_cpu0 = collectors::cpu_time::process_cpu_ns();
         self.make_ready(0);
         let finished = AtomicBool::new(false);
         let stopped = Mutex::new(Vec::new());
@@ -399,6 +405,7 @@ impl<'a> Replay<'a> {
             self.background_cv.notify_all();
         });
         let wall_ns = self.now() - t0;
+        let process_cpu_ns = collectors::cpu_time::process_cpu_ns().saturating_sub(process_cpu0);
         // Every worker (and the collector's own thread, if any) has stopped: the caches
         // give their spans back with no collection under way.
         for mut m in stopped.into_inner() {
@@ -433,6 +440,7 @@ impl<'a> Replay<'a> {
             procs: self.opts.procs,
             events: self.events_done.load(Ordering::Relaxed),
             wall_ns,
+            process_cpu_ns,
             replay_start_ns: t0,
             started_at,
             pauses,
