@@ -27,7 +27,7 @@ use collectors::heap::{Address, Heap, WORD_BYTES};
 use collectors::plans::greentea::SpanMarking;
 use collectors::GcConfig;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// Reservation for each benchmark heap (address space only).
@@ -72,7 +72,7 @@ fn build(bottom_up: bool) -> Tree {
 /// Marks the whole tree with `work`, in drains of `step` bytes of scan
 /// work; returns the bytes marked.
 fn mark(work: &dyn MarkWorkDyn, t: &Tree, who: Drainer, step: u64) -> u64 {
-    let progress = MarkProgress { scan_done: AtomicU64::new(0), marked: AtomicU64::new(0), slow_mark_us: 0 };
+    let progress = MarkProgress::new(0);
     let mut marked = work.shade(&t.heap, t.root);
     loop {
         work.drain(&t.heap, who, step, &progress);

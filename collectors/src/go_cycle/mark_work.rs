@@ -95,7 +95,7 @@ pub struct MarkProgress {
 }
 
 impl MarkProgress {
-    pub(crate) fn new(slow_mark_us: u64) -> MarkProgress {
+    pub fn new(slow_mark_us: u64) -> MarkProgress {
         MarkProgress { scan_done: AtomicU64::new(0), marked: AtomicU64::new(0), slow_mark_us }
     }
 

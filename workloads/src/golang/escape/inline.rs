@@ -279,7 +279,7 @@ impl Coster<'_, '_> {
                 c
             }
             ExprKind::TypeAssert { x, .. } => 1 + self.expr(x)?,
-            ExprKind::Call { fun, args, ellipsis, .. } => self.call(e, fun, args, *ellipsis)?,
+            ExprKind::Call { fun, args, .. } => self.call(e, fun, args)?,
             ExprKind::Deref(x) | ExprKind::AddrOf(x) | ExprKind::Unary { x, .. } => 1 + self.expr(x)?,
             ExprKind::Binary { x, y, .. } => 1 + self.expr(x)? + self.expr(y)?,
             ExprKind::TypeExpr(_) => 0,
@@ -287,15 +287,14 @@ impl Coster<'_, '_> {
         Ok(c + conv)
     }
 
-    fn call(&mut self, e: &Expr, fun: &Expr, args: &[Expr], ellipsis: bool) -> Cost {
+    fn call(&mut self, e: &Expr, fun: &Expr, args: &[Expr]) -> Cost {
         let args_cost = self.exprs(args)?;
         if let Some(Ref::Type(_)) = self.info.refs[e.id.0 as usize] {
             return Ok(1 + args_cost);
         }
         let fref = self.info.refs[fun.id.0 as usize].clone();
-        // The implicit `[]T{...}` of a variadic call is made after inlining.
-        let variadic_slice = |_sig_variadic: bool| 0;
-        let _ = ellipsis;
+        // The implicit `[]T{...}` of a variadic call is made after inlining:
+        // it costs nothing here.
         Ok(match fref {
             Some(Ref::Builtin(b)) => {
                 let callee = match b {
@@ -315,19 +314,7 @@ impl Coster<'_, '_> {
                 };
                 match callee {
                     // A function of a package: the call, its name, the arguments.
-                    Some(c) => {
-                        let fmt_like = matches!(
-                            b,
-                            Builtin::FmtPrintln
-                                | Builtin::FmtPrint
-                                | Builtin::FmtPrintf
-                                | Builtin::FmtSprintf
-                                | Builtin::FmtSprint
-                                | Builtin::FmtFprintf
-                                | Builtin::FmtFprintln
-                        );
-                        2 + c + args_cost + variadic_slice(fmt_like)
-                    }
+                    Some(c) => 2 + c + args_cost,
                     // A builtin is an operation of its own (`new` has its
                     // type as an operand node).
                     None => 1 + i32::from(b == Builtin::New) + args_cost,
@@ -345,8 +332,7 @@ impl Coster<'_, '_> {
             }
             Some(Ref::Func(f)) => {
                 let callee = self.inl.cost[f.0 as usize].unwrap_or(EXTRA_CALL_COST);
-                let variadic = self.info.funcs[f.0 as usize].sig.variadic;
-                2 + callee + args_cost + variadic_slice(variadic)
+                2 + callee + args_cost
             }
             Some(Ref::Method { func, recv_ptr, x_ptr }) => {
                 let callee = self.inl.cost[func.0 as usize].unwrap_or(EXTRA_CALL_COST);
