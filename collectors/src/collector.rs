@@ -337,6 +337,16 @@ pub trait Collector: Send + Sync {
 
     /// Number of cycles completed so far.
     fn cycles(&self) -> u64;
+
+    /// CPU time the collector's own threads (a parallel marking pool:
+    /// threads the host does not run) have spent on its work so far. The
+    /// host times the collector's work on its own threads (collections it
+    /// calls, slices, assists) and adds this, to know the CPU time the
+    /// collector took. The default, for a plan with no threads of its own,
+    /// is 0.
+    fn own_threads_cpu_ns(&self) -> u64 {
+        0
+    }
 }
 
 /// A collector as the registry lists it ([`crate::registry`]): its name,

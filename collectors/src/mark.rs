@@ -21,7 +21,7 @@
 
 use crate::heap::{Address, Heap, ObjectRef};
 use crate::host::{RootKind, RootSet};
-use crate::parallel_work::{GreyQueue, GreyWorker, Start, WorkLoop};
+use crate::parallel_work::{GcPool, GreyQueue, GreyWorker, Start, WorkLoop};
 use std::sync::atomic::Ordering;
 
 /// What one marking pass found.
@@ -63,31 +63,31 @@ pub struct MarkFaults {
 
 /// A pool of GC worker threads that marks in parallel.
 pub struct ParallelMarker {
-    pool: rayon::ThreadPool,
+    pool: GcPool,
 }
 
 impl ParallelMarker {
     /// A marker for `procs` workers: [`crate::collector::gc_threads`]
     /// threads.
     pub fn new(procs: usize, name: &str) -> ParallelMarker {
-        let name = name.to_string();
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(crate::collector::gc_threads(procs))
-            .thread_name(move |i| format!("{name}-gc-{i}"))
-            .build()
-            .expect("cannot start GC worker threads");
-        ParallelMarker { pool }
+        ParallelMarker { pool: GcPool::new(crate::collector::gc_threads(procs), name) }
     }
 
     /// Number of worker threads.
     pub fn workers(&self) -> usize {
-        self.pool.current_num_threads()
+        self.pool.threads()
     }
 
     /// The worker threads, for other parallel GC work (the generational
     /// collector's evacuation).
-    pub fn pool(&self) -> &rayon::ThreadPool {
+    pub fn pool(&self) -> &GcPool {
         &self.pool
+    }
+
+    /// CPU time the worker threads have spent on the collector's work so
+    /// far ([`GcPool::cpu_ns`]).
+    pub fn threads_cpu_ns(&self) -> u64 {
+        self.pool.cpu_ns()
     }
 
     /// Marks every object reachable from `roots`. With `shrink_stacks`, hosts

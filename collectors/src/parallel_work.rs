@@ -46,10 +46,55 @@
 //! threads (marking), or the calling thread alone, bringing in the others
 //! on the pool only when it asks ([`GreyQueue::bring_in_helpers`]; the
 //! evacuation does once it has done enough alone to be worth waking them).
+//!
+//! The pool is a [`GcPool`]: a rayon pool that also adds up the CPU time
+//! its threads spend in work loops, so a host can count the collector's
+//! CPU on threads it does not own (the lower-bound overhead's attributed
+//! cost).
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+/// A collector's own worker threads for stop-the-world parallel work, and
+/// the CPU time they have spent in [`WorkLoop::run`] (their threads' CPU
+/// clocks, not the calling thread's: with [`Start::CallerFirst`] worker 0
+/// runs on the caller, whose time its caller counts).
+pub struct GcPool {
+    pool: rayon::ThreadPool,
+    cpu_ns: AtomicU64,
+}
+
+impl GcPool {
+    /// A pool of `threads` threads (at least one), named `<name>-gc-<i>`.
+    pub fn new(threads: usize, name: &str) -> GcPool {
+        let name = name.to_string();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .thread_name(move |i| format!("{name}-gc-{i}"))
+            .build()
+            .expect("cannot start GC worker threads");
+        GcPool { pool, cpu_ns: AtomicU64::new(0) }
+    }
+
+    /// Number of threads.
+    pub fn threads(&self) -> usize {
+        self.pool.current_num_threads()
+    }
+
+    /// CPU time the pool's threads have spent in work loops so far.
+    pub fn cpu_ns(&self) -> u64 {
+        self.cpu_ns.load(Ordering::Relaxed)
+    }
+
+    /// Runs `f` on a pool thread's behalf, adding the CPU time it took.
+    fn timed<R>(&self, f: impl FnOnce() -> R) -> R {
+        let cpu0 = crate::cpu_time::thread_cpu_ns();
+        let out = f();
+        self.cpu_ns.fetch_add(crate::cpu_time::thread_cpu_ns().saturating_sub(cpu0), Ordering::Relaxed);
+        out
+    }
+}
 
 /// One worker's part of the work: its state, its root tasks and how it
 /// processes a grey item. [`WorkLoop::run`] makes one per worker, on the
@@ -118,11 +163,12 @@ impl WorkLoop {
     /// on its thread. Returns the [`GreyWorker::finish`] of each worker
     /// that started, in no particular order. If a worker panics, the others
     /// stop and the panic propagates from here.
-    pub fn run<W, F>(&self, pool: &rayon::ThreadPool, start_worker: F) -> Vec<W::Output>
+    pub fn run<W, F>(&self, gc_pool: &GcPool, start_worker: F) -> Vec<W::Output>
     where
         W: GreyWorker,
         F: Fn(usize) -> W + Sync,
     {
+        let pool = &gc_pool.pool;
         // More workers than threads would count workers as active that can
         // never run: the others would wait for them forever.
         let workers = self.workers.clamp(1, pool.current_num_threads().max(1));
@@ -139,7 +185,7 @@ impl WorkLoop {
         match self.start {
             Start::AllWorkers => {
                 shared.active.store(workers, Ordering::SeqCst);
-                let results = pool.broadcast(|b| shared.work(b.index(), None, &start_worker));
+                let results = pool.broadcast(|b| gc_pool.timed(|| shared.work(b.index(), None, &start_worker)));
                 results.into_iter().flatten().collect()
             }
             Start::CallerFirst => {
@@ -154,7 +200,7 @@ impl WorkLoop {
                         shared.active.fetch_add(workers - 1, Ordering::SeqCst);
                         for i in 1..workers {
                             scope.spawn(move |_| {
-                                if let Some(out) = shared.work(i, None, start_worker) {
+                                if let Some(out) = gc_pool.timed(|| shared.work(i, None, start_worker)) {
                                     results.lock().push(out);
                                 }
                             });
@@ -457,7 +503,7 @@ pub(crate) mod tests {
     /// over `SHARE` items if `SHARE` > 0; returns the root tasks run and the
     /// nodes processed, added over the workers.
     fn mark_graph<const SHARE: usize>(start: Start, panic_at: Option<usize>) -> (usize, usize) {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(THREADS).build().expect("test pool");
+        let pool = GcPool::new(THREADS, "test");
         let graph = Graph::new();
         let results = WorkLoop::new(ROOT_TASKS, THREADS, start).run(&pool, |_| GraphMarker::<SHARE> {
             graph: &graph,

@@ -366,6 +366,18 @@ pub static SUMMARY: &[Column] = &[
         Ns,
         "CPU time of every thread of the process over the replay: mutators, collector work, the verifier's checks when on; empty for an import"
     ),
+    metric!(
+        gc_wall_ns,
+        Ns,
+        "wall time charged to the collector: every pause whole, each assist and dedicated slice as one processor of procs (gc_cpu_fraction × wall_ns); empty for an import"
+    ),
+    metric!(
+        gc_cpu_ns,
+        Ns,
+        "CPU time of the collector's work on every thread: collections, assists, background slices, its own threads (the final collection left out); empty for an import"
+    ),
+    metric!(distilled_wall_ns, Ns, "wall_ns − gc_wall_ns: the replay's wall time without what is charged to the collector"),
+    metric!(distilled_cpu_ns, Ns, "process_cpu_ns − gc_cpu_ns: the replay's CPU time without the collector's"),
 ];
 
 /// `summary.csv`'s header: the names of [`SUMMARY`], in order.
@@ -403,7 +415,8 @@ mod tests {
         mark_term_max_ns,minor_count,minor_p50_ns,minor_p99_ns,minor_max_ns,major_count,major_p50_ns,\
         major_p99_ns,major_max_ns,assist_count,assist_total_ns,mark_cpu_total_ns,background_mark_cpu_ns,\
         background_thread_cpu_ns,gc_cpu_used_fraction,span_count,span_p50_ns,span_p99_ns,span_p999_ns,\
-        span_metered_p99_ns,span_wall_p99_ns,assist_max_ns,imported_from,mark_worker_ns,idle_mark_ns,gc_slice_count,process_cpu_ns";
+        span_metered_p99_ns,span_wall_p99_ns,assist_max_ns,imported_from,mark_worker_ns,idle_mark_ns,gc_slice_count,process_cpu_ns,\
+        gc_wall_ns,gc_cpu_ns,distilled_wall_ns,distilled_cpu_ns";
 
     #[test]
     fn the_header_is_the_documented_list() {

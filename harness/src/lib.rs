@@ -12,6 +12,8 @@
 //! - [`summary`]: one replay summed up, the row of `summary.csv`;
 //! - [`columns`]: the registry of `summary.csv`'s (and `cycles.csv`'s)
 //!   columns: names, units, descriptions, which metrics are aggregated;
+//! - [`lbo`]: the lower-bound overhead of each collector of a comparison
+//!   (Cai et al., ISPASS 2022), from its runs' total and attributed costs;
 //! - [`spread`]: a metric's statistics over repetitions (median, mean, 95%
 //!   confidence interval);
 //! - [`report`]: the CSV files a run writes;
@@ -36,6 +38,7 @@ pub mod compare;
 pub mod engine;
 pub mod import;
 pub mod latency;
+pub mod lbo;
 pub mod metrics;
 pub mod mmu;
 pub mod options;

@@ -518,7 +518,19 @@ mod tests {
         assert_eq!(h[metered + 1], "span_wall_p99_ns");
         let imported = h.iter().position(|c| *c == "imported_from").unwrap();
         assert_eq!(h[imported - 1], "assist_max_ns");
-        assert_eq!(h[imported + 1..], ["mark_worker_ns", "idle_mark_ns", "gc_slice_count", "process_cpu_ns"]);
+        assert_eq!(
+            h[imported + 1..],
+            [
+                "mark_worker_ns",
+                "idle_mark_ns",
+                "gc_slice_count",
+                "process_cpu_ns",
+                "gc_wall_ns",
+                "gc_cpu_ns",
+                "distilled_wall_ns",
+                "distilled_cpu_ns"
+            ]
+        );
         let r = run(200 * MS, vec![pause(1, "stw-full", 50 * MS, 2 * MS, "heap-goal")]);
         let bytes = summary_csv(&[row(&r)]).unwrap();
         let mut rd = csv::Reader::from_reader(&bytes[..]);

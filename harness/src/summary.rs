@@ -153,6 +153,20 @@ pub struct SummaryRow {
     /// CPU time of every thread of the process over the replay
     /// ([`RunResult::process_cpu_ns`]); empty for an import.
     pub process_cpu_ns: Option<u64>,
+    /// The wall time the collector can be charged with explicitly
+    /// ([`crate::lbo`]): the mutator time it took, over the processors —
+    /// `gc_cpu_fraction × wall_ns` (every pause whole, a mark assist or a
+    /// dedicated slice as the one processor of `procs` it held). Empty for
+    /// an import.
+    pub gc_wall_ns: Option<u64>,
+    /// The CPU time the collector's work took, on every thread
+    /// ([`RunResult::gc_cpu_ns`]). Empty for an import.
+    pub gc_cpu_ns: Option<u64>,
+    /// `wall_ns − gc_wall_ns` and `process_cpu_ns − gc_cpu_ns`: the run's
+    /// cost with what is attributed to the collector taken out, which
+    /// [`crate::lbo`] takes the minimum of over the collectors compared.
+    pub distilled_wall_ns: Option<u64>,
+    pub distilled_cpu_ns: Option<u64>,
 }
 
 /// How the trace's allocations split by cause and placement.
@@ -279,6 +293,7 @@ pub fn summary_row(ctx: &RunContext<'_>, r: &RunResult) -> SummaryRow {
         r.gc_slices.iter().filter(|s| s.mode.takes_mutator_time() == lost).map(|s| s.duration_ns).sum()
     };
     let procs = r.procs.max(1) as f64;
+    let gc_wall_ns = (util.lost_fraction() * r.wall_ns as f64).round() as u64;
     let gc_cpu_used_ns = p.total_ns as f64 * procs + assist_total_ns as f64 + background_mark_cpu_ns as f64;
     SummaryRow {
         trace: ctx.trace_name.to_string(),
@@ -358,6 +373,10 @@ pub fn summary_row(ctx: &RunContext<'_>, r: &RunResult) -> SummaryRow {
         idle_mark_ns: Some(slice_ns(false)),
         gc_slice_count: Some(r.gc_slices.len() as u64),
         process_cpu_ns: Some(r.process_cpu_ns),
+        gc_wall_ns: Some(gc_wall_ns.min(r.wall_ns)),
+        gc_cpu_ns: Some(r.gc_cpu_ns),
+        distilled_wall_ns: Some(r.wall_ns.saturating_sub(gc_wall_ns)),
+        distilled_cpu_ns: Some(r.process_cpu_ns.saturating_sub(r.gc_cpu_ns)),
     }
 }
 
@@ -444,6 +463,7 @@ pub(crate) mod tests {
             background_thread_cpu_ns: 0,
             gc_slices: Vec::new(),
             process_cpu_ns: 0,
+            gc_cpu_ns: 0,
         }
     }
 
@@ -485,6 +505,8 @@ pub(crate) mod tests {
         assert!(s.sweep_term_max_ns.is_some() && s.mark_term_max_ns.is_none());
         // Lost: the pause (0.1 ms) and half of each assist (10.5 ms), of 200 ms.
         assert!((s.gc_cpu_fraction - 10.6 / 200.0).abs() < 1e-9, "{}", s.gc_cpu_fraction);
+        // The wall time charged to the collector is that loss: 10.6 ms.
+        assert_eq!((s.gc_wall_ns, s.distilled_wall_ns), (Some(10_600_000), Some(200 * MS - 10_600_000)));
         // Used, as Go counts it: the pause on both procs (0.2 ms) and the
         // assists (21 ms), of 2 × 200 ms.
         assert!((s.gc_cpu_used_fraction - 21.2 / 400.0).abs() < 1e-9, "{}", s.gc_cpu_used_fraction);
@@ -512,7 +534,10 @@ pub(crate) mod tests {
         r.cycles = vec![cycle(1, collectors::Trigger::HeapGoal, 60 * MS), cycle(2, collectors::Trigger::Final, 9 * MS)];
         r.background_thread_cpu_ns = 3 * MS;
         r.process_cpu_ns = 150 * MS;
+        r.gc_cpu_ns = 70 * MS;
         let s = row(&r);
+        assert_eq!((s.gc_cpu_ns, s.distilled_cpu_ns), (Some(70 * MS), Some(80 * MS)));
+        assert_eq!((s.gc_wall_ns, s.distilled_wall_ns), (Some(2 * MS), Some(98 * MS)), "the pauses, whole");
         assert_eq!(s.background_mark_cpu_ns, 60 * MS);
         assert_eq!(s.background_thread_cpu_ns, 3 * MS);
         assert_eq!(s.process_cpu_ns, Some(150 * MS));

@@ -148,6 +148,10 @@ impl Collector for MarkSweep {
     fn cycles(&self) -> u64 {
         self.cycles.load(Ordering::Relaxed)
     }
+
+    fn own_threads_cpu_ns(&self) -> u64 {
+        self.marker.threads_cpu_ns()
+    }
 }
 
 /// `mark-sweep` as the registry lists it.

@@ -264,6 +264,10 @@ impl Collector for Sticky {
     fn cycles(&self) -> u64 {
         self.cycles.load(Ordering::Relaxed)
     }
+
+    fn own_threads_cpu_ns(&self) -> u64 {
+        self.marker.threads_cpu_ns()
+    }
 }
 
 /// `sticky` as the registry lists it.

@@ -27,10 +27,11 @@
 //!   the two middle ones), so `gcwb plot` and the charts work on the
 //!   folder unchanged;
 //! - `runs.csv`: every timed replay in the order it ran
-//!   (`order,rep,position,collector,wall_ns,events_per_s,pause_p99_ns,status,top_level`);
+//!   (`order,rep,position,collector,wall_ns,events_per_s,pause_p99_ns,status,top_level,process_cpu_ns,gc_wall_ns,gc_cpu_ns`);
 //! - `compare.csv` ([`summary`]): one row per collector, the median, min,
 //!   max, mean and 95% confidence interval of each metric over the
-//!   repetitions;
+//!   repetitions, then each collector's lower-bound overhead
+//!   ([`crate::lbo`]);
 //! - `run.toml` ([`crate::provenance`]), written last: the command, the
 //!   build, the machine, the trace and every setting.
 //!
@@ -158,12 +159,10 @@ fn compare(a: &CompareArgs) -> Result<i32, String> {
 
     // Per collector, its rows by repetition, and the repetition whose files
     // go to the top level.
-    let compared: Vec<CompareRow> = (0..chosen.len())
-        .map(|c| {
-            let rows: Vec<&SummaryRow> = reps.iter().map(|rep| row_of(rep, c).0).collect();
-            summary::compare_row(&rows)
-        })
-        .collect();
+    let per_collector: Vec<Vec<&SummaryRow>> =
+        (0..chosen.len()).map(|c| reps.iter().map(|rep| row_of(rep, c).0).collect()).collect();
+    let mut compared: Vec<CompareRow> = per_collector.iter().map(|rows| summary::compare_row(rows)).collect();
+    summary::with_lbo(&mut compared, &per_collector);
 
     let cannot_write = |dir: &Path, e: std::io::Error| format!("cannot write results to {}: {e}", dir.display());
     out_dir.clear();

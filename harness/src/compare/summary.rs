@@ -32,15 +32,23 @@
 //! - `verify_errors`: summed over the repetitions; empty when not verified.
 //! - `status`: `ok`, or the outcomes of the repetitions that were not
 //!   (`stack-overflow`, …), joined by `+`.
+//! - Last, the lower-bound overhead ([`crate::lbo`]) for wall time, then
+//!   for CPU time: `mdc_<cost>_ns` (the minimum distilled cost, the same
+//!   in every row), then `lbo_<cost>_ns_<stat>` and `nlbo_<cost>_<stat>`
+//!   for the six statistics in the order above (median, min, max, mean,
+//!   ci95_low, ci95_high), over the repetitions that ended `ok`. Empty
+//!   when there is no analysis (a collector whose repetitions all failed,
+//!   a comparison without CPU times).
 //!
 //! # `runs.csv`
 //!
 //! Every timed replay in the order it ran:
-//! `order,rep,position,collector,wall_ns,events_per_s,pause_p99_ns,status,top_level`
+//! `order,rep,position,collector,wall_ns,events_per_s,pause_p99_ns,status,top_level,process_cpu_ns,gc_wall_ns,gc_cpu_ns`
 //! (`top_level`: whether this replay's files are the folder's top-level
-//! ones).
+//! ones; the last three are the costs [`crate::lbo::read_runs_csv`] reads).
 
-use crate::columns::{stat_text, Column, Stat, SUMMARY};
+use crate::columns::{stat_text, Column, Kind, Stat, SUMMARY};
+use crate::lbo::{self, Cost};
 pub use crate::spread::{median_index, spread, Spread};
 use crate::summary::SummaryRow;
 use std::sync::LazyLock;
@@ -104,6 +112,10 @@ pub struct CompareRow {
     pub metrics: Vec<Option<Spread>>,
     pub verify_errors: Option<u64>,
     pub status: String,
+    /// The collector's lower-bound overhead, wall then CPU
+    /// ([`Cost::ALL`]'s order), with the comparison's MDC; set by
+    /// [`with_lbo`].
+    pub lbo: [Option<(f64, lbo::CollectorLbo)>; 2],
 }
 
 impl CompareRow {
@@ -139,7 +151,50 @@ pub fn compare_row(reps: &[&SummaryRow]) -> CompareRow {
         metrics,
         verify_errors: (!verified.is_empty()).then(|| verified.iter().sum()),
         status: if bad.is_empty() { "ok".to_string() } else { bad.join("+") },
+        lbo: [None, None],
     }
+}
+
+/// Sets each row's [`CompareRow::lbo`] from `reps[c]`, collector c's
+/// summary rows (the rows' order), over those that ended `ok` and have
+/// both costs.
+pub fn with_lbo(rows: &mut [CompareRow], reps: &[Vec<&SummaryRow>]) {
+    for (k, cost) in Cost::ALL.into_iter().enumerate() {
+        let samples: Vec<Vec<lbo::Sample>> = reps
+            .iter()
+            .map(|runs| {
+                runs.iter()
+                    .filter(|r| r.status == "ok")
+                    .filter_map(|r| {
+                        let (total, attributed) = match cost {
+                            Cost::Wall => (Some(r.wall_ns), r.gc_wall_ns),
+                            Cost::Cpu => (r.process_cpu_ns, r.gc_cpu_ns),
+                        };
+                        Some(lbo::Sample { total: total? as f64, attributed: attributed? as f64 })
+                    })
+                    .collect()
+            })
+            .collect();
+        let analysis = lbo::analyse(&samples);
+        for (c, row) in rows.iter_mut().enumerate() {
+            row.lbo[k] = analysis.as_ref().and_then(|a| Some((a.mdc, a.collectors.get(c)?.clone()?)));
+        }
+    }
+}
+
+/// The statistics of the LBO columns, in their order.
+const LBO_STATS: [Stat; 6] = [Stat::Median, Stat::Min, Stat::Max, Stat::Mean, Stat::Ci95Low, Stat::Ci95High];
+
+/// The LBO columns at the end of `compare.csv`.
+fn lbo_header() -> Vec<String> {
+    let mut h = Vec::new();
+    for cost in Cost::ALL {
+        let [l, n] = cost.metric_names();
+        h.push(format!("mdc_{}_ns", cost.name()));
+        h.extend(LBO_STATS.iter().map(|s| format!("{l}_{}", s.suffix())));
+        h.extend(LBO_STATS.iter().map(|s| format!("{n}_{}", s.suffix())));
+    }
+    h
 }
 
 /// The columns of `compare.csv`, in order.
@@ -155,6 +210,7 @@ pub fn compare_header() -> Vec<String> {
     h.push("verify_errors".to_string());
     h.push("status".to_string());
     stats(&mut h, &Stat::ADDED);
+    h.extend(lbo_header());
     h
 }
 
@@ -183,6 +239,16 @@ pub fn compare_csv(rows: &[CompareRow]) -> std::io::Result<Vec<u8>> {
         rec.push(r.verify_errors.map_or(String::new(), |n| n.to_string()));
         rec.push(r.status.clone());
         stats(&mut rec, &Stat::ADDED);
+        for l in &r.lbo {
+            let cell = |kind: Kind, stat: Stat, s: Option<&Spread>| {
+                s.and_then(|s| stat.of(s)).map_or(String::new(), |v| stat_text(kind, stat, v))
+            };
+            rec.push(l.as_ref().map_or(String::new(), |(mdc, _)| format!("{mdc:.0}")));
+            let lbo = l.as_ref().map(|(_, c)| &c.lbo);
+            let nlbo = l.as_ref().map(|(_, c)| &c.nlbo);
+            rec.extend(LBO_STATS.iter().map(|&st| cell(Kind::Ns, st, lbo)));
+            rec.extend(LBO_STATS.iter().map(|&st| cell(Kind::Ratio, st, nlbo)));
+        }
         w.write_record(&rec)?;
     }
     w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))
@@ -202,7 +268,11 @@ pub fn runs_csv<'a>(runs: impl IntoIterator<Item = (usize, &'a SummaryRow, bool)
         "pause_p99_ns",
         "status",
         "top_level",
+        "process_cpu_ns",
+        "gc_wall_ns",
+        "gc_cpu_ns",
     ])?;
+    let opt = |v: Option<u64>| v.map_or(String::new(), |v| v.to_string());
     let (mut last_rep, mut position) = (0, 0);
     for (order, (rep, row, top)) in runs.into_iter().enumerate() {
         position = if rep == last_rep { position + 1 } else { 1 };
@@ -217,6 +287,9 @@ pub fn runs_csv<'a>(runs: impl IntoIterator<Item = (usize, &'a SummaryRow, bool)
             row.pause_p99_ns.to_string(),
             row.status.clone(),
             top.to_string(),
+            opt(row.process_cpu_ns),
+            opt(row.gc_wall_ns),
+            opt(row.gc_cpu_ns),
         ])?;
     }
     w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))
@@ -314,7 +387,7 @@ mod tests {
         let mut rd = csv::Reader::from_reader(&bytes[..]);
         let h: Vec<String> = rd.headers().unwrap().iter().map(str::to_string).collect();
         assert_eq!(h, compare_header());
-        assert_eq!(h.len(), 6 + 6 * metrics().len() + 2);
+        assert_eq!(h.len(), 6 + 6 * metrics().len() + 2 + 2 * (1 + 12));
         let status = h.iter().position(|c| c == "status").unwrap();
         assert_eq!(status, 6 + 3 * metrics().len() + 1, "the first columns stay where they were");
         for name in ["wall_ns_median", "pause_p99_ns_min", "pause_p99_ns_max", "mmu_10ms_median", "peak_heap_bytes_max"]
@@ -372,7 +445,9 @@ mod tests {
         background_thread_cpu_ns_max,gc_cpu_used_fraction_median,gc_cpu_used_fraction_min,\
         gc_cpu_used_fraction_max,mark_worker_ns_median,mark_worker_ns_min,mark_worker_ns_max,\
         idle_mark_ns_median,idle_mark_ns_min,idle_mark_ns_max,process_cpu_ns_median,process_cpu_ns_min,\
-        process_cpu_ns_max,verify_errors,status,wall_ns_mean,wall_ns_ci95_low,wall_ns_ci95_high,\
+        process_cpu_ns_max,gc_wall_ns_median,gc_wall_ns_min,gc_wall_ns_max,gc_cpu_ns_median,gc_cpu_ns_min,\
+        gc_cpu_ns_max,distilled_wall_ns_median,distilled_wall_ns_min,distilled_wall_ns_max,\
+        distilled_cpu_ns_median,distilled_cpu_ns_min,distilled_cpu_ns_max,verify_errors,status,wall_ns_mean,wall_ns_ci95_low,wall_ns_ci95_high,\
         events_per_s_mean,events_per_s_ci95_low,events_per_s_ci95_high,gc_count_mean,gc_count_ci95_low,\
         gc_count_ci95_high,pause_count_mean,pause_count_ci95_low,pause_count_ci95_high,pause_p50_ns_mean,\
         pause_p50_ns_ci95_low,pause_p50_ns_ci95_high,pause_p99_ns_mean,pause_p99_ns_ci95_low,\
@@ -394,7 +469,14 @@ mod tests {
         background_thread_cpu_ns_ci95_high,gc_cpu_used_fraction_mean,gc_cpu_used_fraction_ci95_low,\
         gc_cpu_used_fraction_ci95_high,mark_worker_ns_mean,mark_worker_ns_ci95_low,mark_worker_ns_ci95_high,\
         idle_mark_ns_mean,idle_mark_ns_ci95_low,idle_mark_ns_ci95_high,process_cpu_ns_mean,\
-        process_cpu_ns_ci95_low,process_cpu_ns_ci95_high";
+        process_cpu_ns_ci95_low,process_cpu_ns_ci95_high,gc_wall_ns_mean,gc_wall_ns_ci95_low,\
+        gc_wall_ns_ci95_high,gc_cpu_ns_mean,gc_cpu_ns_ci95_low,gc_cpu_ns_ci95_high,distilled_wall_ns_mean,\
+        distilled_wall_ns_ci95_low,distilled_wall_ns_ci95_high,distilled_cpu_ns_mean,distilled_cpu_ns_ci95_low,\
+        distilled_cpu_ns_ci95_high,mdc_wall_ns,lbo_wall_ns_median,lbo_wall_ns_min,lbo_wall_ns_max,\
+        lbo_wall_ns_mean,lbo_wall_ns_ci95_low,lbo_wall_ns_ci95_high,nlbo_wall_median,nlbo_wall_min,\
+        nlbo_wall_max,nlbo_wall_mean,nlbo_wall_ci95_low,nlbo_wall_ci95_high,mdc_cpu_ns,lbo_cpu_ns_median,\
+        lbo_cpu_ns_min,lbo_cpu_ns_max,lbo_cpu_ns_mean,lbo_cpu_ns_ci95_low,lbo_cpu_ns_ci95_high,\
+        nlbo_cpu_median,nlbo_cpu_min,nlbo_cpu_max,nlbo_cpu_mean,nlbo_cpu_ci95_low,nlbo_cpu_ci95_high";
 
     #[test]
     fn the_header_is_the_documented_one_and_its_metrics_come_from_the_registry() {
@@ -417,7 +499,11 @@ mod tests {
                 "gc_cpu_used_fraction",
                 "mark_worker_ns",
                 "idle_mark_ns",
-                "process_cpu_ns"
+                "process_cpu_ns",
+                "gc_wall_ns",
+                "gc_cpu_ns",
+                "distilled_wall_ns",
+                "distilled_cpu_ns"
             ]
         );
     }
@@ -428,10 +514,14 @@ mod tests {
         let bytes = runs_csv([(1, &a, true), (1, &b, false), (2, &b, true), (2, &a, false)]).unwrap();
         let text = String::from_utf8(bytes).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "order,rep,position,collector,wall_ns,events_per_s,pause_p99_ns,status,top_level");
+        assert_eq!(
+            lines[0],
+            "order,rep,position,collector,wall_ns,events_per_s,pause_p99_ns,status,top_level,\
+             process_cpu_ns,gc_wall_ns,gc_cpu_ns"
+        );
         let firsts: Vec<String> =
             lines[1..].iter().map(|l| l.split(',').take(4).collect::<Vec<_>>().join(",")).collect();
         assert_eq!(firsts, ["1,1,1,a", "2,1,2,b", "3,2,1,b", "4,2,2,a"]);
-        assert!(lines[3].ends_with(",ok,true"));
+        assert!(lines[3].ends_with(",ok,true,,,"), "no costs measured: empty cells: {}", lines[3]);
     }
 }

@@ -101,6 +101,7 @@ mod tests {
             metrics: metrics().iter().map(|m| f(m.name)).collect(),
             verify_errors: Some(0),
             status: "ok".to_string(),
+            lbo: [None, None],
         }
     }
 

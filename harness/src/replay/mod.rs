@@ -174,6 +174,15 @@ pub struct RunResult {
     pub background_thread_cpu_ns: u64,
     /// The slices of the collector's background work, in time order.
     pub gc_slices: Vec<GcSliceRecord>,
+    /// CPU time the collector's work took during the replay, on every
+    /// thread, each part timed by the thread that ran it
+    /// (`CLOCK_THREAD_CPUTIME_ID`): the collections the workers ran (their
+    /// stop-the-world pauses and what a pause waits for), the mark assists,
+    /// the background work (`background_thread_cpu_ns`) and the collector's
+    /// own threads ([`Collector::own_threads_cpu_ns`]). The final
+    /// collection, after the replay, is not in it. What a lower-bound
+    /// overhead analysis subtracts from `process_cpu_ns` ([`crate::lbo`]).
+    pub gc_cpu_ns: u64,
 }
 
 /// The shared state of one replay.
@@ -205,6 +214,8 @@ pub(crate) struct Replay<'a> {
     background_cv: parking_lot::Condvar,
     /// CPU time of the background work so far.
     background_thread_cpu_ns: AtomicU64,
+    /// CPU time of the collections and mark assists the workers ran so far.
+    foreground_gc_cpu_ns: AtomicU64,
     /// Time the world has been stopped, for span accounting.
     stw_clock: StwClock,
     /// The running workers' ways to the safepoint of the stop in force.
@@ -265,6 +276,7 @@ pub fn replay(prepared: &PreparedTrace, collector: &dyn Collector, opts: &Replay
         background_cv: parking_lot::Condvar::new(),
         stw_clock: StwClock::default(),
         background_thread_cpu_ns: AtomicU64::new(0),
+        foreground_gc_cpu_ns: AtomicU64::new(0),
         safepoints: Mutex::new(Vec::new()),
     };
     r.run()
@@ -363,6 +375,7 @@ impl<'a> Replay<'a> {
         let started_at = std::time::SystemTime::now();
         let t0 = 0;
         let process_cpu0 = collectors::cpu_time::process_cpu_ns();
+        let own_threads_cpu0 = self.collector.own_threads_cpu_ns();
         self.make_ready(0);
         let finished = AtomicBool::new(false);
         let stopped = Mutex::new(Vec::new());
@@ -406,6 +419,10 @@ impl<'a> Replay<'a> {
         });
         let wall_ns = self.now() - t0;
         let process_cpu_ns = collectors::cpu_time::process_cpu_ns().saturating_sub(process_cpu0);
+        let background_thread_cpu_ns = self.background_thread_cpu_ns.load(Ordering::Relaxed);
+        let gc_cpu_ns = background_thread_cpu_ns
+            + self.foreground_gc_cpu_ns.load(Ordering::Relaxed)
+            + self.collector.own_threads_cpu_ns().saturating_sub(own_threads_cpu0);
         // Every worker (and the collector's own thread, if any) has stopped: the caches
         // give their spans back with no collection under way.
         for mut m in stopped.into_inner() {
@@ -459,8 +476,9 @@ impl<'a> Replay<'a> {
             violation_count,
             freed_by_cycle,
             fatal,
-            background_thread_cpu_ns: self.background_thread_cpu_ns.load(Ordering::Relaxed),
+            background_thread_cpu_ns,
             gc_slices: self.metrics.take_gc_slices(),
+            gc_cpu_ns,
         }
     }
 
@@ -480,6 +498,14 @@ impl<'a> Replay<'a> {
             std::thread::sleep(Duration::from_millis(100));
         }
         bar.finish_and_clear();
+    }
+
+    /// Adds the calling thread's CPU time since `cpu0` (its
+    /// `CLOCK_THREAD_CPUTIME_ID` then) to the collector's work on the
+    /// workers: a collection or a mark assist it just ran.
+    fn add_foreground_gc_cpu(&self, cpu0: u64) {
+        let cpu_ns = collectors::cpu_time::thread_cpu_ns().saturating_sub(cpu0);
+        self.foreground_gc_cpu_ns.fetch_add(cpu_ns, Ordering::Relaxed);
     }
 
     /// Runs every background work left to its end on the calling thread,
@@ -694,6 +720,7 @@ impl<'a> Replay<'a> {
                 // steps, checking for a stop-the-world between them.
                 drop(st);
                 let start_ns = self.now();
+                let cpu0 = collectors::cpu_time::thread_cpu_ns();
                 let mut work_bytes = 0;
                 while m.assist_bytes > 0 {
                     if self.sched.attention() {
@@ -707,6 +734,7 @@ impl<'a> Replay<'a> {
                     work_bytes += step;
                 }
                 let duration_ns = self.now() - start_ns;
+                self.add_foreground_gc_cpu(cpu0);
                 if work_bytes > 0 {
                     self.metrics.record_assist(AssistRecord {
                         gc: self.collector.cycles() + 1,
@@ -728,9 +756,11 @@ impl<'a> Replay<'a> {
                 // The goroutine that triggers a collection runs its start
                 // (Go's gcStart): stopped by the collector meanwhile.
                 let t = self.now();
+                let cpu0 = collectors::cpu_time::thread_cpu_ns();
                 self.sched.leave(w, SafepointAt::GcStart);
                 self.collector.collect(self, trigger);
                 self.sched.resume(w);
+                self.add_foreground_gc_cpu(cpu0);
                 st = gor.state.lock();
                 st.time.paused_ns += self.now() - t;
             }

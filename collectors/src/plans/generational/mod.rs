@@ -382,6 +382,10 @@ impl Collector for Generational {
     fn cycles(&self) -> u64 {
         self.cycles.load(Ordering::Relaxed)
     }
+
+    fn own_threads_cpu_ns(&self) -> u64 {
+        self.marker.threads_cpu_ns()
+    }
 }
 
 /// `generational` as the registry lists it.
