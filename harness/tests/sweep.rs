@@ -169,8 +169,9 @@ fn a_sweep_writes_every_cell_and_aggregates_them() {
             "metric_ci95_high"
         ]
     );
-    // gogc: 100 and 50 (not off); requests: 400 and 800; 2 collectors, 3 metrics.
-    assert_eq!(sweep.rows.len(), (2 + 2) * 2 * 3);
+    // gogc: 100 and 50 (not off); requests: 400 and 800; 2 collectors, 5
+    // metrics (the default ones: 3 measured, 2 lower-bound overheads).
+    assert_eq!(sweep.rows.len(), (2 + 2) * 2 * 5);
     let mut keys = BTreeSet::new();
     for r in &sweep.rows {
         let (median, min, max) = (num(r, "metric_median"), num(r, "metric_min"), num(r, "metric_max"));
@@ -179,7 +180,10 @@ fn a_sweep_writes_every_cell_and_aggregates_them() {
         assert_eq!(col(r, "workload"), "server");
         let (param, value, metric, collector) =
             (col(r, "param"), col(r, "value"), col(r, "metric"), col(r, "collector"));
-        assert!(["pause_p99_ns", "events_per_s", "peak_heap_bytes"].contains(&metric), "{metric}");
+        assert!(
+            ["pause_p99_ns", "events_per_s", "peak_heap_bytes", "nlbo_wall", "nlbo_cpu"].contains(&metric),
+            "{metric}"
+        );
         keys.insert((param.to_string(), value.to_string(), metric.to_string(), collector.to_string()));
         let (fixed_gogc, fixed_requests) = match param {
             "gogc" => {
@@ -218,7 +222,7 @@ fn a_sweep_writes_every_cell_and_aggregates_them() {
         .filter(|n| n.ends_with(".png"))
         .collect();
     charts.sort();
-    let mut expected: Vec<String> = ["pause_p99_ns", "events_per_s", "peak_heap_bytes"]
+    let mut expected: Vec<String> = ["pause_p99_ns", "events_per_s", "peak_heap_bytes", "nlbo_wall", "nlbo_cpu"]
         .iter()
         .flat_map(|m| ["gogc", "requests"].map(|p| format!("sweep-{m}-{p}.png")))
         .collect();
@@ -349,7 +353,7 @@ fn shards_split_whole_groups_and_merge_into_the_unsharded_sweep() {
     };
     assert_eq!(key(&merged), key(&dir.join("all")), "the same sweep.csv rows as the unsharded sweep");
     assert_eq!(read_csv(&merged.join("cells.csv")).rows.len(), 8);
-    assert_eq!(key(&merged).len(), 2 * 2 * 3);
+    assert_eq!(key(&merged).len(), 2 * 2 * 5);
 
     // Merging again, or into one of the shards, copies only what is missing.
     let o = ok_in(dir, &["merge", "s1", "s2", "--out", "merged", "--no-charts"]);
@@ -532,7 +536,7 @@ fn the_example_experiments_parse_and_tiny_runs_clean() {
     assert_eq!(ran(&o).len(), 2 * collectors * 2, "{}", stdout(&o));
     assert!(stdout(&o).lines().filter(|l| l.starts_with('[')).all(|l| l.contains("verified: clean")), "{}", stdout(&o));
     let sweep = read_csv(&t.path().join("tiny/sweep.csv"));
-    assert_eq!(sweep.rows.len(), 2 * collectors * 3);
+    assert_eq!(sweep.rows.len(), 2 * collectors * 5, "5 default metrics");
 }
 
 #[test]

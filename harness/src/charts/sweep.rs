@@ -133,6 +133,10 @@ pub fn describe(name: &str) -> String {
         ("mmu_10ms", "MMU at 10 ms"),
         ("mmu_100ms", "MMU at 100 ms"),
         ("wall_ns", "wall time"),
+        ("nlbo_wall", "normalized lower-bound overhead, wall time"),
+        ("nlbo_cpu", "normalized lower-bound overhead, CPU time"),
+        ("lbo_wall_ns", "lower-bound overhead, wall time"),
+        ("lbo_cpu_ns", "lower-bound overhead, CPU time"),
     ];
     if let Some((_, d)) = known.iter().find(|(n, _)| *n == name) {
         return d.to_string();

@@ -23,6 +23,12 @@
 //!   `sweep.csv`, its metrics being partial. A value that is not a
 //!   number (`gogc = "off"`) is left out of `sweep.csv`; a byte size with
 //!   a unit (`"512MiB"`) is charted in bytes.
+//! - The lower-bound overhead ([`crate::lbo`]) of each cell that ended
+//!   `ok`: `lbo_wall_ns`, `nlbo_wall`, `lbo_cpu_ns` and `nlbo_cpu`, after
+//!   the `summary.csv` columns of `cells.csv` and as metrics `sweep.csv`
+//!   can give. The minimum distilled cost is taken over the cells that
+//!   differ only in the collector and the repetition (one workload, one
+//!   value of every swept parameter), each collector's median first.
 
 use super::cells::Cell;
 use super::experiment::{number_text, Experiment};
@@ -71,7 +77,13 @@ pub fn aggregate(e: &Experiment, cells: &[Cell], root: &Path) -> Result<usize, S
         }
         done.push((c, header.into_iter().zip(row).collect()));
     }
-    let columns = summary_columns(columns);
+    add_lbo(&mut done);
+    let mut columns = summary_columns(columns);
+    for name in crate::lbo::METRICS {
+        if done.iter().any(|(_, s)| s.contains_key(name)) {
+            columns.push(name.to_string());
+        }
+    }
     let cells_csv = cells_csv(e, &done, &columns).map_err(|err| format!("cells.csv: {err}"))?;
     let sweep_csv = sweep_csv(e, &done).map_err(|err| format!("sweep.csv: {err}"))?;
     for (name, bytes) in [("cells.csv", cells_csv), ("sweep.csv", sweep_csv)] {
@@ -79,6 +91,59 @@ pub fn aggregate(e: &Experiment, cells: &[Cell], root: &Path) -> Result<usize, S
         write_atomically(&path, &bytes).map_err(|err| format!("{}: cannot write: {err}", path.display()))?;
     }
     Ok(done.len())
+}
+
+/// Adds each finished cell's lower-bound overhead (the
+/// [`crate::lbo::METRICS`] columns) to its summary, over the groups of
+/// cells that differ only in the collector and the repetition; a cell
+/// that did not end `ok`, or lacks a cost, gets none.
+fn add_lbo(done: &mut [(&Cell, Summary)]) {
+    use crate::lbo::{analyse, Cost, Sample};
+    let mut groups: Vec<(usize, &[usize])> = Vec::new();
+    for (c, _) in done.iter() {
+        if !groups.contains(&(c.workload, &c.values[..])) {
+            groups.push((c.workload, &c.values));
+        }
+    }
+    let groups: Vec<(usize, Vec<usize>)> = groups.into_iter().map(|(w, v)| (w, v.to_vec())).collect();
+    for (workload, values) in groups {
+        let members: Vec<usize> =
+            (0..done.len()).filter(|&i| done[i].0.workload == workload && done[i].0.values == values).collect();
+        let mut collectors: Vec<&str> = Vec::new();
+        for &i in &members {
+            if !collectors.contains(&done[i].0.collector.name) {
+                collectors.push(done[i].0.collector.name);
+            }
+        }
+        for cost in Cost::ALL {
+            let (total, attributed) = cost.columns();
+            let sample = |s: &Summary| -> Option<Sample> {
+                if s.get("status").is_some_and(|st| st != "ok") {
+                    return None;
+                }
+                let number = |name: &str| s.get(name).and_then(|v| v.parse::<f64>().ok()).filter(|v| v.is_finite());
+                Some(Sample { total: number(total)?, attributed: number(attributed)? })
+            };
+            let samples: Vec<Vec<Sample>> = collectors
+                .iter()
+                .map(|name| {
+                    members
+                        .iter()
+                        .filter(|&&i| done[i].0.collector.name == *name)
+                        .filter_map(|&i| sample(&done[i].1))
+                        .collect()
+                })
+                .collect();
+            let Some(analysis) = analyse(&samples) else { continue };
+            let [lbo_name, nlbo_name] = cost.metric_names();
+            for &i in &members {
+                let Some(x) = sample(&done[i].1) else { continue };
+                let lbo = x.total - analysis.mdc;
+                done[i].1.insert(lbo_name.to_string(), format!("{lbo:.0}"));
+                done[i].1.insert(nlbo_name.to_string(), format!("{}", lbo / analysis.mdc));
+            }
+        }
+    }
 }
 
 /// The cells' `summary.csv` columns (`found`, in the order first found) in

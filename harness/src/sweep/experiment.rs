@@ -16,13 +16,19 @@ use std::path::{Path, PathBuf};
 use toml::{Spanned, Value};
 use workloads::generate as wl;
 
-/// The metrics charted when the file names none.
-pub const DEFAULT_METRICS: [&str; 3] = ["pause_p99_ns", "events_per_s", "peak_heap_bytes"];
+/// The metrics charted when the file names none: with the lower-bound
+/// overhead of wall and CPU time ([`crate::lbo`]), the paper's overhead
+/// against heap size when GOGC or `memlimit` is swept.
+pub const DEFAULT_METRICS: [&str; 5] = ["pause_p99_ns", "events_per_s", "peak_heap_bytes", "nlbo_wall", "nlbo_cpu"];
 
-/// The columns of `summary.csv` a sweep can chart: its numeric columns
-/// ([`crate::columns::metric_names`]), in order.
+/// The columns a sweep can chart: the numeric columns of `summary.csv`
+/// ([`crate::columns::metric_names`]), in order, then the lower-bound
+/// overhead's ([`crate::lbo::METRICS`]), which the sweep works out over
+/// its cells.
 pub fn metric_names() -> Vec<&'static str> {
-    crate::columns::metric_names()
+    let mut names = crate::columns::metric_names();
+    names.extend(crate::lbo::METRICS);
+    names
 }
 
 /// A checked experiment.
@@ -498,7 +504,7 @@ mod tests {
         assert_eq!(e.collectors.len(), 1);
         assert_eq!((e.repetitions, e.seed, e.verify), (1, wl::DEFAULT_SEED, false));
         assert_eq!(e.metrics, DEFAULT_METRICS);
-        assert!(DEFAULT_METRICS.iter().all(|m| metric_names().contains(m)), "the defaults are summary.csv metrics");
+        assert!(DEFAULT_METRICS.iter().all(|m| metric_names().contains(m)), "the defaults are metrics a sweep has");
         assert_eq!(e.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["gogc", "requests"]);
         assert_eq!(e.params[0].values, ["50", "off"]);
         assert_eq!(e.params[0].kind, ParamKind::Setting);

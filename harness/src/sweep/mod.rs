@@ -19,7 +19,7 @@
 //! repetitions = 1          # cells per combination and collector
 //! seed = 1                 # the workloads' seed, the same in every repetition
 //! verify = false           # replay under the verifier; a violation makes the sweep exit 1
-//! metrics = ["pause_p99_ns", "events_per_s", "peak_heap_bytes"]  # summary.csv columns to chart
+//! metrics = ["pause_p99_ns", "events_per_s", "peak_heap_bytes", "nlbo_wall", "nlbo_cpu"]  # summary.csv columns, or the LBO
 //!
 //! [sweep]                  # each key a list of values (or one value: fixed)
 //! gogc = [100, 50, 200, 400, "off"]  # a `gcwb run` option: procs, gogc, memlimit, no_stack, arch, max_stack,
