@@ -1,6 +1,7 @@
 //! The plain text table `gcwb compare` ends with: one line per collector,
 //! columns aligned, the median of each metric and, where repetitions
-//! differ, its min–max range in parentheses (in the median's unit).
+//! differ, its min–max range in parentheses (in the median's unit); the
+//! lower-bound overheads ([`crate::lbo`]) as median percentages.
 
 use super::summary::{CompareRow, Spread};
 
@@ -19,6 +20,8 @@ const COLUMNS: &[(&str, Cell)] = &[
     ("pause max", |r| duration(r.get("pause_max_ns").filter(|_| paused(r)), true)),
     ("MMU@10ms", |r| ranged(r.get("mmu_10ms"), 1.0, "", |v| format!("{v:.2}"))),
     ("peak heap", |r| ranged(r.get("peak_heap_bytes"), (1u64 << 20) as f64, " MiB", |v| format!("{v:.1}"))),
+    ("NLBO wall", |r| percent(r.lbo[0].as_ref().map(|(_, l)| l.nlbo))),
+    ("NLBO CPU", |r| percent(r.lbo[1].as_ref().map(|(_, l)| l.nlbo))),
     ("status", |r| match r.verify_errors {
         Some(0) if r.status == "ok" => "verified: clean".to_string(),
         Some(n) if n > 0 => format!("{n} VIOLATIONS"),
@@ -51,6 +54,11 @@ fn ranged(s: Option<Spread>, scale: f64, unit: &str, fmt: impl Fn(f64) -> String
     } else {
         format!("{median}{unit} ({min}–{max})")
     }
+}
+
+/// A share as a median percentage (the lower-bound overhead), `–` without.
+fn percent(s: Option<Spread>) -> String {
+    s.map_or(DASH.to_string(), |s| format!("{:.0}%", s.median * 100.0))
 }
 
 /// A duration in ns, in the unit that suits its median, with its range.
@@ -124,8 +132,19 @@ mod tests {
             "mmu_10ms" => None,
             _ => s(0.0, 0.0, 0.0),
         });
+        let mut ms = ms;
+        let lbo = |nlbo: f64| crate::lbo::CollectorLbo {
+            distilled: Spread::single(1.0),
+            lbo: Spread::single(nlbo),
+            nlbo: Spread::single(nlbo),
+            lbo_each: vec![nlbo],
+            nlbo_each: vec![nlbo],
+        };
+        ms.lbo = [Some((1.0, lbo(0.123))), None];
         let text = render(&[ms, none]);
         let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].contains("NLBO wall  NLBO CPU"), "{text}");
+        assert!(lines[1].contains(" 12%  ") && lines[2].matches(DASH).count() >= 2, "{text}");
         assert_eq!(lines.len(), 3, "{text}");
         assert!(lines[0].starts_with("collector   reps  wall"), "{text}");
         assert!(lines[1].contains("571 ms (560–590)"), "{text}");
