@@ -109,6 +109,12 @@ pub enum Command {
     /// CSV files alone (no rerun): pause-percentiles, mmu, pause-timeline,
     /// request-latency and sweep, each when there is data for it.
     Plot(crate::charts::PlotArgs),
+    /// Write one self-contained HTML file of one or several results
+    /// folders (run, compare, sweep or import): provenance, the verifier's
+    /// verdicts, a sortable summary table, pause, per-phase and latency
+    /// tables, LBO, and every chart inline; it fetches nothing when opened
+    /// and prints well.
+    Report(crate::html_report::ReportArgs),
     /// Run a matrix of replays described by an experiment file (TOML:
     /// workloads × swept parameters × collectors × repetitions), one
     /// resumable cell at a time, optionally one shard of it; then write
@@ -179,6 +185,7 @@ pub fn main_with(cli: Cli) -> i32 {
         Command::Stats { trace, out } => crate::stats::stats_command(&trace, out.as_deref()),
         Command::Import(a) => crate::import::import_command(&a),
         Command::Plot(a) => crate::charts::plot_command(&a),
+        Command::Report(a) => crate::html_report::report_command(&a),
         Command::Sweep(a) => crate::sweep::sweep_command(&a),
         Command::Merge(a) => crate::sweep::merge_command(&a),
     }
