@@ -153,6 +153,10 @@ pub struct RunArgs {
     /// Do not draw the charts (PNG) into the output directory.
     #[arg(long)]
     pub no_charts: bool,
+    /// Also write report.html into the output directory: one
+    /// self-contained HTML page of these results (as `gcwb report` writes).
+    #[arg(long)]
+    pub report: bool,
 }
 
 /// Runs the command line; returns the process exit code.
@@ -438,6 +442,9 @@ fn run(a: &RunArgs) -> i32 {
     );
     if !a.no_charts {
         crate::charts::draw_after_run(&a.out);
+    }
+    if a.report {
+        crate::html_report::write_after_run(&a.out);
     }
     code
 }
