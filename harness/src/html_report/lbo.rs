@@ -23,16 +23,17 @@ use super::numbers::{scale, Unit};
 use super::tables::{who, Source};
 
 /// A cost the LBO is of: its name in column names, its total's column,
-/// and how the table names it.
+/// and how the table (and a sentence) names it.
 struct Cost {
     name: &'static str,
     total: &'static str,
     label: &'static str,
+    noun: &'static str,
 }
 
 const COSTS: [Cost; 2] = [
-    Cost { name: "wall", total: "wall_ns", label: "Wall time" },
-    Cost { name: "cpu", total: "process_cpu_ns", label: "CPU time" },
+    Cost { name: "wall", total: "wall_ns", label: "Wall time", noun: "wall time" },
+    Cost { name: "cpu", total: "process_cpu_ns", label: "CPU time", noun: "CPU time" },
 ];
 
 /// One collector's numbers for one cost.
@@ -57,7 +58,7 @@ struct Analysis {
 /// `None` when the folder's files have no LBO columns.
 pub struct Lbo {
     pub table: Grid,
-    /// ("Wall time", MDC in ns, the collector whose distilled cost it is).
+    /// ("wall time", MDC in ns, the collector whose distilled cost it is).
     pub mdc: Vec<(&'static str, f64, Option<String>)>,
     /// From one run of each collector (no interval).
     pub single_runs: bool,
@@ -120,7 +121,7 @@ pub fn lbo(id: &str, source: &Source<'_>) -> Option<Lbo> {
             g.push((head, cells));
         }
     }
-    let mdc = analyses.iter().map(|a| (a.cost.label, a.mdc, a.baseline.clone())).collect();
+    let mdc = analyses.iter().map(|a| (a.cost.noun, a.mdc, a.baseline.clone())).collect();
     Some(Lbo { table: g, mdc, single_runs: folder.kind == Kind::Run })
 }
 
@@ -184,9 +185,10 @@ fn from_summary(folder: &Folder, cost: &'static Cost) -> Option<Analysis> {
     Some(Analysis { cost, mdc, baseline: Some(csv.text(base_row, "collector").to_string()), entries })
 }
 
-/// The MDC of a cost in words: `29.1 ms (the distilled wall time of none)`.
-pub fn mdc_words(label: &str, mdc: f64, baseline: Option<&str>) -> String {
+/// The MDC of a cost (`noun`: `wall time`) in words: `29.1 ms, the
+/// distilled wall time of none`.
+pub fn mdc_words(noun: &str, mdc: f64, baseline: Option<&str>) -> String {
     let s = scale(Unit::Duration, [mdc]);
-    let of = baseline.map_or_else(String::new, |b| format!(", the distilled {} of {b}", label.to_lowercase()));
+    let of = baseline.map_or_else(String::new, |b| format!(", the distilled {noun} of {b}"));
     format!("{} {}{of}", s.show(mdc), s.label)
 }

@@ -177,11 +177,12 @@ pub fn render(dirs: &[PathBuf]) -> Result<String, ReportError> {
     let folders: Vec<Folder> = dirs.iter().map(|d| Folder::read(d)).collect::<Result<_, _>>()?;
     let palettes: Vec<charts::Palette> = folders.iter().map(|f| charts::palette(&f.charts)).collect();
     let several = folders.len() > 1;
-    let label = |f: &Folder| f.dir.display().to_string();
+    let names = short_names(dirs);
     let sources: Vec<Source<'_>> = folders
         .iter()
         .zip(&palettes)
-        .map(|(folder, palette)| Source { folder, palette, dir: several.then(|| label(folder)) })
+        .zip(&names)
+        .map(|((folder, palette), name)| Source { folder, palette, dir: several.then(|| name.clone()) })
         .collect();
 
     let mut main = Html::new();
@@ -191,14 +192,14 @@ pub fn render(dirs: &[PathBuf]) -> Result<String, ReportError> {
     }
     for (i, s) in sources.iter().enumerate() {
         let ids = Ids { prefix: if several { format!("f{}-", i + 1) } else { String::new() } };
-        folder_part(&mut main, &mut toc, &ids, i + 1, s, several)?;
+        folder_part(&mut main, &mut toc, &ids, i + 1, s, &names[i])?;
     }
 
     let title = match &folders[..] {
         [one] => format!("gcwb {}: {}", one.kind.name(), subject(one)),
         many => format!("gcwb report: {} folders", many.len()),
     };
-    let lede = folders.iter().map(|f| format!("{} ({})", label(f), describe(f))).collect::<Vec<_>>().join("; ");
+    let lede = folders.iter().map(|f| format!("{} ({})", f.dir.display(), describe(f))).collect::<Vec<_>>().join("; ");
     let footer = format!(
         "Written by gcwb report {} (commit {}) from the result files alone. Self-contained: the page loads \
          nothing from anywhere.",
@@ -206,6 +207,31 @@ pub fn render(dirs: &[PathBuf]) -> Result<String, ReportError> {
         env!("GCWB_GIT_COMMIT").chars().take(12).collect::<String>()
     );
     Ok(page::page(&title, &lede, &toc, main, &footer))
+}
+
+/// What names each folder in headings and tables: its last component
+/// (of its absolute path, so `.` has one), or the path as given where two
+/// share it.
+fn short_names(dirs: &[PathBuf]) -> Vec<String> {
+    let last: Vec<String> = dirs
+        .iter()
+        .map(|d| {
+            let abs = d.canonicalize().unwrap_or_else(|_| d.clone());
+            abs.file_name().map_or_else(|| d.display().to_string(), |n| n.to_string_lossy().into_owned())
+        })
+        .collect();
+    last.iter()
+        .zip(dirs)
+        .map(
+            |(name, dir)| {
+                if last.iter().filter(|n| *n == name).count() > 1 {
+                    dir.display().to_string()
+                } else {
+                    name.clone()
+                }
+            },
+        )
+        .collect()
 }
 
 /// What a folder is about: its trace(s), or its directory's name.
@@ -245,22 +271,21 @@ fn folder_part(
     ids: &Ids,
     n: usize,
     s: &Source<'_>,
-    several: bool,
+    name: &str,
 ) -> Result<(), ReportError> {
     let f = s.folder;
     let charts = svg_charts(&f.charts)?;
     let id = format!("f{n}");
     let dir = f.dir.display().to_string();
-    let heading = if several { format!("{n}. {dir}") } else { dir.clone() };
-    if several {
-        toc.add_folder(&id, &heading);
+    if s.dir.is_some() {
+        toc.add_folder(&id, name);
     }
     h.el("section", &[("class", "folder"), ("id", &id), ("data-dir", &dir), ("data-kind", f.kind.name())], |h| {
         h.el("h2", &[], |h| {
-            h.text(&heading);
+            h.text(name);
             h.leaf("span", &[("class", "kind")], f.kind.name());
         });
-        h.leaf("p", &[("class", "lede")], &describe(f));
+        h.leaf("p", &[("class", "lede")], &format!("{}: {}", dir, describe(f)));
         let mut p = Part { h, toc, ids };
         sections::provenance(&mut p, f);
         sections::verdicts(&mut p, f);

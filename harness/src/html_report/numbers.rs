@@ -140,6 +140,20 @@ impl Scale {
     }
 }
 
+/// `v` in its own unit, without needless zeros: `1 MiB`, `2.5 ms`, `400`
+/// (a swept parameter's value, as one would set it).
+pub fn setting(unit: Unit, v: f64) -> String {
+    let own = fixed(unit, v.abs());
+    let digits = significant(v / own.div);
+    let digits =
+        if digits.contains('.') { digits.trim_end_matches('0').trim_end_matches('.').to_string() } else { digits };
+    match own.label {
+        "" => digits,
+        "%" => format!("{}%", significant(v * 100.0)),
+        unit => format!("{digits} {unit}"),
+    }
+}
+
 /// `x` to three significant digits, without an exponent: `0.0400`,
 /// `3.14`, `31.4`, `314`, `3,142`.
 pub fn significant(x: f64) -> String {
@@ -226,6 +240,14 @@ mod tests {
         assert_eq!(significant(-0.0001), "-0.000100");
         assert_eq!(significant(-0.0), "0");
         assert_eq!(significant(12345.6), "12,346");
+    }
+
+    #[test]
+    fn a_setting_is_written_as_one_would_set_it() {
+        assert_eq!(setting(Unit::Bytes, 1048576.0), "1 MiB");
+        assert_eq!(setting(Unit::Bytes, 2621440.0), "2.5 MiB");
+        assert_eq!(setting(Unit::Plain, 400.0), "400");
+        assert_eq!(setting(Unit::Duration, 2_000_000.0), "2 ms");
     }
 
     #[test]

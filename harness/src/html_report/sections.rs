@@ -429,12 +429,12 @@ pub fn lbo_section(p: &mut Part<'_>, s: &Source<'_>) {
     p.section("lbo", "Lower-bound overhead (LBO)", |h| {
         h.leaf("p", &[("class", "explain")], LBO_EXPLAINED);
         h.el("p", &[("class", "mdc")], |h| {
-            for (i, (label, mdc, baseline)) in l.mdc.iter().enumerate() {
+            for (i, (noun, mdc, baseline)) in l.mdc.iter().enumerate() {
                 if i > 0 {
                     h.text("; ");
                 }
-                h.text(&format!("MDC of {}: ", label.to_lowercase()));
-                h.leaf("strong", &[], &lbo::mdc_words(label, *mdc, baseline.as_deref()));
+                h.text(&format!("MDC of {noun}: "));
+                h.leaf("strong", &[], &lbo::mdc_words(noun, *mdc, baseline.as_deref()));
             }
             h.text(if l.single_runs {
                 ". One run of each collector: no confidence interval."
@@ -463,10 +463,11 @@ pub fn sweep_sections(p: &mut Part<'_>, s: &Source<'_>, charts: &[Rendered]) {
              the 95% confidence interval of the mean (or, in an older sweep.csv, the range).",
         );
         for (i, g) in groups.iter().enumerate() {
-            let metric = g.metric.as_deref().unwrap_or("metric");
+            let describe = crate::charts::sweep::describe;
+            let what = format!("{} against {}", describe(g.metric.as_deref().unwrap_or("metric")), describe(&g.param));
             let title = match &g.workload {
-                Some(w) => format!("{w}: {metric} against {}", g.param),
-                None => format!("{metric} against {}", g.param),
+                Some(w) => format!("{w}: {what}"),
+                None => what,
             };
             h.leaf("h4", &[("id", &p.ids.id(&format!("sweep-{}", i + 1)))], &title);
             if let Some(c) = chart(charts, &g.stem) {

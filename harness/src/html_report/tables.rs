@@ -356,14 +356,17 @@ pub fn sweep_points(id: &str, group: &SweepGroup, points: &[SweepPoint]) -> Grid
         Quantity::Rate => Unit::Rate,
         Quantity::Plain => Unit::Plain,
     };
-    let ps = scale(param_unit, values.iter().copied());
     let param_label = crate::charts::sweep::describe(&group.param);
-    g.head.push(Head { label: param_label, unit: ps.label.to_string(), numeric: true, ..Head::default() });
+    g.head.push(Head { label: param_label, ..Head::default() });
     let mut rows: Vec<Row> = values
         .iter()
         .map(|v| Row {
             who: None,
-            cells: vec![Cell { value: Some(v.to_string()), numeric: true, ..Cell::text(ps.show(*v)) }],
+            cells: vec![Cell {
+                value: Some(v.to_string()),
+                class: Some("param"),
+                ..Cell::text(super::numbers::setting(param_unit, *v))
+            }],
             attrs: vec![("data-value", v.to_string())],
         })
         .collect();
