@@ -109,11 +109,12 @@ pub enum Command {
     /// CSV files alone (no rerun): pause-percentiles, mmu, pause-timeline,
     /// request-latency and sweep, each when there is data for it.
     Plot(crate::charts::PlotArgs),
-    /// Write one self-contained HTML file of one or several results
-    /// folders (run, compare, sweep or import): provenance, the verifier's
-    /// verdicts, a sortable summary table, pause, per-phase and latency
-    /// tables, LBO, and every chart inline; it fetches nothing when opened
-    /// and prints well.
+    /// Write one self-contained HTML page of one or several results folders.
+    ///
+    /// Of any run, compare, sweep or import folder: provenance, the
+    /// verifier's verdicts, a sortable summary table, pause, per-phase and
+    /// latency tables, LBO, and every chart inline. It fetches nothing when
+    /// opened and prints well.
     Report(crate::html_report::ReportArgs),
     /// Run a matrix of replays described by an experiment file (TOML:
     /// workloads × swept parameters × collectors × repetitions), one

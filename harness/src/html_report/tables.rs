@@ -261,7 +261,7 @@ pub fn every_column(id: &str, source: &Source<'_>) -> Option<Grid> {
         for (r, n) in numbers.iter().enumerate() {
             let raw = csv.text(r, &name);
             let text = match n {
-                Some(v) if is_numeric && !s.label.is_empty() => format!("{} {}", s.show(*v), s.label),
+                Some(v) if is_numeric && *v != 0.0 && !s.label.is_empty() => format!("{} {}", s.show(*v), s.label),
                 Some(v) if is_numeric => s.show(*v),
                 _ if raw.is_empty() => "—".to_string(),
                 _ => raw.to_string(),
