@@ -77,7 +77,7 @@ pub fn lbo(id: &str, source: &Source<'_>) -> Option<Lbo> {
     }
     let csv = folder.per_collector()?;
     let collectors: Vec<String> = (0..csv.len()).map(|r| csv.text(r, "collector").to_string()).collect();
-    let mut g = Grid::of_rows(id, "lbo sortable", collectors.iter().map(|c| who(source, c)).collect());
+    let mut g = Grid::of_rows(id, "lbo-table sortable", collectors.iter().map(|c| who(source, c)).collect());
     for a in &analyses {
         g.groups.push((a.cost.label.to_string(), 4));
         let pick = |f: fn(&Entry) -> Option<Measured>| a.entries.iter().map(f).collect::<Vec<_>>();

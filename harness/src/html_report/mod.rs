@@ -60,7 +60,11 @@
 //!   (the median);
 //! - every numeric cell: `<td class="num" data-value="RAW"
 //!   data-column="CSV COLUMN" title="…">`, RAW the result file's exact
-//!   value (an empty cell reads `—` without `data-value`) ([`grid`]).
+//!   value (an empty cell reads `—` without `data-value`) ([`grid`]);
+//! - the contents' anchors: the sections above, and `summary-section`,
+//!   `pause-section`, `mmu-section`, `timeline-section`,
+//!   `latency-section`, `sweep-section`, `every-column-section` around
+//!   the tables and charts.
 //!
 //! Modules: [`folder`] reads a folder; [`tables`] and [`lbo`] make its
 //! tables ([`grid`], numbers in [`numbers`]); [`verdict`] words the
