@@ -109,6 +109,13 @@ pub enum Command {
     /// CSV files alone (no rerun): pause-percentiles, mmu, pause-timeline,
     /// request-latency and sweep, each when there is data for it.
     Plot(crate::charts::PlotArgs),
+    /// Write one self-contained HTML page of one or several results folders.
+    ///
+    /// Of any run, compare, sweep or import folder: provenance, the
+    /// verifier's verdicts, a sortable summary table, pause, per-phase and
+    /// latency tables, LBO, and every chart inline. It fetches nothing when
+    /// opened and prints well.
+    Report(crate::html_report::ReportArgs),
     /// Run a matrix of replays described by an experiment file (TOML:
     /// workloads × swept parameters × collectors × repetitions), one
     /// resumable cell at a time, optionally one shard of it; then write
@@ -147,6 +154,10 @@ pub struct RunArgs {
     /// Do not draw the charts (PNG) into the output directory.
     #[arg(long)]
     pub no_charts: bool,
+    /// Also write report.html into the output directory: one
+    /// self-contained HTML page of these results (as `gcwb report` writes).
+    #[arg(long)]
+    pub report: bool,
 }
 
 /// Runs the command line; returns the process exit code.
@@ -179,6 +190,7 @@ pub fn main_with(cli: Cli) -> i32 {
         Command::Stats { trace, out } => crate::stats::stats_command(&trace, out.as_deref()),
         Command::Import(a) => crate::import::import_command(&a),
         Command::Plot(a) => crate::charts::plot_command(&a),
+        Command::Report(a) => crate::html_report::report_command(&a),
         Command::Sweep(a) => crate::sweep::sweep_command(&a),
         Command::Merge(a) => crate::sweep::merge_command(&a),
     }
@@ -431,6 +443,9 @@ fn run(a: &RunArgs) -> i32 {
     );
     if !a.no_charts {
         crate::charts::draw_after_run(&a.out);
+    }
+    if a.report {
+        crate::html_report::write_after_run(&a.out);
     }
     code
 }

@@ -20,6 +20,8 @@
 //! - [`provenance`]: `run.toml`, what produced a results folder, and the
 //!   clean-up of an earlier run's files there;
 //! - [`charts`]: the charts drawn from those files (`gcwb plot`);
+//! - [`html_report`]: one self-contained HTML file of one or several
+//!   results folders (`gcwb report`), from those files alone;
 //! - [`compare`]: `gcwb compare`, collectors side by side over repeated runs;
 //! - [`sweep`]: `gcwb sweep` and `gcwb merge`, matrices of runs from an
 //!   experiment file, resumable and sharded;
@@ -36,6 +38,7 @@ pub mod cli;
 pub mod columns;
 pub mod compare;
 pub mod engine;
+pub mod html_report;
 pub mod import;
 pub mod latency;
 pub mod lbo;

@@ -58,7 +58,8 @@
 //! `run.toml` — gets a one-line warning on stderr. Then [`OutDir::clear`],
 //! after the replays and before anything is written: every file gcwb
 //! names in a run or compare folder ([`is_result_file`]: the run CSVs,
-//! `pauses-*.hlog`, `compare.csv`, `runs.csv`, `run.toml`, the run charts)
+//! `pauses-*.hlog`, `compare.csv`, `runs.csv`, `run.toml`, `report.html`,
+//! the run charts)
 //! is removed, as is each `reps/<k>/`'s, so no file of an earlier run
 //! (a `pauses-sticky.hlog` of an earlier compare, say) sits beside this
 //! one's. Other files (a script's `COMMAND.txt`, your notes) are left
@@ -408,10 +409,10 @@ pub fn machine_line() -> String {
 
 /// The files gcwb itself writes into a run or compare folder (and `gcwb
 /// import`'s, a subset): the run CSVs, `pauses-<collector>.hlog`,
-/// `compare.csv`, `runs.csv`, `run.toml`, and the run charts in either
-/// format.
+/// `compare.csv`, `runs.csv`, `run.toml`, `report.html` (`--report`),
+/// and the run charts in either format.
 pub fn is_result_file(name: &str) -> bool {
-    const FILES: [&str; 15] = [
+    const FILES: [&str; 16] = [
         "summary.csv",
         "assists.csv",
         "gc_slices.csv",
@@ -427,6 +428,7 @@ pub fn is_result_file(name: &str) -> bool {
         "compare.csv",
         "runs.csv",
         RUN_FILE,
+        crate::html_report::REPORT_FILE,
     ];
     let chart = || {
         crate::charts::RUN_CHARTS
@@ -597,9 +599,15 @@ mod tests {
 
     #[test]
     fn result_files_are_the_ones_gcwb_writes() {
-        for name in
-            ["summary.csv", "pauses-mark-sweep.hlog", "compare.csv", "run.toml", "mmu.png", "pause-timeline.svg"]
-        {
+        for name in [
+            "summary.csv",
+            "pauses-mark-sweep.hlog",
+            "compare.csv",
+            "run.toml",
+            "mmu.png",
+            "pause-timeline.svg",
+            "report.html",
+        ] {
             assert!(is_result_file(name), "{name}");
         }
         for name in ["COMMAND.txt", "notes.csv", "mmu.png.bak", "pauses.hlog.txt", "experiment.toml", "sweep.png"] {

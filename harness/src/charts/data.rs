@@ -95,12 +95,18 @@ pub struct SweepPoint {
     pub max: f64,
     pub metric: Option<String>,
     pub workload: Option<String>,
+    /// The mean's 95% confidence interval (`metric_ci95_low`,
+    /// `metric_ci95_high`), when the file has it and the point more than
+    /// one repetition. The charts draw the min–max bar; the report's
+    /// tables give this.
+    pub ci95: Option<(f64, f64)>,
 }
 
 /// Reads the rows of a `sweep.csv` table.
 fn sweep_points(t: &Table) -> Result<Vec<SweepPoint>, ChartError> {
     let cols: Vec<usize> = SWEEP_COLUMNS.iter().map(|c| t.col(c)).collect::<Result<_, _>>()?;
     let (metric, workload) = (t.opt_col("metric"), t.opt_col("workload"));
+    let (ci_low, ci_high) = (t.opt_col("metric_ci95_low"), t.opt_col("metric_ci95_high"));
     let mut out = Vec::new();
     for r in &t.rows {
         let (median, min, max) = (t.f64(r, cols[3])?, t.f64(r, cols[4])?, t.f64(r, cols[5])?);
@@ -108,6 +114,14 @@ fn sweep_points(t: &Table) -> Result<Vec<SweepPoint>, ChartError> {
             return Err(t.bad(r, cols[3], &format!("a median between metric_min ({min}) and metric_max ({max})")));
         }
         let opt = |c: Option<usize>| c.map(|c| t.text(r, c).to_string()).filter(|s| !s.is_empty());
+        let number = |c: Option<usize>| match c {
+            Some(c) if !t.text(r, c).is_empty() => t.f64(r, c).map(Some),
+            _ => Ok(None),
+        };
+        let ci95 = match (number(ci_low)?, number(ci_high)?) {
+            (Some(lo), Some(hi)) => Some((lo, hi)),
+            _ => None,
+        };
         out.push(SweepPoint {
             collector: t.text(r, cols[0]).to_string(),
             param: t.text(r, cols[1]).to_string(),
@@ -117,6 +131,7 @@ fn sweep_points(t: &Table) -> Result<Vec<SweepPoint>, ChartError> {
             max,
             metric: opt(metric),
             workload: opt(workload),
+            ci95,
         });
     }
     Ok(out)

@@ -21,8 +21,9 @@
 //! charts draw, and imports no chart; [`text`] draws the PNGs' text. Each
 //! chart is a value implementing [`Chart`], drawn on any plotters backend;
 //! [`render`] draws it into PNG or SVG bytes and [`write_chart`] writes
-//! them through a temporary file and a rename. [`draw_dir`] draws every
-//! chart a directory has data for.
+//! them through a temporary file and a rename. [`render_data`] draws every
+//! chart a directory has data for into memory (the HTML report inlines
+//! them), [`draw_dir`] and [`draw_data`] into files.
 
 pub mod data;
 pub mod latency;
@@ -155,42 +156,74 @@ pub fn draw_dir(dir: &Path, out: &Path, format: Format) -> Result<Vec<PathBuf>, 
     draw_data(&RunData::read(dir)?, out, format)
 }
 
-/// Draws every chart `data` has data for into `out`: `pause-percentiles`,
-/// `mmu`, `pause-timeline`, `request-latency` and `sweep` (one
-/// `sweep-…` file per metric and parameter when there are several). A run
-/// chart of the same format already in `out` that the data no longer
-/// supports is removed.
-pub fn draw_data(data: &RunData, out: &Path, format: Format) -> Result<Vec<PathBuf>, ChartError> {
+/// The palette of `data`'s charts: one colour per collector, imported logs
+/// marked ([`Palette::imported`]).
+pub fn palette(data: &RunData) -> Palette {
     let imported = data.imported();
-    let palette =
-        Palette::for_names(data.collectors().iter().map(String::as_str)).imported(imported.iter().map(String::as_str));
+    Palette::for_names(data.collectors().iter().map(String::as_str)).imported(imported.iter().map(String::as_str))
+}
+
+/// One chart drawn into the bytes of an image file.
+#[derive(Clone, Debug)]
+pub struct Rendered {
+    /// The chart's name and file stem: `pause-percentiles`, `mmu`,
+    /// `pause-timeline`, `request-latency`, `sweep` or `sweep-…`.
+    pub stem: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Draws every chart `data` has data for, in memory, in [`draw_data`]'s
+/// order: `pause-percentiles`, `mmu`, `pause-timeline`, `request-latency`
+/// and `sweep` (one `sweep-…` per metric and parameter when there are
+/// several). A drawing error comes with the stem of the chart it stopped.
+pub fn render_data(data: &RunData, format: Format) -> Result<Vec<Rendered>, (String, DrawError)> {
+    let palette = palette(data);
     let titles = data.titles();
-    let mut written = Vec::new();
-    let mut emit = |chart: &dyn Fn(&Path) -> Result<(), ChartError>, stem: &str| {
-        let path = out.join(format!("{stem}.{}", format.extension()));
-        chart(&path)?;
-        written.push(path);
-        Ok::<(), ChartError>(())
+    let mut out = Vec::new();
+    let mut emit = |stem: &str, bytes: Result<Vec<u8>, DrawError>| match bytes {
+        Ok(bytes) => {
+            out.push(Rendered { stem: stem.to_string(), bytes });
+            Ok(())
+        }
+        Err(e) => Err((stem.to_string(), e)),
     };
     if let Some(c) = pauses::chart(data, &palette, &titles) {
-        emit(&|p| write_chart(&c, p, format), "pause-percentiles")?;
+        emit("pause-percentiles", render(&c, format))?;
     }
     if let Some(c) = mmu::chart(data, &palette, &titles) {
-        emit(&|p| write_chart(&c, p, format), "mmu")?;
+        emit("mmu", render(&c, format))?;
     }
     if let Some(c) = timeline::chart(data, &palette, &titles) {
-        emit(&|p| write_chart(&c, p, format), "pause-timeline")?;
+        emit("pause-timeline", render(&c, format))?;
     }
     if let Some(c) = latency::chart(data, &palette, &titles) {
-        emit(&|p| write_chart(&c, p, format), "request-latency")?;
+        emit("request-latency", render(&c, format))?;
     }
     for (stem, c) in sweep::charts(&data.sweep, &palette, &titles) {
-        emit(&|p| write_chart(&c, p, format), &stem)?;
+        emit(&stem, render(&c, format))?;
+    }
+    Ok(out)
+}
+
+/// Draws every chart `data` has data for into `out` ([`render_data`]),
+/// each file through a temporary file and a rename. A run chart of the
+/// same format already in `out` that the data no longer supports is
+/// removed.
+pub fn draw_data(data: &RunData, out: &Path, format: Format) -> Result<Vec<PathBuf>, ChartError> {
+    let path_of = |stem: &str| out.join(format!("{stem}.{}", format.extension()));
+    let rendered =
+        render_data(data, format).map_err(|(stem, e)| ChartError::Draw { path: path_of(&stem), message: e.0 })?;
+    let mut written = Vec::new();
+    for chart in rendered {
+        let path = path_of(&chart.stem);
+        crate::report::write_atomically(&path, &chart.bytes)
+            .map_err(|e| ChartError::Io { path: path.clone(), message: e.to_string() })?;
+        written.push(path);
     }
     // A run chart drawn earlier into `out` from data that is no longer there
     // (a rerun without spans, say) would be mistaken for this data's.
     for stem in RUN_CHARTS {
-        let stale = out.join(format!("{stem}.{}", format.extension()));
+        let stale = path_of(stem);
         if !written.contains(&stale) && stale.is_file() {
             std::fs::remove_file(&stale).map_err(|e| ChartError::Io { path: stale.clone(), message: e.to_string() })?;
         }

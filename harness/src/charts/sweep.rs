@@ -163,10 +163,28 @@ pub struct SweepLine {
     pub points: Vec<(f64, f64, f64, f64)>,
 }
 
-/// The sweep charts of `points` with their file stems: `sweep` for a file
-/// of one metric, parameter and workload, `sweep-…` for each combination
-/// otherwise.
-pub fn charts(points: &[SweepPoint], palette: &Palette, titles: &Titles) -> Vec<(String, SweepChart)> {
+/// One sweep chart's points: one workload, metric and parameter, and the
+/// chart's file stem.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepGroup {
+    /// `sweep` for a file of one metric, parameter and workload,
+    /// `sweep-…` naming what varies otherwise.
+    pub stem: String,
+    pub workload: Option<String>,
+    pub metric: Option<String>,
+    pub param: String,
+}
+
+impl SweepGroup {
+    /// Is `p` one of this group's points?
+    pub fn holds(&self, p: &SweepPoint) -> bool {
+        p.workload == self.workload && p.metric == self.metric && p.param == self.param
+    }
+}
+
+/// The groups of `points` that are each one chart, in the order they first
+/// appear.
+pub fn groups(points: &[SweepPoint]) -> Vec<SweepGroup> {
     type Key = (Option<String>, Option<String>, String);
     let mut keys: Vec<Key> = Vec::new();
     for p in points {
@@ -181,12 +199,35 @@ pub fn charts(points: &[SweepPoint], palette: &Palette, titles: &Titles) -> Vec<
         varies(&|k| k.1.clone().unwrap_or_default()),
         varies(&|k| k.2.clone()),
     );
+    let one = keys.len() == 1;
+    keys.into_iter()
+        .map(|(workload, metric, param)| {
+            let stem = if one {
+                "sweep".to_string()
+            } else {
+                let mut parts = vec!["sweep".to_string()];
+                if w_varies {
+                    parts.push(slug(workload.as_deref().unwrap_or("all")));
+                }
+                if m_varies {
+                    parts.push(slug(metric.as_deref().unwrap_or("metric")));
+                }
+                if p_varies {
+                    parts.push(slug(&param));
+                }
+                parts.join("-")
+            };
+            SweepGroup { stem, workload, metric, param }
+        })
+        .collect()
+}
+
+/// The sweep charts of `points` with their file stems ([`groups`]).
+pub fn charts(points: &[SweepPoint], palette: &Palette, titles: &Titles) -> Vec<(String, SweepChart)> {
     let mut out = Vec::new();
-    for k in &keys {
-        let of_key: Vec<&SweepPoint> =
-            points.iter().filter(|p| p.workload == k.0 && p.metric == k.1 && p.param == k.2).collect();
+    for g in groups(points) {
         let mut lines: Vec<SweepLine> = Vec::new();
-        for p in &of_key {
+        for p in points.iter().filter(|p| g.holds(p)) {
             let at = match lines.iter().position(|l| l.collector == p.collector) {
                 Some(i) => i,
                 None => {
@@ -206,31 +247,16 @@ pub fn charts(points: &[SweepPoint], palette: &Palette, titles: &Titles) -> Vec<
         // The run settings of a directory's summary say nothing about a
         // sweep, which varies one of them.
         let mut t = Titles { settings: None, ..titles.clone() };
-        if let Some(w) = &k.0 {
+        if let Some(w) = &g.workload {
             t.workload = w.clone();
         }
-        let stem = if keys.len() == 1 {
-            "sweep".to_string()
-        } else {
-            let mut parts = vec!["sweep".to_string()];
-            if w_varies {
-                parts.push(slug(k.0.as_deref().unwrap_or("all")));
-            }
-            if m_varies {
-                parts.push(slug(k.1.as_deref().unwrap_or("metric")));
-            }
-            if p_varies {
-                parts.push(slug(&k.2));
-            }
-            parts.join("-")
-        };
         let chart = SweepChart {
             titles: t,
-            metric: k.1.clone().unwrap_or_else(|| "metric".to_string()),
-            param: k.2.clone(),
+            metric: g.metric.clone().unwrap_or_else(|| "metric".to_string()),
+            param: g.param.clone(),
             lines,
         };
-        out.push((stem, chart));
+        out.push((g.stem, chart));
     }
     out
 }
@@ -427,6 +453,7 @@ mod tests {
             max: 3.0,
             metric: Some(metric.to_string()),
             workload: None,
+            ci95: None,
         }
     }
 

@@ -51,6 +51,11 @@ impl Table {
         })
     }
 
+    /// The header's column names, in order.
+    pub fn header(&self) -> impl Iterator<Item = &str> {
+        self.header.iter().map(str::trim)
+    }
+
     /// The index of column `name`, if the header has it.
     pub fn opt_col(&self, name: &str) -> Option<usize> {
         self.header.iter().position(|h| h.trim() == name)

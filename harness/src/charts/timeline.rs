@@ -14,6 +14,13 @@
 //! collector with neither pauses nor cycles (the `none` baseline) gets no
 //! panel; the legend says so. A collector imported from another runtime's
 //! log is captioned so.
+//!
+//! A panel of more than [`THIN_ABOVE`] pauses is thinned
+//! ([`thinned`]): in each of [`THIN_COLUMNS`] equal slices of the time
+//! axis (a few pixels each) and for each phase, only the longest and the
+//! shortest pause are drawn. The markers of the others would sit between
+//! those two on the same stem, so the picture is the same, and a long
+//! run's SVG (inlined in the HTML report) stays small.
 
 use super::data::RunData;
 use super::style::{self, LegendEntry, LinearAxis, LogAxis, Marker, Palette, Titles};
@@ -26,6 +33,38 @@ const PHASE_MARKERS: [Marker; 3] = [Marker::Circle, Marker::Triangle, Marker::Sq
 
 /// Height of one collector's panel, in pixels.
 const PANEL_PX: u32 = 330;
+
+/// A panel with more pauses than this is [`thinned`].
+pub const THIN_ABOVE: usize = 2000;
+
+/// The slices of the time axis a thinned panel keeps two pauses of, per
+/// phase: about 3 pixels each at the chart's width, under a marker's.
+pub const THIN_COLUMNS: usize = 400;
+
+/// `pauses` (start ns, duration ns, phase), or when there are more than
+/// [`THIN_ABOVE`], only the longest and the shortest of each phase in each
+/// of [`THIN_COLUMNS`] slices of `[0, end_ns]`, in their order.
+pub fn thinned(pauses: Vec<(f64, f64, usize)>, end_ns: f64) -> Vec<(f64, f64, usize)> {
+    if pauses.len() <= THIN_ABOVE || end_ns <= 0.0 {
+        return pauses;
+    }
+    let column = |start: f64| ((start / end_ns * THIN_COLUMNS as f64) as usize).min(THIN_COLUMNS - 1);
+    // (column, phase) -> (index of the longest, index of the shortest).
+    let mut extremes: std::collections::BTreeMap<(usize, usize), (usize, usize)> = Default::default();
+    for (i, &(start, dur, phase)) in pauses.iter().enumerate() {
+        let e = extremes.entry((column(start), phase)).or_insert((i, i));
+        if dur > pauses[e.0].1 {
+            e.0 = i;
+        }
+        if dur < pauses[e.1].1 {
+            e.1 = i;
+        }
+    }
+    let mut keep: Vec<usize> = extremes.values().flat_map(|&(a, b)| [a, b]).collect();
+    keep.sort_unstable();
+    keep.dedup();
+    keep.into_iter().map(|i| pauses[i]).collect()
+}
 
 /// One collector's panel.
 #[derive(Clone, Debug)]
@@ -96,6 +135,9 @@ pub fn chart(data: &RunData, palette: &Palette, titles: &Titles) -> Option<Timel
         }
         let imported = palette.is_imported(&name);
         panels.push(Panel { color: palette.color(&name), collector: name, imported, phases, pauses, heap });
+    }
+    for p in &mut panels {
+        p.pauses = thinned(std::mem::take(&mut p.pauses), end_ns);
     }
     (!panels.is_empty()).then(|| TimelineChart { titles: titles.clone(), panels, without, end_ns })
 }
@@ -223,5 +265,28 @@ impl Chart for TimelineChart {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crowded_panel_keeps_each_slices_longest_and_shortest_pause_per_phase() {
+        let few: Vec<(f64, f64, usize)> = (0..THIN_ABOVE).map(|i| (i as f64, 5.0, 0)).collect();
+        assert_eq!(thinned(few.clone(), THIN_ABOVE as f64), few, "at the limit nothing is dropped");
+        // 10 pauses per slice, two phases alternating; durations 1..=10 in
+        // each slice, so each slice and phase keeps exactly two.
+        let n = THIN_COLUMNS * 10;
+        let many: Vec<(f64, f64, usize)> = (0..n).map(|i| (i as f64, (i % 10 + 1) as f64, i % 2)).collect();
+        let kept = thinned(many.clone(), n as f64);
+        assert_eq!(kept.len(), THIN_COLUMNS * 4);
+        let longest = many.iter().map(|p| p.1).fold(0.0, f64::max);
+        assert!(kept.iter().any(|p| p.1 == longest), "the longest pause survives");
+        assert!(kept.windows(2).all(|w| w[0].0 < w[1].0), "in time order");
+        // Slice 0 holds pauses 0..10: phase 0 has durations 1,3,5,7,9, phase 1 2,4,6,8,10.
+        let first: Vec<(f64, usize)> = kept.iter().filter(|p| p.0 < 10.0).map(|p| (p.1, p.2)).collect();
+        assert_eq!(first, [(1.0, 0), (2.0, 1), (9.0, 0), (10.0, 1)]);
     }
 }

@@ -35,8 +35,9 @@
 //! - `run.toml` ([`crate::provenance`]), written last: the command, the
 //!   build, the machine, the trace and every setting.
 //!
-//! Then it draws the charts of the top-level files (unless `--no-charts`)
-//! and prints the [`table`]. Exit codes as `gcwb run`'s: 1 when a verified
+//! Then it draws the charts of the top-level files (unless `--no-charts`),
+//! writes `report.html` with `--report` ([`crate::html_report`]) and
+//! prints the [`table`]. Exit codes as `gcwb run`'s: 1 when a verified
 //! replay found violations, 2 for bad input or a fatal error of the
 //! replayed program.
 
@@ -85,6 +86,10 @@ pub struct CompareArgs {
     /// Do not draw the charts (PNG) into the output directory.
     #[arg(long)]
     pub no_charts: bool,
+    /// Also write report.html into the output directory: one
+    /// self-contained HTML page of these results (as `gcwb report` writes).
+    #[arg(long)]
+    pub report: bool,
 }
 
 fn parse_repeat(s: &str) -> Result<usize, String> {
@@ -210,6 +215,9 @@ fn compare(a: &CompareArgs) -> Result<i32, String> {
     );
     if !a.no_charts {
         crate::charts::draw_after_run(&a.out);
+    }
+    if a.report {
+        crate::html_report::write_after_run(&a.out);
     }
     println!();
     print!("{}", table::render(&compared));

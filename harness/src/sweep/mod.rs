@@ -62,7 +62,8 @@
 //! experiment file; `DIR/cells.csv` and `DIR/sweep.csv` ([`aggregate`]:
 //! in a matrix, each parameter's `sweep.csv` rows hold the others at their
 //! first value); the charts `sweep*.png` (`--no-charts` skips them; `gcwb
-//! plot DIR` redraws them).
+//! plot DIR` redraws them); with `--report`, `DIR/report.html`
+//! ([`crate::html_report`]).
 //!
 //! # Resume
 //!
@@ -124,6 +125,10 @@ pub struct SweepArgs {
     /// Do not draw the sweep charts.
     #[arg(long)]
     pub no_charts: bool,
+    /// Also write report.html into the output directory: one
+    /// self-contained HTML page of these results (as `gcwb report` writes).
+    #[arg(long)]
+    pub report: bool,
     /// Print the cells (of the shard) in run order, and run nothing.
     #[arg(long)]
     pub list: bool,
@@ -141,6 +146,10 @@ pub struct MergeArgs {
     /// Do not draw the sweep charts.
     #[arg(long)]
     pub no_charts: bool,
+    /// Also write report.html into the output directory: one
+    /// self-contained HTML page of these results (as `gcwb report` writes).
+    #[arg(long)]
+    pub report: bool,
 }
 
 fn fail(msg: &str) -> i32 {
@@ -187,7 +196,7 @@ pub fn sweep_command(a: &SweepArgs) -> i32 {
         Ok(t) => t,
         Err(m) => return fail(&m),
     };
-    tally.code.max(finish(&e, &cells, out, a.no_charts))
+    tally.code.max(finish(&e, &cells, out, a.no_charts, a.report))
 }
 
 /// `gcwb merge`: gathers the directories' cells into `--out`, then
@@ -209,12 +218,12 @@ pub fn merge_command(a: &MergeArgs) -> i32 {
         Ok(c) => c,
         Err(m) => return fail(&m),
     };
-    finish(&merged.experiment, &cells, &a.out, a.no_charts)
+    finish(&merged.experiment, &cells, &a.out, a.no_charts, a.report)
 }
 
 /// Writes the aggregates of `dir`'s finished cells, says how far the sweep
-/// is, and draws the charts.
-fn finish(e: &Experiment, cells: &[Cell], dir: &Path, no_charts: bool) -> i32 {
+/// is, draws the charts and, with `report`, writes `report.html`.
+fn finish(e: &Experiment, cells: &[Cell], dir: &Path, no_charts: bool, report: bool) -> i32 {
     let done = match aggregate::aggregate(e, cells, dir) {
         Ok(n) => n,
         Err(m) => return fail(&m),
@@ -234,6 +243,9 @@ fn finish(e: &Experiment, cells: &[Cell], dir: &Path, no_charts: bool) -> i32 {
     );
     if !no_charts {
         crate::charts::draw_after_run(dir);
+    }
+    if report {
+        crate::html_report::write_after_run(dir);
     }
     0
 }
