@@ -417,6 +417,9 @@ pub fn lbo_section(p: &mut Part<'_>, s: &Source<'_>) {
         let sweep_has = f.charts.sweep.iter().any(|pt| pt.metric.as_deref().is_some_and(|m| m.contains("lbo_")));
         let why = if sweep_has {
             "Lower-bound overhead: see the sweep's nlbo_* and lbo_* charts and tables below."
+        } else if f.kind == Kind::Sweep {
+            "Lower-bound overhead: this sweep charts none (list nlbo_wall and nlbo_cpu among its metrics, as the \
+             default does); each cell's is in its cells.csv."
         } else if f.kind == Kind::Import {
             "No lower-bound overhead: an imported log tells no distilled cost."
         } else {
