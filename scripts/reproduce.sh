@@ -55,7 +55,7 @@ fi
 for w in "${workloads[@]}"; do
     out="$root/$w"
     read -r -a set_args <<<"${sizes[$w]}"
-    cmd=("$gcwb" compare --workload "$w" "${set_args[@]}" --collectors all --repeat 3 --procs "$procs" --quiet
+    cmd=("$gcwb" compare --workload "$w" "${set_args[@]}" --collectors all --repeat 3 --procs "$procs" --quiet --report
         --out "$out" "$@")
     # COMMAND.txt first, so the charts the compare draws carry the machine.
     mkdir -p "$out"

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=results/default
-cmd=(cargo run --release --locked --bin gcwb -- run --collector all --verify --out "$out" "$@")
+cmd=(cargo run --release --locked --bin gcwb -- run --collector all --verify --report --out "$out" "$@")
 echo "+ ${cmd[*]}" >&2
 "${cmd[@]}"
 {
