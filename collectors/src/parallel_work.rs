@@ -527,6 +527,24 @@ pub(crate) mod tests {
     ];
 
     #[test]
+    fn the_pool_counts_its_own_threads_cpu_time_not_the_callers() {
+        let pool = GcPool::new(THREADS, "test");
+        let marker =
+            |graph| GraphMarker::<0> { graph, panic_at: None, bring_in_helpers: false, tasks: 0, processed: 0 };
+        // Caller first, the helpers never brought in: all the work is the
+        // calling thread's, which the caller times itself.
+        let graph = Graph::new();
+        let done = WorkLoop::new(ROOT_TASKS, THREADS, Start::CallerFirst).run(&pool, |_| marker(&graph));
+        assert_eq!(done.iter().map(|&(_, p)| p).sum::<usize>(), NODES);
+        assert_eq!(pool.cpu_ns(), 0, "the caller's CPU time is not the pool's");
+        // Every worker on the pool's threads: marking NODES nodes takes
+        // CPU time (the thread clocks count nanoseconds).
+        let graph = Graph::new();
+        WorkLoop::new(ROOT_TASKS, THREADS, Start::AllWorkers).run(&pool, |_| marker(&graph));
+        assert!(pool.cpu_ns() > 0, "the pool's threads marked");
+    }
+
+    #[test]
     fn every_root_task_runs_once_and_every_item_is_processed_once() {
         for (how, run) in EVERY_RUN {
             let totals = returns_within_bound(how, move || run(None));
