@@ -31,8 +31,13 @@
 //!   next cycle's sweep termination, as Go's `gcStart` does.
 //!
 //! Accounting: a swept span gives its freed bytes back to `heap_live`
-//! (see `cache.rs`). Large blocks are spans of one slot and are freed the
-//! same way.
+//! (see `cache.rs`), and takes them off the trigger too
+//! ([`Heap::set_trigger`]): sweeping moves the heap no closer to its next
+//! collection, as in Go, whose `heapLive` sweeping does not lower at all.
+//! A collector that starts a concurrent sweep sets the trigger for a
+//! `heap_live` that still counts the garbage (the next trigger plus the
+//! garbage); as the sweep frees it, the trigger comes down to the next
+//! trigger. Large blocks are spans of one slot and are freed the same way.
 
 use super::size_classes::SpanClass;
 use super::span::{Span, SpanId};
@@ -146,6 +151,9 @@ impl HeapInner {
             }
         }
         self.sub_live(out.stats.freed_bytes);
+        // The distance to the trigger stays (see the module doc).
+        let freed = out.stats.freed_bytes;
+        let _ = self.trigger.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| Some(t.saturating_sub(freed)));
         span.sweepgen.store(sg, Ordering::Release);
         for &(spc, pid) in &out.partial {
             self.central.push(SpanClass(spc), pid, &self.spans);
