@@ -31,7 +31,8 @@
 #
 # Environment (all optional):
 #   LIVE_MB="10 100 1000"   live heap sizes in MiB (1000 takes the longest)
-#   REQUESTS=10000          requests per goroutine (both sides); the whole
+#   REQUESTS=14000          requests per goroutine (both sides: enough for 20
+#                           gcwb cycles at 100 MB live); the whole
 #                           default run takes about a minute on 2 cores and
 #                           gcwb up to ~6 GB of memory (the 1000 MB case:
 #                           the trace is held in memory, ~300 bytes an event)
@@ -61,7 +62,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 LIVE_MB=${LIVE_MB:-"10 100 1000"}
-REQUESTS=${REQUESTS:-10000}
+REQUESTS=${REQUESTS:-14000}
 GOROUTINES=${GOROUTINES:-64}
 PROCS=${PROCS:-2}
 GOGC_PERCENT=${GOGC:-100}
