@@ -8,10 +8,10 @@
 //!   `process_cpu_ns_median`), `distilled_<cost>_ns_median`,
 //!   `mdc_<cost>_ns`, `lbo_<cost>_ns_<stat>` and `nlbo_<cost>_<stat>`
 //!   (median with the mean's 95% confidence interval);
-//! - a run's `summary.csv`: the total and `distilled_<cost>_ns` of each
-//!   collector; the MDC is the smallest distilled cost of the runs that
-//!   ended `ok`, and LBO = total − MDC, NLBO = LBO / MDC are worked out
-//!   here (one run each: no interval).
+//! - a run's `summary.csv`: the total and the part charged to the collector
+//!   (`gc_<cost>_ns`) of each collector, one run each (no interval),
+//!   analysed by [`crate::lbo::analyse`] as `gcwb compare` does (the runs
+//!   that ended `ok`).
 //!
 //! A folder without these columns (results of a gcwb before LBO, an
 //! import, a sweep, whose points carry `lbo_*`/`nlbo_*` metrics in its
@@ -21,19 +21,31 @@ use super::folder::{Folder, Kind};
 use super::grid::{numeric, Cell, Grid, Measured, Spread};
 use super::numbers::{scale, Unit};
 use super::tables::{who, Source};
+use crate::lbo;
 
-/// A cost the LBO is of: its name in column names, its total's column,
-/// and how the table (and a sentence) names it.
+/// A cost the LBO is of ([`lbo::Cost`]: its column names), and how the
+/// table (and a sentence) names it.
 struct Cost {
-    name: &'static str,
-    total: &'static str,
+    of: lbo::Cost,
     label: &'static str,
     noun: &'static str,
 }
 
+impl Cost {
+    /// `wall` or `cpu`, as column names spell it.
+    fn name(&self) -> &'static str {
+        self.of.name()
+    }
+
+    /// The column of a run's total.
+    fn total(&self) -> &'static str {
+        self.of.columns().0
+    }
+}
+
 const COSTS: [Cost; 2] = [
-    Cost { name: "wall", total: "wall_ns", label: "Wall time", noun: "wall time" },
-    Cost { name: "cpu", total: "process_cpu_ns", label: "CPU time", noun: "CPU time" },
+    Cost { of: lbo::Cost::Wall, label: "Wall time", noun: "wall time" },
+    Cost { of: lbo::Cost::Cpu, label: "CPU time", noun: "CPU time" },
 ];
 
 /// One collector's numbers for one cost.
@@ -81,13 +93,13 @@ pub fn lbo(id: &str, source: &Source<'_>) -> Option<Lbo> {
     for a in &analyses {
         g.groups.push((a.cost.label.to_string(), 4));
         let pick = |f: fn(&Entry) -> Option<Measured>| a.entries.iter().map(f).collect::<Vec<_>>();
-        let c = a.cost.name;
+        let c = a.cost.name();
         let columns = [
             numeric(
                 "total",
-                &format!("{}: the run's whole {}", a.cost.label, a.cost.total),
+                &format!("{}: the run's whole {}", a.cost.label, a.cost.total()),
                 Unit::Duration,
-                a.cost.total,
+                a.cost.total(),
                 &pick(|e| e.total.clone()),
             ),
             numeric(
@@ -128,7 +140,7 @@ pub fn lbo(id: &str, source: &Source<'_>) -> Option<Lbo> {
 /// `compare.csv`'s LBO of `cost`, when it has `mdc_<cost>_ns` filled.
 fn from_compare(folder: &Folder, cost: &'static Cost) -> Option<Analysis> {
     let csv = folder.compare.as_ref()?;
-    let c = cost.name;
+    let c = cost.name();
     let mdc_col = format!("mdc_{c}_ns");
     let mdc = (0..csv.len()).find_map(|r| csv.number(r, &mdc_col))?;
     let stat = |r: usize, metric: &str| {
@@ -142,7 +154,7 @@ fn from_compare(folder: &Folder, cost: &'static Cost) -> Option<Analysis> {
     };
     let entries: Vec<Entry> = (0..csv.len())
         .map(|r| Entry {
-            total: stat(r, cost.total),
+            total: stat(r, cost.total()),
             distilled: stat(r, &format!("distilled_{c}_ns")),
             lbo: stat(r, &format!("lbo_{c}_ns")),
             nlbo: stat(r, &format!("nlbo_{c}")),
@@ -157,32 +169,41 @@ fn from_compare(folder: &Folder, cost: &'static Cost) -> Option<Analysis> {
     Some(Analysis { cost, mdc, baseline, entries })
 }
 
-/// A run's LBO of `cost` from `summary.csv`'s totals and distilled costs.
+/// A run's LBO of `cost` from `summary.csv`: each collector's one run,
+/// its total and the part charged to the collector, through
+/// [`lbo::analyse`].
 fn from_summary(folder: &Folder, cost: &'static Cost) -> Option<Analysis> {
     let csv = folder.summary.as_ref()?;
-    let distilled_col = format!("distilled_{}_ns", cost.name);
-    if !csv.has(&distilled_col) {
+    let (total_col, attributed_col) = cost.of.columns();
+    let distilled_col = format!("distilled_{}_ns", cost.name());
+    if !csv.has(attributed_col) {
         return None;
     }
     let ok = |r: usize| matches!(csv.text(r, "status"), "ok" | "");
-    let (base_row, mdc) = (0..csv.len())
-        .filter(|&r| ok(r))
-        .filter_map(|r| Some((r, csv.number(r, &distilled_col)?)))
-        .min_by(|a, b| a.1.total_cmp(&b.1))?;
+    let samples: Vec<Vec<lbo::Sample>> = (0..csv.len())
+        .map(|r| {
+            let total = csv.number(r, total_col).filter(|_| ok(r));
+            let sample = total.zip(csv.number(r, attributed_col));
+            sample.map(|(total, attributed)| lbo::Sample { total, attributed }).into_iter().collect()
+        })
+        .collect();
+    let analysis = lbo::analyse(&samples)?;
     let entries = (0..csv.len())
         .map(|r| {
             let measured = |col: &str| csv.number(r, col).map(|v| Measured::new(v, csv.text(r, col)));
-            let total = measured(cost.total);
-            let lbo = total.as_ref().filter(|_| ok(r)).map(|t| t.value - mdc);
+            let of = analysis.collectors[r].as_ref();
+            let lbo = of.map(|c| c.lbo.median);
+            let nlbo = of.map(|c| c.nlbo.median);
             Entry {
-                total,
+                total: measured(total_col),
                 distilled: measured(&distilled_col),
                 lbo: lbo.map(|l| Measured::new(l, format!("{l:.0}"))),
-                nlbo: lbo.filter(|_| mdc > 0.0).map(|l| Measured::new(l / mdc, (l / mdc).to_string())),
+                nlbo: nlbo.map(|n| Measured::new(n, n.to_string())),
             }
         })
         .collect();
-    Some(Analysis { cost, mdc, baseline: Some(csv.text(base_row, "collector").to_string()), entries })
+    let baseline = Some(csv.text(analysis.baseline, "collector").to_string());
+    Some(Analysis { cost, mdc: analysis.mdc, baseline, entries })
 }
 
 /// The MDC of a cost (`noun`: `wall time`) in words: `29.1 ms, the

@@ -99,16 +99,16 @@ pub fn aggregate(e: &Experiment, cells: &[Cell], root: &Path) -> Result<usize, S
 /// that did not end `ok`, or lacks a cost, gets none.
 fn add_lbo(done: &mut [(&Cell, Summary)]) {
     use crate::lbo::{analyse, Cost, Sample};
-    let mut groups: Vec<(usize, &[usize])> = Vec::new();
-    for (c, _) in done.iter() {
-        if !groups.contains(&(c.workload, &c.values[..])) {
-            groups.push((c.workload, &c.values));
+    // The cells of each group, by index into `done`.
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, (c, _)) in done.iter().enumerate() {
+        let same = |g: &&mut Vec<usize>| done[g[0]].0.workload == c.workload && done[g[0]].0.values == c.values;
+        match groups.iter_mut().find(same) {
+            Some(g) => g.push(i),
+            None => groups.push(vec![i]),
         }
     }
-    let groups: Vec<(usize, Vec<usize>)> = groups.into_iter().map(|(w, v)| (w, v.to_vec())).collect();
-    for (workload, values) in groups {
-        let members: Vec<usize> =
-            (0..done.len()).filter(|&i| done[i].0.workload == workload && done[i].0.values == values).collect();
+    for members in groups {
         let mut collectors: Vec<&str> = Vec::new();
         for &i in &members {
             if !collectors.contains(&done[i].0.collector.name) {
