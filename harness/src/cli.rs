@@ -58,9 +58,15 @@ pub enum Command {
     Compare(crate::compare::CompareArgs),
     /// Validate a trace and print what it contains, or its first error.
     Check {
-        /// A .gct (text) or .gctb (binary) trace.
+        /// A .gct (text) or .gctb (binary) trace, or a prepared file.
         trace: PathBuf,
     },
+    /// Validate and analyse a trace (or a built-in workload) once and write
+    /// the result as a prepared file (.gcwbp) that every command accepts in
+    /// place of the trace, skipping the analysis: prepare a large trace
+    /// once, then run, compare and sweep it without waiting for the load.
+    /// A prepared file is tied to the gcwb build that wrote it.
+    Prepare(crate::prepare::PrepareArgs),
     /// Convert a trace between text (.gct) and binary (.gctb), by extension.
     Convert { input: PathBuf, output: PathBuf },
     /// List the collectors, each with the options it takes (`--NAME VALUE`,
@@ -166,6 +172,7 @@ pub fn main_with(cli: Cli) -> i32 {
         Command::Run(a) => run(&a),
         Command::Compare(a) => crate::compare::compare_command(&a),
         Command::Check { trace } => check(&trace),
+        Command::Prepare(a) => crate::prepare::prepare_command(&a),
         Command::Convert { input, output } => match workloads::file::convert(&input, &output) {
             Ok(()) => {
                 println!("wrote {}", output.display());

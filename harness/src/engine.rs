@@ -24,6 +24,7 @@ use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+use workloads::analysis::persist::{self, Origin};
 use workloads::analysis::{PreparedTrace, Preparer};
 use workloads::builder::EventSink;
 use workloads::generate::{self as wl, Params, WorkloadInfo};
@@ -67,8 +68,12 @@ impl TraceSource {
 pub struct Prepared {
     pub name: String,
     pub trace: PreparedTrace,
-    /// Wall time of the load: parsing (or generating) and analysing, together.
+    /// Wall time of the load: parsing (or generating) and analysing,
+    /// together; or reading a prepared file.
     pub load_ns: u64,
+    /// When the source was a prepared file (`gcwb prepare`): the trace it
+    /// was prepared from.
+    pub prepared_from: Option<Origin>,
 }
 
 impl Prepared {
@@ -127,6 +132,12 @@ pub fn collectors_named(spec: &str) -> Result<Vec<&'static registry::CollectorIn
 pub fn prepare(source: &TraceSource, progress: bool) -> Result<Prepared, String> {
     let t0 = Instant::now();
     let name = source.name();
+    if let TraceSource::File(path) = source {
+        if is_prepared_file(path) {
+            let (trace, origin) = persist::read(path).map_err(|e| e.to_string())?;
+            return Ok(Prepared { name, trace, load_ns: t0.elapsed().as_nanos() as u64, prepared_from: Some(origin) });
+        }
+    }
     let mut preparer = Preparer::new(&name);
     let show = progress && io::stderr().is_terminal();
     let (to_pass1, from_reader) = mpsc::sync_channel::<Batch>(PIPELINE_DEPTH);
@@ -163,7 +174,15 @@ pub fn prepare(source: &TraceSource, progress: bool) -> Result<Prepared, String>
     });
     read?;
     let trace = preparer.finish().map_err(|e| e.to_string())?;
-    Ok(Prepared { name, trace, load_ns: t0.elapsed().as_nanos() as u64 })
+    Ok(Prepared { name, trace, load_ns: t0.elapsed().as_nanos() as u64, prepared_from: None })
+}
+
+/// Does `path` start with a prepared trace's magic? (An unreadable file is
+/// left to the trace reader, whose error names it.)
+fn is_prepared_file(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 8];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && persist::is_prepared(&head)
 }
 
 /// Events per batch handed from the reader to pass 1.

@@ -27,6 +27,7 @@
 //!   experiment file, resumable and sharded;
 //! - [`options`]: a run's settings, typed once (command line and sweep files);
 //! - [`engine`]: the run layer: `prepare` a trace once, `run` specs on it;
+//! - [`prepare`]: `gcwb prepare`, a trace's analysis kept in a file;
 //! - [`args`]: the option groups the replaying commands share, and what
 //!   they print about a trace and its replays;
 //! - [`cli`]: the `gcwb` command, a thin face over the above;
@@ -45,6 +46,7 @@ pub mod lbo;
 pub mod metrics;
 pub mod mmu;
 pub mod options;
+pub mod prepare;
 pub mod progress;
 pub mod provenance;
 pub mod replay;

@@ -217,6 +217,15 @@ pub struct TraceToml {
     /// A Go program: who placed its allocation sites (`--escape`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escape: Option<String>,
+    /// A prepared file (`gcwb prepare`): the trace it was prepared from, as
+    /// that command named it, and that trace's size and CRC-32 when it was
+    /// a file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prepared_from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prepared_from_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prepared_from_crc32: Option<String>,
     /// A workload: its name, seed, `--set` values as given, and the value
     /// of each of its parameters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -269,6 +278,9 @@ impl TraceToml {
             bytes: None,
             crc32: None,
             escape: None,
+            prepared_from: None,
+            prepared_from_bytes: None,
+            prepared_from_crc32: None,
             workload: None,
             seed: None,
             set: None,
@@ -284,6 +296,13 @@ impl TraceToml {
                 t.absolute_path = fs::canonicalize(path).ok().map(|a| a.display().to_string());
                 t.bytes = digest.map(|d| d.bytes);
                 t.crc32 = digest.map(|d| format!("{:08x}", d.crc32));
+                if let Some(o) = &p.prepared_from {
+                    t.prepared_from = Some(o.name.clone());
+                    if o.bytes > 0 {
+                        t.prepared_from_bytes = Some(o.bytes);
+                        t.prepared_from_crc32 = Some(format!("{:08x}", o.crc32));
+                    }
+                }
             }
             TraceSource::Workload { name, seed, set } => {
                 t.source = "workload".to_string();

@@ -111,3 +111,67 @@ fn a_bad_source_is_one_line() {
     let e = engine::prepare(&TraceSource::File(p), false).unwrap_err();
     assert!(e.contains("esc.gct: line 5: stack block b0"), "{e}");
 }
+
+#[test]
+fn a_prepared_file_replays_as_the_trace_it_was_prepared_from() {
+    let dir = tmp();
+    let args = ["gen", "random", "--seed", "7", "--set", "events=40000", "--set", "goroutines=6"];
+    ok_in(dir.path(), &[&args[..], &["-o", "r.gctb"]].concat());
+    let out = ok_in(dir.path(), &["prepare", "r.gctb", "-o", "r.gcwbp"]);
+    assert!(stdout(&out).contains("wrote r.gcwbp: "), "{}", stdout(&out));
+    let trace = engine::prepare(&TraceSource::File(dir.path().join("r.gctb")), false).expect("prepares");
+    let file = engine::prepare(&TraceSource::File(dir.path().join("r.gcwbp")), false).expect("reads");
+    assert_eq!(fingerprint(&file.trace), fingerprint(&trace.trace));
+    // Messages still name the trace's own file and byte offsets.
+    assert!(file.trace.file().ends_with("r.gctb"), "{}", file.trace.file());
+    for i in [0, 1, 777, trace.trace.events() - 1] {
+        assert_eq!(file.trace.pos(i), trace.trace.pos(i), "event {i}");
+    }
+    let origin = file.prepared_from.as_ref().expect("a prepared file says where it came from");
+    assert_eq!(origin.name, "r.gctb");
+    assert_eq!(origin.bytes, std::fs::metadata(dir.path().join("r.gctb")).unwrap().len());
+    assert!(trace.prepared_from.is_none());
+    for collector in collectors::registry::names() {
+        let s = spec(collector, 2);
+        let want = deterministic(&engine::run(&trace, &s).expect("runs"));
+        assert_eq!(want.8, Some(0), "{collector}: verifies clean");
+        assert_eq!(deterministic(&engine::run(&file, &s).expect("runs")), want, "{collector}");
+    }
+    // A workload prepared straight from the generator records how it was made.
+    ok_in(dir.path(), &["prepare", "--workload", "queue", "--set", "events=3000", "-o", "q.gcwbp", "-q"]);
+    let q = engine::prepare(&TraceSource::File(dir.path().join("q.gcwbp")), false).expect("reads");
+    assert_eq!(q.prepared_from.unwrap().name, "--workload queue --seed 1 --set events=3000");
+}
+
+#[test]
+fn every_command_takes_a_prepared_file_and_refuses_a_damaged_one_writing_nothing() {
+    let dir = tmp();
+    ok_in(dir.path(), &["gen", "server", "--set", "requests=200", "-o", "s.gctb"]);
+    ok_in(dir.path(), &["prepare", "s.gctb", "-o", "s.gcwbp", "-q"]);
+    let check = ok_in(dir.path(), &["check", "s.gcwbp"]);
+    assert!(stdout(&check).contains("valid gcwb trace"), "{}", stdout(&check));
+    ok_in(dir.path(), &["stats", "s.gcwbp"]);
+    ok_in(dir.path(), &["run", "s.gcwbp", "-c", "mark-sweep", "--procs", "1", "--no-charts", "-q", "--out", "run"]);
+    let toml = std::fs::read_to_string(dir.path().join("run/run.toml")).unwrap();
+    assert!(toml.contains("prepared_from = \"s.gctb\"") && toml.contains("prepared_from_crc32 = "), "{toml}");
+    ok_in(
+        dir.path(),
+        &["compare", "s.gcwbp", "--collectors", "none", "--repeat", "1", "--no-charts", "-q", "--out", "cmp"],
+    );
+
+    let mut bytes = std::fs::read(dir.path().join("s.gcwbp")).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 0xff;
+    std::fs::write(dir.path().join("bad.gcwbp"), &bytes).unwrap();
+    std::fs::write(dir.path().join("short.gcwbp"), &bytes[..n / 3]).unwrap();
+    for file in ["bad.gcwbp", "short.gcwbp"] {
+        let args = ["run", file, "-c", "none", "--no-charts", "-q", "--out", "never"];
+        let o = gcwb_in(dir.path(), &args);
+        assert_eq!(o.status.code(), Some(2), "{}", describe(&args, &o));
+        assert!(stderr(&o).contains(&format!("{file}: byte offset ")), "{}", stderr(&o));
+        assert!(!dir.path().join("never").exists(), "{file}: nothing written");
+    }
+    let o = gcwb_in(dir.path(), &["prepare", "s.gctb", "-o", "/no/such/dir/x.gcwbp"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("/no/such/dir/x.gcwbp"), "{}", stderr(&o));
+}

@@ -88,6 +88,10 @@ fn load_feed<F: EventFeed + ?Sized>(path: &Path, feed: &mut F) -> Result<()> {
             // Start again from the top without reopening (which could race
             // with a rename).
             let reader = io::Cursor::new(head).take(n as u64).chain(file);
+            if head[..n] == crate::analysis::persist::MAGIC[..4] {
+                let msg = "expected a trace, found a prepared trace (`gcwb prepare`'s output): give the trace it was prepared from";
+                return Err(TraceError::invalid(name.as_str(), "byte offset 0", msg));
+            }
             return if head[..n] == MAGIC[..] {
                 binary::read_binary_feed(reader, &name, feed, READ_CHUNK_BYTES)
             } else {

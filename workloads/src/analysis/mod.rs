@@ -31,6 +31,7 @@ pub mod demographics;
 pub mod machine;
 pub mod oracle;
 mod pass1;
+pub mod persist;
 pub mod positions;
 mod prepared;
 

@@ -58,11 +58,11 @@ const FAR: u8 = u8::MAX;
 #[derive(Clone, Debug, Default)]
 pub struct Positions {
     /// Lines (text) or byte offsets (binary); `None` until the first event.
-    lines: Option<bool>,
-    checkpoints: Vec<u64>,
-    deltas: Vec<u8>,
-    far: HashMap<u32, u64>,
-    last: u64,
+    pub(crate) lines: Option<bool>,
+    pub(crate) checkpoints: Vec<u64>,
+    pub(crate) deltas: Vec<u8>,
+    pub(crate) far: HashMap<u32, u64>,
+    pub(crate) last: u64,
 }
 
 impl Positions {

@@ -28,7 +28,7 @@ pub struct Program {
     /// The blocks its events dereference, in evaluation order (varints).
     pub derefs: Vec<u8>,
     /// Bit `seq`: another goroutine waits for its event `seq`.
-    dep_target: Vec<u64>,
+    pub(super) dep_target: Vec<u64>,
     /// Number of events.
     pub steps: u32,
 }
