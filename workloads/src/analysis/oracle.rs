@@ -105,19 +105,23 @@ pub fn death_times_with(prepared: &PreparedTrace, placements: &[Place], min_allo
     let mut machine = Machine::new(prepared, placements);
     let mut st =
         Stamps { event: 0, ts: vec![0; n], death: vec![ALIVE; n], placements, live_heap: Vec::new(), allocs_since: 0 };
-    let mut check = Checker { marks: vec![0; n], epoch: 0, stack: Vec::new(), dead: Vec::new() };
-    for (i, g) in prepared.order().enumerate() {
-        st.event = i as u32;
-        machine.apply_observed(g as usize, &mut st);
-        let due = if min_allocs == 0 {
-            true
-        } else {
-            st.allocs_since >= min_allocs.max((st.live_heap.len() + machine.root_words()) as u64)
-        };
-        if due {
-            check.run(&machine, &mut st);
+    let mut check = Checker { marks: vec![0; n], epoch: 0, stack: Vec::new(), dead: Vec::new(), by_ts: Vec::new() };
+    let mut i = 0u32;
+    prepared.for_each_run(|g, n| {
+        for _ in 0..n {
+            st.event = i;
+            i += 1;
+            machine.apply_observed(g as usize, &mut st);
+            let due = if min_allocs == 0 {
+                true
+            } else {
+                st.allocs_since >= min_allocs.max((st.live_heap.len() + machine.root_words()) as u64)
+            };
+            if due {
+                check.run(&machine, &mut st);
+            }
         }
-    }
+    });
     check.run(&machine, &mut st);
     drop((machine, check));
     let Stamps { death, .. } = st;
@@ -169,6 +173,8 @@ struct Checker {
     epoch: u32,
     stack: Vec<u32>,
     dead: Vec<u32>,
+    /// `dead` as (ts, block) pairs, for sorting.
+    by_ts: Vec<Reverse<u64>>,
 }
 
 impl Checker {
@@ -190,9 +196,14 @@ impl Checker {
                 false
             }
         });
+        // Latest `ts` first. Sorting the (ts, block) pairs packed into one
+        // word is several times faster than sorting blocks by a looked-up key.
         let ts = &st.ts;
-        self.dead.sort_unstable_by_key(|&b| Reverse(ts[b as usize]));
-        for &p in &self.dead {
+        self.by_ts.clear();
+        self.by_ts.extend(self.dead.iter().map(|&b| Reverse(u64::from(ts[b as usize]) << 32 | u64::from(b))));
+        self.by_ts.sort_unstable();
+        for &Reverse(key) in &self.by_ts {
+            let p = key as u32;
             if st.death[p as usize] != ALIVE {
                 continue;
             }
@@ -250,7 +261,11 @@ fn summarize(prepared: &PreparedTrace, placements: &[Place], death: Vec<Option<u
     if !born.is_sorted_by_key(|&b| blocks[b as usize].alloc_event) {
         born.sort_by_key(|&b| blocks[b as usize].alloc_event);
     }
-    dying.sort_unstable_by_key(|&b| death[b as usize]);
+    // By death time: sort (death, block) pairs packed into one word.
+    let mut keyed: Vec<u64> =
+        dying.iter().map(|&b| u64::from(death[b as usize].expect("dying blocks die")) << 32 | u64::from(b)).collect();
+    keyed.sort_unstable();
+    let dying: Vec<u32> = keyed.into_iter().map(|k| k as u32).collect();
     let (mut i, mut j) = (0, 0);
     let mut cur = 0u64;
     while i < born.len() {

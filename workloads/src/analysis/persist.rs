@@ -482,8 +482,13 @@ impl In {
             return Err(self.error(&format!("{what} ({n} bytes; the file ends {} bytes on)", self.end - self.pos)));
         }
         let start = buf.len();
-        buf.resize(start + n, 0);
-        self.r.read_exact(&mut buf[start..]).map_err(|e| TraceError::io(self.name.as_str(), e))?;
+        buf.reserve_exact(n);
+        // `take` + `read_to_end` reads into the spare capacity without
+        // zeroing it first (a large section is hundreds of megabytes).
+        let got = (&mut self.r).take(n as u64).read_to_end(buf).map_err(|e| TraceError::io(self.name.as_str(), e))?;
+        if got != n {
+            return Err(self.error_at(self.pos + got as u64, &format!("{what} (the file ended early)")));
+        }
         self.crc.update(&buf[start..]);
         self.pos += n as u64;
         Ok(())

@@ -120,6 +120,37 @@ impl Order {
         }
     }
 
+    /// Every run of consecutive events of one goroutine, in trace order:
+    /// `(goroutine, number of events)`. Cheaper to walk than [`Order::iter`]
+    /// when goroutines run many events in a row.
+    pub(super) fn for_each_run(&self, mut f: impl FnMut(u32, usize)) {
+        match self {
+            Order::Runs { starts, gs, len } => {
+                for (k, &g) in gs.iter().enumerate() {
+                    let end = starts.get(k + 1).map_or(*len, |&e| e as usize);
+                    f(g, end - starts[k] as usize);
+                }
+            }
+            _ => {
+                let mut run: Option<(u32, usize)> = None;
+                for g in self.iter() {
+                    match &mut run {
+                        Some((h, n)) if *h == g => *n += 1,
+                        _ => {
+                            if let Some((h, n)) = run {
+                                f(h, n);
+                            }
+                            run = Some((g, 1));
+                        }
+                    }
+                }
+                if let Some((h, n)) = run {
+                    f(h, n);
+                }
+            }
+        }
+    }
+
     /// Switches to runs when they take less memory (8 bytes a run against
     /// 2 or 4 an event), else gives back the spare capacity.
     pub(super) fn compact(&mut self) {
@@ -219,6 +250,12 @@ impl PreparedTrace {
     /// Every event's dense goroutine index, in trace order.
     pub fn order(&self) -> impl Iterator<Item = u32> + '_ {
         self.order.iter()
+    }
+
+    /// The trace order as runs: `f(goroutine, n)` for each stretch of `n`
+    /// consecutive events of one goroutine, in trace order.
+    pub fn for_each_run(&self, f: impl FnMut(u32, usize)) {
+        self.order.for_each_run(f)
     }
 
     /// The file name used in messages.
@@ -405,6 +442,17 @@ mod tests {
             assert_eq!(o.iter().collect::<Vec<_>>(), gs);
             for (i, &g) in gs.iter().enumerate() {
                 assert_eq!(o.get(i), g, "event {i}");
+            }
+            // Walked run by run, before and after compaction, the same order.
+            for order in [&o, &order_of(&gs)] {
+                let mut walked = Vec::new();
+                let mut prev = None;
+                order.for_each_run(|g, n| {
+                    assert!(n > 0 && prev != Some(g), "runs are maximal and not empty");
+                    prev = Some(g);
+                    walked.extend(std::iter::repeat_n(g, n));
+                });
+                assert_eq!(walked, gs);
             }
         }
     }
