@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures how gcwb scales with the trace: load time and memory, prepared
-# bytes an event, replay speed, on the GCBench default trace (54 M events)
-# and a 300 M-event queue trace. Every figure of the README's "Scale" table
+# bytes an event, replay speed, on the GCBench default trace (54 M events,
+# from the trace and from its prepared file) and a 300 M-event queue trace. Every figure of the README's "Scale" table
 # comes from here; results go to results/bench-scale/ (scale.csv, the raw
 # outputs, MACHINE.txt).
 #
@@ -71,6 +71,14 @@ measure run-gcbench "$N" "$GCWB" run "$WORK/gcb.gctb" --collector none,mark-swee
 replay_rows run-gcbench "$OUT/run-gcbench"
 measure run-gcbench-verify "$N" "$GCWB" run "$WORK/gcb.gctb" --collector mark-sweep --procs 1 --verify --no-charts -q --out "$OUT/run-gcbench-verify"
 replay_rows run-gcbench-verify "$OUT/run-gcbench-verify"
+
+# 1b. The same trace prepared once (`gcwb prepare`), then checked and run
+#     from the prepared file: the load is reading the analysis back.
+measure prepare-gcbench "$N" "$GCWB" prepare "$WORK/gcb.gctb" -q -o "$WORK/gcb.gcwbp"
+measure check-gcbench-prepared "$N" "$GCWB" check "$WORK/gcb.gcwbp"
+measure run-gcbench-prepared "$N" "$GCWB" run "$WORK/gcb.gcwbp" --collector none,mark-sweep,concurrent --procs 1 --no-charts -q --out "$OUT/run-gcbench-prepared"
+replay_rows run-gcbench-prepared "$OUT/run-gcbench-prepared"
+rm -f "$WORK/gcb.gcwbp"
 
 # 2. Replay speed with no collector on one worker: a random trace (shared
 #    globals, 8 goroutines at once).
