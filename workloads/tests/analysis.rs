@@ -14,7 +14,7 @@ use proptest::prelude::*;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use workloads::analysis::machine::{Holder, Machine};
-use workloads::analysis::oracle::{death_times, death_times_with};
+use workloads::analysis::oracle::{death_times, death_times_with, MIN_ALLOCS_BETWEEN_CHECKS};
 use workloads::analysis::{analyze, Analysis, Dep, HeapReason, Place};
 use workloads::model::{BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace};
 use workloads::text::parse_text;
@@ -1039,11 +1039,6 @@ fn oracle_matches_brute_force_on_random_sound_traces() {
             stacks += p.iter().filter(|&&x| x == Place::Stack).count();
             heaps += p.iter().filter(|&&x| x == Place::Heap).count();
             let want = brute_force(&t, &a, p);
-            for every in [0, 1, 7, 1024] {
-                let d = death_times_with(&a, p, every);
-                assert_eq!(d.death, want, "seed {seed}, no_stack {no_stack}, check schedule {every}");
-            }
-            let d = death_times(&a, p);
             // The peak from a direct sweep over the brute-force deaths.
             let mut peak = 0;
             for i in 0..t.events.len() as u32 {
@@ -1055,7 +1050,11 @@ fn oracle_matches_brute_force_on_random_sound_traces() {
                     .sum();
                 peak = peak.max(live);
             }
-            assert_eq!(d.peak_live_heap_bytes, peak, "seed {seed}");
+            for every in [0, 1, 7, 1024, MIN_ALLOCS_BETWEEN_CHECKS] {
+                let d = death_times_with(&a, p, every);
+                assert_eq!(d.death, want, "seed {seed}, no_stack {no_stack}, check schedule {every}");
+                assert_eq!(d.peak_live_heap_bytes, peak, "seed {seed}, check schedule {every}");
+            }
         }
     }
     assert!(stacks > 1000 && heaps > 1000, "the generator exercises both placements: {stacks} stack, {heaps} heap");

@@ -103,8 +103,15 @@ pub fn death_times(prepared: &PreparedTrace, placements: &[Place]) -> Deaths {
 pub fn death_times_with(prepared: &PreparedTrace, placements: &[Place], min_allocs: u64) -> Deaths {
     let n = prepared.blocks.len();
     let mut machine = Machine::new(prepared, placements);
-    let mut st =
-        Stamps { event: 0, ts: vec![0; n], death: vec![ALIVE; n], placements, live_heap: Vec::new(), allocs_since: 0 };
+    let mut st = Stamps {
+        event: 0,
+        ts: vec![0; n],
+        death: vec![ALIVE; n],
+        placements,
+        live_heap: Vec::new(),
+        heap_deaths: Vec::new(),
+        allocs_since: 0,
+    };
     let mut check = Checker { marks: vec![0; n], epoch: 0, stack: Vec::new(), dead: Vec::new(), by_ts: Vec::new() };
     let mut i = 0u32;
     prepared.for_each_run(|g, n| {
@@ -124,9 +131,9 @@ pub fn death_times_with(prepared: &PreparedTrace, placements: &[Place], min_allo
     });
     check.run(&machine, &mut st);
     drop((machine, check));
-    let Stamps { death, .. } = st;
+    let Stamps { death, heap_deaths, .. } = st;
     let death = death.into_iter().map(|d| (d != ALIVE).then_some(d)).collect();
-    summarize(prepared, placements, death)
+    summarize(prepared, placements, death, heap_deaths)
 }
 
 /// The observer keeping Merlin's timestamps.
@@ -139,6 +146,8 @@ struct Stamps<'p> {
     placements: &'p [Place],
     /// Heap blocks allocated and not yet found dead.
     live_heap: Vec<u32>,
+    /// The heap blocks found dead, in order of death.
+    heap_deaths: Vec<u32>,
     allocs_since: u64,
 }
 
@@ -202,6 +211,10 @@ impl Checker {
         self.by_ts.clear();
         self.by_ts.extend(self.dead.iter().map(|&b| Reverse(u64::from(ts[b as usize]) << 32 | u64::from(b))));
         self.by_ts.sort_unstable();
+        // Blocks are given their times in non-increasing order (each gets
+        // the `ts` of the first, latest, dead block that reaches it): listed
+        // as they are given one, the batch is in order of death backwards.
+        let batch = st.heap_deaths.len();
         for &Reverse(key) in &self.by_ts {
             let p = key as u32;
             if st.death[p as usize] != ALIVE {
@@ -209,6 +222,7 @@ impl Checker {
             }
             let d = st.ts[p as usize];
             st.death[p as usize] = d;
+            st.heap_deaths.push(p);
             self.stack.clear();
             self.stack.push(p);
             while let Some(x) = self.stack.pop() {
@@ -217,17 +231,23 @@ impl Checker {
                         let q = block_of(v) as usize;
                         if self.marks[q] == dead_flag && st.death[q] == ALIVE {
                             st.death[q] = d;
+                            st.heap_deaths.push(q as u32);
                             self.stack.push(q as u32);
                         }
                     }
                 }
             }
         }
+        // Every block found dead here died after the previous check (it was
+        // reachable then) and before this one, so appending each check's
+        // batch in order of death keeps the whole list in order.
+        st.heap_deaths[batch..].reverse();
     }
 }
 
-/// Counts and the peak live heap, from the death times.
-fn summarize(prepared: &PreparedTrace, placements: &[Place], death: Vec<Option<u32>>) -> Deaths {
+/// Counts and the peak live heap, from the death times and the heap blocks
+/// that die (`dying`), in order of death.
+fn summarize(prepared: &PreparedTrace, placements: &[Place], death: Vec<Option<u32>>, dying: Vec<u32>) -> Deaths {
     let mut out = Deaths {
         death: Vec::new(),
         peak_live_heap_bytes: 0,
@@ -240,7 +260,6 @@ fn summarize(prepared: &PreparedTrace, placements: &[Place], death: Vec<Option<u
     // The live heap changes only at births and deaths of heap blocks: walk
     // both in event order (memory per heap block, not per event).
     let mut born: Vec<u32> = Vec::new();
-    let mut dying: Vec<u32> = Vec::new();
     for (b, info) in prepared.blocks.iter().enumerate() {
         match placements[b] {
             Place::Stack => {
@@ -251,9 +270,6 @@ fn summarize(prepared: &PreparedTrace, placements: &[Place], death: Vec<Option<u
                 out.heap_blocks += 1;
                 out.heap_bytes += info.size;
                 born.push(b as u32);
-                if death[b].is_some() {
-                    dying.push(b as u32);
-                }
             }
         }
     }
@@ -261,11 +277,7 @@ fn summarize(prepared: &PreparedTrace, placements: &[Place], death: Vec<Option<u
     if !born.is_sorted_by_key(|&b| blocks[b as usize].alloc_event) {
         born.sort_by_key(|&b| blocks[b as usize].alloc_event);
     }
-    // By death time: sort (death, block) pairs packed into one word.
-    let mut keyed: Vec<u64> =
-        dying.iter().map(|&b| u64::from(death[b as usize].expect("dying blocks die")) << 32 | u64::from(b)).collect();
-    keyed.sort_unstable();
-    let dying: Vec<u32> = keyed.into_iter().map(|k| k as u32).collect();
+    debug_assert!(dying.is_sorted_by_key(|&b| death[b as usize]));
     let (mut i, mut j) = (0, 0);
     let mut cur = 0u64;
     while i < born.len() {
