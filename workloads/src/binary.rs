@@ -80,7 +80,8 @@ const SRC_INTERIOR: u8 = 2;
 /// The encoder flushes to the underlying writer in chunks of this size.
 const WRITE_CHUNK_BYTES: usize = 64 * 1024;
 
-fn placement_code(p: Placement) -> u8 {
+/// A placement's code, as binary traces and prepared files store it.
+pub(crate) fn placement_code(p: Placement) -> u8 {
     match p {
         Placement::Heap => 0,
         Placement::Stack => 1,
@@ -88,7 +89,7 @@ fn placement_code(p: Placement) -> u8 {
     }
 }
 
-fn placement_from_code(code: u8) -> Option<Placement> {
+pub(crate) fn placement_from_code(code: u8) -> Option<Placement> {
     match code {
         0 => Some(Placement::Heap),
         1 => Some(Placement::Stack),

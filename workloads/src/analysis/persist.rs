@@ -46,8 +46,9 @@
 use super::positions::{Positions, Sources};
 use super::prepared::{Order, PreparedTrace, Program};
 use super::{BlockInfo, GoroutineInfo, Why, WhyTag};
+use crate::binary::{placement_code, placement_from_code};
 use crate::error::{Result, TraceError};
-use crate::model::{Cause, GoroutineId, Placement};
+use crate::model::{Cause, GoroutineId};
 use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, Read, Write};
@@ -388,18 +389,6 @@ fn cause_code(c: Cause) -> u8 {
 
 fn cause_from_code(c: u8) -> Option<Cause> {
     Cause::ALL.get(c as usize).copied()
-}
-
-fn placement_code(p: Placement) -> u8 {
-    match p {
-        Placement::Heap => 0,
-        Placement::Stack => 1,
-        Placement::Auto => 2,
-    }
-}
-
-fn placement_from_code(c: u8) -> Option<Placement> {
-    [Placement::Heap, Placement::Stack, Placement::Auto].get(c as usize).copied()
 }
 
 /// The writer: every byte goes through the running CRC.
