@@ -166,6 +166,7 @@ impl Replay<'_> {
     }
 
     /// Runs event `ev` of goroutine `g` (whose state the caller holds).
+    #[inline(always)]
     pub(super) fn exec(
         &self,
         g: usize,
