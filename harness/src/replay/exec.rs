@@ -52,8 +52,19 @@ pub(super) struct After {
 }
 
 impl Replay<'_> {
+    /// Under `--verify`, checks dereference `v` against the next block the
+    /// analysis expects; nothing to do (and nothing called) otherwise.
+    #[inline(always)]
     fn check_deref(&self, d: &mut Option<Derefs<'_>>, v: Address) -> Result<(), Fault> {
-        if let (Some(d), Some(verifier)) = (d.as_mut(), self.verifier.as_ref()) {
+        match d {
+            Some(d) => self.check_expected_deref(d, v),
+            None => Ok(()),
+        }
+    }
+
+    #[inline(never)]
+    fn check_expected_deref(&self, d: &mut Derefs<'_>, v: Address) -> Result<(), Fault> {
+        if let Some(verifier) = self.verifier.as_ref() {
             if d.done == d.expected || d.pos >= d.stream.len() {
                 return Err(self.fault(d.event, "more dereferences than the analysis expected"));
             }
@@ -66,6 +77,7 @@ impl Replay<'_> {
         Ok(())
     }
 
+    #[inline(always)]
     fn root_slot<'s>(
         &'s self,
         stack: Option<&'s Stack>,
@@ -81,6 +93,7 @@ impl Replay<'_> {
         }
     }
 
+    #[inline(always)]
     fn load(&self, slot: &SlotRef<'_>, ev: EventAt) -> Result<Address, Fault> {
         match slot {
             SlotRef::Plain(w) | SlotRef::Global(w) => Ok(w.load(Ordering::Relaxed)),
@@ -89,6 +102,7 @@ impl Replay<'_> {
     }
 
     /// The slot `loc` names, evaluated in frame `frame` of `stack`.
+    #[inline(always)]
     fn resolve<'s>(
         &'s self,
         stack: Option<&'s Stack>,
@@ -119,6 +133,7 @@ impl Replay<'_> {
     }
 
     /// The value `src` denotes, evaluated in frame `frame` of `stack`.
+    #[inline(always)]
     fn eval(
         &self,
         stack: Option<&Stack>,
@@ -140,6 +155,7 @@ impl Replay<'_> {
         }
     }
 
+    #[inline(always)]
     fn store(&self, slot: SlotRef<'_>, v: Address, m: &mut Mutator) {
         match slot {
             SlotRef::Plain(w) => w.store(v, Ordering::Relaxed),
@@ -150,6 +166,7 @@ impl Replay<'_> {
     }
 
     /// Runs event `ev` of goroutine `g` (whose state the caller holds).
+    #[inline(always)]
     pub(super) fn exec(
         &self,
         g: usize,

@@ -118,9 +118,10 @@ pub(crate) struct EventAt {
     pub seq: u32,
 }
 
-/// An error that ends the replay.
+/// An error that ends the replay. Boxed so that the `Result`s of the
+/// per-event helpers stay two words, returned in registers.
 #[derive(Debug)]
-pub(crate) struct Fault(Fatal);
+pub(crate) struct Fault(Box<Fatal>);
 
 /// Everything one replay measured.
 #[derive(Debug)]
@@ -295,22 +296,29 @@ impl<'a> Replay<'a> {
         format!("{}: {}", self.prepared.file(), self.prepared.pos(i))
     }
 
+    #[cold]
+    #[inline(never)]
     fn fault(&self, ev: EventAt, msg: &str) -> Fault {
-        Fault(Fatal::Fault { message: msg.to_string(), at: self.at(ev) })
+        Fault(Box::new(Fatal::Fault { message: msg.to_string(), at: self.at(ev) }))
     }
 
+    #[cold]
+    #[inline(never)]
     fn stack_overflow(&self, g: usize, ev: EventAt, e: StackOverflow) -> Fault {
-        Fault(Fatal::StackOverflow { goroutine: self.prepared.goroutines[g].id, limit: e.limit, at: self.at(ev) })
+        let goroutine = self.prepared.goroutines[g].id;
+        Fault(Box::new(Fatal::StackOverflow { goroutine, limit: e.limit, at: self.at(ev) }))
     }
 
+    #[cold]
+    #[inline(never)]
     fn out_of_memory(&self, ev: EventAt, e: HeapError) -> Fault {
-        Fault(Fatal::OutOfMemory { message: e.to_string(), at: self.at(ev) })
+        Fault(Box::new(Fatal::OutOfMemory { message: e.to_string(), at: self.at(ev) }))
     }
 
     fn fail(&self, f: Fault) {
         let mut slot = self.fatal.lock();
         if slot.is_none() {
-            *slot = Some(f.0);
+            *slot = Some(*f.0);
         }
         drop(slot);
         self.sched.abort();

@@ -307,10 +307,23 @@ impl Encoder<'_> {
     }
 }
 
+/// Most varints in a stream (kinds' operands, locals, path steps, sizes)
+/// are one byte: that case is a load and a test.
 #[inline(always)]
 fn read_varint(b: &[u8], pos: &mut usize) -> u64 {
-    let mut v = 0u64;
-    let mut shift = 0;
+    let x = b[*pos];
+    *pos += 1;
+    if x < 0x80 {
+        return u64::from(x);
+    }
+    read_varint_tail(b, pos, x)
+}
+
+/// The rest of a varint whose first byte was `first` (continued).
+#[inline(always)]
+fn read_varint_tail(b: &[u8], pos: &mut usize, first: u8) -> u64 {
+    let mut v = u64::from(first & 0x7f);
+    let mut shift = 7;
     loop {
         let x = b[*pos];
         *pos += 1;
