@@ -64,7 +64,7 @@
 //! and the answer is the same.
 
 use super::machine::{block_of, Machine, Observer, NIL};
-use super::{Place, PreparedTrace};
+use super::{BlockInfo, Place, PreparedTrace};
 use std::cmp::Reverse;
 
 /// A death time meaning "not dead (yet)".
@@ -108,11 +108,15 @@ pub fn death_times_with(prepared: &PreparedTrace, placements: &[Place], min_allo
         ts: vec![0; n],
         death: vec![ALIVE; n],
         placements,
+        blocks: &prepared.blocks,
         live_heap: Vec::new(),
-        heap_deaths: Vec::new(),
+        born_from: 0,
+        dead_in_order: Vec::new(),
+        live_bytes: 0,
+        peak: (0, 0),
         allocs_since: 0,
     };
-    let mut check = Checker { marks: vec![0; n], epoch: 0, stack: Vec::new(), dead: Vec::new(), by_ts: Vec::new() };
+    let mut check = Checker { marks: vec![0; n], epoch: 0, stack: Vec::new(), dead: Vec::new() };
     let mut i = 0u32;
     prepared.for_each_run(|g, n| {
         for _ in 0..n {
@@ -131,9 +135,9 @@ pub fn death_times_with(prepared: &PreparedTrace, placements: &[Place], min_allo
     });
     check.run(&machine, &mut st);
     drop((machine, check));
-    let Stamps { death, heap_deaths, .. } = st;
+    let Stamps { death, peak, .. } = st;
     let death = death.into_iter().map(|d| (d != ALIVE).then_some(d)).collect();
-    summarize(prepared, placements, death, heap_deaths)
+    summarize(prepared, placements, death, peak)
 }
 
 /// The observer keeping Merlin's timestamps.
@@ -144,10 +148,16 @@ struct Stamps<'p> {
     /// The death time, or [`ALIVE`] (4 bytes a block while the oracle runs).
     death: Vec<u32>,
     placements: &'p [Place],
-    /// Heap blocks allocated and not yet found dead.
+    blocks: &'p [BlockInfo],
+    /// Heap blocks allocated and not yet found dead, in order of birth;
+    /// those from `born_from` on were born since the last check.
     live_heap: Vec<u32>,
-    /// The heap blocks found dead, in order of death.
-    heap_deaths: Vec<u32>,
+    born_from: usize,
+    /// The heap blocks found dead by the current check, in order of death.
+    dead_in_order: Vec<u32>,
+    /// The live heap as of the last check's accounting, and its peak.
+    live_bytes: u64,
+    peak: (u64, u32),
     allocs_since: u64,
 }
 
@@ -182,8 +192,6 @@ struct Checker {
     epoch: u32,
     stack: Vec<u32>,
     dead: Vec<u32>,
-    /// `dead` as (ts, block) pairs, for sorting.
-    by_ts: Vec<Reverse<u64>>,
 }
 
 impl Checker {
@@ -195,34 +203,28 @@ impl Checker {
         let (live, dead_flag) = (self.epoch, self.epoch + 1);
         m.mark(&mut self.marks, live, &mut self.stack);
         self.dead.clear();
-        let (marks, dead) = (&mut self.marks, &mut self.dead);
-        st.live_heap.retain(|&b| {
-            if marks[b as usize] == live {
-                true
-            } else {
-                marks[b as usize] = dead_flag;
-                dead.push(b);
-                false
+        for &b in &st.live_heap {
+            if self.marks[b as usize] != live {
+                self.marks[b as usize] = dead_flag;
+                self.dead.push(b);
             }
-        });
-        // Latest `ts` first. Sorting the (ts, block) pairs packed into one
-        // word is several times faster than sorting blocks by a looked-up key.
+        }
+        // Latest `ts` first, sorted in place: a batch can hold every heap
+        // block of the trace (the last check finds all that died since the
+        // one before), so it is not copied.
         let ts = &st.ts;
-        self.by_ts.clear();
-        self.by_ts.extend(self.dead.iter().map(|&b| Reverse(u64::from(ts[b as usize]) << 32 | u64::from(b))));
-        self.by_ts.sort_unstable();
+        self.dead.sort_unstable_by_key(|&b| Reverse(ts[b as usize]));
         // Blocks are given their times in non-increasing order (each gets
         // the `ts` of the first, latest, dead block that reaches it): listed
         // as they are given one, the batch is in order of death backwards.
-        let batch = st.heap_deaths.len();
-        for &Reverse(key) in &self.by_ts {
-            let p = key as u32;
+        st.dead_in_order.clear();
+        for &p in &self.dead {
             if st.death[p as usize] != ALIVE {
                 continue;
             }
             let d = st.ts[p as usize];
             st.death[p as usize] = d;
-            st.heap_deaths.push(p);
+            st.dead_in_order.push(p);
             self.stack.clear();
             self.stack.push(p);
             while let Some(x) = self.stack.pop() {
@@ -231,35 +233,71 @@ impl Checker {
                         let q = block_of(v) as usize;
                         if self.marks[q] == dead_flag && st.death[q] == ALIVE {
                             st.death[q] = d;
-                            st.heap_deaths.push(q as u32);
+                            st.dead_in_order.push(q as u32);
                             self.stack.push(q as u32);
                         }
                     }
                 }
             }
         }
-        // Every block found dead here died after the previous check (it was
-        // reachable then) and before this one, so appending each check's
-        // batch in order of death keeps the whole list in order.
-        st.heap_deaths[batch..].reverse();
+        st.dead_in_order.reverse();
+        st.account();
+        let marks = &self.marks;
+        st.live_heap.retain(|&b| marks[b as usize] == live);
+        st.born_from = st.live_heap.len();
     }
 }
 
-/// Counts and the peak live heap, from the death times and the heap blocks
-/// that die (`dying`), in order of death.
-fn summarize(prepared: &PreparedTrace, placements: &[Place], death: Vec<Option<u32>>, dying: Vec<u32>) -> Deaths {
+impl Stamps<'_> {
+    /// The live heap between the last check and this one, at every birth
+    /// of a heap block, from the births since the last check and the deaths
+    /// this check found (both in event order): the peak can only be right
+    /// after a birth. Every block found dead now died after the last check,
+    /// where it was reachable, and before this one, so walking the checks'
+    /// intervals in turn walks all births and deaths in event order.
+    fn account(&mut self) {
+        let (blocks, death) = (self.blocks, &self.death);
+        let (born, dead) = (&self.live_heap[self.born_from..], &self.dead_in_order);
+        let (mut i, mut j) = (0, 0);
+        let mut cur = self.live_bytes;
+        while i < born.len() {
+            let e = blocks[born[i] as usize].alloc_event;
+            // Deaths before this birth only lower the live heap.
+            while j < dead.len() && death[dead[j] as usize] < e {
+                cur -= blocks[dead[j] as usize].size;
+                j += 1;
+            }
+            while i < born.len() && blocks[born[i] as usize].alloc_event == e {
+                cur += blocks[born[i] as usize].size;
+                i += 1;
+            }
+            while j < dead.len() && death[dead[j] as usize] == e {
+                cur -= blocks[dead[j] as usize].size;
+                j += 1;
+            }
+            if cur > self.peak.0 {
+                self.peak = (cur, e);
+            }
+        }
+        for &b in &dead[j..] {
+            cur -= blocks[b as usize].size;
+        }
+        self.live_bytes = cur;
+    }
+}
+
+/// Counts per placement, with the peak live heap `peak` (bytes, event)
+/// found as the checks ran.
+fn summarize(prepared: &PreparedTrace, placements: &[Place], death: Vec<Option<u32>>, peak: (u64, u32)) -> Deaths {
     let mut out = Deaths {
-        death: Vec::new(),
-        peak_live_heap_bytes: 0,
-        peak_live_heap_event: 0,
+        death,
+        peak_live_heap_bytes: peak.0,
+        peak_live_heap_event: peak.1,
         heap_blocks: 0,
         stack_blocks: 0,
         heap_bytes: 0,
         stack_bytes: 0,
     };
-    // The live heap changes only at births and deaths of heap blocks: walk
-    // both in event order (memory per heap block, not per event).
-    let mut born: Vec<u32> = Vec::new();
     for (b, info) in prepared.blocks.iter().enumerate() {
         match placements[b] {
             Place::Stack => {
@@ -269,37 +307,8 @@ fn summarize(prepared: &PreparedTrace, placements: &[Place], death: Vec<Option<u
             Place::Heap => {
                 out.heap_blocks += 1;
                 out.heap_bytes += info.size;
-                born.push(b as u32);
             }
         }
     }
-    let blocks = &prepared.blocks;
-    if !born.is_sorted_by_key(|&b| blocks[b as usize].alloc_event) {
-        born.sort_by_key(|&b| blocks[b as usize].alloc_event);
-    }
-    debug_assert!(dying.is_sorted_by_key(|&b| death[b as usize]));
-    let (mut i, mut j) = (0, 0);
-    let mut cur = 0u64;
-    while i < born.len() {
-        let e = blocks[born[i] as usize].alloc_event;
-        // Deaths before this birth only lower the live heap.
-        while j < dying.len() && death[dying[j] as usize] < Some(e) {
-            cur -= blocks[dying[j] as usize].size;
-            j += 1;
-        }
-        while i < born.len() && blocks[born[i] as usize].alloc_event == e {
-            cur += blocks[born[i] as usize].size;
-            i += 1;
-        }
-        while j < dying.len() && death[dying[j] as usize] == Some(e) {
-            cur -= blocks[dying[j] as usize].size;
-            j += 1;
-        }
-        if cur > out.peak_live_heap_bytes {
-            out.peak_live_heap_bytes = cur;
-            out.peak_live_heap_event = e;
-        }
-    }
-    out.death = death;
     out
 }
