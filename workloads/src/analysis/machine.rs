@@ -401,7 +401,7 @@ impl<'a> Machine<'a> {
     /// for the blocks reachable now. `epoch` must differ from every value in
     /// `marks` (a fresh epoch per call avoids clearing `marks`); `stack` is
     /// scratch space.
-    pub(crate) fn mark(&self, marks: &mut [u32], epoch: u32, stack: &mut Vec<u32>) {
+    pub(crate) fn mark(&self, marks: &mut [u8], epoch: u8, stack: &mut Vec<u32>) {
         stack.clear();
         let mut visit = |v: u64, stack: &mut Vec<u32>| {
             if v != NIL {
@@ -433,7 +433,7 @@ impl<'a> Machine<'a> {
     /// Per block: is it reachable from the roots now? Live stack blocks are
     /// (they are part of their frame); unallocated and popped blocks are not.
     pub fn reachable(&self) -> Vec<bool> {
-        let mut marks = vec![0u32; self.life.len()];
+        let mut marks = vec![0u8; self.life.len()];
         self.mark(&mut marks, 1, &mut Vec::new());
         marks.into_iter().map(|m| m == 1).collect()
     }

@@ -188,8 +188,8 @@ impl Observer for Stamps<'_> {
 struct Checker {
     /// `marks[b] == epoch`: reachable at this check; `== epoch + 1`: newly
     /// found dead at this check.
-    marks: Vec<u32>,
-    epoch: u32,
+    marks: Vec<u8>,
+    epoch: u8,
     stack: Vec<u32>,
     dead: Vec<u32>,
 }
@@ -199,6 +199,12 @@ impl Checker {
     /// death times.
     fn run(&mut self, m: &Machine<'_>, st: &mut Stamps<'_>) {
         st.allocs_since = 0;
+        // Marks are a byte a block: when the epochs run out, start again
+        // from cleared marks.
+        if self.epoch >= u8::MAX - 2 {
+            self.marks.fill(0);
+            self.epoch = 0;
+        }
         self.epoch += 2;
         let (live, dead_flag) = (self.epoch, self.epoch + 1);
         m.mark(&mut self.marks, live, &mut self.stack);
