@@ -22,8 +22,9 @@ pub fn parse_escape(s: &str) -> Result<Escape, String> {
 /// built-in workload with its parameters and seed.
 #[derive(clap::Args, Debug)]
 pub struct TraceArgs {
-    /// The trace to replay (.gct or .gctb), or a Go program (.go) to run
-    /// and record. Without it, the built-in workload named by --workload.
+    /// The trace to replay (.gct or .gctb, or a prepared .gcwbp), or a Go
+    /// program (.go) to run and record. Without it, the built-in workload
+    /// named by --workload.
     pub trace: Option<PathBuf>,
     /// For a Go program: who places each allocation site on the stack or
     /// the heap: `gcwb` (gcwb's static escape analysis, Go's rules), `trace`

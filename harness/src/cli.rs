@@ -58,14 +58,16 @@ pub enum Command {
     Compare(crate::compare::CompareArgs),
     /// Validate a trace and print what it contains, or its first error.
     Check {
-        /// A .gct (text) or .gctb (binary) trace, or a prepared file.
+        /// A .gct (text) or .gctb (binary) trace, or a prepared file (.gcwbp).
         trace: PathBuf,
     },
-    /// Validate and analyse a trace (or a built-in workload) once and write
-    /// the result as a prepared file (.gcwbp) that every command accepts in
-    /// place of the trace, skipping the analysis: prepare a large trace
-    /// once, then run, compare and sweep it without waiting for the load.
-    /// A prepared file is tied to the gcwb build that wrote it.
+    /// Analyse a trace once into a prepared file (.gcwbp) that every command
+    /// takes in place of the trace.
+    ///
+    /// Validation, escape analysis and dependencies are done once and
+    /// written out; `run`, `compare`, `sweep`, `check` and `stats` of the
+    /// prepared file read them back instead of waiting for the load. A
+    /// prepared file is tied to the gcwb build that wrote it.
     Prepare(crate::prepare::PrepareArgs),
     /// Convert a trace between text (.gct) and binary (.gctb), by extension.
     Convert { input: PathBuf, output: PathBuf },
@@ -79,7 +81,7 @@ pub enum Command {
     /// placement, live bytes, and the lifetime distribution (bytes allocated
     /// between a block's birth and death).
     Stats {
-        /// A .gct (text) or .gctb (binary) trace.
+        /// A .gct (text) or .gctb (binary) trace, or a prepared file (.gcwbp).
         trace: PathBuf,
         /// Also write demographics.csv, events.csv, allocations.csv and
         /// lifetimes.csv into this directory.
