@@ -1,5 +1,6 @@
-//! `gcwb prepare`: validate and analyse a trace once and keep the result
-//! (a `.gcwbp` prepared file, [`workloads::analysis::persist`]), so that
+//! `gcwb prepare`: validate and analyse a trace once and keep the result,
+//! with the oracle's death times (a `.gcwbp` prepared file,
+//! [`workloads::analysis::persist`]), so that
 //! every later `run`, `compare`, `sweep`, `check` or `stats` of it reads the
 //! analysis back instead of doing it again. Loading is the longest wait of
 //! a large trace; a prepared file takes it once per trace, not once per
@@ -37,6 +38,12 @@ pub fn prepare_command(a: &PrepareArgs) -> i32 {
             return 2;
         }
     };
+    // The oracle's death times (with stack placements, what runs use
+    // unless --no-stack) go in the file too: `check`, `stats` and verified
+    // runs of it then skip the oracle, the longest part after the load.
+    let t_oracle = Instant::now();
+    prepared.trace.deaths(false);
+    let oracle_s = t_oracle.elapsed().as_secs_f64();
     let origin = match prepared.prepared_from.clone() {
         Some(o) => o,
         None => origin_of(&source),
@@ -46,7 +53,7 @@ pub fn prepare_command(a: &PrepareArgs) -> i32 {
         Ok(bytes) => {
             let events = prepared.trace.events();
             println!(
-                "wrote {}: {events} events prepared in {:.2} s, written in {:.2} s ({:.1} MB, {:.1} bytes an event)",
+                "wrote {}: {events} events prepared in {:.2} s, oracle {oracle_s:.2} s, written in {:.2} s ({:.1} MB, {:.1} bytes an event)",
                 a.out.display(),
                 prepared.load_ns as f64 / 1e9,
                 t0.elapsed().as_secs_f64(),

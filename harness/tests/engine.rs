@@ -127,6 +127,9 @@ fn a_prepared_file_replays_as_the_trace_it_was_prepared_from() {
     for i in [0, 1, 777, trace.trace.events() - 1] {
         assert_eq!(file.trace.pos(i), trace.trace.pos(i), "event {i}");
     }
+    // `gcwb prepare` ran the oracle and kept its answer: read, not recomputed.
+    let kept = file.trace.deaths_if_known(false).expect("the prepared file holds the death times");
+    assert_eq!(kept, trace.trace.deaths(false));
     let origin = file.prepared_from.as_ref().expect("a prepared file says where it came from");
     assert_eq!(origin.name, "r.gctb");
     assert_eq!(origin.bytes, std::fs::metadata(dir.path().join("r.gctb")).unwrap().len());

@@ -6,7 +6,8 @@
 //!   (instructions, dereferences, dependency targets, order, blocks, tags,
 //!   positions, block names, death times), for a multi-goroutine trace with
 //!   globals and shared slots, a trace with request spans, and a text trace
-//!   whose blocks are named out of order;
+//!   whose blocks are named out of order; the oracle's death times are
+//!   written when they were computed and read back as computed;
 //! - the encoding is deterministic (written twice, the same bytes);
 //! - every truncation and every single-byte change of a small prepared file
 //!   is refused (exhaustively, so nothing is left to chance);
@@ -93,8 +94,20 @@ fn a_prepared_trace_reads_back_whole() {
     assert!(seed.pos(0).starts_with("line "), "{}", seed.pos(0));
     assert!(seed.block_name(workloads::BlockIdx(0)).starts_with("b10"), "{}", seed.block_name(workloads::BlockIdx(0)));
     for (name, t) in [("random", &random), ("server", &server), ("seed-example", &seed)] {
+        // Not computed yet: not written, computed on demand after reading.
         let back = round_trip(t, dir.path());
+        assert!(back.deaths_if_known(false).is_none() && back.deaths_if_known(true).is_none(), "{name}");
         assert_eq!(everything(&back), everything(t), "{name}");
+    }
+    // Computed before writing (as `gcwb prepare` does): read back, not recomputed.
+    for no_stack in [false, true] {
+        random.deaths(no_stack);
+    }
+    let back = round_trip(&random, dir.path());
+    for no_stack in [false, true] {
+        let (got, want) = (back.deaths_if_known(no_stack), random.deaths_if_known(no_stack));
+        assert_eq!(got, want, "no_stack {no_stack}");
+        assert!(got.is_some());
     }
 }
 
@@ -121,6 +134,7 @@ fn byte_offset_positions_with_far_jumps_read_back() {
 fn every_truncation_and_every_changed_byte_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let t = generated("random", &["events=300", "goroutines=3"]);
+    t.deaths(false); // so that the file has its death times too
     let path = dir.path().join("t.gcwbp");
     persist::write(&t, &origin(), &path).unwrap();
     let good = std::fs::read(&path).unwrap();

@@ -1,5 +1,6 @@
-//! A prepared trace on disk (`.gcwbp`): what pass 1 made of a trace, written
-//! once by `gcwb prepare` so that every later command loads it instead of
+//! A prepared trace on disk (`.gcwbp`): what pass 1 made of a trace, and
+//! the oracle's death times where they were computed, written once by
+//! `gcwb prepare` so that every later command loads them instead of
 //! validating and analysing the trace again.
 //!
 //! Pass 1 runs the whole trace through a pointer machine (validation,
@@ -28,6 +29,10 @@
 //! positions:  kind u8 (0 none, 1 lines, 2 byte offsets), last u64,
 //!             checkpoints u64s, deltas bytes, far: n u64, n × (u32, u64)
 //! block names: 0u8, or 1u8 and u64s
+//! deaths:     for placements with stack blocks, then without: 0u8 (not
+//!             computed), or 1u8, death times (u32s, u32::MAX: never),
+//!             peak bytes u64, peak event u32, heap blocks u64, stack
+//!             blocks u64, heap bytes u64, stack bytes u64
 //! CRC-32 of every byte before it, u32
 //! ```
 //! A str is its length (u64) and UTF-8 bytes; `bytes`, `u32s`, ... are a
@@ -43,6 +48,7 @@
 //! a prepared file is gcwb's own output, not an interchange format (the
 //! trace formats are that).
 
+use super::oracle::Deaths;
 use super::positions::{Positions, Sources};
 use super::prepared::{Order, PreparedTrace, Program};
 use super::{BlockInfo, GoroutineInfo, Why, WhyTag};
@@ -53,6 +59,7 @@ use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// The first bytes of a prepared trace.
 pub const MAGIC: &[u8; 8] = b"GCWBPREP";
@@ -217,12 +224,28 @@ fn encode<W: Write>(t: &PreparedTrace, origin: &Origin, out: &mut Out<W>) -> io:
         out.u64(v)?;
     }
     match &t.sources.block_names {
-        None => out.u8(0),
+        None => out.u8(0)?,
         Some(names) => {
             out.u8(1)?;
-            out.u64s(names)
+            out.u64s(names)?;
         }
     }
+    for no_stack in [false, true] {
+        match t.deaths_if_known(no_stack) {
+            None => out.u8(0)?,
+            Some(d) => {
+                out.u8(1)?;
+                out.u64(d.death.len() as u64)?;
+                out.array(&d.death, |x| x.unwrap_or(u32::MAX).to_le_bytes())?;
+                out.u64(d.peak_live_heap_bytes)?;
+                out.u32(d.peak_live_heap_event)?;
+                for v in [d.heap_blocks, d.stack_blocks, d.heap_bytes, d.stack_bytes] {
+                    out.u64(v)?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn decode(input: &mut In) -> Result<(PreparedTrace, Origin)> {
@@ -351,6 +374,33 @@ fn decode(input: &mut In) -> Result<(PreparedTrace, Origin)> {
         _ => return Err(input.error_at(at, "0 or 1 (whether block names follow)")),
     };
 
+    let mut deaths: [Option<Deaths>; 2] = [None, None];
+    for d in &mut deaths {
+        let at = input.pos;
+        match input.u8("whether the oracle's death times follow")? {
+            0 => {}
+            1 => {
+                let n = input.count(4, "death times")?;
+                if n != blocks.len() {
+                    return Err(input.error_at(at, &format!("a death time per block ({}), found {n}", blocks.len())));
+                }
+                let death = input.array::<Option<u32>, 4>(n, "death times", |b| {
+                    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]])).filter(|&e| e != u32::MAX)
+                })?;
+                *d = Some(Deaths {
+                    death,
+                    peak_live_heap_bytes: input.u64("the peak live heap")?,
+                    peak_live_heap_event: input.u32("the peak's event")?,
+                    heap_blocks: input.u64("the heap blocks")?,
+                    stack_blocks: input.u64("the stack blocks")?,
+                    heap_bytes: input.u64("the heap bytes")?,
+                    stack_bytes: input.u64("the stack bytes")?,
+                });
+            }
+            _ => return Err(input.error_at(at, "0 or 1 (whether death times follow)")),
+        }
+    }
+
     let sources = Sources { positions: Positions { lines, checkpoints, deltas, far, last }, block_names };
     let trace = PreparedTrace {
         file,
@@ -364,7 +414,7 @@ fn decode(input: &mut In) -> Result<(PreparedTrace, Origin)> {
         order,
         sources,
         event_index: Default::default(),
-        deaths: Default::default(),
+        deaths: deaths.map(|d| d.map_or_else(OnceLock::new, OnceLock::from)),
         placements: Default::default(),
     };
     Ok((trace, origin))

@@ -288,6 +288,12 @@ impl PreparedTrace {
         self.deaths[no_stack as usize].get_or_init(|| death_times(self, self.placements(no_stack)))
     }
 
+    /// The oracle's result for these placements if it has been computed
+    /// (or read back from a prepared file), without computing it.
+    pub fn deaths_if_known(&self, no_stack: bool) -> Option<&Deaths> {
+        self.deaths[no_stack as usize].get()
+    }
+
     /// Per goroutine, the trace indices of its events (computed on first use
     /// and kept: 4 bytes an event; the verifier uses it).
     pub fn event_index(&self) -> &[Vec<u32>] {
