@@ -72,12 +72,15 @@ replay_rows run-gcbench "$OUT/run-gcbench"
 measure run-gcbench-verify "$N" "$GCWB" run "$WORK/gcb.gctb" --collector mark-sweep --procs 1 --verify --no-charts -q --out "$OUT/run-gcbench-verify"
 replay_rows run-gcbench-verify "$OUT/run-gcbench-verify"
 
-# 1b. The same trace prepared once (`gcwb prepare`), then checked and run
-#     from the prepared file: the load is reading the analysis back.
+# 1b. The same trace prepared once (`gcwb prepare`, oracle included), then
+#     checked and run (plain and verified) from the prepared file: the load
+#     is reading the analysis back.
 measure prepare-gcbench "$N" "$GCWB" prepare "$WORK/gcb.gctb" -q -o "$WORK/gcb.gcwbp"
 measure check-gcbench-prepared "$N" "$GCWB" check "$WORK/gcb.gcwbp"
 measure run-gcbench-prepared "$N" "$GCWB" run "$WORK/gcb.gcwbp" --collector none,mark-sweep,concurrent --procs 1 --no-charts -q --out "$OUT/run-gcbench-prepared"
 replay_rows run-gcbench-prepared "$OUT/run-gcbench-prepared"
+measure run-gcbench-prepared-verify "$N" "$GCWB" run "$WORK/gcb.gcwbp" --collector mark-sweep --procs 1 --verify --no-charts -q --out "$OUT/run-gcbench-prepared-verify"
+replay_rows run-gcbench-prepared-verify "$OUT/run-gcbench-prepared-verify"
 rm -f "$WORK/gcb.gcwbp"
 
 # 2. Replay speed with no collector on one worker: a random trace (shared
