@@ -161,6 +161,13 @@ fn every_command_takes_a_prepared_file_and_refuses_a_damaged_one_writing_nothing
         dir.path(),
         &["compare", "s.gcwbp", "--collectors", "none", "--repeat", "1", "--no-charts", "-q", "--out", "cmp"],
     );
+    let experiment = "collectors = [\"mark-sweep\"]\nrepetitions = 1\nverify = true\n[sweep]\ngogc = [100, 200]\n\
+                      procs = 1\n[[workload]]\nlabel = \"s\"\ntrace = \"s.gcwbp\"\n";
+    std::fs::write(dir.path().join("e.toml"), experiment).unwrap();
+    ok_in(dir.path(), &["sweep", "e.toml", "--out", "sw", "-q", "--no-charts"]);
+    let cells = read_csv(&dir.path().join("sw/cells.csv"));
+    assert_eq!(cells.rows.len(), 2, "two cells of the prepared trace");
+    assert!(cells.rows.iter().all(|r| col(r, "verify_errors") == "0"), "verified clean");
 
     let mut bytes = std::fs::read(dir.path().join("s.gcwbp")).unwrap();
     let n = bytes.len();

@@ -325,8 +325,11 @@ fn workloads_of(
                     } else {
                         src.path.parent().unwrap_or(Path::new("")).join(rel)
                     };
-                    if workloads::file::Format::from_path(&path).is_none() {
-                        return Err(src.at(t, "trace: expected a .gct (text) or .gctb (binary) file"));
+                    let prepared = path.extension().is_some_and(|x| x == workloads::analysis::persist::EXTENSION);
+                    if workloads::file::Format::from_path(&path).is_none() && !prepared {
+                        return Err(
+                            src.at(t, "trace: expected a .gct (text), .gctb (binary) or .gcwbp (prepared) file")
+                        );
                     }
                     if check_traces && !path.is_file() {
                         return Err(src.at(t, format!("trace: {}: no such file", path.display())));
