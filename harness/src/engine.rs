@@ -133,7 +133,7 @@ pub fn prepare(source: &TraceSource, progress: bool) -> Result<Prepared, String>
     let t0 = Instant::now();
     let name = source.name();
     if let TraceSource::File(path) = source {
-        if is_prepared_file(path) {
+        if persist::is_prepared_file(path) {
             let (trace, origin) = persist::read(path).map_err(|e| e.to_string())?;
             return Ok(Prepared { name, trace, load_ns: t0.elapsed().as_nanos() as u64, prepared_from: Some(origin) });
         }
@@ -175,14 +175,6 @@ pub fn prepare(source: &TraceSource, progress: bool) -> Result<Prepared, String>
     read?;
     let trace = preparer.finish().map_err(|e| e.to_string())?;
     Ok(Prepared { name, trace, load_ns: t0.elapsed().as_nanos() as u64, prepared_from: None })
-}
-
-/// Does `path` start with a prepared trace's magic? (An unreadable file is
-/// left to the trace reader, whose error names it.)
-fn is_prepared_file(path: &std::path::Path) -> bool {
-    use std::io::Read;
-    let mut head = [0u8; 8];
-    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && persist::is_prepared(&head)
 }
 
 /// Events per batch handed from the reader to pass 1.

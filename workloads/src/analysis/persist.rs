@@ -90,6 +90,13 @@ pub fn is_prepared(head: &[u8]) -> bool {
     head.starts_with(MAGIC)
 }
 
+/// Does the file at `path` start like a prepared trace? (`false` when it
+/// cannot be read: the trace reader's error names the problem.)
+pub fn is_prepared_file(path: &Path) -> bool {
+    let mut head = [0u8; MAGIC.len()];
+    File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && is_prepared(&head)
+}
+
 /// Writes `trace`, prepared from `origin`, to `path`: to a temporary file
 /// beside it, renamed over `path` once complete, so a failure leaves
 /// whatever `path` held before. Returns the bytes written.
@@ -249,8 +256,8 @@ fn encode<W: Write>(t: &PreparedTrace, origin: &Origin, out: &mut Out<W>) -> io:
 }
 
 fn decode(input: &mut In) -> Result<(PreparedTrace, Origin)> {
-    let magic = input.take(MAGIC.len(), "the prepared-trace magic \"GCWBPREP\"")?;
-    if magic != MAGIC {
+    let magic: [u8; 8] = input.fixed("the prepared-trace magic \"GCWBPREP\"")?;
+    if &magic != MAGIC {
         return Err(input.error_at(0, "the prepared-trace magic \"GCWBPREP\""));
     }
     let at = input.pos;
@@ -286,10 +293,12 @@ fn decode(input: &mut In) -> Result<(PreparedTrace, Origin)> {
     let n = input.count(BLOCK_BYTES, "blocks")?;
     let mut blocks = Vec::with_capacity(n);
     let mut left = n;
+    let mut buf = Vec::with_capacity(CHUNK_BYTES);
     while left > 0 {
         let k = left.min(CHUNK_BYTES / BLOCK_BYTES);
         let at = input.pos;
-        let buf = input.take(k * BLOCK_BYTES, "block records")?;
+        buf.clear();
+        input.fill(&mut buf, k * BLOCK_BYTES, "block records")?;
         for (i, r) in buf.chunks_exact(BLOCK_BYTES).enumerate() {
             let word = |o: usize| u32::from_le_bytes([r[o], r[o + 1], r[o + 2], r[o + 3]]);
             let codes = (why_from_code(r[24]), cause_from_code(r[25]), placement_from_code(r[26]));
@@ -508,14 +517,8 @@ impl In {
         TraceError::invalid(self.name.as_str(), format!("byte offset {offset}"), format!("expected {expected}"))
     }
 
-    /// The next `n` bytes, or an error naming `what` if the file ends first.
-    fn take(&mut self, n: usize, what: &str) -> Result<Vec<u8>> {
-        let mut buf = Vec::new();
-        self.fill(&mut buf, n, what)?;
-        Ok(buf)
-    }
-
-    /// Appends the next `n` bytes to `buf`.
+    /// Appends the next `n` bytes to `buf`, or an error naming `what` if
+    /// the file ends first.
     fn fill(&mut self, buf: &mut Vec<u8>, n: usize, what: &str) -> Result<()> {
         if (n as u64) > self.end - self.pos {
             return Err(self.error(&format!("{what} ({n} bytes; the file ends {} bytes on)", self.end - self.pos)));
@@ -533,14 +536,26 @@ impl In {
         Ok(())
     }
 
+    /// The next `N` bytes, into an array (no allocation).
+    fn fixed<const N: usize>(&mut self, what: &str) -> Result<[u8; N]> {
+        if N as u64 > self.end - self.pos {
+            return Err(self.error(&format!("{what} ({N} bytes; the file ends {} bytes on)", self.end - self.pos)));
+        }
+        let mut buf = [0u8; N];
+        self.r.read_exact(&mut buf).map_err(|e| TraceError::io(self.name.as_str(), e))?;
+        self.crc.update(&buf);
+        self.pos += N as u64;
+        Ok(buf)
+    }
+
     fn u8(&mut self, what: &str) -> Result<u8> {
-        Ok(self.take(1, what)?[0])
+        Ok(self.fixed::<1>(what)?[0])
     }
     fn u32(&mut self, what: &str) -> Result<u32> {
-        Ok(u32::from_le_bytes(self.take(4, what)?.try_into().expect("4 bytes")))
+        Ok(u32::from_le_bytes(self.fixed(what)?))
     }
     fn u64(&mut self, what: &str) -> Result<u64> {
-        Ok(u64::from_le_bytes(self.take(8, what)?.try_into().expect("8 bytes")))
+        Ok(u64::from_le_bytes(self.fixed(what)?))
     }
 
     /// A count of elements of `size` bytes each, checked against the bytes
