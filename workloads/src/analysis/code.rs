@@ -295,14 +295,23 @@ impl Encoder<'_> {
         }
         self.varint(args.len() as u64);
         if !args.is_empty() {
-            // The arguments' size first: encode them, then move them behind it.
+            // The arguments' size first: encode them, then move them behind
+            // it (in place: a size under 128 bytes, the usual case, takes
+            // one byte).
             let at = self.buf.len();
             for a in args {
                 self.src(a);
             }
-            let encoded: Vec<u8> = self.buf.drain(at..).collect();
-            self.varint(encoded.len() as u64);
-            self.buf.extend_from_slice(&encoded);
+            let mut len = (self.buf.len() - at) as u64;
+            let mut size = [0u8; 10];
+            let mut n = 0;
+            while len >= 0x80 {
+                size[n] = (len as u8) | 0x80;
+                len >>= 7;
+                n += 1;
+            }
+            size[n] = len as u8;
+            self.buf.splice(at..at, size[..=n].iter().copied());
         }
     }
 }
@@ -495,6 +504,27 @@ mod tests {
         }
         assert_eq!(deps, vec![(0, 1), (9, 2)]);
         assert!(matches!(r.next(&buf, |_, _| {}), Insn::Exit));
+        assert_eq!(r.pos, buf.len());
+    }
+
+    #[test]
+    fn arguments_over_127_bytes_keep_their_size_ahead_of_them() {
+        // 40 arguments of 5 bytes (tag, two-byte head, two-byte step): a
+        // 200-byte argument list, whose size takes two varint bytes.
+        let args: Vec<Src> = (0..40).map(|k| l(100 + k).slot(300).into()).collect();
+        let mut buf = Vec::new();
+        let mut e = Encoder { buf: &mut buf };
+        e.head(kind::CALL, false, &[]);
+        e.frame(200, None, &args);
+        e.head(kind::GC, false, &[]);
+        let mut r = Reader::default();
+        match r.next(&buf, |_, _| panic!("no deps")) {
+            Insn::Call { locals: 200, args: got, .. } => {
+                assert_eq!(got.map(|a| a.to_src()).collect::<Vec<_>>(), args);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(r.next(&buf, |_, _| {}), Insn::Gc), "the reader stepped over the arguments by their size");
         assert_eq!(r.pos, buf.len());
     }
 }

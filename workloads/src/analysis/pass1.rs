@@ -715,7 +715,11 @@ impl Preparer {
     }
 
     fn eval_args(&mut self, args: &[Src]) -> Step<SmallVec<[u64; 8]>> {
-        args.iter().map(|a| self.eval(a)).collect()
+        let mut vals = SmallVec::new();
+        for a in args {
+            vals.push(self.eval(a)?);
+        }
+        Ok(vals)
     }
 
     fn pop_frame(&mut self, g: u32) {
