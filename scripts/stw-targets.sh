@@ -18,6 +18,9 @@
 # counting every processor the collector took, the same way for both
 # designs (mmu_10ms_counting_marking: the previous design marked on a thread
 # of its own that its mmu_10ms never counted; see the function's comment).
+# pause_p99_on_cpu_ns and pause_max_on_cpu_ns pool the pauses counted with
+# pauses.csv's ttsp_on_cpu_ns in place of ttsp_ns (the workers' measured time
+# off their processors taken out): empty for a build without that column.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPEAT=${REPEAT:-3}
@@ -114,22 +117,27 @@ def mmu_counting_marking(rep):
     return f"{1 - worst / w:.4f}"
 
 print("binary,run,procs,repeats,gc_count_median,pauses,pause_p50_ns,pause_p99_ns,pause_max_ns,"
-      "ttsp_p50_ns,ttsp_max_ns,wall_ns_median,mmu_10ms_median,mmu_10ms_counting_marking_median")
+      "ttsp_p50_ns,ttsp_max_ns,wall_ns_median,mmu_10ms_median,mmu_10ms_counting_marking_median,"
+      "pause_p99_on_cpu_ns,pause_max_on_cpu_ns")
 for label in ("base", "new"):
     for d in sorted(glob.glob(os.path.join(out, label, "*"))):
         name, procs = os.path.basename(d).rsplit("-procs", 1)
-        pauses, ttsp = [], []
+        pauses, ttsp, on_cpu = [], [], []
         for f in glob.glob(os.path.join(d, "reps", "*", "pauses.csv")):
             for r in csv.DictReader(open(f)):
                 if r["trigger"] != "final":
                     pauses.append(int(r["duration_ns"]))
                     ttsp.append(int(r["ttsp_ns"]))
+                    if r.get("ttsp_on_cpu_ns"):
+                        on_cpu.append(int(r["duration_ns"]) - int(r["ttsp_ns"]) + int(r["ttsp_on_cpu_ns"]))
+        on_cpu_cells = f"{pct(on_cpu, .99)},{max(on_cpu)}" if len(on_cpu) == len(pauses) and on_cpu else ","
+
         runs = [r for f in glob.glob(os.path.join(d, "reps", "*", "summary.csv")) for r in csv.DictReader(open(f))]
         med = lambda k: statistics.median(float(r[k]) for r in runs if r[k] != "")
         counted = [mmu_counting_marking(r) for r in glob.glob(os.path.join(d, "reps", "*"))]
         counted = statistics.median(float(x) for x in counted if x != "")
         print(f"{label},{name},{procs},{len(runs)},{med('gc_count'):g},{len(pauses)},{pct(pauses, .5)},"
               f"{pct(pauses, .99)},{max(pauses)},{pct(ttsp, .5)},{max(ttsp)},{med('wall_ns'):.0f},{med('mmu_10ms'):.4f},"
-              f"{counted:.4f}")
+              f"{counted:.4f},{on_cpu_cells}")
 EOF
 column -s, -t <"$OUT/table.csv" >&2

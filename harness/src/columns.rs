@@ -378,6 +378,12 @@ pub static SUMMARY: &[Column] = &[
     ),
     metric!(distilled_wall_ns, Ns, "wall_ns − gc_wall_ns: the replay's wall time without what is charged to the collector"),
     metric!(distilled_cpu_ns, Ns, "process_cpu_ns − gc_cpu_ns: the replay's CPU time without the collector's"),
+    metric!(
+        pause_p99_on_cpu_ns,
+        Ns,
+        "99th-percentile pause with the late workers' measured time off their processors taken out of their time to safepoint (pauses.csv ttsp_on_cpu_ns): the pause as the design makes it on a machine that deschedules workers; empty for an import"
+    ),
+    metric!(pause_max_on_cpu_ns, Ns, "longest pause counted as pause_p99_on_cpu_ns counts it"),
 ];
 
 /// `summary.csv`'s header: the names of [`SUMMARY`], in order.
@@ -416,7 +422,7 @@ mod tests {
         major_p99_ns,major_max_ns,assist_count,assist_total_ns,mark_cpu_total_ns,background_mark_cpu_ns,\
         background_thread_cpu_ns,gc_cpu_used_fraction,span_count,span_p50_ns,span_p99_ns,span_p999_ns,\
         span_metered_p99_ns,span_wall_p99_ns,assist_max_ns,imported_from,mark_worker_ns,idle_mark_ns,gc_slice_count,process_cpu_ns,\
-        gc_wall_ns,gc_cpu_ns,distilled_wall_ns,distilled_cpu_ns";
+        gc_wall_ns,gc_cpu_ns,distilled_wall_ns,distilled_cpu_ns,pause_p99_on_cpu_ns,pause_max_on_cpu_ns";
 
     #[test]
     fn the_header_is_the_documented_list() {

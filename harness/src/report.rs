@@ -59,6 +59,8 @@ struct PauseRow<'a> {
     late_worker: Option<usize>,
     late_at: Option<&'a str>,
     late_off_cpu_ns: Option<u64>,
+    /// [`PauseRecord::ttsp_on_cpu_ns`]; empty for imports.
+    ttsp_on_cpu_ns: Option<u64>,
 }
 
 /// One row of `safepoints.csv`: a worker that was running a goroutine when
@@ -357,7 +359,7 @@ pub fn mmu_csv<'a>(runs: impl Iterator<Item = (&'a str, Utilization)>) -> std::i
 }
 
 /// The columns of `pauses.csv`.
-pub const PAUSES_HEADER: [&str; 10] = [
+pub const PAUSES_HEADER: [&str; 11] = [
     "gc",
     "phase",
     "start_ns",
@@ -368,6 +370,7 @@ pub const PAUSES_HEADER: [&str; 10] = [
     "late_worker",
     "late_at",
     "late_off_cpu_ns",
+    "ttsp_on_cpu_ns",
 ];
 
 /// The columns of `phases.csv`.
@@ -390,6 +393,7 @@ pub fn pauses_csv<'a>(rows: impl Iterator<Item = (&'a str, &'a PauseRecord, Opti
                 late_worker: late.map(|a| a.worker),
                 late_at: late.map(|a| a.at.name()),
                 late_off_cpu_ns: late.and_then(|a| a.off_cpu_ns),
+                ttsp_on_cpu_ns: ttsp_ns.map(|_| p.ttsp_on_cpu_ns()),
             }
         }),
         &PAUSES_HEADER,
@@ -528,7 +532,9 @@ mod tests {
                 "gc_wall_ns",
                 "gc_cpu_ns",
                 "distilled_wall_ns",
-                "distilled_cpu_ns"
+                "distilled_cpu_ns",
+                "pause_p99_on_cpu_ns",
+                "pause_max_on_cpu_ns"
             ]
         );
         let r = run(200 * MS, vec![pause(1, "stw-full", 50 * MS, 2 * MS, "heap-goal")]);

@@ -167,6 +167,12 @@ pub struct SummaryRow {
     /// [`crate::lbo`] takes the minimum of over the collectors compared.
     pub distilled_wall_ns: Option<u64>,
     pub distilled_cpu_ns: Option<u64>,
+    /// p99 and maximum of the pauses with each late worker's measured time
+    /// off its processor taken out ([`crate::metrics::PauseRecord::on_cpu_ns`]):
+    /// the pauses as the design makes them, on a machine whose kernel or
+    /// host deschedules workers. Empty for an import.
+    pub pause_p99_on_cpu_ns: Option<u64>,
+    pub pause_max_on_cpu_ns: Option<u64>,
 }
 
 /// How the trace's allocations split by cause and placement.
@@ -377,6 +383,8 @@ pub fn summary_row(ctx: &RunContext<'_>, r: &RunResult) -> SummaryRow {
         gc_cpu_ns: Some(r.gc_cpu_ns),
         distilled_wall_ns: Some(r.wall_ns.saturating_sub(gc_wall_ns)),
         distilled_cpu_ns: Some(r.process_cpu_ns.saturating_sub(r.gc_cpu_ns)),
+        pause_p99_on_cpu_ns: Some(p.p99_on_cpu_ns),
+        pause_max_on_cpu_ns: Some(p.max_on_cpu_ns),
     }
 }
 

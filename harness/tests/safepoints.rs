@@ -62,7 +62,8 @@ fn safepoints_csv_rows_belong_to_pauses_and_the_last_to_arrive_is_the_pauses_lat
             "collector",
             "late_worker",
             "late_at",
-            "late_off_cpu_ns"
+            "late_off_cpu_ns",
+            "ttsp_on_cpu_ns"
         ],
         "the old columns first, unchanged; the new ones at the end"
     );
@@ -91,6 +92,7 @@ fn safepoints_csv_rows_belong_to_pauses_and_the_last_to_arrive_is_the_pauses_lat
             for c in ["late_worker", "late_at", "late_off_cpu_ns"] {
                 assert_eq!(col(p, c), "", "no worker was running: {c} is empty in {p:?}");
             }
+            assert_eq!(col(p, "ttsp_on_cpu_ns"), col(p, "ttsp_ns"), "no worker's time to take out: {p:?}");
             continue;
         };
         // Bounds by construction: the workers' times are counted from the
@@ -112,6 +114,11 @@ fn safepoints_csv_rows_belong_to_pauses_and_the_last_to_arrive_is_the_pauses_lat
         assert_eq!(col(p, "late_worker"), col(last, "worker"), "{p:?} vs {last:?}");
         assert_eq!(col(p, "late_at"), col(last, "at"), "{p:?} vs {last:?}");
         assert_eq!(col(p, "late_off_cpu_ns"), col(last, "off_cpu_ns"), "{p:?} vs {last:?}");
+        // Each worker's way with its measured time off its processor taken
+        // out (none measured: all of it); the longest of them.
+        let on_cpu =
+            rows.iter().map(|r| num(r, "ttsp_ns") - col(r, "off_cpu_ns").parse::<u64>().unwrap_or(0)).max().unwrap();
+        assert_eq!(num(p, "ttsp_on_cpu_ns"), on_cpu.min(ttsp), "{p:?} vs {rows:?}");
         workers.sort();
         workers.dedup();
         assert_eq!(workers.len(), rows.len(), "a worker listed twice for one pause: {rows:?}");

@@ -447,7 +447,9 @@ mod tests {
         idle_mark_ns_median,idle_mark_ns_min,idle_mark_ns_max,process_cpu_ns_median,process_cpu_ns_min,\
         process_cpu_ns_max,gc_wall_ns_median,gc_wall_ns_min,gc_wall_ns_max,gc_cpu_ns_median,gc_cpu_ns_min,\
         gc_cpu_ns_max,distilled_wall_ns_median,distilled_wall_ns_min,distilled_wall_ns_max,\
-        distilled_cpu_ns_median,distilled_cpu_ns_min,distilled_cpu_ns_max,verify_errors,status,wall_ns_mean,wall_ns_ci95_low,wall_ns_ci95_high,\
+        distilled_cpu_ns_median,distilled_cpu_ns_min,distilled_cpu_ns_max,\
+        pause_p99_on_cpu_ns_median,pause_p99_on_cpu_ns_min,pause_p99_on_cpu_ns_max,pause_max_on_cpu_ns_median,\
+        pause_max_on_cpu_ns_min,pause_max_on_cpu_ns_max,verify_errors,status,wall_ns_mean,wall_ns_ci95_low,wall_ns_ci95_high,\
         events_per_s_mean,events_per_s_ci95_low,events_per_s_ci95_high,gc_count_mean,gc_count_ci95_low,\
         gc_count_ci95_high,pause_count_mean,pause_count_ci95_low,pause_count_ci95_high,pause_p50_ns_mean,\
         pause_p50_ns_ci95_low,pause_p50_ns_ci95_high,pause_p99_ns_mean,pause_p99_ns_ci95_low,\
@@ -472,7 +474,9 @@ mod tests {
         process_cpu_ns_ci95_low,process_cpu_ns_ci95_high,gc_wall_ns_mean,gc_wall_ns_ci95_low,\
         gc_wall_ns_ci95_high,gc_cpu_ns_mean,gc_cpu_ns_ci95_low,gc_cpu_ns_ci95_high,distilled_wall_ns_mean,\
         distilled_wall_ns_ci95_low,distilled_wall_ns_ci95_high,distilled_cpu_ns_mean,distilled_cpu_ns_ci95_low,\
-        distilled_cpu_ns_ci95_high,mdc_wall_ns,lbo_wall_ns_median,lbo_wall_ns_min,lbo_wall_ns_max,\
+        distilled_cpu_ns_ci95_high,pause_p99_on_cpu_ns_mean,pause_p99_on_cpu_ns_ci95_low,\
+        pause_p99_on_cpu_ns_ci95_high,pause_max_on_cpu_ns_mean,pause_max_on_cpu_ns_ci95_low,\
+        pause_max_on_cpu_ns_ci95_high,mdc_wall_ns,lbo_wall_ns_median,lbo_wall_ns_min,lbo_wall_ns_max,\
         lbo_wall_ns_mean,lbo_wall_ns_ci95_low,lbo_wall_ns_ci95_high,nlbo_wall_median,nlbo_wall_min,\
         nlbo_wall_max,nlbo_wall_mean,nlbo_wall_ci95_low,nlbo_wall_ci95_high,mdc_cpu_ns,lbo_cpu_ns_median,\
         lbo_cpu_ns_min,lbo_cpu_ns_max,lbo_cpu_ns_mean,lbo_cpu_ns_ci95_low,lbo_cpu_ns_ci95_high,\
@@ -503,7 +507,9 @@ mod tests {
                 "gc_wall_ns",
                 "gc_cpu_ns",
                 "distilled_wall_ns",
-                "distilled_cpu_ns"
+                "distilled_cpu_ns",
+                "pause_p99_on_cpu_ns",
+                "pause_max_on_cpu_ns"
             ]
         );
     }

@@ -465,11 +465,11 @@ gc 2 @0.250s 3%: 0.15+12+0.28 ms clock, 0.30+0.40/11/0.070+0.57 ms cpu, 7->8->3 
         let text = |name: &str| String::from_utf8(files.iter().find(|(f, _)| *f == name).unwrap().1.clone()).unwrap();
         assert_eq!(
             text("pauses.csv"),
-            "gc,phase,start_ns,duration_ns,ttsp_ns,trigger,collector,late_worker,late_at,late_off_cpu_ns\n\
-             1,sweep-term,11000000,10000,,,go-runtime,,,\n\
-             1,mark-term,12210000,3000,,,go-runtime,,,\n\
-             2,sweep-term,250000000,150000,,explicit,go-runtime,,,\n\
-             2,mark-term,262150000,280000,,explicit,go-runtime,,,\n"
+            "gc,phase,start_ns,duration_ns,ttsp_ns,trigger,collector,late_worker,late_at,late_off_cpu_ns,ttsp_on_cpu_ns\n\
+             1,sweep-term,11000000,10000,,,go-runtime,,,,\n\
+             1,mark-term,12210000,3000,,,go-runtime,,,,\n\
+             2,sweep-term,250000000,150000,,explicit,go-runtime,,,,\n\
+             2,mark-term,262150000,280000,,explicit,go-runtime,,,,\n"
         );
         let phases = text("phases.csv");
         let lines: Vec<&str> = phases.lines().collect();
