@@ -25,6 +25,7 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use workloads::analysis::persist::{self, Origin};
+use workloads::analysis::wire::{WireBatch, WireEncoder};
 use workloads::analysis::{PreparedTrace, Preparer};
 use workloads::builder::EventSink;
 use workloads::generate::{self as wl, Params, WorkloadInfo};
@@ -127,8 +128,10 @@ pub fn collectors_named(spec: &str) -> Result<Vec<&'static registry::CollectorIn
 /// spinner on stderr counts the events (only when stderr is a terminal).
 ///
 /// Reading (or generating) and analysing run as a pipeline on two threads:
-/// the reader hands batches of events to pass 1 through a bounded channel,
-/// so the load takes about the longer of the two instead of their sum.
+/// the reader encodes events into batches in the hand-off form
+/// ([`workloads::analysis::wire`]) and hands them to pass 1 through a
+/// bounded channel, so the load takes about the longer of the two instead of
+/// their sum.
 pub fn prepare(source: &TraceSource, progress: bool) -> Result<Prepared, String> {
     let t0 = Instant::now();
     let name = source.name();
@@ -140,20 +143,20 @@ pub fn prepare(source: &TraceSource, progress: bool) -> Result<Prepared, String>
     }
     let mut preparer = Preparer::new(&name);
     let show = progress && io::stderr().is_terminal();
-    let (to_pass1, from_reader) = mpsc::sync_channel::<Batch>(PIPELINE_DEPTH);
-    let (recycle, recycled) = mpsc::channel::<Batch>();
+    let (to_pass1, from_reader) = mpsc::sync_channel::<WireBatch>(PIPELINE_DEPTH);
+    let (recycle, recycled) = mpsc::channel::<WireBatch>();
     let read = std::thread::scope(|scope| {
         let pass1 = std::thread::Builder::new().name("gcwb-pass1".into()).spawn_scoped(scope, || {
             let mut sink = Progress::new(&mut preparer, show);
             for batch in from_reader {
-                batch.replay(&mut sink);
-                let _ = recycle.send(batch.emptied());
+                sink.feed(&batch);
+                let _ = recycle.send(batch);
             }
         });
         let Ok(pass1) = pass1 else {
             return Err("cannot start the analysis thread".to_string());
         };
-        let mut batcher = Batcher { out: to_pass1, recycled, batch: Batch::default(), pending: None };
+        let mut batcher = Batcher { out: to_pass1, recycled, wire: WireEncoder::new() };
         let read = match source {
             TraceSource::File(path) => workloads::file::load_into(path, &mut batcher).map_err(|e| e.to_string()),
             TraceSource::Workload { name, seed, set } => workload_params(name, *seed, set)
@@ -179,63 +182,24 @@ pub fn prepare(source: &TraceSource, progress: bool) -> Result<Prepared, String>
 
 /// Events per batch handed from the reader to pass 1.
 const BATCH_EVENTS: usize = 4096;
+/// Bytes of instructions at which a batch is handed over with fewer events.
+const BATCH_CODE_BYTES: usize = 64 * 1024;
 /// Batches in flight between the two threads.
 const PIPELINE_DEPTH: usize = 8;
 
-/// What a reader produced, in order: the start, then events with their
-/// sources, then the end.
-#[derive(Default)]
-struct Batch {
-    start: Option<u32>,
-    events: Vec<(Option<Source>, Event)>,
-    end: bool,
-}
-
-/// Where an event came from: its position and, for an `alloc`, the block's name.
-type Source = (SourcePos, Option<u64>);
-
-impl Batch {
-    fn replay(&self, sink: &mut dyn EventSink) {
-        if let Some(g) = self.start {
-            let _ = sink.start(g);
-        }
-        for (src, e) in &self.events {
-            if let Some((pos, name)) = src {
-                sink.source(*pos, *name);
-            }
-            let _ = sink.event(e);
-        }
-        if self.end {
-            let _ = sink.end();
-        }
-    }
-
-    fn emptied(mut self) -> Batch {
-        self.events.clear();
-        self.start = None;
-        self.end = false;
-        self
-    }
-
-    fn is_empty(&self) -> bool {
-        self.start.is_none() && self.events.is_empty() && !self.end
-    }
-}
-
-/// The reader's side of the pipeline: an [`EventSink`] that batches.
+/// The reader's side of the pipeline: an [`EventSink`] that encodes events
+/// into batches and sends each full one.
 struct Batcher {
-    out: mpsc::SyncSender<Batch>,
-    recycled: mpsc::Receiver<Batch>,
-    batch: Batch,
-    /// The source of the next event, when the reader gave one.
-    pending: Option<Source>,
+    out: mpsc::SyncSender<WireBatch>,
+    recycled: mpsc::Receiver<WireBatch>,
+    wire: WireEncoder,
 }
 
 impl Batcher {
     fn flush(&mut self) {
-        if !self.batch.is_empty() {
+        if !self.wire.batch().is_empty() {
             let next = self.recycled.try_recv().unwrap_or_default();
-            let full = std::mem::replace(&mut self.batch, next);
+            let full = self.wire.take_batch(next);
             // A closed channel means pass 1 is gone (it panicked): the join reports it.
             let _ = self.out.send(full);
         }
@@ -244,33 +208,29 @@ impl Batcher {
 
 impl EventSink for Batcher {
     fn start(&mut self, globals: u32) -> io::Result<()> {
-        self.batch.start = Some(globals);
-        Ok(())
+        self.wire.start(globals)
     }
     #[inline]
     fn event(&mut self, e: &Event) -> io::Result<()> {
-        self.event_owned(e.clone())
-    }
-    #[inline]
-    fn event_owned(&mut self, e: Event) -> io::Result<()> {
-        self.batch.events.push((self.pending.take(), e));
-        if self.batch.events.len() >= BATCH_EVENTS {
+        self.wire.event(e)?;
+        let b = self.wire.batch();
+        if b.events() >= BATCH_EVENTS || b.code_bytes() >= BATCH_CODE_BYTES {
             self.flush();
         }
         Ok(())
     }
     fn end(&mut self) -> io::Result<()> {
-        self.batch.end = true;
+        self.wire.end()?;
         self.flush();
         Ok(())
     }
     #[inline]
     fn source(&mut self, pos: SourcePos, block_name: Option<u64>) {
-        self.pending = Some((pos, block_name));
+        self.wire.source(pos, block_name);
     }
 }
 
-/// Passes events through to the preparer, ticking a spinner.
+/// Passes batches through to the preparer, ticking a spinner.
 struct Progress<'p> {
     inner: &'p mut Preparer,
     bar: Option<indicatif::ProgressBar>,
@@ -294,33 +254,21 @@ impl<'p> Progress<'p> {
         Progress { inner, bar, events: 0 }
     }
 
-    fn finish(&mut self) {
-        if let Some(b) = self.bar.take() {
-            b.finish_and_clear();
-        }
-    }
-}
-
-impl EventSink for Progress<'_> {
-    fn start(&mut self, globals: u32) -> io::Result<()> {
-        self.inner.start(globals)
-    }
-    #[inline]
-    fn event(&mut self, e: &Event) -> io::Result<()> {
-        self.events += 1;
-        if self.events.is_multiple_of(TICK_EVENTS) {
+    fn feed(&mut self, batch: &WireBatch) {
+        let before = self.events;
+        self.events += batch.events() as u64;
+        if self.events / TICK_EVENTS != before / TICK_EVENTS {
             if let Some(b) = &self.bar {
                 b.set_position(self.events);
             }
         }
-        EventSink::event(self.inner, e)
+        self.inner.feed(batch);
     }
-    fn end(&mut self) -> io::Result<()> {
-        self.inner.end()
-    }
-    #[inline]
-    fn source(&mut self, pos: SourcePos, block_name: Option<u64>) {
-        self.inner.source(pos, block_name)
+
+    fn finish(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
     }
 }
 

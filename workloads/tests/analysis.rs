@@ -8,14 +8,18 @@
 //! - the oracle (Merlin's method) against brute force — reachability
 //!   recomputed after every event — on random sound traces, and the
 //!   soundness of the placements on the same traces;
-//! - random unsound traces never make `analyze` panic (proptest).
+//! - random unsound traces never make `analyze` panic (proptest);
+//! - pass 1 fed in batches of the hand-off form, as the run layer feeds it,
+//!   prepares what it prepares fed one event at a time, errors included.
 
 use proptest::prelude::*;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use workloads::analysis::machine::{Holder, Machine};
 use workloads::analysis::oracle::{death_times, death_times_with, MIN_ALLOCS_BETWEEN_CHECKS};
-use workloads::analysis::{analyze, Analysis, Dep, HeapReason, Place};
+use workloads::analysis::wire::{WireBatch, WireEncoder};
+use workloads::analysis::{analyze, Analysis, Dep, HeapReason, Place, Preparer};
+use workloads::builder::EventSink;
 use workloads::model::{BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace};
 use workloads::text::parse_text;
 
@@ -579,7 +583,115 @@ fn every_unsound_event_is_an_error_with_its_line() {
     for (globals, events, want) in cases {
         let t = trace(globals, events);
         assert_eq!(err(&t), want);
+        for every in [1, 2] {
+            match prepare_in_batches(&t, every) {
+                Ok(_) => panic!("expected an error in batches of {every}"),
+                Err(e) => assert_eq!(e.to_string(), want, "in batches of {every}"),
+            }
+        }
     }
+}
+
+// ---------------------------------------------------------------------------
+// Pass 1 fed in batches (the hand-off form)
+// ---------------------------------------------------------------------------
+
+/// `t` streamed into pass 1 as the run layer streams a parsed file: every
+/// event with its position (and its block's name) encoded into the hand-off
+/// form, a batch handed over every `every` events.
+fn prepare_in_batches(t: &Trace, every: usize) -> workloads::Result<Analysis> {
+    let mut w = WireEncoder::new();
+    let mut p = Preparer::new(t.file());
+    w.start(t.globals).unwrap();
+    let mut spare = WireBatch::default();
+    for (i, e) in t.events.iter().enumerate() {
+        let name = match &e.op {
+            Op::Alloc { block, .. } => t.block_names.get(block.0 as usize).copied(),
+            _ => None,
+        };
+        w.source(t.positions[i], name);
+        w.event(e).unwrap();
+        if w.batch().events() == every {
+            let batch = w.take_batch(spare);
+            p.feed(&batch);
+            spare = batch;
+        }
+    }
+    p.feed(&w.take_batch(spare));
+    p.finish()
+}
+
+/// Everything pass 1 produced, compared part by part.
+fn assert_same_preparation(a: &Analysis, b: &Analysis) {
+    assert_eq!(a.programs.len(), b.programs.len());
+    for (x, y) in a.programs.iter().zip(&b.programs) {
+        assert_eq!((&x.code, &x.derefs, x.steps), (&y.code, &y.derefs, y.steps));
+    }
+    assert_eq!(a.order().collect::<Vec<_>>(), b.order().collect::<Vec<_>>());
+    assert_eq!((&a.tags, a.events_by_kind, a.peak_goroutines), (&b.tags, b.events_by_kind, b.peak_goroutines));
+    let blocks = |t: &Analysis| -> Vec<_> {
+        t.blocks.iter().map(|b| (b.size, b.alloc_event, b.ptr_slots, b.heap_reason(), b.cause, b.requested)).collect()
+    };
+    assert_eq!(blocks(a), blocks(b));
+    let gors = |t: &Analysis| -> Vec<_> { t.goroutines.iter().map(|g| (g.id, g.events, g.spawned_at)).collect() };
+    assert_eq!(gors(a), gors(b));
+    for i in 0..a.events() {
+        assert_eq!(a.pos(i), b.pos(i));
+    }
+    for k in 0..a.blocks.len() as u32 {
+        assert_eq!(a.block_name(BlockIdx(k)), b.block_name(BlockIdx(k)));
+    }
+}
+
+#[test]
+fn batches_of_any_size_prepare_what_events_one_by_one_prepare() {
+    // The stress generator: 8 goroutines, shared blocks (dependencies),
+    // spans, every op; its blocks renamed so that names differ from
+    // indices, and its events given lines.
+    let w = workloads::generate::find("random").unwrap();
+    let mut params = w.defaults(7);
+    params.set_pair(w.params, "events=20000").unwrap();
+    let mut t = workloads::generate::generate_trace("random", &params).unwrap().unwrap();
+    t.block_names = (0..t.block_names.len() as u64).map(|b| b * 3 + 7).collect();
+    t.positions = (0..t.events.len() as u64).map(|i| SourcePos::Line(2 * i + 3)).collect();
+    t.source_name = Some("r.gct".to_string());
+    assert!(t.events.iter().any(|e| matches!(e.op, Op::Begin { .. })), "the trace has spans");
+    let one_by_one = ok(&t);
+    assert!(one_by_one.dep_count() > 0, "the trace has dependencies");
+    for every in [1, 3, 4096, t.events.len() + 1] {
+        let batched = prepare_in_batches(&t, every).unwrap_or_else(|e| panic!("batches of {every}: {e}"));
+        assert_same_preparation(&one_by_one, &batched);
+    }
+}
+
+#[test]
+fn a_tag_first_used_in_an_earlier_batch_is_named_in_a_later_batchs_error() {
+    let t = trace(
+        0,
+        vec![
+            ev(1, Op::Begin { tag: "a".into() }),
+            ev(1, Op::Begin { tag: "b".into() }),
+            ev(1, Op::End { tag: "a".into() }),
+            ev(1, Op::End { tag: "b".into() }),
+            ev(1, Op::End { tag: "a".into() }),
+        ],
+    );
+    let want = "t.gct: line 5: end a without a matching begin";
+    assert_eq!(err(&t), want);
+    for every in [1, 2, 4] {
+        assert_eq!(prepare_in_batches(&t, every).err().map(|e| e.to_string()).as_deref(), Some(want));
+    }
+}
+
+#[test]
+fn a_renamed_block_is_named_in_a_later_batchs_error() {
+    // b40 is allocated in the first batch and named by an error in the second.
+    let mut t =
+        trace(0, vec![ev(1, call(1, vec![])), ev(1, alloc(l(0), 1, 32, 4)), ev(1, set(l(0).slot(5), Src::Nil))]);
+    t.block_names = vec![40];
+    let want = "t.gct: line 3: slot 5 out of range: b40 has 4 pointer slots (l0.5)";
+    assert_eq!(err(&t), want);
+    assert_eq!(prepare_in_batches(&t, 2).err().map(|e| e.to_string()).as_deref(), Some(want));
 }
 
 #[test]

@@ -52,9 +52,12 @@ pub mod kind {
     pub const GC: u8 = 11;
 }
 
-const KIND_MASK: u8 = 0x0f;
+/// The kind bits of the head byte.
+pub(crate) const KIND_MASK: u8 = 0x0f;
 const HAS_DEPS: u8 = 0x10;
-const HAS_FRAME_BYTES: u8 = 0x20;
+/// Head flag: the frame's size in bytes is given (`call` and `go`).
+pub(crate) const HAS_FRAME_BYTES: u8 = 0x20;
+// 0x40 and 0x80 are free here; the hand-off form ([`super::wire`]) uses 0x40.
 
 /// Fixed frame overhead when `call`/`go` gives no size (return address and
 /// frame pointer), as documented on [`crate::model::Op::Call`].
@@ -319,7 +322,7 @@ impl Encoder<'_> {
 /// Most varints in a stream (kinds' operands, locals, path steps, sizes)
 /// are one byte: that case is a load and a test.
 #[inline(always)]
-fn read_varint(b: &[u8], pos: &mut usize) -> u64 {
+pub(crate) fn read_varint(b: &[u8], pos: &mut usize) -> u64 {
     let x = b[*pos];
     *pos += 1;
     if x < 0x80 {
@@ -351,7 +354,7 @@ fn read_u32(b: &[u8], pos: &mut usize) -> u32 {
 
 /// Skips one varint.
 #[inline(always)]
-fn skip_varint(b: &[u8], pos: &mut usize) {
+pub(crate) fn skip_varint(b: &[u8], pos: &mut usize) {
     while b[*pos] >= 0x80 {
         *pos += 1;
     }
@@ -411,47 +414,56 @@ impl Reader {
                 deps(g, s);
             }
         }
-        let with_bytes = head & HAS_FRAME_BYTES != 0;
-        match head & KIND_MASK {
-            kind::CALL | kind::GO => {
-                let child = if head & KIND_MASK == kind::GO { Some(read_u32(b, pos)) } else { None };
-                let locals = read_u32(b, pos);
-                let frame_bytes =
-                    if with_bytes { read_varint(b, pos) } else { DEFAULT_FRAME_OVERHEAD + 8 * u64::from(locals) };
-                let nargs = read_u32(b, pos);
-                let len = if nargs == 0 { 0 } else { read_varint(b, pos) as usize };
-                let start = *pos;
-                *pos += len;
-                let args = Args { bytes: &b[..*pos], pos: start, left: nargs };
-                match child {
-                    Some(child) => Insn::Go { child, locals, frame_bytes, args },
-                    None => Insn::Call { locals, frame_bytes, args },
-                }
+        read_body(b, pos, head)
+    }
+}
+
+/// Decodes the body of an instruction whose head byte was `head` (only its
+/// kind and [`HAS_FRAME_BYTES`] are looked at), starting at `pos` and
+/// moving past it. The one decoder of bodies: the [`Reader`] of programs
+/// and the reader of the hand-off form ([`super::wire`]) both use it.
+#[inline(always)]
+pub(crate) fn read_body<'a>(b: &'a [u8], pos: &mut usize, head: u8) -> Insn<'a> {
+    let with_bytes = head & HAS_FRAME_BYTES != 0;
+    match head & KIND_MASK {
+        kind::CALL | kind::GO => {
+            let child = if head & KIND_MASK == kind::GO { Some(read_u32(b, pos)) } else { None };
+            let locals = read_u32(b, pos);
+            let frame_bytes =
+                if with_bytes { read_varint(b, pos) } else { DEFAULT_FRAME_OVERHEAD + 8 * u64::from(locals) };
+            let nargs = read_u32(b, pos);
+            let len = if nargs == 0 { 0 } else { read_varint(b, pos) as usize };
+            let start = *pos;
+            *pos += len;
+            let args = Args { bytes: &b[..*pos], pos: start, left: nargs };
+            match child {
+                Some(child) => Insn::Go { child, locals, frame_bytes, args },
+                None => Insn::Call { locals, frame_bytes, args },
             }
-            kind::RET => Insn::Ret { copy: None },
-            kind::RET_COPY => {
-                let src = read_src(b, pos);
-                let dst = read_loc(b, pos);
-                Insn::Ret { copy: Some((src, dst)) }
-            }
-            kind::ALLOC => {
-                let dst = read_loc(b, pos);
-                let block = read_u32(b, pos);
-                let size = read_varint(b, pos);
-                let ptr_slots = read_u32(b, pos);
-                Insn::Alloc { dst, block, size, ptr_slots }
-            }
-            kind::SET => {
-                let dst = read_loc(b, pos);
-                let src = read_src(b, pos);
-                Insn::Set { dst, src }
-            }
-            kind::WORK => Insn::Work { ns: read_varint(b, pos) },
-            kind::BEGIN => Insn::Begin { tag: read_u32(b, pos) },
-            kind::END => Insn::End { tag: read_u32(b, pos) },
-            kind::EXIT => Insn::Exit,
-            _ => Insn::Gc,
         }
+        kind::RET => Insn::Ret { copy: None },
+        kind::RET_COPY => {
+            let src = read_src(b, pos);
+            let dst = read_loc(b, pos);
+            Insn::Ret { copy: Some((src, dst)) }
+        }
+        kind::ALLOC => {
+            let dst = read_loc(b, pos);
+            let block = read_u32(b, pos);
+            let size = read_varint(b, pos);
+            let ptr_slots = read_u32(b, pos);
+            Insn::Alloc { dst, block, size, ptr_slots }
+        }
+        kind::SET => {
+            let dst = read_loc(b, pos);
+            let src = read_src(b, pos);
+            Insn::Set { dst, src }
+        }
+        kind::WORK => Insn::Work { ns: read_varint(b, pos) },
+        kind::BEGIN => Insn::Begin { tag: read_u32(b, pos) },
+        kind::END => Insn::End { tag: read_u32(b, pos) },
+        kind::EXIT => Insn::Exit,
+        _ => Insn::Gc,
     }
 }
 

@@ -55,6 +55,7 @@
 //!   lifetime is `< X`. The fractions divide by all heap blocks (or all heap
 //!   bytes), immortal ones included.
 
+use super::code::Insn;
 use super::oracle::Deaths;
 use super::{Analysis, Place};
 use crate::model::{Cause, Op};
@@ -102,6 +103,22 @@ impl EventKind {
             Op::End { .. } => EventKind::End,
             Op::Exit => EventKind::Exit,
             Op::Gc => EventKind::Gc,
+        }
+    }
+
+    /// The kind of an instruction.
+    pub fn of_insn(insn: &Insn<'_>) -> EventKind {
+        match insn {
+            Insn::Call { .. } => EventKind::Call,
+            Insn::Ret { .. } => EventKind::Ret,
+            Insn::Alloc { .. } => EventKind::Alloc,
+            Insn::Go { .. } => EventKind::Go,
+            Insn::Set { .. } => EventKind::Set,
+            Insn::Work { .. } => EventKind::Work,
+            Insn::Begin { .. } => EventKind::Begin,
+            Insn::End { .. } => EventKind::End,
+            Insn::Exit => EventKind::Exit,
+            Insn::Gc => EventKind::Gc,
         }
     }
 

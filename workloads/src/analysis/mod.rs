@@ -9,6 +9,9 @@
 //! — every replay, every collector, the verifier, the demographics — reads
 //! that one value; nothing is cloned per run.
 //!
+//! Pass 1 is fed in the hand-off form of [`wire`]: batches of events
+//! already in the instruction encoding, which it copies into the programs.
+//!
 //! The analyses:
 //! - pass 1 ([`Preparer`], placement-agnostic) checks that every event is
 //!   sound, decides which blocks escape (so `auto` blocks can be placed and
@@ -34,6 +37,7 @@ mod pass1;
 pub mod persist;
 pub mod positions;
 mod prepared;
+pub mod wire;
 
 pub use crate::model::MAX_GLOBALS;
 pub use pass1::Preparer;

@@ -103,15 +103,16 @@
 //! events before it (and a single-goroutine trace never pays for the table of
 //! slot accesses).
 
-use super::code::{kind, Encoder, RawDep};
+use super::code::{kind, Encoder, Insn, LocRef, RawDep, SrcRef};
 use super::demographics::EventKind;
 use super::machine::{block_of, offset_of, pack, NIL};
 use super::positions::Sources;
 use super::prepared::{Order, PreparedTrace, Program};
+use super::wire::{WireBatch, WireEncoder, WireInsn, WireReader};
 use super::{BlockInfo, Dep, GoroutineInfo, HeapReason, Why, WhyTag};
 use crate::error::{Result, TraceError};
 use crate::model::{
-    BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace, MAX_GLOBALS, WORD_BYTES,
+    BlockIdx, Cause, Event, GoroutineId, Op, Placement, Root, SourcePos, Trace, MAX_GLOBALS, WORD_BYTES,
 };
 use crate::sink::EventSink;
 use smallvec::SmallVec;
@@ -128,10 +129,6 @@ use std::io;
 /// overflow` at the call that needs more, against its own `--max-stack`,
 /// and what it measured up to then is still written.
 pub(crate) const MAX_STACK_BYTES: u64 = 1_000_000_000;
-
-/// Fixed frame overhead when `call`/`go` gives no size: return address and
-/// frame pointer, two words (as documented on [`Op::Call`]).
-const DEFAULT_FRAME_OVERHEAD: u64 = 16;
 
 /// `alloc_event` of a block not allocated yet.
 const UNBORN: u32 = u32::MAX;
@@ -237,9 +234,12 @@ struct Access {
     read: u64,
 }
 
-/// Pass 1 as a streaming consumer: feed it events (it is an [`EventSink`],
-/// so a parser or a generator can write straight into it), then
-/// [`Preparer::finish`] gives the [`PreparedTrace`] or the first error.
+/// Pass 1 as a streaming consumer: feed it batches of events in the
+/// hand-off form ([`Preparer::feed`], see [`super::wire`]), or events one by
+/// one (it is an [`EventSink`], so a parser or a generator can write
+/// straight into it), then [`Preparer::finish`] gives the
+/// [`PreparedTrace`] or the first error. A preparer is fed one way or the
+/// other, not both: span tags are numbered by whoever encodes the batches.
 pub struct Preparer {
     file: String,
     /// `globals` as declared (`start`).
@@ -255,8 +255,12 @@ pub struct Preparer {
     block_table: Option<usize>,
     /// Events' positions and blocks' names as the source gave them.
     sources: Sources,
+    /// Span tags by number (the numbers the batches' producer gave).
     tags: Vec<String>,
-    tag_ids: HashMap<String, u32>,
+    /// Events fed one by one ([`EventSink`]) are encoded here, then fed as
+    /// a batch of one.
+    scratch: WireEncoder,
+    spare: WireBatch,
     events_by_kind: [u64; 10],
     /// Goroutines alive now, and the most at once.
     alive: u64,
@@ -300,30 +304,22 @@ pub struct Preparer {
 
 impl EventSink for Preparer {
     fn start(&mut self, globals: u32) -> io::Result<()> {
-        self.declared_globals = globals;
-        if globals <= MAX_GLOBALS {
-            self.globals = vec![NIL; globals as usize];
-            self.global_access = vec![Access::default(); globals as usize];
-        }
+        self.start_globals(globals);
         Ok(())
     }
 
     #[inline]
     fn source(&mut self, pos: SourcePos, block_name: Option<u64>) {
-        self.sources.positions.push(pos);
-        self.pending_name = block_name;
+        self.scratch.source(pos, block_name);
     }
 
+    /// The event, encoded into a batch of one and fed.
     #[inline]
     fn event(&mut self, e: &Event) -> io::Result<()> {
-        let i = self.seen;
-        self.seen += 1;
-        if self.fail.is_none() && self.declared_globals <= MAX_GLOBALS {
-            if let Err(msg) = self.event(i, e) {
-                self.fail = Some(Fail { event: i, msg });
-            }
-        }
-        self.pending_name = None;
+        self.scratch.event(e)?;
+        let batch = self.scratch.take_batch(std::mem::take(&mut self.spare));
+        self.feed(&batch);
+        self.spare = batch;
         Ok(())
     }
 
@@ -333,6 +329,43 @@ impl EventSink for Preparer {
 }
 
 impl Preparer {
+    fn start_globals(&mut self, globals: u32) {
+        self.declared_globals = globals;
+        if globals <= MAX_GLOBALS {
+            self.globals = vec![NIL; globals as usize];
+            self.global_access = vec![Access::default(); globals as usize];
+        }
+    }
+
+    /// Applies a batch of events in the hand-off form (see [`super::wire`]):
+    /// its start, its events in order with their positions and block names.
+    pub fn feed(&mut self, batch: &WireBatch) {
+        if let Some(globals) = batch.start {
+            self.start_globals(globals);
+        }
+        self.tags.extend(batch.new_tags.iter().cloned());
+        for &pos in &batch.positions {
+            self.sources.positions.push(pos);
+        }
+        let mut names = batch.names.iter().copied().peekable();
+        let mut r = WireReader::new();
+        for k in 0..batch.events {
+            if self.fail.is_some() || self.declared_globals > MAX_GLOBALS {
+                // Later events are not applied, only counted.
+                self.seen += (batch.events - k) as usize;
+                break;
+            }
+            let i = self.seen;
+            self.seen += 1;
+            let w = r.next(&batch.code);
+            self.pending_name = names.next_if(|&(at, _)| at == k).map(|(_, n)| n);
+            if let Err(msg) = self.event(i, &w) {
+                self.fail = Some(Fail { event: i, msg });
+            }
+            self.pending_name = None;
+        }
+    }
+
     /// Feeds a whole in-memory trace (with its positions and block names).
     pub fn feed_trace(&mut self, trace: &Trace) {
         let _ = self.start(trace.globals);
@@ -344,14 +377,14 @@ impl Preparer {
             self.sources.block_names = Some(trace.block_names.clone());
         }
         for (i, e) in trace.events.iter().enumerate() {
+            let name = match &e.op {
+                Op::Alloc { block, .. } => trace.block_names.get(block.0 as usize).copied(),
+                _ => None,
+            };
             if let Some(&pos) = trace.positions.get(i) {
-                let name = match &e.op {
-                    Op::Alloc { block, .. } => trace.block_names.get(block.0 as usize).copied(),
-                    _ => None,
-                };
                 self.source(pos, name);
-            } else if let Op::Alloc { block, .. } = &e.op {
-                self.pending_name = trace.block_names.get(block.0 as usize).copied();
+            } else {
+                self.scratch.name_next(name);
             }
             let _ = EventSink::event(self, e);
         }
@@ -401,20 +434,21 @@ impl Preparer {
     }
 }
 
-/// `loc` with only its first `steps` path steps, as written in a trace.
-fn loc_prefix(loc: &Loc, steps: usize) -> String {
+/// `loc` with only its first `steps` path steps, as written in a trace
+/// (built only for a message).
+fn loc_prefix(loc: &LocRef<'_>, steps: usize) -> String {
     let mut s = match loc.root {
         Root::Local(k) => format!("l{k}"),
         Root::Global(k) => format!("G{k}"),
     };
-    for k in &loc.path[..steps] {
+    for k in loc.path().take(steps) {
         let _ = write!(s, ".{k}");
     }
     s
 }
 
-fn loc_text(loc: &Loc) -> String {
-    loc_prefix(loc, loc.path.len())
+fn loc_text(loc: &LocRef<'_>) -> String {
+    loc_prefix(loc, loc.steps())
 }
 
 /// A block named by an event before its `alloc`.
@@ -449,7 +483,8 @@ impl Preparer {
             block_table: None,
             sources: Sources::default(),
             tags: Vec::new(),
-            tag_ids: HashMap::new(),
+            scratch: WireEncoder::new(),
+            spare: WireBatch::default(),
             events_by_kind: [0; 10],
             alive: 1,
             peak_goroutines: 1,
@@ -486,34 +521,23 @@ impl Preparer {
         self.sources.block_name(b)
     }
 
-    /// The interned index of a span tag.
-    fn tag(&mut self, tag: &str) -> u32 {
-        if let Some(&t) = self.tag_ids.get(tag) {
-            return t;
-        }
-        let t = self.tags.len() as u32;
-        self.tags.push(tag.to_string());
-        self.tag_ids.insert(tag.to_string(), t);
-        t
-    }
-
     /// Applies and checks event `i`, then appends it to its goroutine's
     /// program.
-    fn event(&mut self, i: usize, ev: &Event) -> Step<()> {
+    fn event(&mut self, i: usize, w: &WireInsn<'_>) -> Step<()> {
         // Consecutive events mostly come from one goroutine: skip the map then.
-        let g = if ev.g.0 == self.last_gid.0 {
+        let g = if w.g == self.last_gid.0 {
             self.last_gid.1
         } else {
-            match self.gid.get(&ev.g.0) {
+            match self.gid.get(&w.g) {
                 Some(&g) => {
-                    self.last_gid = (ev.g.0, g);
+                    self.last_gid = (w.g, g);
                     g
                 }
-                None => return Err(format!("unknown goroutine {}", ev.g)),
+                None => return Err(format!("unknown goroutine {}", GoroutineId(w.g))),
             }
         };
         if self.gors[g as usize].exited {
-            return Err(format!("goroutine {} has exited", ev.g));
+            return Err(format!("goroutine {} has exited", GoroutineId(w.g)));
         }
         self.event = i;
         self.g = g;
@@ -521,45 +545,49 @@ impl Preparer {
         self.cur_deps.clear();
         self.cur_derefs.clear();
         let mut child_index = 0u32;
-        let mut tag = 0u32;
 
-        match &ev.op {
-            Op::Call { locals, frame_bytes, args } => {
-                self.check_frame("call", *locals, *frame_bytes, args.len())?;
+        match w.insn {
+            Insn::Call { locals, frame_bytes, args } => {
+                self.check_frame("call", locals, frame_bytes, args.len())?;
                 let vals = self.eval_args(args)?;
                 let gr = &mut self.gors[g as usize];
                 let start = gr.locals.len();
-                gr.locals.resize(start + *locals as usize, NIL);
+                gr.locals.resize(start + locals as usize, NIL);
                 gr.frames.push(Frame { start });
                 let depth = gr.frames.len() as u32;
                 for (k, v) in vals.into_iter().enumerate() {
                     self.store(Cell::Local { g, idx: start + k, depth }, v);
                 }
             }
-            Op::Ret { copy } => {
+            Insn::Ret { copy } => {
                 if self.gors[g as usize].frames.is_empty() {
                     return Err("ret with no frame".to_string());
                 }
                 match copy {
                     None => self.pop_frame(g),
                     Some((src, dst)) => {
-                        let v = self.eval(src)?;
+                        let v = self.eval(&src)?;
                         self.pop_frame(g);
                         if self.gors[g as usize].frames.is_empty() {
-                            return Err(format!("ret copies into {}, but {} has no caller frame", loc_text(dst), ev.g));
+                            return Err(format!(
+                                "ret copies into {}, but {} has no caller frame",
+                                loc_text(&dst),
+                                GoroutineId(w.g)
+                            ));
                         }
-                        self.write(dst, v)?;
+                        self.write(&dst, v)?;
                     }
                 }
             }
-            Op::Alloc { dst, block, size, ptr_slots, cause, placement } => {
-                let cell = self.resolve(dst)?;
-                self.alloc(*block, *size, *ptr_slots, *cause, *placement)?;
+            Insn::Alloc { dst, block, size, ptr_slots } => {
+                let cell = self.resolve(&dst)?;
+                self.alloc(BlockIdx(block), size, ptr_slots, w.cause, w.placement)?;
                 self.touch(cell, true);
-                self.store(cell, pack(block.0, 0));
+                self.store(cell, pack(block, 0));
             }
-            Op::Go { child, locals, frame_bytes, args } => {
-                self.check_frame("go", *locals, *frame_bytes, args.len())?;
+            Insn::Go { child, locals, frame_bytes, args } => {
+                self.check_frame("go", locals, frame_bytes, args.len())?;
+                let child = GoroutineId(child);
                 if child.0 == 0 {
                     return Err("goroutine g0 does not exist: goroutine ids start at g1".to_string());
                 }
@@ -571,43 +599,41 @@ impl Preparer {
                 self.gid.insert(child.0, c);
                 child_index = c;
                 self.gors.push(Goroutine {
-                    id: *child,
-                    locals: vec![NIL; *locals as usize],
+                    id: child,
+                    locals: vec![NIL; locals as usize],
                     frames: vec![Frame { start: 0 }],
                     exited: false,
                     spans: Vec::new(),
                 });
-                self.goroutines.push(GoroutineInfo { id: *child, events: 0, spawned_at: Some(i as u32) });
+                self.goroutines.push(GoroutineInfo { id: child, events: 0, spawned_at: Some(i as u32) });
                 self.programs.push(Program::default());
                 for (k, v) in vals.into_iter().enumerate() {
                     self.store(Cell::Local { g: c, idx: k, depth: 1 }, v);
                 }
             }
-            Op::Set { dst, src } => {
-                let v = self.eval(src)?;
-                self.write(dst, v)?;
+            Insn::Set { dst, src } => {
+                let v = self.eval(&src)?;
+                self.write(&dst, v)?;
             }
-            Op::Exit => {
+            Insn::Exit => {
                 let gr = &mut self.gors[g as usize];
                 gr.locals.clear();
                 gr.frames.clear();
                 gr.exited = true;
             }
-            Op::Begin { tag: name } => {
-                tag = self.tag(name);
+            Insn::Begin { tag } => {
                 self.gors[g as usize].spans.push(tag);
             }
-            Op::End { tag: name } => {
-                tag = self.tag(name);
+            Insn::End { tag } => {
                 let spans = &mut self.gors[g as usize].spans;
                 match spans.iter().rposition(|&t| t == tag) {
                     Some(k) => {
                         spans.remove(k);
                     }
-                    None => return Err(format!("end {name} without a matching begin")),
+                    None => return Err(format!("end {} without a matching begin", self.tags[tag as usize])),
                 }
             }
-            Op::Work { .. } | Op::Gc => {}
+            Insn::Work { .. } | Insn::Gc => {}
         }
 
         // Record the event's dependencies: the latest seq per goroutine.
@@ -620,21 +646,23 @@ impl Preparer {
                 raw.push((d.goroutine, d.seq));
             }
         }
-        self.emit(g, &ev.op, &raw, child_index, tag);
+        self.emit(g, w, &raw, child_index);
         self.order.push(g);
         self.goroutines[g as usize].events += 1;
         Ok(())
     }
 
-    /// Appends the applied event to goroutine `g`'s program.
-    fn emit(&mut self, g: u32, op: &Op, deps: &[RawDep], child: u32, tag: u32) {
-        self.events_by_kind[EventKind::of(op).index()] += 1;
-        match op {
-            Op::Go { .. } => {
+    /// Appends the applied event to goroutine `g`'s program: its head with
+    /// the dependencies, then its body's bytes as the batch holds them
+    /// (with `go`'s child as its dense index).
+    fn emit(&mut self, g: u32, w: &WireInsn<'_>, deps: &[RawDep], child: u32) {
+        self.events_by_kind[EventKind::of_insn(&w.insn).index()] += 1;
+        match w.kind {
+            kind::GO => {
                 self.alive += 1;
                 self.peak_goroutines = self.peak_goroutines.max(self.alive);
             }
-            Op::Exit => self.alive -= 1,
+            kind::EXIT => self.alive -= 1,
             _ => {}
         }
         let prog = &mut self.programs[g as usize];
@@ -644,62 +672,18 @@ impl Preparer {
             e.varint(u64::from(b));
         }
         let mut e = Encoder { buf: &mut prog.code };
-        match op {
-            Op::Call { locals, frame_bytes, args } => {
-                e.head(kind::CALL, frame_bytes.is_some(), deps);
-                e.frame(*locals, *frame_bytes, args);
-            }
-            Op::Ret { copy: None } => {
-                e.head(kind::RET, false, deps);
-            }
-            Op::Ret { copy: Some((src, dst)) } => {
-                e.head(kind::RET_COPY, false, deps);
-                e.src(src);
-                e.loc(dst);
-            }
-            Op::Alloc { dst, block, size, ptr_slots, .. } => {
-                e.head(kind::ALLOC, false, deps);
-                e.loc(dst);
-                e.varint(u64::from(block.0));
-                e.varint(*size);
-                e.varint(u64::from(*ptr_slots));
-            }
-            Op::Go { locals, frame_bytes, args, .. } => {
-                e.head(kind::GO, frame_bytes.is_some(), deps);
-                e.varint(u64::from(child));
-                e.frame(*locals, *frame_bytes, args);
-            }
-            Op::Set { dst, src } => {
-                e.head(kind::SET, false, deps);
-                e.loc(dst);
-                e.src(src);
-            }
-            Op::Work { ns } => {
-                e.head(kind::WORK, false, deps);
-                e.varint(*ns);
-            }
-            Op::Begin { .. } => {
-                e.head(kind::BEGIN, false, deps);
-                e.varint(u64::from(tag));
-            }
-            Op::End { .. } => {
-                e.head(kind::END, false, deps);
-                e.varint(u64::from(tag));
-            }
-            Op::Exit => {
-                e.head(kind::EXIT, false, deps);
-            }
-            Op::Gc => {
-                e.head(kind::GC, false, deps);
-            }
+        e.head(w.kind, w.frame_bytes_given, deps);
+        if w.kind == kind::GO {
+            e.varint(u64::from(child));
         }
+        e.buf.extend_from_slice(w.rest);
     }
 
     /// Checks a frame's shape: room for its locals, and no larger than Go's
     /// stack limit.
-    fn check_frame(&self, op: &str, locals: u32, frame_bytes: Option<u64>, nargs: usize) -> Step<()> {
+    /// `bytes` is the frame's size, given or the default.
+    fn check_frame(&self, op: &str, locals: u32, bytes: u64, nargs: usize) -> Step<()> {
         let need = locals as u64 * WORD_BYTES;
-        let bytes = frame_bytes.unwrap_or(DEFAULT_FRAME_OVERHEAD + need);
         if bytes < need {
             return Err(format!("{op} frame of {bytes} bytes is too small for its {locals} locals ({need} bytes)"));
         }
@@ -714,10 +698,10 @@ impl Preparer {
         Ok(())
     }
 
-    fn eval_args(&mut self, args: &[Src]) -> Step<SmallVec<[u64; 8]>> {
+    fn eval_args(&mut self, args: super::code::Args<'_>) -> Step<SmallVec<[u64; 8]>> {
         let mut vals = SmallVec::new();
         for a in args {
-            vals.push(self.eval(a)?);
+            vals.push(self.eval(&a)?);
         }
         Ok(vals)
     }
@@ -905,7 +889,7 @@ impl Preparer {
     /// Follows `loc`'s path in the current goroutine's top frame, checking
     /// every step and recording its reads and dereferences; returns the
     /// final cell, not yet accessed.
-    fn resolve(&mut self, loc: &Loc) -> Step<Cell> {
+    fn resolve(&mut self, loc: &LocRef<'_>) -> Step<Cell> {
         let g = self.g;
         let mut cell = match loc.root {
             Root::Local(k) => {
@@ -929,7 +913,7 @@ impl Preparer {
                 Cell::Global(k)
             }
         };
-        for (step, &k) in loc.path.iter().enumerate() {
+        for (step, k) in loc.path().enumerate() {
             self.touch(cell, false);
             let v = self.get(cell);
             if v == NIL {
@@ -953,17 +937,17 @@ impl Preparer {
     }
 
     /// Reads `loc`.
-    fn read(&mut self, loc: &Loc) -> Step<u64> {
+    fn read(&mut self, loc: &LocRef<'_>) -> Step<u64> {
         let cell = self.resolve(loc)?;
         self.touch(cell, false);
         Ok(self.get(cell))
     }
 
-    fn eval(&mut self, src: &Src) -> Step<u64> {
+    fn eval(&mut self, src: &SrcRef<'_>) -> Step<u64> {
         match src {
-            Src::Nil => Ok(NIL),
-            Src::Loc(loc) => self.read(loc),
-            Src::Interior(loc, k) => {
+            SrcRef::Nil => Ok(NIL),
+            SrcRef::Loc(loc) => self.read(loc),
+            SrcRef::Interior(loc, k) => {
                 let v = self.read(loc)?;
                 if v == NIL {
                     return Err(format!("interior pointer {}@{k} from nil: {} is nil", loc_text(loc), loc_text(loc)));
@@ -986,7 +970,7 @@ impl Preparer {
     }
 
     /// Stores `v` into `loc` (path first, then the store).
-    fn write(&mut self, loc: &Loc, v: u64) -> Step<()> {
+    fn write(&mut self, loc: &LocRef<'_>, v: u64) -> Step<()> {
         let cell = self.resolve(loc)?;
         self.touch(cell, true);
         self.store(cell, v);
