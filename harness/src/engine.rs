@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use workloads::analysis::persist::{self, Origin};
-use workloads::analysis::wire::{WireBatch, WireEncoder};
+use workloads::analysis::wire::{WireBatch, WireEncoder, WireSink};
 use workloads::analysis::{PreparedTrace, Preparer};
 use workloads::builder::EventSink;
 use workloads::generate::{self as wl, Params, WorkloadInfo};
@@ -158,7 +158,7 @@ pub fn prepare(source: &TraceSource, progress: bool) -> Result<Prepared, String>
         };
         let mut batcher = Batcher { out: to_pass1, recycled, wire: WireEncoder::new() };
         let read = match source {
-            TraceSource::File(path) => workloads::file::load_into(path, &mut batcher).map_err(|e| e.to_string()),
+            TraceSource::File(path) => workloads::file::load_into_wire(path, &mut batcher).map_err(|e| e.to_string()),
             TraceSource::Workload { name, seed, set } => workload_params(name, *seed, set)
                 .and_then(|(w, params)| (w.generate)(&params, &mut batcher).map_err(|e| format!("{name}: {e}"))),
             TraceSource::Go { path, escape } => {
@@ -188,7 +188,8 @@ const BATCH_CODE_BYTES: usize = 64 * 1024;
 const PIPELINE_DEPTH: usize = 8;
 
 /// The reader's side of the pipeline: an [`EventSink`] that encodes events
-/// into batches and sends each full one.
+/// into batches and sends each full one (and a [`WireSink`], so a binary
+/// trace's records are decoded straight into its batches).
 struct Batcher {
     out: mpsc::SyncSender<WireBatch>,
     recycled: mpsc::Receiver<WireBatch>,
@@ -196,6 +197,15 @@ struct Batcher {
 }
 
 impl Batcher {
+    /// Sends the batch if it is full.
+    #[inline]
+    fn flush_if_full(&mut self) {
+        let b = self.wire.batch();
+        if b.events() >= BATCH_EVENTS || b.code_bytes() >= BATCH_CODE_BYTES {
+            self.flush();
+        }
+    }
+
     fn flush(&mut self) {
         if !self.wire.batch().is_empty() {
             let next = self.recycled.try_recv().unwrap_or_default();
@@ -213,10 +223,7 @@ impl EventSink for Batcher {
     #[inline]
     fn event(&mut self, e: &Event) -> io::Result<()> {
         self.wire.event(e)?;
-        let b = self.wire.batch();
-        if b.events() >= BATCH_EVENTS || b.code_bytes() >= BATCH_CODE_BYTES {
-            self.flush();
-        }
+        self.flush_if_full();
         Ok(())
     }
     fn end(&mut self) -> io::Result<()> {
@@ -227,6 +234,18 @@ impl EventSink for Batcher {
     #[inline]
     fn source(&mut self, pos: SourcePos, block_name: Option<u64>) {
         self.wire.source(pos, block_name);
+    }
+}
+
+impl WireSink for Batcher {
+    #[inline]
+    fn encoder(&mut self) -> &mut WireEncoder {
+        &mut self.wire
+    }
+    #[inline]
+    fn encoded(&mut self) -> io::Result<()> {
+        self.flush_if_full();
+        Ok(())
     }
 }
 

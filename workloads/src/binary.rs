@@ -25,13 +25,18 @@
 //!   1 MiB chunks, so neither the file nor its events are ever held whole;
 //! - [`write_binary`]: a whole [`Trace`];
 //! - [`BinaryWriter`]: the streaming writer generators use;
-//! - [`opcode`]: the record opcodes.
+//! - [`opcode`]: the record opcodes;
+//! - `RecordOut`: what the one record decoder writes into, field by field —
+//!   owned [`Event`]s for a sink, or (for the run layer) pass 1's hand-off
+//!   form ([`crate::analysis::wire`]) with no `Event` in between.
 //!
 //! The syntactic rules (frame sizes, block shapes, tags, goroutine ids,
 //! unique block names) are the text format's, shared from [`crate::text`].
 
 use crate::error::{Result, TraceError};
-use crate::model::{Args, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace, FORMAT_VERSION};
+use crate::model::{
+    Args, BlockIdx, Cause, Event, GoroutineId, Loc, Op, Placement, Root, SourcePos, Src, Trace, FORMAT_VERSION,
+};
 use crate::sink::{EventSink, MemorySink};
 use crate::text::{
     annotate, block_name_for_writing, check_alloc_shape, check_event, check_frame, check_globals, check_goroutine,
@@ -73,9 +78,9 @@ pub mod opcode {
 }
 
 /// Source tags.
-const SRC_NIL: u8 = 0;
-const SRC_LOC: u8 = 1;
-const SRC_INTERIOR: u8 = 2;
+pub(crate) const SRC_NIL: u8 = 0;
+pub(crate) const SRC_LOC: u8 = 1;
+pub(crate) const SRC_INTERIOR: u8 = 2;
 
 /// The encoder flushes to the underlying writer in chunks of this size.
 const WRITE_CHUNK_BYTES: usize = 64 * 1024;
@@ -354,6 +359,12 @@ pub fn read_binary_into<R: Read, S: EventSink + ?Sized>(r: R, file: &str, sink: 
     read_binary_feed(r, file, &mut SinkFeed(sink), READ_CHUNK_BYTES)
 }
 
+/// [`read_binary_into`] for any [`RecordOut`], reading `chunk` bytes at a
+/// time (at least 1).
+pub(crate) fn read_binary_out<R: Read, O: RecordOut>(r: R, file: &str, out: &mut O, chunk: usize) -> Result<()> {
+    decode(&mut ReadInput::new(r, chunk), file, out)
+}
+
 /// Decodes a binary trace held in memory; see [`read_binary`].
 ///
 /// Every malformed input is a [`TraceError::Invalid`] naming `file`, the
@@ -365,14 +376,14 @@ pub fn parse_binary(bytes: &[u8], file: &str) -> Result<Trace> {
     // address space (untouched pages are never mapped in); shrinking the
     // vectors afterwards would cost more than it saves.
     sink.reserve(bytes.len() / 4, true);
-    decode(&mut SliceInput(bytes), file, &mut sink)?;
+    decode(&mut SliceInput(bytes), file, &mut Events(&mut sink))?;
     Ok(named(sink, file))
 }
 
 /// Decodes a binary trace held in memory into `sink`; see
 /// [`read_binary_into`].
 pub fn parse_binary_into<S: EventSink + ?Sized>(bytes: &[u8], file: &str, sink: &mut S) -> Result<()> {
-    decode(&mut SliceInput(bytes), file, &mut SinkFeed(sink))
+    decode(&mut SliceInput(bytes), file, &mut Events(&mut SinkFeed(sink)))
 }
 
 /// [`read_binary_into`] for any [`EventFeed`], reading `chunk` bytes at a
@@ -383,7 +394,7 @@ pub(crate) fn read_binary_feed<R: Read, F: EventFeed + ?Sized>(
     feed: &mut F,
     chunk: usize,
 ) -> Result<()> {
-    decode(&mut ReadInput::new(r, chunk), file, feed)
+    decode(&mut ReadInput::new(r, chunk), file, &mut Events(feed))
 }
 
 /// The bytes the decoder works on: the whole file ([`SliceInput`]), or a
@@ -511,7 +522,7 @@ struct Records {
 /// [`Stop::NeedMore`], and is decoded again from its first byte once
 /// [`Input::refill`] has read more. Neither changes anything until it
 /// succeeds, so decoding one again is decoding it once.
-fn decode<I: Input + ?Sized, F: EventFeed + ?Sized>(input: &mut I, file: &str, feed: &mut F) -> Result<()> {
+fn decode<I: Input + ?Sized, O: RecordOut>(input: &mut I, file: &str, feed: &mut O) -> Result<()> {
     let io_error = |e| TraceError::io(file, e);
     let (globals, mut pos) = loop {
         let mut d = Decoder::new(input, file, 0, "header");
@@ -527,13 +538,19 @@ fn decode<I: Input + ?Sized, F: EventFeed + ?Sized>(input: &mut I, file: &str, f
     let end = 'window: loop {
         let mut d = Decoder::new(input, file, pos, "event");
         loop {
-            match d.record(&mut records) {
+            match d.record(&mut records, feed) {
                 Ok(Some((at, block_name, event))) => {
                     feed.push(SourcePos::Offset(at), block_name, event).map_err(|e| sink_error(file, e))?
                 }
                 Ok(None) => break 'window d.pos,
-                Err(Stop::Invalid(e)) => return Err(*e),
-                Err(Stop::NeedMore) => break,
+                Err(Stop::Invalid(e)) => {
+                    feed.abandon();
+                    return Err(*e);
+                }
+                Err(Stop::NeedMore) => {
+                    feed.abandon();
+                    break;
+                }
             }
         }
         let keep = d.record_start;
@@ -551,6 +568,10 @@ fn decode<I: Input + ?Sized, F: EventFeed + ?Sized>(input: &mut I, file: &str, f
     }
     feed.end().map_err(|e| sink_error(file, e))
 }
+
+/// A decoded event record: its file offset, its block's name for an
+/// `alloc`, and the event as the output built it.
+type Record<E> = (u64, Option<u64>, E);
 
 /// Why a decoding step stopped short.
 enum Stop {
@@ -655,7 +676,7 @@ impl<'a> Decoder<'a> {
     /// `records`; what follows it is the caller's to check). Always inlined:
     /// the event it returns is then built where the feed takes it.
     #[inline(always)]
-    fn record(&mut self, records: &mut Records) -> Decoded<Option<(u64, Option<u64>, Event)>> {
+    fn record<O: RecordOut>(&mut self, records: &mut Records, out: &mut O) -> Decoded<Option<Record<O::Event>>> {
         let start = self.pos;
         self.record_start = start;
         let Some(&first) = self.buf.get(start) else {
@@ -696,20 +717,21 @@ impl<'a> Decoder<'a> {
             g = self.varint_u32("goroutine id")?;
             check_goroutine(g).map_err(|msg| self.invalid_at(at, msg))?;
         }
+        out.head(code, g);
         let mut block_name = None;
         let op = match code {
             opcode::CALL | opcode::CALL_BYTES => {
-                let (locals, frame_bytes, args) = self.frame(code == opcode::CALL_BYTES)?;
-                Op::Call { locals, frame_bytes, args }
+                let (locals, frame_bytes, args) = self.frame(out, None, code == opcode::CALL_BYTES)?;
+                RecordOp::Call { locals, frame_bytes, args }
             }
-            opcode::RET => Op::Ret { copy: None },
+            opcode::RET => RecordOp::Ret { copy: None },
             opcode::RET_COPY => {
-                let src = self.src("SRC")?;
-                let dst = self.loc("DST")?;
-                Op::Ret { copy: Some((src, dst)) }
+                let src = self.src(out, "SRC")?;
+                let dst = self.loc(out, "DST")?;
+                RecordOp::Ret { copy: Some((src, dst)) }
             }
             opcode::ALLOC => {
-                let dst = self.loc("DST")?;
+                let dst = self.loc(out, "DST")?;
                 let name_at = self.pos;
                 let delta = self.varint("block name")?;
                 let name = (records.blocks.len() as u64).wrapping_add(unzigzag(delta));
@@ -748,29 +770,29 @@ impl<'a> Decoder<'a> {
                     )
                 })?;
                 block_name = Some(name);
-                Op::Alloc { dst, block, size, ptr_slots, cause, placement }
+                RecordOp::Alloc { dst, block, size, ptr_slots, cause, placement }
             }
             opcode::GO | opcode::GO_BYTES => {
                 let at = self.pos;
                 let child = self.varint_u32("child goroutine id")?;
                 check_goroutine(child).map_err(|msg| self.invalid_at(at, msg))?;
-                let (locals, frame_bytes, args) = self.frame(code == opcode::GO_BYTES)?;
-                Op::Go { child: GoroutineId(child), locals, frame_bytes, args }
+                let (locals, frame_bytes, args) = self.frame(out, Some(child), code == opcode::GO_BYTES)?;
+                RecordOp::Go { child, locals, frame_bytes, args }
             }
             opcode::SET => {
-                let dst = self.loc("DST")?;
-                let src = self.src("SRC")?;
-                Op::Set { dst, src }
+                let dst = self.loc(out, "DST")?;
+                let src = self.src(out, "SRC")?;
+                RecordOp::Set { dst, src }
             }
-            opcode::WORK => Op::Work { ns: self.varint("NS")? },
-            opcode::BEGIN => Op::Begin { tag: self.tag()? },
-            opcode::END => Op::End { tag: self.tag()? },
-            opcode::EXIT => Op::Exit,
-            _ => Op::Gc,
+            opcode::WORK => RecordOp::Work { ns: self.varint("NS")? },
+            opcode::BEGIN => RecordOp::Begin { tag: self.tag()? },
+            opcode::END => RecordOp::End { tag: self.tag()? },
+            opcode::EXIT => RecordOp::Exit,
+            _ => RecordOp::Gc,
         };
         records.g = g;
         records.events += 1;
-        Ok(Some((at, block_name, Event { g: GoroutineId(g), op })))
+        Ok(Some((at, block_name, out.op(g, op))))
     }
 
     /// The bytes end where a record should start.
@@ -856,7 +878,7 @@ impl<'a> Decoder<'a> {
 
     /// Root (index * 2 + 1 for globals), path length, path.
     #[inline]
-    fn loc(&mut self, what: &str) -> Decoded<Loc> {
+    fn loc<O: RecordOut>(&mut self, out: &mut O, what: &str) -> Decoded<O::Loc> {
         let at = self.pos;
         let head = self.varint(what)?;
         let index = u32::try_from(head >> 1).map_err(|_| {
@@ -864,23 +886,32 @@ impl<'a> Decoder<'a> {
         })?;
         let root = if head & 1 == 0 { Root::Local(index) } else { Root::Global(index) };
         let len = self.varint("the path length of a location")?;
-        let mut path = SmallVec::new();
+        let mut loc = out.loc_start(root, len);
         for _ in 0..len {
-            path.push(self.varint_u32("a slot of a location path")?);
+            let k = self.varint_u32("a slot of a location path")?;
+            out.loc_step(&mut loc, k);
         }
-        Ok(Loc { root, path })
+        Ok(loc)
     }
 
     #[inline]
-    fn src(&mut self, what: &str) -> Decoded<Src> {
+    fn src<O: RecordOut>(&mut self, out: &mut O, what: &str) -> Decoded<O::Src> {
         let at = self.pos;
         match self.byte(what)? {
-            SRC_NIL => Ok(Src::Nil),
-            SRC_LOC => Ok(Src::Loc(self.loc(what)?)),
+            SRC_NIL => {
+                out.src_tag(SRC_NIL);
+                Ok(out.src_nil())
+            }
+            SRC_LOC => {
+                out.src_tag(SRC_LOC);
+                let loc = self.loc(out, what)?;
+                Ok(out.src_loc(loc))
+            }
             SRC_INTERIOR => {
-                let loc = self.loc(what)?;
+                out.src_tag(SRC_INTERIOR);
+                let loc = self.loc(out, what)?;
                 let k = self.varint_u32("the interior offset K")?;
-                Ok(Src::Interior(loc, k))
+                Ok(out.src_interior(loc, k))
             }
             tag => Err(self.invalid_at(
                 at,
@@ -889,23 +920,31 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    /// `locals [bytes] nargs args...` of `call` and `go`.
-    fn frame(&mut self, with_bytes: bool) -> Decoded<(u32, Option<u64>, Args)> {
+    /// `locals [bytes] nargs args...` of `call` and `go` (`go`'s `child`
+    /// already decoded).
+    fn frame<O: RecordOut>(
+        &mut self,
+        out: &mut O,
+        child: Option<u32>,
+        with_bytes: bool,
+    ) -> Decoded<(u32, Option<u64>, O::Args)> {
         let locals = self.varint_u32("N")?;
         let frame_bytes = if with_bytes { Some(self.varint("BYTES")?) } else { None };
         let nargs = self.varint("the argument count")?;
         let nargs = usize::try_from(nargs).unwrap_or(usize::MAX);
         check_frame(locals, frame_bytes, nargs).map_err(|msg| self.invalid_at(self.record_start, msg))?;
         // Each argument takes at least one byte: never reserve more than that.
-        let mut args = Args::with_capacity(nargs.min(self.buf.len() - self.pos));
+        let mut args = out.frame_start(child, locals, frame_bytes, nargs, nargs.min(self.buf.len() - self.pos));
         for _ in 0..nargs {
-            args.push(self.src("ARG")?);
+            let a = self.src(out, "ARG")?;
+            out.arg(&mut args, a);
         }
+        out.frame_end(&mut args);
         Ok((locals, frame_bytes, args))
     }
 
     /// A span tag: varint length, UTF-8 bytes.
-    fn tag(&mut self) -> Decoded<String> {
+    fn tag(&mut self) -> Decoded<&'a str> {
         let len = self.varint("the TAG length")?;
         let at = self.pos;
         let remaining = self.buf.len() - self.pos;
@@ -920,13 +959,163 @@ impl<'a> Decoder<'a> {
         let tag = std::str::from_utf8(bytes)
             .map_err(|e| self.invalid_at(at + e.valid_up_to(), "TAG is not valid UTF-8".to_string()))?;
         check_tag(tag).map_err(|msg| self.invalid_at(at, msg))?;
-        Ok(tag.to_string())
+        Ok(tag)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Where decoded records go
+// ---------------------------------------------------------------------------
+
+/// What the record decoder writes a record into, part by part as it
+/// decodes them: owned [`Event`]s for any [`EventFeed`] ([`Events`]), or
+/// pass 1's hand-off form ([`crate::analysis::wire`]) with no `Event` in
+/// between. The decoder is the one reader of the record layout; an output
+/// only builds what it is handed.
+///
+/// The calls for one record, in the record's order: [`RecordOut::head`];
+/// its fields — a location as `loc_start` and one `loc_step` per path
+/// step, a source as `src_tag`, its location if any, then `src_nil`,
+/// `src_loc` or `src_interior`, a frame as `frame_start`, one `arg` per
+/// argument and `frame_end`; then [`RecordOut::op`] with what is left, and,
+/// the record being complete, [`RecordOut::push`]. A record that stops
+/// short (more bytes are needed, or it is malformed) gets
+/// [`RecordOut::abandon`] instead, and is decoded again from its head once
+/// more bytes are in hand.
+pub(crate) trait RecordOut {
+    type Loc;
+    type Src;
+    type Args;
+    type Event;
+    /// [`EventSink::start`].
+    fn start(&mut self, globals: u32) -> io::Result<()>;
+    /// A complete record: [`EventSink::source`] then [`EventSink::event`].
+    fn push(&mut self, pos: SourcePos, block_name: Option<u64>, e: Self::Event) -> io::Result<()>;
+    /// [`EventSink::end`].
+    fn end(&mut self) -> io::Result<()>;
+    /// The record begun since the last `push` is dropped.
+    fn abandon(&mut self);
+    /// An event record starts: its opcode (without
+    /// [`opcode::NEW_GOROUTINE`]) and its goroutine.
+    fn head(&mut self, code: u8, g: u32);
+    fn loc_start(&mut self, root: Root, steps: u64) -> Self::Loc;
+    fn loc_step(&mut self, loc: &mut Self::Loc, k: u32);
+    /// A source's tag (`SRC_NIL`, `SRC_LOC`, `SRC_INTERIOR`), before its location.
+    fn src_tag(&mut self, tag: u8);
+    fn src_nil(&mut self) -> Self::Src;
+    fn src_loc(&mut self, loc: Self::Loc) -> Self::Src;
+    fn src_interior(&mut self, loc: Self::Loc, k: u32) -> Self::Src;
+    /// A frame's shape (after `go`'s child), before its `nargs` arguments;
+    /// at most `room` of them can be in hand (a bound for reserving).
+    fn frame_start(
+        &mut self,
+        child: Option<u32>,
+        locals: u32,
+        frame_bytes: Option<u64>,
+        nargs: usize,
+        room: usize,
+    ) -> Self::Args;
+    fn arg(&mut self, args: &mut Self::Args, src: Self::Src);
+    fn frame_end(&mut self, args: &mut Self::Args);
+    /// The op, with the parts built so far and the fields left.
+    fn op(&mut self, g: u32, op: RecordOp<'_, Self::Loc, Self::Src, Self::Args>) -> Self::Event;
+}
+
+/// An event record's op as the decoder hands it to a [`RecordOut`]: an
+/// [`Op`] whose locations, sources and arguments are the output's own.
+pub(crate) enum RecordOp<'a, L, S, A> {
+    Call { locals: u32, frame_bytes: Option<u64>, args: A },
+    Ret { copy: Option<(S, L)> },
+    Alloc { dst: L, block: BlockIdx, size: u64, ptr_slots: u32, cause: Cause, placement: Placement },
+    Go { child: u32, locals: u32, frame_bytes: Option<u64>, args: A },
+    Set { dst: L, src: S },
+    Work { ns: u64 },
+    Begin { tag: &'a str },
+    End { tag: &'a str },
+    Exit,
+    Gc,
+}
+
+/// Records as owned [`Event`]s, for any [`EventFeed`].
+pub(crate) struct Events<'f, F: ?Sized>(pub(crate) &'f mut F);
+
+impl<F: EventFeed + ?Sized> RecordOut for Events<'_, F> {
+    type Loc = Loc;
+    type Src = Src;
+    type Args = Args;
+    type Event = Event;
+    fn start(&mut self, globals: u32) -> io::Result<()> {
+        self.0.start(globals)
+    }
+    #[inline(always)]
+    fn push(&mut self, pos: SourcePos, block_name: Option<u64>, e: Event) -> io::Result<()> {
+        self.0.push(pos, block_name, e)
+    }
+    fn end(&mut self) -> io::Result<()> {
+        self.0.end()
+    }
+    #[inline(always)]
+    fn abandon(&mut self) {}
+    #[inline(always)]
+    fn head(&mut self, _code: u8, _g: u32) {}
+    #[inline(always)]
+    fn loc_start(&mut self, root: Root, _steps: u64) -> Loc {
+        Loc { root, path: SmallVec::new() }
+    }
+    #[inline(always)]
+    fn loc_step(&mut self, loc: &mut Loc, k: u32) {
+        loc.path.push(k);
+    }
+    #[inline(always)]
+    fn src_tag(&mut self, _tag: u8) {}
+    #[inline(always)]
+    fn src_nil(&mut self) -> Src {
+        Src::Nil
+    }
+    #[inline(always)]
+    fn src_loc(&mut self, loc: Loc) -> Src {
+        Src::Loc(loc)
+    }
+    #[inline(always)]
+    fn src_interior(&mut self, loc: Loc, k: u32) -> Src {
+        Src::Interior(loc, k)
+    }
+    #[inline(always)]
+    fn frame_start(&mut self, _: Option<u32>, _: u32, _: Option<u64>, _nargs: usize, room: usize) -> Args {
+        Args::with_capacity(room)
+    }
+    #[inline(always)]
+    fn arg(&mut self, args: &mut Args, src: Src) {
+        args.push(src);
+    }
+    #[inline(always)]
+    fn frame_end(&mut self, _args: &mut Args) {}
+    #[inline(always)]
+    fn op(&mut self, g: u32, op: RecordOp<'_, Loc, Src, Args>) -> Event {
+        let op = match op {
+            RecordOp::Call { locals, frame_bytes, args } => Op::Call { locals, frame_bytes, args },
+            RecordOp::Ret { copy } => Op::Ret { copy },
+            RecordOp::Alloc { dst, block, size, ptr_slots, cause, placement } => {
+                Op::Alloc { dst, block, size, ptr_slots, cause, placement }
+            }
+            RecordOp::Go { child, locals, frame_bytes, args } => {
+                Op::Go { child: GoroutineId(child), locals, frame_bytes, args }
+            }
+            RecordOp::Set { dst, src } => Op::Set { dst, src },
+            RecordOp::Work { ns } => Op::Work { ns },
+            RecordOp::Begin { tag } => Op::Begin { tag: tag.to_string() },
+            RecordOp::End { tag } => Op::End { tag: tag.to_string() },
+            RecordOp::Exit => Op::Exit,
+            RecordOp::Gc => Op::Gc,
+        };
+        Event { g: GoroutineId(g), op }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::wire::{WireBatch, WireEncoder, WireRecords, WireSink};
     use crate::text::{parse_text, write_text};
 
     /// The binary form of a text trace body (after the header).
@@ -1209,6 +1398,63 @@ mod tests {
         let mut sink = MemorySink::new();
         let got = parse_binary_into(bytes, "t.gctb", &mut sink).map(|()| named(sink, "t.gctb"));
         assert_eq!(got.map_err(|e| e.to_string()), want, "parse_binary_into");
+        // Decoded straight into the hand-off form: the batches the events
+        // would have made, and the same error.
+        let mut by_events = Batches::default();
+        let want_wire = (read_binary_into(bytes, "t.gctb", &mut by_events).map_err(|e| e.to_string()), by_events.all());
+        assert_eq!(want_wire.0, want.as_ref().map(|_| ()).map_err(|e| e.clone()));
+        for chunk in (1..=7).chain([64, READ_CHUNK_BYTES]) {
+            let mut direct = Batches::default();
+            let got = read_binary_out(bytes, "t.gctb", &mut WireRecords::new(&mut direct), chunk);
+            assert_eq!((got.map_err(|e| e.to_string()), direct.all()), want_wire, "wire, chunk {chunk}");
+        }
+    }
+
+    /// A [`WireSink`] that hands over a batch every 3 events, and keeps them.
+    #[derive(Default)]
+    struct Batches {
+        wire: WireEncoder,
+        done: Vec<WireBatch>,
+    }
+
+    impl Batches {
+        fn flush_if_full(&mut self) {
+            if self.wire.batch().events() == 3 {
+                self.done.push(self.wire.take_batch(WireBatch::default()));
+            }
+        }
+        /// Every batch, the last one unfinished.
+        fn all(mut self) -> Vec<WireBatch> {
+            self.done.push(self.wire.take_batch(WireBatch::default()));
+            self.done
+        }
+    }
+
+    impl EventSink for Batches {
+        fn start(&mut self, globals: u32) -> io::Result<()> {
+            self.wire.start(globals)
+        }
+        fn event(&mut self, e: &Event) -> io::Result<()> {
+            self.wire.event(e)?;
+            self.flush_if_full();
+            Ok(())
+        }
+        fn end(&mut self) -> io::Result<()> {
+            self.wire.end()
+        }
+        fn source(&mut self, pos: SourcePos, block_name: Option<u64>) {
+            self.wire.source(pos, block_name);
+        }
+    }
+
+    impl WireSink for Batches {
+        fn encoder(&mut self) -> &mut WireEncoder {
+            &mut self.wire
+        }
+        fn encoded(&mut self) -> io::Result<()> {
+            self.flush_if_full();
+            Ok(())
+        }
     }
 
     #[test]

@@ -6,8 +6,10 @@
 //! apart by the binary magic `GCTB`; [`save`] writes to a temporary file in
 //! the target's directory and renames it into place, so a crash or an error
 //! never leaves a half-written trace under the real name. [`load_into`]
-//! streams a trace into any [`EventSink`] instead of building it in memory.
+//! streams a trace into any [`EventSink`] instead of building it in memory;
+//! [`load_into_wire`] streams it into pass 1's hand-off form.
 
+use crate::analysis::wire::{WireRecords, WireSink};
 use crate::binary::{self, MAGIC, READ_CHUNK_BYTES};
 use crate::error::{Result, TraceError};
 use crate::model::Trace;
@@ -75,8 +77,32 @@ pub fn load_into<S: EventSink + ?Sized>(path: &Path, sink: &mut S) -> Result<()>
     load_feed(path, &mut SinkFeed(sink))
 }
 
+/// [`load_into`] for a [`WireSink`]: a binary trace's records are decoded
+/// straight into the sink's encoder, with no [`crate::model::Event`] in
+/// between (a text trace's events go through [`EventSink::event`]). What the
+/// sink is handed, and the errors, are [`load_into`]'s.
+pub fn load_into_wire<S: WireSink + ?Sized>(path: &Path, sink: &mut S) -> Result<()> {
+    let (name, format, reader) = open(path)?;
+    match format {
+        Format::Text => {
+            text::read_text_feed(BufReader::with_capacity(READ_BUFFER_BYTES, reader), &name, &mut SinkFeed(sink))
+        }
+        Format::Binary => binary::read_binary_out(reader, &name, &mut WireRecords::new(sink), READ_CHUNK_BYTES),
+    }
+}
+
 /// [`load_into`] for any [`EventFeed`].
 fn load_feed<F: EventFeed + ?Sized>(path: &Path, feed: &mut F) -> Result<()> {
+    let (name, format, reader) = open(path)?;
+    match format {
+        Format::Text => text::read_text_feed(BufReader::with_capacity(READ_BUFFER_BYTES, reader), &name, feed),
+        Format::Binary => binary::read_binary_feed(reader, &name, feed, READ_CHUNK_BYTES),
+    }
+}
+
+/// Opens `path` and tells its format: by extension, or for any other name
+/// by its first bytes (which the reader returned still yields).
+fn open(path: &Path) -> Result<(String, Format, Box<dyn Read>)> {
     let name = display_name(path);
     let io_err = |e| TraceError::io(name.as_str(), e);
     let mut file = File::open(path).map_err(io_err)?;
@@ -92,17 +118,11 @@ fn load_feed<F: EventFeed + ?Sized>(path: &Path, feed: &mut F) -> Result<()> {
                 let msg = "expected a trace, found a prepared trace (`gcwb prepare`'s output): give the trace it was prepared from";
                 return Err(TraceError::invalid(name.as_str(), "byte offset 0", msg));
             }
-            return if head[..n] == MAGIC[..] {
-                binary::read_binary_feed(reader, &name, feed, READ_CHUNK_BYTES)
-            } else {
-                text::read_text_feed(BufReader::with_capacity(READ_BUFFER_BYTES, reader), &name, feed)
-            };
+            let format = if head[..n] == MAGIC[..] { Format::Binary } else { Format::Text };
+            return Ok((name, format, Box::new(reader)));
         }
     };
-    match format {
-        Format::Text => text::read_text_feed(BufReader::with_capacity(READ_BUFFER_BYTES, file), &name, feed),
-        Format::Binary => binary::read_binary_feed(file, &name, feed, READ_CHUNK_BYTES),
-    }
+    Ok((name, format, Box::new(file)))
 }
 
 /// Fills `buf` as far as the file allows; returns how many bytes were read.

@@ -260,17 +260,23 @@ impl Encoder<'_> {
 
     #[inline]
     pub fn loc(&mut self, loc: &Loc) {
-        let (k, global) = match loc.root {
+        self.loc_head(loc.root, loc.path.len() as u64);
+        for &s in &loc.path {
+            self.varint(u64::from(s));
+        }
+    }
+
+    /// A location's root and path length; its `steps` path steps follow as
+    /// varints.
+    #[inline]
+    pub fn loc_head(&mut self, root: Root, steps: u64) {
+        let (k, global) = match root {
             Root::Local(k) => (k, 0),
             Root::Global(k) => (k, 4),
         };
-        let n = loc.path.len();
-        self.varint(u64::from(k) << 3 | global | n.min(3) as u64);
-        if n >= 3 {
-            self.varint(n as u64);
-        }
-        for &s in &loc.path {
-            self.varint(u64::from(s));
+        self.varint(u64::from(k) << 3 | global | steps.min(3));
+        if steps >= 3 {
+            self.varint(steps);
         }
     }
 
@@ -298,24 +304,28 @@ impl Encoder<'_> {
         }
         self.varint(args.len() as u64);
         if !args.is_empty() {
-            // The arguments' size first: encode them, then move them behind
-            // it (in place: a size under 128 bytes, the usual case, takes
-            // one byte).
             let at = self.buf.len();
             for a in args {
                 self.src(a);
             }
-            let mut len = (self.buf.len() - at) as u64;
-            let mut size = [0u8; 10];
-            let mut n = 0;
-            while len >= 0x80 {
-                size[n] = (len as u8) | 0x80;
-                len >>= 7;
-                n += 1;
-            }
-            size[n] = len as u8;
-            self.buf.splice(at..at, size[..=n].iter().copied());
+            self.size_ahead(at);
         }
+    }
+
+    /// Puts the size of the bytes from `at` on (a frame's encoded
+    /// arguments) ahead of them: they are encoded first, then moved behind
+    /// it in place (a size under 128 bytes, the usual case, takes one byte).
+    pub fn size_ahead(&mut self, at: usize) {
+        let mut len = (self.buf.len() - at) as u64;
+        let mut size = [0u8; 10];
+        let mut n = 0;
+        while len >= 0x80 {
+            size[n] = (len as u8) | 0x80;
+            len >>= 7;
+            n += 1;
+        }
+        size[n] = len as u8;
+        self.buf.splice(at..at, size[..=n].iter().copied());
     }
 }
 

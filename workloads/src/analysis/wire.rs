@@ -38,12 +38,14 @@
 //! names that differ from their dense index, as `(event in batch, name)`.
 //!
 //! Parts: [`WireBatch`] (one batch), [`WireEncoder`] (an
-//! [`EventSink`] that fills batches), and the crate's reader of batches,
+//! [`EventSink`] that fills batches), [`WireSink`] (a sink built on an
+//! encoder, which a binary trace's records are then decoded straight into:
+//! [`crate::file::load_into_wire`]), and the crate's reader of batches,
 //! [`WireReader`], which pass 1 uses.
 
 use super::code::{self, kind, Encoder, Insn, HAS_FRAME_BYTES, KIND_MASK};
-use crate::binary::{placement_code, placement_from_code};
-use crate::model::{Cause, Event, GoroutineId, Op, Placement, SourcePos};
+use crate::binary::{opcode, placement_code, placement_from_code, RecordOp, RecordOut};
+use crate::model::{Cause, Event, GoroutineId, Op, Placement, Root, SourcePos};
 use crate::sink::EventSink;
 use std::collections::HashMap;
 use std::io;
@@ -100,7 +102,6 @@ impl WireBatch {
 /// of events writes into it unchanged. The batch being filled is
 /// [`WireEncoder::batch`]; [`WireEncoder::take_batch`] hands it over and
 /// goes on in a fresh one.
-#[derive(Default)]
 pub struct WireEncoder {
     batch: WireBatch,
     /// The goroutine of the previous event in the batch.
@@ -111,9 +112,20 @@ pub struct WireEncoder {
     pending_name: Option<u64>,
 }
 
+impl Default for WireEncoder {
+    fn default() -> WireEncoder {
+        WireEncoder::new()
+    }
+}
+
 impl WireEncoder {
     pub fn new() -> WireEncoder {
-        WireEncoder { prev_g: GoroutineId::MAIN.0, ..WireEncoder::default() }
+        WireEncoder {
+            batch: WireBatch::default(),
+            prev_g: GoroutineId::MAIN.0,
+            tag_ids: HashMap::new(),
+            pending_name: None,
+        }
     }
 
     /// The batch being filled.
@@ -230,6 +242,178 @@ impl EventSink for WireEncoder {
     fn source(&mut self, pos: SourcePos, block_name: Option<u64>) {
         self.batch.positions.push(pos);
         self.pending_name = block_name;
+    }
+}
+
+/// An [`EventSink`] whose events go into a [`WireEncoder`]: it also takes
+/// events written straight into its encoder (by the binary trace reader,
+/// [`crate::file::load_into_wire`]), each followed by
+/// [`WireSink::encoded`], where it hands a full batch over as it does after
+/// [`EventSink::event`].
+pub trait WireSink: EventSink {
+    /// The encoder its events go into.
+    fn encoder(&mut self) -> &mut WireEncoder;
+    /// An event was written straight into [`WireSink::encoder`].
+    fn encoded(&mut self) -> io::Result<()>;
+}
+
+// The binary format's source tags are the instruction encoding's.
+const _: () = assert!(crate::binary::SRC_NIL == 0 && crate::binary::SRC_LOC == 1 && crate::binary::SRC_INTERIOR == 2);
+
+/// The binary record decoder's output for a [`WireSink`]: each record
+/// written into the sink's batch as it is decoded (no [`Event`] is built).
+pub(crate) struct WireRecords<'s, S: ?Sized> {
+    pub sink: &'s mut S,
+    /// Where the record being decoded starts in the batch, until it is pushed.
+    record_at: Option<usize>,
+    /// Its goroutine.
+    g: u32,
+    /// Its block, for an `alloc`.
+    block: Option<u32>,
+}
+
+impl<'s, S: WireSink + ?Sized> WireRecords<'s, S> {
+    pub fn new(sink: &'s mut S) -> Self {
+        WireRecords { sink, record_at: None, g: 0, block: None }
+    }
+
+    #[inline(always)]
+    fn enc(&mut self) -> Encoder<'_> {
+        Encoder { buf: &mut self.sink.encoder().batch.code }
+    }
+}
+
+impl<S: WireSink + ?Sized> RecordOut for WireRecords<'_, S> {
+    type Loc = ();
+    type Src = ();
+    /// Where the arguments start in the batch, when there are any.
+    type Args = Option<usize>;
+    type Event = ();
+
+    fn start(&mut self, globals: u32) -> io::Result<()> {
+        self.sink.start(globals)
+    }
+    #[inline(always)]
+    fn push(&mut self, pos: SourcePos, block_name: Option<u64>, _: ()) -> io::Result<()> {
+        self.record_at = None;
+        let block = self.block.take();
+        let w = self.sink.encoder();
+        w.prev_g = self.g;
+        let b = &mut w.batch;
+        b.positions.push(pos);
+        if let (Some(n), Some(block)) = (block_name, block) {
+            if n != u64::from(block) {
+                b.names.push((b.events, n));
+            }
+        }
+        b.events += 1;
+        self.sink.encoded()
+    }
+    fn end(&mut self) -> io::Result<()> {
+        self.sink.end()
+    }
+    #[inline(always)]
+    fn abandon(&mut self) {
+        if let Some(at) = self.record_at.take() {
+            self.sink.encoder().batch.code.truncate(at);
+        }
+        self.block = None;
+    }
+    #[inline(always)]
+    fn head(&mut self, code: u8, g: u32) {
+        let (k, frame_bytes) = match code {
+            opcode::CALL => (kind::CALL, 0),
+            opcode::CALL_BYTES => (kind::CALL, HAS_FRAME_BYTES),
+            opcode::RET => (kind::RET, 0),
+            opcode::RET_COPY => (kind::RET_COPY, 0),
+            opcode::ALLOC => (kind::ALLOC, 0),
+            opcode::GO => (kind::GO, 0),
+            opcode::GO_BYTES => (kind::GO, HAS_FRAME_BYTES),
+            opcode::SET => (kind::SET, 0),
+            opcode::WORK => (kind::WORK, 0),
+            opcode::BEGIN => (kind::BEGIN, 0),
+            opcode::END => (kind::END, 0),
+            opcode::EXIT => (kind::EXIT, 0),
+            _ => (kind::GC, 0),
+        };
+        let w = self.sink.encoder();
+        let new_g = g != w.prev_g;
+        let code = &mut w.batch.code;
+        self.record_at = Some(code.len());
+        self.g = g;
+        code.push(k | frame_bytes | if new_g { NEW_GOROUTINE } else { 0 });
+        if new_g {
+            Encoder { buf: code }.varint(u64::from(g));
+        }
+    }
+    #[inline(always)]
+    fn loc_start(&mut self, root: Root, steps: u64) {
+        self.enc().loc_head(root, steps);
+    }
+    #[inline(always)]
+    fn loc_step(&mut self, _: &mut (), k: u32) {
+        self.enc().varint(u64::from(k));
+    }
+    #[inline(always)]
+    fn src_tag(&mut self, tag: u8) {
+        self.enc().buf.push(tag);
+    }
+    #[inline(always)]
+    fn src_nil(&mut self) {}
+    #[inline(always)]
+    fn src_loc(&mut self, _: ()) {}
+    #[inline(always)]
+    fn src_interior(&mut self, _: (), k: u32) {
+        self.enc().varint(u64::from(k));
+    }
+    #[inline(always)]
+    fn frame_start(
+        &mut self,
+        child: Option<u32>,
+        locals: u32,
+        frame_bytes: Option<u64>,
+        nargs: usize,
+        _room: usize,
+    ) -> Option<usize> {
+        let mut e = self.enc();
+        if let Some(child) = child {
+            e.varint(u64::from(child));
+        }
+        e.varint(u64::from(locals));
+        if let Some(b) = frame_bytes {
+            e.varint(b);
+        }
+        e.varint(nargs as u64);
+        (nargs > 0).then_some(e.buf.len())
+    }
+    #[inline(always)]
+    fn arg(&mut self, _: &mut Option<usize>, _: ()) {}
+    #[inline(always)]
+    fn frame_end(&mut self, args: &mut Option<usize>) {
+        if let Some(at) = *args {
+            self.enc().size_ahead(at);
+        }
+    }
+    #[inline(always)]
+    fn op(&mut self, _g: u32, op: RecordOp<'_, (), (), Option<usize>>) {
+        match op {
+            RecordOp::Alloc { block, size, ptr_slots, cause, placement, .. } => {
+                self.block = Some(block.0);
+                let mut e = self.enc();
+                e.varint(u64::from(block.0));
+                e.varint(size);
+                e.varint(u64::from(ptr_slots));
+                e.buf.push(cause.index() as u8);
+                e.buf.push(placement_code(placement));
+            }
+            RecordOp::Work { ns } => self.enc().varint(ns),
+            RecordOp::Begin { tag } | RecordOp::End { tag } => {
+                let t = self.sink.encoder().tag(tag);
+                self.enc().varint(u64::from(t));
+            }
+            RecordOp::Call { .. } | RecordOp::Ret { .. } | RecordOp::Go { .. } | RecordOp::Set { .. } => {}
+            RecordOp::Exit | RecordOp::Gc => {}
+        }
     }
 }
 
