@@ -288,7 +288,7 @@ pub fn write_binary<W: Write>(trace: &Trace, mut w: W) -> io::Result<()> {
 /// per [`BinaryWriter::write_event`], the trailer on [`BinaryWriter::finish`]
 /// (a writer dropped without `finish` leaves a file every reader rejects as
 /// truncated). Block
-/// [`BlockIdx`](crate::model::BlockIdx)`(i)` gets the name `i`.
+/// [`BlockIdx`]`(i)` gets the name `i`.
 pub struct BinaryWriter<W: Write> {
     out: W,
     enc: Encoder,

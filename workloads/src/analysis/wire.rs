@@ -29,7 +29,7 @@
 //! goroutines (the first event names its goroutine unless it is g1). Span
 //! tags are numbered by the producer in the order of first use over the
 //! whole stream, which is the order pass 1 numbers them in; a batch carries
-//! the strings of the tags first used in it ([`WireBatch::new_tags`]).
+//! the strings of the tags first used in it (`WireBatch::new_tags`).
 //!
 //! # Side arrays
 //!
@@ -41,7 +41,7 @@
 //! [`EventSink`] that fills batches), [`WireSink`] (a sink built on an
 //! encoder, which a binary trace's records are then decoded straight into:
 //! [`crate::file::load_into_wire`]), and the crate's reader of batches,
-//! [`WireReader`], which pass 1 uses.
+//! `WireReader`, which pass 1 uses.
 
 use super::code::{self, kind, Encoder, Insn, HAS_FRAME_BYTES, KIND_MASK};
 use crate::binary::{opcode, placement_code, placement_from_code, RecordOp, RecordOut};
