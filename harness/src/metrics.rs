@@ -70,7 +70,8 @@ impl PauseRecord {
     /// The pause with [`PauseRecord::ttsp_on_cpu_ns`] in place of its time
     /// to safepoint.
     pub fn on_cpu_ns(&self) -> u64 {
-        self.duration_ns - self.ttsp_ns.min(self.duration_ns) + self.ttsp_on_cpu_ns().min(self.duration_ns)
+        // `ttsp_on_cpu_ns` is at most `ttsp_ns`: the difference is the time taken out.
+        self.duration_ns.saturating_sub(self.ttsp_ns - self.ttsp_on_cpu_ns())
     }
 }
 

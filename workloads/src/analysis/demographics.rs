@@ -58,7 +58,7 @@
 use super::code::Insn;
 use super::oracle::Deaths;
 use super::{Analysis, Place};
-use crate::model::{Cause, Op};
+use crate::model::Cause;
 
 /// The kinds of event, in the order reports list them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -90,24 +90,8 @@ impl EventKind {
         EventKind::Gc,
     ];
 
-    /// The kind of an op.
-    pub fn of(op: &Op) -> EventKind {
-        match op {
-            Op::Call { .. } => EventKind::Call,
-            Op::Ret { .. } => EventKind::Ret,
-            Op::Alloc { .. } => EventKind::Alloc,
-            Op::Go { .. } => EventKind::Go,
-            Op::Set { .. } => EventKind::Set,
-            Op::Work { .. } => EventKind::Work,
-            Op::Begin { .. } => EventKind::Begin,
-            Op::End { .. } => EventKind::End,
-            Op::Exit => EventKind::Exit,
-            Op::Gc => EventKind::Gc,
-        }
-    }
-
     /// The kind of an instruction.
-    pub fn of_insn(insn: &Insn<'_>) -> EventKind {
+    pub fn of(insn: &Insn<'_>) -> EventKind {
         match insn {
             Insn::Call { .. } => EventKind::Call,
             Insn::Ret { .. } => EventKind::Ret,

@@ -656,7 +656,7 @@ impl Preparer {
     /// the dependencies, then its body's bytes as the batch holds them
     /// (with `go`'s child as its dense index).
     fn emit(&mut self, g: u32, w: &WireInsn<'_>, deps: &[RawDep], child: u32) {
-        self.events_by_kind[EventKind::of_insn(&w.insn).index()] += 1;
+        self.events_by_kind[EventKind::of(&w.insn).index()] += 1;
         match w.kind {
             kind::GO => {
                 self.alive += 1;
